@@ -1,0 +1,246 @@
+"""Frictions of cooperation as small pure functions: legal, sovereignty, communication.
+
+Every rule here takes numbers or numpy arrays and returns numbers or arrays, so
+a stage can apply it to a whole batch of requests and a test can call it
+directly. Refusal grounds live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.requests import Channel, Instrument, Kind, RefusalGround
+from sim.scenario import LEGAL_FAMILIES
+
+# Legal distance between legal families (0 = same tradition, 1 = furthest apart).
+# Ordinal judgements in the spirit of comparative-law classifications; documented
+# as an assumption in docs/ODD.md.
+_FAMILY_DISTANCE = {
+    ("common", "civil"): 0.6,
+    ("common", "mixed"): 0.3,
+    ("civil", "mixed"): 0.3,
+    ("common", "religious"): 0.8,
+    ("civil", "religious"): 0.7,
+    ("mixed", "religious"): 0.5,
+    ("common", "socialist"): 0.8,
+    ("civil", "socialist"): 0.5,
+    ("mixed", "socialist"): 0.6,
+    ("religious", "socialist"): 0.8,
+}
+
+
+def legal_family_distance_matrix() -> np.ndarray:
+    """Return the symmetric family-by-family legal distance, indexed as LEGAL_FAMILIES."""
+    n = len(LEGAL_FAMILIES)
+    matrix = np.zeros((n, n))
+    for (a, b), d in _FAMILY_DISTANCE.items():
+        i, j = LEGAL_FAMILIES.index(a), LEGAL_FAMILIES.index(b)
+        matrix[i, j] = matrix[j, i] = d
+    return matrix
+
+
+def drafting_days(base, language_days, legal_distance_days, different_language, legal_distance,
+                  skill):
+    """Expected drafting and translation time.
+
+    Args:
+        base: Days with no distance.
+        language_days: Extra days when the languages differ.
+        legal_distance_days: Extra days per unit of legal distance.
+        different_language: 1 if the two states' languages differ, else 0.
+        legal_distance: Legal distance between the two states (0-1).
+        skill: Drafting agency's skill (0-1); unskilled staff take up to twice as long.
+
+    Returns:
+        Expected days (before noise).
+    """
+    return (base + language_days * different_language + legal_distance_days * legal_distance) * (
+        2.0 - skill
+    )
+
+
+def choose_instrument(mutual_recognition, bilateral_treaty, convention):
+    """Pick the strongest legal basis the two states share.
+
+    Args:
+        mutual_recognition: Both states are in the mutual-recognition bloc.
+        bilateral_treaty: The pair has a bilateral treaty.
+        convention: Both states are parties to the multilateral convention.
+
+    Returns:
+        ``Instrument`` codes (int array or int).
+    """
+    return np.where(
+        mutual_recognition,
+        Instrument.MUTUAL_RECOGNITION,
+        np.where(
+            bilateral_treaty,
+            Instrument.BILATERAL_TREATY,
+            np.where(convention, Instrument.CONVENTION, Instrument.COMITY),
+        ),
+    )
+
+
+def default_channel(instrument):
+    """Channel a request takes under an instrument.
+
+    Mutual recognition goes judicial authority to judicial authority (direct);
+    treaties and conventions through central authorities; without a treaty,
+    letters rogatory go through diplomatic channels.
+    """
+    return np.select(
+        [
+            instrument == Instrument.MUTUAL_RECOGNITION,
+            instrument == Instrument.COMITY,
+        ],
+        [Channel.DIRECT, Channel.DIPLOMATIC],
+        default=Channel.CENTRAL_AUTHORITY,
+    )
+
+
+def transmission_days(channel, delays_by_channel: np.ndarray):
+    """One-way delay of a channel.
+
+    Args:
+        channel: ``Channel`` codes.
+        delays_by_channel: Array of delays indexed by ``Channel``.
+
+    Returns:
+        Days, same shape as ``channel``.
+    """
+    return delays_by_channel[channel]
+
+
+def clarification_probability(legal_distance, different_language, base, per_legal_distance,
+                              mutual_recognition, language_factor=0.5):
+    """Chance that a review sends the request back for clarification.
+
+    Grows with legal distance and language difference (misunderstandings);
+    mutual-recognition forms are standardised and halve it.
+    """
+    p = base + per_legal_distance * legal_distance
+    p = p * (1.0 + language_factor * different_language)
+    return np.clip(np.where(mutual_recognition, 0.5 * p, p), 0.0, 1.0)
+
+
+def sovereignty_score(political_sensitivity, sovereignty_sensitivity, trust, relations):
+    """How strongly the requested state's sovereignty concerns bear on a request (0-1).
+
+    The product of the case's political sensitivity, the requested state's
+    sovereignty sensitivity, its distrust of the requesting state and poor relations
+    between them: all four must be present for sovereignty to block cooperation.
+    """
+    return (
+        np.asarray(political_sensitivity)
+        * np.asarray(sovereignty_sensitivity)
+        * (1.0 - np.asarray(trust))
+        * (1.0 - 0.5 * np.asarray(relations))
+        * 2.0
+    ).clip(0.0, 1.0)
+
+
+def legal_refusal_probabilities(
+    *,
+    kind,
+    legal_distance,
+    political_sensitivity,
+    requested_is_civil,
+    death_penalty_gap,
+    data_protection_gap,
+    mutual_recognition,
+    dual_criminality_base,
+    political_offence_base,
+    nationality_bar,
+    human_rights_base,
+    data_protection_base,
+    mr_refusal_factor,
+):
+    """Chance of refusal on each legal ground, for a batch of requests.
+
+    Mutual recognition removes dual criminality (listed offences), the political
+    offence exception and the nationality bar, and scales down the grounds that
+    remain (human rights, data protection).
+
+    Returns:
+        Dict ``RefusalGround -> probability array``; the grounds are checked in
+        this order and the first that applies is recorded.
+    """
+    extradition = np.asarray(kind) == Kind.EXTRADITION
+    mr = np.asarray(mutual_recognition, dtype=bool)
+    keep = np.where(mr, 0.0, 1.0)
+    remain = np.where(mr, mr_refusal_factor, 1.0)
+    return {
+        RefusalGround.DUAL_CRIMINALITY: keep * dual_criminality_base * np.asarray(legal_distance),
+        RefusalGround.POLITICAL_OFFENCE: keep
+        * political_offence_base
+        * np.asarray(political_sensitivity) ** 2,
+        RefusalGround.NATIONALITY_BAR: keep
+        * nationality_bar
+        * extradition
+        * np.asarray(requested_is_civil)
+        * 0.3,
+        RefusalGround.HUMAN_RIGHTS: remain * human_rights_base * extradition * death_penalty_gap,
+        RefusalGround.DATA_PROTECTION: remain
+        * data_protection_base
+        * (~extradition)
+        * np.clip(data_protection_gap, 0.0, 1.0),
+    }
+
+
+def first_ground(probabilities: dict, uniforms: np.ndarray) -> np.ndarray:
+    """Draw which refusal ground, if any, applies to each request.
+
+    Grounds are checked one after another with independent draws (one column of
+    ``uniforms`` per ground); the first that fires is the recorded ground.
+
+    Args:
+        probabilities: Ordered ``RefusalGround -> probability array``.
+        uniforms: Array of shape (n_requests, n_grounds) of U(0, 1) draws.
+
+    Returns:
+        ``RefusalGround`` codes (``NONE`` where no ground applies).
+    """
+    n = uniforms.shape[0]
+    ground = np.zeros(n, dtype=np.int8)
+    for column, (code, p) in enumerate(probabilities.items()):
+        fires = (ground == RefusalGround.NONE) & (uniforms[:, column] < np.broadcast_to(p, n))
+        ground[fires] = code
+    return ground
+
+
+def judicial_days(kind, consent, security_case, national_security_court, *, extradition_days,
+                  coercive_order_days, consent_factor, nsc_speed_factor):
+    """Expected judicial-stage time (extradition hearing or coercive order).
+
+    A national security court hears security cases faster (``nsc_speed_factor``).
+    """
+    extradition = np.asarray(kind) == Kind.EXTRADITION
+    days = np.where(
+        extradition,
+        extradition_days * np.where(consent, consent_factor, 1.0),
+        coercive_order_days,
+    )
+    nsc = np.asarray(national_security_court) & np.asarray(security_case)
+    return np.where(nsc, days * nsc_speed_factor, days)
+
+
+def noisy_days(rng: np.random.Generator, mean_days, sigma):
+    """Lognormal durations with the given means (mean-preserving noise).
+
+    Args:
+        rng: Random generator.
+        mean_days: Expected durations (array).
+        sigma: Log-scale spread (array or scalar); 0 gives the mean exactly.
+
+    Returns:
+        Durations in days, same shape as ``mean_days``.
+    """
+    mean_days = np.asarray(mean_days, dtype=float)
+    sigma = np.broadcast_to(np.asarray(sigma, dtype=float), mean_days.shape)
+    z = rng.standard_normal(mean_days.shape)
+    return mean_days * np.exp(sigma * z - 0.5 * sigma**2)
+
+
+def to_whole_days(days) -> np.ndarray:
+    """Round durations to whole simulated days (the model's time step)."""
+    return np.rint(np.maximum(np.asarray(days, dtype=float), 0.0)).astype(np.int64)

@@ -1,0 +1,624 @@
+"""CooperationModel: builds the world from a scenario and runs the day-by-day pipeline.
+
+One step is one day. Each day the model
+1. draws new cases and drafts the requests they need,
+2. moves every request whose current stage ends today to its next stage
+   (drafting -> transmission -> review queue -> review -> judicial queue -> ...),
+3. lets each agency with waiting work take as many requests as its capacity allows,
+4. closes cases whose deadline passed (their open requests lapse),
+5. records the daily series.
+
+Requests wait in per-day buckets (``_due[day]``) or in agency queues, so a day
+costs what arrives and what leaves, not what waits. Stage rules are the pure
+functions of :mod:`sim.frictions` applied to whole batches. Mesa's event list is
+kept for agent-level happenings (reforms taking effect), not for requests.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim import frictions, metrics
+from sim.agents import (
+    Agency,
+    CentralAuthority,
+    Court,
+    IntelligenceService,
+    InterpolBureau,
+    LawEnforcement,
+    NationalSecurityCourt,
+    State,
+)
+from sim.requests import (
+    CaseBook,
+    CaseStatus,
+    Channel,
+    Instrument,
+    Kind,
+    Ledger,
+    Outcome,
+    RefusalGround,
+    Stage,
+)
+from sim.scenario import CASE_TYPES, SECURITY_CASE_TYPES, Scenario, load_scenario
+from sim.trust import TrustNetwork
+from sim.world import build_world
+
+DAYS_PER_YEAR = 365
+QUEUE_ROLES = ("central_authority", "court", "law_enforcement")
+SERIES_COLUMNS = (
+    "cases_opened", "cases_open", "requests_issued", "executed", "refused", "lapsed",
+    "withdrawn", "backlog_central_authority", "backlog_court", "backlog_law_enforcement",
+    "mean_trust",
+)
+
+
+class CooperationModel(mesa.Model):
+    """States and agencies processing cross-border security requests.
+
+    Args:
+        scenario: A validated :class:`~sim.scenario.Scenario`, a scenario file, or
+            the name of a shipped scenario.
+        rng: Seed or numpy Generator; the same seed gives the same run.
+
+    Attributes:
+        config: The scenario in force.
+        world: States' attributes and relations (:class:`~sim.world.World`).
+        ledger: Every request of the run (:class:`~sim.requests.Ledger`).
+        cases: Every case of the run (:class:`~sim.requests.CaseBook`).
+        trust: Directed trust between states (:class:`~sim.trust.TrustNetwork`).
+        day: The current simulated day (0-based).
+    """
+
+    def __init__(self, scenario: Scenario | str | Path, rng: Any = None):
+        super().__init__(rng=rng)
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        # Mesa's Model already owns an attribute called `scenario`; ours is `config`.
+        self.config = scenario
+        self.horizon_days = max(1, int(round(scenario.run.years * DAYS_PER_YEAR)))
+        self.day = 0
+        self.world = build_world(scenario, self.rng)
+        self.trust = TrustNetwork(self.world.initial_trust, scenario.trust.decay_per_year)
+        self.ledger = Ledger(initial_capacity=self._expected_requests())
+        self.cases = CaseBook()
+        self._due: dict[int, list[np.ndarray]] = defaultdict(list)
+        self._case_deadlines: dict[int, list[int]] = defaultdict(list)
+        self._busy: dict[int, None] = {}  # agencies with waiting work, in a stable order
+        self.backlog_by_role = dict.fromkeys(QUEUE_ROLES, 0)
+        self._counts = dict.fromkeys(("issued", "executed", "refused", "lapsed", "withdrawn"), 0)
+        self._build_agents()
+        self._precompute()
+        self.series = {name: np.zeros(self.horizon_days) for name in SERIES_COLUMNS}
+
+    # ------------------------------------------------------------------ setup
+    def _expected_requests(self) -> int:
+        c = self.config.cases
+        n = self.config.world.n_states
+        return int(n * c.arrivals_per_state_per_year * self.config.run.years * c.mean_foreign_links)
+
+    def _build_agents(self) -> None:
+        w, a = self.world, self.config.agencies
+        self.states: list[State] = []
+        self.agency_list: list[Agency] = []
+        self.ca_of = np.zeros(w.n_states, dtype=np.int64)
+        self.le_of = np.zeros(w.n_states, dtype=np.int64)
+        self.court_of = np.zeros(w.n_states, dtype=np.int64)
+        self.nsc_of = np.full(w.n_states, -1, dtype=np.int64)
+        for i, code in enumerate(w.codes):
+            state = State(self, i, code)
+            self.states.append(state)
+            cap = w.capacity[i]
+
+            def add(cls, per_unit, state=state, cap=cap, i=i):
+                agency = cls(self, state, max(a.capacity_floor, per_unit * cap),
+                             a.queue_discipline, w.skill[i], w.technology[i])
+                agency.index = len(self.agency_list)
+                self.agency_list.append(agency)
+                return agency.index
+
+            self.ca_of[i] = add(CentralAuthority, a.central_authority_capacity)
+            self.le_of[i] = add(LawEnforcement, a.law_enforcement_capacity)
+            self.court_of[i] = add(Court, a.court_capacity)
+            if w.nsc[i]:
+                self.nsc_of[i] = add(NationalSecurityCourt, a.court_capacity)
+            add(IntelligenceService, a.law_enforcement_capacity)
+            add(InterpolBureau, a.law_enforcement_capacity)
+
+    def _precompute(self) -> None:
+        """Per-state and per-pair quantities that the daily pipeline reads."""
+        w, c = self.world, self.config.cases
+        type_p = np.array([c.type_shares.get(t, 0.0) for t in CASE_TYPES])
+        self._type_p = type_p / type_p.sum() if type_p.sum() > 0 else np.full(5, 0.2)
+        self._type_sensitivity = np.array(
+            [c.political_sensitivity_by_type.get(t, 0.3) for t in CASE_TYPES]
+        )
+        self._security_type = np.array([t in SECURITY_CASE_TYPES for t in CASE_TYPES])
+        self._daily_rate = (c.arrivals_per_state_per_year / DAYS_PER_YEAR * w.threat_level
+                            * (w.capacity / np.median(w.capacity)) ** c.arrivals_capacity_exponent)
+        # Gravity rule: partners that share language, legal family and bloc, and richer
+        # ones, are more often where evidence and suspects are.
+        affinity = (w.language[:, None] == w.language[None, :]).astype(float) + (
+            w.legal_family[:, None] == w.legal_family[None, :]
+        )
+        bloc = (w.mr_bloc[:, None] & w.mr_bloc[None, :]) | (w.alliance[:, None]
+                                                            & w.alliance[None, :])
+        gravity = ((1.0 + c.gravity_affinity_weight * affinity) * (1.0 + c.gravity_bloc_weight
+                   * bloc) * (w.capacity[None, :] / np.median(w.capacity))
+                   ** c.gravity_capacity_exponent)
+        np.fill_diagonal(gravity, 0.0)
+        totals = gravity.sum(axis=1, keepdims=True)
+        self._gravity_cum = np.cumsum(np.divide(gravity, totals, out=np.zeros_like(gravity),
+                                                where=totals > 0), axis=1)
+        t = self.config.transmission
+        self._channel_days = np.zeros(len(Channel))
+        self._channel_days[Channel.DIPLOMATIC] = t.diplomatic_days
+        self._channel_days[Channel.CENTRAL_AUTHORITY] = t.central_authority_days
+        self._channel_days[Channel.DIRECT] = t.direct_days
+        self._channel_days[Channel.INTERPOL] = t.interpol_days
+        self._channel_days[Channel.SECURE_PLATFORM] = t.secure_platform_days
+        self._channel_days[Channel.JIT] = 0.0
+        self._is_civil = np.isin(w.legal_family, [1, 4])  # civil and socialist bar nationals
+
+    # ------------------------------------------------------------------ helpers
+    def _schedule(self, ids: np.ndarray, stage: Stage, days: np.ndarray) -> None:
+        """Put requests into ``stage`` until ``day + days``."""
+        if ids.size == 0:
+            return
+        self.ledger.stage[ids] = stage
+        due = self.day + frictions.to_whole_days(days)
+        due = np.broadcast_to(due, ids.shape)
+        order = np.argsort(due, kind="stable")
+        due_sorted, ids_sorted = due[order], ids[order]
+        days_unique, starts = np.unique(due_sorted, return_index=True)
+        for d, chunk in zip(days_unique.tolist(), np.split(ids_sorted, starts[1:]), strict=True):
+            self._due[d].append(chunk)
+
+    def _noisy(self, mean_days, sigma_factor=1.0) -> np.ndarray:
+        return frictions.noisy_days(self.rng, mean_days,
+                                    self.config.drafting.noise_sigma * sigma_factor)
+
+    def _enqueue(self, ids: np.ndarray, agencies: np.ndarray, stage: Stage, role: str) -> None:
+        """Put requests in the queues of the given agencies."""
+        if ids.size == 0:
+            return
+        led = self.ledger
+        led.stage[ids] = stage
+        led.queue_agency[ids] = agencies
+        deadline_class = np.where(led.instrument[ids] == Instrument.MUTUAL_RECOGNITION, 0, 1)
+        severity = led.severity[ids]
+        needs_trust = self.config.agencies.queue_discipline == "reciprocity"
+        for k in range(ids.size):
+            request, agency = int(ids[k]), self.agency_list[int(agencies[k])]
+            partner_trust = (
+                self.trust.get(led.requested_state[request], led.requesting_state[request],
+                               self.day) if needs_trust else 0.0
+            )
+            priority = agency.priority(float(severity[k]), float(partner_trust), self.day)
+            agency.queue.push(request, int(deadline_class[k]), priority)
+            self._busy[agency.index] = None
+        self.backlog_by_role[role] += ids.size
+
+    def _close(self, ids: np.ndarray, outcome: Outcome,
+               ground: RefusalGround = RefusalGround.NONE) -> None:
+        """Give requests their one final outcome and apply its consequences."""
+        led = self.ledger
+        ids = ids[led.outcome[ids] == Outcome.OPEN]
+        if ids.size == 0:
+            return
+        queued = ids[led.queue_agency[ids] >= 0]
+        for request in queued.tolist():
+            agency = self.agency_list[led.queue_agency[request]]
+            agency.queue.forget()
+            self.backlog_by_role[_queue_role(agency)] -= 1
+        led.queue_agency[ids] = -1
+        led.outcome[ids] = outcome
+        led.refusal_ground[ids] = ground
+        led.stage[ids] = Stage.CLOSED
+        led.t_closed[ids] = self.day
+        self._counts[outcome.name.lower()] += ids.size
+        requesting, requested = led.requesting_state[ids], led.requested_state[ids]
+        tr = self.config.trust
+        if outcome == Outcome.EXECUTED:
+            self.trust.reward(requesting, requested, tr.gain_on_success, self.day)
+            self._case_progress(led.case[ids])
+        elif outcome == Outcome.REFUSED:
+            self.trust.penalise(requesting, requested, tr.loss_on_refusal, self.day)
+            self._end_cases(np.unique(led.case[ids]), CaseStatus.FAILED)
+        elif outcome == Outcome.LAPSED:
+            reached = led.t_received[ids] >= 0  # only a partner that had it can be blamed
+            self.trust.penalise(requesting[reached], requested[reached], tr.loss_on_lapse,
+                                self.day)
+
+    def _case_progress(self, case_ids: np.ndarray) -> None:
+        cases = self.cases
+        np.add.at(cases.received, case_ids, 1)
+        for case in np.unique(case_ids).tolist():
+            if cases.status[case] == CaseStatus.OPEN and cases.received[case] >= cases.needed[case]:
+                cases.status[case] = CaseStatus.RESOLVED
+                cases.t_closed[case] = self.day
+
+    def _end_cases(self, case_ids, status: CaseStatus) -> None:
+        """Close open cases; their requests still open lapse (cold) or are withdrawn."""
+        cases = self.cases
+        outcome = Outcome.LAPSED if status == CaseStatus.COLD else Outcome.WITHDRAWN
+        for case in np.atleast_1d(case_ids).tolist():
+            if cases.status[case] != CaseStatus.OPEN:
+                continue
+            cases.status[case] = status
+            cases.t_closed[case] = self.day
+            self._close(np.asarray(cases.requests[case], dtype=np.int64), outcome)
+
+    # ------------------------------------------------------------------ process 1: cases
+    def _generate_cases(self) -> None:
+        w, c, rng = self.world, self.config.cases, self.rng
+        if w.n_states < 2:
+            return
+        counts = rng.poisson(self._daily_rate)
+        n = int(counts.sum())
+        if n == 0:
+            return
+        origin = np.repeat(np.arange(w.n_states), counts)
+        case_type = rng.choice(len(CASE_TYPES), size=n, p=self._type_p)
+        severity = rng.beta(c.severity_shape, 2.0, size=n)
+        mean_sens = np.clip(self._type_sensitivity[case_type], 0.02, 0.98)
+        sensitivity = rng.beta(4 * mean_sens, 4 * (1 - mean_sens))
+        deadline = self.day + 1 + frictions.to_whole_days(
+            rng.gamma(c.deadline_shape, c.deadline_days_mean / c.deadline_shape, size=n))
+        links = np.minimum(1 + rng.poisson(c.mean_foreign_links - 1.0, size=n), w.n_states - 1)
+        case_ids = self.cases.append(
+            origin=origin, case_type=case_type, severity=severity,
+            political_sensitivity=sensitivity, t_created=self.day, t_deadline=deadline,
+            needed=links,
+        )
+        requested = self._gravity_partners(origin, links)
+        case_of_link = np.repeat(case_ids, links)
+        requesting = np.repeat(origin, links)
+        self._create_requests(case_of_link, requesting, requested)
+        for case, d in zip(case_ids.tolist(), deadline.tolist(), strict=True):
+            self._case_deadlines[d].append(case)
+
+    def _gravity_partners(self, origin: np.ndarray, links: np.ndarray) -> np.ndarray:
+        """Draw ``links[k]`` distinct partner states for each case by the gravity rule."""
+        partners = []
+        for o, k in zip(origin.tolist(), links.tolist(), strict=True):
+            row = self._gravity_cum[o]
+            chosen: list[int] = []
+            while len(chosen) < k:
+                u = self.rng.random(k)
+                for p in np.searchsorted(row, u * row[-1], side="right").tolist():
+                    p = min(p, len(row) - 1)
+                    if p != o and p not in chosen and len(chosen) < k:
+                        chosen.append(p)
+            partners.extend(chosen)
+        return np.asarray(partners, dtype=np.int64)
+
+    # ------------------------------------------------------------------ process 2: drafting
+    def _create_requests(self, case_ids, requesting, requested) -> None:
+        w, c, rng = self.world, self.config.cases, self.rng
+        n = case_ids.size
+        cases = self.cases
+        kind = np.where(rng.random(n) < c.extradition_share, Kind.EXTRADITION, Kind.MLA_EVIDENCE)
+        extradition = kind == Kind.EXTRADITION
+        mr = w.mr_bloc[requesting] & w.mr_bloc[requested]
+        treaty = w.treaty_matrix[requesting, requested]
+        convention = w.convention[requesting] & w.convention[requested]
+        instrument = frictions.choose_instrument(mr, treaty, convention)
+        channel = frictions.default_channel(instrument)
+        case_type = cases.case_type[case_ids]
+        ids = self.ledger.append(
+            case=case_ids, kind=kind, requesting_state=requesting, requested_state=requested,
+            instrument=instrument, channel=channel,
+            security_case=self._security_type[case_type],
+            coercive=(~extradition) & (rng.random(n) < c.coercive_share),
+            consent=extradition & (rng.random(n) < c.consent_share),
+            severity=cases.severity[case_ids],
+            political_sensitivity=cases.political_sensitivity[case_ids],
+            stage=Stage.DRAFTING, t_created=self.day,
+        )
+        for case, request in zip(case_ids.tolist(), ids.tolist(), strict=True):
+            cases.requests[case].append(request)
+        d = self.config.drafting
+        mean = frictions.drafting_days(
+            d.base_days, d.language_days, d.legal_distance_days,
+            w.different_language[requesting, requested], w.legal_distance[requesting, requested],
+            w.skill[requesting],
+        )
+        self._schedule(ids, Stage.DRAFTING, self._noisy(mean))
+
+    # ------------------------------------------------------------------ processes 3-7
+    def _transmit(self, ids: np.ndarray) -> None:
+        led = self.ledger
+        first = ids[led.t_issued[ids] < 0]
+        led.t_issued[first] = self.day
+        self._counts["issued"] += first.size
+        days = frictions.transmission_days(led.channel[ids], self._channel_days)
+        self._schedule(ids, Stage.TRANSMISSION, self._noisy(days))
+
+    def _arrive(self, ids: np.ndarray) -> None:
+        led = self.ledger
+        first = ids[led.t_received[ids] < 0]
+        led.t_received[first] = self.day
+        self._enqueue(ids, self.ca_of[led.requested_state[ids]], Stage.REVIEW_QUEUE,
+                      "central_authority")
+
+    def _review_decision(self, ids: np.ndarray) -> None:
+        """Process 4: legal compatibility, then the sovereignty check."""
+        w, r, rng, led = self.world, self.config.review, self.rng, self.ledger
+        a, b = led.requesting_state[ids], led.requested_state[ids]
+        mr = led.instrument[ids] == Instrument.MUTUAL_RECOGNITION
+        legal_distance = w.legal_distance[a, b]
+        # Clarification rounds: misunderstanding grows with legal and language distance.
+        p_clarify = frictions.clarification_probability(
+            legal_distance, w.different_language[a, b], r.clarification_base,
+            r.clarification_per_legal_distance, mr)
+        clarify = rng.random(ids.size) < p_clarify
+        exhausted = clarify & (led.clarification_rounds[ids] >= r.max_clarification_rounds)
+        self._close(ids[exhausted], Outcome.REFUSED, RefusalGround.FORM_DEFECT)
+        back = ids[clarify & ~exhausted]
+        led.clarification_rounds[back] += 1
+        self._schedule(back, Stage.CLARIFICATION,
+                       self._noisy(r.clarification_days
+                                   + self._channel_days[led.channel[back]]))
+        rest = ~clarify
+        ids, a, b, mr = ids[rest], a[rest], b[rest], mr[rest]
+        probabilities = frictions.legal_refusal_probabilities(
+            kind=led.kind[ids], legal_distance=w.legal_distance[a, b],
+            political_sensitivity=led.political_sensitivity[ids],
+            requested_is_civil=self._is_civil[b],
+            death_penalty_gap=(w.death_penalty[a] & ~w.death_penalty[b]).astype(float),
+            data_protection_gap=w.data_protection[b] - w.data_protection[a],
+            mutual_recognition=mr, dual_criminality_base=r.dual_criminality_base,
+            political_offence_base=r.political_offence_base, nationality_bar=r.nationality_bar,
+            human_rights_base=r.human_rights_base, data_protection_base=r.data_protection_base,
+            mr_refusal_factor=self.config.mutual_recognition.refusal_factor,
+        )
+        ground = frictions.first_ground(probabilities, rng.random((ids.size, len(probabilities))))
+        for code in np.unique(ground[ground != RefusalGround.NONE]).tolist():
+            self._close(ids[ground == code], Outcome.REFUSED, RefusalGround(code))
+        keep = ground == RefusalGround.NONE
+        ids, a, b, mr = ids[keep], a[keep], b[keep], mr[keep]
+        # Sovereignty: no political review under mutual recognition.
+        score = frictions.sovereignty_score(
+            led.political_sensitivity[ids], w.sovereignty[b], self.trust.get(b, a, self.day),
+            w.relations[a, b]) * ~mr
+        u = rng.random(ids.size)
+        refuse = u < r.sovereignty_refusal * score
+        self._close(ids[refuse], Outcome.REFUSED, RefusalGround.SOVEREIGNTY)
+        delay = ~refuse & (rng.random(ids.size) < r.sovereignty_delay * score)
+        led.t_decided[ids[~refuse]] = self.day
+        self._schedule(ids[delay], Stage.DELIBERATE_DELAY,
+                       self._noisy(np.full(int(delay.sum()), r.sovereignty_delay_days)))
+        self._route_after_review(ids[~refuse & ~delay])
+
+    def _route_after_review(self, ids: np.ndarray) -> None:
+        """Extraditions and coercive measures go to a court; the rest to law enforcement."""
+        led = self.ledger
+        judicial = (led.kind[ids] == Kind.EXTRADITION) | led.coercive[ids]
+        to_court = ids[judicial]
+        b = led.requested_state[to_court]
+        nsc = self.nsc_of[b]
+        use_nsc = led.security_case[to_court] & (nsc >= 0)
+        self._enqueue(to_court, np.where(use_nsc, nsc, self.court_of[b]), Stage.JUDICIAL_QUEUE,
+                      "court")
+        rest = ids[~judicial]
+        self._enqueue(rest, self.le_of[led.requested_state[rest]], Stage.EXECUTION_QUEUE,
+                      "law_enforcement")
+
+    def _judicial_decision(self, ids: np.ndarray) -> None:
+        """Process 5: the court may refuse an extradition on human-rights grounds."""
+        w, led, j = self.world, self.ledger, self.config.judicial
+        a, b = led.requesting_state[ids], led.requested_state[ids]
+        mr = led.instrument[ids] == Instrument.MUTUAL_RECOGNITION
+        gap = (w.death_penalty[a] & ~w.death_penalty[b]).astype(float)
+        p = (j.human_rights_refusal * (0.5 + gap) * (led.kind[ids] == Kind.EXTRADITION)
+             * np.where(mr, self.config.mutual_recognition.refusal_factor, 1.0))
+        refuse = self.rng.random(ids.size) < p
+        self._close(ids[refuse], Outcome.REFUSED, RefusalGround.HUMAN_RIGHTS)
+        ids = ids[~refuse]
+        led.t_judicial[ids] = self.day
+        self._enqueue(ids, self.le_of[led.requested_state[ids]], Stage.EXECUTION_QUEUE,
+                      "law_enforcement")
+
+    def _respond(self, ids: np.ndarray) -> None:
+        led = self.ledger
+        led.t_executed[ids] = self.day
+        days = frictions.transmission_days(led.channel[ids], self._channel_days)
+        self._schedule(ids, Stage.RESPONSE, self._noisy(days))
+
+    # ------------------------------------------------------------------ queues
+    def _service_days(self, role: str, ids: np.ndarray, agencies: np.ndarray) -> np.ndarray:
+        """How long a request occupies the agency that just took it."""
+        led, cfg = self.ledger, self.config
+        mr = led.instrument[ids] == Instrument.MUTUAL_RECOGNITION
+        skill = np.array([self.agency_list[k].skill for k in agencies.tolist()])
+        slowness = 1.5 - skill  # a skilled office (skill 1) works twice as fast as skill 0
+        mrc = cfg.mutual_recognition
+        if role == "central_authority":
+            days = self._noisy(np.full(ids.size, cfg.review.service_days) * slowness)
+            return np.where(mr, np.minimum(days, mrc.decision_deadline_days), days)
+        if role == "court":
+            j = cfg.judicial
+            nsc = np.array([isinstance(self.agency_list[k], NationalSecurityCourt)
+                            for k in agencies.tolist()])
+            mean = frictions.judicial_days(
+                led.kind[ids], led.consent[ids], led.security_case[ids], nsc,
+                extradition_days=j.extradition_days, coercive_order_days=j.coercive_order_days,
+                consent_factor=j.consent_factor, nsc_speed_factor=j.nsc_speed_factor)
+            days = self._noisy(mean * slowness, np.where(nsc, j.nsc_noise_factor, 1.0))
+            deadline = np.where(led.consent[ids], mrc.surrender_deadline_consent_days,
+                                mrc.surrender_deadline_days)
+            return np.where(mr, np.minimum(days, deadline), days)
+        ex = cfg.execution
+        extradition = led.kind[ids] == Kind.EXTRADITION
+        mean = np.where(extradition, ex.surrender_days, ex.evidence_days) * slowness
+        days = self._noisy(mean)
+        return np.where(mr & ~extradition, np.minimum(days, mrc.execution_deadline_days), days)
+
+    def _serve_queues(self) -> None:
+        led = self.ledger
+        outcome = led.outcome
+
+        def is_live(request: int) -> bool:
+            return outcome[request] == Outcome.OPEN
+
+        taken: dict[str, tuple[list[int], list[int]]] = {r: ([], []) for r in QUEUE_ROLES}
+        for index in list(self._busy):
+            agency = self.agency_list[index]
+            served = agency.take_today(is_live)
+            role = _queue_role(agency)
+            taken[role][0].extend(served)
+            taken[role][1].extend([index] * len(served))
+            if agency.queue.waiting == 0:
+                del self._busy[index]
+        next_stage = {"central_authority": Stage.REVIEW, "court": Stage.JUDICIAL,
+                      "law_enforcement": Stage.EXECUTION}
+        for role, (requests, agencies) in taken.items():
+            if not requests:
+                continue
+            ids = np.asarray(requests, dtype=np.int64)
+            self.backlog_by_role[role] -= ids.size
+            led.queue_agency[ids] = -1
+            days = self._service_days(role, ids, np.asarray(agencies, dtype=np.int64))
+            self._schedule(ids, next_stage[role], days)
+
+    # ------------------------------------------------------------------ the day
+    def _advance_due(self) -> None:
+        """Move every request whose stage ends today, stage by stage in a fixed order."""
+        led = self.ledger
+        handlers = (
+            (Stage.DRAFTING, self._transmit),
+            (Stage.CLARIFICATION, self._transmit),
+            (Stage.TRANSMISSION, self._arrive),
+            (Stage.REVIEW, self._review_decision),
+            (Stage.DELIBERATE_DELAY, self._route_after_review),
+            (Stage.JUDICIAL, self._judicial_decision),
+            (Stage.EXECUTION, self._respond),
+            (Stage.RESPONSE, lambda ids: self._close(ids, Outcome.EXECUTED)),
+        )
+        # Zero-day stages put requests back into today's bucket: loop until it is empty.
+        while self._due.get(self.day):
+            ids = np.concatenate(self._due.pop(self.day))
+            ids = ids[led.outcome[ids] == Outcome.OPEN]
+            stage = led.stage[ids]
+            for code, handler in handlers:
+                selected = ids[stage == code]
+                if selected.size:
+                    handler(selected)
+
+    def _expire_cases(self) -> None:
+        expiring = self._case_deadlines.pop(self.day, None)
+        if expiring:
+            self._end_cases(np.asarray(expiring), CaseStatus.COLD)
+
+    def _record(self) -> None:
+        d, s = self.day, self.series
+        s["cases_opened"][d] = self.cases.size
+        s["cases_open"][d] = self._open_cases()
+        s["requests_issued"][d] = self._counts["issued"]
+        for key in ("executed", "refused", "lapsed", "withdrawn"):
+            s[key][d] = self._counts[key]
+        for role in QUEUE_ROLES:
+            s[f"backlog_{role}"][d] = self.backlog_by_role[role]
+        s["mean_trust"][d] = self.trust.mean(d)
+
+    def _open_cases(self) -> int:
+        return int(np.count_nonzero(self.cases.col("status") == CaseStatus.OPEN))
+
+    def step(self) -> None:
+        """Advance one simulated day."""
+        if self.day >= self.horizon_days:
+            self.running = False
+            return
+        self._generate_cases()
+        self._advance_due()
+        self._serve_queues()
+        self._advance_due()
+        self._expire_cases()
+        self._record()
+        self.day += 1
+        if self.day >= self.horizon_days:
+            self.running = False
+
+    def run(self, progress: bool = False) -> CooperationModel:
+        """Run to the scenario's horizon.
+
+        Args:
+            progress: Show a progress bar (for long runs).
+
+        Returns:
+            The model itself, for chaining.
+        """
+        days = range(self.day, self.horizon_days)
+        if progress:
+            from tqdm import tqdm
+
+            days = tqdm(days, desc=self.config.name, unit="day")
+        for _ in days:
+            self.step()
+        return self
+
+    # ------------------------------------------------------------------ outputs
+    def outcomes(self) -> dict[str, Any]:
+        """Outcomes of the run so far (see :func:`sim.metrics.compute_outcomes`)."""
+        return metrics.compute_outcomes(self)
+
+    def series_frame(self) -> pd.DataFrame:
+        """Daily series of the days simulated so far."""
+        df = pd.DataFrame({k: v[: self.day] for k, v in self.series.items()})
+        df.insert(0, "day", np.arange(self.day))
+        return df
+
+    def ledger_frame(self) -> pd.DataFrame:
+        """The request ledger with readable labels and state codes."""
+        df = self.ledger.to_dataframe()
+        codes = np.asarray(self.world.codes)
+        for col in ("requesting_state", "requested_state"):
+            df[col] = codes[df[col].to_numpy()]
+        return df
+
+
+def _queue_role(agency: Agency) -> str:
+    """The queue family an agency belongs to (a national security court is a court)."""
+    if isinstance(agency, Court):
+        return "court"
+    if isinstance(agency, CentralAuthority):
+        return "central_authority"
+    return "law_enforcement"
+
+
+@dataclass
+class RunResult:
+    """What one run gives back: outcomes, daily series and the model itself."""
+
+    outcomes: dict[str, Any]
+    series: pd.DataFrame
+    model: CooperationModel
+
+
+def run(scenario: Scenario | str | Path, seed: int = 0, years: float | None = None,
+        progress: bool = False) -> RunResult:
+    """Run one scenario with one seed: a pure function of (scenario, seed).
+
+    Args:
+        scenario: Scenario, scenario file or shipped scenario name.
+        seed: Random seed.
+        years: Override the scenario's run length.
+        progress: Show a progress bar.
+
+    Returns:
+        A :class:`RunResult`.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    if years is not None:
+        scenario = scenario.with_overrides({"run.years": years})
+    model = CooperationModel(scenario, rng=seed).run(progress=progress)
+    return RunResult(outcomes=model.outcomes(), series=model.series_frame(), model=model)

@@ -1,0 +1,288 @@
+"""Requests: their kinds, lifecycle stages, outcomes, and the columnar ledger.
+
+Requests are high-volume records, not Mesa agents. Each lives as one row in a
+:class:`Ledger`, a struct of numpy arrays that grows by doubling, so that a stage
+can act on a batch of requests at once and the whole ledger exports to pandas.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+import pandas as pd
+
+
+class Kind(IntEnum):
+    """What is asked for."""
+
+    MLA_EVIDENCE = 0
+    EXTRADITION = 1
+    RED_NOTICE = 2
+    INTEL_QUERY = 3
+    E_EVIDENCE = 4
+    JIT_PROPOSAL = 5
+
+
+class Instrument(IntEnum):
+    """The legal basis a request relies on, from weakest to strongest."""
+
+    COMITY = 0
+    CONVENTION = 1
+    BILATERAL_TREATY = 2
+    MUTUAL_RECOGNITION = 3
+
+
+class Channel(IntEnum):
+    """How a request travels between states."""
+
+    DIPLOMATIC = 0
+    CENTRAL_AUTHORITY = 1
+    DIRECT = 2
+    INTERPOL = 3
+    SECURE_PLATFORM = 4
+    JIT = 5
+
+
+class Stage(IntEnum):
+    """Where a request is in its lifecycle (the next thing that happens to it)."""
+
+    DRAFTING = 0
+    TRANSMISSION = 1
+    REVIEW_QUEUE = 2
+    REVIEW = 3
+    CLARIFICATION = 4
+    DELIBERATE_DELAY = 5
+    JUDICIAL_QUEUE = 6
+    JUDICIAL = 7
+    EXECUTION_QUEUE = 8
+    EXECUTION = 9
+    RESPONSE = 10
+    CLOSED = 11
+
+
+class Outcome(IntEnum):
+    """Final outcome; OPEN until a request closes, and closed exactly once."""
+
+    OPEN = 0
+    EXECUTED = 1
+    REFUSED = 2
+    LAPSED = 3
+    WITHDRAWN = 4
+
+
+class RefusalGround(IntEnum):
+    """Why a request was refused (NONE unless refused)."""
+
+    NONE = 0
+    DUAL_CRIMINALITY = 1
+    POLITICAL_OFFENCE = 2
+    NATIONALITY_BAR = 3
+    HUMAN_RIGHTS = 4
+    DATA_PROTECTION = 5
+    SOVEREIGNTY = 6
+    FORM_DEFECT = 7
+
+
+def label(enum: type[IntEnum], code: int) -> str:
+    """Lower-case name of an enum member, as used in outcomes and data frames."""
+    return enum(code).name.lower()
+
+
+# Column name -> dtype. Timestamps are simulated days; -1 means "not reached".
+COLUMNS: dict[str, type] = {
+    "case": np.int32,
+    "kind": np.int8,
+    "requesting_state": np.int16,
+    "requested_state": np.int16,
+    "instrument": np.int8,
+    "channel": np.int8,
+    "security_case": np.bool_,
+    "coercive": np.bool_,
+    "consent": np.bool_,
+    "severity": np.float32,
+    "political_sensitivity": np.float32,
+    "stage": np.int8,
+    "outcome": np.int8,
+    "refusal_ground": np.int8,
+    "clarification_rounds": np.int8,
+    "queue_agency": np.int32,
+    "t_created": np.int32,
+    "t_issued": np.int32,
+    "t_received": np.int32,
+    "t_decided": np.int32,
+    "t_judicial": np.int32,
+    "t_executed": np.int32,
+    "t_closed": np.int32,
+}
+TIME_COLUMNS = [c for c in COLUMNS if c.startswith("t_")]
+
+
+class Ledger:
+    """All requests of a run, one row each, stored column by column.
+
+    Attributes:
+        size: Number of requests recorded so far.
+    """
+
+    def __init__(self, initial_capacity: int = 1024):
+        self.size = 0
+        self._capacity = max(16, int(initial_capacity))
+        self._cols: dict[str, np.ndarray] = {}
+        for name, dtype in COLUMNS.items():
+            fill = -1 if name.startswith("t_") or name == "queue_agency" else 0
+            self._cols[name] = np.full(self._capacity, fill, dtype=dtype)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        # Columns read as attributes return the whole buffer, for in-place writes by row id.
+        # Buffers are replaced when the ledger grows, so never keep one across an append.
+        cols = self.__dict__.get("_cols")
+        if cols is not None and name in cols:
+            return cols[name]
+        raise AttributeError(name)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def col(self, name: str) -> np.ndarray:
+        """Return the filled part of a column (a view)."""
+        return self._cols[name][: self.size]
+
+    def _grow(self, needed: int) -> None:
+        new_capacity = self._capacity
+        while new_capacity < needed:
+            new_capacity *= 2
+        for name, old in self._cols.items():
+            fill = -1 if name.startswith("t_") or name == "queue_agency" else 0
+            new = np.full(new_capacity, fill, dtype=old.dtype)
+            new[: self.size] = old[: self.size]
+            self._cols[name] = new
+        self._capacity = new_capacity
+
+    def append(self, **columns: np.ndarray) -> np.ndarray:
+        """Add a batch of requests.
+
+        Args:
+            **columns: Equal-length arrays (or scalars) for some columns; the rest keep
+                their defaults (OPEN, stage DRAFTING, timestamps -1).
+
+        Returns:
+            The ids (row numbers) of the new requests.
+        """
+        n = max((np.size(v) for v in columns.values()), default=0)
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        if self.size + n > self._capacity:
+            self._grow(self.size + n)
+        ids = np.arange(self.size, self.size + n)
+        for name, values in columns.items():
+            self._cols[name][ids] = values
+        self.size += n
+        return ids
+
+    def nbytes(self) -> int:
+        """Bytes held per filled row times rows (the ledger's memory for its requests)."""
+        return sum(col.itemsize for col in self._cols.values()) * self.size
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """Export the ledger with readable labels for enums and durations in days."""
+        df = pd.DataFrame({name: self.col(name).copy() for name in COLUMNS})
+        df.insert(0, "request", np.arange(self.size))
+        for name, enum in (
+            ("kind", Kind),
+            ("instrument", Instrument),
+            ("channel", Channel),
+            ("stage", Stage),
+            ("outcome", Outcome),
+            ("refusal_ground", RefusalGround),
+        ):
+            df[name] = pd.Categorical.from_codes(
+                df[name].astype(int), [m.name.lower() for m in enum]
+            )
+        df = df.drop(columns=["queue_agency"])
+        for name in TIME_COLUMNS:
+            df[name] = df[name].where(df[name] >= 0)
+        df["response_days"] = df["t_closed"] - df["t_issued"]
+        df.loc[df["outcome"] != "executed", "response_days"] = np.nan
+        return df
+
+
+class CaseStatus(IntEnum):
+    """Where a case stands."""
+
+    OPEN = 0
+    RESOLVED = 1  # everything it needed arrived before its deadline
+    COLD = 2  # the deadline passed first
+    FAILED = 3  # a request it needed was refused
+
+
+CASE_COLUMNS: dict[str, type] = {
+    "origin": np.int16,
+    "case_type": np.int8,
+    "severity": np.float32,
+    "political_sensitivity": np.float32,
+    "t_created": np.int32,
+    "t_deadline": np.int32,
+    "t_closed": np.int32,
+    "needed": np.int16,
+    "received": np.int16,
+    "status": np.int8,
+}
+
+
+class CaseBook:
+    """All cases of a run, column by column, plus each case's request ids."""
+
+    def __init__(self, initial_capacity: int = 1024):
+        self.size = 0
+        self._capacity = max(16, int(initial_capacity))
+        self._cols = {
+            name: np.full(self._capacity, -1 if name == "t_closed" else 0, dtype=dtype)
+            for name, dtype in CASE_COLUMNS.items()
+        }
+        self.requests: list[list[int]] = []
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        cols = self.__dict__.get("_cols")
+        if cols is not None and name in cols:
+            return cols[name]
+        raise AttributeError(name)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def col(self, name: str) -> np.ndarray:
+        """Return the filled part of a column (a view)."""
+        return self._cols[name][: self.size]
+
+    def append(self, **columns: np.ndarray) -> np.ndarray:
+        """Add a batch of cases; returns their ids."""
+        n = max((np.size(v) for v in columns.values()), default=0)
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        if self.size + n > self._capacity:
+            new_capacity = self._capacity
+            while new_capacity < self.size + n:
+                new_capacity *= 2
+            for name, old in self._cols.items():
+                new = np.full(new_capacity, -1 if name == "t_closed" else 0, dtype=old.dtype)
+                new[: self.size] = old[: self.size]
+                self._cols[name] = new
+            self._capacity = new_capacity
+        ids = np.arange(self.size, self.size + n)
+        for name, values in columns.items():
+            self._cols[name][ids] = values
+        self.requests.extend([] for _ in range(n))
+        self.size += n
+        return ids
+
+    def to_dataframe(self, case_types: tuple[str, ...]) -> pd.DataFrame:
+        """Export the cases with readable labels."""
+        df = pd.DataFrame({name: self.col(name).copy() for name in CASE_COLUMNS})
+        df.insert(0, "case", np.arange(self.size))
+        df["case_type"] = pd.Categorical.from_codes(df["case_type"].astype(int), case_types)
+        df["status"] = pd.Categorical.from_codes(
+            df["status"].astype(int), [m.name.lower() for m in CaseStatus]
+        )
+        df["t_closed"] = df["t_closed"].where(df["t_closed"] >= 0)
+        return df

@@ -1,0 +1,633 @@
+"""The scenario schema: every parameter of the model, with its unit, default and range.
+
+A scenario file is TOML. It may start with ``extends = "baseline"`` (a shipped
+scenario by name) or ``extends = "other.toml"`` (a file relative to this one), and
+then states only what it changes. Loading merges the chain, validates the result
+against the schema below and returns a frozen :class:`Scenario`.
+
+The schema is the single source of truth for parameters: the CLI's ``describe``,
+the ODD parameter tables and the error messages all read it.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+CASE_TYPES = ("terrorism", "cybercrime", "drug_trafficking", "organised_crime", "espionage")
+SECURITY_CASE_TYPES = ("terrorism", "espionage", "cybercrime")
+LEGAL_FAMILIES = ("common", "civil", "mixed", "religious", "socialist")
+QUEUE_DISCIPLINES = ("fifo", "severity", "reciprocity")
+
+
+class ScenarioError(ValueError):
+    """A scenario (or experiment) file that cannot be used, with a message for the user."""
+
+
+def P(default: Any, lo: float | None, hi: float | None, unit: str, description: str) -> Any:  # noqa: N802
+    """Declare a model parameter: default, allowed range, unit and one-line meaning.
+
+    Args:
+        default: Value used when the scenario does not set it.
+        lo: Smallest allowed value (inclusive), or None.
+        hi: Largest allowed value (inclusive), or None.
+        unit: Unit, e.g. ``"days"``, ``"requests/day"``, ``"share"``.
+        description: One line saying what the parameter means in the model.
+
+    Returns:
+        A pydantic ``Field`` carrying the metadata.
+    """
+    return Field(
+        default=default,
+        ge=lo,
+        le=hi,
+        description=description,
+        json_schema_extra={"unit": unit},
+    )
+
+
+class Section(BaseModel):
+    """Base for scenario sections: unknown keys, NaN and infinity are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+ShareMix = dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]
+
+
+class RunSection(Section):
+    """How long to simulate."""
+
+    years: float = P(5.0, 0.01, 50.0, "years", "Simulated time; one step is one day, a year 365 days.")
+
+
+class WorldSection(Section):
+    """The synthetic world: states, legal families, blocs and the treaty network."""
+
+    n_states: int = P(40, 1, 400, "states", "Number of states in a synthetic world.")
+    data_file: str = P(
+        "", None, None, "path",
+        "CSV of real states (relative to the scenario file, or a shipped name); empty = synthetic.",
+    )
+    legal_family_shares: ShareMix = P(
+        {"common": 0.25, "civil": 0.45, "mixed": 0.15, "religious": 0.08, "socialist": 0.07},
+        None, None, "share",
+        "Share of states in each legal family (normalised).",
+    )
+    n_language_groups: int = P(6, 1, 50, "groups", "Number of language groups states are drawn from.")
+    capacity_median: float = P(1.0, 0.01, 100.0, "budget units", "Median state capacity.")
+    capacity_sigma: float = P(0.7, 0.0, 3.0, "log units", "Spread of the lognormal state capacity.")
+    technology_mean: float = P(0.5, 0.0, 1.0, "index", "Mean technology level (0-1), rises with capacity.")
+    sovereignty_sensitivity_mean: float = P(
+        0.45, 0.0, 1.0, "index", "Mean sovereignty sensitivity of states (0 = none, 1 = extreme)."
+    )
+    death_penalty_share: float = P(0.2, 0.0, 1.0, "share", "Share of states that retain the death penalty.")
+    data_protection_mean: float = P(0.5, 0.0, 1.0, "index", "Mean strictness of data-protection law (0-1).")
+    mr_bloc_share: float = P(
+        0.3, 0.0, 1.0, "share", "Share of states in the mutual-recognition bloc (EU-like)."
+    )
+    alliance_share: float = P(0.12, 0.0, 1.0, "share", "Share of states in the intelligence alliance.")
+    convention_share: float = P(
+        0.55, 0.0, 1.0, "share", "Share of states party to the multilateral MLA convention."
+    )
+    bilateral_treaty_density: float = P(
+        0.12, 0.0, 1.0, "share of pairs", "Probability that a pair of states has a bilateral treaty."
+    )
+    treaty_capacity_bias: float = P(
+        1.0, 0.0, 5.0, "exponent", "How much richer states are favoured as treaty partners."
+    )
+    nsc_share: float = P(
+        0.15, 0.0, 1.0, "share", "Share of states that already have a national security court."
+    )
+    initial_trust: float = P(0.5, 0.0, 1.0, "index", "Initial directed trust between states (0-1).")
+    initial_trust_spread: float = P(
+        0.1, 0.0, 0.5, "index", "Spread (sd) of initial trust around its mean."
+    )
+    bloc_trust_bonus: float = P(0.15, 0.0, 0.5, "index", "Extra initial trust between bloc partners.")
+    initial_relations: float = P(0.6, 0.0, 1.0, "index", "Mean diplomatic relations between states (0-1).")
+
+    @field_validator("legal_family_shares")
+    @classmethod
+    def _known_families(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(LEGAL_FAMILIES))
+        if unknown:
+            raise ValueError(f"unknown legal family {unknown}; allowed: {list(LEGAL_FAMILIES)}")
+        if sum(v.values()) <= 0:
+            raise ValueError("shares must not all be zero")
+        return v
+
+
+class CasesSection(Section):
+    """Case generation (process 1): arrivals, types and foreign links."""
+
+    arrivals_per_state_per_year: float = P(
+        55.0, 0.0, 100000.0, "cases/state/year",
+        "Mean transnational case arrivals for a state of threat level 1 (Poisson).",
+    )
+    threat_level_sigma: float = P(0.5, 0.0, 3.0, "log units", "Spread of states' lognormal threat level.")
+    arrivals_capacity_exponent: float = P(
+        0.5, 0.0, 2.0, "exponent", "Richer states open more transnational cases (capacity ** exponent)."
+    )
+    type_shares: ShareMix = P(
+        {
+            "terrorism": 0.12,
+            "cybercrime": 0.25,
+            "drug_trafficking": 0.3,
+            "organised_crime": 0.25,
+            "espionage": 0.08,
+        },
+        None, None, "share", "Share of cases by type (normalised).",
+    )
+    mean_foreign_links: float = P(
+        1.4, 1.0, 10.0, "states", "Mean number of foreign states a case needs (1 + Poisson)."
+    )
+    gravity_affinity_weight: float = P(
+        1.5, 0.0, 10.0, "weight", "Gravity rule: weight of shared language and legal family."
+    )
+    gravity_bloc_weight: float = P(1.0, 0.0, 10.0, "weight", "Gravity rule: weight of shared bloc.")
+    gravity_capacity_exponent: float = P(
+        0.5, 0.0, 3.0, "exponent", "Gravity rule: attraction of richer partner states."
+    )
+    extradition_share: float = P(
+        0.25, 0.0, 1.0, "share", "Probability that a foreign link has a suspect to extradite."
+    )
+    coercive_share: float = P(
+        0.3, 0.0, 1.0, "share", "Share of evidence requests needing a coercive measure (court order)."
+    )
+    consent_share: float = P(
+        0.5, 0.0, 1.0, "share", "Share of persons sought who consent to surrender."
+    )
+    deadline_days_mean: float = P(
+        900.0, 1.0, 36500.0, "days", "Mean time before a case goes cold (exponential-like gamma)."
+    )
+    deadline_shape: float = P(4.0, 0.1, 100.0, "shape", "Gamma shape of case deadlines (higher = tighter).")
+    severity_shape: float = P(2.0, 0.1, 50.0, "beta a", "Beta a-parameter of case severity (0-1).")
+    political_sensitivity_by_type: ShareMix = P(
+        {
+            "terrorism": 0.6,
+            "cybercrime": 0.3,
+            "drug_trafficking": 0.15,
+            "organised_crime": 0.2,
+            "espionage": 0.9,
+        },
+        None, None, "index",
+        "Mean political sensitivity (0-1) of cases of each type.",
+    )
+
+    @field_validator("type_shares", "political_sensitivity_by_type")
+    @classmethod
+    def _known_types(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(CASE_TYPES))
+        if unknown:
+            raise ValueError(f"unknown case type {unknown}; allowed: {list(CASE_TYPES)}")
+        return v
+
+
+class AgenciesSection(Section):
+    """Agency capacities, skills and queue disciplines."""
+
+    central_authority_capacity: float = P(
+        3.0, 0.0, 10000.0, "requests/day per budget unit",
+        "Incoming requests a central authority can review a day, per unit of state capacity.",
+    )
+    law_enforcement_capacity: float = P(
+        3.0, 0.0, 10000.0, "requests/day per budget unit",
+        "Requests law enforcement can start executing a day, per unit of state capacity.",
+    )
+    court_capacity: float = P(
+        1.0, 0.0, 10000.0, "cases/day per budget unit",
+        "Judicial proceedings a court can open a day, per unit of state capacity.",
+    )
+    capacity_floor: float = P(
+        0.2, 0.0, 100.0, "requests/day", "Smallest capacity any agency has (a skeleton staff)."
+    )
+    queue_discipline: Literal["fifo", "severity", "reciprocity"] = P(
+        "fifo", None, None, "choice",
+        "Order in which agencies serve their queue: fifo, severity (most severe first), "
+        "reciprocity (partners that served well first).",
+    )
+    skill_mean: float = P(0.6, 0.0, 1.0, "index", "Mean staff skill (0-1); rises with capacity.")
+
+
+class DraftingSection(Section):
+    """Drafting and translation (process 2)."""
+
+    base_days: float = P(20.0, 0.0, 3650.0, "days", "Drafting time of a request with no distance.")
+    language_days: float = P(
+        20.0, 0.0, 3650.0, "days", "Extra drafting/translation time when languages differ."
+    )
+    legal_distance_days: float = P(
+        20.0, 0.0, 3650.0, "days", "Extra drafting time per unit of legal distance (0-1)."
+    )
+    noise_sigma: float = P(0.4, 0.0, 3.0, "log units", "Lognormal noise on every stage duration.")
+
+
+class TransmissionSection(Section):
+    """Transmission delays by channel (process 3)."""
+
+    diplomatic_days: float = P(30.0, 0.0, 3650.0, "days", "One-way delay through diplomatic channels.")
+    central_authority_days: float = P(
+        10.0, 0.0, 3650.0, "days", "One-way delay between central authorities."
+    )
+    direct_days: float = P(3.0, 0.0, 3650.0, "days", "One-way delay agency-to-agency (direct).")
+    interpol_days: float = P(0.5, 0.0, 3650.0, "days", "One-way delay through INTERPOL channels.")
+    secure_platform_days: float = P(
+        0.1, 0.0, 3650.0, "days", "One-way delay through a secure e-platform."
+    )
+
+
+class ReviewSection(Section):
+    """Review by the requested central authority (process 4)."""
+
+    service_days: float = P(
+        35.0, 0.0, 3650.0, "days", "Mean time to examine a request once taken from the queue."
+    )
+    clarification_base: float = P(
+        0.12, 0.0, 1.0, "probability", "Chance of a clarification round with no legal distance."
+    )
+    clarification_per_legal_distance: float = P(
+        0.35, 0.0, 1.0, "probability", "Extra clarification chance per unit of legal distance."
+    )
+    clarification_days: float = P(
+        45.0, 0.0, 3650.0, "days", "Time for the requesting side to answer a clarification."
+    )
+    max_clarification_rounds: int = P(3, 0, 20, "rounds", "Rounds after which the request is refused.")
+    dual_criminality_base: float = P(
+        0.05, 0.0, 1.0, "probability", "Dual-criminality refusal chance per unit of legal distance."
+    )
+    political_offence_base: float = P(
+        0.08, 0.0, 1.0, "probability", "Political-offence refusal chance at full political sensitivity."
+    )
+    nationality_bar: float = P(
+        0.25, 0.0, 1.0, "probability",
+        "Chance an extradition is refused because the person is a national (civil-law states).",
+    )
+    human_rights_base: float = P(
+        0.3, 0.0, 1.0, "probability",
+        "Refusal chance when the requesting state retains the death penalty and the requested not.",
+    )
+    data_protection_base: float = P(
+        0.06, 0.0, 1.0, "probability", "Data-protection refusal chance per unit of protection gap."
+    )
+    sovereignty_refusal: float = P(
+        0.35, 0.0, 1.0, "probability", "Sovereignty refusal chance at a sovereignty score of 1."
+    )
+    sovereignty_delay: float = P(
+        0.5, 0.0, 1.0, "probability", "Deliberate-delay chance at a sovereignty score of 1."
+    )
+    sovereignty_delay_days: float = P(
+        90.0, 0.0, 3650.0, "days", "Mean length of a deliberate delay."
+    )
+
+
+class JudicialSection(Section):
+    """Judicial stage for extradition and coercive measures (process 5)."""
+
+    extradition_days: float = P(
+        150.0, 0.0, 3650.0, "days", "Mean extradition hearing time without consent (ordinary court)."
+    )
+    consent_factor: float = P(
+        0.3, 0.0, 1.0, "factor", "Hearing time multiplier when the person consents."
+    )
+    coercive_order_days: float = P(
+        30.0, 0.0, 3650.0, "days", "Mean time for a court to grant a coercive measure."
+    )
+    nsc_speed_factor: float = P(
+        0.4, 0.0, 1.0, "factor", "National security court: time multiplier for security cases."
+    )
+    nsc_noise_factor: float = P(
+        0.4, 0.0, 1.0, "factor", "National security court: noise multiplier (more consistent)."
+    )
+    human_rights_refusal: float = P(
+        0.05, 0.0, 1.0, "probability", "Chance the court refuses an extradition on human-rights grounds."
+    )
+
+
+class ExecutionSection(Section):
+    """Execution by law enforcement and the response (processes 6-7)."""
+
+    evidence_days: float = P(45.0, 0.0, 3650.0, "days", "Mean time to gather requested evidence.")
+    surrender_days: float = P(
+        20.0, 0.0, 3650.0, "days", "Mean time to arrest and surrender a person after the decision."
+    )
+
+
+class TrustSection(Section):
+    """Trust and reciprocity (process 9)."""
+
+    gain_on_success: float = P(
+        0.03, 0.0, 1.0, "share of gap", "Trust moves this share of the way to 1 after an executed request."
+    )
+    loss_on_refusal: float = P(
+        0.08, 0.0, 1.0, "share", "Trust falls by this share after a refusal."
+    )
+    loss_on_lapse: float = P(
+        0.05, 0.0, 1.0, "share", "Trust falls by this share after a request lapses unanswered."
+    )
+    decay_per_year: float = P(
+        0.1, 0.0, 1.0, "share/year", "Share of the gap to the initial trust closed per year."
+    )
+
+
+class MutualRecognitionSection(Section):
+    """The mutual-recognition instrument (EAW / EIO-like) inside the bloc."""
+
+    decision_deadline_days: float = P(
+        30.0, 1.0, 3650.0, "days", "Deadline to decide on a mutual-recognition request."
+    )
+    surrender_deadline_consent_days: float = P(
+        10.0, 1.0, 3650.0, "days", "Deadline for the surrender decision when the person consents."
+    )
+    surrender_deadline_days: float = P(
+        60.0, 1.0, 3650.0, "days", "Deadline for the surrender decision without consent."
+    )
+    execution_deadline_days: float = P(
+        90.0, 1.0, 3650.0, "days", "Deadline to execute an investigation order after the decision."
+    )
+    refusal_factor: float = P(
+        0.2, 0.0, 1.0, "factor", "Multiplier on the remaining legal refusal grounds."
+    )
+
+
+class Scenario(Section):
+    """A complete, validated scenario: the input of one model run."""
+
+    name: str = P("unnamed", None, None, "text", "Short name of the scenario.")
+    description: str = P("", None, None, "text", "One line saying what the scenario represents.")
+    run: RunSection = RunSection()
+    world: WorldSection = WorldSection()
+    cases: CasesSection = CasesSection()
+    agencies: AgenciesSection = AgenciesSection()
+    drafting: DraftingSection = DraftingSection()
+    transmission: TransmissionSection = TransmissionSection()
+    review: ReviewSection = ReviewSection()
+    judicial: JudicialSection = JudicialSection()
+    execution: ExecutionSection = ExecutionSection()
+    trust: TrustSection = TrustSection()
+    mutual_recognition: MutualRecognitionSection = MutualRecognitionSection()
+
+    # Where the scenario came from; not a model parameter.
+    source: str = Field(default="", exclude=True, description="File the scenario was loaded from.")
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """Return a copy with dotted-key overrides applied and validated.
+
+        Args:
+            overrides: Mapping like ``{"agencies.central_authority_capacity": 2.0}``.
+
+        Returns:
+            A new validated Scenario.
+
+        Raises:
+            ScenarioError: If a key is unknown or a value is not allowed.
+        """
+        data = self.model_dump()
+        for dotted, value in overrides.items():
+            set_dotted(data, dotted, value)
+        return validate_dict(data, source=self.source or "<overrides>")
+
+
+# --------------------------------------------------------------------------------------
+# Loading: extends, merging, error messages
+# --------------------------------------------------------------------------------------
+
+SHIPPED_DIR_CANDIDATES = (
+    Path(__file__).resolve().parent.parent / "scenarios",  # a clone / editable install
+    Path(__file__).resolve().parent / "_scenarios",  # an installed wheel
+)
+
+
+def shipped_scenarios_dir() -> Path:
+    """Return the folder holding the shipped scenario files."""
+    for candidate in SHIPPED_DIR_CANDIDATES:
+        if candidate.is_dir():
+            return candidate
+    return SHIPPED_DIR_CANDIDATES[0]
+
+
+def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``data["a"]["b"] = value`` for ``dotted = "a.b"``, creating sections as needed."""
+    keys = dotted.split(".")
+    node = data
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise ScenarioError(f"{dotted}: '{key}' is a value, not a section")
+    node[keys[-1]] = value
+
+
+def deep_merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``child`` over ``base``: sections merge key by key, values replace."""
+    merged = dict(base)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _resolve_extends(name: str, current: Path) -> Path:
+    """Find the file named by ``extends`` in ``current``."""
+    if name.endswith(".toml"):
+        return (current.parent / name).resolve()
+    return (shipped_scenarios_dir() / f"{name}.toml").resolve()
+
+
+def _read_toml(path: Path, referrer: Path | None) -> dict[str, Any]:
+    where = f" (named by 'extends' in {referrer})" if referrer else ""
+    if not path.is_file():
+        raise ScenarioError(f"{path}: scenario file not found{where}")
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a text (UTF-8) TOML file") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def load_raw(path: str | Path) -> dict[str, Any]:
+    """Read a scenario file and everything it extends into one merged dict.
+
+    Args:
+        path: The scenario file.
+
+    Returns:
+        The merged dict, without ``extends``.
+
+    Raises:
+        ScenarioError: On missing files, bad TOML or a cycle of ``extends``.
+    """
+    chain: list[Path] = []
+    current = Path(path).resolve()
+    referrer: Path | None = None
+    layers: list[dict[str, Any]] = []
+    while True:
+        if current in chain:
+            cycle = " -> ".join(str(p) for p in [*chain, current])
+            raise ScenarioError(f"{chain[0]}: extends: cycle of 'extends': {cycle}")
+        chain.append(current)
+        data = _read_toml(current, referrer)
+        parent = data.pop("extends", None)
+        layers.append(data)
+        if parent is None:
+            break
+        if not isinstance(parent, str) or not parent.strip():
+            raise ScenarioError(
+                f"{current}: extends: expected the name of a shipped scenario (e.g. \"baseline\") "
+                f"or a .toml file relative to this one, found {parent!r}"
+            )
+        referrer, current = current, _resolve_extends(parent.strip(), current)
+    merged: dict[str, Any] = {}
+    for layer in reversed(layers):
+        merged = deep_merge(merged, layer)
+    return merged
+
+
+def describe_field(section: type[BaseModel], key: str) -> str:
+    """Say what a field allows, for error messages: type, range, unit and default."""
+    field = section.model_fields.get(key)
+    if field is None:
+        return ""
+    lo = hi = None
+    for meta in field.metadata:
+        lo = getattr(meta, "ge", lo)
+        hi = getattr(meta, "le", hi)
+    unit = (field.json_schema_extra or {}).get("unit", "")
+    kind = getattr(field.annotation, "__name__", str(field.annotation))
+    parts = [f"type {kind}"]
+    if lo is not None or hi is not None:
+        parts.append(f"range [{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]")
+    if unit:
+        parts.append(f"unit {unit}")
+    parts.append(f"default {field.default!r}")
+    return "; allowed: " + ", ".join(parts)
+
+
+def _section_for(loc: tuple[Any, ...]) -> tuple[type[BaseModel], str]:
+    """Walk the schema along an error location to the owning section and key."""
+    section: type[BaseModel] = Scenario
+    for key in loc[:-1]:
+        field = section.model_fields.get(str(key))
+        annotation = getattr(field, "annotation", None)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            section = annotation
+        else:
+            break
+    return section, str(loc[-1]) if loc else ""
+
+
+def format_validation_error(exc: ValidationError, source: str) -> str:
+    """Turn a pydantic error into lines naming the file, key path and what is allowed."""
+    lines = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        key_path = ".".join(str(p) for p in loc) or "(top level)"
+        section, key = _section_for(loc)
+        found = err.get("input")
+        if err["type"] == "extra_forbidden":
+            allowed = ", ".join(sorted(section.model_fields))
+            msg = f"unknown key; allowed keys here: {allowed}"
+        else:
+            shown = repr(found)
+            if len(shown) > 60:
+                shown = shown[:57] + "..."
+            msg = f"{err['msg']} (found {shown}){describe_field(section, key)}"
+        lines.append(f"{source}: {key_path}: {msg}")
+    return "\n".join(lines)
+
+
+def validate_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario:
+    """Validate a merged scenario dict.
+
+    Args:
+        data: Scenario content (sections and keys as in a TOML file).
+        source: File name to put in error messages.
+
+    Returns:
+        The validated Scenario.
+
+    Raises:
+        ScenarioError: Naming the file, the key path and what is allowed.
+    """
+    try:
+        scenario = Scenario.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(exc, source)) from None
+    return scenario
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load, merge (``extends``) and validate a scenario file.
+
+    Args:
+        path: A scenario file, or the name of a shipped scenario (``"baseline"``).
+        overrides: Optional dotted-key values applied after the file.
+
+    Returns:
+        The validated Scenario.
+
+    Raises:
+        ScenarioError: With a message naming the file and key.
+    """
+    path = resolve_scenario_path(path)
+    data = load_raw(path)
+    for dotted, value in (overrides or {}).items():
+        set_dotted(data, dotted, value)
+    data.setdefault("name", path.stem)
+    return validate_dict(data, source=str(path))
+
+
+def resolve_scenario_path(path: str | Path) -> Path:
+    """Accept a path, or the bare name of a shipped scenario."""
+    candidate = Path(path)
+    if not candidate.exists() and not str(path).endswith(".toml"):
+        shipped = shipped_scenarios_dir() / f"{path}.toml"
+        if shipped.is_file():
+            return shipped
+    return candidate
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """Map the name of each shipped scenario to its file."""
+    folder = shipped_scenarios_dir()
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
+
+
+def parameter_table() -> list[dict[str, Any]]:
+    """List every model parameter: section, key, type, unit, default, range, meaning."""
+    rows = []
+    for section_name, field in Scenario.model_fields.items():
+        annotation = field.annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, Section)):
+            continue
+        for key, sub in annotation.model_fields.items():
+            lo = hi = None
+            for meta in sub.metadata:
+                lo = getattr(meta, "ge", lo)
+                hi = getattr(meta, "le", hi)
+            rows.append(
+                {
+                    "section": section_name,
+                    "key": key,
+                    "type": getattr(sub.annotation, "__name__", str(sub.annotation)),
+                    "unit": (sub.json_schema_extra or {}).get("unit", ""),
+                    "default": sub.default,
+                    "min": lo,
+                    "max": hi,
+                    "description": sub.description or "",
+                }
+            )
+    return rows
+
+
+def is_finite_number(value: Any) -> bool:
+    """Return True for an int or float that is neither NaN nor infinite."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

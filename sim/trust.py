@@ -1,0 +1,104 @@
+"""Directed trust between states and its dynamics (design process 9).
+
+``trust[i, j]`` is how much state ``i`` trusts state ``j`` (0-1). It moves with
+every closed request that ``i`` sent to ``j``: up a little after an executed
+request, down more after a refusal or an unanswered lapse (losses weigh more
+than gains). Between interactions it relaxes towards its initial level.
+
+Relaxation is applied lazily, when a pair is read or written, so that a
+simulated day costs nothing per pair of states.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def gain(trust, rate):
+    """Trust after a good exchange: move ``rate`` of the way towards 1."""
+    return trust + rate * (1.0 - trust)
+
+
+def loss(trust, rate):
+    """Trust after a bad exchange: lose the share ``rate`` of what there is."""
+    return trust * (1.0 - rate)
+
+
+def relax(trust, baseline, days, rate_per_year):
+    """Trust after ``days`` without interaction: the gap to ``baseline`` shrinks.
+
+    The gap closes exponentially: ``rate_per_year`` is the share of the gap
+    closed in 365 days.
+    """
+    if rate_per_year <= 0:
+        return trust
+    keep = (1.0 - rate_per_year) ** (np.asarray(days, dtype=float) / 365.0)
+    return baseline + (trust - baseline) * keep
+
+
+def exchanges_to_recover(rate_gain: float, rate_loss: float, start: float = 0.5) -> int:
+    """Number of successful exchanges needed to undo one bad one, from ``start``.
+
+    Used in the docs and tests to show that trust is quick to lose and slow to build.
+    """
+    after_loss = loss(start, rate_loss)
+    trust, n = after_loss, 0
+    while trust < start and n < 10_000:
+        trust = gain(trust, rate_gain)
+        n += 1
+    return n
+
+
+class TrustNetwork:
+    """Directed trust matrix with lazy relaxation towards its initial values.
+
+    Args:
+        initial: (n, n) matrix of initial trust.
+        decay_per_year: Share of the gap to the initial value closed per year.
+    """
+
+    def __init__(self, initial: np.ndarray, decay_per_year: float):
+        self.baseline = np.array(initial, dtype=float)
+        self._value = self.baseline.copy()
+        self._last = np.zeros(self.baseline.shape, dtype=float)
+        self.decay_per_year = float(decay_per_year)
+
+    def get(self, i, j, day: float):
+        """Current trust of ``i`` in ``j`` (arrays of indices allowed)."""
+        return relax(self._value[i, j], self.baseline[i, j], day - self._last[i, j],
+                     self.decay_per_year)
+
+    def _store(self, i, j, values, day: float) -> None:
+        self._value[i, j] = np.clip(values, 0.0, 1.0)
+        self._last[i, j] = day
+
+    def reward(self, i, j, rate: float, day: float) -> None:
+        """Apply :func:`gain` to pairs (i, j); repeated pairs are applied in turn."""
+        self._apply(i, j, day, lambda t: gain(t, rate))
+
+    def penalise(self, i, j, rate: float, day: float) -> None:
+        """Apply :func:`loss` to pairs (i, j); repeated pairs are applied in turn."""
+        self._apply(i, j, day, lambda t: loss(t, rate))
+
+    def _apply(self, i, j, day, rule) -> None:
+        i = np.atleast_1d(i)
+        j = np.atleast_1d(j)
+        # Repeated pairs in one batch must compound, not overwrite each other.
+        for a, b in zip(i.tolist(), j.tolist(), strict=True):
+            self._store(a, b, rule(self.get(a, b, day)), day)
+
+    def snapshot(self, day: float) -> np.ndarray:
+        """Full matrix of current trust (costs n^2: for outputs, not for the hot path)."""
+        return relax(self._value, self.baseline, day - self._last, self.decay_per_year)
+
+    def mean(self, day: float) -> float:
+        """Mean trust over ordered pairs of distinct states."""
+        n = self._value.shape[0]
+        if n < 2:
+            return float("nan")
+        matrix = self.snapshot(day)
+        return float((matrix.sum() - np.trace(matrix)) / (n * (n - 1)))
+
+    def shift_baseline(self, i, j, delta: float) -> None:
+        """Raise (or lower) the long-run level of trust of i in j, e.g. after a reform."""
+        self.baseline[i, j] = np.clip(self.baseline[i, j] + delta, 0.0, 1.0)

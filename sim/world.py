@@ -1,0 +1,293 @@
+"""World generation: the states, their attributes and the relations between them.
+
+A :class:`World` is plain data (numpy arrays and a networkx treaty graph) built
+from scenario parameters and a random generator, either synthetically or from a
+CSV of real states. The model turns it into Mesa agents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from sim.frictions import legal_family_distance_matrix
+from sim.scenario import LEGAL_FAMILIES, Scenario, ScenarioError
+
+CAPACITY_GROUPS = ("low", "middle", "high")
+DATA_DIR = Path(__file__).resolve().parent / "data"
+INCOME_CAPACITY = {"high": 3.0, "upper_middle": 1.2, "lower_middle": 0.5, "low": 0.25}
+
+
+@dataclass
+class World:
+    """Everything about the states that does not change by itself during a run.
+
+    Per-state arrays are indexed by state number; pair matrices are (n, n).
+    """
+
+    codes: list[str]
+    legal_family: np.ndarray  # index into LEGAL_FAMILIES
+    language: np.ndarray
+    capacity: np.ndarray  # budget units
+    technology: np.ndarray  # 0-1
+    skill: np.ndarray  # 0-1
+    sovereignty: np.ndarray  # 0-1
+    death_penalty: np.ndarray  # bool
+    data_protection: np.ndarray  # 0-1
+    mr_bloc: np.ndarray  # bool: member of the mutual-recognition bloc
+    alliance: np.ndarray  # bool: member of the intelligence alliance
+    convention: np.ndarray  # bool: party to the multilateral MLA convention
+    nsc: np.ndarray  # bool: has a national security court
+    interpol_member: np.ndarray  # bool
+    threat_level: np.ndarray  # multiplier on case arrivals
+    treaties: nx.Graph  # edge = bilateral MLA/extradition treaty
+    initial_trust: np.ndarray  # (n, n)
+    relations: np.ndarray  # (n, n) symmetric, 0-1
+    capacity_group: np.ndarray = field(init=False)
+    legal_distance: np.ndarray = field(init=False)
+    different_language: np.ndarray = field(init=False)
+    treaty_matrix: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.capacity_group = capacity_groups(self.capacity)
+        family_distance = legal_family_distance_matrix()
+        self.legal_distance = family_distance[np.ix_(self.legal_family, self.legal_family)]
+        self.different_language = (self.language[:, None] != self.language[None, :]).astype(float)
+        self.treaty_matrix = np.zeros((self.n_states, self.n_states), dtype=bool)
+        for a, b in self.treaties.edges:
+            self.treaty_matrix[a, b] = self.treaty_matrix[b, a] = True
+
+    @property
+    def n_states(self) -> int:
+        """Number of states."""
+        return len(self.codes)
+
+    def add_treaty(self, a: int, b: int, instrument: str = "bilateral") -> None:
+        """Add a bilateral treaty between states ``a`` and ``b``."""
+        self.treaties.add_edge(a, b, instrument=instrument)
+        self.treaty_matrix[a, b] = self.treaty_matrix[b, a] = True
+
+    def states_frame(self) -> pd.DataFrame:
+        """One row per state with its attributes, readable labels."""
+        return pd.DataFrame(
+            {
+                "state": self.codes,
+                "legal_family": [LEGAL_FAMILIES[f] for f in self.legal_family],
+                "language": self.language,
+                "capacity": self.capacity,
+                "capacity_group": [CAPACITY_GROUPS[g] for g in self.capacity_group],
+                "technology": self.technology,
+                "sovereignty": self.sovereignty,
+                "death_penalty": self.death_penalty,
+                "mr_bloc": self.mr_bloc,
+                "alliance": self.alliance,
+                "convention": self.convention,
+                "nsc": self.nsc,
+                "threat_level": self.threat_level,
+            }
+        )
+
+
+def capacity_groups(capacity: np.ndarray) -> np.ndarray:
+    """Split states into low / middle / high capacity terciles (0, 1, 2)."""
+    n = len(capacity)
+    if n == 0:
+        return np.zeros(0, dtype=np.int8)
+    ranks = np.argsort(np.argsort(capacity, kind="stable"), kind="stable")
+    return np.minimum((3 * ranks) // max(n, 1), 2).astype(np.int8)
+
+
+def _shares(mix: dict[str, float], names: tuple[str, ...]) -> np.ndarray:
+    weights = np.array([mix.get(name, 0.0) for name in names], dtype=float)
+    return weights / weights.sum()
+
+
+def _pick_share(rng: np.random.Generator, n: int, share: float, score: np.ndarray) -> np.ndarray:
+    """Choose round(share * n) states, favouring those with a high score."""
+    k = int(round(share * n))
+    mask = np.zeros(n, dtype=bool)
+    if k > 0:
+        noisy = score + rng.gumbel(size=n)
+        mask[np.argsort(-noisy, kind="stable")[:k]] = True
+    return mask
+
+
+def _relations_and_trust(rng, scenario: Scenario, mr_bloc, alliance, legal_distance):
+    w = scenario.world
+    n = len(mr_bloc)
+    same_bloc = (mr_bloc[:, None] & mr_bloc[None, :]) | (alliance[:, None] & alliance[None, :])
+    noise = rng.normal(0.0, 0.1, size=(n, n))
+    relations = np.clip(w.initial_relations + 0.5 * (noise + noise.T) + 0.15 * same_bloc
+                        - 0.1 * legal_distance, 0.0, 1.0)
+    np.fill_diagonal(relations, 1.0)
+    trust = np.clip(
+        w.initial_trust
+        + rng.normal(0.0, w.initial_trust_spread, size=(n, n))
+        + w.bloc_trust_bonus * same_bloc,
+        0.0,
+        1.0,
+    )
+    np.fill_diagonal(trust, 1.0)
+    return relations, trust
+
+
+def _treaty_graph(rng, scenario: Scenario, capacity: np.ndarray) -> nx.Graph:
+    """Bilateral treaties: each pair with a probability that favours richer partners."""
+    n = len(capacity)
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    if n < 2:
+        return graph
+    w = scenario.world
+    attraction = (capacity / np.median(capacity)) ** w.treaty_capacity_bias
+    pair = np.sqrt(attraction[:, None] * attraction[None, :])
+    p = np.clip(w.bilateral_treaty_density * pair / pair[np.triu_indices(n, 1)].mean(), 0, 1)
+    draws = rng.random((n, n))
+    rows, cols = np.nonzero(np.triu(draws < p, k=1))
+    graph.add_edges_from(zip(rows.tolist(), cols.tolist(), strict=True), instrument="bilateral")
+    return graph
+
+
+def synthetic_world(scenario: Scenario, rng: np.random.Generator) -> World:
+    """Generate a world of ``scenario.world.n_states`` states from scenario parameters only.
+
+    Args:
+        scenario: Validated scenario.
+        rng: Random generator (the model's).
+
+    Returns:
+        The generated World.
+    """
+    w = scenario.world
+    n = w.n_states
+    capacity = w.capacity_median * np.exp(rng.normal(0.0, w.capacity_sigma, n))
+    rel_cap = np.log(capacity / w.capacity_median)
+    legal_family = rng.choice(len(LEGAL_FAMILIES), size=n,
+                              p=_shares(w.legal_family_shares, LEGAL_FAMILIES))
+    language = rng.integers(0, w.n_language_groups, size=n)
+    technology = np.clip(w.technology_mean + 0.15 * rel_cap + rng.normal(0, 0.1, n), 0.05, 1.0)
+    skill = np.clip(scenario.agencies.skill_mean + 0.1 * rel_cap + rng.normal(0, 0.1, n),
+                    0.05, 1.0)
+    sovereignty = np.clip(rng.normal(w.sovereignty_sensitivity_mean, 0.2, n), 0.0, 1.0)
+    death_penalty = rng.random(n) < w.death_penalty_share
+    data_protection = np.clip(rng.normal(w.data_protection_mean, 0.2, n), 0.0, 1.0)
+    # Blocs gather richer states with low sovereignty sensitivity (EU-like); the
+    # convention attracts many; national security courts are where capacity is.
+    mr_bloc = _pick_share(rng, n, w.mr_bloc_share, rel_cap - 2 * sovereignty)
+    alliance = _pick_share(rng, n, w.alliance_share, 2 * rel_cap)
+    convention = _pick_share(rng, n, w.convention_share, rel_cap + 2 * mr_bloc)
+    nsc = _pick_share(rng, n, w.nsc_share, np.zeros(n))
+    threat = np.exp(rng.normal(0.0, scenario.cases.threat_level_sigma, n))
+    legal_distance = legal_family_distance_matrix()[np.ix_(legal_family, legal_family)]
+    relations, trust = _relations_and_trust(rng, scenario, mr_bloc, alliance, legal_distance)
+    return World(
+        codes=[f"S{i:03d}" for i in range(n)],
+        legal_family=legal_family,
+        language=language,
+        capacity=capacity,
+        technology=technology,
+        skill=skill,
+        sovereignty=sovereignty,
+        death_penalty=death_penalty,
+        data_protection=data_protection,
+        mr_bloc=mr_bloc,
+        alliance=alliance,
+        convention=convention,
+        nsc=nsc,
+        interpol_member=np.ones(n, dtype=bool),
+        threat_level=threat,
+        treaties=_treaty_graph(rng, scenario, capacity),
+        initial_trust=trust,
+        relations=relations,
+    )
+
+
+REQUIRED_COLUMNS = (
+    "iso3", "name", "legal_family", "language_group", "income_group", "eu", "five_eyes",
+    "budapest_party", "coe_member", "interpol_member", "death_penalty",
+)
+
+
+def resolve_data_file(name: str, scenario_source: str) -> Path:
+    """Find a world data file: relative to the scenario file, else a shipped data file."""
+    candidates = []
+    if scenario_source and not scenario_source.startswith("<"):
+        candidates.append(Path(scenario_source).resolve().parent / name)
+    candidates.append(DATA_DIR / name)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise ScenarioError(
+        f"{scenario_source}: world.data_file: file {name!r} not found; looked in "
+        + ", ".join(str(c.parent) for c in candidates)
+    )
+
+
+def world_from_data(scenario: Scenario, rng: np.random.Generator) -> World:
+    """Build a world from a CSV of real states; what the file lacks is drawn as in synthetic.
+
+    Capacity follows the World Bank income group; sovereignty, technology, skill,
+    threat, trust and relations are stated assumptions drawn from scenario parameters.
+    """
+    path = resolve_data_file(scenario.world.data_file, scenario.source)
+    try:
+        df = pd.read_csv(path, comment="#", skipinitialspace=True)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read world data: {exc}") from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing:
+        raise ScenarioError(f"{path}: missing columns {missing}; required: {list(REQUIRED_COLUMNS)}")
+    bad_family = sorted(set(df["legal_family"]) - set(LEGAL_FAMILIES))
+    if bad_family:
+        raise ScenarioError(f"{path}: legal_family: unknown {bad_family}; allowed {LEGAL_FAMILIES}")
+    bad_income = sorted(set(df["income_group"]) - set(INCOME_CAPACITY))
+    if bad_income:
+        raise ScenarioError(f"{path}: income_group: unknown {bad_income}; "
+                            f"allowed {sorted(INCOME_CAPACITY)}")
+    n = len(df)
+    w = scenario.world
+    capacity = df["income_group"].map(INCOME_CAPACITY).to_numpy(float) * w.capacity_median
+    capacity = capacity * np.exp(rng.normal(0.0, 0.2, n))
+    rel_cap = np.log(capacity / np.median(capacity))
+    legal_family = np.array([LEGAL_FAMILIES.index(f) for f in df["legal_family"]])
+    languages = {g: k for k, g in enumerate(sorted(df["language_group"].unique()))}
+    mr_bloc = df["eu"].to_numpy(bool)
+    alliance = df["five_eyes"].to_numpy(bool)
+    sovereignty = np.clip(rng.normal(w.sovereignty_sensitivity_mean, 0.2, n)
+                          - 0.15 * mr_bloc, 0.0, 1.0)
+    legal_distance = legal_family_distance_matrix()[np.ix_(legal_family, legal_family)]
+    relations, trust = _relations_and_trust(rng, scenario, mr_bloc, alliance, legal_distance)
+    return World(
+        codes=df["iso3"].astype(str).tolist(),
+        legal_family=legal_family,
+        language=df["language_group"].map(languages).to_numpy(int),
+        capacity=capacity,
+        technology=np.clip(w.technology_mean + 0.15 * rel_cap + rng.normal(0, 0.1, n), 0.05, 1),
+        skill=np.clip(scenario.agencies.skill_mean + 0.1 * rel_cap + rng.normal(0, 0.1, n),
+                      0.05, 1.0),
+        sovereignty=sovereignty,
+        death_penalty=df["death_penalty"].to_numpy(bool),
+        data_protection=np.clip(w.data_protection_mean + 0.3 * mr_bloc
+                                + rng.normal(0, 0.1, n), 0, 1),
+        mr_bloc=mr_bloc,
+        alliance=alliance,
+        # The Budapest Convention stands in for a multilateral MLA convention.
+        convention=df["budapest_party"].to_numpy(bool) | df["coe_member"].to_numpy(bool),
+        nsc=_pick_share(rng, n, w.nsc_share, np.zeros(n)),
+        interpol_member=df["interpol_member"].to_numpy(bool),
+        threat_level=np.exp(rng.normal(0.0, scenario.cases.threat_level_sigma, n)),
+        treaties=_treaty_graph(rng, scenario, capacity),
+        initial_trust=trust,
+        relations=relations,
+    )
+
+
+def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
+    """Build the world a scenario asks for (synthetic, or from its data file)."""
+    if scenario.world.data_file:
+        return world_from_data(scenario, rng)
+    return synthetic_world(scenario, rng)
