@@ -442,7 +442,8 @@ class CooperationModel(mesa.Model):
         slowness = 1.5 - skill  # a skilled office (skill 1) works twice as fast as skill 0
         mrc = cfg.mutual_recognition
         if role == "central_authority":
-            days = self._noisy(np.full(ids.size, cfg.review.service_days) * slowness)
+            mean = np.where(mr, mrc.review_days, cfg.review.service_days) * slowness
+            days = self._noisy(mean)
             return np.where(mr, np.minimum(days, mrc.decision_deadline_days), days)
         if role == "court":
             j = cfg.judicial
@@ -458,7 +459,8 @@ class CooperationModel(mesa.Model):
             return np.where(mr, np.minimum(days, deadline), days)
         ex = cfg.execution
         extradition = led.kind[ids] == Kind.EXTRADITION
-        mean = np.where(extradition, ex.surrender_days, ex.evidence_days) * slowness
+        surrender = np.where(mr, mrc.surrender_days, ex.surrender_days)
+        mean = np.where(extradition, surrender, ex.evidence_days) * slowness
         days = self._noisy(mean)
         return np.where(mr & ~extradition, np.minimum(days, mrc.execution_deadline_days), days)
 

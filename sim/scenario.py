@@ -191,19 +191,19 @@ class AgenciesSection(Section):
     """Agency capacities, skills and queue disciplines."""
 
     central_authority_capacity: float = P(
-        3.0, 0.0, 10000.0, "requests/day per budget unit",
+        0.5, 0.0, 10000.0, "requests/day per budget unit",
         "Incoming requests a central authority can review a day, per unit of state capacity.",
     )
     law_enforcement_capacity: float = P(
-        3.0, 0.0, 10000.0, "requests/day per budget unit",
+        0.5, 0.0, 10000.0, "requests/day per budget unit",
         "Requests law enforcement can start executing a day, per unit of state capacity.",
     )
     court_capacity: float = P(
-        1.0, 0.0, 10000.0, "cases/day per budget unit",
+        0.25, 0.0, 10000.0, "cases/day per budget unit",
         "Judicial proceedings a court can open a day, per unit of state capacity.",
     )
     capacity_floor: float = P(
-        0.2, 0.0, 100.0, "requests/day", "Smallest capacity any agency has (a skeleton staff)."
+        0.1, 0.0, 100.0, "requests/day", "Smallest capacity any agency has (a skeleton staff)."
     )
     queue_discipline: Literal["fifo", "severity", "reciprocity"] = P(
         "fifo", None, None, "choice",
@@ -244,7 +244,7 @@ class ReviewSection(Section):
     """Review by the requested central authority (process 4)."""
 
     service_days: float = P(
-        35.0, 0.0, 3650.0, "days", "Mean time to examine a request once taken from the queue."
+        60.0, 0.0, 3650.0, "days", "Mean time to examine a request once taken from the queue."
     )
     clarification_base: float = P(
         0.12, 0.0, 1.0, "probability", "Chance of a clarification round with no legal distance."
@@ -253,7 +253,7 @@ class ReviewSection(Section):
         0.35, 0.0, 1.0, "probability", "Extra clarification chance per unit of legal distance."
     )
     clarification_days: float = P(
-        45.0, 0.0, 3650.0, "days", "Time for the requesting side to answer a clarification."
+        60.0, 0.0, 3650.0, "days", "Time for the requesting side to answer a clarification."
     )
     max_clarification_rounds: int = P(3, 0, 20, "rounds", "Rounds after which the request is refused.")
     dual_criminality_base: float = P(
@@ -288,7 +288,7 @@ class JudicialSection(Section):
     """Judicial stage for extradition and coercive measures (process 5)."""
 
     extradition_days: float = P(
-        150.0, 0.0, 3650.0, "days", "Mean extradition hearing time without consent (ordinary court)."
+        240.0, 0.0, 3650.0, "days", "Mean extradition hearing time without consent (ordinary court)."
     )
     consent_factor: float = P(
         0.3, 0.0, 1.0, "factor", "Hearing time multiplier when the person consents."
@@ -310,7 +310,7 @@ class JudicialSection(Section):
 class ExecutionSection(Section):
     """Execution by law enforcement and the response (processes 6-7)."""
 
-    evidence_days: float = P(45.0, 0.0, 3650.0, "days", "Mean time to gather requested evidence.")
+    evidence_days: float = P(90.0, 0.0, 3650.0, "days", "Mean time to gather requested evidence.")
     surrender_days: float = P(
         20.0, 0.0, 3650.0, "days", "Mean time to arrest and surrender a person after the decision."
     )
@@ -350,6 +350,12 @@ class MutualRecognitionSection(Section):
     )
     refusal_factor: float = P(
         0.2, 0.0, 1.0, "factor", "Multiplier on the remaining legal refusal grounds."
+    )
+    review_days: float = P(
+        5.0, 0.0, 3650.0, "days", "Mean time to recognise a request (replaces the ordinary review)."
+    )
+    surrender_days: float = P(
+        7.0, 0.0, 3650.0, "days", "Mean time to surrender a person after a recognised warrant."
     )
 
 
