@@ -94,8 +94,15 @@ class Agency(mesa.Agent):
 
     role = "agency"
 
-    def __init__(self, model, state: State, capacity_per_day: float, discipline: str,
-                 skill: float, technology: float):
+    def __init__(
+        self,
+        model,
+        state: State,
+        capacity_per_day: float,
+        discipline: str,
+        skill: float,
+        technology: float,
+    ):
         super().__init__(model)
         self.state = state
         self.capacity_per_day = float(capacity_per_day)
@@ -154,7 +161,7 @@ class Court(Agency):
 
 
 class NationalSecurityCourt(Court):
-    """A specialised court for security cases: faster, more consistent, can hear classified material."""
+    """A specialised court for security cases: faster, consistent, may hear classified material."""
 
     role = "national_security_court"
 
@@ -171,5 +178,11 @@ class InterpolBureau(Agency):
     role = "interpol_bureau"
 
 
-AGENCY_ROLES = (CentralAuthority, LawEnforcement, Court, NationalSecurityCourt,
-                IntelligenceService, InterpolBureau)
+AGENCY_ROLES = (
+    CentralAuthority,
+    LawEnforcement,
+    Court,
+    NationalSecurityCourt,
+    IntelligenceService,
+    InterpolBureau,
+)

@@ -39,8 +39,9 @@ def legal_family_distance_matrix() -> np.ndarray:
     return matrix
 
 
-def drafting_days(base, language_days, legal_distance_days, different_language, legal_distance,
-                  skill):
+def drafting_days(
+    base, language_days, legal_distance_days, different_language, legal_distance, skill
+):
     """Expected drafting and translation time.
 
     Args:
@@ -98,6 +99,22 @@ def default_channel(instrument):
     )
 
 
+def choose_channel(instrument, *, platform, urgent_contact, in_team):
+    """Channel of a new request.
+
+    A joint team moves evidence inside the team; urgent requests between states
+    with 24/7 contact points use them; states both on a secure platform send
+    formal requests over it (not letters rogatory, which stay diplomatic);
+    otherwise the instrument's default channel.
+    """
+    channel = default_channel(instrument)
+    channel = np.where(
+        platform & (instrument != Instrument.COMITY), Channel.SECURE_PLATFORM, channel
+    )
+    channel = np.where(urgent_contact, Channel.CONTACT_POINT_24_7, channel)
+    return np.where(in_team, Channel.JIT, channel)
+
+
 def transmission_days(channel, delays_by_channel: np.ndarray):
     """One-way delay of a channel.
 
@@ -111,15 +128,41 @@ def transmission_days(channel, delays_by_channel: np.ndarray):
     return delays_by_channel[channel]
 
 
-def clarification_probability(legal_distance, different_language, base, per_legal_distance,
-                              mutual_recognition, language_factor=0.5):
+def clarification_probability(
+    legal_distance,
+    different_language,
+    base,
+    per_legal_distance,
+    mutual_recognition,
+    language_factor=0.5,
+    organisational_distance=0.0,
+    organisational_weight=0.0,
+    familiarity=0.0,
+):
     """Chance that a review sends the request back for clarification.
 
-    Grows with legal distance and language difference (misunderstandings);
-    mutual-recognition forms are standardised and halve it.
+    Grows with legal distance, language difference and organisational distance
+    (misunderstandings); familiarity built in coordination meetings cuts it by up
+    to half; mutual-recognition forms are standardised and halve it.
+
+    Args:
+        legal_distance: Legal distance between the states (0-1).
+        different_language: 1 if their languages differ.
+        base: Chance with no distance at all.
+        per_legal_distance: Extra chance per unit of legal distance.
+        mutual_recognition: The request uses a mutual-recognition instrument.
+        language_factor: Relative extra chance when languages differ.
+        organisational_distance: Difference in organisation/technology (0-1).
+        organisational_weight: Relative extra chance per unit of organisational distance.
+        familiarity: Familiarity of the pair (0-1) from coordination meetings.
+
+    Returns:
+        Probability in [0, 1].
     """
-    p = base + per_legal_distance * legal_distance
-    p = p * (1.0 + language_factor * different_language)
+    p = base + per_legal_distance * np.asarray(legal_distance)
+    p = p * (1.0 + language_factor * np.asarray(different_language))
+    p = p * (1.0 + organisational_weight * np.asarray(organisational_distance))
+    p = p * (1.0 - 0.5 * np.asarray(familiarity))
     return np.clip(np.where(mutual_recognition, 0.5 * p, p), 0.0, 1.0)
 
 
@@ -208,8 +251,17 @@ def first_ground(probabilities: dict, uniforms: np.ndarray) -> np.ndarray:
     return ground
 
 
-def judicial_days(kind, consent, security_case, national_security_court, *, extradition_days,
-                  coercive_order_days, consent_factor, nsc_speed_factor):
+def judicial_days(
+    kind,
+    consent,
+    security_case,
+    national_security_court,
+    *,
+    extradition_days,
+    coercive_order_days,
+    consent_factor,
+    nsc_speed_factor,
+):
     """Expected judicial-stage time (extradition hearing or coercive order).
 
     A national security court hears security cases faster (``nsc_speed_factor``).

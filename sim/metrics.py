@@ -73,7 +73,8 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     out["lapse_rate"] = share(out["requests_lapsed"], total)
     out["refusal_rate_by_ground"] = {
         g.name.lower(): share(int(np.count_nonzero(ground == g)), total)
-        for g in RefusalGround if g != RefusalGround.NONE
+        for g in RefusalGround
+        if g != RefusalGround.NONE
     }
     out["median_response_days"] = {
         k.name.lower(): quantile(response[executed & (kind == k)], 0.5) for k in OUTCOME_KINDS
@@ -88,8 +89,10 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
         i.name.lower(): quantile(response[executed & (instrument == i)], 0.5) for i in Instrument
     }
     out["completion_rate_by_instrument"] = {
-        i.name.lower(): share(int(np.count_nonzero(executed & (instrument == i))),
-                              int(np.count_nonzero(instrument == i)))
+        i.name.lower(): share(
+            int(np.count_nonzero(executed & (instrument == i))),
+            int(np.count_nonzero(instrument == i)),
+        )
         for i in Instrument
     }
     rounds = led.col("clarification_rounds")[issued]
@@ -114,12 +117,25 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     out["backlog"] = dict(backlog)
     out["effort"] = float(sum(a.effort for a in model.agency_list))
 
+    out.update(model.intelligence.outcomes())
+    out.update(model.interpol.outcomes())
+    out.update(model.teams.outcomes())
+    relations = world.relations
+    n = world.n_states
+    out["mean_relations"] = (
+        float((relations.sum() - np.trace(relations)) / (n * (n - 1))) if n > 1 else math.nan
+    )
+    out["coordination_meetings"] = int(model.meetings.meetings)
+    out["capacity_building_delivered"] = float(model.coordinating_body.delivered)
+
     # Equity: the same outcomes seen by requesting states of each capacity group.
     group = world.capacity_group
     req_group = group[requesting]
     out["completion_rate_by_capacity_group"] = {
-        name: share(int(np.count_nonzero(executed & (req_group == g))),
-                    int(np.count_nonzero(req_group == g)))
+        name: share(
+            int(np.count_nonzero(executed & (req_group == g))),
+            int(np.count_nonzero(req_group == g)),
+        )
         for g, name in enumerate(CAPACITY_GROUPS)
     }
     out["median_response_days_by_capacity_group"] = {
@@ -128,9 +144,14 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     }
     case_group = group[cases.col("origin")] if n_cases else np.zeros(0, dtype=int)
     out["case_resolution_rate_by_capacity_group"] = {
-        name: share(int(np.count_nonzero(resolved & (case_group == g))),
-                    int(np.count_nonzero(case_group == g)))
+        name: share(
+            int(np.count_nonzero(resolved & (case_group == g))),
+            int(np.count_nonzero(case_group == g)),
+        )
         for g, name in enumerate(CAPACITY_GROUPS)
+    }
+    out["capacity_by_capacity_group"] = {
+        name: _mean(world.capacity[group == g]) for g, name in enumerate(CAPACITY_GROUPS)
     }
     return out
 

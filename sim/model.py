@@ -1,12 +1,17 @@
 """CooperationModel: builds the world from a scenario and runs the day-by-day pipeline.
 
 One step is one day. Each day the model
-1. draws new cases and drafts the requests they need,
+1. draws new cases, drafts the requests they need, proposes joint teams, starts
+   INTERPOL searches for persons of unknown whereabouts and shares intelligence,
 2. moves every request whose current stage ends today to its next stage
    (drafting -> transmission -> review queue -> review -> judicial queue -> ...),
 3. lets each agency with waiting work take as many requests as its capacity allows,
-4. closes cases whose deadline passed (their open requests lapse),
-5. records the daily series.
+4. delivers intelligence and handles INTERPOL reviews and arrests,
+5. closes cases whose deadline passed (their open requests lapse),
+6. records the daily series.
+
+Case generation draws from its own random stream, so every scenario compared
+with the same seed faces the same cases (common random numbers).
 
 Requests wait in per-day buckets (``_due[day]``) or in agency queues, so a day
 costs what arrives and what leaves, not what waits. Stage rules are the pure
@@ -36,6 +41,9 @@ from sim.agents import (
     NationalSecurityCourt,
     State,
 )
+from sim.engagement import CoordinatingBody, CoordinationMeetings
+from sim.intelligence import IntelligenceSharing
+from sim.interpol import InterpolSecretariat
 from sim.requests import (
     CaseBook,
     CaseStatus,
@@ -48,15 +56,28 @@ from sim.requests import (
     Stage,
 )
 from sim.scenario import CASE_TYPES, SECURITY_CASE_TYPES, Scenario, load_scenario
+from sim.teams import TeamFormation
 from sim.trust import TrustNetwork
 from sim.world import build_world
 
 DAYS_PER_YEAR = 365
 QUEUE_ROLES = ("central_authority", "court", "law_enforcement")
 SERIES_COLUMNS = (
-    "cases_opened", "cases_open", "requests_issued", "executed", "refused", "lapsed",
-    "withdrawn", "backlog_central_authority", "backlog_court", "backlog_law_enforcement",
+    "cases_opened",
+    "cases_open",
+    "requests_issued",
+    "executed",
+    "refused",
+    "lapsed",
+    "withdrawn",
+    "backlog_central_authority",
+    "backlog_court",
+    "backlog_law_enforcement",
     "mean_trust",
+    "mean_relations",
+    "intel_shared",
+    "leaks",
+    "jits_active",
 )
 
 
@@ -85,8 +106,16 @@ class CooperationModel(mesa.Model):
         self.config = scenario
         self.horizon_days = max(1, int(round(scenario.run.years * DAYS_PER_YEAR)))
         self.day = 0
-        self.world = build_world(scenario, self.rng)
+        # Separate streams: the world and the cases must not depend on how the
+        # processes (which reforms change) consume random numbers.
+        world_seed, case_seed = self.rng.integers(2**63, size=2)
+        self.world = build_world(scenario, np.random.default_rng(world_seed))
+        self.case_rng = np.random.default_rng(case_seed)
         self.trust = TrustNetwork(self.world.initial_trust, scenario.trust.decay_per_year)
+        n = self.world.n_states
+        self.traffic = np.zeros((n, n), dtype=np.int64)  # requests sent, row -> column
+        self.familiarity = np.zeros((n, n))  # built by coordination meetings
+        self.latest_case = np.full((n, len(CASE_TYPES)), -1, dtype=np.int64)
         self.ledger = Ledger(initial_capacity=self._expected_requests())
         self.cases = CaseBook()
         self._due: dict[int, list[np.ndarray]] = defaultdict(list)
@@ -96,6 +125,11 @@ class CooperationModel(mesa.Model):
         self._counts = dict.fromkeys(("issued", "executed", "refused", "lapsed", "withdrawn"), 0)
         self._build_agents()
         self._precompute()
+        self.intelligence = IntelligenceSharing(self)
+        self.interpol = InterpolSecretariat(self)
+        self.teams = TeamFormation(self)
+        self.meetings = CoordinationMeetings(self)
+        self.coordinating_body = CoordinatingBody(self)
         self.series = {name: np.zeros(self.horizon_days) for name in SERIES_COLUMNS}
 
     # ------------------------------------------------------------------ setup
@@ -118,8 +152,14 @@ class CooperationModel(mesa.Model):
             cap = w.capacity[i]
 
             def add(cls, per_unit, state=state, cap=cap, i=i):
-                agency = cls(self, state, max(a.capacity_floor, per_unit * cap),
-                             a.queue_discipline, w.skill[i], w.technology[i])
+                agency = cls(
+                    self,
+                    state,
+                    max(a.capacity_floor, per_unit * cap),
+                    a.queue_discipline,
+                    w.skill[i],
+                    w.technology[i],
+                )
                 agency.index = len(self.agency_list)
                 self.agency_list.append(agency)
                 return agency.index
@@ -140,23 +180,31 @@ class CooperationModel(mesa.Model):
         self._type_sensitivity = np.array(
             [c.political_sensitivity_by_type.get(t, 0.3) for t in CASE_TYPES]
         )
-        self._security_type = np.array([t in SECURITY_CASE_TYPES for t in CASE_TYPES])
-        self._daily_rate = (c.arrivals_per_state_per_year / DAYS_PER_YEAR * w.threat_level
-                            * (w.capacity / np.median(w.capacity)) ** c.arrivals_capacity_exponent)
+        self.security_type = np.array([t in SECURITY_CASE_TYPES for t in CASE_TYPES])
+        self._daily_rate = (
+            c.arrivals_per_state_per_year
+            / DAYS_PER_YEAR
+            * w.threat_level
+            * (w.capacity / np.median(w.capacity)) ** c.arrivals_capacity_exponent
+        )
         # Gravity rule: partners that share language, legal family and bloc, and richer
         # ones, are more often where evidence and suspects are.
         affinity = (w.language[:, None] == w.language[None, :]).astype(float) + (
             w.legal_family[:, None] == w.legal_family[None, :]
         )
-        bloc = (w.mr_bloc[:, None] & w.mr_bloc[None, :]) | (w.alliance[:, None]
-                                                            & w.alliance[None, :])
-        gravity = ((1.0 + c.gravity_affinity_weight * affinity) * (1.0 + c.gravity_bloc_weight
-                   * bloc) * (w.capacity[None, :] / np.median(w.capacity))
-                   ** c.gravity_capacity_exponent)
+        bloc = (w.mr_bloc[:, None] & w.mr_bloc[None, :]) | (
+            w.alliance[:, None] & w.alliance[None, :]
+        )
+        gravity = (
+            (1.0 + c.gravity_affinity_weight * affinity)
+            * (1.0 + c.gravity_bloc_weight * bloc)
+            * (w.capacity[None, :] / np.median(w.capacity)) ** c.gravity_capacity_exponent
+        )
         np.fill_diagonal(gravity, 0.0)
         totals = gravity.sum(axis=1, keepdims=True)
-        self._gravity_cum = np.cumsum(np.divide(gravity, totals, out=np.zeros_like(gravity),
-                                                where=totals > 0), axis=1)
+        self._gravity_cum = np.cumsum(
+            np.divide(gravity, totals, out=np.zeros_like(gravity), where=totals > 0), axis=1
+        )
         t = self.config.transmission
         self._channel_days = np.zeros(len(Channel))
         self._channel_days[Channel.DIPLOMATIC] = t.diplomatic_days
@@ -165,6 +213,7 @@ class CooperationModel(mesa.Model):
         self._channel_days[Channel.INTERPOL] = t.interpol_days
         self._channel_days[Channel.SECURE_PLATFORM] = t.secure_platform_days
         self._channel_days[Channel.JIT] = 0.0
+        self._channel_days[Channel.CONTACT_POINT_24_7] = self.config.communication.rapid_days
         self._is_civil = np.isin(w.legal_family, [1, 4])  # civil and socialist bar nationals
 
     # ------------------------------------------------------------------ helpers
@@ -182,8 +231,9 @@ class CooperationModel(mesa.Model):
             self._due[d].append(chunk)
 
     def _noisy(self, mean_days, sigma_factor=1.0) -> np.ndarray:
-        return frictions.noisy_days(self.rng, mean_days,
-                                    self.config.drafting.noise_sigma * sigma_factor)
+        return frictions.noisy_days(
+            self.rng, mean_days, self.config.drafting.noise_sigma * sigma_factor
+        )
 
     def _enqueue(self, ids: np.ndarray, agencies: np.ndarray, stage: Stage, role: str) -> None:
         """Put requests in the queues of the given agencies."""
@@ -192,22 +242,33 @@ class CooperationModel(mesa.Model):
         led = self.ledger
         led.stage[ids] = stage
         led.queue_agency[ids] = agencies
-        deadline_class = np.where(led.instrument[ids] == Instrument.MUTUAL_RECOGNITION, 0, 1)
+        # Requests under a deadline (mutual recognition), urgent ones (24/7 contact
+        # points) and work inside a joint team go before the rest.
+        deadline_class = np.where(
+            (led.instrument[ids] == Instrument.MUTUAL_RECOGNITION)
+            | np.isin(led.channel[ids], (Channel.CONTACT_POINT_24_7, Channel.JIT)),
+            0,
+            1,
+        )
         severity = led.severity[ids]
         needs_trust = self.config.agencies.queue_discipline == "reciprocity"
         for k in range(ids.size):
             request, agency = int(ids[k]), self.agency_list[int(agencies[k])]
             partner_trust = (
-                self.trust.get(led.requested_state[request], led.requesting_state[request],
-                               self.day) if needs_trust else 0.0
+                self.trust.get(
+                    led.requested_state[request], led.requesting_state[request], self.day
+                )
+                if needs_trust
+                else 0.0
             )
             priority = agency.priority(float(severity[k]), float(partner_trust), self.day)
             agency.queue.push(request, int(deadline_class[k]), priority)
             self._busy[agency.index] = None
         self.backlog_by_role[role] += ids.size
 
-    def _close(self, ids: np.ndarray, outcome: Outcome,
-               ground: RefusalGround = RefusalGround.NONE) -> None:
+    def _close(
+        self, ids: np.ndarray, outcome: Outcome, ground: RefusalGround = RefusalGround.NONE
+    ) -> None:
         """Give requests their one final outcome and apply its consequences."""
         led = self.ledger
         ids = ids[led.outcome[ids] == Outcome.OPEN]
@@ -234,8 +295,7 @@ class CooperationModel(mesa.Model):
             self._end_cases(np.unique(led.case[ids]), CaseStatus.FAILED)
         elif outcome == Outcome.LAPSED:
             reached = led.t_received[ids] >= 0  # only a partner that had it can be blamed
-            self.trust.penalise(requesting[reached], requested[reached], tr.loss_on_lapse,
-                                self.day)
+            self.trust.penalise(requesting[reached], requested[reached], tr.loss_on_lapse, self.day)
 
     def _case_progress(self, case_ids: np.ndarray) -> None:
         cases = self.cases
@@ -244,6 +304,7 @@ class CooperationModel(mesa.Model):
             if cases.status[case] == CaseStatus.OPEN and cases.received[case] >= cases.needed[case]:
                 cases.status[case] = CaseStatus.RESOLVED
                 cases.t_closed[case] = self.day
+                self.teams.case_closed(case)
 
     def _end_cases(self, case_ids, status: CaseStatus) -> None:
         """Close open cases; their requests still open lapse (cold) or are withdrawn."""
@@ -254,11 +315,12 @@ class CooperationModel(mesa.Model):
                 continue
             cases.status[case] = status
             cases.t_closed[case] = self.day
+            self.teams.case_closed(case)
             self._close(np.asarray(cases.requests[case], dtype=np.int64), outcome)
 
     # ------------------------------------------------------------------ process 1: cases
     def _generate_cases(self) -> None:
-        w, c, rng = self.world, self.config.cases, self.rng
+        w, c, rng = self.world, self.config.cases, self.case_rng
         if w.n_states < 2:
             return
         counts = rng.poisson(self._daily_rate)
@@ -270,20 +332,65 @@ class CooperationModel(mesa.Model):
         severity = rng.beta(c.severity_shape, 2.0, size=n)
         mean_sens = np.clip(self._type_sensitivity[case_type], 0.02, 0.98)
         sensitivity = rng.beta(4 * mean_sens, 4 * (1 - mean_sens))
-        deadline = self.day + 1 + frictions.to_whole_days(
-            rng.gamma(c.deadline_shape, c.deadline_days_mean / c.deadline_shape, size=n))
+        deadline = (
+            self.day
+            + 1
+            + frictions.to_whole_days(
+                rng.gamma(c.deadline_shape, c.deadline_days_mean / c.deadline_shape, size=n)
+            )
+        )
         links = np.minimum(1 + rng.poisson(c.mean_foreign_links - 1.0, size=n), w.n_states - 1)
         case_ids = self.cases.append(
-            origin=origin, case_type=case_type, severity=severity,
-            political_sensitivity=sensitivity, t_created=self.day, t_deadline=deadline,
+            origin=origin,
+            case_type=case_type,
+            severity=severity,
+            political_sensitivity=sensitivity,
+            t_created=self.day,
+            t_deadline=deadline,
             needed=links,
         )
+        self.latest_case[origin, case_type] = case_ids
         requested = self._gravity_partners(origin, links)
         case_of_link = np.repeat(case_ids, links)
         requesting = np.repeat(origin, links)
-        self._create_requests(case_of_link, requesting, requested)
+        # What each foreign link needs: evidence, or a person (whose whereabouts may be unknown).
+        k = case_of_link.size
+        kind = np.where(rng.random(k) < c.extradition_share, Kind.EXTRADITION, Kind.MLA_EVIDENCE)
+        extradition = kind == Kind.EXTRADITION
+        hidden = extradition & (rng.random(k) < self.config.interpol.location_unknown_share)
+        coercive = ~extradition & (rng.random(k) < c.coercive_share)
+        consent = extradition & (rng.random(k) < c.consent_share)
+        in_team = self._propose_teams(case_ids, case_of_link, requested, links)
+        known = ~hidden
+        self._create_requests(
+            case_of_link[known],
+            requesting[known],
+            requested[known],
+            kind[known],
+            coercive[known],
+            consent[known],
+            in_team[known] & ~extradition[known],
+        )
+        self.interpol.search(case_of_link[hidden], requesting[hidden], requested[hidden])
+        self.intelligence.produce(case_ids)
         for case, d in zip(case_ids.tolist(), deadline.tolist(), strict=True):
             self._case_deadlines[d].append(case)
+
+    def _propose_teams(self, case_ids, case_of_link, requested, links) -> np.ndarray:
+        """Form joint teams for qualifying cases; returns, per link, whether it is in a team."""
+        cfg = self.config.jit
+        in_team = np.zeros(case_of_link.size, dtype=bool)
+        candidates = np.flatnonzero(links + 1 >= cfg.min_states)
+        if candidates.size == 0:
+            return in_team
+        starts = np.concatenate([[0], np.cumsum(links)[:-1]])
+        for k in candidates.tolist():
+            case = int(case_ids[k])
+            span = slice(starts[k], starts[k] + links[k])
+            members = [int(self.cases.origin[case]), *requested[span].tolist()]
+            if self.teams.consider(case, members):
+                in_team[span] = True
+        return in_team
 
     def _gravity_partners(self, origin: np.ndarray, links: np.ndarray) -> np.ndarray:
         """Draw ``links[k]`` distinct partner states for each case by the gravity rule."""
@@ -301,37 +408,73 @@ class CooperationModel(mesa.Model):
         return np.asarray(partners, dtype=np.int64)
 
     # ------------------------------------------------------------------ process 2: drafting
-    def _create_requests(self, case_ids, requesting, requested) -> None:
-        w, c, rng = self.world, self.config.cases, self.rng
-        n = case_ids.size
-        cases = self.cases
-        kind = np.where(rng.random(n) < c.extradition_share, Kind.EXTRADITION, Kind.MLA_EVIDENCE)
-        extradition = kind == Kind.EXTRADITION
+    def _create_requests(
+        self, case_ids, requesting, requested, kind, coercive, consent, in_team
+    ) -> np.ndarray:
+        """Draft the requests of new case links: instrument, channel and drafting time."""
+        if np.size(case_ids) == 0:
+            return np.empty(0, dtype=np.int64)
+        w, cases = self.world, self.cases
         mr = w.mr_bloc[requesting] & w.mr_bloc[requested]
         treaty = w.treaty_matrix[requesting, requested]
         convention = w.convention[requesting] & w.convention[requested]
         instrument = frictions.choose_instrument(mr, treaty, convention)
-        channel = frictions.default_channel(instrument)
+        severity = cases.severity[case_ids]
+        channel = frictions.choose_channel(
+            instrument,
+            platform=w.platform[requesting] & w.platform[requested],
+            urgent_contact=(severity >= self.config.communication.urgent_severity)
+            & w.contact_point[requesting]
+            & w.contact_point[requested],
+            in_team=in_team,
+        )
         case_type = cases.case_type[case_ids]
         ids = self.ledger.append(
-            case=case_ids, kind=kind, requesting_state=requesting, requested_state=requested,
-            instrument=instrument, channel=channel,
-            security_case=self._security_type[case_type],
-            coercive=(~extradition) & (rng.random(n) < c.coercive_share),
-            consent=extradition & (rng.random(n) < c.consent_share),
-            severity=cases.severity[case_ids],
+            case=case_ids,
+            kind=kind,
+            requesting_state=requesting,
+            requested_state=requested,
+            instrument=instrument,
+            channel=channel,
+            security_case=self.security_type[case_type],
+            coercive=coercive,
+            consent=consent,
+            severity=severity,
             political_sensitivity=cases.political_sensitivity[case_ids],
-            stage=Stage.DRAFTING, t_created=self.day,
+            stage=Stage.DRAFTING,
+            t_created=self.day,
         )
         for case, request in zip(case_ids.tolist(), ids.tolist(), strict=True):
             cases.requests[case].append(request)
-        d = self.config.drafting
+        np.add.at(self.traffic, (requesting, requested), 1)
+        d, j = self.config.drafting, self.config.jit
         mean = frictions.drafting_days(
-            d.base_days, d.language_days, d.legal_distance_days,
-            w.different_language[requesting, requested], w.legal_distance[requesting, requested],
+            d.base_days,
+            d.language_days,
+            d.legal_distance_days,
+            w.different_language[requesting, requested],
+            w.legal_distance[requesting, requested],
             w.skill[requesting],
         )
+        # Inside a team there is no formal request to draft: evidence moves once it is set up.
+        mean = np.where(in_team, j.formation_days + j.exchange_days, mean)
         self._schedule(ids, Stage.DRAFTING, self._noisy(mean))
+        return ids
+
+    def request_extradition_after_arrest(self, case_ids, requesting, requested) -> None:
+        """A member located a person sought by a notice: the formal extradition follows."""
+        c = self.config.cases
+        n = np.size(case_ids)
+        consent = self.rng.random(n) < c.consent_share
+        self._create_requests(
+            np.asarray(case_ids),
+            np.asarray(requesting),
+            np.asarray(requested),
+            np.full(n, Kind.EXTRADITION),
+            np.zeros(n, dtype=bool),
+            consent,
+            np.zeros(n, dtype=bool),
+        )
 
     # ------------------------------------------------------------------ processes 3-7
     def _transmit(self, ids: np.ndarray) -> None:
@@ -339,6 +482,19 @@ class CooperationModel(mesa.Model):
         first = ids[led.t_issued[ids] < 0]
         led.t_issued[first] = self.day
         self._counts["issued"] += first.size
+        team = led.channel[ids] == Channel.JIT
+        if team.any():
+            # Evidence moves inside the team: no central authority, no review.
+            direct = ids[team]
+            led.t_received[direct] = self.day
+            led.t_decided[direct] = self.day
+            self._enqueue(
+                direct,
+                self.le_of[led.requested_state[direct]],
+                Stage.EXECUTION_QUEUE,
+                "law_enforcement",
+            )
+            ids = ids[~team]
         days = frictions.transmission_days(led.channel[ids], self._channel_days)
         self._schedule(ids, Stage.TRANSMISSION, self._noisy(days))
 
@@ -346,8 +502,9 @@ class CooperationModel(mesa.Model):
         led = self.ledger
         first = ids[led.t_received[ids] < 0]
         led.t_received[first] = self.day
-        self._enqueue(ids, self.ca_of[led.requested_state[ids]], Stage.REVIEW_QUEUE,
-                      "central_authority")
+        self._enqueue(
+            ids, self.ca_of[led.requested_state[ids]], Stage.REVIEW_QUEUE, "central_authority"
+        )
 
     def _review_decision(self, ids: np.ndarray) -> None:
         """Process 4: legal compatibility, then the sovereignty check."""
@@ -356,28 +513,43 @@ class CooperationModel(mesa.Model):
         mr = led.instrument[ids] == Instrument.MUTUAL_RECOGNITION
         legal_distance = w.legal_distance[a, b]
         # Clarification rounds: misunderstanding grows with legal and language distance.
+        comm = self.config.communication
         p_clarify = frictions.clarification_probability(
-            legal_distance, w.different_language[a, b], r.clarification_base,
-            r.clarification_per_legal_distance, mr)
+            legal_distance,
+            w.different_language[a, b],
+            r.clarification_base,
+            r.clarification_per_legal_distance,
+            mr,
+            language_factor=comm.language_misunderstanding,
+            organisational_distance=np.abs(w.technology[a] - w.technology[b]),
+            organisational_weight=comm.organisational_distance_weight,
+            familiarity=self.familiarity[a, b],
+        )
         clarify = rng.random(ids.size) < p_clarify
         exhausted = clarify & (led.clarification_rounds[ids] >= r.max_clarification_rounds)
         self._close(ids[exhausted], Outcome.REFUSED, RefusalGround.FORM_DEFECT)
         back = ids[clarify & ~exhausted]
         led.clarification_rounds[back] += 1
-        self._schedule(back, Stage.CLARIFICATION,
-                       self._noisy(r.clarification_days
-                                   + self._channel_days[led.channel[back]]))
+        self._schedule(
+            back,
+            Stage.CLARIFICATION,
+            self._noisy(r.clarification_days + self._channel_days[led.channel[back]]),
+        )
         rest = ~clarify
         ids, a, b, mr = ids[rest], a[rest], b[rest], mr[rest]
         probabilities = frictions.legal_refusal_probabilities(
-            kind=led.kind[ids], legal_distance=w.legal_distance[a, b],
+            kind=led.kind[ids],
+            legal_distance=w.legal_distance[a, b],
             political_sensitivity=led.political_sensitivity[ids],
             requested_is_civil=self._is_civil[b],
             death_penalty_gap=(w.death_penalty[a] & ~w.death_penalty[b]).astype(float),
             data_protection_gap=w.data_protection[b] - w.data_protection[a],
-            mutual_recognition=mr, dual_criminality_base=r.dual_criminality_base,
-            political_offence_base=r.political_offence_base, nationality_bar=r.nationality_bar,
-            human_rights_base=r.human_rights_base, data_protection_base=r.data_protection_base,
+            mutual_recognition=mr,
+            dual_criminality_base=r.dual_criminality_base,
+            political_offence_base=r.political_offence_base,
+            nationality_bar=r.nationality_bar,
+            human_rights_base=r.human_rights_base,
+            data_protection_base=r.data_protection_base,
             mr_refusal_factor=self.config.mutual_recognition.refusal_factor,
         )
         ground = frictions.first_ground(probabilities, rng.random((ids.size, len(probabilities))))
@@ -386,16 +558,25 @@ class CooperationModel(mesa.Model):
         keep = ground == RefusalGround.NONE
         ids, a, b, mr = ids[keep], a[keep], b[keep], mr[keep]
         # Sovereignty: no political review under mutual recognition.
-        score = frictions.sovereignty_score(
-            led.political_sensitivity[ids], w.sovereignty[b], self.trust.get(b, a, self.day),
-            w.relations[a, b]) * ~mr
+        score = (
+            frictions.sovereignty_score(
+                led.political_sensitivity[ids],
+                w.sovereignty[b],
+                self.trust.get(b, a, self.day),
+                w.relations[a, b],
+            )
+            * ~mr
+        )
         u = rng.random(ids.size)
         refuse = u < r.sovereignty_refusal * score
         self._close(ids[refuse], Outcome.REFUSED, RefusalGround.SOVEREIGNTY)
         delay = ~refuse & (rng.random(ids.size) < r.sovereignty_delay * score)
         led.t_decided[ids[~refuse]] = self.day
-        self._schedule(ids[delay], Stage.DELIBERATE_DELAY,
-                       self._noisy(np.full(int(delay.sum()), r.sovereignty_delay_days)))
+        self._schedule(
+            ids[delay],
+            Stage.DELIBERATE_DELAY,
+            self._noisy(np.full(int(delay.sum()), r.sovereignty_delay_days)),
+        )
         self._route_after_review(ids[~refuse & ~delay])
 
     def _route_after_review(self, ids: np.ndarray) -> None:
@@ -406,11 +587,13 @@ class CooperationModel(mesa.Model):
         b = led.requested_state[to_court]
         nsc = self.nsc_of[b]
         use_nsc = led.security_case[to_court] & (nsc >= 0)
-        self._enqueue(to_court, np.where(use_nsc, nsc, self.court_of[b]), Stage.JUDICIAL_QUEUE,
-                      "court")
+        self._enqueue(
+            to_court, np.where(use_nsc, nsc, self.court_of[b]), Stage.JUDICIAL_QUEUE, "court"
+        )
         rest = ids[~judicial]
-        self._enqueue(rest, self.le_of[led.requested_state[rest]], Stage.EXECUTION_QUEUE,
-                      "law_enforcement")
+        self._enqueue(
+            rest, self.le_of[led.requested_state[rest]], Stage.EXECUTION_QUEUE, "law_enforcement"
+        )
 
     def _judicial_decision(self, ids: np.ndarray) -> None:
         """Process 5: the court may refuse an extradition on human-rights grounds."""
@@ -418,14 +601,19 @@ class CooperationModel(mesa.Model):
         a, b = led.requesting_state[ids], led.requested_state[ids]
         mr = led.instrument[ids] == Instrument.MUTUAL_RECOGNITION
         gap = (w.death_penalty[a] & ~w.death_penalty[b]).astype(float)
-        p = (j.human_rights_refusal * (0.5 + gap) * (led.kind[ids] == Kind.EXTRADITION)
-             * np.where(mr, self.config.mutual_recognition.refusal_factor, 1.0))
+        p = (
+            j.human_rights_refusal
+            * (0.5 + gap)
+            * (led.kind[ids] == Kind.EXTRADITION)
+            * np.where(mr, self.config.mutual_recognition.refusal_factor, 1.0)
+        )
         refuse = self.rng.random(ids.size) < p
         self._close(ids[refuse], Outcome.REFUSED, RefusalGround.HUMAN_RIGHTS)
         ids = ids[~refuse]
         led.t_judicial[ids] = self.day
-        self._enqueue(ids, self.le_of[led.requested_state[ids]], Stage.EXECUTION_QUEUE,
-                      "law_enforcement")
+        self._enqueue(
+            ids, self.le_of[led.requested_state[ids]], Stage.EXECUTION_QUEUE, "law_enforcement"
+        )
 
     def _respond(self, ids: np.ndarray) -> None:
         led = self.ledger
@@ -447,15 +635,23 @@ class CooperationModel(mesa.Model):
             return np.where(mr, np.minimum(days, mrc.decision_deadline_days), days)
         if role == "court":
             j = cfg.judicial
-            nsc = np.array([isinstance(self.agency_list[k], NationalSecurityCourt)
-                            for k in agencies.tolist()])
+            nsc = np.array(
+                [isinstance(self.agency_list[k], NationalSecurityCourt) for k in agencies.tolist()]
+            )
             mean = frictions.judicial_days(
-                led.kind[ids], led.consent[ids], led.security_case[ids], nsc,
-                extradition_days=j.extradition_days, coercive_order_days=j.coercive_order_days,
-                consent_factor=j.consent_factor, nsc_speed_factor=j.nsc_speed_factor)
+                led.kind[ids],
+                led.consent[ids],
+                led.security_case[ids],
+                nsc,
+                extradition_days=j.extradition_days,
+                coercive_order_days=j.coercive_order_days,
+                consent_factor=j.consent_factor,
+                nsc_speed_factor=j.nsc_speed_factor,
+            )
             days = self._noisy(mean * slowness, np.where(nsc, j.nsc_noise_factor, 1.0))
-            deadline = np.where(led.consent[ids], mrc.surrender_deadline_consent_days,
-                                mrc.surrender_deadline_days)
+            deadline = np.where(
+                led.consent[ids], mrc.surrender_deadline_consent_days, mrc.surrender_deadline_days
+            )
             return np.where(mr, np.minimum(days, deadline), days)
         ex = cfg.execution
         extradition = led.kind[ids] == Kind.EXTRADITION
@@ -480,8 +676,11 @@ class CooperationModel(mesa.Model):
             taken[role][1].extend([index] * len(served))
             if agency.queue.waiting == 0:
                 del self._busy[index]
-        next_stage = {"central_authority": Stage.REVIEW, "court": Stage.JUDICIAL,
-                      "law_enforcement": Stage.EXECUTION}
+        next_stage = {
+            "central_authority": Stage.REVIEW,
+            "court": Stage.JUDICIAL,
+            "law_enforcement": Stage.EXECUTION,
+        }
         for role, (requests, agencies) in taken.items():
             if not requests:
                 continue
@@ -517,8 +716,14 @@ class CooperationModel(mesa.Model):
 
     def _expire_cases(self) -> None:
         expiring = self._case_deadlines.pop(self.day, None)
-        if expiring:
-            self._end_cases(np.asarray(expiring), CaseStatus.COLD)
+        if not expiring:
+            return
+        cases = np.asarray(expiring)
+        # Intelligence may have moved a deadline later since it was filed here.
+        later = self.cases.t_deadline[cases] > self.day
+        for case in cases[later].tolist():
+            self._case_deadlines[int(self.cases.t_deadline[case])].append(case)
+        self._end_cases(cases[~later], CaseStatus.COLD)
 
     def _record(self) -> None:
         d, s = self.day, self.series
@@ -530,6 +735,10 @@ class CooperationModel(mesa.Model):
         for role in QUEUE_ROLES:
             s[f"backlog_{role}"][d] = self.backlog_by_role[role]
         s["mean_trust"][d] = self.trust.mean(d)
+        s["mean_relations"][d] = _off_diagonal_mean(self.world.relations)
+        s["intel_shared"][d] = len(self.intelligence.shares["item"])
+        s["leaks"][d] = self.intelligence.leaks
+        s["jits_active"][d] = len(self.teams.active)
 
     def _open_cases(self) -> int:
         return int(np.count_nonzero(self.cases.col("status") == CaseStatus.OPEN))
@@ -543,6 +752,9 @@ class CooperationModel(mesa.Model):
         self._advance_due()
         self._serve_queues()
         self._advance_due()
+        self.intelligence.deliver()
+        self.interpol.daily()
+        self._advance_due()  # extraditions after today's arrests start drafting
         self._expire_cases()
         self._record()
         self.day += 1
@@ -567,6 +779,58 @@ class CooperationModel(mesa.Model):
             self.step()
         return self
 
+    # ------------------------------------------------------------------ services to submodels
+    def case_is_open(self, case: int) -> bool:
+        """Whether a case is still open."""
+        return bool(self.cases.status[case] == CaseStatus.OPEN)
+
+    def case_resolved_mask(self, case_ids: np.ndarray) -> np.ndarray:
+        """Which of the given cases were resolved."""
+        return self.cases.status[case_ids] == CaseStatus.RESOLVED
+
+    def extend_related_case(self, state: int, case_type: int, days: float) -> bool:
+        """Move the deadline of ``state``'s latest open case of a type later (new leads)."""
+        case = int(self.latest_case[state, case_type])
+        if case < 0 or not self.case_is_open(case):
+            return False
+        self.cases.t_deadline[case] += int(round(days))
+        return True
+
+    def add_effort(self, role: str, states: np.ndarray, units: float = 1.0) -> None:
+        """Book work units to the agencies of ``role`` in ``states``."""
+        for state in np.atleast_1d(states).tolist():
+            agency = self.states[state].agencies.get(role)
+            if agency is not None:
+                agency.effort += units
+
+    def capacity_of(self, role: str, state: int) -> float:
+        """Current capacity (work units a day) of a state's agency."""
+        return self.states[state].agencies[role].capacity_per_day
+
+    def adjust_capacity(self, role: str, state: int, delta: float) -> None:
+        """Add ``delta`` work units a day to a state's agency (never below zero)."""
+        agency = self.states[state].agencies[role]
+        agency.capacity_per_day = max(0.0, agency.capacity_per_day + delta)
+
+    def grow_state(
+        self, state: int, capacity: float = 0.0, technology: float = 0.0, skill: float = 0.0
+    ) -> None:
+        """Raise a state's capacity, technology and skill (capacity building)."""
+        w, a = self.world, self.config.agencies
+        w.capacity[state] += capacity
+        w.technology[state] = min(1.0, w.technology[state] + technology)
+        w.skill[state] = min(1.0, w.skill[state] + skill)
+        per_unit = {
+            "central_authority": a.central_authority_capacity,
+            "law_enforcement": a.law_enforcement_capacity,
+            "court": a.court_capacity,
+            "national_security_court": a.court_capacity,
+        }
+        for role, agency in self.states[state].agencies.items():
+            agency.capacity_per_day += per_unit.get(role, 0.0) * capacity
+            agency.skill = w.skill[state]
+            agency.technology = w.technology[state]
+
     # ------------------------------------------------------------------ outputs
     def outcomes(self) -> dict[str, Any]:
         """Outcomes of the run so far (see :func:`sim.metrics.compute_outcomes`)."""
@@ -587,6 +851,13 @@ class CooperationModel(mesa.Model):
         return df
 
 
+def _off_diagonal_mean(matrix: np.ndarray) -> float:
+    n = matrix.shape[0]
+    if n < 2:
+        return float("nan")
+    return float((matrix.sum() - np.trace(matrix)) / (n * (n - 1)))
+
+
 def _queue_role(agency: Agency) -> str:
     """The queue family an agency belongs to (a national security court is a court)."""
     if isinstance(agency, Court):
@@ -605,8 +876,12 @@ class RunResult:
     model: CooperationModel
 
 
-def run(scenario: Scenario | str | Path, seed: int = 0, years: float | None = None,
-        progress: bool = False) -> RunResult:
+def run(
+    scenario: Scenario | str | Path,
+    seed: int = 0,
+    years: float | None = None,
+    progress: bool = False,
+) -> RunResult:
     """Run one scenario with one seed: a pure function of (scenario, seed).
 
     Args:

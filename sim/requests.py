@@ -42,6 +42,7 @@ class Channel(IntEnum):
     INTERPOL = 3
     SECURE_PLATFORM = 4
     JIT = 5
+    CONTACT_POINT_24_7 = 6
 
 
 class Stage(IntEnum):
@@ -169,7 +170,8 @@ class Ledger:
         Returns:
             The ids (row numbers) of the new requests.
         """
-        n = max((np.size(v) for v in columns.values()), default=0)
+        # Scalars broadcast; the batch size comes from the array columns.
+        n = max((np.size(v) for v in columns.values() if np.ndim(v) > 0), default=0)
         if n == 0:
             return np.empty(0, dtype=np.int64)
         if self.size + n > self._capacity:
@@ -257,7 +259,7 @@ class CaseBook:
 
     def append(self, **columns: np.ndarray) -> np.ndarray:
         """Add a batch of cases; returns their ids."""
-        n = max((np.size(v) for v in columns.values()), default=0)
+        n = max((np.size(v) for v in columns.values() if np.ndim(v) > 0), default=0)
         if n == 0:
             return np.empty(0, dtype=np.int64)
         if self.size + n > self._capacity:

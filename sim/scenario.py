@@ -62,7 +62,9 @@ ShareMix = dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]
 class RunSection(Section):
     """How long to simulate."""
 
-    years: float = P(5.0, 0.01, 50.0, "years", "Simulated time; one step is one day, a year 365 days.")
+    years: float = P(
+        5.0, 0.01, 50.0, "years", "Simulated time; one step is one day, a year 365 days."
+    )
 
 
 class WorldSection(Section):
@@ -70,32 +72,51 @@ class WorldSection(Section):
 
     n_states: int = P(40, 1, 400, "states", "Number of states in a synthetic world.")
     data_file: str = P(
-        "", None, None, "path",
+        "",
+        None,
+        None,
+        "path",
         "CSV of real states (relative to the scenario file, or a shipped name); empty = synthetic.",
     )
     legal_family_shares: ShareMix = P(
         {"common": 0.25, "civil": 0.45, "mixed": 0.15, "religious": 0.08, "socialist": 0.07},
-        None, None, "share",
+        None,
+        None,
+        "share",
         "Share of states in each legal family (normalised).",
     )
-    n_language_groups: int = P(6, 1, 50, "groups", "Number of language groups states are drawn from.")
+    n_language_groups: int = P(
+        6, 1, 50, "groups", "Number of language groups states are drawn from."
+    )
     capacity_median: float = P(1.0, 0.01, 100.0, "budget units", "Median state capacity.")
     capacity_sigma: float = P(0.7, 0.0, 3.0, "log units", "Spread of the lognormal state capacity.")
-    technology_mean: float = P(0.5, 0.0, 1.0, "index", "Mean technology level (0-1), rises with capacity.")
+    technology_mean: float = P(
+        0.5, 0.0, 1.0, "index", "Mean technology level (0-1), rises with capacity."
+    )
     sovereignty_sensitivity_mean: float = P(
         0.45, 0.0, 1.0, "index", "Mean sovereignty sensitivity of states (0 = none, 1 = extreme)."
     )
-    death_penalty_share: float = P(0.2, 0.0, 1.0, "share", "Share of states that retain the death penalty.")
-    data_protection_mean: float = P(0.5, 0.0, 1.0, "index", "Mean strictness of data-protection law (0-1).")
+    death_penalty_share: float = P(
+        0.2, 0.0, 1.0, "share", "Share of states that retain the death penalty."
+    )
+    data_protection_mean: float = P(
+        0.5, 0.0, 1.0, "index", "Mean strictness of data-protection law (0-1)."
+    )
     mr_bloc_share: float = P(
         0.3, 0.0, 1.0, "share", "Share of states in the mutual-recognition bloc (EU-like)."
     )
-    alliance_share: float = P(0.12, 0.0, 1.0, "share", "Share of states in the intelligence alliance.")
+    alliance_share: float = P(
+        0.12, 0.0, 1.0, "share", "Share of states in the intelligence alliance."
+    )
     convention_share: float = P(
         0.55, 0.0, 1.0, "share", "Share of states party to the multilateral MLA convention."
     )
     bilateral_treaty_density: float = P(
-        0.12, 0.0, 1.0, "share of pairs", "Probability that a pair of states has a bilateral treaty."
+        0.12,
+        0.0,
+        1.0,
+        "share of pairs",
+        "Probability that a pair of states has a bilateral treaty.",
     )
     treaty_capacity_bias: float = P(
         1.0, 0.0, 5.0, "exponent", "How much richer states are favoured as treaty partners."
@@ -107,8 +128,28 @@ class WorldSection(Section):
     initial_trust_spread: float = P(
         0.1, 0.0, 0.5, "index", "Spread (sd) of initial trust around its mean."
     )
-    bloc_trust_bonus: float = P(0.15, 0.0, 0.5, "index", "Extra initial trust between bloc partners.")
-    initial_relations: float = P(0.6, 0.0, 1.0, "index", "Mean diplomatic relations between states (0-1).")
+    bloc_trust_bonus: float = P(
+        0.15, 0.0, 0.5, "index", "Extra initial trust between bloc partners."
+    )
+    initial_relations: float = P(
+        0.6, 0.0, 1.0, "index", "Mean diplomatic relations between states (0-1)."
+    )
+    interpol_member_share: float = P(
+        1.0, 0.0, 1.0, "share", "Share of states that are INTERPOL members (196 of 197 in reality)."
+    )
+    platform_share: float = P(
+        0.0, 0.0, 1.0, "share", "Share of states already connected to a secure sharing platform."
+    )
+    contact_point_share: float = P(
+        0.3, 0.0, 1.0, "share", "Share of states with a 24/7 point of contact for urgent requests."
+    )
+    confidentiality_mean: float = P(
+        0.3,
+        0.0,
+        1.0,
+        "index",
+        "Mean strength of confidentiality agreements and legal protections for partners (0-1).",
+    )
 
     @field_validator("legal_family_shares")
     @classmethod
@@ -125,12 +166,21 @@ class CasesSection(Section):
     """Case generation (process 1): arrivals, types and foreign links."""
 
     arrivals_per_state_per_year: float = P(
-        55.0, 0.0, 100000.0, "cases/state/year",
+        55.0,
+        0.0,
+        100000.0,
+        "cases/state/year",
         "Mean transnational case arrivals for a state of threat level 1 (Poisson).",
     )
-    threat_level_sigma: float = P(0.5, 0.0, 3.0, "log units", "Spread of states' lognormal threat level.")
+    threat_level_sigma: float = P(
+        0.5, 0.0, 3.0, "log units", "Spread of states' lognormal threat level."
+    )
     arrivals_capacity_exponent: float = P(
-        0.5, 0.0, 2.0, "exponent", "Richer states open more transnational cases (capacity ** exponent)."
+        0.5,
+        0.0,
+        2.0,
+        "exponent",
+        "Richer states open more transnational cases (capacity ** exponent).",
     )
     type_shares: ShareMix = P(
         {
@@ -140,7 +190,10 @@ class CasesSection(Section):
             "organised_crime": 0.25,
             "espionage": 0.08,
         },
-        None, None, "share", "Share of cases by type (normalised).",
+        None,
+        None,
+        "share",
+        "Share of cases by type (normalised).",
     )
     mean_foreign_links: float = P(
         1.4, 1.0, 10.0, "states", "Mean number of foreign states a case needs (1 + Poisson)."
@@ -156,7 +209,11 @@ class CasesSection(Section):
         0.25, 0.0, 1.0, "share", "Probability that a foreign link has a suspect to extradite."
     )
     coercive_share: float = P(
-        0.3, 0.0, 1.0, "share", "Share of evidence requests needing a coercive measure (court order)."
+        0.3,
+        0.0,
+        1.0,
+        "share",
+        "Share of evidence requests needing a coercive measure (court order).",
     )
     consent_share: float = P(
         0.5, 0.0, 1.0, "share", "Share of persons sought who consent to surrender."
@@ -164,7 +221,9 @@ class CasesSection(Section):
     deadline_days_mean: float = P(
         900.0, 1.0, 36500.0, "days", "Mean time before a case goes cold (exponential-like gamma)."
     )
-    deadline_shape: float = P(4.0, 0.1, 100.0, "shape", "Gamma shape of case deadlines (higher = tighter).")
+    deadline_shape: float = P(
+        4.0, 0.1, 100.0, "shape", "Gamma shape of case deadlines (higher = tighter)."
+    )
     severity_shape: float = P(2.0, 0.1, 50.0, "beta a", "Beta a-parameter of case severity (0-1).")
     political_sensitivity_by_type: ShareMix = P(
         {
@@ -174,7 +233,9 @@ class CasesSection(Section):
             "organised_crime": 0.2,
             "espionage": 0.9,
         },
-        None, None, "index",
+        None,
+        None,
+        "index",
         "Mean political sensitivity (0-1) of cases of each type.",
     )
 
@@ -191,22 +252,34 @@ class AgenciesSection(Section):
     """Agency capacities, skills and queue disciplines."""
 
     central_authority_capacity: float = P(
-        0.5, 0.0, 10000.0, "requests/day per budget unit",
+        0.5,
+        0.0,
+        10000.0,
+        "requests/day per budget unit",
         "Incoming requests a central authority can review a day, per unit of state capacity.",
     )
     law_enforcement_capacity: float = P(
-        0.5, 0.0, 10000.0, "requests/day per budget unit",
+        0.5,
+        0.0,
+        10000.0,
+        "requests/day per budget unit",
         "Requests law enforcement can start executing a day, per unit of state capacity.",
     )
     court_capacity: float = P(
-        0.25, 0.0, 10000.0, "cases/day per budget unit",
+        0.25,
+        0.0,
+        10000.0,
+        "cases/day per budget unit",
         "Judicial proceedings a court can open a day, per unit of state capacity.",
     )
     capacity_floor: float = P(
         0.1, 0.0, 100.0, "requests/day", "Smallest capacity any agency has (a skeleton staff)."
     )
     queue_discipline: Literal["fifo", "severity", "reciprocity"] = P(
-        "fifo", None, None, "choice",
+        "fifo",
+        None,
+        None,
+        "choice",
         "Order in which agencies serve their queue: fifo, severity (most severe first), "
         "reciprocity (partners that served well first).",
     )
@@ -229,7 +302,9 @@ class DraftingSection(Section):
 class TransmissionSection(Section):
     """Transmission delays by channel (process 3)."""
 
-    diplomatic_days: float = P(30.0, 0.0, 3650.0, "days", "One-way delay through diplomatic channels.")
+    diplomatic_days: float = P(
+        30.0, 0.0, 3650.0, "days", "One-way delay through diplomatic channels."
+    )
     central_authority_days: float = P(
         10.0, 0.0, 3650.0, "days", "One-way delay between central authorities."
     )
@@ -255,19 +330,31 @@ class ReviewSection(Section):
     clarification_days: float = P(
         60.0, 0.0, 3650.0, "days", "Time for the requesting side to answer a clarification."
     )
-    max_clarification_rounds: int = P(3, 0, 20, "rounds", "Rounds after which the request is refused.")
+    max_clarification_rounds: int = P(
+        3, 0, 20, "rounds", "Rounds after which the request is refused."
+    )
     dual_criminality_base: float = P(
         0.05, 0.0, 1.0, "probability", "Dual-criminality refusal chance per unit of legal distance."
     )
     political_offence_base: float = P(
-        0.08, 0.0, 1.0, "probability", "Political-offence refusal chance at full political sensitivity."
+        0.08,
+        0.0,
+        1.0,
+        "probability",
+        "Political-offence refusal chance at full political sensitivity.",
     )
     nationality_bar: float = P(
-        0.25, 0.0, 1.0, "probability",
+        0.25,
+        0.0,
+        1.0,
+        "probability",
         "Chance an extradition is refused because the person is a national (civil-law states).",
     )
     human_rights_base: float = P(
-        0.3, 0.0, 1.0, "probability",
+        0.3,
+        0.0,
+        1.0,
+        "probability",
         "Refusal chance when the requesting state retains the death penalty and the requested not.",
     )
     data_protection_base: float = P(
@@ -288,7 +375,11 @@ class JudicialSection(Section):
     """Judicial stage for extradition and coercive measures (process 5)."""
 
     extradition_days: float = P(
-        240.0, 0.0, 3650.0, "days", "Mean extradition hearing time without consent (ordinary court)."
+        240.0,
+        0.0,
+        3650.0,
+        "days",
+        "Mean extradition hearing time without consent (ordinary court).",
     )
     consent_factor: float = P(
         0.3, 0.0, 1.0, "factor", "Hearing time multiplier when the person consents."
@@ -303,7 +394,11 @@ class JudicialSection(Section):
         0.4, 0.0, 1.0, "factor", "National security court: noise multiplier (more consistent)."
     )
     human_rights_refusal: float = P(
-        0.05, 0.0, 1.0, "probability", "Chance the court refuses an extradition on human-rights grounds."
+        0.05,
+        0.0,
+        1.0,
+        "probability",
+        "Chance the court refuses an extradition on human-rights grounds.",
     )
 
 
@@ -320,7 +415,11 @@ class TrustSection(Section):
     """Trust and reciprocity (process 9)."""
 
     gain_on_success: float = P(
-        0.03, 0.0, 1.0, "share of gap", "Trust moves this share of the way to 1 after an executed request."
+        0.03,
+        0.0,
+        1.0,
+        "share of gap",
+        "Trust moves this share of the way to 1 after an executed request.",
     )
     loss_on_refusal: float = P(
         0.08, 0.0, 1.0, "share", "Trust falls by this share after a refusal."
@@ -359,6 +458,174 @@ class MutualRecognitionSection(Section):
     )
 
 
+class CommunicationSection(Section):
+    """Communication barriers and rapid channels (issue: communication frictions)."""
+
+    organisational_distance_weight: float = P(
+        0.5,
+        0.0,
+        5.0,
+        "factor",
+        "Extra clarification chance per unit of organisational (technology) distance, relative.",
+    )
+    language_misunderstanding: float = P(
+        0.5, 0.0, 5.0, "factor", "Relative extra clarification chance when languages differ."
+    )
+    urgent_severity: float = P(
+        0.8, 0.0, 1.0, "index", "Severity from which a request counts as urgent."
+    )
+    rapid_days: float = P(
+        0.5, 0.0, 365.0, "days", "One-way delay through 24/7 contact points for urgent requests."
+    )
+
+
+class IntelligenceSection(Section):
+    """Proactive intelligence sharing between intelligence services (process 8)."""
+
+    items_per_security_case: float = P(
+        0.6, 0.0, 10.0, "items/case", "Intelligence items produced per new security case."
+    )
+    items_per_other_case: float = P(
+        0.1, 0.0, 10.0, "items/case", "Intelligence items produced per new non-security case."
+    )
+    share_base: float = P(
+        0.5, 0.0, 1.0, "probability", "Chance of sharing an item with a linked partner at trust 1."
+    )
+    alliance_share_bonus: float = P(
+        0.5, 0.0, 5.0, "factor", "Relative extra sharing between members of the alliance."
+    )
+    alliance_partners: int = P(
+        2, 0, 50, "states", "Alliance partners (beyond linked states) offered each item."
+    )
+    confidentiality_share_bonus: float = P(
+        0.5,
+        0.0,
+        5.0,
+        "factor",
+        "Relative extra sharing per unit of the recipient's confidentiality.",
+    )
+    sharing_days: float = P(
+        7.0, 0.0, 365.0, "days", "Delay to share an item through conventional liaison channels."
+    )
+    platform_days: float = P(
+        0.2, 0.0, 365.0, "days", "Delay to share an item over a secure platform."
+    )
+    leak_base: float = P(
+        0.02, 0.0, 1.0, "probability", "Chance a shared item leaks at zero data security."
+    )
+    platform_leak_factor: float = P(
+        0.3, 0.0, 1.0, "factor", "Leak chance multiplier when both ends are on a secure platform."
+    )
+    leak_trust_loss: float = P(
+        0.35, 0.0, 1.0, "share", "Trust the sharer loses in a partner that leaked (share of trust)."
+    )
+    gain_on_share: float = P(
+        0.01, 0.0, 1.0, "share of gap", "Trust gain of the recipient in the sharer per useful item."
+    )
+    lead_days: float = P(
+        60.0, 0.0, 3650.0, "days", "Extra time before a related case goes cold thanks to an item."
+    )
+    prevention_probability: float = P(
+        0.05, 0.0, 1.0, "probability", "Chance a received item helps prevent an incident."
+    )
+
+
+class InterpolSection(Section):
+    """INTERPOL notices and diffusions (international body)."""
+
+    location_unknown_share: float = P(
+        0.5, 0.0, 1.0, "share", "Share of persons sought whose whereabouts are unknown."
+    )
+    diffusion_share: float = P(
+        0.3, 0.0, 1.0, "share", "Share of searches sent as a diffusion (informal, no review)."
+    )
+    review_days: float = P(
+        14.0, 0.0, 365.0, "days", "Mean time for the secretariat to review a notice request."
+    )
+    rejection_base: float = P(
+        0.08, 0.0, 1.0, "probability", "Chance a notice request is rejected at no sensitivity."
+    )
+    rejection_political: float = P(
+        0.25, 0.0, 1.0, "probability", "Extra rejection chance at full political sensitivity."
+    )
+    rejection_human_rights: float = P(
+        0.1,
+        0.0,
+        1.0,
+        "probability",
+        "Extra rejection chance when the requesting state retains the death penalty.",
+    )
+    locate_probability: float = P(
+        0.6, 0.0, 1.0, "probability", "Chance a notice leads to the person being located."
+    )
+    diffusion_locate_probability: float = P(
+        0.4, 0.0, 1.0, "probability", "Chance a diffusion leads to the person being located."
+    )
+    locate_days: float = P(
+        120.0, 0.0, 3650.0, "days", "Mean time until a member locates and arrests the person."
+    )
+
+
+class JitSection(Section):
+    """Joint investigation teams / joint task forces (international body)."""
+
+    min_states: int = P(3, 2, 50, "states", "Smallest number of states in a case for a team.")
+    severity_threshold: float = P(
+        0.6, 0.0, 1.0, "index", "Smallest case severity for which a team is proposed."
+    )
+    agreement_trust: float = P(
+        0.45, 0.0, 1.0, "index", "Lowest trust between the members at which they agree to a team."
+    )
+    agreement_probability: float = P(
+        0.6, 0.0, 1.0, "probability", "Chance states that could agree do form a team."
+    )
+    formation_days: float = P(30.0, 0.0, 3650.0, "days", "Time to set up a team (agreement).")
+    exchange_days: float = P(
+        5.0, 0.0, 3650.0, "days", "Time to move evidence inside a team instead of a formal request."
+    )
+    cost_per_day: float = P(
+        0.01, 0.0, 100.0, "work units/day", "Capacity each member's law enforcement gives a team."
+    )
+
+
+class DiplomacySection(Section):
+    """Diplomatic engagement: coordination meetings between pairs of states."""
+
+    interval_days: float = P(
+        180.0, 1.0, 3650.0, "days", "Time between rounds of coordination meetings."
+    )
+    pairs_per_round: int = P(
+        10, 0, 100000, "pairs", "Pairs of states that meet each round (chosen by traffic)."
+    )
+    relations_gain: float = P(
+        0.05, 0.0, 1.0, "share of gap", "Relations move this share of the way to 1 per meeting."
+    )
+    familiarity_gain: float = P(
+        0.1, 0.0, 1.0, "share of gap", "Familiarity (fewer misunderstandings) gained per meeting."
+    )
+    decay_relief: float = P(
+        0.2, 0.0, 1.0, "share", "Share by which a meeting slows the pair's trust decay."
+    )
+
+
+class CapacityBuildingSection(Section):
+    """Capacity building: a coordinating body transfers capacity to low-capacity states."""
+
+    budget_per_year: float = P(
+        0.5, 0.0, 1000.0, "budget units/year", "Capacity the coordinating body gives away a year."
+    )
+    lag_days: float = P(
+        365.0, 0.0, 3650.0, "days", "Time from funding to capacity in place (training, hiring)."
+    )
+    technology_gain: float = P(
+        0.05, 0.0, 1.0, "index/budget unit", "Technology gained per budget unit received."
+    )
+    skill_gain: float = P(0.05, 0.0, 1.0, "index/budget unit", "Skill gained per budget unit.")
+    recipients: int = P(
+        5, 0, 400, "states", "Number of lowest-capacity states that receive each year's budget."
+    )
+
+
 class Scenario(Section):
     """A complete, validated scenario: the input of one model run."""
 
@@ -375,6 +642,12 @@ class Scenario(Section):
     execution: ExecutionSection = ExecutionSection()
     trust: TrustSection = TrustSection()
     mutual_recognition: MutualRecognitionSection = MutualRecognitionSection()
+    communication: CommunicationSection = CommunicationSection()
+    intelligence: IntelligenceSection = IntelligenceSection()
+    interpol: InterpolSection = InterpolSection()
+    jit: JitSection = JitSection()
+    diplomacy: DiplomacySection = DiplomacySection()
+    capacity_building: CapacityBuildingSection = CapacityBuildingSection()
 
     # Where the scenario came from; not a model parameter.
     source: str = Field(default="", exclude=True, description="File the scenario was loaded from.")
@@ -487,7 +760,7 @@ def load_raw(path: str | Path) -> dict[str, Any]:
             break
         if not isinstance(parent, str) or not parent.strip():
             raise ScenarioError(
-                f"{current}: extends: expected the name of a shipped scenario (e.g. \"baseline\") "
+                f'{current}: extends: expected the name of a shipped scenario (e.g. "baseline") '
                 f"or a .toml file relative to this one, found {parent!r}"
             )
         referrer, current = current, _resolve_extends(parent.strip(), current)

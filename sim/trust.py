@@ -27,12 +27,10 @@ def loss(trust, rate):
 def relax(trust, baseline, days, rate_per_year):
     """Trust after ``days`` without interaction: the gap to ``baseline`` shrinks.
 
-    The gap closes exponentially: ``rate_per_year`` is the share of the gap
-    closed in 365 days.
+    The gap closes exponentially: ``rate_per_year`` (scalar or per pair) is the
+    share of the gap closed in 365 days.
     """
-    if rate_per_year <= 0:
-        return trust
-    keep = (1.0 - rate_per_year) ** (np.asarray(days, dtype=float) / 365.0)
+    keep = (1.0 - np.asarray(rate_per_year, dtype=float)) ** (np.asarray(days, dtype=float) / 365.0)
     return baseline + (trust - baseline) * keep
 
 
@@ -61,12 +59,13 @@ class TrustNetwork:
         self.baseline = np.array(initial, dtype=float)
         self._value = self.baseline.copy()
         self._last = np.zeros(self.baseline.shape, dtype=float)
-        self.decay_per_year = float(decay_per_year)
+        self.decay = np.full(self.baseline.shape, float(decay_per_year))
 
     def get(self, i, j, day: float):
         """Current trust of ``i`` in ``j`` (arrays of indices allowed)."""
-        return relax(self._value[i, j], self.baseline[i, j], day - self._last[i, j],
-                     self.decay_per_year)
+        return relax(
+            self._value[i, j], self.baseline[i, j], day - self._last[i, j], self.decay[i, j]
+        )
 
     def _store(self, i, j, values, day: float) -> None:
         self._value[i, j] = np.clip(values, 0.0, 1.0)
@@ -89,7 +88,7 @@ class TrustNetwork:
 
     def snapshot(self, day: float) -> np.ndarray:
         """Full matrix of current trust (costs n^2: for outputs, not for the hot path)."""
-        return relax(self._value, self.baseline, day - self._last, self.decay_per_year)
+        return relax(self._value, self.baseline, day - self._last, self.decay)
 
     def mean(self, day: float) -> float:
         """Mean trust over ordered pairs of distinct states."""
@@ -98,6 +97,11 @@ class TrustNetwork:
             return float("nan")
         matrix = self.snapshot(day)
         return float((matrix.sum() - np.trace(matrix)) / (n * (n - 1)))
+
+    def slow_decay(self, i, j, relief: float, day: float) -> None:
+        """Slow the relaxation of pairs (i, j) by the share ``relief`` (e.g. after a meeting)."""
+        self._store(i, j, self.get(i, j, day), day)
+        self.decay[i, j] = self.decay[i, j] * (1.0 - relief)
 
     def shift_baseline(self, i, j, delta: float) -> None:
         """Raise (or lower) the long-run level of trust of i in j, e.g. after a reform."""

@@ -44,6 +44,9 @@ class World:
     nsc: np.ndarray  # bool: has a national security court
     interpol_member: np.ndarray  # bool
     threat_level: np.ndarray  # multiplier on case arrivals
+    platform: np.ndarray  # bool: connected to the secure sharing platform
+    contact_point: np.ndarray  # bool: has a 24/7 point of contact
+    confidentiality: np.ndarray  # 0-1: confidentiality agreements and legal protections
     treaties: nx.Graph  # edge = bilateral MLA/extradition treaty
     initial_trust: np.ndarray  # (n, n)
     relations: np.ndarray  # (n, n) symmetric, 0-1
@@ -53,6 +56,8 @@ class World:
     treaty_matrix: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
+        # Groups are fixed at the start so that equity outcomes compare the same states
+        # even when capacity building moves them.
         self.capacity_group = capacity_groups(self.capacity)
         family_distance = legal_family_distance_matrix()
         self.legal_distance = family_distance[np.ix_(self.legal_family, self.legal_family)]
@@ -60,6 +65,11 @@ class World:
         self.treaty_matrix = np.zeros((self.n_states, self.n_states), dtype=bool)
         for a, b in self.treaties.edges:
             self.treaty_matrix[a, b] = self.treaty_matrix[b, a] = True
+
+    @property
+    def data_security(self) -> np.ndarray:
+        """How well a state protects shared material (0-1): technology and data protection."""
+        return 0.5 * (self.technology + self.data_protection)
 
     @property
     def n_states(self) -> int:
@@ -88,6 +98,10 @@ class World:
                 "convention": self.convention,
                 "nsc": self.nsc,
                 "threat_level": self.threat_level,
+                "interpol_member": self.interpol_member,
+                "platform": self.platform,
+                "contact_point": self.contact_point,
+                "confidentiality": self.confidentiality,
             }
         )
 
@@ -121,8 +135,11 @@ def _relations_and_trust(rng, scenario: Scenario, mr_bloc, alliance, legal_dista
     n = len(mr_bloc)
     same_bloc = (mr_bloc[:, None] & mr_bloc[None, :]) | (alliance[:, None] & alliance[None, :])
     noise = rng.normal(0.0, 0.1, size=(n, n))
-    relations = np.clip(w.initial_relations + 0.5 * (noise + noise.T) + 0.15 * same_bloc
-                        - 0.1 * legal_distance, 0.0, 1.0)
+    relations = np.clip(
+        w.initial_relations + 0.5 * (noise + noise.T) + 0.15 * same_bloc - 0.1 * legal_distance,
+        0.0,
+        1.0,
+    )
     np.fill_diagonal(relations, 1.0)
     trust = np.clip(
         w.initial_trust
@@ -166,12 +183,12 @@ def synthetic_world(scenario: Scenario, rng: np.random.Generator) -> World:
     n = w.n_states
     capacity = w.capacity_median * np.exp(rng.normal(0.0, w.capacity_sigma, n))
     rel_cap = np.log(capacity / w.capacity_median)
-    legal_family = rng.choice(len(LEGAL_FAMILIES), size=n,
-                              p=_shares(w.legal_family_shares, LEGAL_FAMILIES))
+    legal_family = rng.choice(
+        len(LEGAL_FAMILIES), size=n, p=_shares(w.legal_family_shares, LEGAL_FAMILIES)
+    )
     language = rng.integers(0, w.n_language_groups, size=n)
     technology = np.clip(w.technology_mean + 0.15 * rel_cap + rng.normal(0, 0.1, n), 0.05, 1.0)
-    skill = np.clip(scenario.agencies.skill_mean + 0.1 * rel_cap + rng.normal(0, 0.1, n),
-                    0.05, 1.0)
+    skill = np.clip(scenario.agencies.skill_mean + 0.1 * rel_cap + rng.normal(0, 0.1, n), 0.05, 1.0)
     sovereignty = np.clip(rng.normal(w.sovereignty_sensitivity_mean, 0.2, n), 0.0, 1.0)
     death_penalty = rng.random(n) < w.death_penalty_share
     data_protection = np.clip(rng.normal(w.data_protection_mean, 0.2, n), 0.0, 1.0)
@@ -198,8 +215,13 @@ def synthetic_world(scenario: Scenario, rng: np.random.Generator) -> World:
         alliance=alliance,
         convention=convention,
         nsc=nsc,
-        interpol_member=np.ones(n, dtype=bool),
+        interpol_member=_pick_share(rng, n, w.interpol_member_share, rel_cap),
         threat_level=threat,
+        platform=_pick_share(rng, n, w.platform_share, rel_cap + mr_bloc),
+        contact_point=_pick_share(rng, n, w.contact_point_share, rel_cap),
+        confidentiality=np.clip(
+            rng.normal(w.confidentiality_mean, 0.15, n) + 0.2 * alliance, 0.0, 1.0
+        ),
         treaties=_treaty_graph(rng, scenario, capacity),
         initial_trust=trust,
         relations=relations,
@@ -207,8 +229,17 @@ def synthetic_world(scenario: Scenario, rng: np.random.Generator) -> World:
 
 
 REQUIRED_COLUMNS = (
-    "iso3", "name", "legal_family", "language_group", "income_group", "eu", "five_eyes",
-    "budapest_party", "coe_member", "interpol_member", "death_penalty",
+    "iso3",
+    "name",
+    "legal_family",
+    "language_group",
+    "income_group",
+    "eu",
+    "five_eyes",
+    "budapest_party",
+    "coe_member",
+    "interpol_member",
+    "death_penalty",
 )
 
 
@@ -240,14 +271,17 @@ def world_from_data(scenario: Scenario, rng: np.random.Generator) -> World:
         raise ScenarioError(f"{path}: cannot read world data: {exc}") from None
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
-        raise ScenarioError(f"{path}: missing columns {missing}; required: {list(REQUIRED_COLUMNS)}")
+        raise ScenarioError(
+            f"{path}: missing columns {missing}; required: {list(REQUIRED_COLUMNS)}"
+        )
     bad_family = sorted(set(df["legal_family"]) - set(LEGAL_FAMILIES))
     if bad_family:
         raise ScenarioError(f"{path}: legal_family: unknown {bad_family}; allowed {LEGAL_FAMILIES}")
     bad_income = sorted(set(df["income_group"]) - set(INCOME_CAPACITY))
     if bad_income:
-        raise ScenarioError(f"{path}: income_group: unknown {bad_income}; "
-                            f"allowed {sorted(INCOME_CAPACITY)}")
+        raise ScenarioError(
+            f"{path}: income_group: unknown {bad_income}; allowed {sorted(INCOME_CAPACITY)}"
+        )
     n = len(df)
     w = scenario.world
     capacity = df["income_group"].map(INCOME_CAPACITY).to_numpy(float) * w.capacity_median
@@ -257,8 +291,9 @@ def world_from_data(scenario: Scenario, rng: np.random.Generator) -> World:
     languages = {g: k for k, g in enumerate(sorted(df["language_group"].unique()))}
     mr_bloc = df["eu"].to_numpy(bool)
     alliance = df["five_eyes"].to_numpy(bool)
-    sovereignty = np.clip(rng.normal(w.sovereignty_sensitivity_mean, 0.2, n)
-                          - 0.15 * mr_bloc, 0.0, 1.0)
+    sovereignty = np.clip(
+        rng.normal(w.sovereignty_sensitivity_mean, 0.2, n) - 0.15 * mr_bloc, 0.0, 1.0
+    )
     legal_distance = legal_family_distance_matrix()[np.ix_(legal_family, legal_family)]
     relations, trust = _relations_and_trust(rng, scenario, mr_bloc, alliance, legal_distance)
     return World(
@@ -267,12 +302,14 @@ def world_from_data(scenario: Scenario, rng: np.random.Generator) -> World:
         language=df["language_group"].map(languages).to_numpy(int),
         capacity=capacity,
         technology=np.clip(w.technology_mean + 0.15 * rel_cap + rng.normal(0, 0.1, n), 0.05, 1),
-        skill=np.clip(scenario.agencies.skill_mean + 0.1 * rel_cap + rng.normal(0, 0.1, n),
-                      0.05, 1.0),
+        skill=np.clip(
+            scenario.agencies.skill_mean + 0.1 * rel_cap + rng.normal(0, 0.1, n), 0.05, 1.0
+        ),
         sovereignty=sovereignty,
         death_penalty=df["death_penalty"].to_numpy(bool),
-        data_protection=np.clip(w.data_protection_mean + 0.3 * mr_bloc
-                                + rng.normal(0, 0.1, n), 0, 1),
+        data_protection=np.clip(
+            w.data_protection_mean + 0.3 * mr_bloc + rng.normal(0, 0.1, n), 0, 1
+        ),
         mr_bloc=mr_bloc,
         alliance=alliance,
         # The Budapest Convention stands in for a multilateral MLA convention.
@@ -280,6 +317,11 @@ def world_from_data(scenario: Scenario, rng: np.random.Generator) -> World:
         nsc=_pick_share(rng, n, w.nsc_share, np.zeros(n)),
         interpol_member=df["interpol_member"].to_numpy(bool),
         threat_level=np.exp(rng.normal(0.0, scenario.cases.threat_level_sigma, n)),
+        platform=_pick_share(rng, n, w.platform_share, rel_cap + mr_bloc),
+        contact_point=_pick_share(rng, n, w.contact_point_share, rel_cap),
+        confidentiality=np.clip(
+            rng.normal(w.confidentiality_mean, 0.15, n) + 0.2 * alliance, 0.0, 1.0
+        ),
         treaties=_treaty_graph(rng, scenario, capacity),
         initial_trust=trust,
         relations=relations,
