@@ -1,0 +1,127 @@
+"""Trust dynamics: closed forms of gain, loss and relaxation, and the lazy trust network."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim import trust
+from sim.trust import TrustNetwork
+
+
+def test_gain_moves_share_of_gap_to_one():
+    assert trust.gain(0.5, 0.1) == pytest.approx(0.55)
+    assert trust.gain(0.0, 0.25) == pytest.approx(0.25)
+    assert trust.gain(1.0, 0.3) == pytest.approx(1.0)  # full trust stays full
+
+
+def test_loss_removes_share_of_trust():
+    assert trust.loss(0.5, 0.2) == pytest.approx(0.4)
+    assert trust.loss(0.0, 0.5) == 0.0
+
+
+def test_n_gains_follow_geometric_series():
+    t, rate = 0.2, 0.05
+    for _ in range(17):
+        t = trust.gain(t, rate)
+    assert t == pytest.approx(1 - 0.8 * 0.95**17)
+
+
+@pytest.mark.parametrize("rate", [0.05, 0.1, 0.5])
+def test_relax_after_a_year_closes_exactly_the_yearly_share(rate):
+    baseline, start = 0.6, 0.2
+    after = trust.relax(start, baseline, 365, rate)
+    assert (after - start) == pytest.approx(rate * (baseline - start))
+    # From above too: the gap closes from either side.
+    above = trust.relax(0.9, baseline, 365, rate)
+    assert (0.9 - above) == pytest.approx(rate * (0.9 - baseline))
+
+
+def test_relax_composes_over_time():
+    one = trust.relax(trust.relax(0.1, 0.7, 100, 0.2), 0.7, 265, 0.2)
+    assert one == pytest.approx(trust.relax(0.1, 0.7, 365, 0.2))
+    two_years = trust.relax(0.1, 0.7, 730, 0.2)
+    assert (two_years - 0.1) == pytest.approx((1 - 0.8**2) * 0.6)
+
+
+def test_relax_without_decay_or_time_changes_nothing():
+    assert trust.relax(0.3, 0.7, 1000, 0.0) == 0.3
+    assert trust.relax(0.3, 0.7, 0, 0.4) == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize(
+    ("rate_gain", "rate_loss", "start"),
+    [(0.03, 0.08, 0.5), (0.05, 0.3, 0.7), (0.1, 0.1, 0.4), (0.01, 0.5, 0.9), (0.2, 0.05, 0.3)],
+)
+def test_exchanges_to_recover_matches_geometric_series(rate_gain, rate_loss, start):
+    # After one loss trust is t0 = s (1 - l); after n gains 1 - (1 - t0)(1 - g)^n.
+    # It is back at s once (1 - g)^n <= (1 - s) / (1 - t0).
+    t0 = start * (1 - rate_loss)
+    analytic = math.ceil(math.log((1 - start) / (1 - t0)) / math.log(1 - rate_gain))
+    assert trust.exchanges_to_recover(rate_gain, rate_loss, start) == analytic
+
+
+def test_trust_is_quicker_to_lose_than_to_build_at_defaults():
+    from sim.scenario import TrustSection
+
+    t = TrustSection()
+    assert trust.exchanges_to_recover(t.gain_on_success, t.loss_on_refusal) > 1
+
+
+# ---------------------------------------------------------------- the network
+
+
+def _network(decay=0.1):
+    initial = np.full((3, 3), 0.5)
+    np.fill_diagonal(initial, 1.0)
+    return TrustNetwork(initial, decay)
+
+
+def test_network_reward_and_penalise_are_directed():
+    net = _network()
+    net.reward(0, 1, 0.1, day=0)
+    assert net.get(0, 1, 0) == pytest.approx(0.55)
+    assert net.get(1, 0, 0) == pytest.approx(0.5)  # the other direction is untouched
+    net.penalise(1, 0, 0.2, day=0)
+    assert net.get(1, 0, 0) == pytest.approx(0.4)
+
+
+def test_network_repeated_pairs_compound_in_one_batch():
+    net = _network()
+    net.reward(np.array([0, 0, 0]), np.array([2, 2, 2]), 0.1, day=5)
+    assert net.get(0, 2, 5) == pytest.approx(1 - 0.5 * 0.9**3)
+
+
+def test_network_relaxes_lazily_towards_baseline():
+    net = _network(decay=0.2)
+    net.penalise(0, 1, 0.5, day=10)  # 0.5 -> 0.25
+    assert net.get(0, 1, 10) == pytest.approx(0.25)
+    # A year later a fifth of the gap to 0.5 is closed.
+    assert net.get(0, 1, 375) == pytest.approx(0.25 + 0.2 * 0.25)
+    # An update after the year starts from the relaxed value.
+    net.reward(0, 1, 0.1, day=375)
+    relaxed = 0.25 + 0.2 * 0.25
+    assert net.get(0, 1, 375) == pytest.approx(relaxed + 0.1 * (1 - relaxed))
+    np.testing.assert_allclose(net.snapshot(375)[0, 1], net.get(0, 1, 375))
+
+
+def test_network_mean_excludes_the_diagonal():
+    net = _network()
+    assert net.mean(0) == pytest.approx(0.5)
+    net.reward(2, 0, 1.0, day=0)  # one of the six ordered pairs goes to 1
+    assert net.mean(0) == pytest.approx((5 * 0.5 + 1.0) / 6)
+    assert math.isnan(TrustNetwork(np.ones((1, 1)), 0.1).mean(0))
+
+
+def test_network_values_stay_in_unit_interval_and_baseline_shift_is_clipped():
+    net = _network()
+    for _ in range(50):
+        net.reward(0, 1, 0.9, day=0)
+        net.penalise(1, 2, 0.9, day=0)
+    assert 0.0 <= net.get(1, 2, 0) <= net.get(0, 1, 0) <= 1.0
+    net.shift_baseline(0, 2, 0.8)
+    assert net.baseline[0, 2] == 1.0
+    net.shift_baseline(0, 2, -3.0)
+    assert net.baseline[0, 2] == 0.0
