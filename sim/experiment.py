@@ -1,0 +1,968 @@
+"""Experiments: designs over uncertainties and levers, common random numbers, executors.
+
+An experiment file (TOML, in ``experiments/``) speaks the vocabulary of exploratory
+modelling: **uncertainties** are parameter ranges sampled by a **design** (grid,
+Latin hypercube, Sobol/Saltelli, Morris); **levers** are the policies compared
+(reform scenarios and/or lever parameter values, crossed); **outcomes** are the
+quantities analysed. Every policy is run at every design point for every
+replication, and replication ``i`` uses the same seed for every policy and design
+point (common random numbers), so differences between policies are paired.
+
+The "model" run at each point is a *target*: the coopsim model (default) or any
+plain Python function ``f(params: dict, seed: int) -> dict | float`` (used to test
+the pipeline on functions with known answers, e.g. Ishigami).
+
+Runs are executed by an :class:`Executor` (serial, local process pool, Dask) and
+streamed to an :class:`~sim.store.ExperimentStore`; a stable run id per (policy,
+design point, replication) lets an interrupted experiment resume.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import os
+import socket
+import time
+import tomllib
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sim.scenario import Scenario, ScenarioError, load_scenario, parameter_table, shipped_scenarios
+from sim.store import (
+    ExperimentStore,
+    Results,
+    RunRecord,
+    environment,
+    now_iso,
+    sha256_file,
+    stable_hash,
+)
+
+DESIGNS = ("grid", "lhs", "sobol", "morris")
+SCENARIOS_LEVER = "scenarios"
+# Experiment fields that only change the analysis, not the runs: editing them keeps
+# the plan (and so the finished runs) valid for resume.
+ANALYSIS_ONLY = ("description", "outcomes", "reference", "confidence", "ci_method")
+
+
+# ======================================================================== the file schema
+class ExperimentSpec(BaseModel):
+    """A validated experiment file (before it is resolved against a model)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    name: str = Field(description="Short name; results go to results/<name>/ by default.")
+    description: str = Field("", description="One line saying what the experiment asks.")
+    replications: int = Field(10, ge=1, le=1_000_000, description="Replications per point.")
+    base_seed: int = Field(1, ge=0, description="Seed from which replication seeds derive.")
+    design: Literal["grid", "lhs", "sobol", "morris"] = Field(
+        "grid", description="How the uncertainties are sampled."
+    )
+    sample_size: int = Field(
+        1,
+        ge=1,
+        le=10_000_000,
+        description="lhs: points; sobol: base samples N (power of 2); morris: trajectories.",
+    )
+    levels: int = Field(
+        3, ge=2, le=1000, description="grid: levels per uncertainty; morris: levels p (default 4)."
+    )
+    second_order: bool = Field(False, description="sobol: also estimate second-order indices.")
+    reference: str | None = Field(None, description="Policy the others are compared with.")
+    outcomes: list[str] = Field(
+        default_factory=list, description="Outcomes to analyse (dotted names, * patterns)."
+    )
+    uncertainties: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="Parameter ranges [low, high] sampled by the design."
+    )
+    levers: dict[str, list[Any]] = Field(
+        default_factory=dict,
+        description="'scenarios' (reform scenarios) and/or lever parameters with their values.",
+    )
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, description="Parameter values applied to every run (run.years...)."
+    )
+    series: bool = Field(False, description="Keep every run's daily series.")
+    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Confidence level of intervals.")
+    ci_method: Literal["t", "bootstrap"] = Field("t", description="Confidence interval method.")
+
+    @field_validator("uncertainties")
+    @classmethod
+    def _ordered_ranges(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for name, (low, high) in v.items():
+            if not low < high:
+                raise ValueError(
+                    f"{name}: expected [low, high] with low < high, found {[low, high]}"
+                )
+        return v
+
+    @field_validator("levers")
+    @classmethod
+    def _non_empty_levers(cls, v: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for name, values in v.items():
+            if not values:
+                raise ValueError(f"{name}: needs at least one value")
+            if len(set(map(repr, values))) != len(values):
+                raise ValueError(f"{name}: values repeat: {values}")
+        return v
+
+
+def _flatten_tables(table: Mapping[str, Any], leaf_is_dict: bool = False) -> dict[str, Any]:
+    """Turn ``[uncertainties.agencies] x = ...`` into ``{"agencies.x": ...}`` (one level).
+
+    Args:
+        table: The TOML table.
+        leaf_is_dict: Values may themselves be dicts (overrides of share mixes), so only
+            keys without a dot are treated as sections.
+    """
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        is_section = isinstance(value, dict) and (not leaf_is_dict or "." not in key)
+        if is_section:
+            for sub, sub_value in value.items():
+                flat[f"{key}.{sub}"] = sub_value
+        else:
+            flat[key] = value
+    return flat
+
+
+def _format_errors(exc: ValidationError, source: str) -> str:
+    """Pydantic errors as lines naming the file, the key and what is allowed."""
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        top = str(err["loc"][0]) if err["loc"] else ""
+        if err["type"] == "extra_forbidden":
+            allowed = ", ".join(ExperimentSpec.model_fields)
+            lines.append(f"{source}: {key}: unknown key; allowed keys: {allowed}")
+            continue
+        field_info = ExperimentSpec.model_fields.get(top)
+        meaning = f"; {top}: {field_info.description}" if field_info else ""
+        shown = repr(err.get("input"))
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        lines.append(f"{source}: {key}: {err['msg']} (found {shown}){meaning}")
+    return "\n".join(lines)
+
+
+def parse_spec(data: Mapping[str, Any], source: str = "<dict>") -> ExperimentSpec:
+    """Validate experiment content (as read from TOML).
+
+    Args:
+        data: The file's content.
+        source: File name for error messages.
+
+    Returns:
+        The validated spec.
+
+    Raises:
+        ScenarioError: Naming the file, the key and what is allowed.
+    """
+    data = dict(data)
+    for key, leaf_is_dict in (("uncertainties", False), ("levers", False), ("overrides", True)):
+        if isinstance(data.get(key), dict):
+            data[key] = _flatten_tables(data[key], leaf_is_dict=leaf_is_dict)
+    if data.get("design") == "morris" and "levels" not in data:
+        data["levels"] = 4  # Morris wants an even number of levels; 4 is the usual choice
+    try:
+        spec = ExperimentSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_format_errors(exc, source)) from None
+    if spec.design == "sobol" and spec.sample_size & (spec.sample_size - 1):
+        raise ScenarioError(
+            f"{source}: sample_size: a sobol design needs a power of 2 (e.g. 64, 128, 256), "
+            f"found {spec.sample_size}"
+        )
+    if spec.design in ("sobol", "morris") and not spec.uncertainties:
+        raise ScenarioError(
+            f"{source}: uncertainties: a {spec.design} design needs at least one uncertainty"
+        )
+    return spec
+
+
+# ======================================================================== policies and plan
+@dataclass(frozen=True)
+class Policy:
+    """One combination of levers: a scenario and/or lever parameter values."""
+
+    index: int
+    name: str
+    scenario: str | None
+    levers: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One planned run: what the target needs to compute it."""
+
+    run_id: str
+    policy: str
+    point: int
+    replication: int
+    seed: int
+    params: dict[str, float]
+
+
+def run_id(policy_index: int, point: int, replication: int) -> str:
+    """The stable identity of a run: (policy, design point, replication)."""
+    return f"p{policy_index:03d}-d{point:06d}-r{replication:04d}"
+
+
+def replication_seeds(base_seed: int, replications: int) -> list[int]:
+    """Seeds of replications 0..n-1, derived from the base seed (prefix-stable).
+
+    Replication ``i`` gets the same seed in every policy and design point (common
+    random numbers); asking for more replications later keeps the earlier seeds.
+
+    Args:
+        base_seed: The experiment's base seed.
+        replications: How many seeds.
+
+    Returns:
+        One non-negative 32-bit seed per replication.
+    """
+    children = np.random.SeedSequence(base_seed).spawn(replications)
+    return [int(child.generate_state(1, dtype=np.uint32)[0]) for child in children]
+
+
+def _scenario_label(ref: str) -> str:
+    return Path(ref).stem if ref.endswith(".toml") else ref
+
+
+def build_policies(spec: ExperimentSpec, model_target: bool) -> list[Policy]:
+    """Cross the scenarios lever with the lever parameters into named policies.
+
+    Args:
+        spec: The experiment.
+        model_target: True for the coopsim model (a scenario per policy).
+
+    Returns:
+        Policies in a fixed order: scenarios first, then lever values as listed.
+    """
+    scenarios = spec.levers.get(SCENARIOS_LEVER, ["baseline"] if model_target else [None])
+    params = {k: v for k, v in spec.levers.items() if k != SCENARIOS_LEVER}
+    policies = []
+    combos = list(itertools.product(*params.values())) if params else [()]
+    for scenario in scenarios:
+        for combo in combos:
+            levers = dict(zip(params, combo, strict=True))
+            parts = [f"{key.rsplit('.', 1)[-1]}={value}" for key, value in levers.items()]
+            label = _scenario_label(str(scenario)) if scenario is not None else ""
+            name = " ".join(p for p in [label, ",".join(parts)] if p) or "default"
+            policies.append(Policy(len(policies), name, scenario, levers))
+    return policies
+
+
+def design_matrix(spec: ExperimentSpec) -> np.ndarray:
+    """Sample the uncertainties: one row per design point, one column per uncertainty.
+
+    Args:
+        spec: The experiment (design, sample size, levels, base seed).
+
+    Returns:
+        The design points in parameter units (a single empty row if there are no
+        uncertainties).
+    """
+    bounds = np.array(list(spec.uncertainties.values()), dtype=float).reshape(-1, 2)
+    dims = len(bounds)
+    if dims == 0:
+        return np.zeros((1, 0))
+    if spec.design == "grid":
+        axes = [np.linspace(lo, hi, spec.levels) for lo, hi in bounds]
+        return np.array(list(itertools.product(*axes)), dtype=float)
+    if spec.design == "lhs":
+        from scipy.stats import qmc
+
+        unit = qmc.LatinHypercube(d=dims, seed=spec.base_seed).random(spec.sample_size)
+        return qmc.scale(unit, bounds[:, 0], bounds[:, 1])
+    problem = salib_problem(spec)
+    if spec.design == "sobol":
+        from SALib.sample import sobol
+
+        return sobol.sample(
+            problem, spec.sample_size, calc_second_order=spec.second_order, seed=spec.base_seed
+        )
+    from SALib.sample import morris
+
+    return morris.sample(problem, spec.sample_size, num_levels=spec.levels, seed=spec.base_seed)
+
+
+def salib_problem(spec: ExperimentSpec) -> dict[str, Any]:
+    """The SALib problem definition of the experiment's uncertainties."""
+    return {
+        "num_vars": len(spec.uncertainties),
+        "names": list(spec.uncertainties),
+        "bounds": [list(b) for b in spec.uncertainties.values()],
+    }
+
+
+# ======================================================================== targets
+class ModelTarget:
+    """Runs the coopsim model: the policy's scenario with the design point applied.
+
+    Args:
+        scenarios: Resolved scenario of each policy (overrides and levers applied).
+        int_params: Uncertainties of integer type (rounded when applied).
+        keep_series: Return the daily series too.
+    """
+
+    name = "coopsim"
+
+    def __init__(
+        self,
+        scenarios: dict[str, Scenario],
+        int_params: Iterable[str] = (),
+        keep_series: bool = False,
+    ):
+        self.scenarios = scenarios
+        self.int_params = frozenset(int_params)
+        self.keep_series = keep_series
+
+    def __call__(self, spec: RunSpec) -> tuple[dict[str, Any], pd.DataFrame | None]:
+        """Run the model for one planned run; return flat outcomes and the series."""
+        from sim.metrics import flatten
+        from sim.model import run
+
+        scenario = self.scenarios[spec.policy]
+        params = {k: (round(v) if k in self.int_params else v) for k, v in spec.params.items()}
+        if params:
+            scenario = scenario.with_overrides(params)
+        result = run(scenario, seed=spec.seed)
+        return flatten(result.outcomes), (result.series if self.keep_series else None)
+
+
+class FunctionTarget:
+    """Runs a plain function ``fn(params, seed) -> dict | float`` as the model.
+
+    Args:
+        fn: A picklable (module-level) function.
+        levers: Lever values of each policy, merged into the params.
+        constants: Values from the experiment's ``overrides``, merged first.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[[dict[str, Any], int], Any],
+        levers: dict[str, dict[str, Any]],
+        constants: dict[str, Any],
+    ):
+        self.fn = fn
+        self.levers = levers
+        self.constants = constants
+        self.name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', fn)}"
+
+    def __call__(self, spec: RunSpec) -> tuple[dict[str, Any], None]:
+        """Call the function for one planned run; a bare number becomes outcome ``y``."""
+        params = {**self.constants, **self.levers[spec.policy], **spec.params}
+        value = self.fn(params, spec.seed)
+        if isinstance(value, Mapping):
+            return {str(k): v for k, v in value.items()}, None
+        return {"y": float(value)}, None
+
+
+def execute_run(
+    target: Callable[[RunSpec], tuple[dict, Any]], item: tuple[RunSpec, int]
+) -> RunRecord:
+    """Run one attempt of one planned run on a worker, never raising.
+
+    Args:
+        target: The model or function target.
+        item: The run and the attempt number.
+
+    Returns:
+        A record with the outcomes, or with status ``failed`` and the error.
+    """
+    spec, attempt = item
+    start = time.perf_counter()
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    try:
+        outcomes, series = target(spec)
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded, never dropped
+        detail = traceback.format_exc(limit=8)
+        return RunRecord(
+            spec.run_id,
+            "failed",
+            attempt,
+            error=f"{exc!r}\n{detail}",
+            elapsed_s=time.perf_counter() - start,
+            finished_at=now_iso(),
+            worker=worker,
+        )
+    return RunRecord(
+        spec.run_id,
+        "ok",
+        attempt,
+        outcomes=outcomes,
+        series=series,
+        elapsed_s=time.perf_counter() - start,
+        finished_at=now_iso(),
+        worker=worker,
+    )
+
+
+# ======================================================================== the experiment
+@dataclass
+class Experiment:
+    """An experiment resolved against its target: policies, design, seeds, plan.
+
+    Build it with :func:`load_experiment` (a file) or :func:`experiment_from_dict`.
+    """
+
+    spec: ExperimentSpec
+    source: str
+    policies: list[Policy]
+    reference: str
+    design: np.ndarray
+    seeds: list[int]
+    target: Callable[[RunSpec], tuple[dict, Any]]
+    resolved: dict[str, Any] = field(default_factory=dict)
+    file_hash: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The experiment's name."""
+        return self.spec.name
+
+    def run_specs(self) -> list[RunSpec]:
+        """Every planned run, replication-major so interrupted work leaves complete pairs."""
+        names = list(self.spec.uncertainties)
+        specs = []
+        for rep, seed in enumerate(self.seeds):
+            for point, row in enumerate(self.design):
+                params = {n: float(v) for n, v in zip(names, row, strict=True)}
+                for policy in self.policies:
+                    specs.append(
+                        RunSpec(
+                            run_id(policy.index, point, rep), policy.name, point, rep, seed, params
+                        )
+                    )
+        return specs
+
+    def plan_frame(self) -> pd.DataFrame:
+        """The plan as a table: ids, policy, point, replication, seed, inputs."""
+        by_name = {p.name: p for p in self.policies}
+        rows = []
+        for s in self.run_specs():
+            policy = by_name[s.policy]
+            rows.append(
+                {
+                    "run_id": s.run_id,
+                    "policy": s.policy,
+                    "policy_index": policy.index,
+                    "point": s.point,
+                    "replication": s.replication,
+                    "seed": s.seed,
+                    **s.params,
+                    **policy.levers,
+                }
+            )
+        df = pd.DataFrame(rows).sort_values(["policy_index", "point", "replication"])
+        for col in df.columns:  # lever values of mixed types are stored as text
+            if df[col].dtype == object and len({type(v) for v in df[col]}) > 1:
+                df[col] = df[col].astype(str)
+        return df.reset_index(drop=True)
+
+    def plan_hash(self) -> str:
+        """Identity of what would be run; resume only continues an identical plan."""
+        spec = self.spec.model_dump(mode="json", exclude=set(ANALYSIS_ONLY))
+        return stable_hash(
+            {
+                "spec": spec,
+                "target": getattr(self.target, "name", repr(self.target)),
+                "resolved": self.resolved,
+                "design": self.design.tolist(),
+                "seeds": self.seeds,
+            }
+        )
+
+    def manifest(self) -> dict[str, Any]:
+        """Provenance of the experiment for the results folder."""
+        return {
+            "kind": "experiment",
+            "name": self.name,
+            "experiment_file": self.source,
+            "experiment_file_sha256": self.file_hash,
+            "experiment": self.spec.model_dump(mode="json"),
+            "reference": self.reference,
+            "policies": [p.name for p in self.policies],
+            "resolved_parameters": self.resolved,
+            "problem": salib_problem(self.spec),
+            "seeds": self.seeds,
+            "target": getattr(self.target, "name", repr(self.target)),
+            "n_runs": len(self.policies) * len(self.design) * len(self.seeds),
+            "plan_hash": self.plan_hash(),
+            "created": now_iso(),
+            **environment(),
+        }
+
+
+def _check_model_names(spec: ExperimentSpec, source: str) -> set[str]:
+    """Check uncertainties against the scenario schema; return the integer ones."""
+    params = {f"{r['section']}.{r['key']}": r for r in parameter_table()}
+    numeric = {"float", "int"}
+    ints = set()
+    for name, (low, high) in spec.uncertainties.items():
+        row = params.get(name)
+        if row is None:
+            close = [p for p in params if p.rsplit(".", 1)[-1] == name.rsplit(".", 1)[-1]]
+            hint = f"; did you mean {close[0]!r}?" if close else "; see 'coopsim describe baseline'"
+            raise ScenarioError(f"{source}: uncertainties.{name}: unknown parameter{hint}")
+        if row["type"] not in numeric:
+            raise ScenarioError(
+                f"{source}: uncertainties.{name}: only numeric parameters can be uncertain "
+                f"(this one is {row['type']}); make it a lever with a list of values instead"
+            )
+        lo = -math.inf if row["min"] is None else row["min"]
+        hi = math.inf if row["max"] is None else row["max"]
+        if low < lo or high > hi:
+            raise ScenarioError(
+                f"{source}: uncertainties.{name}: range [{low}, {high}] leaves the allowed "
+                f"range [{row['min']}, {row['max']}] ({row['unit']})"
+            )
+        if row["type"] == "int":
+            ints.add(name)
+    return ints
+
+
+def _resolve_scenario_ref(ref: str, base_dir: Path | None) -> str:
+    """A scenario named in an experiment file: shipped name, or path relative to the file."""
+    if ref.endswith(".toml") and base_dir is not None and not Path(ref).is_absolute():
+        candidate = base_dir / ref
+        if candidate.is_file():
+            return str(candidate)
+    return ref
+
+
+def _resolve_model_policies(
+    spec: ExperimentSpec, policies: list[Policy], source: str, base_dir: Path | None
+) -> dict[str, Scenario]:
+    """Load and validate each policy's scenario; errors name the experiment key."""
+    scenarios: dict[str, Scenario] = {}
+    for policy in policies:
+        ref = _resolve_scenario_ref(str(policy.scenario), base_dir)
+        index = spec.levers.get(SCENARIOS_LEVER, ["baseline"]).index(policy.scenario)
+        try:
+            scenario = load_scenario(ref)
+        except ScenarioError as exc:
+            known = ", ".join(shipped_scenarios()) or "(none)"
+            raise ScenarioError(
+                f"{source}: levers.scenarios[{index}]: cannot use scenario {policy.scenario!r}: "
+                f"{exc}\n  shipped scenarios: {known}"
+            ) from None
+        for key, value in {**spec.overrides, **policy.levers}.items():
+            where = "overrides" if key not in policy.levers else "levers"
+            try:
+                scenario = scenario.with_overrides({key: value})
+            except ScenarioError as exc:
+                raise ScenarioError(f"{source}: {where}.{key}: {exc}") from None
+        scenarios[policy.name] = scenario
+    return scenarios
+
+
+def experiment_from_dict(
+    data: Mapping[str, Any],
+    source: str = "<dict>",
+    target: Callable[[dict[str, Any], int], Any] | None = None,
+    base_dir: Path | None = None,
+) -> Experiment:
+    """Validate experiment content and resolve it against its target.
+
+    Args:
+        data: Experiment content, as in a TOML file.
+        source: Name for error messages and the manifest.
+        target: A plain function ``f(params, seed)`` to run instead of the coopsim model.
+        base_dir: Folder against which relative scenario paths are resolved.
+
+    Returns:
+        The resolved :class:`Experiment`.
+
+    Raises:
+        ScenarioError: On any invalid content, naming the source and key.
+    """
+    spec = parse_spec(data, source)
+    model_target = target is None
+    if not model_target and SCENARIOS_LEVER in spec.levers:
+        raise ScenarioError(f"{source}: levers.scenarios: only the coopsim model has scenarios")
+    policies = build_policies(spec, model_target)
+    names = [p.name for p in policies]
+    if len(set(names)) != len(names):
+        raise ScenarioError(f"{source}: levers: two policies share a name: {names}")
+    reference = spec.reference or names[0]
+    if reference not in names:
+        raise ScenarioError(
+            f"{source}: reference: {reference!r} is not a policy; policies: {names}"
+        )
+    if model_target:
+        ints = _check_model_names(spec, source)
+        scenarios = _resolve_model_policies(spec, policies, source, base_dir)
+        runner: Callable = ModelTarget(scenarios, ints, keep_series=spec.series)
+        resolved = {name: s.model_dump(mode="json") for name, s in scenarios.items()}
+    else:
+        runner = FunctionTarget(target, {p.name: p.levers for p in policies}, dict(spec.overrides))
+        resolved = {p.name: {**spec.overrides, **p.levers} for p in policies}
+    return Experiment(
+        spec=spec,
+        source=source,
+        policies=policies,
+        reference=reference,
+        design=design_matrix(spec),
+        seeds=replication_seeds(spec.base_seed, spec.replications),
+        target=runner,
+        resolved=resolved,
+    )
+
+
+def shipped_experiments_dir() -> Path:
+    """The folder holding the shipped experiment files."""
+    return Path(__file__).resolve().parent.parent / "experiments"
+
+
+def resolve_experiment_path(path: str | Path) -> Path:
+    """Accept a path, or the bare name of a shipped experiment."""
+    candidate = Path(path)
+    if not candidate.exists() and not str(path).endswith(".toml"):
+        shipped = shipped_experiments_dir() / f"{path}.toml"
+        if shipped.is_file():
+            return shipped
+    return candidate
+
+
+def read_experiment_file(path: str | Path) -> dict[str, Any]:
+    """Read an experiment TOML file (data only; nothing in it is executed)."""
+    path = resolve_experiment_path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: experiment file not found")
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a text (UTF-8) TOML file") from None
+
+
+def load_experiment(
+    path: str | Path,
+    changes: Mapping[str, Any] | None = None,
+    target: Callable[[dict[str, Any], int], Any] | None = None,
+) -> Experiment:
+    """Load, validate and resolve an experiment file.
+
+    Args:
+        path: An experiment file, or the name of a shipped one (``"compare_packages"``).
+        changes: Top-level values replacing the file's (e.g. ``{"replications": 5}``);
+            ``overrides`` merge key by key.
+        target: A plain function to run instead of the coopsim model.
+
+    Returns:
+        The resolved :class:`Experiment`.
+
+    Raises:
+        ScenarioError: Naming the file and key, for any invalid content.
+    """
+    resolved_path = resolve_experiment_path(path)
+    data = read_experiment_file(resolved_path)
+    for key, value in (changes or {}).items():
+        if key == "overrides" and isinstance(data.get(key), dict):
+            data[key] = {**_flatten_tables(data[key], leaf_is_dict=True), **value}
+        else:
+            data[key] = value
+    experiment = experiment_from_dict(
+        data, str(resolved_path), target, base_dir=resolved_path.resolve().parent
+    )
+    experiment.file_hash = sha256_file(resolved_path)
+    return experiment
+
+
+# ======================================================================== executors
+class Executor:
+    """Runs a function over items, yielding ``(item, result or exception)`` as each ends.
+
+    The serial executor runs in this process. Executors are context managers: the
+    block owns the worker processes or cluster connection and releases them.
+    """
+
+    name = "serial"
+
+    def __init__(self) -> None:
+        self.workers = 1
+        self.started = False
+
+    def __enter__(self) -> Executor:
+        self.started = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release workers (nothing to do for the serial executor)."""
+        self.started = False
+
+    def describe(self) -> dict[str, Any]:
+        """What ran the experiment, for the manifest."""
+        return {"executor": self.name, "workers": self.workers}
+
+    def map_unordered(
+        self, fn: Callable[[Any], Any], items: list[Any]
+    ) -> Iterator[tuple[Any, Any]]:
+        """Apply ``fn`` to every item; yield each item with its result as it finishes.
+
+        Args:
+            fn: A picklable function.
+            items: Its arguments.
+
+        Yields:
+            ``(item, result)``, or ``(item, exception)`` when the infrastructure failed.
+        """
+        for item in items:
+            try:
+                yield item, fn(item)
+            except Exception as exc:  # noqa: BLE001 - reported per item, like the others
+                yield item, exc
+
+
+class SerialExecutor(Executor):
+    """Runs everything in this process, in plan order."""
+
+
+class ProcessExecutor(Executor):
+    """A local pool of worker processes (spawned, so it behaves alike on every OS).
+
+    Args:
+        workers: Number of processes (default: the number of CPUs).
+    """
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None):
+        super().__init__()
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ProcessExecutor:
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+        self.started = True
+        return self
+
+    def close(self) -> None:
+        """Stop the worker processes, cancelling work not yet started."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self.started = False
+
+    def map_unordered(
+        self, fn: Callable[[Any], Any], items: list[Any]
+    ) -> Iterator[tuple[Any, Any]]:
+        """Submit every item to the pool; yield results as they complete."""
+        if self._pool is None:
+            self.__enter__()
+        futures = {self._pool.submit(fn, item): item for item in items}
+        broken = False
+        for future in as_completed(futures):
+            try:
+                result = future.result()
+            except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
+                broken, result = True, exc
+            except Exception as exc:  # noqa: BLE001 - reported per item
+                result = exc
+            yield futures.pop(future), result
+        if broken:  # start a fresh pool so a retry can succeed
+            self.close()
+            self.__enter__()
+
+
+class DaskExecutor(Executor):
+    """Dask distributed: a running scheduler, or a LocalCluster bound to 127.0.0.1.
+
+    Args:
+        scheduler: Address such as ``tcp://127.0.0.1:8786``; None starts a LocalCluster.
+        workers: Worker processes of the LocalCluster (default: the number of CPUs).
+    """
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None):
+        super().__init__()
+        self.scheduler = scheduler
+        self.workers = workers or os.cpu_count() or 1
+        self._client = None
+        self._cluster = None
+
+    def __enter__(self) -> DaskExecutor:
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        if self.scheduler:
+            self._client = Client(self.scheduler, timeout="30s")
+        else:
+            self._cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.WARNING,
+            )
+            self._client = Client(self._cluster)
+        self.started = True
+        return self
+
+    def close(self) -> None:
+        """Disconnect; a LocalCluster we started is shut down, a remote one left running."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+        self.started = False
+
+    def describe(self) -> dict[str, Any]:
+        """Executor, scheduler address and worker count, for the manifest."""
+        n = len(self._client.scheduler_info().get("workers", {})) if self._client else None
+        return {
+            "executor": self.name,
+            "scheduler": self.scheduler or "LocalCluster 127.0.0.1",
+            "workers": n,
+        }
+
+    def map_unordered(
+        self, fn: Callable[[Any], Any], items: list[Any]
+    ) -> Iterator[tuple[Any, Any]]:
+        """Submit every item to the cluster; yield results as they complete."""
+        from distributed import as_completed as dask_completed
+
+        if self._client is None:
+            self.__enter__()
+        futures = [self._client.submit(fn, item, pure=False) for item in items]
+        by_key = {f.key: item for f, item in zip(futures, items, strict=True)}
+        for future in dask_completed(futures):
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker; reported per item
+                result = exc
+            yield by_key.pop(future.key), result
+            future.release()
+
+
+def make_executor(
+    workers: int | None = None, scheduler: str | None = None, dask_local: bool = False
+) -> Executor:
+    """Pick the executor for the command-line options.
+
+    Args:
+        workers: Local processes (1 = serial, in this process).
+        scheduler: A Dask scheduler address.
+        dask_local: Start a Dask LocalCluster on 127.0.0.1.
+
+    Returns:
+        An executor (not yet started).
+    """
+    if scheduler:
+        return DaskExecutor(scheduler=scheduler)
+    if dask_local:
+        return DaskExecutor(workers=workers)
+    if workers == 1:
+        return SerialExecutor()
+    return ProcessExecutor(workers)
+
+
+# ======================================================================== running
+def _failure(spec: RunSpec, attempt: int, exc: BaseException) -> RunRecord:
+    return RunRecord(
+        spec.run_id, "failed", attempt, error=f"{exc!r} (on the executor)", finished_at=now_iso()
+    )
+
+
+def run_experiment(
+    experiment: Experiment,
+    out: str | Path,
+    executor: Executor | None = None,
+    resume: bool = True,
+    progress: bool = True,
+    flush_seconds: float = 0.5,
+) -> Results:
+    """Run every planned run not yet done, streaming results to ``out``.
+
+    A failed run is recorded with its error and retried once at the end of the pass;
+    if it fails again it stays recorded as failed (and a later resume retries it).
+
+    Args:
+        experiment: The resolved experiment.
+        out: Results folder.
+        executor: Where runs execute (default: serial, in this process). Started
+            and closed here unless the caller already entered it.
+        resume: Keep the finished runs of an earlier, interrupted session.
+        progress: Show a progress bar with ETA on stderr.
+        flush_seconds: Longest time a finished run waits before it is written.
+
+    Returns:
+        The consolidated :class:`~sim.store.Results`.
+
+    Raises:
+        sim.store.StoreError: When resuming into a folder of a different experiment.
+    """
+    from tqdm import tqdm
+
+    executor = executor or SerialExecutor()
+    specs = experiment.run_specs()
+    manifest = experiment.manifest()
+    store = ExperimentStore(Path(out), flush_seconds=flush_seconds)
+    own_executor = not executor.started
+    started = time.perf_counter()
+    counts = {"ran": 0, "failed_attempts": 0}
+    with store:
+        manifest["session"] = {"executor": executor.describe(), "resumed": resume}
+        done = store.start(manifest, experiment.plan_frame(), resume=resume)
+        pending = [s for s in specs if s.run_id not in done]
+        work = functools.partial(execute_run, experiment.target)
+        bar = tqdm(
+            total=len(specs),
+            initial=len(done),
+            unit="run",
+            desc=experiment.name,
+            disable=not progress,
+            mininterval=0.5,
+            smoothing=0.1,
+        )
+        try:
+            if own_executor and pending:
+                executor.__enter__()
+            for attempt in (1, 2):
+                retry = []
+                for (spec, _), result in executor.map_unordered(
+                    work, [(s, attempt) for s in pending]
+                ):
+                    record = (
+                        result if isinstance(result, RunRecord) else _failure(spec, attempt, result)
+                    )
+                    store.add(record)
+                    counts["ran"] += 1
+                    if record.status == "ok" or attempt == 2:
+                        bar.update()
+                    if record.status != "ok":
+                        counts["failed_attempts"] += 1
+                        retry.append(spec)
+                pending = retry
+                if not pending:
+                    break
+        finally:
+            bar.close()
+            if own_executor:
+                executor.close()
+    summary = {**counts, "wall_s": round(time.perf_counter() - started, 3)}
+    return store.finish(summary)
