@@ -149,6 +149,157 @@ def cmd_describe(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------------- experiments
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--workers: expected an integer, found {text!r}"
+        ) from None
+    if not 1 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"--workers: allowed 1-1024, found {value}")
+    return value
+
+
+def _reps(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--reps: expected an integer, found {text!r}") from None
+    if not 2 <= value <= 100000:
+        raise argparse.ArgumentTypeError(f"--reps: allowed 2-100000, found {value}")
+    return value
+
+
+def _scheduler(text: str) -> str:
+    if "://" not in text or not text.split("://", 1)[1]:
+        raise argparse.ArgumentTypeError(
+            f"--scheduler: expected an address like tcp://127.0.0.1:8786, found {text!r}"
+        )
+    return text
+
+
+def _run_and_analyze(experiment, out: Path, executor, resume: bool) -> tuple[object, dict]:
+    """Run (or resume) an experiment, then analyse and write its tables; StoreError -> exit 2."""
+    from sim.analysis import analyze, forest_plot
+    from sim.experiment import run_experiment
+    from sim.store import StoreError, atomic_write_text
+
+    try:
+        with executor:
+            results = run_experiment(experiment, out, executor=executor, resume=resume)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:  # e.g. no Dask scheduler at the address
+        raise CliError(f"executor {executor.name}: {exc}") from None
+    tables = analyze(results)
+    if not tables["comparison"].empty:
+        atomic_write_text(out / "comparison.csv", tables["comparison"].to_csv(index=False))
+        forest_plot(
+            tables["comparison"],
+            out / "comparison.png",
+            title=f"{experiment.name}: {experiment.spec.description}"[:90],
+        )
+    if not tables["sensitivity"].empty:
+        atomic_write_text(out / "sensitivity.csv", tables["sensitivity"].to_csv(index=False))
+    return results, tables
+
+
+def _report(results, tables: dict, out: Path) -> int:
+    """Print the tables and where they went; exit 1 if runs failed for good."""
+    from sim.analysis import format_comparison, format_sensitivity
+
+    if not tables["comparison"].empty:
+        print(format_comparison(tables["comparison"]))
+    if not tables["sensitivity"].empty:
+        print(format_sensitivity(tables["sensitivity"]))
+    n_plan, n_ok = len(results.plan), len(results.outcomes)
+    print(
+        f"\n{n_ok} of {n_plan} runs done; results in {out}/ "
+        f"(outcomes.parquet, runs.parquet, manifest.json"
+        + (", comparison.csv, comparison.png" if not tables["comparison"].empty else "")
+        + (", sensitivity.csv" if not tables["sensitivity"].empty else "")
+        + ")"
+    )
+    if not results.failures.empty:
+        print(
+            f"warning: {len(results.failures)} runs failed twice; their errors are in "
+            f"{out}/runs.parquet; rerun the same command to retry them:",
+            file=sys.stderr,
+        )
+        for row in results.failures.head(5).itertuples():
+            print(
+                f"  {row.run_id} ({row.policy}): {str(row.error).splitlines()[0]}", file=sys.stderr
+            )
+        return 1
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare reform scenarios with a reference under common random numbers."""
+    from sim.experiment import load_experiment, make_executor, scenario_label
+
+    changes: dict = {}
+    if args.reps is not None:
+        changes["replications"] = args.reps
+    if args.years is not None:
+        changes["overrides"] = {"run.years": args.years}
+    if args.scenarios:
+        reference = args.reference or "baseline"
+        others = [s for s in args.scenarios if scenario_label(s) != scenario_label(reference)]
+        if not others:
+            raise CliError("compare: name at least one scenario other than the reference")
+        changes["levers"] = {"scenarios": [reference, *others]}
+        changes["reference"] = scenario_label(reference)
+        changes["name"] = "compare_" + "_".join(scenario_label(s) for s in others)[:60]
+        changes["description"] = f"{', '.join(map(scenario_label, others))} vs {reference}"
+    elif args.reference:
+        changes["reference"] = scenario_label(args.reference)
+    experiment = load_experiment(args.experiment, changes)
+    out = Path(args.out) if args.out else Path("results") / experiment.name
+    results, tables = _run_and_analyze(
+        experiment, out, make_executor(args.workers), resume=args.resume
+    )
+    return _report(results, tables, out)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run an experiment file (uncertainties x levers x replications), resuming by default."""
+    from sim.experiment import load_experiment, make_executor
+
+    experiment = load_experiment(args.experiment)
+    out = Path(args.out) if args.out else Path("results") / experiment.name
+    executor = make_executor(args.workers, args.scheduler, args.dask_local)
+    results, tables = _run_and_analyze(experiment, out, executor, resume=not args.no_resume)
+    return _report(results, tables, out)
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Comparison tables and sensitivity indices of a results folder."""
+    from sim.analysis import analyze, forest_plot
+    from sim.store import StoreError, atomic_write_text, load_results
+
+    try:
+        results = load_results(args.results)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    tables = analyze(results, args.outcomes)
+    out = Path(args.out) if args.out else Path(args.results)
+    out.mkdir(parents=True, exist_ok=True)
+    if not tables["comparison"].empty:
+        atomic_write_text(out / "comparison.csv", tables["comparison"].to_csv(index=False))
+        forest_plot(tables["comparison"], out / "comparison.png", title=results.manifest["name"])
+    if not tables["sensitivity"].empty:
+        atomic_write_text(out / "sensitivity.csv", tables["sensitivity"].to_csv(index=False))
+    if tables["comparison"].empty and tables["sensitivity"].empty:
+        print(
+            "nothing to analyse: a single policy and no sobol/morris design; "
+            f"the outcomes are in {args.results}/outcomes.parquet"
+        )
+    return _report(results, tables, out)
+
+
 # ---------------------------------------------------------------------- parser
 EXAMPLES = {
     "run": """
@@ -164,6 +315,27 @@ EXAMPLES = {
     "scenarios": """
         example:
           coopsim scenarios
+        """,
+    "compare": """
+        examples:
+          coopsim compare                      # baseline vs each reform package
+          coopsim compare nsc_law mutual_recognition --reps 20
+          coopsim compare scenarios/my_reform.toml --reference baseline --out results/mine
+        the table of paired differences (95% CI, common random numbers) is printed and
+        written with a forest plot to results/<name>/comparison.csv and comparison.png
+        """,
+    "sweep": """
+        examples:
+          coopsim sweep experiments/sweep_capacity.toml --workers 2
+          coopsim sweep sobol_baseline --dask-local
+          coopsim sweep experiments/morris_baseline.toml --scheduler tcp://10.0.0.5:8786
+          coopsim sweep sweep_capacity --no-resume     # discard earlier results, start over
+        an interrupted sweep resumes where it stopped when run again
+        """,
+    "analyze": """
+        examples:
+          coopsim analyze results/sobol_baseline
+          coopsim analyze results/compare_packages --outcomes completion_rate 'median_*'
         """,
     "describe": """
         examples:
@@ -207,23 +379,77 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add(sub, "scenarios", cmd_scenarios, "List the shipped scenarios.")
 
-    p = _add(sub, "describe", cmd_describe,
-             "Print a scenario's fully resolved parameters (after 'extends') with units.")
+    p = _add(
+        sub,
+        "describe",
+        cmd_describe,
+        "Print a scenario's fully resolved parameters (after 'extends') with units.",
+    )
     p.add_argument("scenario", help="scenario file, or the name of a shipped scenario")
 
-    register_experiment_commands(sub)
+    _add_experiment_parsers(sub)
     return parser
 
 
-def register_experiment_commands(sub) -> None:
-    """Add the experiment commands (compare, sweep, analyze) when the layer exists."""
-    try:
-        from sim import experiment
-    except ImportError:
-        return
-    register = getattr(experiment, "register_cli", None)
-    if register is not None:
-        register(sub, _add)
+def _add_experiment_parsers(sub) -> None:
+    """Parsers of compare, sweep and analyze."""
+    p = _add(
+        sub,
+        "compare",
+        cmd_compare,
+        "Compare reform scenarios with a reference: paired differences with CIs.",
+    )
+    p.add_argument(
+        "scenarios",
+        nargs="*",
+        metavar="SCENARIO",
+        help="scenario files or shipped names (default: the packages of "
+        "experiments/compare_packages.toml)",
+    )
+    p.add_argument("--reference", help="reference scenario (default: baseline)")
+    p.add_argument("--reps", type=_reps, help="replications per scenario")
+    p.add_argument("--years", type=_positive_years, help="override the simulated years")
+    p.add_argument("--workers", type=_workers, help="local worker processes (default: all CPUs)")
+    p.add_argument("--out", help="results folder (default: results/<experiment name>)")
+    p.add_argument(
+        "--experiment",
+        default="compare_packages",
+        help="experiment file giving replications, seed and outcomes",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep finished runs of an earlier, identical comparison",
+    )
+
+    p = _add(
+        sub, "sweep", cmd_sweep, "Run an experiment file: uncertainties x levers x replications."
+    )
+    p.add_argument("experiment", help="experiment file, or the name of a shipped one")
+    p.add_argument(
+        "--workers", type=_workers, help="worker processes (default: all CPUs; 1 = in this process)"
+    )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", type=_scheduler, help="Dask scheduler address")
+    where.add_argument(
+        "--dask-local", action="store_true", help="run on a Dask LocalCluster bound to 127.0.0.1"
+    )
+    p.add_argument("--out", help="results folder (default: results/<experiment name>)")
+    p.add_argument(
+        "--no-resume",
+        action="store_true",
+        help="discard earlier results in the folder and start over",
+    )
+
+    p = _add(
+        sub,
+        "analyze",
+        cmd_analyze,
+        "Comparison tables and sensitivity indices of a results folder.",
+    )
+    p.add_argument("results", help="results folder written by sweep or compare")
+    p.add_argument("--outcomes", nargs="+", help="outcomes to analyse (names or * patterns)")
+    p.add_argument("--out", help="folder for the tables (default: the results folder)")
 
 
 def main(argv: list[str] | None = None) -> int:

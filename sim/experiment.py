@@ -236,7 +236,8 @@ def replication_seeds(base_seed: int, replications: int) -> list[int]:
     return [int(child.generate_state(1, dtype=np.uint32)[0]) for child in children]
 
 
-def _scenario_label(ref: str) -> str:
+def scenario_label(ref: str) -> str:
+    """The policy name of a scenario reference: the stem of a path, or the shipped name."""
     return Path(ref).stem if ref.endswith(".toml") else ref
 
 
@@ -258,7 +259,9 @@ def build_policies(spec: ExperimentSpec, model_target: bool) -> list[Policy]:
         for combo in combos:
             levers = dict(zip(params, combo, strict=True))
             parts = [f"{key.rsplit('.', 1)[-1]}={value}" for key, value in levers.items()]
-            label = _scenario_label(str(scenario)) if scenario is not None else ""
+            # The scenario is part of the name only when scenarios are a lever.
+            named = SCENARIOS_LEVER in spec.levers or not parts
+            label = scenario_label(str(scenario)) if scenario is not None and named else ""
             name = " ".join(p for p in [label, ",".join(parts)] if p) or "default"
             policies.append(Policy(len(policies), name, scenario, levers))
     return policies
