@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from sim.model import CooperationModel, RunResult, run
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.store import load_results
 
 try:
     __version__ = version("coopsim")
@@ -23,6 +24,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "load_results",
     "load_scenario",
     "run",
 ]
