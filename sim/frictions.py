@@ -99,15 +99,18 @@ def default_channel(instrument):
     )
 
 
-def choose_channel(instrument, *, platform, urgent_contact, in_team):
+def choose_channel(instrument, *, platform, urgent_contact, in_team, formal=False):
     """Channel of a new request.
 
     A joint team moves evidence inside the team; urgent requests between states
     with 24/7 contact points use them; states both on a secure platform send
     formal requests over it (not letters rogatory, which stay diplomatic);
-    otherwise the instrument's default channel.
+    otherwise the instrument's default channel, except that a state with formal
+    channels for international communication (a National Security Courts Law)
+    sends even treaty-less requests through its central authority.
     """
     channel = default_channel(instrument)
+    channel = np.where(formal & (channel == Channel.DIPLOMATIC), Channel.CENTRAL_AUTHORITY, channel)
     channel = np.where(
         platform & (instrument != Instrument.COMITY), Channel.SECURE_PLATFORM, channel
     )

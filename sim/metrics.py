@@ -142,6 +142,19 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
         name: quantile(response[executed & (req_group == g)], 0.5)
         for g, name in enumerate(CAPACITY_GROUPS)
     }
+    # ... and by requested states: how well each group serves its partners.
+    served_group = group[led.col("requested_state")[issued]]
+    out["completion_rate_by_requested_capacity_group"] = {
+        name: share(
+            int(np.count_nonzero(executed & (served_group == g))),
+            int(np.count_nonzero(served_group == g)),
+        )
+        for g, name in enumerate(CAPACITY_GROUPS)
+    }
+    out["median_response_days_by_requested_capacity_group"] = {
+        name: quantile(response[executed & (served_group == g)], 0.5)
+        for g, name in enumerate(CAPACITY_GROUPS)
+    }
     case_group = group[cases.col("origin")] if n_cases else np.zeros(0, dtype=int)
     out["case_resolution_rate_by_capacity_group"] = {
         name: share(

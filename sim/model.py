@@ -44,6 +44,7 @@ from sim.agents import (
 from sim.engagement import CoordinatingBody, CoordinationMeetings
 from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
+from sim.reforms import enabled_reforms
 from sim.requests import (
     CaseBook,
     CaseStatus,
@@ -116,6 +117,12 @@ class CooperationModel(mesa.Model):
         self.traffic = np.zeros((n, n), dtype=np.int64)  # requests sent, row -> column
         self.familiarity = np.zeros((n, n))  # built by coordination meetings
         self.latest_case = np.full((n, len(CASE_TYPES)), -1, dtype=np.int64)
+        # Per-state settings that reforms change.
+        self.procedure_clarity = np.zeros(n)  # share of clarification rounds avoided
+        self.formal_channel = np.zeros(n, dtype=bool)  # no diplomatic letters rogatory
+        self.urgent_threshold = np.full(n, scenario.communication.urgent_severity)
+        self.demand_growth = np.zeros(n)  # yearly growth of case arrivals
+        self.demand_start_day = np.zeros(n)
         self.ledger = Ledger(initial_capacity=self._expected_requests())
         self.cases = CaseBook()
         self._due: dict[int, list[np.ndarray]] = defaultdict(list)
@@ -131,6 +138,14 @@ class CooperationModel(mesa.Model):
         self.meetings = CoordinationMeetings(self)
         self.coordinating_body = CoordinatingBody(self)
         self.series = {name: np.zeros(self.horizon_days) for name in SERIES_COLUMNS}
+        self.reforms = enabled_reforms(scenario, self.world)
+        for reform in self.reforms:
+            reform.model = self
+            if reform.start_day <= 0:
+                reform.take_effect()
+            else:
+                # Mesa time T is the end of day T - 1: the reform is in force from day T.
+                self.schedule_event(reform.take_effect, at=reform.start_day)
 
     # ------------------------------------------------------------------ setup
     def _expected_requests(self) -> int:
@@ -323,7 +338,11 @@ class CooperationModel(mesa.Model):
         w, c, rng = self.world, self.config.cases, self.case_rng
         if w.n_states < 2:
             return
-        counts = rng.poisson(self._daily_rate)
+        rate = self._daily_rate
+        if self.demand_growth.any():
+            years = np.maximum(0.0, self.day - self.demand_start_day) / DAYS_PER_YEAR
+            rate = rate * (1.0 + self.demand_growth) ** years
+        counts = rng.poisson(rate)
         n = int(counts.sum())
         if n == 0:
             return
@@ -795,6 +814,24 @@ class CooperationModel(mesa.Model):
             return False
         self.cases.t_deadline[case] += int(round(days))
         return True
+
+    def add_national_security_court(self, state: int) -> None:
+        """Give a state a national security court (if it has none)."""
+        if self.nsc_of[state] >= 0:
+            return
+        a, w = self.config.agencies, self.world
+        court = NationalSecurityCourt(
+            self,
+            self.states[state],
+            max(a.capacity_floor, a.court_capacity * w.capacity[state]),
+            a.queue_discipline,
+            w.skill[state],
+            w.technology[state],
+        )
+        court.index = len(self.agency_list)
+        self.agency_list.append(court)
+        self.nsc_of[state] = court.index
+        w.nsc[state] = True
 
     def add_effort(self, role: str, states: np.ndarray, units: float = 1.0) -> None:
         """Book work units to the agencies of ``role`` in ``states``."""

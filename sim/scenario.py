@@ -59,6 +59,47 @@ class Section(BaseModel):
 ShareMix = dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]
 
 
+APPLIES_TO_GROUPS = (
+    "all",
+    "mr_bloc",
+    "non_mr_bloc",
+    "alliance",
+    "non_alliance",
+    "low_capacity",
+    "middle_capacity",
+    "high_capacity",
+)
+
+
+class LeverSection(Section):
+    """Common fields of a reform lever: whether it is on, from when, and for whom."""
+
+    enabled: bool = P(False, None, None, "switch", "Whether this reform is part of the scenario.")
+    start_year: float = P(
+        0.0, 0.0, 50.0, "years", "Simulated year at which the reform takes effect (0 = from start)."
+    )
+    applies_to: str | list[str] = P(
+        "all",
+        None,
+        None,
+        "states",
+        "Who the reform applies to: 'all', a bloc ('mr_bloc', 'non_mr_bloc', 'alliance', "
+        "'non_alliance'), a capacity group ('low_capacity', 'middle_capacity', "
+        "'high_capacity'), or a list of state codes.",
+    )
+
+    @field_validator("applies_to")
+    @classmethod
+    def _known_target(cls, v: str | list[str]) -> str | list[str]:
+        if isinstance(v, str) and v not in APPLIES_TO_GROUPS:
+            raise ValueError(
+                f"unknown group {v!r}; allowed: {list(APPLIES_TO_GROUPS)} or a list of state codes"
+            )
+        if isinstance(v, list) and not v:
+            raise ValueError("an empty list of states; name at least one state code")
+        return v
+
+
 class RunSection(Section):
     """How long to simulate."""
 
@@ -432,8 +473,11 @@ class TrustSection(Section):
     )
 
 
-class MutualRecognitionSection(Section):
-    """The mutual-recognition instrument (EAW / EIO-like) inside the bloc."""
+class MutualRecognitionSection(LeverSection):
+    """The mutual-recognition instrument (EAW / EIO-like) inside the bloc.
+
+    As a lever: the states in ``applies_to`` join the bloc at ``start_year``.
+    """
 
     decision_deadline_days: float = P(
         30.0, 1.0, 3650.0, "days", "Deadline to decide on a mutual-recognition request."
@@ -608,8 +652,12 @@ class DiplomacySection(Section):
     )
 
 
-class CapacityBuildingSection(Section):
-    """Capacity building: a coordinating body transfers capacity to low-capacity states."""
+class CapacityBuildingSection(LeverSection):
+    """Capacity building: a coordinating body transfers capacity to low-capacity states.
+
+    As a lever: from ``start_year`` the body adds ``added_budget_per_year`` and gives
+    it to the lowest-capacity states among ``applies_to``.
+    """
 
     budget_per_year: float = P(
         0.5, 0.0, 1000.0, "budget units/year", "Capacity the coordinating body gives away a year."
@@ -624,6 +672,145 @@ class CapacityBuildingSection(Section):
     recipients: int = P(
         5, 0, 400, "states", "Number of lowest-capacity states that receive each year's budget."
     )
+    added_budget_per_year: float = P(
+        4.0, 0.0, 1000.0, "budget units/year", "Lever: extra yearly budget from start_year."
+    )
+
+
+class NscLawSection(LeverSection):
+    """Lever: a National Security Courts Law.
+
+    Specialised courts for security cases (see ``judicial.nsc_*``), clear
+    procedures (fewer clarification rounds on requests to the state), formal
+    channels for international communication (no more diplomatic letters
+    rogatory) and transparency that raises partners' trust.
+    """
+
+    clarity: float = P(
+        0.3, 0.0, 1.0, "share", "Share by which clear procedures cut clarification rounds."
+    )
+    formal_channels: bool = P(
+        True, None, None, "switch", "Requests without a treaty go via central authorities."
+    )
+    transparency_trust_gain: float = P(
+        0.08, 0.0, 1.0, "index", "Rise in partners' trust (and its long-run level) in the state."
+    )
+
+
+class LegalHarmonizationSection(LeverSection):
+    """Lever: domestic procedures aligned with international standards."""
+
+    distance_reduction: float = P(
+        0.5,
+        0.0,
+        1.0,
+        "share",
+        "Share by which legal distance to every partner falls (fewer dual-criminality and "
+        "form defects, faster drafting).",
+    )
+
+
+class TreatyExpansionSection(LeverSection):
+    """Lever: new bilateral MLA / extradition treaties up to a coverage target."""
+
+    coverage_target: float = P(
+        0.5,
+        0.0,
+        1.0,
+        "share of partners",
+        "Share of other states each target state has a treaty with afterwards.",
+    )
+
+
+class SecurePlatformSection(LeverSection):
+    """Lever: a secure information-sharing platform (e-CODEX / SIENA-like)."""
+
+    data_security_gain: float = P(
+        0.1, 0.0, 1.0, "index", "Rise in technology of connected states (data security)."
+    )
+
+
+class RapidChannelsSection(LeverSection):
+    """Lever: 24/7 points of contact for urgent requests (Budapest Art. 35-like)."""
+
+    urgent_severity: float = P(
+        0.7, 0.0, 1.0, "index", "Severity from which requests of target states count as urgent."
+    )
+
+
+class JointTaskForcesSection(LeverSection):
+    """Lever: easier joint investigation teams (funding, model agreements)."""
+
+    threshold_reduction: float = P(
+        0.2, 0.0, 1.0, "index", "Fall in the severity a case needs for a team."
+    )
+    cost_reduction: float = P(
+        0.5, 0.0, 1.0, "share", "Share of the members' team cost that is funded centrally."
+    )
+    agreement_trust_reduction: float = P(
+        0.1, 0.0, 1.0, "index", "Fall in the trust members need to agree (model agreements)."
+    )
+
+
+class DiplomaticEngagementSection(LeverSection):
+    """Lever: sustained dialogue and coordination meetings."""
+
+    extra_pairs_per_round: int = P(
+        20, 0, 100000, "pairs", "Extra meetings per round, for pairs involving target states."
+    )
+    relations_boost: float = P(
+        0.05, 0.0, 1.0, "share of gap", "One-off rise in relations of target states at the start."
+    )
+
+
+class ConfidentialityStandardsSection(LeverSection):
+    """Lever: formal confidentiality agreements and legal protections for partners."""
+
+    level: float = P(
+        0.8, 0.0, 1.0, "index", "Confidentiality standard of target states afterwards (at least)."
+    )
+    partner_trust_gain: float = P(
+        0.05, 0.0, 1.0, "index", "Rise in partners' trust in target states (legal protections)."
+    )
+
+
+class GeopoliticalTensionSection(LeverSection):
+    """Stress test: relations between target states and the rest fall mid-run."""
+
+    relations_drop: float = P(0.3, 0.0, 1.0, "index", "Fall in relations with the targets.")
+    trust_drop: float = P(0.2, 0.0, 1.0, "share", "Share of trust lost with the targets.")
+    sovereignty_rise: float = P(
+        0.2, 0.0, 1.0, "index", "Rise in the targets' sovereignty sensitivity."
+    )
+
+
+class DemandSurgeSection(LeverSection):
+    """Stress test: case arrivals in target states grow from start_year."""
+
+    growth_per_year: float = P(
+        0.25, 0.0, 10.0, "share/year", "Yearly growth of case arrivals after the start."
+    )
+
+
+class BudgetCutsSection(LeverSection):
+    """Stress test: agency capacity in target states falls at start_year."""
+
+    capacity_cut: float = P(0.3, 0.0, 1.0, "share", "Share of agency capacity cut.")
+
+
+LEVERS = (
+    "nsc_law",
+    "legal_harmonization",
+    "treaty_expansion",
+    "mutual_recognition",
+    "secure_platform",
+    "rapid_channels",
+    "joint_task_forces",
+    "capacity_building",
+    "diplomatic_engagement",
+    "confidentiality_standards",
+)
+STRESS_TESTS = ("geopolitical_tension", "demand_surge", "budget_cuts")
 
 
 class Scenario(Section):
@@ -648,6 +835,17 @@ class Scenario(Section):
     jit: JitSection = JitSection()
     diplomacy: DiplomacySection = DiplomacySection()
     capacity_building: CapacityBuildingSection = CapacityBuildingSection()
+    nsc_law: NscLawSection = NscLawSection()
+    legal_harmonization: LegalHarmonizationSection = LegalHarmonizationSection()
+    treaty_expansion: TreatyExpansionSection = TreatyExpansionSection()
+    secure_platform: SecurePlatformSection = SecurePlatformSection()
+    rapid_channels: RapidChannelsSection = RapidChannelsSection()
+    joint_task_forces: JointTaskForcesSection = JointTaskForcesSection()
+    diplomatic_engagement: DiplomaticEngagementSection = DiplomaticEngagementSection()
+    confidentiality_standards: ConfidentialityStandardsSection = ConfidentialityStandardsSection()
+    geopolitical_tension: GeopoliticalTensionSection = GeopoliticalTensionSection()
+    demand_surge: DemandSurgeSection = DemandSurgeSection()
+    budget_cuts: BudgetCutsSection = BudgetCutsSection()
 
     # Where the scenario came from; not a model parameter.
     source: str = Field(default="", exclude=True, description="File the scenario was loaded from.")

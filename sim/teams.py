@@ -74,6 +74,7 @@ class TeamFormation:
         self.effort = 0.0
         self.threshold_shift = np.zeros(model.world.n_states)  # set by reforms
         self.cost_factor = np.ones(model.world.n_states)  # set by reforms
+        self.trust_shift = np.zeros(model.world.n_states)  # set by reforms
 
     def consider(self, case: int, members: list[int]) -> bool:
         """Decide whether a team forms for a new case; form it if so."""

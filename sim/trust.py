@@ -103,6 +103,11 @@ class TrustNetwork:
         self._store(i, j, self.get(i, j, day), day)
         self.decay[i, j] = self.decay[i, j] * (1.0 - relief)
 
-    def shift_baseline(self, i, j, delta: float) -> None:
-        """Raise (or lower) the long-run level of trust of i in j, e.g. after a reform."""
+    def shift(self, i, j, delta: float, day: float) -> None:
+        """Raise trust of i in j, and its long-run level, by ``delta`` (e.g. after a reform)."""
+        self._store(i, j, self.get(i, j, day) + delta, day)
         self.baseline[i, j] = np.clip(self.baseline[i, j] + delta, 0.0, 1.0)
+
+    def scale(self, i, j, factor: float, day: float) -> None:
+        """Multiply the current trust of i in j by ``factor`` (e.g. in a crisis)."""
+        self._store(i, j, self.get(i, j, day) * factor, day)

@@ -1,0 +1,254 @@
+"""Reform levers (and stress tests): each a named, dated change to the world.
+
+A lever is a scenario section with ``enabled``, ``start_year`` and
+``applies_to``. At ``start_year`` it takes effect for its target states through
+one small function below, which changes the model's state in the way the
+lever's docstring in :mod:`sim.scenario` says. Requests already under way keep
+the instrument and channel they were drafted with; new ones use the new world.
+
+| lever | acts on |
+|---|---|
+| nsc_law | security courts; clarification; channel of treaty-less requests; trust |
+| legal_harmonization | legal distance (drafting, clarification, dual criminality) |
+| treaty_expansion | treaty network (instrument choice) |
+| mutual_recognition | bloc membership (instrument: no political review, deadlines) |
+| secure_platform | platform membership (transmission, intelligence delay and leaks) |
+| rapid_channels | 24/7 contact points and urgency threshold (channel, queue priority) |
+| joint_task_forces | team severity threshold, agreement trust and cost |
+| capacity_building | coordinating body's budget and recipients |
+| diplomatic_engagement | meetings (relations, familiarity, trust decay) |
+| confidentiality_standards | confidentiality (sharing, leaks); partners' trust |
+| geopolitical_tension | relations, trust, sovereignty sensitivity (stress test) |
+| demand_surge | case arrivals (stress test) |
+| budget_cuts | agency capacity (stress test) |
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.scenario import LEVERS, STRESS_TESTS, Scenario, ScenarioError
+from sim.world import CAPACITY_GROUPS, World
+
+if TYPE_CHECKING:
+    from sim.model import CooperationModel
+
+DAYS_PER_YEAR = 365
+
+
+def resolve_targets(applies_to: str | list[str], world: World, key: str, source: str) -> np.ndarray:
+    """State indices a lever applies to.
+
+    Args:
+        applies_to: ``"all"``, a bloc or capacity-group name, or a list of state codes.
+        world: The world (codes, blocs, capacity groups).
+        key: Scenario key, for error messages (e.g. ``"nsc_law.applies_to"``).
+        source: Scenario file, for error messages.
+
+    Returns:
+        Sorted array of state indices.
+
+    Raises:
+        ScenarioError: If a listed state code is not in the world.
+    """
+    n = world.n_states
+    if isinstance(applies_to, list):
+        index = {code: i for i, code in enumerate(world.codes)}
+        unknown = [code for code in applies_to if code not in index]
+        if unknown:
+            sample = ", ".join(world.codes[:5])
+            raise ScenarioError(
+                f"{source}: {key}: unknown state code(s) {unknown}; this world's states are "
+                f"codes like {sample} (see `coopsim describe` or the world data file)"
+            )
+        return np.array(sorted({index[c] for c in applies_to}), dtype=np.int64)
+    masks = {
+        "all": np.ones(n, dtype=bool),
+        "mr_bloc": world.mr_bloc,
+        "non_mr_bloc": ~world.mr_bloc,
+        "alliance": world.alliance,
+        "non_alliance": ~world.alliance,
+    }
+    for g, name in enumerate(CAPACITY_GROUPS):
+        masks[f"{name}_capacity"] = world.capacity_group == g
+    return np.flatnonzero(masks[applies_to])
+
+
+def raise_trust_in(model: CooperationModel, targets: np.ndarray, gain: float) -> None:
+    """Every other state's trust in the targets (and its long-run level) rises by ``gain``."""
+    others = np.arange(model.world.n_states)
+    rows, cols = np.meshgrid(others, targets, indexing="ij")
+    model.trust.shift(rows, cols, gain, model.day)
+
+
+def apply_nsc_law(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """Courts, clear procedures, formal channels and transparency."""
+    for state in targets.tolist():
+        model.add_national_security_court(state)
+    model.procedure_clarity[targets] = np.maximum(model.procedure_clarity[targets], p.clarity)
+    if p.formal_channels:
+        model.formal_channel[targets] = True
+    raise_trust_in(model, targets, p.transparency_trust_gain)
+
+
+def apply_legal_harmonization(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """Legal distance between the targets and everyone falls."""
+    d = model.world.legal_distance
+    d[targets, :] *= 1.0 - p.distance_reduction
+    d[:, targets] *= 1.0 - p.distance_reduction
+
+
+def apply_treaty_expansion(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """Add bilateral treaties, busiest partners first, until each target reaches the target."""
+    w = model.world
+    n = w.n_states
+    wanted = int(np.ceil(p.coverage_target * (n - 1)))
+    traffic = model.traffic + model.traffic.T
+    for state in targets.tolist():
+        have = int(w.treaty_matrix[state].sum())
+        if have >= wanted:
+            continue
+        candidates = np.flatnonzero(~w.treaty_matrix[state])
+        candidates = candidates[candidates != state]
+        # Busiest partners first, then the richer ones: where treaties are negotiated.
+        order = np.lexsort((-w.capacity[candidates], -traffic[state, candidates]))
+        for partner in candidates[order][: wanted - have].tolist():
+            w.add_treaty(state, partner)
+
+
+def apply_mutual_recognition(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """The targets join the mutual-recognition bloc."""
+    model.world.mr_bloc[targets] = True
+
+
+def apply_secure_platform(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """The targets connect to the secure platform; their data security improves."""
+    w = model.world
+    w.platform[targets] = True
+    w.technology[targets] = np.minimum(1.0, w.technology[targets] + p.data_security_gain)
+
+
+def apply_rapid_channels(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """The targets set up 24/7 contact points and treat more requests as urgent."""
+    model.world.contact_point[targets] = True
+    model.urgent_threshold[targets] = np.minimum(model.urgent_threshold[targets], p.urgent_severity)
+
+
+def apply_joint_task_forces(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """Teams form more easily and cost the targets less."""
+    teams = model.teams
+    teams.threshold_shift[targets] = np.maximum(
+        teams.threshold_shift[targets], p.threshold_reduction
+    )
+    teams.cost_factor[targets] = np.minimum(teams.cost_factor[targets], 1.0 - p.cost_reduction)
+    teams.trust_shift[targets] = np.maximum(teams.trust_shift[targets], p.agreement_trust_reduction)
+
+
+def apply_capacity_building(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """The coordinating body adds budget, given to the poorest of the targets."""
+    body = model.coordinating_body
+    body.budget_per_year += p.added_budget_per_year
+    body.targets = targets
+
+
+def apply_diplomatic_engagement(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """More coordination meetings for the targets, and a one-off rise in relations."""
+    meetings = model.meetings
+    meetings.engaged[targets] = 1.0
+    meetings.extra_pairs += p.extra_pairs_per_round
+    r = model.world.relations
+    for rows, cols in ((targets[:, None], slice(None)), (slice(None), targets[None, :])):
+        r[rows, cols] = r[rows, cols] + p.relations_boost * (1.0 - r[rows, cols])
+
+
+def apply_confidentiality_standards(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """Stronger confidentiality (more sharing, fewer leaks) and legal protections."""
+    w = model.world
+    w.confidentiality[targets] = np.maximum(w.confidentiality[targets], p.level)
+    raise_trust_in(model, targets, p.partner_trust_gain)
+
+
+def apply_geopolitical_tension(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """Relations and trust with the targets fall; the targets guard sovereignty more."""
+    w = model.world
+    r = w.relations
+    r[targets, :] = np.clip(r[targets, :] - p.relations_drop, 0.0, 1.0)
+    r[:, targets] = np.clip(r[:, targets] - p.relations_drop, 0.0, 1.0)
+    np.fill_diagonal(r, 1.0)
+    others = np.arange(w.n_states)
+    for rows, cols in (
+        np.meshgrid(others, targets, indexing="ij"),
+        np.meshgrid(targets, others, indexing="ij"),
+    ):
+        model.trust.scale(rows, cols, 1.0 - p.trust_drop, model.day)
+    w.sovereignty[targets] = np.minimum(1.0, w.sovereignty[targets] + p.sovereignty_rise)
+
+
+def apply_demand_surge(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """Case arrivals in the targets grow by ``growth_per_year`` from now on."""
+    model.demand_growth[targets] = p.growth_per_year
+    model.demand_start_day[targets] = model.day
+
+
+def apply_budget_cuts(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """Every agency of the targets loses a share of its capacity."""
+    for state in targets.tolist():
+        for agency in model.states[state].agencies.values():
+            agency.capacity_per_day *= 1.0 - p.capacity_cut
+
+
+EFFECTS = {
+    "nsc_law": apply_nsc_law,
+    "legal_harmonization": apply_legal_harmonization,
+    "treaty_expansion": apply_treaty_expansion,
+    "mutual_recognition": apply_mutual_recognition,
+    "secure_platform": apply_secure_platform,
+    "rapid_channels": apply_rapid_channels,
+    "joint_task_forces": apply_joint_task_forces,
+    "capacity_building": apply_capacity_building,
+    "diplomatic_engagement": apply_diplomatic_engagement,
+    "confidentiality_standards": apply_confidentiality_standards,
+    "geopolitical_tension": apply_geopolitical_tension,
+    "demand_surge": apply_demand_surge,
+    "budget_cuts": apply_budget_cuts,
+}
+assert set(EFFECTS) == set(LEVERS) | set(STRESS_TESTS)
+
+
+class Reform:
+    """One enabled lever of a scenario, waiting for its start.
+
+    Args:
+        name: Lever name (a scenario section).
+        params: The validated lever section.
+        targets: State indices it applies to.
+    """
+
+    def __init__(self, name: str, params: Any, targets: np.ndarray):
+        self.name = name
+        self.params = params
+        self.targets = targets
+        self.start_day = int(round(params.start_year * DAYS_PER_YEAR))
+        self.applied_day: int | None = None
+        self.model: CooperationModel | None = None  # set by the model that schedules it
+
+    def take_effect(self) -> None:
+        """Apply the lever to its model now (a Mesa event callback: no arguments)."""
+        EFFECTS[self.name](self.model, self.targets, self.params)
+        self.applied_day = self.model.day
+
+
+def enabled_reforms(scenario: Scenario, world: World) -> list[Reform]:
+    """The scenario's enabled levers and stress tests, with their target states resolved."""
+    reforms = []
+    for name in (*LEVERS, *STRESS_TESTS):
+        params = getattr(scenario, name)
+        if not params.enabled:
+            continue
+        targets = resolve_targets(
+            params.applies_to, world, f"{name}.applies_to", scenario.source or "<scenario>"
+        )
+        reforms.append(Reform(name, params, targets))
+    return reforms
