@@ -115,13 +115,38 @@ def test_network_mean_excludes_the_diagonal():
     assert math.isnan(TrustNetwork(np.ones((1, 1)), 0.1).mean(0))
 
 
-def test_network_values_stay_in_unit_interval_and_baseline_shift_is_clipped():
+def test_network_values_stay_in_unit_interval():
     net = _network()
     for _ in range(50):
         net.reward(0, 1, 0.9, day=0)
         net.penalise(1, 2, 0.9, day=0)
     assert 0.0 <= net.get(1, 2, 0) <= net.get(0, 1, 0) <= 1.0
-    net.shift_baseline(0, 2, 0.8)
-    assert net.baseline[0, 2] == 1.0
-    net.shift_baseline(0, 2, -3.0)
-    assert net.baseline[0, 2] == 0.0
+    assert net.snapshot(0).min() >= 0.0 and net.snapshot(0).max() <= 1.0
+
+
+def test_network_shift_moves_trust_and_its_long_run_level_clipped():
+    net = _network(decay=0.5)
+    net.shift(0, 2, 0.2, day=0)
+    assert net.get(0, 2, 0) == pytest.approx(0.7)
+    # The long-run level moved too: relaxation no longer pulls it back to 0.5.
+    assert net.get(0, 2, 3650) == pytest.approx(0.7)
+    net.shift(0, 2, 0.8, day=0)
+    assert net.get(0, 2, 0) == 1.0 and net.baseline[0, 2] == 1.0
+    net.shift(0, 2, -3.0, day=0)
+    assert net.get(0, 2, 0) == 0.0 and net.baseline[0, 2] == 0.0
+
+
+def test_network_scale_is_temporary():
+    net = _network(decay=0.2)
+    net.scale(1, 0, 0.5, day=0)
+    assert net.get(1, 0, 0) == pytest.approx(0.25)
+    assert net.get(1, 0, 365) == pytest.approx(0.25 + 0.2 * 0.25)  # relaxes back
+
+
+def test_network_slow_decay_closes_the_reduced_share_in_a_year():
+    net = _network(decay=0.4)
+    net.penalise(0, 1, 0.5, day=0)  # 0.5 -> 0.25
+    net.slow_decay(0, 1, 0.5, day=0)  # decay 0.4 -> 0.2 a year for this pair only
+    assert net.get(0, 1, 365) == pytest.approx(0.25 + 0.2 * 0.25)
+    net.penalise(1, 0, 0.5, day=0)
+    assert net.get(1, 0, 365) == pytest.approx(0.25 + 0.4 * 0.25)
