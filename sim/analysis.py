@@ -120,9 +120,11 @@ def paired_difference(
         return out
     diff = float(d.mean())
     out.update(mean_reference=float(a.mean()), mean_policy=float(b.mean()), difference=diff)
-    if np.all(d == d[0]):  # no spread (e.g. a policy against itself): the interval is a point
+    if n < 2:
+        pass  # one pair gives a difference but no interval
+    elif np.all(d == d[0]):  # no spread (e.g. a policy against itself): the interval is a point
         out.update(ci_low=float(d[0]), ci_high=float(d[0]))
-    elif n >= 2 and method == "bootstrap":
+    elif method == "bootstrap":
         res = stats.bootstrap(
             (d,),
             np.mean,
@@ -134,7 +136,7 @@ def paired_difference(
         out.update(
             ci_low=float(res.confidence_interval.low), ci_high=float(res.confidence_interval.high)
         )
-    elif n >= 2:
+    else:
         half = stats.t.ppf((1 + confidence) / 2, n - 1) * d.std(ddof=1) / math.sqrt(n)
         out.update(ci_low=diff - half, ci_high=diff + half)
     if out["mean_reference"]:
@@ -186,7 +188,9 @@ def compare_policies(
             if policy == reference:
                 continue
             other = outcomes[outcomes["policy"] == policy].set_index(keys)
-            joined = ref[[name]].join(other[[name]], how="inner", lsuffix="_ref", rsuffix="_pol")
+            joined = ref[[name]].merge(
+                other[[name]], left_index=True, right_index=True, suffixes=("_ref", "_pol")
+            )
             stats_row = paired_difference(
                 joined[f"{name}_ref"].to_numpy(),
                 joined[f"{name}_pol"].to_numpy(),
@@ -262,13 +266,15 @@ def format_comparison(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def forest_plot(table: pd.DataFrame, path: Path, title: str = "") -> Path:
+def forest_plot(table: pd.DataFrame, path: Path, title: str = "", max_outcomes: int = 12) -> Path:
     """Forest plot of paired differences with confidence intervals (one panel per outcome).
 
     Args:
         table: Output of :func:`compare_policies`.
         path: PNG file to write (atomically).
         title: Figure title.
+        max_outcomes: Panels drawn at most (the first outcomes of the table); the
+            CSV table holds them all.
 
     Returns:
         The path written.
@@ -280,7 +286,8 @@ def forest_plot(table: pd.DataFrame, path: Path, title: str = "") -> Path:
 
     from sim.store import atomic_write_bytes
 
-    outcomes = list(dict.fromkeys(table["outcome"]))
+    outcomes = list(dict.fromkeys(table["outcome"]))[:max_outcomes]
+    table = table[table["outcome"].isin(outcomes)]
     policies = list(dict.fromkeys(table["policy"]))
     fig, axes = plt.subplots(
         len(outcomes),

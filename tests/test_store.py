@@ -1,0 +1,164 @@
+"""Results store: atomic single-run output, streaming shards, corrupt shards, failures."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import sim
+import sim.store as store
+from sim.experiment import experiment_from_dict, run_experiment
+from sim.store import atomic_write_text, load_results, write_run
+
+
+@pytest.fixture(scope="module")
+def small_run():
+    scenario = sim.load_scenario("baseline", {"world.n_states": 12, "run.years": 0.5})
+    return sim.run(scenario, seed=4)
+
+
+def test_write_run_writes_every_file_with_provenance(small_run, tmp_path):
+    out = tmp_path / "run"
+    write_run(out, small_run, seed=4)
+    names = {p.name for p in out.iterdir()}
+    assert names == {
+        "outcomes.json",
+        "outcomes.parquet",
+        "series.parquet",
+        "ledger.parquet",
+        "manifest.json",
+    }
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 4
+    assert manifest["scenario"]["world"]["n_states"] == 12
+    assert manifest["package_version"] == sim.__version__
+    assert {"git_commit", "platform", "python", "started", "finished"} <= set(manifest)
+    flat = pd.read_parquet(out / "outcomes.parquet")
+    assert len(flat) == 1 and flat["completion_rate"].iloc[0] == pytest.approx(
+        small_run.outcomes["completion_rate"], nan_ok=True
+    )
+    assert len(pd.read_parquet(out / "series.parquet")) == len(small_run.series)
+    assert len(pd.read_parquet(out / "ledger.parquet")) > 0
+    write_run(out, small_run, seed=4)  # replacing an existing folder works too
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_write_run_failure_leaves_no_partial_output(small_run, tmp_path, monkeypatch):
+    calls = {"n": 0}
+    real = store.frame_to_parquet_bytes
+
+    def failing(df):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        return real(df)
+
+    monkeypatch.setattr(store, "frame_to_parquet_bytes", failing)
+    with pytest.raises(OSError, match="disk full"):
+        write_run(tmp_path / "run", small_run, seed=4)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path):
+    atomic_write_text(tmp_path / "a.txt", "one")
+    atomic_write_text(tmp_path / "a.txt", "two")
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+    assert (tmp_path / "a.txt").read_text() == "two"
+
+
+def square(params, seed):
+    return {"y": params["x"] ** 2 + seed % 7, "seed_seen": float(seed)}
+
+
+def square_exp(reps=3):
+    return experiment_from_dict(
+        {
+            "name": "sq",
+            "replications": reps,
+            "design": "grid",
+            "levels": 4,
+            "uncertainties": {"x": [0.0, 3.0]},
+            "levers": {"k": [1, 2]},
+        },
+        target=square,
+    )
+
+
+def test_results_stream_as_shards_and_load_as_dataframes(tmp_path):
+    results = run_experiment(square_exp(), tmp_path / "r", progress=False, flush_seconds=0.0)
+    shards = list((tmp_path / "r" / "runs").glob("shard-*.parquet"))
+    assert len(shards) == 24  # flushed after every run
+    loaded = sim.load_results(tmp_path / "r")
+    pd.testing.assert_frame_equal(loaded.outcomes, results.outcomes)
+    assert list(loaded.outcomes.columns[:6]) == [
+        "run_id",
+        "policy",
+        "policy_index",
+        "point",
+        "replication",
+        "seed",
+    ]
+    assert (loaded.outcomes["seed_seen"] == loaded.outcomes["seed"]).all()
+    manifest = loaded.manifest
+    assert manifest["status"] == "complete" and manifest["n_runs"] == 24
+    assert len(manifest["seeds"]) == 3 and manifest["plan_hash"]
+    assert {"created", "finished", "platform", "package_version"} <= set(manifest)
+
+
+def test_corrupt_shard_is_detected_and_its_runs_redone(tmp_path):
+    exp = square_exp()
+    first = run_experiment(exp, tmp_path / "r", progress=False, flush_seconds=0.0)
+    shards = sorted((tmp_path / "r" / "runs").glob("shard-*.parquet"))
+    data = shards[5].read_bytes()
+    shards[5].write_bytes(data[: len(data) // 2])  # truncated
+    shards[9].write_bytes(b"not parquet at all")
+    partial = load_results(tmp_path / "r")
+    assert len(partial.outcomes) == 22
+    again = run_experiment(exp, tmp_path / "r", progress=False)
+    pd.testing.assert_frame_equal(again.outcomes, first.outcomes)
+    assert len(list((tmp_path / "r" / "runs").glob("*.corrupt"))) == 2
+    assert again.manifest["sessions"][-1]["ran"] == 2
+
+
+FLAKY = {"calls": 0}
+
+
+def fails_on_x_3_and_once_on_x_0(params, seed):
+    if params["x"] == 3.0:
+        raise ValueError("model blew up at x = 3")
+    if params["x"] == 0.0 and params["k"] == 1 and seed == FLAKY.get("seed"):
+        FLAKY["calls"] += 1
+        if FLAKY["calls"] == 1:
+            raise RuntimeError("transient failure")
+    return {"y": params["x"]}
+
+
+def test_failed_runs_are_recorded_and_retried_once(tmp_path):
+    exp = experiment_from_dict(
+        {
+            "name": "fail",
+            "replications": 2,
+            "design": "grid",
+            "levels": 4,
+            "uncertainties": {"x": [0.0, 3.0]},
+            "levers": {"k": [1, 2]},
+        },
+        target=fails_on_x_3_and_once_on_x_0,
+    )
+    FLAKY.update(calls=0, seed=exp.seeds[0])
+    results = run_experiment(exp, tmp_path / "f", progress=False)
+    assert len(results.outcomes) == 16 - 4
+    assert len(results.failures) == 4
+    assert results.failures["error"].str.contains("model blew up").all()
+    assert (results.failures["attempt"] == 2).all()
+    log = results.runs
+    flaky = log[log["run_id"] == "p000-d000000-r0000"].sort_values("attempt")
+    assert list(flaky["status"]) == ["failed", "ok"]
+    assert "transient failure" in flaky["error"].iloc[0]
+    assert results.manifest["status"] == "incomplete"
+    # a later resume retries the failed runs (and only them)
+    again = run_experiment(exp, tmp_path / "f", progress=False)
+    assert again.manifest["sessions"][-1]["ran"] == 8  # 4 runs x 2 attempts
+    assert len(again.outcomes) == 12
