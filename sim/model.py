@@ -123,6 +123,7 @@ class CooperationModel(mesa.Model):
         self.urgent_threshold = np.full(n, scenario.communication.urgent_severity)
         self.demand_growth = np.zeros(n)  # yearly growth of case arrivals
         self.demand_start_day = np.zeros(n)
+        self.fugitives_unlocated = 0  # persons sought whose whereabouts were unknown
         self.ledger = Ledger(initial_capacity=self._expected_requests())
         self.cases = CaseBook()
         self._due: dict[int, list[np.ndarray]] = defaultdict(list)
@@ -390,6 +391,7 @@ class CooperationModel(mesa.Model):
             consent[known],
             in_team[known] & ~extradition[known],
         )
+        self.fugitives_unlocated += int(hidden.sum())
         self.interpol.search(case_of_link[hidden], requesting[hidden], requested[hidden])
         self.intelligence.produce(case_ids)
         for case, d in zip(case_ids.tolist(), deadline.tolist(), strict=True):

@@ -561,7 +561,7 @@ class IntelligenceSection(Section):
         0.3, 0.0, 1.0, "factor", "Leak chance multiplier when both ends are on a secure platform."
     )
     leak_trust_loss: float = P(
-        0.35, 0.0, 1.0, "share", "Trust the sharer loses in a partner that leaked (share of trust)."
+        0.4, 0.0, 1.0, "share", "Trust the sharer loses in a partner that leaked (share of trust)."
     )
     gain_on_share: float = P(
         0.01, 0.0, 1.0, "share of gap", "Trust gain of the recipient in the sharer per useful item."
