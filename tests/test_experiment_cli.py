@@ -125,10 +125,8 @@ def test_sweep_killed_midway_resumes_to_exactly_the_planned_runs(small_scenarios
     assert 0 < len(partial.outcomes) < planned
     assert partial.manifest["status"] == "running"
 
-    # Resume in a single process: the executor does not change the results.
-    cmd[cmd.index("--workers") + 1] = "1"
-    resumed = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert resumed.returncode == 0, resumed.stderr
+    # Resume (here in this process, serially: the executor does not change results).
+    assert main(["sweep", str(exp), "--workers", "1", "--out", str(out)]) == 0
     results = load_results(out)
     assert results.manifest["status"] == "complete" and len(results.manifest["sessions"]) == 2
     assert len(results.outcomes) == planned
