@@ -184,6 +184,12 @@ def parse_spec(data: Mapping[str, Any], source: str = "<dict>") -> ExperimentSpe
             f"{source}: sample_size: a sobol design needs a power of 2 (e.g. 64, 128, 256), "
             f"found {spec.sample_size}"
         )
+    both = sorted(set(spec.uncertainties) & set(spec.levers))
+    if both:
+        raise ScenarioError(
+            f"{source}: levers.{both[0]}: also an uncertainty; a parameter is either sampled "
+            "(uncertainties) or set by policy (levers), not both"
+        )
     if spec.design in ("sobol", "morris") and not spec.uncertainties:
         raise ScenarioError(
             f"{source}: uncertainties: a {spec.design} design needs at least one uncertainty"

@@ -362,6 +362,11 @@ class ExperimentStore:
                 f"({old.get('name')!r}, plan {str(old.get('plan_hash'))[:12]}; this one "
                 f"{manifest['plan_hash'][:12]}). Use --no-resume to start over, or another --out."
             )
+        if resume and old is None and any(self.runs_dir.glob("shard-*.parquet")):
+            raise StoreError(
+                f"{self.folder}: holds run shards but no {MANIFEST}, so they cannot be matched "
+                "to this experiment. Use --no-resume to start over, or another --out."
+            )
         if not resume:
             self.clear()
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -88,6 +88,11 @@ def test_shipped_experiment_files_parse():
             "levers.agencies.queue_discipline",
         ),
         ('name = "x"\nreference = "other"\n', "reference"),
+        (
+            'name = "x"\n[uncertainties]\n"world.initial_trust" = [0.2, 0.4]\n'
+            '[levers]\n"world.initial_trust" = [0.3]\n',
+            "also an uncertainty",
+        ),
         ('name = "x"\nbroken = [\n', "not valid TOML"),
     ],
 )
