@@ -51,9 +51,13 @@ def P(default: Any, lo: float | None, hi: float | None, unit: str, description: 
 
 
 class Section(BaseModel):
-    """Base for scenario sections: unknown keys, NaN and infinity are errors."""
+    """Base for scenario sections: unknown keys, wrong types, NaN and infinity are errors.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    Strict mode: ``years = true`` or ``n_states = "12"`` are type errors, not silently
+    converted (a TOML integer is still accepted where a float is expected).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 ShareMix = dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]
@@ -952,6 +956,14 @@ def load_raw(path: str | Path) -> dict[str, Any]:
             raise ScenarioError(f"{chain[0]}: extends: cycle of 'extends': {cycle}")
         chain.append(current)
         data = _read_toml(current, referrer)
+        if "source" in data:
+            raise ScenarioError(
+                f"{current}: source: unknown key (the file a scenario comes from is recorded "
+                "by coopsim itself)"
+            )
+        if len(chain) == 1:
+            # A scenario that names nothing is called after its own file, not its parent.
+            data.setdefault("name", current.stem)
         parent = data.pop("extends", None)
         layers.append(data)
         if parent is None:
@@ -1010,7 +1022,7 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
         section, key = _section_for(loc)
         found = err.get("input")
         if err["type"] == "extra_forbidden":
-            allowed = ", ".join(sorted(section.model_fields))
+            allowed = ", ".join(sorted(k for k in section.model_fields if k != "source"))
             msg = f"unknown key; allowed keys here: {allowed}"
         else:
             shown = repr(found)
@@ -1058,7 +1070,6 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     data = load_raw(path)
     for dotted, value in (overrides or {}).items():
         set_dotted(data, dotted, value)
-    data.setdefault("name", path.stem)
     return validate_dict(data, source=str(path))
 
 

@@ -56,8 +56,9 @@ def test_one_leak_outweighs_many_good_exchanges_with_default_parameters():
     for _ in range(n):
         t = trust.gain(t, defaults.trust.gain_on_success)
     assert drop > t - start
-    needed = trust.exchanges_to_recover(defaults.trust.gain_on_success,
-                                        defaults.intelligence.leak_trust_loss, start)
+    needed = trust.exchanges_to_recover(
+        defaults.trust.gain_on_success, defaults.intelligence.leak_trust_loss, start
+    )
     assert needed > n
 
 
@@ -90,9 +91,16 @@ def test_busiest_pairs_picks_the_most_traffic_and_boosted_states_first():
 # --------------------------------------------------------------------------- baseline
 def test_baseline_has_every_mechanism_at_work():
     o = sim.run("baseline", seed=1, years=2.0).outcomes
-    for key in ("intel_shared", "leaks", "red_notices_requested", "red_notice_rejection_rate",
-                "arrests_via_notices", "jits_formed", "mean_relations",
-                "capacity_by_capacity_group"):
+    for key in (
+        "intel_shared",
+        "leaks",
+        "red_notices_requested",
+        "red_notice_rejection_rate",
+        "arrests_via_notices",
+        "jits_formed",
+        "mean_relations",
+        "capacity_by_capacity_group",
+    ):
         assert key in o
     assert o["intel_shared"] > 100
     assert o["red_notices_requested"] > 50
@@ -128,12 +136,14 @@ def test_non_members_of_interpol_issue_no_notices():
 def test_secure_platform_means_fewer_leaks_and_faster_intelligence():
     # Leaks are rare at the defaults; raise their base rate so a few seeds can show them.
     without = [run(s, intelligence__leak_base=0.3).outcomes for s in SEEDS]
-    with_platform = [run(s, intelligence__leak_base=0.3, world__platform_share=1.0).outcomes
-                     for s in SEEDS]
+    with_platform = [
+        run(s, intelligence__leak_base=0.3, world__platform_share=1.0).outcomes for s in SEEDS
+    ]
     assert np.mean([o["intel_delivery_days"] for o in with_platform]) < 1.0
     assert np.mean([o["intel_delivery_days"] for o in without]) > 5.0
-    assert (np.mean([o["leak_rate"] for o in with_platform])
-            < 0.6 * np.mean([o["leak_rate"] for o in without]))
+    assert np.mean([o["leak_rate"] for o in with_platform]) < 0.6 * np.mean(
+        [o["leak_rate"] for o in without]
+    )
 
 
 def test_cases_with_a_joint_team_resolve_faster_than_the_same_cases_by_formal_requests():
@@ -144,8 +154,9 @@ def test_cases_with_a_joint_team_resolve_faster_than_the_same_cases_by_formal_re
         cases = np.asarray(with_teams.teams.team_cases)
         assert cases.size > 0 and no_teams.teams.formed == 0
         # Same seed, same cases: compare the very same cases in the two worlds.
-        assert np.array_equal(with_teams.cases.col("origin")[cases],
-                              no_teams.cases.col("origin")[cases])
+        assert np.array_equal(
+            with_teams.cases.col("origin")[cases], no_teams.cases.col("origin")[cases]
+        )
         days_team = _resolution_days(with_teams, cases)
         days_formal = _resolution_days(no_teams, cases)
         faster.append(days_team < days_formal)
@@ -165,14 +176,16 @@ def test_capacity_building_raises_recipients_completion_after_the_lag():
     lag = 120
     gains = []
     for seed in SEEDS:
-        funded = run(seed, capacity_building__budget_per_year=6.0,
-                     capacity_building__lag_days=lag).model
+        funded = run(
+            seed, capacity_building__budget_per_year=6.0, capacity_building__lag_days=lag
+        ).model
         unfunded = run(seed, capacity_building__budget_per_year=0.0).model
         recipients = np.asarray(sorted(funded.coordinating_body.recipients_ever))
         assert recipients.size > 0
         assert unfunded.coordinating_body.delivered == 0
-        gains.append(_completion_to(funded, recipients, lag) - _completion_to(unfunded,
-                                                                            recipients, lag))
+        gains.append(
+            _completion_to(funded, recipients, lag) - _completion_to(unfunded, recipients, lag)
+        )
         # Before the first transfer lands nothing differs for the recipients.
     assert np.mean(gains) > 0.02
 
@@ -180,19 +193,26 @@ def test_capacity_building_raises_recipients_completion_after_the_lag():
 def _completion_to(model, states, after_day):
     led = model.ledger
     issued = led.col("t_issued")
-    mask = np.isin(led.col("requested_state"), states) & (issued >= after_day) & (
-        issued < model.day - 200)
+    mask = (
+        np.isin(led.col("requested_state"), states)
+        & (issued >= after_day)
+        & (issued < model.day - 200)
+    )
     return float(np.mean(led.col("outcome")[mask] == Outcome.EXECUTED))
 
 
 def test_more_coordination_meetings_raise_relations_and_cut_misunderstandings():
     few = [run(s, diplomacy__pairs_per_round=0).outcomes for s in SEEDS]
-    many = [run(s, diplomacy__pairs_per_round=150, diplomacy__interval_days=60).outcomes
-            for s in SEEDS]
-    assert (np.mean([o["mean_relations"] for o in many])
-            > np.mean([o["mean_relations"] for o in few]) + 0.05)
-    assert (np.mean([o["clarification_rounds_per_request"] for o in many])
-            < np.mean([o["clarification_rounds_per_request"] for o in few]))
+    many = [
+        run(s, diplomacy__pairs_per_round=150, diplomacy__interval_days=60).outcomes for s in SEEDS
+    ]
+    assert (
+        np.mean([o["mean_relations"] for o in many])
+        > np.mean([o["mean_relations"] for o in few]) + 0.05
+    )
+    assert np.mean([o["clarification_rounds_per_request"] for o in many]) < np.mean(
+        [o["clarification_rounds_per_request"] for o in few]
+    )
 
 
 def test_language_and_organisational_distance_raise_clarification_rounds():
@@ -200,10 +220,15 @@ def test_language_and_organisational_distance_raise_clarification_rounds():
 
     base = clarification_probability(0.3, 0, 0.1, 0.3, False, language_factor=0.5)
     assert clarification_probability(0.3, 1, 0.1, 0.3, False, language_factor=0.5) > base
-    assert clarification_probability(0.3, 0, 0.1, 0.3, False, organisational_distance=0.5,
-                                     organisational_weight=0.5) > base
+    assert (
+        clarification_probability(
+            0.3, 0, 0.1, 0.3, False, organisational_distance=0.5, organisational_weight=0.5
+        )
+        > base
+    )
     assert clarification_probability(0.3, 0, 0.1, 0.3, False, familiarity=1.0) == (
-        pytest.approx(base / 2))
+        pytest.approx(base / 2)
+    )
 
 
 def test_urgent_requests_use_24_7_contact_points_and_travel_fast():

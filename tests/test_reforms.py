@@ -50,8 +50,14 @@ def baseline_outcomes():
 def test_every_lever_has_an_effect_a_target_and_a_shipped_scenario():
     assert set(EFFECTS) == set(LEVERS) | set(STRESS_TESTS) == set(TARGETS)
     shipped = shipped_scenarios()
-    for name in (*LEVERS, *STRESS_TESTS, "enhanced_protocols", "nsc_law_package",
-                 "future_directions", "real_world"):
+    for name in (
+        *LEVERS,
+        *STRESS_TESTS,
+        "enhanced_protocols",
+        "nsc_law_package",
+        "future_directions",
+        "real_world",
+    ):
         assert name in shipped, name
     assert len(shipped) >= 18
 
@@ -83,8 +89,12 @@ def test_each_lever_moves_its_target_outcome_the_designed_way(lever, baseline_ou
 def test_a_lever_starting_in_year_3_leaves_years_1_and_2_as_baseline(lever):
     common = {"world.n_states": 10, "run.years": 3.05}
     base = sim.run(sim.load_scenario("baseline", common), seed=5)
-    late = sim.run(sim.load_scenario("baseline", {**common, f"{lever}.enabled": True,
-                                                  f"{lever}.start_year": 3.0}), seed=5)
+    late = sim.run(
+        sim.load_scenario(
+            "baseline", {**common, f"{lever}.enabled": True, f"{lever}.start_year": 3.0}
+        ),
+        seed=5,
+    )
     before = 3 * 365
     assert base.series.iloc[:before].equals(late.series.iloc[:before])
     assert late.model.reforms[0].applied_day == before
@@ -103,8 +113,10 @@ def test_applies_to_groups_and_state_lists():
 
 
 def test_unknown_state_code_in_applies_to_names_file_and_key(write_toml):
-    path = write_toml("bad.toml", 'extends = "baseline"\n[nsc_law]\nenabled = true\n'
-                                  'applies_to = ["S001", "ATLANTIS"]\n')
+    path = write_toml(
+        "bad.toml",
+        'extends = "baseline"\n[nsc_law]\nenabled = true\napplies_to = ["S001", "ATLANTIS"]\n',
+    )
     with pytest.raises(ScenarioError) as err:
         sim.CooperationModel(sim.load_scenario(path), rng=1)
     message = str(err.value)
@@ -112,8 +124,9 @@ def test_unknown_state_code_in_applies_to_names_file_and_key(write_toml):
 
 
 def test_unknown_group_in_applies_to_is_a_schema_error(write_toml):
-    path = write_toml("bad.toml", 'extends = "baseline"\n[secure_platform]\n'
-                                  'applies_to = "everyone"\n')
+    path = write_toml(
+        "bad.toml", 'extends = "baseline"\n[secure_platform]\napplies_to = "everyone"\n'
+    )
     with pytest.raises(ScenarioError, match=r"secure_platform\.applies_to.*everyone"):
         sim.load_scenario(path)
 
@@ -123,8 +136,10 @@ def test_mutual_recognition_cuts_extradition_time_by_far_more_than_half(baseline
     ratios = []
     for seed in SEEDS:
         mr = flat_outcomes("baseline", seed, {"mutual_recognition.enabled": True})
-        ratios.append(mr["median_response_days.extradition"]
-                      / baseline_outcomes[seed]["median_response_days.extradition"])
+        ratios.append(
+            mr["median_response_days.extradition"]
+            / baseline_outcomes[seed]["median_response_days.extradition"]
+        )
     assert np.mean(ratios) < 0.5
 
 

@@ -162,17 +162,23 @@ def test_section_given_as_a_value(write_toml):
     _assert_names(_error(path), path, "run")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lax pydantic coercion: a TOML boolean or a quoted number is accepted for a "
-    'numeric parameter (years = true loads as 1.0; n_states = "12" as 12); Section '
-    "should use strict=True (sim/scenario.py Section.model_config)",
-)
 @pytest.mark.parametrize("text", ["[run]\nyears = true\n", '[world]\nn_states = "12"\n'])
 def test_wrong_type_is_not_coerced(write_toml, text):
     path = write_toml("bad.toml", text)
     with pytest.raises(ScenarioError):
         load_scenario(path)
+
+
+def test_a_child_scenario_is_named_after_its_own_file(write_toml):
+    path = write_toml("my_variant.toml", 'extends = "baseline"\n[run]\nyears = 1.0\n')
+    assert load_scenario(path).name == "my_variant"
+    named = write_toml("named.toml", 'extends = "baseline"\nname = "custom"\n')
+    assert load_scenario(named).name == "custom"
+
+
+def test_source_is_not_a_scenario_key(write_toml):
+    path = write_toml("bad.toml", 'source = "elsewhere"\n')
+    _assert_names(_error(path), path, "source")
 
 
 def test_negative_capacity_is_out_of_range(write_toml):

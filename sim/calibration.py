@@ -1,0 +1,452 @@
+"""Calibration against public stylized facts, and the facts report.
+
+The facts live in ``sim/data/stylized_facts.toml`` (id, figure, source, the
+model quantity to compare, target and acceptable range). This module
+
+- measures each quantity on model runs (:func:`measure`): small pure functions
+  of the request ledger, over requests issued in a measurement window that
+  leaves time for them to finish, so that the run's end does not censor them;
+- reports, per fact and pattern, the model's mean over replications with a 95%
+  t interval and whether it falls in range (:func:`facts_table`);
+- searches the parameters that the calibrated facts depend on with
+  Nelder-Mead (scipy.optimize) on common random numbers (:func:`calibrate`).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from sim.requests import Channel, Instrument, Kind, Outcome
+from sim.scenario import Scenario, load_scenario
+from sim.trust import exchanges_to_recover
+
+FACTS_FILE = Path(__file__).resolve().parent / "data" / "stylized_facts.toml"
+DAYS_PER_YEAR = 365
+WINDOW_YEARS = (1.0, 3.0)  # issue window: after a year of warm-up, two years before the end
+
+
+def load_facts(path: Path = FACTS_FILE) -> tuple[list[dict], list[dict]]:
+    """Read the facts and patterns from the data file."""
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    return data.get("fact", []), data.get("pattern", [])
+
+
+# ------------------------------------------------------------------ measurements
+def _window(model, years: tuple[float, float] = WINDOW_YEARS) -> np.ndarray:
+    issued = model.ledger.col("t_issued")
+    start, end = (int(y * DAYS_PER_YEAR) for y in years)
+    end = min(end, model.day - 365)  # leave at least a year to finish
+    return (issued >= start) & (issued < max(end, start + 1))
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if values.size else math.nan
+
+
+def response_days(model, mask: np.ndarray) -> np.ndarray:
+    """Issue-to-answer days of executed requests selected by ``mask``."""
+    led = model.ledger
+    done = mask & (led.col("outcome") == Outcome.EXECUTED)
+    return (led.col("t_closed") - led.col("t_issued"))[done].astype(float)
+
+
+def measure(model) -> dict[str, float]:
+    """Every quantity the facts and patterns name, from one finished run.
+
+    Args:
+        model: A CooperationModel that has run (at least four years for the window).
+
+    Returns:
+        Dict quantity name -> value (NaN where the run has no such requests).
+    """
+    led = model.ledger
+    window = _window(model)
+    kind = led.col("kind")
+    mr = led.col("instrument") == Instrument.MUTUAL_RECOGNITION
+    consent = led.col("consent")
+    mla = window & (kind == Kind.MLA_EVIDENCE) & ~mr
+    extradition = window & (kind == Kind.EXTRADITION)
+    out = {
+        "mla_mean_response_days": _mean(response_days(model, mla)),
+        "extradition_mean_days_no_mutual_recognition": _mean(
+            response_days(model, extradition & ~mr)
+        ),
+        "mr_surrender_days_consent": _mean(response_days(model, extradition & mr & consent)),
+        "mr_surrender_days_no_consent": _mean(response_days(model, extradition & mr & ~consent)),
+    }
+    decided = window & mr & (led.col("t_decided") >= 0)
+    decision_days = (led.col("t_decided") - led.col("t_received"))[decided]
+    deadline = model.config.mutual_recognition.decision_deadline_days
+    out["mr_decision_deadline_met_share"] = (
+        float(np.mean(decision_days <= deadline)) if decision_days.size else math.nan
+    )
+    out["red_notice_rejection_rate"] = model.interpol.outcomes()["red_notice_rejection_rate"]
+    w = model.world
+    n = w.n_states
+    covered = w.treaty_matrix | (w.convention[:, None] & w.convention[None, :])
+    out["treaty_coverage"] = float((covered.sum() - np.trace(covered)) / (n * (n - 1)))
+    out["jit_growth"] = _yearly_growth(model)
+    out.update(_patterns(model, window))
+    return out
+
+
+def _yearly_growth(model) -> float:
+    """Mean year-on-year growth of joint teams formed (full years only)."""
+    formed = model.cases.t_created[np.asarray(model.teams.team_cases, dtype=np.int64)]
+    counts = np.bincount(formed // DAYS_PER_YEAR, minlength=model.day // DAYS_PER_YEAR)
+    counts = counts[: model.day // DAYS_PER_YEAR]
+    if counts.size < 3 or (counts[1:-1] == 0).any():
+        return math.nan
+    return float(np.mean(counts[2:] / counts[1:-1] - 1.0))
+
+
+def _patterns(model, window: np.ndarray) -> dict[str, float]:
+    led = model.ledger
+    kind = led.col("kind")
+    mr = led.col("instrument") == Instrument.MUTUAL_RECOGNITION
+    out: dict[str, float] = {}
+    # P1: across requested states, utilisation of the central authority vs. response time.
+    requested = led.col("requested_state")
+    executed = window & (led.col("outcome") == Outcome.EXECUTED) & ~mr
+    days = (led.col("t_closed") - led.col("t_issued")).astype(float)
+    span_days = max(1.0, (WINDOW_YEARS[1] - WINDOW_YEARS[0]) * DAYS_PER_YEAR)
+    received = np.bincount(requested[window], minlength=model.world.n_states) / span_days
+    capacity = np.array(
+        [model.capacity_of("central_authority", s) for s in range(model.world.n_states)]
+    )
+    utilisation = received / np.maximum(capacity, 1e-9)
+    mean_days = np.array(
+        [_mean(days[executed & (requested == s)]) for s in range(model.world.n_states)]
+    )
+    ok = np.isfinite(mean_days)
+    out["load_response_correlation"] = (
+        float(stats.spearmanr(utilisation[ok], mean_days[ok]).statistic)
+        if ok.sum() > 3
+        else math.nan
+    )
+    # P2: extradition without vs. with mutual recognition.
+    ext = window & (kind == Kind.EXTRADITION)
+    slow = _mean(response_days(model, ext & ~mr))
+    fast = _mean(response_days(model, ext & mr))
+    out["mr_speedup_ratio"] = slow / fast if fast and not math.isnan(fast) else math.nan
+    # P3: one-way transit by channel.
+    transit = (led.col("t_received") - led.col("t_issued")).astype(float)
+    channel = led.col("channel")
+    reached = window & (led.col("t_received") >= 0)
+    diplomatic = _mean(transit[reached & (channel == Channel.DIPLOMATIC)])
+    fast_channels = reached & np.isin(channel, (Channel.SECURE_PLATFORM, Channel.INTERPOL))
+    quick = _mean(transit[fast_channels])
+    out["channel_speed_ratio"] = (
+        diplomatic / max(quick, 0.5) if not math.isnan(quick) else (math.nan)
+    )
+    # P4: trust dynamics at the run's parameters.
+    cfg = model.config
+    out["exchanges_to_undo_one_leak"] = float(
+        exchanges_to_recover(
+            cfg.trust.gain_on_success, cfg.intelligence.leak_trust_loss, cfg.world.initial_trust
+        )
+    )
+    return out
+
+
+PATTERN_QUANTITIES = {
+    "P1": ("load_response_correlation", 0.3, 1.0, "Spearman rho"),
+    "P2": ("mr_speedup_ratio", 5.0, 40.0, "ratio"),
+    "P3": ("channel_speed_ratio", 5.0, math.inf, "ratio"),
+    "P4": ("exchanges_to_undo_one_leak", 10.0, math.inf, "exchanges"),
+}
+# Which scenario each quantity is measured in (baseline unless named here).
+SCENARIO_OF = {"channel_speed_ratio": "secure_platform", "jit_growth": "joint_task_forces"}
+
+
+# ------------------------------------------------------------------ running
+def _measure_run(args: tuple[Scenario, int]) -> dict[str, float]:
+    from sim.model import CooperationModel
+
+    scenario, seed = args
+    return measure(CooperationModel(scenario, rng=seed).run())
+
+
+def measure_replications(
+    scenario: Scenario, seeds: list[int], workers: int = 1, progress: bool = False
+) -> pd.DataFrame:
+    """Measure every quantity on one scenario for each seed (rows = seeds)."""
+    jobs = [(scenario, seed) for seed in seeds]
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            rows = list(_progress(pool.map(_measure_run, jobs), len(jobs), progress, scenario.name))
+    else:
+        rows = list(_progress(map(_measure_run, jobs), len(jobs), progress, scenario.name))
+    return pd.DataFrame(rows, index=pd.Index(seeds, name="seed"))
+
+
+def _progress(iterable, total, show, label):
+    if not show:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=label, unit="run")
+
+
+def mean_ci(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean and t-based confidence interval of replicated values (NaNs dropped)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(values.mean())
+    if values.size < 2:
+        return mean, math.nan, math.nan
+    half = float(
+        stats.t.ppf(0.5 + confidence / 2, values.size - 1)
+        * values.std(ddof=1)
+        / math.sqrt(values.size)
+    )
+    return mean, mean - half, mean + half
+
+
+def facts_table(
+    reps: int = 5, workers: int = 1, base_seed: int = 1, progress: bool = False
+) -> pd.DataFrame:
+    """Run the scenarios the facts concern and compare the model with every fact and pattern.
+
+    Returns:
+        One row per fact or pattern: id, description, figure, quantity, unit, target,
+        low, high, model mean and 95% CI, in_range, calibrated, comparable, scenario.
+    """
+    facts, patterns = load_facts()
+    seeds = list(range(base_seed, base_seed + reps))
+    needed = {"baseline"} | set(SCENARIO_OF.values())
+    measured = {
+        name: measure_replications(load_scenario(name), seeds, workers, progress)
+        for name in sorted(needed)
+    }
+    rows = []
+    for fact in facts:
+        rows.append(
+            _row(
+                fact["id"],
+                fact["description"],
+                fact["figure"],
+                fact["quantity"],
+                fact["unit"],
+                fact["target"],
+                fact["low"],
+                fact["high"],
+                fact.get("calibrated", False),
+                fact.get("comparable", True),
+                measured,
+            )
+        )
+    for pattern in patterns:
+        quantity, low, high, unit = PATTERN_QUANTITIES[pattern["id"]]
+        rows.append(
+            _row(
+                pattern["id"],
+                pattern["description"],
+                pattern["check"],
+                quantity,
+                unit,
+                math.nan,
+                low,
+                high,
+                False,
+                True,
+                measured,
+            )
+        )
+    return pd.DataFrame(rows)
+
+
+def _row(
+    fact_id,
+    description,
+    figure,
+    quantity,
+    unit,
+    target,
+    low,
+    high,
+    calibrated,
+    comparable,
+    measured,
+) -> dict[str, Any]:
+    scenario = SCENARIO_OF.get(quantity, "baseline")
+    table = measured[scenario]
+    mean = lo = hi = math.nan
+    if comparable and quantity in table:
+        mean, lo, hi = mean_ci(table[quantity].to_numpy())
+    in_range = bool(comparable and math.isfinite(mean) and low <= mean <= high)
+    return {
+        "id": fact_id,
+        "description": description,
+        "figure": figure,
+        "quantity": quantity,
+        "unit": unit,
+        "target": target,
+        "low": low,
+        "high": high,
+        "model_mean": mean,
+        "ci_low": lo,
+        "ci_high": hi,
+        "in_range": in_range if comparable else None,
+        "calibrated": bool(calibrated),
+        "comparable": bool(comparable),
+        "scenario": scenario,
+    }
+
+
+def format_facts(table: pd.DataFrame) -> str:
+    """A readable text table of the facts report."""
+    lines = [f"{'id':<5}{'quantity':<46}{'public':>14}{'model (95% CI)':>28}  in range"]
+    for row in table.itertuples():
+        if not row.comparable:
+            model = "not comparable"
+        elif math.isnan(row.model_mean):
+            model = "no data"
+        else:
+            model = f"{row.model_mean:.3g} ({row.ci_low:.3g}-{row.ci_high:.3g})"
+        public = f"{row.low:.3g}-{row.high:.3g}"
+        status = "-" if row.in_range is None else ("yes" if row.in_range else "NO")
+        tag = "" if row.calibrated else " (not tuned)"
+        lines.append(f"{row.id:<5}{row.quantity:<46}{public:>14}{model:>28}  {status}{tag}")
+    return "\n".join(lines)
+
+
+def plot_facts(table: pd.DataFrame, path: Path) -> None:
+    """Dot-and-whisker figure: model value and CI against each fact's range (log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = table[table["comparable"] & np.isfinite(table["model_mean"])].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.5))
+    for k, row in rows.iterrows():
+        # Normalise by the middle of the range so all facts share one axis.
+        high = row.high if math.isfinite(row.high) else row.low * 4
+        mid = math.sqrt(max(row.low, 1e-9) * high) if row.low > 0 else high / 2
+        ax.plot([row.low / mid, high / mid], [k, k], color="0.8", lw=8, solid_capstyle="butt")
+        color = "tab:green" if row.in_range else "tab:red"
+        err_lo = row.model_mean - row.ci_low if math.isfinite(row.ci_low) else 0
+        err_hi = row.ci_high - row.model_mean if math.isfinite(row.ci_high) else 0
+        ax.errorbar(
+            row.model_mean / mid, k, xerr=[[err_lo / mid], [err_hi / mid]], fmt="o", color=color
+        )
+    ax.set_yticks(range(len(rows)), [f"{r.id} {r.quantity}" for r in rows.itertuples()])
+    ax.set_xscale("log")
+    ax.set_xlabel("model value / middle of the public range (grey band = acceptable range)")
+    ax.set_title("coopsim against public stylized facts (mean, 95% CI)")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------ calibration
+@dataclass(frozen=True)
+class Target:
+    """A calibrated fact: the quantity, its target and the scenario it is measured in."""
+
+    quantity: str
+    target: float
+    weight: float = 1.0
+
+
+# The parameters searched, each with the facts it mainly moves.
+CALIBRATED_PARAMETERS = {
+    "review.service_days": "F1, F2 (review time of every request)",
+    "execution.evidence_days": "F1 (evidence gathering)",
+    "judicial.extradition_days": "F2 (extradition hearing)",
+    "mutual_recognition.review_days": "F3a, F3b, F5 (recognition)",
+    "mutual_recognition.surrender_days": "F3a, F3b (surrender after the decision)",
+    "interpol.rejection_base": "F8 (notice review)",
+}
+
+
+def calibration_targets() -> list[Target]:
+    """The calibrated facts as optimisation targets."""
+    facts, _ = load_facts()
+    return [
+        Target(f["quantity"], float(f["target"]))
+        for f in facts
+        if f.get("calibrated") and f.get("comparable", True)
+    ]
+
+
+def loss(measured: dict[str, float], targets: list[Target]) -> float:
+    """Sum of squared log errors (shares use absolute error x 10): scale-free across facts."""
+    total = 0.0
+    for t in targets:
+        value = measured.get(t.quantity, math.nan)
+        if not math.isfinite(value) or value <= 0:
+            total += 25.0
+        elif t.target <= 1.0:
+            total += t.weight * (10.0 * (value - t.target)) ** 2
+        else:
+            total += t.weight * math.log(value / t.target) ** 2
+    return total
+
+
+def calibrate(
+    seeds: list[int],
+    max_evaluations: int = 60,
+    workers: int = 1,
+    callback: Callable[[int, dict, float], None] | None = None,
+) -> dict[str, Any]:
+    """Search the calibrated parameters with Nelder-Mead on log scale (CRN seeds).
+
+    Args:
+        seeds: Replication seeds used in every evaluation (common random numbers).
+        max_evaluations: Budget of objective evaluations.
+        workers: Processes per evaluation.
+        callback: Called with (evaluation, parameters, loss) after each evaluation.
+
+    Returns:
+        Dict with the chosen parameters, the loss, the measured quantities, the trace.
+    """
+    base = load_scenario("baseline")
+    names = list(CALIBRATED_PARAMETERS)
+    data = base.model_dump()
+    x0 = np.log([data[s][k] for s, k in (n.split(".") for n in names)])
+    targets = calibration_targets()
+    trace: list[dict[str, Any]] = []
+
+    def objective(x: np.ndarray) -> float:
+        params = dict(zip(names, np.exp(x).round(6).tolist(), strict=True))
+        params["interpol.rejection_base"] = min(params["interpol.rejection_base"], 1.0)
+        table = measure_replications(base.with_overrides(params), seeds, workers)
+        measured = table.mean(numeric_only=True).to_dict()
+        value = loss(measured, targets)
+        trace.append(
+            {**params, "loss": value, **{t.quantity: measured.get(t.quantity) for t in targets}}
+        )
+        if callback:
+            callback(len(trace), params, value)
+        return value
+
+    result = optimize.minimize(
+        objective,
+        x0,
+        method="Nelder-Mead",
+        options={"maxfev": max_evaluations, "xatol": 0.02, "fatol": 1e-3},
+    )
+    best = min(trace, key=lambda row: row["loss"])
+    return {
+        "parameters": {n: best[n] for n in names},
+        "loss": best["loss"],
+        "measured": {t.quantity: best[t.quantity] for t in targets},
+        "trace": pd.DataFrame(trace),
+        "optimizer_message": str(result.message),
+    }
