@@ -289,11 +289,10 @@ def forest_plot(table: pd.DataFrame, path: Path, title: str = "", max_outcomes: 
     outcomes = list(dict.fromkeys(table["outcome"]))[:max_outcomes]
     table = table[table["outcome"].isin(outcomes)]
     policies = list(dict.fromkeys(table["policy"]))
+    height = 0.8 + (0.45 * len(policies) + 0.6) * len(outcomes)
+    # Constrained layout leaves room for the figure title above the first panel.
     fig, axes = plt.subplots(
-        len(outcomes),
-        1,
-        squeeze=False,
-        figsize=(7.5, 0.5 + (0.45 * len(policies) + 0.6) * len(outcomes)),
+        len(outcomes), 1, squeeze=False, figsize=(7.5, height), layout="constrained"
     )
     for ax, outcome in zip(axes[:, 0], outcomes, strict=True):
         sub = table[table["outcome"] == outcome].set_index("policy").reindex(policies)
@@ -317,7 +316,6 @@ def forest_plot(table: pd.DataFrame, path: Path, title: str = "", max_outcomes: 
     axes[-1, 0].set_xlabel(f"difference vs {table['reference'].iloc[0]} ({level}% CI)")
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
     import io
 
     buffer = io.BytesIO()
