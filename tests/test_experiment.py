@@ -53,8 +53,6 @@ def test_shipped_experiment_files_parse():
     names = {f.stem for f in files}
     assert {"compare_packages", "sweep_capacity", "sobol_baseline", "morris_baseline"} <= names
     for f in files:
-        if f.stem == "compare_packages":
-            continue  # names reform packages that another part of the project ships
         exp = load_experiment(f)
         assert len(exp.run_specs()) == len(exp.plan_frame())
 
