@@ -935,7 +935,13 @@ def run_experiment(
     started = time.perf_counter()
     counts = {"ran": 0, "failed_attempts": 0}
     with store:
-        manifest["session"] = {"executor": executor.describe(), "resumed": resume}
+        # Each session keeps its own code version: a resumed sweep may run newer code.
+        manifest["session"] = {
+            "executor": executor.describe(),
+            "resumed": resume,
+            "git_commit": manifest["git_commit"],
+            "package_version": manifest["package_version"],
+        }
         done = store.start(manifest, experiment.plan_frame(), resume=resume)
         pending = [s for s in specs if s.run_id not in done]
         work = functools.partial(execute_run, experiment.target)
