@@ -300,8 +300,94 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return _report(results, tables, out)
 
 
+def cmd_facts(args: argparse.Namespace) -> int:
+    """Compare the model with the public stylized facts; write a table and a figure."""
+    from sim.calibration import facts_table, format_facts, plot_facts
+    from sim.store import atomic_write_text
+
+    out = Path(args.out)
+    table = facts_table(reps=args.reps, workers=args.workers, progress=True)
+    print(format_facts(table))
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "facts.csv", table.to_csv(index=False))
+    plot_facts(table, out / "facts.png")
+    print(f"wrote {out / 'facts.csv'} and {out / 'facts.png'}")
+    calibrated = table[table["calibrated"]]
+    return EXIT_OK if bool(calibrated["in_range"].all()) or not args.strict else 1
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Search the calibrated parameters against the stylized facts (Nelder-Mead)."""
+    import tomli_w
+
+    from sim.calibration import CALIBRATED_PARAMETERS, calibrate
+    from sim.store import atomic_write_text
+
+    out = Path(args.out)
+    seeds = list(range(1, args.reps + 1))
+
+    def show(evaluation: int, params: dict, value: float) -> None:
+        shown = ", ".join(f"{k.split('.')[-1]}={v:.4g}" for k, v in params.items())
+        print(f"[{evaluation:>3}] loss {value:8.4f}  {shown}", flush=True)
+
+    result = calibrate(seeds, max_evaluations=args.budget, workers=args.workers, callback=show)
+    out.mkdir(parents=True, exist_ok=True)
+    chosen: dict = {}
+    for dotted, value in result["parameters"].items():
+        section, key = dotted.split(".")
+        chosen.setdefault(section, {})[key] = round(float(value), 4)
+    header = "".join(f"# {k}: {why}\n" for k, why in CALIBRATED_PARAMETERS.items())
+    atomic_write_text(
+        out / "chosen.toml",
+        f"# coopsim calibrate: loss {result['loss']:.4f}\n{header}" + tomli_w.dumps(chosen),
+    )
+    atomic_write_text(out / "trace.csv", result["trace"].to_csv(index=False))
+    print(f"best loss {result['loss']:.4f}; measured: {result['measured']}")
+    print(f"wrote {out / 'chosen.toml'} and {out / 'trace.csv'}")
+    return EXIT_OK
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """Draw the figures of a results folder (PNG and SVG)."""
+    from sim.plots import write_figures
+
+    written = write_figures(Path(args.results), Path(args.out) if args.out else None)
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    """Serve the interactive explorer on 127.0.0.1."""
+    from sim.explorer import serve
+
+    return serve(args.scenario, port=args.port)
+
+
 # ---------------------------------------------------------------------- parser
 EXAMPLES = {
+    "facts": """
+        examples:
+          coopsim facts                    # 5 replications, table + results/facts/facts.png
+          coopsim facts --reps 10 --workers 2 --out results/facts10
+        """,
+    "calibrate": """
+        examples:
+          coopsim calibrate --budget 60 --reps 3 --workers 2
+        writes results/calibration/chosen.toml (the values to make the schema defaults)
+        and trace.csv (every evaluation)
+        """,
+    "plot": """
+        examples:
+          coopsim plot results/compare_packages
+          coopsim plot results/mr_seed1 --out figures/
+        """,
+    "explore": """
+        examples:
+          coopsim explore                          # baseline
+          coopsim explore scenarios/nsc_law.toml --port 8765
+        needs the viz extra: uv sync --extra viz
+        """,
     "run": """
         examples:
           coopsim run scenarios/baseline.toml
@@ -328,7 +414,7 @@ EXAMPLES = {
         examples:
           coopsim sweep experiments/sweep_capacity.toml --workers 2
           coopsim sweep sobol_baseline --dask-local
-          coopsim sweep experiments/morris_baseline.toml --scheduler tcp://10.0.0.5:8786
+          coopsim sweep experiments/morris_baseline.toml --scheduler tcp://scheduler-host:8786
           coopsim sweep sweep_capacity --no-resume     # discard earlier results, start over
         an interrupted sweep resumes where it stopped when run again
         """,
@@ -388,7 +474,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", help="scenario file, or the name of a shipped scenario")
 
     _add_experiment_parsers(sub)
+
+    p = _add(sub, "facts", cmd_facts, "Compare the model with public stylized facts.")
+    p.add_argument("--reps", type=_reps, default=5, help="replications per scenario (default 5)")
+    p.add_argument("--workers", type=_workers, default=1, help="processes (default 1)")
+    p.add_argument("--out", default="results/facts", help="output folder (default results/facts)")
+    p.add_argument(
+        "--strict", action="store_true", help="exit 1 if a calibrated fact is out of range"
+    )
+
+    p = _add(
+        sub,
+        "calibrate",
+        cmd_calibrate,
+        "Search the calibrated parameters against the stylized facts (Nelder-Mead).",
+    )
+    p.add_argument("--budget", type=_reps, default=60, help="objective evaluations (default 60)")
+    p.add_argument("--reps", type=_reps, default=3, help="seeds per evaluation (default 3)")
+    p.add_argument("--workers", type=_workers, default=1, help="processes (default 1)")
+    p.add_argument("--out", default="results/calibration", help="output folder")
+
+    p = _add(sub, "plot", cmd_plot, "Draw the figures of a results folder (PNG and SVG).")
+    p.add_argument("results", help="folder written by run --out, compare or sweep")
+    p.add_argument("--out", help="folder for the figures (default: RESULTS/figures)")
+
+    p = _add(
+        sub, "explore", cmd_explore, "Serve the interactive explorer (SolaraViz) on 127.0.0.1."
+    )
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        default="baseline",
+        help="starting scenario (file or shipped name; default baseline)",
+    )
+    p.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--port: expected an integer, found {text!r}") from None
+    if not 1024 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"--port: allowed 1024-65535, found {value}")
+    return value
 
 
 def _add_experiment_parsers(sub) -> None:
