@@ -325,31 +325,55 @@ def format_facts(table: pd.DataFrame) -> str:
 
 
 def plot_facts(table: pd.DataFrame, path: Path) -> None:
-    """Dot-and-whisker figure: model value and CI against each fact's range (log scale)."""
+    """Where each model value falls relative to its public range (one row per fact).
+
+    The x axis is the position in the acceptable range: 0 is its low end and 1 its
+    high end (an open-ended range is drawn from its low end to twice that). Values
+    far outside are drawn at the edge with an arrow; the text gives the real numbers.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     rows = table[table["comparable"] & np.isfinite(table["model_mean"])].reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.5))
+    fig, ax = plt.subplots(figsize=(10, 0.5 * len(rows) + 1.6))
+    edge = (-1.5, 2.5)
+    ax.axvspan(0, 1, color="0.88", zorder=0)
     for k, row in rows.iterrows():
-        # Normalise by the middle of the range so all facts share one axis.
-        high = row.high if math.isfinite(row.high) else row.low * 4
-        mid = math.sqrt(max(row.low, 1e-9) * high) if row.low > 0 else high / 2
-        ax.plot([row.low / mid, high / mid], [k, k], color="0.8", lw=8, solid_capstyle="butt")
+        high = row.high if math.isfinite(row.high) else 2 * row.low
+
+        def pos(value, low=row.low, high=high):
+            return (value - low) / (high - low)
+
+        x = pos(row.model_mean)
         color = "tab:green" if row.in_range else "tab:red"
-        err_lo = row.model_mean - row.ci_low if math.isfinite(row.ci_low) else 0
-        err_hi = row.ci_high - row.model_mean if math.isfinite(row.ci_high) else 0
-        ax.errorbar(
-            row.model_mean / mid, k, xerr=[[err_lo / mid], [err_hi / mid]], fmt="o", color=color
+        shown = float(np.clip(x, *edge))
+        marker = "o" if shown == x else (">" if x > edge[1] else "<")
+        if math.isfinite(row.ci_low) and shown == x:
+            ax.plot(np.clip([pos(row.ci_low), pos(row.ci_high)], *edge), [k, k], color=color, lw=2)
+        ax.plot(shown, k, marker, color=color, ms=8)
+        upper = f"{row.high:.3g}" if math.isfinite(row.high) else "inf"
+        source = "expected" if str(row.id).startswith("P") else "public"
+        ax.text(
+            edge[1] + 0.1,
+            k,
+            f"model {row.model_mean:.3g}  ({source} {row.low:.3g}-{upper} {row.unit})",
+            va="center",
+            fontsize=8,
         )
-    ax.set_yticks(range(len(rows)), [f"{r.id} {r.quantity}" for r in rows.itertuples()])
-    ax.set_xscale("log")
-    ax.set_xlabel("model value / middle of the public range (grey band = acceptable range)")
-    ax.set_title("coopsim against public stylized facts (mean, 95% CI)")
+    ax.set_yticks(
+        range(len(rows)), [f"{r.id}  {r.quantity}" for r in rows.itertuples()], fontsize=8
+    )
+    ax.set_xlim(edge[0], edge[1])
+    ax.set_xticks([-1, 0, 1, 2], ["below", "low end", "high end", "above"])
+    ax.set_xlabel("position of the model value in the acceptable range (grey)")
+    ax.set_title(
+        "coopsim against public stylized facts: mean over replications, 95% CI", fontsize=10
+    )
     ax.invert_yaxis()
     fig.tight_layout()
+    fig.subplots_adjust(right=0.62)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
