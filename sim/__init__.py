@@ -7,16 +7,41 @@ Quick use::
     result.outcomes["completion_rate"]
 """
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
-from sim.model import CooperationModel, RunResult, run
 from sim.scenario import Scenario, ScenarioError, load_scenario
-from sim.store import load_results
 
 try:
     __version__ = version("coopsim")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
+
+# The model pulls in Mesa (seconds to import); load it on first use, so that
+# `coopsim validate` and `coopsim describe` start at once.
+_LAZY = {
+    "CooperationModel": "sim.model",
+    "RunResult": "sim.model",
+    "run": "sim.model",
+    "load_results": "sim.store",
+    "metrics": "sim.metrics",
+}
+
+if TYPE_CHECKING:
+    from sim import metrics
+    from sim.model import CooperationModel, RunResult, run
+    from sim.store import load_results
+
+
+def __getattr__(name: str):
+    """Import the model and store lazily (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    value = import_module(module)
+    return value if module == f"sim.{name}" else getattr(value, name)
+
 
 __all__ = [
     "CooperationModel",
@@ -26,5 +51,6 @@ __all__ = [
     "__version__",
     "load_results",
     "load_scenario",
+    "metrics",
     "run",
 ]
