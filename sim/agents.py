@@ -130,14 +130,25 @@ class Agency(mesa.Agent):
         requests a day serves one every four days; unused capacity does not bank
         beyond one day's worth.
         """
-        self.credit = min(self.credit + self.capacity_per_day, max(self.capacity_per_day, 1.0))
+        capacity = self.capacity_per_day
+        credit = min(self.credit + capacity, max(capacity, 1.0))
+        queue = self.queue
         served: list[int] = []
-        while self.credit >= 1.0 and self.queue.waiting > 0:
-            request = self.queue.pop_live(is_live)
+        heap, heappop = queue._heap, heapq.heappop
+        while credit >= 1.0 and queue.waiting > 0:
+            # RequestQueue.pop_live, inlined: skip requests that closed while waiting.
+            request = None
+            while heap:
+                candidate = heappop(heap)[3]
+                if is_live(candidate):
+                    queue.waiting -= 1
+                    request = candidate
+                    break
             if request is None:
                 break
             served.append(request)
-            self.credit -= 1.0
+            credit -= 1.0
+        self.credit = credit
         self.effort += len(served)
         return served
 

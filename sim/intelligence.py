@@ -172,9 +172,11 @@ class IntelligenceSharing:
             return
         cfg, w, rng = m.config.intelligence, m.world, m.rng
         ids = np.asarray(due)
-        sharer = np.asarray(self.shares["sharer"])[ids]
-        recipient = np.asarray(self.shares["recipient"])[ids]
-        platform = np.asarray(self.shares["platform"])[ids]
+        # Gather only today's rows: converting the whole record would cost what waits.
+        shares = self.shares
+        sharer = np.asarray([shares["sharer"][k] for k in due])
+        recipient = np.asarray([shares["recipient"][k] for k in due])
+        platform = np.asarray([shares["platform"][k] for k in due])
         p_leak = leak_probability(
             w.data_security[recipient],
             w.confidentiality[recipient],

@@ -131,8 +131,9 @@ class InterpolSecretariat(mesa.Agent):
         reviews = self._reviews.pop(m.day, [])
         if reviews:
             ids = np.asarray(reviews)
-            case = np.asarray(self.record["case"])[ids]
-            requesting = np.asarray(self.record["requesting"])[ids]
+            # Gather only today's rows, not the whole record.
+            case = np.asarray([self.record["case"][n] for n in reviews])
+            requesting = np.asarray([self.record["requesting"][n] for n in reviews])
             p = rejection_probability(
                 m.cases.political_sensitivity[case],
                 m.world.death_penalty[requesting],
@@ -157,11 +158,11 @@ class InterpolSecretariat(mesa.Agent):
             )
             self.record["t_located"][notice] = m.day if notice in found else -1
         if still_open:
-            ids = np.asarray(still_open)
+            record = self.record
             m.request_extradition_after_arrest(
-                np.asarray(self.record["case"])[ids],
-                np.asarray(self.record["requesting"])[ids],
-                np.asarray(self.record["located_in"])[ids],
+                np.asarray([record["case"][n] for n in still_open]),
+                np.asarray([record["requesting"][n] for n in still_open]),
+                np.asarray([record["located_in"][n] for n in still_open]),
             )
 
     def outcomes(self) -> dict:

@@ -129,6 +129,7 @@ class CooperationModel(mesa.Model):
         self._due: dict[int, list[np.ndarray]] = defaultdict(list)
         self._case_deadlines: dict[int, list[int]] = defaultdict(list)
         self._busy: dict[int, None] = {}  # agencies with waiting work, in a stable order
+        self._roles: dict[int, str] = {}  # queue family of each agency, by index
         self.backlog_by_role = dict.fromkeys(QUEUE_ROLES, 0)
         self._counts = dict.fromkeys(("issued", "executed", "refused", "lapsed", "withdrawn"), 0)
         self._build_agents()
@@ -239,12 +240,22 @@ class CooperationModel(mesa.Model):
             return
         self.ledger.stage[ids] = stage
         due = self.day + frictions.to_whole_days(days)
+        if due.size == 1:
+            self._due[int(due.reshape(-1)[0])].append(ids.copy())
+            return
         due = np.broadcast_to(due, ids.shape)
         order = np.argsort(due, kind="stable")
         due_sorted, ids_sorted = due[order], ids[order]
-        days_unique, starts = np.unique(due_sorted, return_index=True)
-        for d, chunk in zip(days_unique.tolist(), np.split(ids_sorted, starts[1:]), strict=True):
-            self._due[d].append(chunk)
+        if due_sorted[0] == due_sorted[-1]:
+            self._due[int(due_sorted[0])].append(ids_sorted)
+            return
+        # One chunk per distinct day, in order (np.unique + np.split, without their overhead).
+        cuts = (np.flatnonzero(due_sorted[1:] != due_sorted[:-1]) + 1).tolist()
+        starts = [0, *cuts]
+        ends = [*cuts, ids_sorted.size]
+        bucket = self._due
+        for d, a, b in zip(due_sorted[starts].tolist(), starts, ends, strict=True):
+            bucket[d].append(ids_sorted[a:b])
 
     def _noisy(self, mean_days, sigma_factor=1.0) -> np.ndarray:
         return frictions.noisy_days(
@@ -260,26 +271,31 @@ class CooperationModel(mesa.Model):
         led.queue_agency[ids] = agencies
         # Requests under a deadline (mutual recognition), urgent ones (24/7 contact
         # points) and work inside a joint team go before the rest.
+        channel = led.channel[ids]
         deadline_class = np.where(
             (led.instrument[ids] == Instrument.MUTUAL_RECOGNITION)
-            | np.isin(led.channel[ids], (Channel.CONTACT_POINT_24_7, Channel.JIT)),
+            | (channel == Channel.CONTACT_POINT_24_7)
+            | (channel == Channel.JIT),
             0,
             1,
-        )
-        severity = led.severity[ids]
-        needs_trust = self.config.agencies.queue_discipline == "reciprocity"
-        for k in range(ids.size):
-            request, agency = int(ids[k]), self.agency_list[int(agencies[k])]
-            partner_trust = (
-                self.trust.get(
-                    led.requested_state[request], led.requesting_state[request], self.day
-                )
-                if needs_trust
-                else 0.0
-            )
-            priority = agency.priority(float(severity[k]), float(partner_trust), self.day)
-            agency.queue.push(request, int(deadline_class[k]), priority)
-            self._busy[agency.index] = None
+        ).tolist()
+        severity = led.severity[ids].tolist()
+        requests = ids.tolist()
+        agency_ids = agencies.tolist()
+        day, agency_list, busy = self.day, self.agency_list, self._busy
+        if self.config.agencies.queue_discipline == "reciprocity":
+            get = self.trust.get_one
+            requested = led.requested_state[ids].tolist()
+            requesting = led.requesting_state[ids].tolist()
+            partner_trust = [get(b, a, day) for a, b in zip(requesting, requested, strict=True)]
+        else:
+            partner_trust = [0.0] * len(requests)
+        for request, index, dclass, sev, trust in zip(
+            requests, agency_ids, deadline_class, severity, partner_trust, strict=True
+        ):
+            agency = agency_list[index]
+            agency.queue.push(request, dclass, agency.priority(sev, trust, day))
+            busy[index] = None
         self.backlog_by_role[role] += ids.size
 
     def _close(
@@ -414,19 +430,62 @@ class CooperationModel(mesa.Model):
         return in_team
 
     def _gravity_partners(self, origin: np.ndarray, links: np.ndarray) -> np.ndarray:
-        """Draw ``links[k]`` distinct partner states for each case by the gravity rule."""
-        partners = []
-        for o, k in zip(origin.tolist(), links.tolist(), strict=True):
-            row = self._gravity_cum[o]
-            chosen: list[int] = []
-            while len(chosen) < k:
-                u = self.rng.random(k)
-                for p in np.searchsorted(row, u * row[-1], side="right").tolist():
-                    p = min(p, len(row) - 1)
-                    if p != o and p not in chosen and len(chosen) < k:
-                        chosen.append(p)
-            partners.extend(chosen)
-        return np.asarray(partners, dtype=np.int64)
+        """Draw ``links[k]`` distinct partner states for each case by the gravity rule.
+
+        Each case draws ``links[k]`` uniforms at a time until it has that many
+        distinct partners other than its origin. Almost every case succeeds with its
+        first draws, so those are made for all cases at once; at the first case that
+        needs more, the generator is rewound to that case, which is drawn on its own
+        (:meth:`_gravity_partners_one`), and the batch resumes after it. The random
+        stream is consumed exactly as case-by-case drawing would consume it.
+        """
+        rng, cum = self.rng, self._gravity_cum
+        last = cum.shape[1] - 1
+        origin = np.asarray(origin, dtype=np.int64)
+        links = np.asarray(links, dtype=np.int64)
+        parts: list[np.ndarray] = []
+        first = 0
+        while first < origin.size:
+            o, k = origin[first:], links[first:]
+            state = rng.bit_generator.state
+            u = rng.random(int(k.sum()))
+            owner = np.repeat(np.arange(o.size), k)
+            rows = cum[o[owner]]
+            # searchsorted(row, x, side="right") is the count of row entries <= x.
+            x = u * rows[:, last]
+            p = np.minimum(np.count_nonzero(rows <= x[:, None], axis=1), last)
+            bad = p == o[owner]
+            if k.max(initial=1) > 1:
+                key = owner * (last + 1) + p
+                order = np.argsort(key, kind="stable")
+                repeated = np.flatnonzero(key[order][1:] == key[order][:-1])
+                bad[order[repeated + 1]] = True
+            if not bad.any():
+                parts.append(p)
+                break
+            stop = int(owner[np.argmax(bad)])  # the first case that needs more draws
+            done = int(k[:stop].sum())
+            parts.append(p[:done])
+            rng.bit_generator.state = state
+            if done:
+                rng.random(done)
+            parts.append(self._gravity_partners_one(int(o[stop]), int(k[stop])))
+            first += stop + 1
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate(parts).astype(np.int64, copy=False)
+
+    def _gravity_partners_one(self, o: int, k: int) -> np.ndarray:
+        """Partners of one case, drawing ``k`` uniforms at a time until ``k`` are distinct."""
+        row = self._gravity_cum[o]
+        chosen: list[int] = []
+        while len(chosen) < k:
+            u = self.rng.random(k)
+            for p in np.searchsorted(row, u * row[-1], side="right").tolist():
+                p = min(p, len(row) - 1)
+                if p != o and p not in chosen and len(chosen) < k:
+                    chosen.append(p)
+        return np.asarray(chosen, dtype=np.int64)
 
     # ------------------------------------------------------------------ process 2: drafting
     def _create_requests(
@@ -689,14 +748,19 @@ class CooperationModel(mesa.Model):
             return outcome[request] == Outcome.OPEN
 
         taken: dict[str, tuple[list[int], list[int]]] = {r: ([], []) for r in QUEUE_ROLES}
-        for index in list(self._busy):
-            agency = self.agency_list[index]
+        agency_list, busy, roles = self.agency_list, self._busy, self._roles
+        for index in list(busy):
+            agency = agency_list[index]
             served = agency.take_today(is_live)
-            role = _queue_role(agency)
-            taken[role][0].extend(served)
-            taken[role][1].extend([index] * len(served))
+            if served:
+                role = roles.get(index)
+                if role is None:
+                    role = roles[index] = _queue_role(agency)
+                requests, agencies = taken[role]
+                requests.extend(served)
+                agencies.extend([index] * len(served))
             if agency.queue.waiting == 0:
-                del self._busy[index]
+                del busy[index]
         next_stage = {
             "central_authority": Stage.REVIEW,
             "court": Stage.JUDICIAL,
@@ -727,13 +791,21 @@ class CooperationModel(mesa.Model):
         )
         # Zero-day stages put requests back into today's bucket: loop until it is empty.
         while self._due.get(self.day):
-            ids = np.concatenate(self._due.pop(self.day))
+            chunks = self._due.pop(self.day)
+            ids = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
             ids = ids[led.outcome[ids] == Outcome.OPEN]
             stage = led.stage[ids]
+            # Group by stage once (stable, so each group keeps its order); every group
+            # is taken from this snapshot, as if selected by ``stage == code``.
+            order = np.argsort(stage, kind="stable")
+            grouped = ids[order]
+            counts = np.bincount(stage, minlength=len(Stage)).tolist()
+            starts = [0]
+            for c in counts:
+                starts.append(starts[-1] + c)
             for code, handler in handlers:
-                selected = ids[stage == code]
-                if selected.size:
-                    handler(selected)
+                if counts[code]:
+                    handler(grouped[starts[code] : starts[code + 1]])
 
     def _expire_cases(self) -> None:
         expiring = self._case_deadlines.pop(self.day, None)

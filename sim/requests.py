@@ -133,6 +133,7 @@ class Ledger:
         for name, dtype in COLUMNS.items():
             fill = -1 if name.startswith("t_") or name == "queue_agency" else 0
             self._cols[name] = np.full(self._capacity, fill, dtype=dtype)
+        self.__dict__.update(self._cols)  # plain attribute reads on the hot path
 
     def __getattr__(self, name: str) -> np.ndarray:
         # Columns read as attributes return the whole buffer, for in-place writes by row id.
@@ -158,6 +159,7 @@ class Ledger:
             new = np.full(new_capacity, fill, dtype=old.dtype)
             new[: self.size] = old[: self.size]
             self._cols[name] = new
+        self.__dict__.update(self._cols)
         self._capacity = new_capacity
 
     def append(self, **columns: np.ndarray) -> np.ndarray:
@@ -242,6 +244,7 @@ class CaseBook:
             name: np.full(self._capacity, -1 if name == "t_closed" else 0, dtype=dtype)
             for name, dtype in CASE_COLUMNS.items()
         }
+        self.__dict__.update(self._cols)  # plain attribute reads on the hot path
         self.requests: list[list[int]] = []
 
     def __getattr__(self, name: str) -> np.ndarray:
@@ -270,6 +273,7 @@ class CaseBook:
                 new = np.full(new_capacity, -1 if name == "t_closed" else 0, dtype=old.dtype)
                 new[: self.size] = old[: self.size]
                 self._cols[name] = new
+            self.__dict__.update(self._cols)
             self._capacity = new_capacity
         ids = np.arange(self.size, self.size + n)
         for name, values in columns.items():

@@ -60,12 +60,23 @@ class TrustNetwork:
         self._value = self.baseline.copy()
         self._last = np.zeros(self.baseline.shape, dtype=float)
         self.decay = np.full(self.baseline.shape, float(decay_per_year))
+        self._buffers: tuple[np.ndarray, np.ndarray] | None = None
 
     def get(self, i, j, day: float):
         """Current trust of ``i`` in ``j`` (arrays of indices allowed)."""
         return relax(
             self._value[i, j], self.baseline[i, j], day - self._last[i, j], self.decay[i, j]
         )
+
+    def get_one(self, i: int, j: int, day: float) -> float:
+        """Current trust of ``i`` in ``j`` for one pair, as a Python float.
+
+        Gives exactly what :meth:`get` gives for scalar indices (the same
+        operations on scalars), without the overhead of numpy scalars.
+        """
+        keep = (1.0 - self.decay.item(i, j)) ** ((day - self._last.item(i, j)) / 365.0)
+        base = self.baseline.item(i, j)
+        return base + (self._value.item(i, j) - base) * keep
 
     def _store(self, i, j, values, day: float) -> None:
         self._value[i, j] = np.clip(values, 0.0, 1.0)
@@ -82,20 +93,41 @@ class TrustNetwork:
     def _apply(self, i, j, day, rule) -> None:
         i = np.atleast_1d(i)
         j = np.atleast_1d(j)
+        value, last = self._value, self._last
         # Repeated pairs in one batch must compound, not overwrite each other.
         for a, b in zip(i.tolist(), j.tolist(), strict=True):
-            self._store(a, b, rule(self.get(a, b, day)), day)
+            # Scalar arithmetic, the same as get() and _store() on one pair.
+            value[a, b] = min(max(rule(self.get_one(a, b, day)), 0.0), 1.0)
+            last[a, b] = day
 
     def snapshot(self, day: float) -> np.ndarray:
         """Full matrix of current trust (costs n^2: for outputs, not for the hot path)."""
         return relax(self._value, self.baseline, day - self._last, self.decay)
+
+    def _relaxed_into(self, day: float) -> np.ndarray:
+        """:meth:`snapshot` computed into reused buffers (same operations, same values).
+
+        The daily mean reads the whole matrix; reusing two buffers instead of
+        allocating six temporaries a day keeps that pass cheap at world scale.
+        """
+        if self._buffers is None or self._buffers[0].shape != self._value.shape:
+            self._buffers = (np.empty_like(self._value), np.empty_like(self._value))
+        out, keep = self._buffers
+        np.subtract(day, self._last, out=out)
+        np.divide(out, 365.0, out=out)
+        np.subtract(1.0, self.decay, out=keep)
+        np.power(keep, out, out=keep)
+        np.subtract(self._value, self.baseline, out=out)
+        np.multiply(out, keep, out=out)
+        np.add(self.baseline, out, out=out)
+        return out
 
     def mean(self, day: float) -> float:
         """Mean trust over ordered pairs of distinct states."""
         n = self._value.shape[0]
         if n < 2:
             return float("nan")
-        matrix = self.snapshot(day)
+        matrix = self._relaxed_into(day)
         return float((matrix.sum() - np.trace(matrix)) / (n * (n - 1)))
 
     def slow_decay(self, i, j, relief: float, day: float) -> None:
