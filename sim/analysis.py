@@ -1,17 +1,17 @@
-"""Analysis of experiment results: paired comparisons, sensitivity indices, figures.
+"""Analysis of experiment results: paired comparisons and sensitivity indices.
 
 Works on the tables of :class:`sim.store.Results` (pandas DataFrames), so it
 serves the CLI and notebooks alike. Comparisons pair runs of two policies that
 share a design point and replication (hence a seed: common random numbers), and
 report the mean of each, the mean paired difference with a confidence interval
-(t or bootstrap) and an effect size. Sensitivity indices come from SALib.
+(t or bootstrap) and an effect size. Sensitivity indices come from SALib. Figures
+of these tables are in :mod:`sim.plots`.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -266,64 +266,13 @@ def format_comparison(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def forest_plot(table: pd.DataFrame, path: Path, title: str = "", max_outcomes: int = 12) -> Path:
-    """Forest plot of paired differences with confidence intervals (one panel per outcome).
+def __getattr__(name: str) -> Any:
+    """``forest_plot`` moved to :mod:`sim.plots` (figures live in one module)."""
+    if name == "forest_plot":
+        from sim.plots import forest_plot
 
-    Args:
-        table: Output of :func:`compare_policies`.
-        path: PNG file to write (atomically).
-        title: Figure title.
-        max_outcomes: Panels drawn at most (the first outcomes of the table); the
-            CSV table holds them all.
-
-    Returns:
-        The path written.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from sim.store import atomic_write_bytes
-
-    outcomes = list(dict.fromkeys(table["outcome"]))[:max_outcomes]
-    table = table[table["outcome"].isin(outcomes)]
-    policies = list(dict.fromkeys(table["policy"]))
-    height = 0.8 + (0.45 * len(policies) + 0.6) * len(outcomes)
-    # Constrained layout leaves room for the figure title above the first panel.
-    fig, axes = plt.subplots(
-        len(outcomes), 1, squeeze=False, figsize=(7.5, height), layout="constrained"
-    )
-    for ax, outcome in zip(axes[:, 0], outcomes, strict=True):
-        sub = table[table["outcome"] == outcome].set_index("policy").reindex(policies)
-        y = np.arange(len(policies))[::-1]
-        err = np.vstack([sub["difference"] - sub["ci_low"], sub["ci_high"] - sub["difference"]])
-        ax.errorbar(
-            sub["difference"],
-            y,
-            xerr=np.nan_to_num(err),
-            fmt="o",
-            color="tab:blue",
-            ecolor="tab:blue",
-            capsize=3,
-        )
-        ax.axvline(0.0, color="grey", lw=0.8, ls="--")
-        ax.set_yticks(y, policies, fontsize=8)
-        ax.set_title(outcome, fontsize=9, loc="left")
-        ax.tick_params(axis="x", labelsize=8)
-        ax.set_ylim(-0.7, len(policies) - 0.3)
-    level = int(round(100 * table["confidence"].iloc[0]))
-    axes[-1, 0].set_xlabel(f"difference vs {table['reference'].iloc[0]} ({level}% CI)")
-    if title:
-        fig.suptitle(title, fontsize=10)
-    import io
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120)
-    plt.close(fig)
-    path = Path(path)
-    atomic_write_bytes(path, buffer.getvalue())
-    return path
+        return forest_plot
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ======================================================================== sensitivity

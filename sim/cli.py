@@ -182,8 +182,9 @@ def _scheduler(text: str) -> str:
 
 def _run_and_analyze(experiment, out: Path, executor, resume: bool) -> tuple[object, dict]:
     """Run (or resume) an experiment, then analyse and write its tables; StoreError -> exit 2."""
-    from sim.analysis import analyze, forest_plot
+    from sim.analysis import analyze
     from sim.experiment import run_experiment
+    from sim.plots import forest_plot
     from sim.store import StoreError, atomic_write_text
 
     try:
@@ -277,7 +278,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Comparison tables and sensitivity indices of a results folder."""
-    from sim.analysis import analyze, forest_plot
+    from sim.analysis import analyze
+    from sim.plots import forest_plot
     from sim.store import StoreError, atomic_write_text, load_results
 
     try:
