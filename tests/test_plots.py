@@ -1,0 +1,153 @@
+"""Figures: every figure function from a tiny run and a tiny experiment; coopsim plot."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+import sim
+from sim import plots
+from sim.analysis import analyze
+from sim.cli import main
+
+UNIT = re.compile(r"\(.+\)")
+
+
+@pytest.fixture(scope="module")
+def tiny_run():
+    scenario = sim.load_scenario("baseline", {"world.n_states": 12, "run.years": 1.0})
+    return sim.run(scenario, seed=1)
+
+
+@pytest.fixture(scope="module")
+def compare_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("compare") / "cmp"
+    code = main(
+        ["compare", "nsc_law_package", "--reps", "2", "--years", "1.2", "--workers", "1"]
+        + ["--out", str(out)]
+    )
+    assert code == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_results(compare_dir):
+    return sim.load_results(compare_dir)
+
+
+def _axes(fig: Figure):
+    return [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+
+
+def _check(fig: Figure, x_units: bool = True, y_labels: bool = False) -> None:
+    assert isinstance(fig, Figure)
+    axes = _axes(fig)
+    assert axes
+    for ax in axes:
+        xlabel = ax.get_xlabel()
+        assert xlabel, f"panel {ax.get_title()!r} has no x label"
+        if x_units:
+            assert UNIT.search(xlabel), f"x label {xlabel!r} names no unit"
+        if y_labels:
+            assert ax.get_ylabel(), f"panel {ax.get_title()!r} has no y label"
+            assert UNIT.search(ax.get_ylabel()), f"y label {ax.get_ylabel()!r} names no unit"
+
+
+def test_time_series_of_a_run(tiny_run):
+    _check(plots.time_series(tiny_run.series), y_labels=True)
+
+
+def test_response_times_of_a_run(tiny_run):
+    _check(plots.response_times(tiny_run.model.ledger_frame()))
+
+
+def test_equity_of_a_run(tiny_run):
+    _check(plots.equity(tiny_run.outcomes), x_units=False, y_labels=True)
+
+
+def test_network_of_a_run(tiny_run):
+    nodes, edges = plots.network_frames(tiny_run.model)
+    assert len(nodes) == 12 and len(edges) == 12 * 11 // 2
+    assert edges["trust"].between(0, 1).all()
+    fig = plots.network(nodes, edges)
+    assert isinstance(fig, Figure)
+    assert "capacity" in fig.axes[0].get_title() and "trust" in fig.axes[0].get_title()
+
+
+def test_forest_of_an_experiment(tiny_results):
+    table = analyze(tiny_results)["comparison"]
+    fig = plots.forest(table)
+    _check(fig)
+    assert len(_axes(fig)) == table["outcome"].nunique()
+
+
+def test_time_series_of_an_experiment_has_bands(tiny_results):
+    assert not tiny_results.series.empty  # compare keeps the daily series
+    fig = plots.time_series(tiny_results.series, plan=tiny_results.plan)
+    _check(fig, y_labels=True)
+    assert "replications" in fig.get_suptitle()
+    assert any(ax.collections for ax in _axes(fig))  # the bands
+
+
+def test_response_times_and_equity_of_an_experiment(tiny_results):
+    _check(plots.response_times_by_policy(tiny_results.outcomes))
+    _check(plots.equity(tiny_results.outcomes), x_units=False, y_labels=True)
+
+
+@pytest.mark.parametrize("method", ["sobol", "morris"])
+def test_sensitivity_bars(method):
+    rows = []
+    for outcome in ("completion_rate", "median_response_days.extradition"):
+        for p, v in (("agencies.central_authority_capacity", 0.6), ("world.initial_trust", 0.2)):
+            base = {"outcome": outcome, "policy": "baseline", "parameter": p}
+            if method == "sobol":
+                rows.append({**base, "S1": v, "S1_conf": 0.1, "ST": v + 0.1, "ST_conf": 0.1})
+            else:
+                rows.append({**base, "mu": v, "mu_star": v, "mu_star_conf": 0.1, "sigma": v / 2})
+    _check(plots.sensitivity_bars(pd.DataFrame(rows)))
+
+
+def test_empty_tables_raise_plot_errors():
+    with pytest.raises(plots.PlotError):
+        plots.forest(pd.DataFrame())
+    with pytest.raises(plots.PlotError):
+        plots.sensitivity_bars(pd.DataFrame())
+
+
+def test_outcome_labels_carry_units():
+    assert plots.outcome_label("median_response_days.extradition").endswith("(days)")
+    assert plots.outcome_label("completion_rate") == "completion rate (share 0-1)"
+    assert plots.outcome_label("mean_trust").endswith("(index 0-1)")
+
+
+def test_cli_plot_of_a_compare_writes_png_and_svg(compare_dir, tmp_path, capsys):
+    out = tmp_path / "figs"
+    assert main(["plot", str(compare_dir), "--out", str(out)]) == 0
+    names = {p.name for p in out.iterdir()}
+    for stem in ("comparison", "time_series", "response_times", "equity"):
+        assert {f"{stem}.png", f"{stem}.svg"} <= names
+    assert not [n for n in names if n.startswith(".")]  # no temporary files left
+    for png in out.glob("*.png"):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_cli_plot_of_a_run_folder(tiny_run, tmp_path):
+    from sim.store import write_run
+
+    folder = write_run(tmp_path / "run", tiny_run, seed=1)
+    assert main(["plot", str(folder)]) == 0
+    names = {p.name for p in (folder / "figures").iterdir()}
+    for stem in ("time_series", "response_times", "equity", "network"):
+        assert {f"{stem}.png", f"{stem}.svg"} <= names
+
+
+def test_cli_plot_of_a_bad_folder_exits_2(tmp_path, capsys):
+    (tmp_path / "something.txt").write_text("not results")
+    assert main(["plot", str(tmp_path)]) == 2
+    assert "not a results folder" in capsys.readouterr().err
+    assert main(["plot", str(tmp_path / "missing")]) == 2
+    assert not (tmp_path / "figures").exists()
