@@ -98,6 +98,19 @@ class ExperimentSpec(BaseModel):
     confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Confidence level of intervals.")
     ci_method: Literal["t", "bootstrap"] = Field("t", description="Confidence interval method.")
 
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, v: str) -> str:
+        # The name is the default results folder: it must be one plain folder name.
+        if not v.strip() or v.strip() in (".", "..") or any(c in v for c in "/\\\x00"):
+            raise ValueError(
+                "expected a plain folder name (not empty, no '/', '\\' or NUL), e.g. "
+                '"sweep_capacity"'
+            )
+        if len(v.encode()) > 120:
+            raise ValueError("a name longer than 120 bytes; use a short name")
+        return v
+
     @field_validator("uncertainties")
     @classmethod
     def _ordered_ranges(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
@@ -579,6 +592,49 @@ def _resolve_model_policies(
     return scenarios
 
 
+# Largest plan an experiment may have: a bigger one would exhaust memory while the
+# plan is being built (before the first run), not fail cleanly.
+MAX_PLANNED_RUNS = 2_000_000
+
+
+def planned_size(spec: ExperimentSpec) -> tuple[int, int, int]:
+    """Policies, design points and replications a spec asks for, without building them.
+
+    Args:
+        spec: The experiment.
+
+    Returns:
+        ``(policies, points, replications)``.
+    """
+    scenarios = len(spec.levers.get(SCENARIOS_LEVER, [None]))
+    policies = scenarios * math.prod(len(v) for k, v in spec.levers.items() if k != SCENARIOS_LEVER)
+    dims = len(spec.uncertainties)
+    if dims == 0:
+        points = 1
+    elif spec.design == "grid":
+        points = spec.levels**dims
+    elif spec.design == "lhs":
+        points = spec.sample_size
+    elif spec.design == "sobol":
+        points = spec.sample_size * (2 * dims + 2 if spec.second_order else dims + 2)
+    else:  # morris
+        points = spec.sample_size * (dims + 1)
+    return policies, points, spec.replications
+
+
+def _check_plan_size(spec: ExperimentSpec, source: str) -> None:
+    """Refuse a plan too large to build, naming what makes it large."""
+    policies, points, reps = planned_size(spec)
+    total = policies * points * reps
+    if total > MAX_PLANNED_RUNS:
+        raise ScenarioError(
+            f"{source}: replications: the plan has {total:,} runs ({policies:,} policies x "
+            f"{points:,} design points ({spec.design}) x {reps:,} replications); at most "
+            f"{MAX_PLANNED_RUNS:,} are allowed. Lower replications, sample_size or levels, "
+            "or split the experiment"
+        )
+
+
 def experiment_from_dict(
     data: Mapping[str, Any],
     source: str = "<dict>",
@@ -601,6 +657,7 @@ def experiment_from_dict(
     """
     spec = parse_spec(data, source)
     model_target = target is None
+    _check_plan_size(spec, source)
     if not model_target and SCENARIOS_LEVER in spec.levers:
         raise ScenarioError(f"{source}: levers.scenarios: only the coopsim model has scenarios")
     policies = build_policies(spec, model_target)
@@ -640,7 +697,11 @@ def shipped_experiments_dir() -> Path:
 def resolve_experiment_path(path: str | Path) -> Path:
     """Accept a path, or the bare name of a shipped experiment."""
     candidate = Path(path)
-    if not candidate.exists() and not str(path).endswith(".toml"):
+    try:
+        exists = candidate.exists()
+    except (OSError, ValueError) as exc:  # e.g. a file name too long for the file system
+        raise ScenarioError(f"{path}: cannot use this file name: {exc}") from None
+    if not exists and not str(path).endswith(".toml"):
         shipped = shipped_experiments_dir() / f"{path}.toml"
         if shipped.is_file():
             return shipped
@@ -659,6 +720,8 @@ def read_experiment_file(path: str | Path) -> dict[str, Any]:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not a text (UTF-8) TOML file") from None
+    except OSError as exc:  # e.g. no permission to read it
+        raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def load_experiment(

@@ -16,7 +16,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 CASE_TYPES = ("terrorism", "cybercrime", "drug_trafficking", "organised_crime", "espionage")
 SECURITY_CASE_TYPES = ("terrorism", "espionage", "cybercrime")
@@ -61,6 +68,15 @@ class Section(BaseModel):
 
 
 ShareMix = dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]
+
+
+def _check_mix_total(v: dict[str, float]) -> None:
+    """A share mix is normalised by its total: it must be positive and finite."""
+    total = sum(v.values())
+    if total <= 0:
+        raise ValueError("shares must not all be zero")
+    if not math.isfinite(total):
+        raise ValueError("shares too large: their total overflows; use shares that sum to 1")
 
 
 APPLIES_TO_GROUPS = (
@@ -196,14 +212,23 @@ class WorldSection(Section):
         "Mean strength of confidentiality agreements and legal protections for partners (0-1).",
     )
 
+    @field_validator("data_file")
+    @classmethod
+    def _usable_file_name(cls, v: str) -> str:
+        if "\x00" in v:
+            raise ValueError("a file name cannot contain a NUL character")
+        too_long = [part for part in v.replace("\\", "/").split("/") if len(part.encode()) > 255]
+        if too_long:
+            raise ValueError("a file name longer than 255 bytes; name a CSV file that exists")
+        return v
+
     @field_validator("legal_family_shares")
     @classmethod
     def _known_families(cls, v: dict[str, float]) -> dict[str, float]:
         unknown = sorted(set(v) - set(LEGAL_FAMILIES))
         if unknown:
             raise ValueError(f"unknown legal family {unknown}; allowed: {list(LEGAL_FAMILIES)}")
-        if sum(v.values()) <= 0:
-            raise ValueError("shares must not all be zero")
+        _check_mix_total(v)
         return v
 
 
@@ -286,10 +311,12 @@ class CasesSection(Section):
 
     @field_validator("type_shares", "political_sensitivity_by_type")
     @classmethod
-    def _known_types(cls, v: dict[str, float]) -> dict[str, float]:
+    def _known_types(cls, v: dict[str, float], info: ValidationInfo) -> dict[str, float]:
         unknown = sorted(set(v) - set(CASE_TYPES))
         if unknown:
             raise ValueError(f"unknown case type {unknown}; allowed: {list(CASE_TYPES)}")
+        if info.field_name == "type_shares":
+            _check_mix_total(v)
         return v
 
 
@@ -921,7 +948,11 @@ def _resolve_extends(name: str, current: Path) -> Path:
 
 def _read_toml(path: Path, referrer: Path | None) -> dict[str, Any]:
     where = f" (named by 'extends' in {referrer})" if referrer else ""
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except (OSError, ValueError) as exc:  # e.g. a file name too long for the file system
+        raise ScenarioError(f"{path}: cannot use this file name{where}: {exc}") from None
+    if not found:
         raise ScenarioError(f"{path}: scenario file not found{where}")
     try:
         with path.open("rb") as handle:
@@ -973,7 +1004,13 @@ def load_raw(path: str | Path) -> dict[str, Any]:
                 f'{current}: extends: expected the name of a shipped scenario (e.g. "baseline") '
                 f"or a .toml file relative to this one, found {parent!r}"
             )
-        referrer, current = current, _resolve_extends(parent.strip(), current)
+        try:
+            target = _resolve_extends(parent.strip(), current)
+        except (OSError, ValueError) as exc:  # e.g. a NUL character in the name
+            raise ScenarioError(
+                f"{current}: extends: cannot use {parent!r} as a file name: {exc}"
+            ) from None
+        referrer, current = current, target
     merged: dict[str, Any] = {}
     for layer in reversed(layers):
         merged = deep_merge(merged, layer)
@@ -1069,14 +1106,21 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     path = resolve_scenario_path(path)
     data = load_raw(path)
     for dotted, value in (overrides or {}).items():
-        set_dotted(data, dotted, value)
+        try:
+            set_dotted(data, dotted, value)
+        except ScenarioError as exc:  # e.g. the file says `run = 5` and --years is given
+            raise ScenarioError(f"{path}: {exc}") from None
     return validate_dict(data, source=str(path))
 
 
 def resolve_scenario_path(path: str | Path) -> Path:
     """Accept a path, or the bare name of a shipped scenario."""
     candidate = Path(path)
-    if not candidate.exists() and not str(path).endswith(".toml"):
+    try:
+        exists = candidate.exists()
+    except (OSError, ValueError) as exc:  # e.g. a file name too long for the file system
+        raise ScenarioError(f"{path}: cannot use this file name: {exc}") from None
+    if not exists and not str(path).endswith(".toml"):
         shipped = shipped_scenarios_dir() / f"{path}.toml"
         if shipped.is_file():
             return shipped
