@@ -1,0 +1,41 @@
+"""A thin Mesa-compatible wrapper so `mesa.batch_run` can drive CooperationModel.
+
+`batch_run` needs a `mesa.Model` subclass whose constructor takes the swept
+parameters and a seed, whose `step()` advances the model one step, and which
+has a `datacollector`. Each step of this wrapper advances the wrapped
+CooperationModel one simulated day; when the run ends, the final outcomes
+(flattened exactly as the experiment layer stores them) are collected. With
+``every_step=True`` the daily series row is collected every day as well, the
+way a typical Mesa model collects model reporters each step.
+"""
+
+from __future__ import annotations
+
+import mesa
+
+from sim.metrics import flatten
+from sim.model import CooperationModel
+from sim.scenario import load_scenario
+
+
+class BatchRunCoopModel(mesa.Model):
+    def __init__(self, scenario="baseline", years=1.0, every_step=False, seed=None):
+        super().__init__(rng=seed)
+        config = load_scenario(scenario).with_overrides({"run.years": years})
+        # The same construction as sim.model.run(scenario, seed): identical runs.
+        self.inner = CooperationModel(config, rng=seed)
+        self.every_step = every_step
+        self.final: dict = {}
+        self.datacollector = mesa.DataCollector(
+            model_reporters={"outcomes": lambda m: m.final, "day": lambda m: m.inner.day}
+        )
+
+    def step(self):
+        self.inner.step()
+        self.running = self.inner.running
+        if not self.running:
+            self.final = flatten(self.inner.outcomes())
+            self.datacollector.collect(self)
+        elif self.every_step:
+            self.final = {k: float(v[self.inner.day - 1]) for k, v in self.inner.series.items()}
+            self.datacollector.collect(self)

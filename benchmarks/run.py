@@ -1,0 +1,310 @@
+"""coopsim benchmarks: speed and memory (measurements, not timed tests).
+
+Usage (from the repository root):
+
+    uv run python benchmarks/run.py                 # everything (about 10 minutes on 2 cores)
+    uv run python benchmarks/run.py --only world    # one section: world, scaling, sweep, batch_run
+    uv run python benchmarks/run.py --quick         # shorter runs, for a smoke test
+
+Each measurement runs in a fresh subprocess, so peak memory is that of the
+measurement alone; the results are printed and written as JSON to
+benchmarks/output/results.json. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUTPUT = HERE / "output"
+
+
+# ---------------------------------------------------------------- memory of a process tree
+def _tree_rss(root: int) -> int:
+    """Resident bytes of a process and all its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry), int(fields[1])
+        children.setdefault(ppid, []).append(pid)
+        rss[pid] = int(fields[21]) * page
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def run_child(args: list[str]) -> dict:
+    """Run `run.py --child ...` and sample the peak RSS of its process tree."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    peak = 0
+    stop = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    out, _ = proc.communicate()
+    stop.set()
+    thread.join()
+    if proc.returncode:
+        raise RuntimeError(f"{cmd} failed with {proc.returncode}")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["peak_tree_rss_mb"] = round(peak / 2**20, 1)
+    return result
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------- children
+def child_model(scenario: str, overrides: dict, seed: int) -> dict:
+    """One run: build, run, outcomes; time, requests, memory."""
+    from sim.model import CooperationModel
+    from sim.scenario import load_scenario
+
+    config = load_scenario(scenario).with_overrides(overrides)
+    rss_before = _maxrss_mb()
+    t0 = time.perf_counter()
+    model = CooperationModel(config, rng=seed)
+    t1 = time.perf_counter()
+    model.run()
+    t2 = time.perf_counter()
+    outcomes = model.outcomes()
+    t3 = time.perf_counter()
+    led = model.ledger
+    requests = len(led)
+    allocated = sum(col.nbytes for col in led._cols.values())
+    return {
+        "scenario": scenario,
+        "overrides": overrides,
+        "seed": seed,
+        "states": model.world.n_states,
+        "days": model.day,
+        "requests": requests,
+        "build_s": round(t1 - t0, 3),
+        "run_s": round(t2 - t1, 3),
+        "outcomes_s": round(t3 - t2, 3),
+        "end_to_end_s": round(t3 - t0, 3),
+        "requests_per_s_end_to_end": round(requests / (t3 - t0)),
+        "requests_per_s_run": round(requests / (t2 - t1)),
+        "us_per_request_run": round(1e6 * (t2 - t1) / requests, 3),
+        "ledger_bytes_per_request": round(led.nbytes() / requests, 1),
+        "ledger_allocated_bytes_per_request": round(allocated / requests, 1),
+        "maxrss_before_run_mb": round(rss_before, 1),
+        "maxrss_after_run_mb": round(_maxrss_mb(), 1),
+        "completion_rate": outcomes["completion_rate"],
+    }
+
+
+def child_sweep(replications: int, years: float, workers: int) -> dict:
+    """200 baseline runs through the experiment layer (sim.experiment)."""
+    from sim.experiment import ProcessExecutor, SerialExecutor, experiment_from_dict, run_experiment
+
+    experiment = experiment_from_dict(
+        {
+            "name": "bench_sweep",
+            "replications": replications,
+            "overrides": {"run.years": years},
+        },
+        source="benchmarks/run.py",
+    )
+    executor = SerialExecutor() if workers == 1 else ProcessExecutor(workers)
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        results = run_experiment(experiment, Path(out) / "sweep", executor=executor, progress=False)
+        elapsed = time.perf_counter() - t0
+        frame = results.outcomes.sort_values("seed")
+        check = frame[["seed", "requests_total", "completion_rate", "mean_trust"]]
+    return {
+        "runs": len(frame),
+        "workers": workers,
+        "elapsed_s": round(elapsed, 3),
+        "runs_per_s": round(len(frame) / elapsed, 3),
+        "outcomes": check.to_dict(orient="list"),
+    }
+
+
+def child_batch_run(replications: int, years: float, workers: int, every_step: bool) -> dict:
+    """The same runs driven by mesa.batch_run through benchmarks/mesa_wrapper.py."""
+    import mesa
+    from mesa_wrapper import BatchRunCoopModel
+
+    from sim.experiment import replication_seeds
+
+    seeds = replication_seeds(1, replications)  # the experiment's seeds (base_seed 1)
+    horizon = max(1, int(round(years * 365)))
+    t0 = time.perf_counter()
+    rows = mesa.batch_run(
+        BatchRunCoopModel,
+        parameters={"scenario": "baseline", "years": years, "every_step": every_step},
+        number_processes=workers,
+        rng=seeds,
+        data_collection_period=-1,
+        max_steps=horizon + 1,
+        display_progress=False,
+    )
+    elapsed = time.perf_counter() - t0
+    final = sorted(
+        (r for r in rows if r["outcomes"].get("requests_total") is not None),
+        key=lambda r: r["seed"],
+    )
+    return {
+        "runs": len(final),
+        "workers": workers,
+        "every_step": every_step,
+        "elapsed_s": round(elapsed, 3),
+        "runs_per_s": round(len(final) / elapsed, 3),
+        "outcomes": {
+            "seed": [r["seed"] for r in final],
+            "requests_total": [r["outcomes"]["requests_total"] for r in final],
+            "completion_rate": [r["outcomes"]["completion_rate"] for r in final],
+            "mean_trust": [r["outcomes"]["mean_trust"] for r in final],
+        },
+    }
+
+
+# ---------------------------------------------------------------- sections
+def section_world(quick: bool) -> dict:
+    overrides = {"run.years": 1.0} if quick else {}
+    return run_child(["model", "world_scale", json.dumps(overrides), "1"])
+
+
+def section_scaling(quick: bool) -> dict:
+    years = 0.5 if quick else 2.0
+    rows = []
+    for n in (50, 100, 200, 400):
+        overrides = {"world.n_states": n, "run.years": years}
+        rows.append(run_child(["model", "world_scale", json.dumps(overrides), "1"]))
+    base = rows[0]["us_per_request_run"]
+    for row in rows:
+        row["relative_to_50"] = round(row["us_per_request_run"] / base, 3)
+    return {"years": years, "rows": rows}
+
+
+def section_sweep(quick: bool) -> dict:
+    reps, years = (20, 0.5) if quick else (200, 1.0)
+    one = run_child(["sweep", str(reps), str(years), "1"])
+    two = run_child(["sweep", str(reps), str(years), "2"])
+    return {
+        "replications": reps,
+        "years": years,
+        "workers_1": one,
+        "workers_2": two,
+        "parallel_efficiency": round(one["elapsed_s"] / (2 * two["elapsed_s"]), 3),
+    }
+
+
+def section_batch_run(quick: bool) -> dict:
+    reps, years = (20, 0.5) if quick else (200, 1.0)
+    ours = run_child(["sweep", str(reps), str(years), "2"])
+    mesa_final = run_child(["batch_run", str(reps), str(years), "2", "0"])
+    mesa_every = run_child(["batch_run", str(reps), str(years), "2", "1"])
+    same = ours["outcomes"] == mesa_final["outcomes"] == mesa_every["outcomes"]
+    return {
+        "replications": reps,
+        "years": years,
+        "coopsim_2_workers": ours,
+        "batch_run_2_processes_final_only": mesa_final,
+        "batch_run_2_processes_every_step": mesa_every,
+        "same_outcomes": same,
+        "throughput_ratio_vs_final_only": round(ours["runs_per_s"] / mesa_final["runs_per_s"], 3),
+        "throughput_ratio_vs_every_step": round(ours["runs_per_s"] / mesa_every["runs_per_s"], 3),
+        "memory_ratio_vs_final_only": round(
+            ours["peak_tree_rss_mb"] / mesa_final["peak_tree_rss_mb"], 3
+        ),
+        "memory_ratio_vs_every_step": round(
+            ours["peak_tree_rss_mb"] / mesa_every["peak_tree_rss_mb"], 3
+        ),
+    }
+
+
+SECTIONS = {
+    "world": section_world,
+    "scaling": section_scaling,
+    "sweep": section_sweep,
+    "batch_run": section_batch_run,
+}
+
+
+def machine() -> dict:
+    import mesa
+    import numpy
+
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "mesa": mesa.__version__,
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument("--quick", action="store_true", help="short runs (smoke test)")
+    parser.add_argument("--out", default=str(OUTPUT / "results.json"))
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        kind, *rest = args.child
+        if kind == "model":
+            result = child_model(rest[0], json.loads(rest[1]), int(rest[2]))
+        elif kind == "sweep":
+            result = child_sweep(int(rest[0]), float(rest[1]), int(rest[2]))
+        else:
+            result = child_batch_run(int(rest[0]), float(rest[1]), int(rest[2]), rest[3] == "1")
+        print(json.dumps(result))
+        return 0
+    report = {"machine": machine(), "quick": args.quick}
+    for name in args.only.split(","):
+        t0 = time.perf_counter()
+        report[name] = SECTIONS[name](args.quick)
+        print(f"== {name} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+        print(json.dumps(report[name], indent=1)[:3000], file=sys.stderr)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1))
+    print(f"written {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
