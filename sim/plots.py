@@ -515,7 +515,10 @@ def network(
     graph.add_nodes_from(nodes["code"])
     for row in shown.itertuples():
         graph.add_edge(row.source, row.target, trust=float(row.trust), treaty=bool(row.treaty))
-    pos = nx.spring_layout(graph, weight="trust", seed=seed, k=1.8 / math.sqrt(len(nodes)))
+    large = len(nodes) > 40
+    pos = nx.spring_layout(
+        graph, weight="trust", seed=seed, k=(2.6 if large else 1.8) / math.sqrt(len(nodes))
+    )
     t_lo = float(shown["trust"].min()) if len(shown) else 0.0
     t_hi = float(shown["trust"].max()) if len(shown) else 1.0
     span = max(t_hi - t_lo, 1e-9)
@@ -523,9 +526,13 @@ def network(
     def width(t: float) -> float:
         return 0.4 + 3.6 * (t - t_lo) / span
 
-    fig = Figure(figsize=(8.0, 8.6), layout="constrained")
+    fig = Figure(figsize=(10.5, 11.0) if large else (8.0, 8.6), layout="constrained")
+    dense = graph.number_of_edges() > 150
     ax = fig.subplots()
-    for treaty, color, alpha in ((False, "#9ecae1", 0.8), (True, "#404040", 0.8)):
+    for treaty, color, alpha in (
+        (False, "#9ecae1", 0.8),
+        (True, "#404040", 0.35 if dense else 0.8),
+    ):
         es = [(u, v) for u, v, d in graph.edges(data=True) if d["treaty"] is treaty]
         nx.draw_networkx_edges(
             graph,
@@ -537,7 +544,8 @@ def network(
             ax=ax,
         )
     capacity = nodes["capacity"].to_numpy(dtype=float)
-    sizes = 60 + 700 * capacity / max(capacity.max(), 1e-9)
+    scale = capacity / max(capacity.max(), 1e-9)
+    sizes = 40 + 450 * scale if large else 60 + 700 * scale
     colors = [GROUP_COLORS.get(g, "#777777") for g in nodes["capacity_group"]]
     border = ["black" if b else "white" for b in nodes["mr_bloc"]]
     nx.draw_networkx_nodes(
