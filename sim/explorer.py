@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 import time
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ FRICTIONS: dict[str, tuple[str, str, float, float, float]] = {
     ),
     "central_authority_capacity": (
         "agencies.central_authority_capacity",
-        "Central authority capacity (req/day per unit)",
+        "Central authority capacity",
         0.05,
         3.0,
         0.05,
@@ -319,7 +320,7 @@ def series_figure(model: ExplorerModel):
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
-    fig = Figure(figsize=(9.0, 6.0), layout="constrained")
+    fig = Figure(figsize=(7.6, 5.4), layout="constrained")
     axes = fig.subplots(2, 2, sharex=True)
     runs = [(model, "-", 1.8, 1.0)]
     if model.reference is not None:
@@ -404,13 +405,17 @@ def network_figure(model: CooperationModel):
     trust = model.trust.snapshot(model.day)
     mutual = 0.5 * (trust + trust.T)
     edges = np.array(list(w.treaties.edges), dtype=np.int64).reshape(-1, 2)
-    fig = Figure(figsize=(6.4, 6.0), layout="constrained")
+    fig = Figure(figsize=(5.4, 5.2), layout="constrained")
     ax = fig.subplots()
     norm = Normalize(0.3, 0.8)
     cmap = colormaps["viridis"]
     if len(edges):
+        width = float(np.clip(1.3 * np.sqrt(120 / len(edges)), 0.25, 1.3))
         lines = LineCollection(
-            pos[edges], colors=cmap(norm(mutual[edges[:, 0], edges[:, 1]])), linewidths=1.3
+            pos[edges],
+            colors=cmap(norm(mutual[edges[:, 0], edges[:, 1]])),
+            linewidths=width,
+            alpha=float(np.clip(np.sqrt(200 / len(edges)), 0.35, 1.0)),
         )
         ax.add_collection(lines)
     size = 40 + 80 * w.capacity / np.median(w.capacity)
@@ -467,63 +472,67 @@ def _fmt(value: Any, spec: str) -> str:
     return format(value, spec)
 
 
-def summary_markdown(model: ExplorerModel) -> str:
-    """Where the run stands: scenario, day, levers on, changes and key outcomes.
+OUTCOME_ROWS = (
+    ("Requests issued", "requests_total", "d"),
+    ("Completion rate", "completion_rate", ".1%"),
+    ("Refusal rate", "refusal_rate", ".1%"),
+    ("Median response (days)", "median_response_days", ".0f"),
+    ("Backlog (all roles)", "backlog", "d"),
+    ("Mean trust", "mean_trust", ".3f"),
+    ("Intelligence shared", "intel_shared", "d"),
+    ("Leaks", "leaks", "d"),
+)
+
+
+def summary_html(model: ExplorerModel) -> tuple[str, str]:
+    """Where the run stands, as two HTML fragments.
 
     Args:
         model: The explorer model.
 
     Returns:
-        Markdown text.
+        ``(status, table)``: the scenario, day, levers on, frictions and changes from
+        the file; and a table of key outcomes so far, next to the starting scenario's
+        when a control changed it (empty before the first step).
     """
     sc = model.config
-    lines = [
-        f"### {sc.name}",
-        f"{sc.description}" if sc.description else "",
-        "",
-        f"**Day {model.day} of {model.horizon_days}** (year {model.day / DAYS_PER_YEAR:.2f}), "
-        f"{model.days_per_step} days per step, seed {model.seed}. "
-        f"Starting scenario: `{Path(sc.source).name if sc.source else model.scenario_path}`.",
-        "",
-    ]
+    source = Path(sc.source).name if sc.source else model.scenario_path
     on = [
-        f"{lever_label(n)} (year {getattr(sc, n).start_year:g}, {_target(getattr(sc, n))})"
+        f"{lever_label(n)} (from year {getattr(sc, n).start_year:g}, {_target(getattr(sc, n))})"
         for n in lever_names()
         if getattr(sc, n).enabled
     ]
-    lines.append("**Levers on:** " + ("; ".join(on) if on else "none"))
     values = params_from_scenario(sc)
-    frictions = ", ".join(f"{FRICTIONS[k][1].lower()} {values[k]:g}" for k in FRICTIONS)
-    lines += ["", f"**Frictions:** {frictions}"]
-    if model.changes:
-        changed = ", ".join(f"{k} {_short(a)} → {_short(b)}" for k, a, b in model.changes)
-        lines += ["", f"**Changed from the file:** {changed}"]
-    lines += [
-        "",
-        "*Change a control in the sidebar, press **Reset** to rebuild the run with it, "
-        "then **Step** or ▶.*",
-        "",
+    frictions = "; ".join(f"{FRICTIONS[k][1].lower()} {values[k]:g}" for k in FRICTIONS)
+    parts = [
+        f"<h3 style='margin:0 0 4px 0'>{escape(sc.name)}</h3>",
+        f"<p style='margin:0 0 8px 0;color:#555'>{escape(sc.description)}</p>",
+        f"<p><b>Day {model.day} of {model.horizon_days}</b> (year "
+        f"{model.day / DAYS_PER_YEAR:.2f}); {model.days_per_step} days per step; seed "
+        f"{model.seed}; starting scenario <code>{escape(source)}</code></p>",
+        f"<p><b>Levers on:</b> {escape('; '.join(on) if on else 'none')}</p>",
+        f"<p><b>Frictions:</b> {escape(frictions)}</p>",
     ]
+    if model.changes:
+        changed = "; ".join(f"{k} {_short(a)} → {_short(b)}" for k, a, b in model.changes)
+        parts.append(f"<p><b>Changed from the file:</b> {escape(changed)}</p>")
+    parts.append(
+        "<p style='color:#555'><i>Change a control in the sidebar, press <b>Reset</b> to "
+        "rebuild the run with it, then <b>Step</b> or ▶.</i></p>"
+    )
     if model.day == 0:
-        return "\n".join(lines)
+        return "".join(parts), ""
     now = model.outcomes()
     ref = model.reference.outcomes() if model.reference is not None else None
-    rows = [
-        ("Requests issued", "requests_total", "d"),
-        ("Completion rate", "completion_rate", ".1%"),
-        ("Refusal rate", "refusal_rate", ".1%"),
-        ("Median response (days)", "median_response_days", ".0f"),
-        ("Backlog (all roles)", "backlog", "d"),
-        ("Mean trust", "mean_trust", ".3f"),
-        ("Intelligence shared", "intel_shared", "d"),
-        ("Leaks", "leaks", "d"),
-    ]
-    header = "| | this run |" + (" starting scenario |" if ref else "")
-    lines += [header, "|---|---:|" + ("---:|" if ref else "")]
-    for label, key, spec in rows:
+    cell = "style='text-align:right;padding:2px 12px'"
+    head = f"<th {cell}>this run</th>" + (f"<th {cell}>starting scenario</th>" if ref else "")
+    rows = [f"<tr><th style='text-align:left'>Day {model.day}</th>{head}</tr>"]
+    for label, key, spec in OUTCOME_ROWS:
         cells = [_outcome(now, key, spec)] + ([_outcome(ref, key, spec)] if ref else [])
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        tds = "".join(f"<td {cell}>{c}</td>" for c in cells)
+        rows.append(f"<tr><td style='padding:2px 12px 2px 0'>{label}</td>{tds}</tr>")
+    table = "<table style='border-collapse:collapse;font-size:14px'>" + "".join(rows) + "</table>"
+    return "".join(parts), table
 
 
 def _outcome(outcomes: dict[str, Any], key: str, spec: str) -> str:
@@ -573,8 +582,11 @@ def _page_component():
                 solara.Image(series, width="100%")
             with solara.Card(margin=0):
                 solara.Image(network, width="100%")
+        status, table = summary_html(model)
         with solara.Card(margin=0):
-            solara.Markdown(summary_markdown(model))
+            with solara.Columns([3, 2]):
+                solara.HTML(tag="div", unsafe_innerHTML=status)
+                solara.HTML(tag="div", unsafe_innerHTML=table)
 
     @solara.component
     def ExplorerPage(scenario_path: str, seed: int):
@@ -687,7 +699,12 @@ def serve(scenario: str = "baseline", port: int = 8765) -> int:
     if not _port_free(port):
         raise CliError(f"port {port} on 127.0.0.1 is in use; choose another with --port")
     path = Path(loaded.source) if loaded.source else resolve_scenario_path(scenario)
-    env = {**os.environ, SCENARIO_ENV: str(path.resolve())}
+    env = {
+        **os.environ,
+        SCENARIO_ENV: str(path.resolve()),
+        "SOLARA_THEME_TITLE": f"coopsim explorer: {loaded.name}",
+        "SOLARA_THEME_SHOW_BANNER": "false",
+    }
     url = f"http://127.0.0.1:{port}/"
     print(f"coopsim explorer: {loaded.name} ({path}); starting the server ...", flush=True)
     proc = subprocess.Popen(server_command(port), env=env)
