@@ -283,6 +283,9 @@ def time_series(
     if not panels:
         raise PlotError("time series: none of the expected columns are in the series")
     policies = list(dict.fromkeys(df["policy"]))
+    if plan is not None and "policy_index" in plan.columns:  # the experiment's order
+        ordered = dict.fromkeys(plan.sort_values("policy_index")["policy"])
+        policies = [p for p in ordered if p in policies]
     n_runs = df.groupby("policy")["run_id"].nunique()
     ncols = 3 if len(panels) > 4 else 2
     nrows = math.ceil(len(panels) / ncols)
