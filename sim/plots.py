@@ -683,22 +683,22 @@ EQUITY_PANELS = (
     # (outcome prefix, panel title, y label with unit)
     (
         "completion_rate_by_capacity_group",
-        "Requests sent by the group",
+        "Completion of requests the group sent",
         "completion rate (share 0-1)",
     ),
     (
         "median_response_days_by_capacity_group",
-        "Requests sent by the group",
+        "Response to requests the group sent",
         "median response time (days)",
     ),
     (
         "completion_rate_by_requested_capacity_group",
-        "Requests received by the group",
+        "Completion of requests the group received",
         "completion rate (share 0-1)",
     ),
     (
         "case_resolution_rate_by_capacity_group",
-        "Cases originating in the group",
+        "Resolution of cases from the group",
         "case resolution rate (share 0-1)",
     ),
 )
