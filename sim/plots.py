@@ -764,7 +764,7 @@ def equity(outcomes: pd.DataFrame | dict[str, Any], confidence: float = 0.95) ->
         ax.set_xticks(x, CAPACITY_GROUPS)
         ax.set_xlabel("state capacity group")
         ax.set_ylabel(unit)
-        ax.set_title(_wrap(title, 34), loc="left")
+        ax.set_title(_wrap(title, 44), loc="left")
         ax.grid(axis="x", visible=False)
     if len(policies) > 1:
         handles, labels = axes[0].get_legend_handles_labels()
