@@ -126,12 +126,13 @@ class Agency(mesa.Agent):
     def take_today(self, is_live) -> list[int]:
         """Take as many waiting requests as today's capacity allows.
 
-        Capacity below one a day accumulates as credit, so an agency with 0.25
-        requests a day serves one every four days; unused capacity does not bank
-        beyond one day's worth.
+        Capacity accumulates as credit, so an agency with 0.25 requests a day
+        serves one every four days and one with 2.5 serves 2 and 3 in turn. Only
+        the fraction of a request left over carries to the next day: an idle agency
+        does not bank capacity.
         """
         capacity = self.capacity_per_day
-        credit = min(self.credit + capacity, max(capacity, 1.0))
+        credit = self.credit % 1.0 + capacity
         queue = self.queue
         served: list[int] = []
         heap, heappop = queue._heap, heapq.heappop

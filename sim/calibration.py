@@ -116,19 +116,17 @@ def _patterns(model, window: np.ndarray) -> dict[str, float]:
     kind = led.col("kind")
     mr = led.col("instrument") == Instrument.MUTUAL_RECOGNITION
     out: dict[str, float] = {}
-    # P1: across requested states, utilisation of the central authority vs. response time.
+    # P1: across requested states, utilisation of the central authority vs. the time
+    # from receipt to decision (where its queue is), for requests it reviews.
     requested = led.col("requested_state")
-    executed = window & (led.col("outcome") == Outcome.EXECUTED) & ~mr
-    days = (led.col("t_closed") - led.col("t_issued")).astype(float)
+    decided = window & (led.col("t_decided") >= 0) & ~mr
+    review_days = (led.col("t_decided") - led.col("t_received")).astype(float)
     span_days = max(1.0, (WINDOW_YEARS[1] - WINDOW_YEARS[0]) * DAYS_PER_YEAR)
-    received = np.bincount(requested[window], minlength=model.world.n_states) / span_days
-    capacity = np.array(
-        [model.capacity_of("central_authority", s) for s in range(model.world.n_states)]
-    )
+    n = model.world.n_states
+    received = np.bincount(requested[window & ~mr], minlength=n) / span_days
+    capacity = np.array([model.capacity_of("central_authority", s) for s in range(n)])
     utilisation = received / np.maximum(capacity, 1e-9)
-    mean_days = np.array(
-        [_mean(days[executed & (requested == s)]) for s in range(model.world.n_states)]
-    )
+    mean_days = np.array([_mean(review_days[decided & (requested == s)]) for s in range(n)])
     ok = np.isfinite(mean_days)
     out["load_response_correlation"] = (
         float(stats.spearmanr(utilisation[ok], mean_days[ok]).statistic)

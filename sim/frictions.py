@@ -174,14 +174,14 @@ def sovereignty_score(political_sensitivity, sovereignty_sensitivity, trust, rel
 
     The product of the case's political sensitivity, the requested state's
     sovereignty sensitivity, its distrust of the requesting state and poor relations
-    between them: all four must be present for sovereignty to block cooperation.
+    between them: all four must be present for sovereignty to block cooperation, and
+    any one at zero (no sensitivity, full trust, perfect relations) removes it.
     """
     return (
         np.asarray(political_sensitivity)
         * np.asarray(sovereignty_sensitivity)
         * (1.0 - np.asarray(trust))
-        * (1.0 - 0.5 * np.asarray(relations))
-        * 2.0
+        * (1.0 - np.asarray(relations))
     ).clip(0.0, 1.0)
 
 
@@ -223,8 +223,7 @@ def legal_refusal_probabilities(
         RefusalGround.NATIONALITY_BAR: keep
         * nationality_bar
         * extradition
-        * np.asarray(requested_is_civil)
-        * 0.3,
+        * np.asarray(requested_is_civil),
         RefusalGround.HUMAN_RIGHTS: remain * human_rights_base * extradition * death_penalty_gap,
         RefusalGround.DATA_PROTECTION: remain
         * data_protection_base

@@ -1,7 +1,7 @@
 """Outcomes of a run, computed from the request ledger, the cases and the agencies.
 
-Rates are shares of all requests issued in the run (so executed + refused +
-lapsed + withdrawn + still open = 1). Response days run from the day a request
+Rates are shares of all requests created in the run (so executed + refused +
+lapsed + withdrawn + still open + still drafting = 1). Response days run from the day a request
 was issued (sent) to the day the answer arrived, for executed requests. An
 empty set gives NaN (reported as ``null`` in JSON), never an error.
 """
@@ -46,27 +46,31 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
         Dict of outcome name to value; see docs/ODD.md for definitions.
     """
     led, cases, world = model.ledger, model.cases, model.world
-    issued = led.col("t_issued") >= 0
-    outcome = led.col("outcome")[issued]
-    kind = led.col("kind")[issued]
-    instrument = led.col("instrument")[issued]
-    ground = led.col("refusal_ground")[issued]
-    requesting = led.col("requesting_state")[issued]
-    response = (led.col("t_closed") - led.col("t_issued"))[issued].astype(float)
+    # Every request the run created counts, including those whose case closed while
+    # they were still being drafted, so the outcomes add up to the series' counts.
+    issued_all = led.col("t_issued") >= 0
+    outcome = led.col("outcome")
+    kind = led.col("kind")
+    instrument = led.col("instrument")
+    ground = led.col("refusal_ground")
+    requesting = led.col("requesting_state")
+    response = (led.col("t_closed") - led.col("t_issued")).astype(float)
     executed = outcome == Outcome.EXECUTED
-    total = int(issued.sum())
+    total = len(led)
+    still_open = outcome == Outcome.OPEN
 
     out: dict[str, Any] = {
         "scenario": model.config.name,
         "days": int(model.day),
         "states": int(world.n_states),
         "requests_total": total,
-        "requests_drafting": int(np.count_nonzero(led.col("outcome")[~issued] == Outcome.OPEN)),
+        "requests_issued": int(issued_all.sum()),
+        "requests_drafting": int(np.count_nonzero(still_open & ~issued_all)),
         "requests_executed": int(executed.sum()),
         "requests_refused": int(np.count_nonzero(outcome == Outcome.REFUSED)),
         "requests_lapsed": int(np.count_nonzero(outcome == Outcome.LAPSED)),
         "requests_withdrawn": int(np.count_nonzero(outcome == Outcome.WITHDRAWN)),
-        "requests_open": int(np.count_nonzero(outcome == Outcome.OPEN)),
+        "requests_open": int(np.count_nonzero(still_open & issued_all)),
     }
     out["completion_rate"] = share(out["requests_executed"], total)
     out["refusal_rate"] = share(out["requests_refused"], total)
@@ -95,7 +99,7 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
         )
         for i in Instrument
     }
-    rounds = led.col("clarification_rounds")[issued]
+    rounds = led.col("clarification_rounds")
     out["clarification_rounds_per_request"] = _mean(rounds.astype(float))
 
     status = cases.col("status")
@@ -143,7 +147,7 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
         for g, name in enumerate(CAPACITY_GROUPS)
     }
     # ... and by requested states: how well each group serves its partners.
-    served_group = group[led.col("requested_state")[issued]]
+    served_group = group[led.col("requested_state")]
     out["completion_rate_by_requested_capacity_group"] = {
         name: share(
             int(np.count_nonzero(executed & (served_group == g))),

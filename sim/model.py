@@ -185,7 +185,7 @@ class CooperationModel(mesa.Model):
             self.le_of[i] = add(LawEnforcement, a.law_enforcement_capacity)
             self.court_of[i] = add(Court, a.court_capacity)
             if w.nsc[i]:
-                self.nsc_of[i] = add(NationalSecurityCourt, a.court_capacity)
+                self.nsc_of[i] = add(NationalSecurityCourt, a.nsc_capacity)
             add(IntelligenceService, a.law_enforcement_capacity)
             add(InterpolBureau, a.law_enforcement_capacity)
 
@@ -235,9 +235,17 @@ class CooperationModel(mesa.Model):
 
     # ------------------------------------------------------------------ helpers
     def _schedule(self, ids: np.ndarray, stage: Stage, days: np.ndarray) -> None:
-        """Put requests into ``stage`` until ``day + days``."""
+        """Put requests into ``stage`` until ``day + days``; closed ones stay closed."""
         if ids.size == 0:
             return
+        # A batch may hold requests that closed earlier in the same decision (a refusal
+        # withdraws the rest of its case): those keep their final stage.
+        live = self.ledger.outcome[ids] == Outcome.OPEN
+        if not live.all():
+            ids = ids[live]
+            days = np.asarray(days)[live] if np.ndim(days) else days
+            if ids.size == 0:
+                return
         self.ledger.stage[ids] = stage
         due = self.day + frictions.to_whole_days(days)
         if due.size == 1:
@@ -263,10 +271,13 @@ class CooperationModel(mesa.Model):
         )
 
     def _enqueue(self, ids: np.ndarray, agencies: np.ndarray, stage: Stage, role: str) -> None:
-        """Put requests in the queues of the given agencies."""
+        """Put requests in the queues of the given agencies (closed ones are left out)."""
+        led = self.ledger
+        live = led.outcome[ids] == Outcome.OPEN
+        if not live.all():
+            ids, agencies = ids[live], agencies[live]
         if ids.size == 0:
             return
-        led = self.ledger
         led.stage[ids] = stage
         led.queue_agency[ids] = agencies
         # Requests under a deadline (mutual recognition), urgent ones (24/7 contact
@@ -326,7 +337,8 @@ class CooperationModel(mesa.Model):
             self.trust.penalise(requesting, requested, tr.loss_on_refusal, self.day)
             self._end_cases(np.unique(led.case[ids]), CaseStatus.FAILED)
         elif outcome == Outcome.LAPSED:
-            reached = led.t_received[ids] >= 0  # only a partner that had it can be blamed
+            # Only a partner that had the request and had not yet answered it is blamed.
+            reached = (led.t_received[ids] >= 0) & (led.t_executed[ids] < 0)
             self.trust.penalise(requesting[reached], requested[reached], tr.loss_on_lapse, self.day)
 
     def _case_progress(self, case_ids: np.ndarray) -> None:
@@ -582,6 +594,14 @@ class CooperationModel(mesa.Model):
         led = self.ledger
         first = ids[led.t_received[ids] < 0]
         led.t_received[first] = self.day
+        # A mutual-recognition warrant goes straight to the executing judicial authority
+        # (as the European Arrest Warrant does): no central-authority review.
+        warrant = (led.instrument[ids] == Instrument.MUTUAL_RECOGNITION) & (
+            led.kind[ids] == Kind.EXTRADITION
+        )
+        if warrant.any():
+            self._route_after_review(ids[warrant])
+            ids = ids[~warrant]
         self._enqueue(
             ids, self.ca_of[led.requested_state[ids]], Stage.REVIEW_QUEUE, "central_authority"
         )
@@ -691,6 +711,8 @@ class CooperationModel(mesa.Model):
         self._close(ids[refuse], Outcome.REFUSED, RefusalGround.HUMAN_RIGHTS)
         ids = ids[~refuse]
         led.t_judicial[ids] = self.day
+        undecided = ids[led.t_decided[ids] < 0]  # warrants: the court's decision is the decision
+        led.t_decided[undecided] = self.day
         self._enqueue(
             ids, self.le_of[led.requested_state[ids]], Stage.EXECUTION_QUEUE, "law_enforcement"
         )
@@ -728,6 +750,10 @@ class CooperationModel(mesa.Model):
                 consent_factor=j.consent_factor,
                 nsc_speed_factor=j.nsc_speed_factor,
             )
+            # Under mutual recognition the hearing is the recognition of a warrant.
+            warrant = mr & (led.kind[ids] == Kind.EXTRADITION)
+            hearing = mrc.hearing_days * np.where(led.consent[ids], j.consent_factor, 1.0)
+            mean = np.where(warrant, hearing, mean)
             days = self._noisy(mean * slowness, np.where(nsc, j.nsc_noise_factor, 1.0))
             deadline = np.where(
                 led.consent[ids], mrc.surrender_deadline_consent_days, mrc.surrender_deadline_days
@@ -897,7 +923,7 @@ class CooperationModel(mesa.Model):
         court = NationalSecurityCourt(
             self,
             self.states[state],
-            max(a.capacity_floor, a.court_capacity * w.capacity[state]),
+            max(a.capacity_floor, a.nsc_capacity * w.capacity[state]),
             a.queue_discipline,
             w.skill[state],
             w.technology[state],
@@ -935,7 +961,7 @@ class CooperationModel(mesa.Model):
             "central_authority": a.central_authority_capacity,
             "law_enforcement": a.law_enforcement_capacity,
             "court": a.court_capacity,
-            "national_security_court": a.court_capacity,
+            "national_security_court": a.nsc_capacity,
         }
         for role, agency in self.states[state].agencies.items():
             agency.capacity_per_day += per_unit.get(role, 0.0) * capacity

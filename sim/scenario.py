@@ -344,6 +344,14 @@ class AgenciesSection(Section):
         "cases/day per budget unit",
         "Judicial proceedings a court can open a day, per unit of state capacity.",
     )
+    nsc_capacity: float = P(
+        0.1,
+        0.0,
+        10000.0,
+        "cases/day per budget unit",
+        "Proceedings a national security court can open a day, per unit of state capacity "
+        "(in addition to the ordinary court).",
+    )
     capacity_floor: float = P(
         0.1, 0.0, 100.0, "requests/day", "Smallest capacity any agency has (a skeleton staff)."
     )
@@ -416,11 +424,12 @@ class ReviewSection(Section):
         "Political-offence refusal chance at full political sensitivity.",
     )
     nationality_bar: float = P(
-        0.25,
+        0.08,
         0.0,
         1.0,
         "probability",
-        "Chance an extradition is refused because the person is a national (civil-law states).",
+        "Chance an extradition to a civil-law (or socialist-law) state is refused because the "
+        "person sought is its national.",
     )
     human_rights_base: float = P(
         0.3,
@@ -433,10 +442,10 @@ class ReviewSection(Section):
         0.06, 0.0, 1.0, "probability", "Data-protection refusal chance per unit of protection gap."
     )
     sovereignty_refusal: float = P(
-        0.35, 0.0, 1.0, "probability", "Sovereignty refusal chance at a sovereignty score of 1."
+        1.0, 0.0, 1.0, "probability", "Sovereignty refusal chance at a sovereignty score of 1."
     )
     sovereignty_delay: float = P(
-        0.5, 0.0, 1.0, "probability", "Deliberate-delay chance at a sovereignty score of 1."
+        1.0, 0.0, 1.0, "probability", "Deliberate-delay chance at a sovereignty score of 1."
     )
     sovereignty_delay_days: float = P(
         90.0, 0.0, 3650.0, "days", "Mean length of a deliberate delay."
@@ -527,6 +536,14 @@ class MutualRecognitionSection(LeverSection):
     )
     review_days: float = P(
         5.0, 0.0, 3650.0, "days", "Mean time to recognise a request (replaces the ordinary review)."
+    )
+    hearing_days: float = P(
+        30.0,
+        0.0,
+        3650.0,
+        "days",
+        "Mean surrender hearing on a warrant without consent (times judicial.consent_factor "
+        "with consent), capped by the surrender deadlines.",
     )
     surrender_days: float = P(
         7.0, 0.0, 3650.0, "days", "Mean time to surrender a person after a recognised warrant."

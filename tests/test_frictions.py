@@ -137,8 +137,8 @@ def test_clarification_probability_is_a_probability():
 
 
 def test_sovereignty_score_hand_value():
-    # 0.5 * 0.8 * (1 - 0.25) * (1 - 0.5 * 0.4) * 2 = 0.48
-    assert float(frictions.sovereignty_score(0.5, 0.8, 0.25, 0.4)) == pytest.approx(0.48)
+    # 0.5 * 0.8 * (1 - 0.25) * (1 - 0.4) = 0.18
+    assert float(frictions.sovereignty_score(0.5, 0.8, 0.25, 0.4)) == pytest.approx(0.18)
 
 
 @pytest.mark.parametrize(
@@ -150,12 +150,6 @@ def test_sovereignty_score_zero_when_a_factor_is_absent(args):
     assert float(frictions.sovereignty_score(*args)) == 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sovereignty_score multiplies by (1 - 0.5 * relations): perfect relations still "
-    "leave half the score, although the docstring says all four factors (incl. poor "
-    "relations) must be present (sim/frictions.py sovereignty_score)",
-)
 def test_sovereignty_score_zero_when_relations_are_perfect():
     assert float(frictions.sovereignty_score(0.9, 0.9, 0.1, 1.0)) == 0.0
 

@@ -166,12 +166,6 @@ def test_fractional_capacity_accumulates_as_credit():
     assert agency.effort == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Agency.take_today caps credit at max(capacity, 1) after adding today's capacity, "
-    "so the fractional part of a capacity above 1 is lost every day: 2.5/day serves 2/day, "
-    "1.9/day serves 1/day (sim/agents.py take_today)",
-)
 @pytest.mark.parametrize(("capacity", "days"), [(2.5, 4), (1.9, 10)])
 def test_capacity_above_one_is_served_on_average(capacity, days):
     agency = _agency(capacity)
