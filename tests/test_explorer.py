@@ -126,6 +126,12 @@ def test_explore_bad_input_exits_2(tmp_path, capsys):
     assert "in use" in capsys.readouterr().err
 
 
+def test_explore_without_the_viz_extra_says_how_to_install_it(monkeypatch, capsys):
+    monkeypatch.setattr(explorer, "viz_available", lambda: False)
+    assert main(["explore", "baseline"]) == 2
+    assert "uv sync --extra viz" in capsys.readouterr().err
+
+
 # --------------------------------------------------------------------------------------
 # The page in a headless browser
 # --------------------------------------------------------------------------------------
