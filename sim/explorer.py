@@ -320,7 +320,7 @@ def series_figure(model: ExplorerModel):
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
-    fig = Figure(figsize=(7.6, 5.4), layout="constrained")
+    fig = Figure(figsize=(6.6, 4.8), layout="constrained")
     axes = fig.subplots(2, 2, sharex=True)
     runs = [(model, "-", 1.8, 1.0)]
     if model.reference is not None:
@@ -335,7 +335,7 @@ def series_figure(model: ExplorerModel):
             )
     ax.set_title("Backlog (requests waiting)")
     top = max((_backlog(m, r).max(initial=0) for m, *_ in runs for r in BACKLOG_COLORS), default=0)
-    ax.set_ylim(0, max(10.0, 1.3 * top))  # headroom for the legend
+    ax.set_ylim(0, max(10.0, 1.45 * top))  # headroom for the legend
     ax.legend(loc="upper left", fontsize=7.5, ncols=3, frameon=False, handlelength=1.2)
     panels = [
         (axes[0, 1], _completion, "Completion (executed / issued)", "#0072b2"),
@@ -405,7 +405,7 @@ def network_figure(model: CooperationModel):
     trust = model.trust.snapshot(model.day)
     mutual = 0.5 * (trust + trust.T)
     edges = np.array(list(w.treaties.edges), dtype=np.int64).reshape(-1, 2)
-    fig = Figure(figsize=(5.4, 5.2), layout="constrained")
+    fig = Figure(figsize=(4.8, 4.7), layout="constrained")
     ax = fig.subplots()
     norm = Normalize(0.3, 0.8)
     cmap = colormaps["viridis"]
@@ -430,8 +430,8 @@ def network_figure(model: CooperationModel):
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(
-        f"Treaty network, day {model.day}: {len(edges)} treaties, "
-        f"{int(w.mr_bloc.sum())} states in the MR bloc",
+        f"Treaty network, day {model.day}\n{len(edges)} treaties; "
+        f"{int(w.mr_bloc.sum())} states in the mutual-recognition bloc",
         fontsize=10,
     )
     fig.colorbar(
@@ -524,7 +524,7 @@ def summary_html(model: ExplorerModel) -> tuple[str, str]:
         return "".join(parts), ""
     now = model.outcomes()
     ref = model.reference.outcomes() if model.reference is not None else None
-    cell = "style='text-align:right;padding:2px 12px'"
+    cell = "style='text-align:right;padding:2px 12px;white-space:nowrap'"
     head = f"<th {cell}>this run</th>" + (f"<th {cell}>starting scenario</th>" if ref else "")
     rows = [f"<tr><th style='text-align:left'>Day {model.day}</th>{head}</tr>"]
     for label, key, spec in OUTCOME_ROWS:
