@@ -379,11 +379,12 @@ def plot_facts(table: pd.DataFrame, path: Path) -> None:
 # ------------------------------------------------------------------ calibration
 @dataclass(frozen=True)
 class Target:
-    """A calibrated fact: the quantity, its target and the scenario it is measured in."""
+    """A calibrated fact: the quantity, its target and its acceptable range."""
 
     quantity: str
     target: float
-    weight: float = 1.0
+    low: float
+    high: float
 
 
 # The parameters searched, each with the facts it mainly moves.
@@ -401,23 +402,26 @@ def calibration_targets() -> list[Target]:
     """The calibrated facts as optimisation targets."""
     facts, _ = load_facts()
     return [
-        Target(f["quantity"], float(f["target"]))
+        Target(f["quantity"], float(f["target"]), float(f["low"]), float(f["high"]))
         for f in facts
         if f.get("calibrated") and f.get("comparable", True)
     ]
 
 
 def loss(measured: dict[str, float], targets: list[Target]) -> float:
-    """Sum of squared log errors (shares use absolute error x 10): scale-free across facts."""
+    """Sum over facts of the squared error in units of half the acceptable range.
+
+    Every fact weighs the same relative to its own tolerance: missing the middle
+    of a range by its half-width costs 1, whatever the unit.
+    """
     total = 0.0
     for t in targets:
         value = measured.get(t.quantity, math.nan)
-        if not math.isfinite(value) or value <= 0:
+        if not math.isfinite(value):
             total += 25.0
-        elif t.target <= 1.0:
-            total += t.weight * (10.0 * (value - t.target)) ** 2
-        else:
-            total += t.weight * math.log(value / t.target) ** 2
+            continue
+        half_width = max((t.high - t.low) / 2.0, 1e-9)
+        total += ((value - t.target) / half_width) ** 2
     return total
 
 

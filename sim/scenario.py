@@ -324,7 +324,7 @@ class AgenciesSection(Section):
     """Agency capacities, skills and queue disciplines."""
 
     central_authority_capacity: float = P(
-        0.5,
+        0.3,
         0.0,
         10000.0,
         "requests/day per budget unit",
@@ -399,7 +399,7 @@ class ReviewSection(Section):
     """Review by the requested central authority (process 4)."""
 
     service_days: float = P(
-        60.0, 0.0, 3650.0, "days", "Mean time to examine a request once taken from the queue."
+        38.0, 0.0, 3650.0, "days", "Mean time to examine a request once taken from the queue."
     )
     clarification_base: float = P(
         0.12, 0.0, 1.0, "probability", "Chance of a clarification round with no legal distance."
@@ -456,7 +456,7 @@ class JudicialSection(Section):
     """Judicial stage for extradition and coercive measures (process 5)."""
 
     extradition_days: float = P(
-        240.0,
+        347.0,
         0.0,
         3650.0,
         "days",
@@ -486,7 +486,7 @@ class JudicialSection(Section):
 class ExecutionSection(Section):
     """Execution by law enforcement and the response (processes 6-7)."""
 
-    evidence_days: float = P(90.0, 0.0, 3650.0, "days", "Mean time to gather requested evidence.")
+    evidence_days: float = P(129.0, 0.0, 3650.0, "days", "Mean time to gather requested evidence.")
     surrender_days: float = P(
         20.0, 0.0, 3650.0, "days", "Mean time to arrest and surrender a person after the decision."
     )
@@ -535,7 +535,7 @@ class MutualRecognitionSection(LeverSection):
         0.2, 0.0, 1.0, "factor", "Multiplier on the remaining legal refusal grounds."
     )
     review_days: float = P(
-        5.0, 0.0, 3650.0, "days", "Mean time to recognise a request (replaces the ordinary review)."
+        4.8, 0.0, 3650.0, "days", "Mean time to recognise a request (replaces the ordinary review)."
     )
     hearing_days: float = P(
         30.0,
@@ -546,7 +546,7 @@ class MutualRecognitionSection(LeverSection):
         "with consent), capped by the surrender deadlines.",
     )
     surrender_days: float = P(
-        7.0, 0.0, 3650.0, "days", "Mean time to surrender a person after a recognised warrant."
+        5.4, 0.0, 3650.0, "days", "Mean time to surrender a person after a recognised warrant."
     )
 
 
@@ -635,7 +635,7 @@ class InterpolSection(Section):
         14.0, 0.0, 365.0, "days", "Mean time for the secretariat to review a notice request."
     )
     rejection_base: float = P(
-        0.08, 0.0, 1.0, "probability", "Chance a notice request is rejected at no sensitivity."
+        0.066, 0.0, 1.0, "probability", "Chance a notice request is rejected at no sensitivity."
     )
     rejection_political: float = P(
         0.25, 0.0, 1.0, "probability", "Extra rejection chance at full political sensitivity."
