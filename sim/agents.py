@@ -2,7 +2,10 @@
 
 An agency owns its policy: a capacity (work units a day), a queue with a
 discipline, staff skill and technology. Requests themselves are rows in the
-ledger; an agency's queue holds their ids in priority order.
+ledger. Inside a model, each agency's numbers live in one row of the model's
+:class:`AgencyTable` and the waiting requests of every agency of a queue family
+sit in one :class:`QueuePool`, so that a day serves every agency at once; an
+agency made on its own keeps its requests in a :class:`RequestQueue`.
 """
 
 from __future__ import annotations
@@ -11,9 +14,146 @@ import heapq
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 if TYPE_CHECKING:
     from sim.model import CooperationModel
+
+# Queue families: the code of each agency class in AgencyTable.role.
+ROLE_CODES = {"central_authority": 0, "court": 1, "law_enforcement": 2}
+NO_QUEUE = 3
+
+
+class AgencyTable:
+    """Per-agency numbers as arrays, one row per agency, so days are served in batches.
+
+    Attributes:
+        capacity: Work units each agency can start a day.
+        credit: Unused capacity carried within a day (fractional capacities).
+        effort: Work units spent over the run.
+        skill: Staff skill (0-1).
+        waiting: Live requests in each agency's queue.
+        role: Queue family code (:data:`ROLE_CODES`, or ``NO_QUEUE``).
+        nsc: Whether the agency is a national security court.
+    """
+
+    _FIELDS = {
+        "capacity": np.float64,
+        "credit": np.float64,
+        "effort": np.float64,
+        "skill": np.float64,
+        "waiting": np.int64,
+        "role": np.int8,
+        "nsc": np.bool_,
+    }
+
+    def __init__(self, initial_capacity: int = 16):
+        self.size = 0
+        for name, dtype in self._FIELDS.items():
+            setattr(self, name, np.zeros(max(1, initial_capacity), dtype=dtype))
+
+    def add(self, capacity: float, skill: float, role: int, nsc: bool) -> int:
+        """Add a row; returns its index."""
+        if self.size == self.capacity.size:
+            for name in self._FIELDS:
+                old = getattr(self, name)
+                new = np.zeros(2 * old.size, dtype=old.dtype)
+                new[: old.size] = old
+                setattr(self, name, new)
+        k = self.size
+        self.capacity[k], self.skill[k], self.role[k], self.nsc[k] = capacity, skill, role, nsc
+        self.size += 1
+        return k
+
+
+class QueuePool:
+    """The waiting requests of every agency of one queue family, in service order.
+
+    Entries are kept sorted by (agency, deadline class, priority, arrival
+    sequence) as 16-byte keys that compare as bytes, so the day's arrivals are
+    merged in with one binary search and each agency's next requests are the
+    first entries of its block: a day costs what arrives and what leaves, not
+    what waits. Requests that close while waiting are dropped at the next
+    service (:meth:`purge`).
+    """
+
+    _KEY = np.dtype([("group", ">u4"), ("priority", ">u8"), ("sequence", ">u4")])
+
+    def __init__(self) -> None:
+        self.keys = np.empty(0, dtype="S16")
+        self.ids = np.empty(0, dtype=np.int64)
+        self.agency = np.empty(0, dtype=np.int64)
+        self._arrivals: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._sequence = 0
+        self.dirty = False  # some entries closed while waiting
+
+    def push(
+        self, ids: np.ndarray, agencies: np.ndarray, deadline_class: np.ndarray, priority
+    ) -> None:
+        """Add requests; lower (deadline class, priority) is served first, ties in arrival order."""
+        n = ids.size
+        key = np.empty(n, dtype=self._KEY)
+        key["group"] = agencies * 2 + deadline_class
+        # + 0.0 turns -0.0 into 0.0: equal priorities must give equal keys.
+        bits = (np.asarray(priority, dtype=np.float64).reshape(-1) + 0.0).view(np.uint64)
+        if bits.size == 1 and n > 1:
+            bits = np.broadcast_to(bits, (n,))
+        # Order-preserving map of floats onto unsigned integers.
+        key["priority"] = np.where(bits >> np.uint64(63), ~bits, bits | np.uint64(1 << 63))
+        key["sequence"] = np.arange(self._sequence, self._sequence + n, dtype=np.uint64)
+        self._sequence += n
+        self._arrivals.append((key.view("S16"), ids, agencies))
+
+    def merge(self) -> None:
+        """Merge the arrivals since the last service into the ordered entries."""
+        if not self._arrivals:
+            return
+        if len(self._arrivals) == 1:
+            keys, ids, agencies = self._arrivals[0]
+        else:
+            keys = np.concatenate([a[0] for a in self._arrivals])
+            ids = np.concatenate([a[1] for a in self._arrivals])
+            agencies = np.concatenate([a[2] for a in self._arrivals])
+        self._arrivals = []
+        order = np.argsort(keys)
+        keys, ids, agencies = keys[order], ids[order], agencies[order]
+        if self.keys.size == 0:
+            self.keys, self.ids, self.agency = keys, ids, agencies
+            return
+        at = np.searchsorted(self.keys, keys)
+        self.keys = np.insert(self.keys, at, keys)
+        self.ids = np.insert(self.ids, at, ids)
+        self.agency = np.insert(self.agency, at, agencies)
+
+    def purge(self, live: np.ndarray) -> None:
+        """Drop entries whose request closed (``live`` is the ledger's open-mask by id)."""
+        keep = live[self.ids]
+        if not keep.all():
+            self.keys, self.ids, self.agency = self.keys[keep], self.ids[keep], self.agency[keep]
+        self.dirty = False
+
+    def take(self, agencies: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Remove and return the first ``counts[k]`` entries of each agency ``agencies[k]``.
+
+        Args:
+            agencies: Agencies that serve today, in increasing order.
+            counts: How many each takes (no more than it has waiting).
+
+        Returns:
+            Request ids and their agencies, agency by agency in service order.
+        """
+        starts = np.searchsorted(self.agency, agencies)
+        total = int(counts.sum())
+        offsets = np.cumsum(counts) - counts
+        rows = np.repeat(starts - offsets, counts) + np.arange(total)
+        ids, owners = self.ids[rows], self.agency[rows]
+        keep = np.ones(self.ids.size, dtype=bool)
+        keep[rows] = False
+        self.keys, self.ids, self.agency = self.keys[keep], self.ids[keep], self.agency[keep]
+        return ids, owners
+
+    def __len__(self) -> int:
+        return self.ids.size + sum(a[1].size for a in self._arrivals)
 
 
 class RequestQueue:
@@ -52,6 +192,38 @@ class RequestQueue:
 
     def __len__(self) -> int:
         return self.waiting
+
+
+def queue_priority(discipline: str, severity, partner_trust, arrival_day):
+    """Queue priority of requests (lower is served first) under a queue discipline.
+
+    Args:
+        discipline: ``fifo`` (by arrival day), ``severity`` (most severe first) or
+            ``reciprocity`` (partners this state trusts first).
+        severity: Severity of each request (0-1).
+        partner_trust: The requested state's trust in the requesting state (0-1).
+        arrival_day: Day the request joined the queue.
+
+    Returns:
+        Priority values (arrays broadcast).
+    """
+    if discipline == "severity":
+        return -np.asarray(severity, dtype=float)
+    if discipline == "reciprocity":
+        return -np.asarray(partner_trust, dtype=float)
+    return np.asarray(arrival_day, dtype=float)
+
+
+def _column(name: str, doc: str) -> property:
+    """A property reading and writing an agency's row of its :class:`AgencyTable`."""
+
+    def fget(self) -> float:
+        return getattr(self._table, name).item(self.index)
+
+    def fset(self, value: float) -> None:
+        getattr(self._table, name)[self.index] = value
+
+    return property(fget, fset, doc=doc)
 
 
 class State(mesa.Agent):
@@ -105,23 +277,39 @@ class Agency(mesa.Agent):
     ):
         super().__init__(model)
         self.state = state
-        self.capacity_per_day = float(capacity_per_day)
         self.discipline = discipline
-        self.skill = float(skill)
         self.technology = float(technology)
-        self.queue = RequestQueue()
-        self.credit = 0.0  # unused capacity carried within a day (fractional capacities)
-        self.effort = 0.0  # work units spent over the run
+        # Inside a CooperationModel the numbers live in the model's table and the queue
+        # in its pools; an agency made on its own keeps a private row and a heap.
+        table = getattr(model, "agency_table", None)
+        self._own_queue = RequestQueue() if table is None else None
+        self._table = table if table is not None else AgencyTable(1)
+        self.index = self._table.add(
+            float(capacity_per_day),
+            float(skill),
+            ROLE_CODES.get(self.queue_family, NO_QUEUE),
+            self.role == "national_security_court",
+        )
         state.agencies[self.role] = self
+
+    queue_family = ""  # central_authority, court or law_enforcement for queueing agencies
+
+    capacity_per_day = _column("capacity", "Work units the agency can start a day.")
+    credit = _column("credit", "Unused capacity carried within a day.")
+    effort = _column("effort", "Work units spent over the run.")
+    skill = _column("skill", "Staff skill (0-1).")
+
+    @property
+    def queue(self) -> RequestQueue | _PooledQueue:
+        """The agency's queue (inside a model: its share of the model's queue pool)."""
+        if self._own_queue is not None:
+            return self._own_queue
+        return _PooledQueue(self._table, self.index)
 
     def priority(self, severity: float, partner_trust: float, arrival_day: int) -> float:
         """Queue priority of a request (lower is served first) under this agency's discipline."""
-        if self.discipline == "severity":
-            return -severity
-        if self.discipline == "reciprocity":
-            # Partners this state trusts (they served it well) are served first.
-            return -partner_trust
-        return float(arrival_day)
+        # Partners this state trusts (they served it well) are served first.
+        return float(queue_priority(self.discipline, severity, partner_trust, arrival_day))
 
     def take_today(self, is_live) -> list[int]:
         """Take as many waiting requests as today's capacity allows.
@@ -129,12 +317,13 @@ class Agency(mesa.Agent):
         Capacity accumulates as credit, so an agency with 0.25 requests a day
         serves one every four days and one with 2.5 serves 2 and 3 in turn. Only
         the fraction of a request left over carries to the next day: an idle agency
-        does not bank capacity.
+        does not bank capacity. (For an agency on its own; inside a model,
+        ``CooperationModel`` serves all agencies of a family at once by the same rule.)
         """
         capacity = self.capacity_per_day
         credit = self.credit % 1.0 + capacity
-        queue = self.queue
         served: list[int] = []
+        queue = self._own_queue
         heap, heappop = queue._heap, heapq.heappop
         while credit >= 1.0 and queue.waiting > 0:
             # RequestQueue.pop_live, inlined: skip requests that closed while waiting.
@@ -154,22 +343,35 @@ class Agency(mesa.Agent):
         return served
 
 
+class _PooledQueue:
+    """What an agency inside a model sees of its queue: how many requests wait."""
+
+    def __init__(self, table: AgencyTable, index: int):
+        self.waiting = int(table.waiting[index])
+
+    def __len__(self) -> int:
+        return self.waiting
+
+
 class CentralAuthority(Agency):
     """Receives and reviews incoming MLA and extradition requests."""
 
     role = "central_authority"
+    queue_family = "central_authority"
 
 
 class LawEnforcement(Agency):
     """Executes requests: gathers evidence, arrests and surrenders persons."""
 
     role = "law_enforcement"
+    queue_family = "law_enforcement"
 
 
 class Court(Agency):
     """Judicial review of extraditions and coercive measures."""
 
     role = "court"
+    queue_family = "court"
 
 
 class NationalSecurityCourt(Court):

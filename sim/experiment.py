@@ -809,22 +809,53 @@ class SerialExecutor(Executor):
     """Runs everything in this process, in plan order."""
 
 
+def _warm_worker() -> None:
+    """Pool initializer: import the model once per worker, before the first run arrives."""
+    import sim.metrics  # noqa: F401
+    import sim.model  # noqa: F401
+
+
+def _run_chunk(fn: Callable[[Any], Any], chunk: list[Any]) -> list[tuple[bool, Any]]:
+    """Run a chunk of items on a worker: ``(True, result)`` or ``(False, exception)`` each."""
+    out: list[tuple[bool, Any]] = []
+    for item in chunk:
+        try:
+            out.append((True, fn(item)))
+        except Exception as exc:  # noqa: BLE001 - reported per item, like the others
+            out.append((False, exc))
+    return out
+
+
 class ProcessExecutor(Executor):
     """A local pool of worker processes (spawned, so it behaves alike on every OS).
 
+    The workers start (and import the model) when the executor is entered and
+    live until it closes. Runs go to them in chunks, so that each worker makes
+    few round trips and the parent stays idle; chunks are small enough (about
+    ``chunks_per_worker`` per worker) that the workers finish together.
+
     Args:
         workers: Number of processes (default: the number of CPUs).
+        chunks_per_worker: Chunks each worker gets, on average (1 = one chunk each).
+        max_chunk: Largest chunk, so results still stream to disk during long sweeps.
     """
 
     name = "processes"
 
-    def __init__(self, workers: int | None = None):
+    def __init__(self, workers: int | None = None, chunks_per_worker: int = 4, max_chunk: int = 16):
         super().__init__()
         self.workers = workers or os.cpu_count() or 1
+        self.chunks_per_worker = max(1, chunks_per_worker)
+        self.max_chunk = max(1, max_chunk)
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> ProcessExecutor:
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+        self._pool = ProcessPoolExecutor(
+            self.workers, mp_context=get_context("spawn"), initializer=_warm_worker
+        )
+        # Start every worker now: their imports overlap with the parent's planning.
+        for _ in range(self.workers):
+            self._pool.submit(int)
         self.started = True
         return self
 
@@ -835,22 +866,31 @@ class ProcessExecutor(Executor):
             self._pool = None
         self.started = False
 
+    def chunks(self, items: list[Any]) -> list[list[Any]]:
+        """Split items into consecutive chunks for the workers."""
+        size = math.ceil(len(items) / (self.workers * self.chunks_per_worker))
+        size = max(1, min(size, self.max_chunk))
+        return [items[k : k + size] for k in range(0, len(items), size)]
+
     def map_unordered(
         self, fn: Callable[[Any], Any], items: list[Any]
     ) -> Iterator[tuple[Any, Any]]:
-        """Submit every item to the pool; yield results as they complete."""
+        """Submit the items in chunks; yield each item's result as its chunk completes."""
         if self._pool is None:
             self.__enter__()
-        futures = {self._pool.submit(fn, item): item for item in items}
+        futures = {self._pool.submit(_run_chunk, fn, chunk): chunk for chunk in self.chunks(items)}
         broken = False
         for future in as_completed(futures):
+            chunk = futures.pop(future)
             try:
-                result = future.result()
+                results = future.result()
             except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
-                broken, result = True, exc
+                broken = True
+                results = [(False, exc)] * len(chunk)
             except Exception as exc:  # noqa: BLE001 - reported per item
-                result = exc
-            yield futures.pop(future), result
+                results = [(False, exc)] * len(chunk)
+            for item, (_, result) in zip(chunk, results, strict=True):
+                yield item, result
         if broken:  # start a fresh pool so a retry can succeed
             self.close()
             self.__enter__()

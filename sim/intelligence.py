@@ -114,11 +114,17 @@ class IntelligenceSharing:
         n_items = rng.poisson(rate)
         items, sharers, recipients, cases = [], [], [], []
         alliance_members = np.flatnonzero(w.alliance)
-        for case, count in zip(case_ids.tolist(), n_items.tolist(), strict=True):
-            if count == 0:
-                continue
-            origin = int(m.cases.origin[case])
-            partners = {int(m.ledger.requested_state[r]) for r in m.cases.requests[case]}
+        producing = case_ids[n_items > 0]
+        # The states each producing case sent requests to, read in one pass.
+        counts = m.cases._count[producing].tolist()
+        requested = m.ledger.requested_state[m.cases.request_ids(producing)].tolist()
+        origins = m.cases.origin[producing].tolist()
+        at = 0
+        for case, count, origin, n_requests in zip(
+            producing.tolist(), n_items[n_items > 0].tolist(), origins, counts, strict=True
+        ):
+            partners = set(requested[at : at + n_requests])
+            at += n_requests
             if w.alliance[origin] and cfg.alliance_partners > 0 and alliance_members.size > 1:
                 others = alliance_members[alliance_members != origin]
                 k = min(cfg.alliance_partners, others.size)

@@ -32,14 +32,18 @@ import pandas as pd
 
 from sim import frictions, metrics
 from sim.agents import (
+    ROLE_CODES,
     Agency,
+    AgencyTable,
     CentralAuthority,
     Court,
     IntelligenceService,
     InterpolBureau,
     LawEnforcement,
     NationalSecurityCourt,
+    QueuePool,
     State,
+    queue_priority,
 )
 from sim.engagement import CoordinatingBody, CoordinationMeetings
 from sim.intelligence import IntelligenceSharing
@@ -127,9 +131,12 @@ class CooperationModel(mesa.Model):
         self.ledger = Ledger(initial_capacity=self._expected_requests())
         self.cases = CaseBook()
         self._due: dict[int, list[np.ndarray]] = defaultdict(list)
-        self._case_deadlines: dict[int, list[int]] = defaultdict(list)
-        self._busy: dict[int, None] = {}  # agencies with waiting work, in a stable order
-        self._roles: dict[int, str] = {}  # queue family of each agency, by index
+        self._case_deadlines: dict[int, list[np.ndarray]] = defaultdict(list)
+        self._open = 0  # cases open now
+        # Every agency's capacity, credit, effort and queue length as arrays; the waiting
+        # requests of each queue family in one ordered pool (served all at once each day).
+        self.agency_table = AgencyTable(6 * self.config.world.n_states + 8)
+        self.pools = {role: QueuePool() for role in QUEUE_ROLES}
         self.backlog_by_role = dict.fromkeys(QUEUE_ROLES, 0)
         self._counts = dict.fromkeys(("issued", "executed", "refused", "lapsed", "withdrawn"), 0)
         self._build_agents()
@@ -177,7 +184,7 @@ class CooperationModel(mesa.Model):
                     w.skill[i],
                     w.technology[i],
                 )
-                agency.index = len(self.agency_list)
+                assert agency.index == len(self.agency_list)
                 self.agency_list.append(agency)
                 return agency.index
 
@@ -289,24 +296,20 @@ class CooperationModel(mesa.Model):
             | (channel == Channel.JIT),
             0,
             1,
-        ).tolist()
-        severity = led.severity[ids].tolist()
-        requests = ids.tolist()
-        agency_ids = agencies.tolist()
-        day, agency_list, busy = self.day, self.agency_list, self._busy
-        if self.config.agencies.queue_discipline == "reciprocity":
-            get = self.trust.get_one
-            requested = led.requested_state[ids].tolist()
-            requesting = led.requesting_state[ids].tolist()
-            partner_trust = [get(b, a, day) for a, b in zip(requesting, requested, strict=True)]
+        )
+        discipline = self.config.agencies.queue_discipline
+        if discipline == "reciprocity":
+            partner_trust = self.trust.get(
+                led.requested_state[ids], led.requesting_state[ids], self.day
+            )
         else:
-            partner_trust = [0.0] * len(requests)
-        for request, index, dclass, sev, trust in zip(
-            requests, agency_ids, deadline_class, severity, partner_trust, strict=True
-        ):
-            agency = agency_list[index]
-            agency.queue.push(request, dclass, agency.priority(sev, trust, day))
-            busy[index] = None
+            partner_trust = 0.0
+        # Agency.priority, for every request at once (all agencies share the discipline).
+        priority = queue_priority(
+            discipline, led.severity[ids].astype(np.float64), partner_trust, self.day
+        )
+        self.pools[role].push(ids, agencies, deadline_class, priority)
+        np.add.at(self.agency_table.waiting, agencies, 1)
         self.backlog_by_role[role] += ids.size
 
     def _close(
@@ -317,11 +320,17 @@ class CooperationModel(mesa.Model):
         ids = ids[led.outcome[ids] == Outcome.OPEN]
         if ids.size == 0:
             return
-        queued = ids[led.queue_agency[ids] >= 0]
-        for request in queued.tolist():
-            agency = self.agency_list[led.queue_agency[request]]
-            agency.queue.forget()
-            self.backlog_by_role[_queue_role(agency)] -= 1
+        queue_agency = led.queue_agency[ids]
+        queued = queue_agency[queue_agency >= 0]
+        if queued.size:
+            # Closed in place: the pool drops them at its next service.
+            table = self.agency_table
+            np.subtract.at(table.waiting, queued, 1)
+            per_role = np.bincount(table.role[queued], minlength=len(QUEUE_ROLES)).tolist()
+            for role, count in zip(QUEUE_ROLES, per_role, strict=False):
+                if count:
+                    self.backlog_by_role[role] -= count
+                    self.pools[role].dirty = True
         led.queue_agency[ids] = -1
         led.outcome[ids] = outcome
         led.refusal_ground[ids] = ground
@@ -344,23 +353,28 @@ class CooperationModel(mesa.Model):
     def _case_progress(self, case_ids: np.ndarray) -> None:
         cases = self.cases
         np.add.at(cases.received, case_ids, 1)
-        for case in np.unique(case_ids).tolist():
-            if cases.status[case] == CaseStatus.OPEN and cases.received[case] >= cases.needed[case]:
-                cases.status[case] = CaseStatus.RESOLVED
-                cases.t_closed[case] = self.day
-                self.teams.case_closed(case)
+        unique = np.unique(case_ids)
+        ready = cases.received[unique] >= cases.needed[unique]
+        done = unique[(cases.status[unique] == CaseStatus.OPEN) & ready]
+        if done.size:
+            cases.status[done] = CaseStatus.RESOLVED
+            cases.t_closed[done] = self.day
+            self._open -= done.size
+            self.teams.cases_closed(done)
 
     def _end_cases(self, case_ids, status: CaseStatus) -> None:
         """Close open cases; their requests still open lapse (cold) or are withdrawn."""
         cases = self.cases
         outcome = Outcome.LAPSED if status == CaseStatus.COLD else Outcome.WITHDRAWN
-        for case in np.atleast_1d(case_ids).tolist():
-            if cases.status[case] != CaseStatus.OPEN:
-                continue
-            cases.status[case] = status
-            cases.t_closed[case] = self.day
-            self.teams.case_closed(case)
-            self._close(np.asarray(cases.requests[case], dtype=np.int64), outcome)
+        case_ids = np.unique(np.atleast_1d(case_ids))
+        case_ids = case_ids[cases.status[case_ids] == CaseStatus.OPEN]
+        if case_ids.size == 0:
+            return
+        cases.status[case_ids] = status
+        cases.t_closed[case_ids] = self.day
+        self._open -= case_ids.size
+        self.teams.cases_closed(case_ids)
+        self._close(cases.request_ids(case_ids), outcome)
 
     # ------------------------------------------------------------------ process 1: cases
     def _generate_cases(self) -> None:
@@ -422,8 +436,18 @@ class CooperationModel(mesa.Model):
         self.fugitives_unlocated += int(hidden.sum())
         self.interpol.search(case_of_link[hidden], requesting[hidden], requested[hidden])
         self.intelligence.produce(case_ids)
-        for case, d in zip(case_ids.tolist(), deadline.tolist(), strict=True):
-            self._case_deadlines[d].append(case)
+        self._open += case_ids.size
+        self._file_deadlines(case_ids, deadline)
+
+    def _file_deadlines(self, case_ids: np.ndarray, deadline: np.ndarray) -> None:
+        """File cases under their deadline day (one chunk per distinct day)."""
+        order = np.argsort(deadline, kind="stable")
+        deadline, case_ids = deadline[order], case_ids[order]
+        cuts = (np.flatnonzero(deadline[1:] != deadline[:-1]) + 1).tolist()
+        starts, ends = [0, *cuts], [*cuts, case_ids.size]
+        book = self._case_deadlines
+        for d, a, b in zip(deadline[starts].tolist(), starts, ends, strict=True):
+            book[d].append(case_ids[a:b])
 
     def _propose_teams(self, case_ids, case_of_link, requested, links) -> np.ndarray:
         """Form joint teams for qualifying cases; returns, per link, whether it is in a team."""
@@ -536,8 +560,7 @@ class CooperationModel(mesa.Model):
             stage=Stage.DRAFTING,
             t_created=self.day,
         )
-        for case, request in zip(case_ids.tolist(), ids.tolist(), strict=True):
-            cases.requests[case].append(request)
+        cases.add_requests(case_ids, ids)
         np.add.at(self.traffic, (requesting, requested), 1)
         d, j = self.config.drafting, self.config.jit
         mean = frictions.drafting_days(
@@ -728,7 +751,7 @@ class CooperationModel(mesa.Model):
         """How long a request occupies the agency that just took it."""
         led, cfg = self.ledger, self.config
         mr = led.instrument[ids] == Instrument.MUTUAL_RECOGNITION
-        skill = np.array([self.agency_list[k].skill for k in agencies.tolist()])
+        skill = self.agency_table.skill[agencies]
         slowness = 1.5 - skill  # a skilled office (skill 1) works twice as fast as skill 0
         mrc = cfg.mutual_recognition
         if role == "central_authority":
@@ -737,9 +760,7 @@ class CooperationModel(mesa.Model):
             return np.where(mr, np.minimum(days, mrc.decision_deadline_days), days)
         if role == "court":
             j = cfg.judicial
-            nsc = np.array(
-                [isinstance(self.agency_list[k], NationalSecurityCourt) for k in agencies.tolist()]
-            )
+            nsc = self.agency_table.nsc[agencies]
             mean = frictions.judicial_days(
                 led.kind[ids],
                 led.consent[ids],
@@ -767,38 +788,43 @@ class CooperationModel(mesa.Model):
         return np.where(mr & ~extradition, np.minimum(days, mrc.execution_deadline_days), days)
 
     def _serve_queues(self) -> None:
-        led = self.ledger
-        outcome = led.outcome
+        """Every agency with waiting work takes as many requests as its capacity allows.
 
-        def is_live(request: int) -> bool:
-            return outcome[request] == Outcome.OPEN
-
-        taken: dict[str, tuple[list[int], list[int]]] = {r: ([], []) for r in QUEUE_ROLES}
-        agency_list, busy, roles = self.agency_list, self._busy, self._roles
-        for index in list(busy):
-            agency = agency_list[index]
-            served = agency.take_today(is_live)
-            if served:
-                role = roles.get(index)
-                if role is None:
-                    role = roles[index] = _queue_role(agency)
-                requests, agencies = taken[role]
-                requests.extend(served)
-                agencies.extend([index] * len(served))
-            if agency.queue.waiting == 0:
-                del busy[index]
+        The rule of :meth:`sim.agents.Agency.take_today`, for all agencies of a queue
+        family at once: capacity accumulates as credit (only the fraction of a
+        request left over carries to the next day, an idle agency banks nothing),
+        and each agency takes the first live requests of its queue.
+        """
+        table, led = self.agency_table, self.ledger
+        live = None
         next_stage = {
             "central_authority": Stage.REVIEW,
             "court": Stage.JUDICIAL,
             "law_enforcement": Stage.EXECUTION,
         }
-        for role, (requests, agencies) in taken.items():
-            if not requests:
+        waiting_all = table.waiting[: table.size]
+        role_all = table.role[: table.size]
+        for role in QUEUE_ROLES:
+            if not self.backlog_by_role[role]:
                 continue
-            ids = np.asarray(requests, dtype=np.int64)
+            pool = self.pools[role]
+            pool.merge()
+            if pool.dirty:
+                if live is None:
+                    live = led.outcome == Outcome.OPEN
+                pool.purge(live)
+            busy = np.flatnonzero((waiting_all > 0) & (role_all == ROLE_CODES[role]))
+            credit = table.credit[busy] % 1.0 + table.capacity[busy]
+            counts = np.minimum(np.floor(credit).astype(np.int64), table.waiting[busy])
+            table.credit[busy] = credit - counts
+            table.effort[busy] += counts
+            table.waiting[busy] -= counts
+            if not counts.any():
+                continue
+            ids, agencies = pool.take(busy, counts)
             self.backlog_by_role[role] -= ids.size
             led.queue_agency[ids] = -1
-            days = self._service_days(role, ids, np.asarray(agencies, dtype=np.int64))
+            days = self._service_days(role, ids, agencies)
             self._schedule(ids, next_stage[role], days)
 
     # ------------------------------------------------------------------ the day
@@ -837,11 +863,13 @@ class CooperationModel(mesa.Model):
         expiring = self._case_deadlines.pop(self.day, None)
         if not expiring:
             return
-        cases = np.asarray(expiring)
+        cases = expiring[0] if len(expiring) == 1 else np.concatenate(expiring)
+        cases = cases[self.cases.status[cases] == CaseStatus.OPEN]
         # Intelligence may have moved a deadline later since it was filed here.
-        later = self.cases.t_deadline[cases] > self.day
-        for case in cases[later].tolist():
-            self._case_deadlines[int(self.cases.t_deadline[case])].append(case)
+        deadline = self.cases.t_deadline[cases]
+        later = deadline > self.day
+        if later.any():
+            self._file_deadlines(cases[later], deadline[later].astype(np.int64))
         self._end_cases(cases[~later], CaseStatus.COLD)
 
     def _record(self) -> None:
@@ -860,7 +888,7 @@ class CooperationModel(mesa.Model):
         s["jits_active"][d] = len(self.teams.active)
 
     def _open_cases(self) -> int:
-        return int(np.count_nonzero(self.cases.col("status") == CaseStatus.OPEN))
+        return self._open
 
     def step(self) -> None:
         """Advance one simulated day."""
@@ -928,7 +956,7 @@ class CooperationModel(mesa.Model):
             w.skill[state],
             w.technology[state],
         )
-        court.index = len(self.agency_list)
+        assert court.index == len(self.agency_list)
         self.agency_list.append(court)
         self.nsc_of[state] = court.index
         w.nsc[state] = True
@@ -993,15 +1021,6 @@ def _off_diagonal_mean(matrix: np.ndarray) -> float:
     if n < 2:
         return float("nan")
     return float((matrix.sum() - np.trace(matrix)) / (n * (n - 1)))
-
-
-def _queue_role(agency: Agency) -> str:
-    """The queue family an agency belongs to (a national security court is a court)."""
-    if isinstance(agency, Court):
-        return "court"
-    if isinstance(agency, CentralAuthority):
-        return "central_authority"
-    return "law_enforcement"
 
 
 @dataclass

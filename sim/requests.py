@@ -245,7 +245,12 @@ class CaseBook:
             for name, dtype in CASE_COLUMNS.items()
         }
         self.__dict__.update(self._cols)  # plain attribute reads on the hot path
-        self.requests: list[list[int]] = []
+        # Each case's requests: a run of consecutive ids (those drafted with the case)
+        # plus, rarely, later ones (an extradition after an arrest) kept in ``_extra``.
+        self._first = np.full(self._capacity, -1, dtype=np.int64)
+        self._count = np.zeros(self._capacity, dtype=np.int64)
+        self._extra: dict[int, list[int]] = {}
+        self.requests = _CaseRequests(self)
 
     def __getattr__(self, name: str) -> np.ndarray:
         cols = self.__dict__.get("_cols")
@@ -274,12 +279,49 @@ class CaseBook:
                 new[: self.size] = old[: self.size]
                 self._cols[name] = new
             self.__dict__.update(self._cols)
+            first = np.full(new_capacity, -1, dtype=np.int64)
+            first[: self.size] = self._first[: self.size]
+            count = np.zeros(new_capacity, dtype=np.int64)
+            count[: self.size] = self._count[: self.size]
+            self._first, self._count = first, count
             self._capacity = new_capacity
         ids = np.arange(self.size, self.size + n)
         for name, values in columns.items():
             self._cols[name][ids] = values
-        self.requests.extend([] for _ in range(n))
         self.size += n
+        return ids
+
+    def add_requests(self, case_ids: np.ndarray, request_ids: np.ndarray) -> None:
+        """Record that requests ``request_ids`` belong to cases ``case_ids``."""
+        case_ids = np.asarray(case_ids, dtype=np.int64)
+        request_ids = np.asarray(request_ids, dtype=np.int64)
+        if case_ids.size == 0:
+            return
+        fresh = self._count[case_ids] == 0
+        # The usual batch: cases without requests yet, in order, with consecutive ids.
+        if fresh.all() and np.all(np.diff(case_ids) >= 0) and np.all(np.diff(request_ids) == 1):
+            unique, start, count = np.unique(case_ids, return_index=True, return_counts=True)
+            self._first[unique] = request_ids[start]
+            self._count[unique] = count
+            return
+        for case, request in zip(case_ids.tolist(), request_ids.tolist(), strict=True):
+            if self._count[case] == 0:
+                self._first[case], self._count[case] = request, 1
+            else:
+                self._extra.setdefault(case, []).append(request)
+
+    def request_ids(self, case_ids: np.ndarray) -> np.ndarray:
+        """Ids of every request of the given cases."""
+        case_ids = np.asarray(case_ids, dtype=np.int64)
+        first, count = self._first[case_ids], self._count[case_ids]
+        total = int(count.sum())
+        offsets = np.cumsum(count) - count
+        ids = np.repeat(first - offsets, count) + np.arange(total)
+        if self._extra:
+            with_more = sorted(self._extra.keys() & set(case_ids.tolist()))
+            more = [r for c in with_more for r in self._extra[c]]
+            if more:
+                ids = np.concatenate([ids, np.asarray(more, dtype=np.int64)])
         return ids
 
     def to_dataframe(self, case_types: tuple[str, ...]) -> pd.DataFrame:
@@ -292,3 +334,16 @@ class CaseBook:
         )
         df["t_closed"] = df["t_closed"].where(df["t_closed"] >= 0)
         return df
+
+
+class _CaseRequests:
+    """``cases.requests[case]``: the request ids of one case, as a list."""
+
+    def __init__(self, book: CaseBook):
+        self._book = book
+
+    def __getitem__(self, case: int) -> list[int]:
+        return self._book.request_ids(np.asarray([case])).tolist()
+
+    def __len__(self) -> int:
+        return self._book.size

@@ -109,6 +109,13 @@ class TeamFormation:
         if team is not None:
             self.effort += team.dissolve()
 
+    def cases_closed(self, case_ids: np.ndarray) -> None:
+        """Dissolve the teams of cases that have ended (cases without a team cost nothing)."""
+        if not self.active:
+            return
+        for case in sorted(self.active.keys() & set(case_ids.tolist())):
+            self.case_closed(case)
+
     def outcomes(self) -> dict:
         """Team counts and the effort they took."""
         m = self.model

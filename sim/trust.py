@@ -84,21 +84,33 @@ class TrustNetwork:
 
     def reward(self, i, j, rate: float, day: float) -> None:
         """Apply :func:`gain` to pairs (i, j); repeated pairs are applied in turn."""
-        self._apply(i, j, day, lambda t: gain(t, rate))
+        self._apply(i, j, day, gain, rate)
 
     def penalise(self, i, j, rate: float, day: float) -> None:
         """Apply :func:`loss` to pairs (i, j); repeated pairs are applied in turn."""
-        self._apply(i, j, day, lambda t: loss(t, rate))
+        self._apply(i, j, day, loss, rate)
 
-    def _apply(self, i, j, day, rule) -> None:
+    def _apply(self, i, j, day, rule, rate) -> None:
         i = np.atleast_1d(i)
         j = np.atleast_1d(j)
+        if i.size == 0:
+            return
         value, last = self._value, self._last
-        # Repeated pairs in one batch must compound, not overwrite each other.
-        for a, b in zip(i.tolist(), j.tolist(), strict=True):
-            # Scalar arithmetic, the same as get() and _store() on one pair.
-            value[a, b] = min(max(rule(self.get_one(a, b, day)), 0.0), 1.0)
+        if i.size == 1:
+            a, b = int(i[0]), int(j[0])
+            value[a, b] = min(max(rule(self.get_one(a, b, day), rate), 0.0), 1.0)
             last[a, b] = day
+            return
+        # Repeated pairs in one batch must compound, not overwrite each other: each
+        # distinct pair gets the rule once per occurrence (a few rounds at most).
+        n = value.shape[1]
+        pair, times = np.unique(i.astype(np.int64) * n + j, return_counts=True)
+        a, b = pair // n, pair % n
+        trust = self.get(a, b, day)
+        for k in range(int(times.max())):
+            trust = np.where(times > k, np.clip(rule(trust, rate), 0.0, 1.0), trust)
+        value[a, b] = trust
+        last[a, b] = day
 
     def snapshot(self, day: float) -> np.ndarray:
         """Full matrix of current trust (costs n^2: for outputs, not for the hot path)."""
