@@ -55,11 +55,11 @@ def _format_summary(outcomes: dict) -> str:
     o = outcomes
     lines = [
         f"scenario {o['scenario']}: {o['states']} states, {o['days']} days",
-        f"  requests issued       {o['requests_total']:>8}",
+        f"  requests              {o['requests_total']:>8}",
         f"  executed              {pct(o['completion_rate']):>8}",
         f"  refused               {pct(o['refusal_rate']):>8}",
         f"  lapsed                {pct(o['lapse_rate']):>8}",
-        f"  still open at end     {o['requests_open']:>8}",
+        f"  still open at end     {o['requests_open'] + o.get('requests_drafting', 0):>8}",
         "  median response (p90):",
     ]
     for kind, med in o["median_response_days"].items():
