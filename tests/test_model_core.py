@@ -217,7 +217,9 @@ def test_cases_are_consistent_with_their_requests(result):
     assert resolved.any()
     # A resolved case has every needed request executed, before its deadline.
     assert np.all(executed[resolved] >= cases.col("needed")[resolved])
-    assert np.all(cases.col("t_closed")[resolved] < cases.col("t_deadline")[resolved])
+    # Resolved by the deadline: a case whose last answer arrives on its deadline day
+    # resolves, because answers are handled before deadlines within a day.
+    assert np.all(cases.col("t_closed")[resolved] <= cases.col("t_deadline")[resolved])
     cold = status == CaseStatus.COLD
     assert np.all(cases.col("t_closed")[cold] == cases.col("t_deadline")[cold])
     failed = status == CaseStatus.FAILED
