@@ -39,7 +39,14 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sim.scenario import Scenario, ScenarioError, load_scenario, parameter_table, shipped_scenarios
+from sim.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    parameter_table,
+    resolve_named_file,
+    shipped_scenarios,
+)
 from sim.store import (
     ExperimentStore,
     Results,
@@ -696,16 +703,7 @@ def shipped_experiments_dir() -> Path:
 
 def resolve_experiment_path(path: str | Path) -> Path:
     """Accept a path, or the bare name of a shipped experiment."""
-    candidate = Path(path)
-    try:
-        exists = candidate.exists()
-    except (OSError, ValueError) as exc:  # e.g. a file name too long for the file system
-        raise ScenarioError(f"{path}: cannot use this file name: {exc}") from None
-    if not exists and not str(path).endswith(".toml"):
-        shipped = shipped_experiments_dir() / f"{path}.toml"
-        if shipped.is_file():
-            return shipped
-    return candidate
+    return resolve_named_file(path, shipped_experiments_dir())
 
 
 def read_experiment_file(path: str | Path) -> dict[str, Any]:

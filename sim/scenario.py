@@ -1130,18 +1130,27 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     return validate_dict(data, source=str(path))
 
 
-def resolve_scenario_path(path: str | Path) -> Path:
-    """Accept a path, or the bare name of a shipped scenario."""
+def resolve_named_file(path: str | Path, shipped_dir: Path) -> Path:
+    """Accept a path, or the bare name of a file shipped in ``shipped_dir``.
+
+    Raises:
+        ScenarioError: If the operating system rejects the name (too long, NUL byte).
+    """
     candidate = Path(path)
     try:
         exists = candidate.exists()
     except (OSError, ValueError) as exc:  # e.g. a file name too long for the file system
         raise ScenarioError(f"{path}: cannot use this file name: {exc}") from None
     if not exists and not str(path).endswith(".toml"):
-        shipped = shipped_scenarios_dir() / f"{path}.toml"
+        shipped = shipped_dir / f"{path}.toml"
         if shipped.is_file():
             return shipped
     return candidate
+
+
+def resolve_scenario_path(path: str | Path) -> Path:
+    """Accept a path, or the bare name of a shipped scenario."""
+    return resolve_named_file(path, shipped_scenarios_dir())
 
 
 def shipped_scenarios() -> dict[str, Path]:
