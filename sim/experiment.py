@@ -25,7 +25,6 @@ import math
 import os
 import socket
 import time
-import tomllib
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -44,6 +43,7 @@ from sim.scenario import (
     ScenarioError,
     load_scenario,
     parameter_table,
+    read_toml_file,
     resolve_named_file,
     shipped_scenarios,
 )
@@ -708,18 +708,7 @@ def resolve_experiment_path(path: str | Path) -> Path:
 
 def read_experiment_file(path: str | Path) -> dict[str, Any]:
     """Read an experiment TOML file (data only; nothing in it is executed)."""
-    path = resolve_experiment_path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: experiment file not found")
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a text (UTF-8) TOML file") from None
-    except OSError as exc:  # e.g. no permission to read it
-        raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from None
+    return read_toml_file(resolve_experiment_path(path), "experiment")
 
 
 def load_experiment(

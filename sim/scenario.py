@@ -963,14 +963,26 @@ def _resolve_extends(name: str, current: Path) -> Path:
     return (shipped_scenarios_dir() / f"{name}.toml").resolve()
 
 
-def _read_toml(path: Path, referrer: Path | None) -> dict[str, Any]:
-    where = f" (named by 'extends' in {referrer})" if referrer else ""
+def read_toml_file(path: Path, kind: str = "scenario", where: str = "") -> dict[str, Any]:
+    """Read a TOML data file (nothing in it is executed), with errors for the user.
+
+    Args:
+        path: The file.
+        kind: What the file is, for messages ("scenario", "experiment").
+        where: Extra context for messages, e.g. which file named this one.
+
+    Returns:
+        The parsed TOML tables.
+
+    Raises:
+        ScenarioError: If the file is missing, unreadable or not valid TOML.
+    """
     try:
         found = path.is_file()
     except (OSError, ValueError) as exc:  # e.g. a file name too long for the file system
         raise ScenarioError(f"{path}: cannot use this file name{where}: {exc}") from None
     if not found:
-        raise ScenarioError(f"{path}: scenario file not found{where}")
+        raise ScenarioError(f"{path}: {kind} file not found{where}")
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -978,7 +990,7 @@ def _read_toml(path: Path, referrer: Path | None) -> dict[str, Any]:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not a text (UTF-8) TOML file") from None
-    except OSError as exc:
+    except OSError as exc:  # e.g. no permission to read it
         raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from None
 
 
@@ -1003,7 +1015,8 @@ def load_raw(path: str | Path) -> dict[str, Any]:
             cycle = " -> ".join(str(p) for p in [*chain, current])
             raise ScenarioError(f"{chain[0]}: extends: cycle of 'extends': {cycle}")
         chain.append(current)
-        data = _read_toml(current, referrer)
+        where = f" (named by 'extends' in {referrer})" if referrer else ""
+        data = read_toml_file(current, "scenario", where)
         if "source" in data:
             raise ScenarioError(
                 f"{current}: source: unknown key (the file a scenario comes from is recorded "
