@@ -18,6 +18,7 @@ from conftest import tiny_run
 from sim.cli import main
 from sim.metrics import to_jsonable
 from sim.requests import Outcome, RefusalGround, Stage
+from sim.scenario import LEVERS, STRESS_TESTS
 
 ZERO_CAPACITY = {
     "agencies__central_authority_capacity": 0.0,
@@ -101,24 +102,7 @@ WORLDS = {
         "review__sovereignty_refusal": 1.0,
         "review__sovereignty_delay": 1.0,
     },
-    "every_reform_at_once": {
-        f"{lever}__enabled": True
-        for lever in (
-            "nsc_law",
-            "legal_harmonization",
-            "treaty_expansion",
-            "mutual_recognition",
-            "secure_platform",
-            "rapid_channels",
-            "joint_task_forces",
-            "capacity_building",
-            "diplomatic_engagement",
-            "confidentiality_standards",
-            "geopolitical_tension",
-            "demand_surge",
-            "budget_cuts",
-        )
-    },
+    "every_reform_at_once": {f"{lever}__enabled": True for lever in (*LEVERS, *STRESS_TESTS)},
 }
 
 
