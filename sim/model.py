@@ -61,7 +61,7 @@ from sim.requests import (
     Stage,
 )
 from sim.scenario import CASE_TYPES, SECURITY_CASE_TYPES, Scenario, load_scenario
-from sim.teams import TeamFormation
+from sim.teams import TeamFormation, team_is_proposed
 from sim.trust import TrustNetwork
 from sim.world import build_world
 
@@ -453,7 +453,17 @@ class CooperationModel(mesa.Model):
         """Form joint teams for qualifying cases; returns, per link, whether it is in a team."""
         cfg = self.config.jit
         in_team = np.zeros(case_of_link.size, dtype=bool)
-        candidates = np.flatnonzero(links + 1 >= cfg.min_states)
+        # The size and severity test for all new cases at once; only the few cases
+        # that pass it go on to the members' agreement (trust, capacity, chance).
+        origin = self.cases.origin[case_ids]
+        threshold = np.maximum(0.0, cfg.severity_threshold - self.teams.threshold_shift[origin])
+        proposed = team_is_proposed(
+            links + 1,
+            self.cases.severity[case_ids],
+            min_states=cfg.min_states,
+            severity_threshold=threshold,
+        )
+        candidates = np.flatnonzero(proposed)
         if candidates.size == 0:
             return in_team
         starts = np.concatenate([[0], np.cumsum(links)[:-1]])
