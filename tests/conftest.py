@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import sim
+from sim.requests import Outcome, RefusalGround, Stage
 
 TINY = {"world.n_states": 12, "run.years": 1.0}
 BASELINE_FILE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
@@ -44,3 +46,22 @@ def write_toml(tmp_path):
         return path
 
     return write
+
+
+def ledger_columns(model) -> dict:
+    """Every filled ledger column of a run, by name."""
+    return {name: model.ledger.col(name) for name in model.ledger._cols}
+
+
+def assert_one_outcome_per_request(c: dict) -> None:
+    """Each request has exactly one outcome, and a closed one is closed everywhere."""
+    assert set(np.unique(c["outcome"])) <= {int(o) for o in Outcome}
+    closed = c["outcome"] != Outcome.OPEN
+    np.testing.assert_array_equal(closed, c["t_closed"] >= 0)
+    np.testing.assert_array_equal(closed, c["stage"] == Stage.CLOSED)
+    # A refusal ground exactly on refused requests.
+    np.testing.assert_array_equal(
+        c["refusal_ground"] != RefusalGround.NONE, c["outcome"] == Outcome.REFUSED
+    )
+    # Closed requests have left every queue.
+    assert np.all(c["queue_agency"][closed] == -1)

@@ -13,11 +13,11 @@ import math
 
 import numpy as np
 import pytest
-from conftest import tiny_run
+from conftest import assert_one_outcome_per_request, ledger_columns, tiny_run
 
 from sim.cli import main
 from sim.metrics import to_jsonable
-from sim.requests import Outcome, RefusalGround, Stage
+from sim.requests import Outcome
 from sim.scenario import LEVERS, STRESS_TESTS
 
 ZERO_CAPACITY = {
@@ -118,8 +118,7 @@ def world(request):
     return request.param, tiny_run(seed=2, run__years=0.5, **WORLDS[request.param])
 
 
-def _cols(model):
-    return {name: model.ledger.col(name) for name in model.ledger._cols}
+_cols = ledger_columns
 
 
 def _is_rate(x) -> bool:
@@ -129,14 +128,7 @@ def _is_rate(x) -> bool:
 def test_invariants_hold_in_extreme_worlds(world):
     name, result = world
     o, c = result.outcomes, _cols(result.model)
-    # each request exactly one outcome; closed requests closed everywhere
-    closed = c["outcome"] != Outcome.OPEN
-    np.testing.assert_array_equal(closed, c["t_closed"] >= 0)
-    np.testing.assert_array_equal(closed, c["stage"] == Stage.CLOSED)
-    np.testing.assert_array_equal(
-        c["refusal_ground"] != RefusalGround.NONE, c["outcome"] == Outcome.REFUSED
-    )
-    assert np.all(c["queue_agency"][closed] == -1)
+    assert_one_outcome_per_request(c)
     # the counts add up
     parts = ("executed", "refused", "lapsed", "withdrawn", "open", "drafting")
     assert sum(o[f"requests_{p}"] for p in parts) == o["requests_total"], name

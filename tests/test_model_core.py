@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import tiny_run, tiny_scenario
+from conftest import assert_one_outcome_per_request, ledger_columns, tiny_run, tiny_scenario
 from scipy.stats import spearmanr
 
 import sim
@@ -65,8 +65,7 @@ def result(request):
     return tiny_run(seed=3, **VARIANTS[request.param])
 
 
-def _cols(model):
-    return {name: model.ledger.col(name) for name in model.ledger._cols}
+_cols = ledger_columns
 
 
 def test_run_produces_traffic(result):
@@ -77,17 +76,7 @@ def test_run_produces_traffic(result):
 
 
 def test_each_request_has_exactly_one_outcome(result):
-    c = _cols(result.model)
-    assert set(np.unique(c["outcome"])) <= {int(o) for o in Outcome}
-    closed = c["outcome"] != Outcome.OPEN
-    np.testing.assert_array_equal(closed, c["t_closed"] >= 0)
-    np.testing.assert_array_equal(closed, c["stage"] == Stage.CLOSED)
-    # A refusal ground exactly on refused requests.
-    np.testing.assert_array_equal(
-        c["refusal_ground"] != RefusalGround.NONE, c["outcome"] == Outcome.REFUSED
-    )
-    # Closed requests have left every queue.
-    assert np.all(c["queue_agency"][closed] == -1)
+    assert_one_outcome_per_request(_cols(result.model))
 
 
 def test_outcome_counts_add_up_and_match_the_ledger(result):
