@@ -14,12 +14,12 @@ an incident, and raises the recipient's trust in the sharer a little.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.frictions import noisy_days, to_whole_days
+from sim.requests import Calendar, ColumnTable
 
 if TYPE_CHECKING:
     from sim.model import CooperationModel
@@ -79,29 +79,59 @@ class IntelligenceSharing:
 
     Attributes:
         items: Number of items produced.
-        shares: Columns of the share record: item, sharer, recipient, t_shared,
-            t_delivered, leaked, platform.
+        shares: The share record, one row per item sent to one partner (a
+            :class:`~sim.requests.ColumnTable`; ``shares["recipient"]`` is a column).
     """
 
-    COLUMNS = (
-        "item",
-        "case",
-        "sharer",
-        "recipient",
-        "t_shared",
-        "t_delivered",
-        "leaked",
-        "platform",
-    )
+    COLUMNS = {
+        "item": (np.int64, 0),
+        "case": (np.int64, 0),
+        "sharer": (np.int16, 0),
+        "recipient": (np.int16, 0),
+        "t_shared": (np.int32, -1),
+        "t_delivered": (np.int32, -1),
+        "leaked": (np.bool_, False),
+        "platform": (np.bool_, False),
+    }
 
     def __init__(self, model: CooperationModel):
         self.model = model
         self.items = 0
-        self.shares: dict[str, list] = {c: [] for c in self.COLUMNS}
-        self._due: dict[int, list[int]] = defaultdict(list)
+        self.shares = ColumnTable(self.COLUMNS, initial_capacity=256)
+        self._due = Calendar(256)  # shared items, by delivery day
         self.incidents_prevented = 0
         self.cases_helped = 0
         self.leaks = 0
+
+    def _partners(self, producing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct partners of each producing case, as (case position, partner) pairs.
+
+        The partners are the states the case sent requests to plus, for a member of
+        the intelligence alliance, ``alliance_partners`` other members drawn at random;
+        never the originating state. Pairs come sorted by case, then partner.
+        """
+        m = self.model
+        cfg, w, rng, n = m.config.intelligence, m.world, m.rng, m.world.n_states
+        origin = m.cases.origin[producing].astype(np.int64)
+        per_case = m.cases._count[producing]
+        position = [np.repeat(np.arange(producing.size), per_case)]
+        partner = [m.ledger.requested_state[m.cases.request_ids(producing)].astype(np.int64)]
+        members = np.flatnonzero(w.alliance)
+        if cfg.alliance_partners > 0 and members.size > 1:
+            allied = np.flatnonzero(w.alliance[origin])
+            if allied.size:
+                # k members other than the origin, without replacement: the k smallest
+                # of one uniform key per member (the origin's key never among them).
+                k = min(cfg.alliance_partners, members.size - 1)
+                keys = rng.random((allied.size, members.size))
+                keys[members[None, :] == origin[allied, None]] = np.inf
+                chosen = np.argpartition(keys, k - 1, axis=1)[:, :k]
+                position.append(np.repeat(allied, k))
+                partner.append(members[chosen].reshape(-1))
+        pair = np.unique(np.concatenate(position) * n + np.concatenate(partner))
+        position, partner = pair // n, pair % n
+        keep = partner != origin[position]
+        return position[keep], partner[keep]
 
     def produce(self, case_ids: np.ndarray) -> None:
         """Create items from new cases and decide, per partner, whether to share them."""
@@ -112,36 +142,26 @@ class IntelligenceSharing:
         security = m.security_type[m.cases.case_type[case_ids]]
         rate = np.where(security, cfg.items_per_security_case, cfg.items_per_other_case)
         n_items = rng.poisson(rate)
-        items, sharers, recipients, cases = [], [], [], []
-        alliance_members = np.flatnonzero(w.alliance)
         producing = case_ids[n_items > 0]
-        # The states each producing case sent requests to, read in one pass.
-        counts = m.cases._count[producing].tolist()
-        requested = m.ledger.requested_state[m.cases.request_ids(producing)].tolist()
-        origins = m.cases.origin[producing].tolist()
-        at = 0
-        for case, count, origin, n_requests in zip(
-            producing.tolist(), n_items[n_items > 0].tolist(), origins, counts, strict=True
-        ):
-            partners = set(requested[at : at + n_requests])
-            at += n_requests
-            if w.alliance[origin] and cfg.alliance_partners > 0 and alliance_members.size > 1:
-                others = alliance_members[alliance_members != origin]
-                k = min(cfg.alliance_partners, others.size)
-                partners.update(rng.choice(others, size=k, replace=False).tolist())
-            partners.discard(origin)
-            for _ in range(count):
-                item = self.items
-                self.items += 1
-                for partner in sorted(partners):
-                    items.append(item)
-                    sharers.append(origin)
-                    recipients.append(partner)
-                    cases.append(case)
-        if not items:
+        if producing.size == 0:
             return
-        sharer = np.asarray(sharers)
-        recipient = np.asarray(recipients)
+        n_items = n_items[n_items > 0]
+        first_item = self.items + np.cumsum(n_items) - n_items
+        self.items += int(n_items.sum())
+        position, partner = self._partners(producing)
+        if position.size == 0:
+            return
+        # One row per (item, partner): for each case, its items in turn, each offered
+        # to every partner of the case in order.
+        n_partners = np.bincount(position, minlength=producing.size)
+        pair_start = np.cumsum(n_partners) - n_partners
+        rows = n_items * n_partners
+        row_case = np.repeat(np.arange(producing.size), rows)
+        r = np.arange(row_case.size) - np.repeat(np.cumsum(rows) - rows, rows)
+        width = n_partners[row_case]
+        item = first_item[row_case] + r // width
+        recipient = partner[pair_start[row_case] + r % width]
+        sharer = m.cases.origin[producing].astype(np.int64)[row_case]
         p = share_probability(
             m.trust.get(sharer, recipient, m.day),
             w.alliance[sharer] & w.alliance[recipient],
@@ -154,63 +174,56 @@ class IntelligenceSharing:
         platform = w.platform[sharer] & w.platform[recipient]
         mean = np.where(platform, cfg.platform_days, cfg.sharing_days)
         delay = to_whole_days(noisy_days(rng, mean, m.config.drafting.noise_sigma))
-        for k in np.flatnonzero(shared).tolist():
-            share = len(self.shares["item"])
-            for column, value in (
-                ("item", items[k]),
-                ("case", cases[k]),
-                ("sharer", sharers[k]),
-                ("recipient", recipients[k]),
-                ("t_shared", m.day),
-                ("t_delivered", -1),
-                ("leaked", False),
-                ("platform", bool(platform[k])),
-            ):
-                self.shares[column].append(value)
-            self._due[m.day + int(delay[k])].append(share)
-        m.add_effort("intelligence_service", sharer[shared])
+        if not shared.any():
+            return
+        ids = self.shares.append(
+            item=item[shared],
+            case=producing[row_case[shared]],
+            sharer=sharer[shared],
+            recipient=recipient[shared],
+            t_shared=m.day,
+            platform=platform[shared],
+        )
+        self._due.add(ids, m.day + delay[shared])
+        np.add.at(m.agency_table.effort, m.intel_of[sharer[shared]], 1.0)
 
     def deliver(self) -> None:
         """Deliver today's items: leaks cost trust; useful items help related cases."""
         m = self.model
-        due = self._due.pop(m.day, None)
-        if not due:
+        ids = self._due.pop(m.day)
+        if ids is None:
             return
-        cfg, w, rng = m.config.intelligence, m.world, m.rng
-        ids = np.asarray(due)
-        # Gather only today's rows: converting the whole record would cost what waits.
-        shares = self.shares
-        sharer = np.asarray([shares["sharer"][k] for k in due])
-        recipient = np.asarray([shares["recipient"][k] for k in due])
-        platform = np.asarray([shares["platform"][k] for k in due])
+        cfg, w, rng, shares = m.config.intelligence, m.world, m.rng, self.shares
+        sharer = shares.sharer[ids].astype(np.int64)
+        recipient = shares.recipient[ids].astype(np.int64)
         p_leak = leak_probability(
             w.data_security[recipient],
             w.confidentiality[recipient],
-            platform,
+            shares.platform[ids],
             base=cfg.leak_base,
             platform_factor=cfg.platform_leak_factor,
         )
         leaked = rng.random(ids.size) < p_leak
         prevent = rng.random(ids.size) < cfg.prevention_probability
-        for k, share in enumerate(ids.tolist()):
-            self.shares["t_delivered"][share] = m.day
-            if leaked[k]:
-                self.shares["leaked"][share] = True
-                self.leaks += 1
-                m.trust.penalise(sharer[k], recipient[k], cfg.leak_trust_loss, m.day)
-                continue
-            m.trust.reward(recipient[k], sharer[k], cfg.gain_on_share, m.day)
-            self.incidents_prevented += int(prevent[k])
-            case_type = m.cases.case_type[self.shares["case"][share]]
-            if m.extend_related_case(int(recipient[k]), int(case_type), cfg.lead_days):
-                self.cases_helped += 1
+        shares.t_delivered[ids] = m.day
+        shares.leaked[ids] = leaked
+        self.leaks += int(leaked.sum())
+        # A leak costs the sharer's trust in the recipient; a useful item raises the
+        # recipient's trust in the sharer (repeated pairs compound in turn).
+        m.trust.penalise(sharer[leaked], recipient[leaked], cfg.leak_trust_loss, m.day)
+        useful = ~leaked
+        m.trust.reward(recipient[useful], sharer[useful], cfg.gain_on_share, m.day)
+        self.incidents_prevented += int((prevent & useful).sum())
+        case_type = m.cases.case_type[shares.case[ids[useful]]]
+        self.cases_helped += m.extend_related_cases(recipient[useful], case_type, cfg.lead_days)
 
     def outcomes(self) -> dict:
         """Counts and rates of intelligence sharing for the run's outcomes."""
-        leaked = np.asarray(self.shares["leaked"], dtype=bool)
-        delivered = np.asarray(self.shares["t_delivered"]) >= 0
-        days = np.asarray(self.shares["t_delivered"]) - np.asarray(self.shares["t_shared"])
-        platform = np.asarray(self.shares["platform"], dtype=bool)
+        shares = self.shares
+        leaked = shares["leaked"]
+        delivered = shares["t_delivered"] >= 0
+        days = shares["t_delivered"] - shares["t_shared"]
+        platform = shares["platform"]
 
         def mean(mask):
             return float(days[mask].mean()) if mask.any() else float("nan")

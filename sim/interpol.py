@@ -14,7 +14,6 @@ they go to an international body, not to a state.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ import mesa
 import numpy as np
 
 from sim.frictions import noisy_days, to_whole_days
+from sim.requests import Calendar, CaseStatus, ColumnTable
 
 if TYPE_CHECKING:
     from sim.model import CooperationModel
@@ -57,22 +57,22 @@ class InterpolSecretariat(mesa.Agent):
             diffusion, status, t_requested, t_reviewed, t_located.
     """
 
-    COLUMNS = (
-        "case",
-        "requesting",
-        "located_in",
-        "diffusion",
-        "status",
-        "t_requested",
-        "t_reviewed",
-        "t_located",
-    )
+    COLUMNS = {
+        "case": (np.int64, 0),
+        "requesting": (np.int16, 0),
+        "located_in": (np.int16, 0),
+        "diffusion": (np.bool_, False),
+        "status": (np.int8, NoticeStatus.UNDER_REVIEW),
+        "t_requested": (np.int32, -1),
+        "t_reviewed": (np.int32, -1),
+        "t_located": (np.int32, -1),
+    }
 
     def __init__(self, model: CooperationModel):
         super().__init__(model)
-        self.record: dict[str, list] = {c: [] for c in self.COLUMNS}
-        self._reviews: dict[int, list[int]] = defaultdict(list)
-        self._searches: dict[int, list[int]] = defaultdict(list)
+        self.record = ColumnTable(self.COLUMNS, initial_capacity=256)
+        self._reviews = Calendar(256)  # notices, by the day their review ends
+        self._searches = Calendar(256)  # notices that will locate, by that day
 
     def search(self, cases: np.ndarray, requesting: np.ndarray, located_in: np.ndarray) -> int:
         """Start searches for persons of unknown whereabouts; returns how many began.
@@ -84,93 +84,82 @@ class InterpolSecretariat(mesa.Agent):
         cfg, rng = m.config.interpol, m.rng
         member = m.world.interpol_member[requesting]
         cases, requesting, located_in = cases[member], requesting[member], located_in[member]
+        if cases.size == 0:
+            return 0
         diffusion = rng.random(cases.size) < cfg.diffusion_share
         review = to_whole_days(
             noisy_days(rng, np.full(cases.size, cfg.review_days), m.config.drafting.noise_sigma)
         )
-        for k in range(cases.size):
-            notice = len(self.record["case"])
-            for column, value in (
-                ("case", int(cases[k])),
-                ("requesting", int(requesting[k])),
-                ("located_in", int(located_in[k])),
-                ("diffusion", bool(diffusion[k])),
-                ("status", NoticeStatus.UNDER_REVIEW),
-                ("t_requested", m.day),
-                ("t_reviewed", -1),
-                ("t_located", -1),
-            ):
-                self.record[column].append(value)
-            if diffusion[k]:
-                self._circulate(notice)
-            else:
-                self._reviews[m.day + int(review[k])].append(notice)
+        notices = self.record.append(
+            case=cases,
+            requesting=requesting,
+            located_in=located_in,
+            diffusion=diffusion,
+            t_requested=m.day,
+        )
+        # Diffusions go straight to members; notices wait for the secretariat's review.
+        self._circulate(notices[diffusion])
+        self._reviews.add(notices[~diffusion], m.day + review[~diffusion])
         return int(cases.size)
 
-    def _circulate(self, notice: int) -> None:
-        """Send a notice or diffusion to members; schedule whether and when it locates."""
+    def _circulate(self, notices: np.ndarray) -> None:
+        """Send notices or diffusions to members; schedule whether and when each locates."""
+        if notices.size == 0:
+            return
         m = self.model
-        cfg = m.config.interpol
-        self.record["status"][notice] = NoticeStatus.CIRCULATING
-        p = (
-            cfg.diffusion_locate_probability
-            if self.record["diffusion"][notice]
-            else (cfg.locate_probability)
+        cfg, record = m.config.interpol, self.record
+        p = np.where(
+            record.diffusion[notices], cfg.diffusion_locate_probability, cfg.locate_probability
         )
-        located_in = self.record["located_in"][notice]
-        if m.world.interpol_member[located_in] and m.rng.random() < p:
-            days = to_whole_days(noisy_days(m.rng, cfg.locate_days, m.config.drafting.noise_sigma))
-            self._searches[m.day + int(days)].append(notice)
-        else:
-            self.record["status"][notice] = NoticeStatus.NOT_LOCATED
+        found = m.world.interpol_member[record.located_in[notices]] & (
+            m.rng.random(notices.size) < p
+        )
+        record.status[notices] = np.where(found, NoticeStatus.CIRCULATING, NoticeStatus.NOT_LOCATED)
+        days = to_whole_days(
+            noisy_days(
+                m.rng, np.full(int(found.sum()), cfg.locate_days), m.config.drafting.noise_sigma
+            )
+        )
+        self._searches.add(notices[found], m.day + days)
 
     def daily(self) -> None:
         """Review today's notice requests and report today's arrests."""
         m = self.model
-        cfg = m.config.interpol
-        reviews = self._reviews.pop(m.day, [])
-        if reviews:
-            ids = np.asarray(reviews)
-            # Gather only today's rows, not the whole record.
-            case = np.asarray([self.record["case"][n] for n in reviews])
-            requesting = np.asarray([self.record["requesting"][n] for n in reviews])
+        cfg, record = m.config.interpol, self.record
+        ids = self._reviews.pop(m.day)
+        if ids is not None:
             p = rejection_probability(
-                m.cases.political_sensitivity[case],
-                m.world.death_penalty[requesting],
+                m.cases.political_sensitivity[record.case[ids]],
+                m.world.death_penalty[record.requesting[ids]],
                 base=cfg.rejection_base,
                 political=cfg.rejection_political,
                 human_rights=cfg.rejection_human_rights,
             )
             rejected = m.rng.random(ids.size) < p
-            for k, notice in enumerate(ids.tolist()):
-                self.record["t_reviewed"][notice] = m.day
-                if rejected[k]:
-                    self.record["status"][notice] = NoticeStatus.REJECTED
-                else:
-                    self._circulate(notice)
-        arrests = self._searches.pop(m.day, [])
+            record.t_reviewed[ids] = m.day
+            record.status[ids[rejected]] = NoticeStatus.REJECTED
+            self._circulate(ids[~rejected])
+        ids = self._searches.pop(m.day)
+        if ids is None:
+            return
         # A person found after the case went cold is of no use to it any more.
-        still_open = [n for n in arrests if m.case_is_open(self.record["case"][n])]
-        found = set(still_open)
-        for notice in arrests:
-            self.record["status"][notice] = (
-                NoticeStatus.LOCATED if notice in found else NoticeStatus.NOT_LOCATED
-            )
-            self.record["t_located"][notice] = m.day if notice in found else -1
-        if still_open:
-            record = self.record
+        found = m.cases.status[record.case[ids]] == CaseStatus.OPEN
+        record.status[ids] = np.where(found, NoticeStatus.LOCATED, NoticeStatus.NOT_LOCATED)
+        record.t_located[ids[found]] = m.day
+        if found.any():
+            ids = ids[found]
             m.request_extradition_after_arrest(
-                np.asarray([record["case"][n] for n in still_open]),
-                np.asarray([record["requesting"][n] for n in still_open]),
-                np.asarray([record["located_in"][n] for n in still_open]),
+                record.case[ids],
+                record.requesting[ids].astype(np.int64),
+                record.located_in[ids].astype(np.int64),
             )
 
     def outcomes(self) -> dict:
         """Counts and rates of notices and diffusions for the run's outcomes."""
-        status = np.asarray(self.record["status"], dtype=int)
-        diffusion = np.asarray(self.record["diffusion"], dtype=bool)
+        status = self.record["status"]
+        diffusion = self.record["diffusion"]
         notices = ~diffusion
-        reviewed = notices & (np.asarray(self.record["t_reviewed"]) >= 0)
+        reviewed = notices & (self.record["t_reviewed"] >= 0)
         rejected = status == NoticeStatus.REJECTED
         return {
             "red_notices_requested": int(notices.sum()),

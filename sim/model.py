@@ -13,15 +13,16 @@ One step is one day. Each day the model
 Case generation draws from its own random stream, so every scenario compared
 with the same seed faces the same cases (common random numbers).
 
-Requests wait in per-day buckets (``_due[day]``) or in agency queues, so a day
-costs what arrives and what leaves, not what waits. Stage rules are the pure
-functions of :mod:`sim.frictions` applied to whole batches. Mesa's event list is
+Requests in a timed stage wait in a :class:`~sim.requests.Calendar` (one vectorised
+scan of the waiting ids a day) or in agency queues, so a day costs what arrives
+and what leaves plus one cheap pass over what waits, and no work per pair of
+states. Stage rules are the pure functions of :mod:`sim.frictions` applied to
+whole batches. Mesa's event list is
 kept for agent-level happenings (reforms taking effect), not for requests.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
 from sim.reforms import enabled_reforms
 from sim.requests import (
+    Calendar,
     CaseBook,
     CaseStatus,
     Channel,
@@ -59,6 +61,7 @@ from sim.requests import (
     Outcome,
     RefusalGround,
     Stage,
+    spans,
 )
 from sim.scenario import CASE_TYPES, SECURITY_CASE_TYPES, Scenario, load_scenario
 from sim.teams import TeamFormation, team_is_proposed
@@ -130,8 +133,8 @@ class CooperationModel(mesa.Model):
         self.fugitives_unlocated = 0  # persons sought whose whereabouts were unknown
         self.ledger = Ledger(initial_capacity=self._expected_requests())
         self.cases = CaseBook()
-        self._due: dict[int, list[np.ndarray]] = defaultdict(list)
-        self._case_deadlines: dict[int, list[np.ndarray]] = defaultdict(list)
+        self._due = Calendar()  # requests in a timed stage, by the day it ends
+        self._case_deadlines = Calendar()  # open cases, by deadline day
         self._open = 0  # cases open now
         # Every agency's capacity, credit, effort and queue length as arrays; the waiting
         # requests of each queue family in one ordered pool (served all at once each day).
@@ -170,6 +173,7 @@ class CooperationModel(mesa.Model):
         self.le_of = np.zeros(w.n_states, dtype=np.int64)
         self.court_of = np.zeros(w.n_states, dtype=np.int64)
         self.nsc_of = np.full(w.n_states, -1, dtype=np.int64)
+        self.intel_of = np.zeros(w.n_states, dtype=np.int64)
         for i, code in enumerate(w.codes):
             state = State(self, i, code)
             self.states.append(state)
@@ -193,7 +197,7 @@ class CooperationModel(mesa.Model):
             self.court_of[i] = add(Court, a.court_capacity)
             if w.nsc[i]:
                 self.nsc_of[i] = add(NationalSecurityCourt, a.nsc_capacity)
-            add(IntelligenceService, a.law_enforcement_capacity)
+            self.intel_of[i] = add(IntelligenceService, a.law_enforcement_capacity)
             add(InterpolBureau, a.law_enforcement_capacity)
 
     def _precompute(self) -> None:
@@ -254,23 +258,7 @@ class CooperationModel(mesa.Model):
             if ids.size == 0:
                 return
         self.ledger.stage[ids] = stage
-        due = self.day + frictions.to_whole_days(days)
-        if due.size == 1:
-            self._due[int(due.reshape(-1)[0])].append(ids.copy())
-            return
-        due = np.broadcast_to(due, ids.shape)
-        order = np.argsort(due, kind="stable")
-        due_sorted, ids_sorted = due[order], ids[order]
-        if due_sorted[0] == due_sorted[-1]:
-            self._due[int(due_sorted[0])].append(ids_sorted)
-            return
-        # One chunk per distinct day, in order (np.unique + np.split, without their overhead).
-        cuts = (np.flatnonzero(due_sorted[1:] != due_sorted[:-1]) + 1).tolist()
-        starts = [0, *cuts]
-        ends = [*cuts, ids_sorted.size]
-        bucket = self._due
-        for d, a, b in zip(due_sorted[starts].tolist(), starts, ends, strict=True):
-            bucket[d].append(ids_sorted[a:b])
+        self._due.add(ids, self.day + frictions.to_whole_days(days))
 
     def _noisy(self, mean_days, sigma_factor=1.0) -> np.ndarray:
         return frictions.noisy_days(
@@ -440,14 +428,8 @@ class CooperationModel(mesa.Model):
         self._file_deadlines(case_ids, deadline)
 
     def _file_deadlines(self, case_ids: np.ndarray, deadline: np.ndarray) -> None:
-        """File cases under their deadline day (one chunk per distinct day)."""
-        order = np.argsort(deadline, kind="stable")
-        deadline, case_ids = deadline[order], case_ids[order]
-        cuts = (np.flatnonzero(deadline[1:] != deadline[:-1]) + 1).tolist()
-        starts, ends = [0, *cuts], [*cuts, case_ids.size]
-        book = self._case_deadlines
-        for d, a, b in zip(deadline[starts].tolist(), starts, ends, strict=True):
-            book[d].append(case_ids[a:b])
+        """File cases under their deadline day."""
+        self._case_deadlines.add(case_ids, deadline)
 
     def _propose_teams(self, case_ids, case_of_link, requested, links) -> np.ndarray:
         """Form joint teams for qualifying cases; returns, per link, whether it is in a team."""
@@ -466,13 +448,17 @@ class CooperationModel(mesa.Model):
         candidates = np.flatnonzero(proposed)
         if candidates.size == 0:
             return in_team
-        starts = np.concatenate([[0], np.cumsum(links)[:-1]])
-        for k in candidates.tolist():
-            case = int(case_ids[k])
-            span = slice(starts[k], starts[k] + links[k])
-            members = [int(self.cases.origin[case]), *requested[span].tolist()]
-            if self.teams.consider(case, members):
-                in_team[span] = True
+        # Members of each candidate: its origin, then its partners.
+        starts = np.cumsum(links) - links
+        sizes = links[candidates] + 1
+        member_start = np.cumsum(sizes) - sizes
+        members = np.empty(int(sizes.sum()), dtype=np.int64)
+        members[member_start] = origin[candidates]
+        slot = np.ones(members.size, dtype=bool)
+        slot[member_start] = False
+        members[slot] = requested[spans(starts[candidates], links[candidates])]
+        formed = self.teams.consider(case_ids[candidates], members, sizes)
+        in_team[spans(starts[candidates[formed]], links[candidates[formed]])] = True
         return in_team
 
     def _gravity_partners(self, origin: np.ndarray, links: np.ndarray) -> np.ndarray:
@@ -852,9 +838,7 @@ class CooperationModel(mesa.Model):
             (Stage.RESPONSE, lambda ids: self._close(ids, Outcome.EXECUTED)),
         )
         # Zero-day stages put requests back into today's bucket: loop until it is empty.
-        while self._due.get(self.day):
-            chunks = self._due.pop(self.day)
-            ids = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        while (ids := self._due.pop(self.day)) is not None:
             ids = ids[led.outcome[ids] == Outcome.OPEN]
             stage = led.stage[ids]
             # Group by stage once (stable, so each group keeps its order); every group
@@ -870,10 +854,9 @@ class CooperationModel(mesa.Model):
                     handler(grouped[starts[code] : starts[code + 1]])
 
     def _expire_cases(self) -> None:
-        expiring = self._case_deadlines.pop(self.day, None)
-        if not expiring:
+        cases = self._case_deadlines.pop(self.day)
+        if cases is None:
             return
-        cases = expiring[0] if len(expiring) == 1 else np.concatenate(expiring)
         cases = cases[self.cases.status[cases] == CaseStatus.OPEN]
         # Intelligence may have moved a deadline later since it was filed here.
         deadline = self.cases.t_deadline[cases]
@@ -945,13 +928,22 @@ class CooperationModel(mesa.Model):
         """Which of the given cases were resolved."""
         return self.cases.status[case_ids] == CaseStatus.RESOLVED
 
-    def extend_related_case(self, state: int, case_type: int, days: float) -> bool:
-        """Move the deadline of ``state``'s latest open case of a type later (new leads)."""
-        case = int(self.latest_case[state, case_type])
-        if case < 0 or not self.case_is_open(case):
-            return False
-        self.cases.t_deadline[case] += int(round(days))
-        return True
+    def extend_related_cases(self, states: np.ndarray, case_types: np.ndarray, days: float) -> int:
+        """Move the deadline of each state's latest open case of a type later (new leads).
+
+        Args:
+            states: States that received a lead, one entry per lead.
+            case_types: The case type of each lead.
+            days: Days each lead adds (a case with several leads gets each).
+
+        Returns:
+            How many leads found an open case to extend.
+        """
+        case = self.latest_case[states, case_types]
+        case = case[case >= 0]
+        case = case[self.cases.status[case] == CaseStatus.OPEN]
+        np.add.at(self.cases.t_deadline, case, int(round(days)))
+        return int(case.size)
 
     def add_national_security_court(self, state: int) -> None:
         """Give a state a national security court (if it has none)."""

@@ -119,29 +119,115 @@ COLUMNS: dict[str, type] = {
 TIME_COLUMNS = [c for c in COLUMNS if c.startswith("t_")]
 
 
-class Ledger:
-    """All requests of a run, one row each, stored column by column.
+class Calendar:
+    """Ids waiting for a day: ``add`` files them under due days, ``pop`` takes a day's.
 
-    Attributes:
-        size: Number of requests recorded so far.
+    All waiting ids sit in two flat arrays in the order they were filed; taking a
+    day is one scan of those arrays, so filing a batch spread over many days costs
+    no Python loop over the days. A day's ids come back in filing order.
     """
 
     def __init__(self, initial_capacity: int = 1024):
+        capacity = max(16, int(initial_capacity))
+        self._ids = np.empty(capacity, dtype=np.int64)
+        self._due = np.empty(capacity, dtype=np.int64)
+        self._n = 0  # slots used, taken ones included
+        self._taken = 0  # slots already popped (due set to -1), reclaimed by _compact
+        self._earliest = np.iinfo(np.int64).max  # no waiting id is due before this
+
+    def __len__(self) -> int:
+        return self._n - self._taken
+
+    def add(self, ids: np.ndarray, days) -> None:
+        """File ``ids`` under their due ``days`` (one day for all, or one each)."""
+        ids = np.asarray(ids)
+        k = ids.size
+        if k == 0:
+            return
+        if self._n + k > self._ids.size:
+            self._compact()
+            if self._n + k > self._ids.size:
+                capacity = self._ids.size
+                while capacity < self._n + k:
+                    capacity *= 2
+                for name in ("_ids", "_due"):
+                    new = np.empty(capacity, dtype=np.int64)
+                    new[: self._n] = getattr(self, name)[: self._n]
+                    setattr(self, name, new)
+        self._ids[self._n : self._n + k] = ids
+        self._due[self._n : self._n + k] = days
+        self._earliest = min(self._earliest, int(self._due[self._n : self._n + k].min()))
+        self._n += k
+
+    def pop(self, day: int) -> np.ndarray | None:
+        """Take the ids due on ``day`` (None if there are none).
+
+        Days are taken in order, so after ``day`` nothing earlier waits unless
+        filed afterwards.
+        """
+        if self._earliest > day:
+            return None
+        due = self._due[: self._n]
+        hit = np.flatnonzero(due == day)
+        self._earliest = day + 1
+        if hit.size == 0:
+            return None
+        ids = self._ids[hit]
+        due[hit] = -1
+        self._taken += hit.size
+        if self._taken * 2 > self._n:
+            self._compact()
+        return ids
+
+    def _compact(self) -> None:
+        if self._taken == 0:
+            return
+        keep = np.flatnonzero(self._due[: self._n] >= 0)
+        self._n = keep.size
+        self._ids[: self._n] = self._ids[keep]
+        self._due[: self._n] = self._due[keep]
+        self._taken = 0
+
+
+def spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Indices of the runs ``[starts[k], starts[k] + lengths[k])``, concatenated."""
+    total = int(lengths.sum())
+    return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+
+
+class ColumnTable:
+    """Records stored column by column in numpy arrays that grow by doubling.
+
+    Columns read as attributes return the whole buffer, for in-place writes by row
+    id; buffers are replaced when the table grows, so never keep one across an
+    :meth:`append`. Columns read by name (``table["col"]``) return the filled part.
+
+    Args:
+        columns: Column name -> (dtype, fill value of rows not yet set).
+        initial_capacity: Rows allocated at first.
+
+    Attributes:
+        size: Number of rows recorded so far.
+    """
+
+    def __init__(self, columns: dict[str, tuple[type, object]], initial_capacity: int = 1024):
         self.size = 0
         self._capacity = max(16, int(initial_capacity))
-        self._cols: dict[str, np.ndarray] = {}
-        for name, dtype in COLUMNS.items():
-            fill = -1 if name.startswith("t_") or name == "queue_agency" else 0
-            self._cols[name] = np.full(self._capacity, fill, dtype=dtype)
+        self._fills = {name: fill for name, (_, fill) in columns.items()}
+        self._cols: dict[str, np.ndarray] = {
+            name: np.full(self._capacity, fill, dtype=dtype)
+            for name, (dtype, fill) in columns.items()
+        }
         self.__dict__.update(self._cols)  # plain attribute reads on the hot path
 
     def __getattr__(self, name: str) -> np.ndarray:
-        # Columns read as attributes return the whole buffer, for in-place writes by row id.
-        # Buffers are replaced when the ledger grows, so never keep one across an append.
         cols = self.__dict__.get("_cols")
         if cols is not None and name in cols:
             return cols[name]
         raise AttributeError(name)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.col(name)
 
     def __len__(self) -> int:
         return self.size
@@ -155,22 +241,21 @@ class Ledger:
         while new_capacity < needed:
             new_capacity *= 2
         for name, old in self._cols.items():
-            fill = -1 if name.startswith("t_") or name == "queue_agency" else 0
-            new = np.full(new_capacity, fill, dtype=old.dtype)
+            new = np.full(new_capacity, self._fills[name], dtype=old.dtype)
             new[: self.size] = old[: self.size]
             self._cols[name] = new
         self.__dict__.update(self._cols)
         self._capacity = new_capacity
 
-    def append(self, **columns: np.ndarray) -> np.ndarray:
-        """Add a batch of requests.
+    def append(self, **columns) -> np.ndarray:
+        """Add a batch of rows.
 
         Args:
             **columns: Equal-length arrays (or scalars) for some columns; the rest keep
-                their defaults (OPEN, stage DRAFTING, timestamps -1).
+                their fill values.
 
         Returns:
-            The ids (row numbers) of the new requests.
+            The ids (row numbers) of the new rows.
         """
         # Scalars broadcast; the batch size comes from the array columns.
         n = max((np.size(v) for v in columns.values() if np.ndim(v) > 0), default=0)
@@ -178,11 +263,29 @@ class Ledger:
             return np.empty(0, dtype=np.int64)
         if self.size + n > self._capacity:
             self._grow(self.size + n)
-        ids = np.arange(self.size, self.size + n)
+        start, self.size = self.size, self.size + n
         for name, values in columns.items():
-            self._cols[name][ids] = values
-        self.size += n
-        return ids
+            self._cols[name][start : self.size] = values
+        return np.arange(start, self.size)
+
+
+class Ledger(ColumnTable):
+    """All requests of a run, one row each, stored column by column.
+
+    New rows are OPEN, in stage DRAFTING, with every timestamp -1 and no queue.
+
+    Attributes:
+        size: Number of requests recorded so far.
+    """
+
+    def __init__(self, initial_capacity: int = 1024):
+        super().__init__(
+            {
+                name: (dtype, -1 if name.startswith("t_") or name == "queue_agency" else 0)
+                for name, dtype in COLUMNS.items()
+            },
+            initial_capacity,
+        )
 
     def nbytes(self) -> int:
         """Bytes held per filled row times rows (the ledger's memory for its requests)."""
@@ -234,17 +337,17 @@ CASE_COLUMNS: dict[str, type] = {
 }
 
 
-class CaseBook:
+class CaseBook(ColumnTable):
     """All cases of a run, column by column, plus each case's request ids."""
 
     def __init__(self, initial_capacity: int = 1024):
-        self.size = 0
-        self._capacity = max(16, int(initial_capacity))
-        self._cols = {
-            name: np.full(self._capacity, -1 if name == "t_closed" else 0, dtype=dtype)
-            for name, dtype in CASE_COLUMNS.items()
-        }
-        self.__dict__.update(self._cols)  # plain attribute reads on the hot path
+        super().__init__(
+            {
+                name: (dtype, -1 if name == "t_closed" else 0)
+                for name, dtype in CASE_COLUMNS.items()
+            },
+            initial_capacity,
+        )
         # Each case's requests: a run of consecutive ids (those drafted with the case)
         # plus, rarely, later ones (an extradition after an arrest) kept in ``_extra``.
         self._first = np.full(self._capacity, -1, dtype=np.int64)
@@ -252,44 +355,14 @@ class CaseBook:
         self._extra: dict[int, list[int]] = {}
         self.requests = _CaseRequests(self)
 
-    def __getattr__(self, name: str) -> np.ndarray:
-        cols = self.__dict__.get("_cols")
-        if cols is not None and name in cols:
-            return cols[name]
-        raise AttributeError(name)
-
-    def __len__(self) -> int:
-        return self.size
-
-    def col(self, name: str) -> np.ndarray:
-        """Return the filled part of a column (a view)."""
-        return self._cols[name][: self.size]
-
-    def append(self, **columns: np.ndarray) -> np.ndarray:
-        """Add a batch of cases; returns their ids."""
-        n = max((np.size(v) for v in columns.values() if np.ndim(v) > 0), default=0)
-        if n == 0:
-            return np.empty(0, dtype=np.int64)
-        if self.size + n > self._capacity:
-            new_capacity = self._capacity
-            while new_capacity < self.size + n:
-                new_capacity *= 2
-            for name, old in self._cols.items():
-                new = np.full(new_capacity, -1 if name == "t_closed" else 0, dtype=old.dtype)
-                new[: self.size] = old[: self.size]
-                self._cols[name] = new
-            self.__dict__.update(self._cols)
-            first = np.full(new_capacity, -1, dtype=np.int64)
-            first[: self.size] = self._first[: self.size]
-            count = np.zeros(new_capacity, dtype=np.int64)
-            count[: self.size] = self._count[: self.size]
-            self._first, self._count = first, count
-            self._capacity = new_capacity
-        ids = np.arange(self.size, self.size + n)
-        for name, values in columns.items():
-            self._cols[name][ids] = values
-        self.size += n
-        return ids
+    def _grow(self, needed: int) -> None:
+        old_size = self.size
+        first, count = self._first, self._count
+        super()._grow(needed)
+        self._first = np.full(self._capacity, -1, dtype=np.int64)
+        self._first[:old_size] = first[:old_size]
+        self._count = np.zeros(self._capacity, dtype=np.int64)
+        self._count[:old_size] = count[:old_size]
 
     def add_requests(self, case_ids: np.ndarray, request_ids: np.ndarray) -> None:
         """Record that requests ``request_ids`` belong to cases ``case_ids``."""

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.requests import spans
+
 if TYPE_CHECKING:
     from sim.model import CooperationModel
 
@@ -76,32 +78,54 @@ class TeamFormation:
         self.cost_factor = np.ones(model.world.n_states)  # set by reforms
         self.trust_shift = np.zeros(model.world.n_states)  # set by reforms
 
-    def consider(self, case: int, members: list[int]) -> bool:
-        """Decide whether a team forms for a new case; form it if so."""
+    def consider(self, cases: np.ndarray, members: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+        """Decide, case by case in order, whether teams form for proposed new cases.
+
+        The trust test for all cases at once (trust does not change while teams
+        form); capacity and the final agreement in turn, since each team formed
+        takes capacity from its members.
+
+        Args:
+            cases: Ids of the proposed cases.
+            members: Member states of all cases, concatenated (each case's
+                originating state first, then its partners; all distinct).
+            sizes: Number of members of each case.
+
+        Returns:
+            Whether a team formed, per case.
+        """
         m = self.model
         cfg = m.config.jit
-        origin = members[0]
-        threshold = max(0.0, cfg.severity_threshold - self.threshold_shift[origin])
-        if not team_is_proposed(
-            len(members),
-            m.cases.severity[case],
-            min_states=cfg.min_states,
-            severity_threshold=threshold,
-        ):
-            return False
-        idx = np.asarray(members)
-        trust = m.trust.get(idx[:, None], idx[None, :], m.day)
-        lowest = float(np.min(trust + np.eye(idx.size)))  # ignore self-trust
-        cost = cfg.cost_per_day * float(self.cost_factor[origin])
-        spare = min(m.capacity_of("law_enforcement", s) for s in members)
-        if not members_agree(lowest, spare, agreement_trust=cfg.agreement_trust, cost_per_day=cost):
-            return False
-        if m.rng.random() >= cfg.agreement_probability:
-            return False
-        self.active[case] = JointInvestigationTeam(m, case, members, cost)
-        self.formed += 1
-        self.team_cases.append(case)
-        return True
+        formed = np.zeros(cases.size, dtype=bool)
+        if cases.size == 0:
+            return formed
+        # Every ordered pair (i, j), i != j, of members within each case.
+        owner = np.repeat(np.arange(cases.size), sizes)
+        start = np.cumsum(sizes) - sizes
+        first = np.repeat(np.arange(members.size), sizes[owner])
+        second = spans(start[owner], sizes[owner])
+        distinct = first != second
+        trust = m.trust.get(members[first[distinct]], members[second[distinct]], m.day)
+        lowest = np.full(cases.size, np.inf)
+        np.minimum.at(lowest, owner[first[distinct]], trust)
+        capacity, le_of = m.agency_table.capacity, m.le_of
+        for k in np.flatnonzero(lowest >= cfg.agreement_trust).tolist():
+            group = members[start[k] : start[k] + sizes[k]]
+            origin = int(group[0])
+            cost = cfg.cost_per_day * float(self.cost_factor[origin])
+            spare = float(capacity[le_of[group]].min())
+            if not members_agree(
+                lowest[k], spare, agreement_trust=cfg.agreement_trust, cost_per_day=cost
+            ):
+                continue
+            if m.rng.random() >= cfg.agreement_probability:
+                continue
+            case = int(cases[k])
+            self.active[case] = JointInvestigationTeam(m, case, group.tolist(), cost)
+            self.formed += 1
+            self.team_cases.append(case)
+            formed[k] = True
+        return formed
 
     def case_closed(self, case: int) -> None:
         """Dissolve the team of a case that has ended."""
