@@ -150,6 +150,10 @@ class CooperationModel(mesa.Model):
         self.meetings = CoordinationMeetings(self)
         self.coordinating_body = CoordinatingBody(self)
         self.series = {name: np.zeros(self.horizon_days) for name in SERIES_COLUMNS}
+        # Each agency's queue length at the end of every day (room for agencies added later).
+        self.agency_backlog = np.zeros(
+            (self.horizon_days, self.agency_table.capacity.size), dtype=np.int32
+        )
         self.reforms = enabled_reforms(scenario, self.world)
         for reform in self.reforms:
             reform.model = self
@@ -879,6 +883,12 @@ class CooperationModel(mesa.Model):
         s["intel_shared"][d] = len(self.intelligence.shares["item"])
         s["leaks"][d] = self.intelligence.leaks
         s["jits_active"][d] = len(self.teams.active)
+        table = self.agency_table
+        if table.size > self.agency_backlog.shape[1]:
+            grown = np.zeros((self.horizon_days, table.capacity.size), dtype=np.int32)
+            grown[:, : self.agency_backlog.shape[1]] = self.agency_backlog
+            self.agency_backlog = grown
+        self.agency_backlog[d, : table.size] = table.waiting[: table.size]
 
     def _open_cases(self) -> int:
         return self._open
@@ -1008,6 +1018,29 @@ class CooperationModel(mesa.Model):
         df = pd.DataFrame({k: v[: self.day] for k, v in self.series.items()})
         df.insert(0, "day", np.arange(self.day))
         return df
+
+    def agency_series_frame(self) -> pd.DataFrame:
+        """Daily queue length of every queueing agency, one row per agency and day.
+
+        Columns: day, agency (its index), state (code), role, backlog (live requests
+        waiting at the end of the day). Agencies added during the run (a national
+        security court) have backlog 0 before they exist.
+        """
+        queueing = [a for a in self.agency_list if a.queue_family]
+        index = np.asarray([a.index for a in queueing], dtype=np.int64)
+        days = np.arange(self.day)
+        codes = np.asarray(self.world.codes)
+        return pd.DataFrame(
+            {
+                "day": np.repeat(days, index.size).astype(np.int32),
+                "agency": np.tile(index, days.size).astype(np.int32),
+                "state": pd.Categorical(
+                    np.tile(codes[[a.state.index for a in queueing]], days.size)
+                ),
+                "role": pd.Categorical(np.tile([a.role for a in queueing], days.size)),
+                "backlog": self.agency_backlog[: self.day][:, index].reshape(-1),
+            }
+        )
 
     def ledger_frame(self) -> pd.DataFrame:
         """The request ledger with readable labels and state codes."""
