@@ -62,6 +62,9 @@ SCENARIOS_LEVER = "scenarios"
 # Experiment fields that only change the analysis, not the runs: editing them keeps
 # the plan (and so the finished runs) valid for resume.
 ANALYSIS_ONLY = ("description", "outcomes", "reference", "confidence", "ci_method")
+# Daily series an experiment can keep: the model's (one row a day, series.parquet) and
+# each queueing agency's backlog (one row per agency and day, agency_series.parquet).
+SERIES_KINDS = ("model", "agencies")
 
 
 # ======================================================================== the file schema
@@ -101,7 +104,14 @@ class ExperimentSpec(BaseModel):
     overrides: dict[str, Any] = Field(
         default_factory=dict, description="Parameter values applied to every run (run.years...)."
     )
-    series: bool = Field(False, description="Keep every run's daily series.")
+    series: bool | tuple[Literal["model", "agencies"], ...] = Field(
+        False,
+        description=(
+            "Daily series to keep: true (the model's daily series), false, or a list of "
+            '"model" (model-level daily series) and "agencies" (each queueing agency\'s '
+            'daily backlog), e.g. ["model", "agencies"].'
+        ),
+    )
     confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Confidence level of intervals.")
     ci_method: Literal["t", "bootstrap"] = Field("t", description="Confidence interval method.")
 
@@ -117,6 +127,32 @@ class ExperimentSpec(BaseModel):
         if len(v.encode()) > 120:
             raise ValueError("a name longer than 120 bytes; use a short name")
         return v
+
+    @field_validator("series", mode="before")
+    @classmethod
+    def _series_kinds(cls, v: Any) -> bool | tuple[str, ...]:
+        # Canonical form: true/false for "the model series"/"none" (as before, so the plan
+        # of an older experiment is unchanged), a tuple otherwise.
+        if isinstance(v, bool):
+            return v
+        values = [v] if isinstance(v, str) else v
+        allowed = 'expected true, false, or a list of "model" and/or "agencies"'
+        if not isinstance(values, list | tuple):
+            raise ValueError(allowed)
+        for k in values:
+            if not isinstance(k, str) or k not in SERIES_KINDS:
+                raise ValueError(f"{allowed}; {k!r} is not one of them")
+        kinds = tuple(k for k in SERIES_KINDS if k in values)
+        if not kinds:
+            return False
+        return True if kinds == ("model",) else kinds
+
+    @property
+    def series_kinds(self) -> tuple[str, ...]:
+        """The daily series every run keeps: ``"model"`` and/or ``"agencies"``."""
+        if isinstance(self.series, bool):
+            return ("model",) if self.series else ()
+        return tuple(self.series)
 
     @field_validator("uncertainties")
     @classmethod
@@ -172,7 +208,8 @@ def _format_errors(exc: ValidationError, source: str) -> str:
         meaning = f"; {top}: {field_info.description}" if field_info else ""
         shown = repr(err.get("input"))
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
-        lines.append(f"{source}: {key}: {err['msg']} (found {shown}){meaning}")
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{source}: {key}: {msg} (found {shown}){meaning}")
     return "\n".join(lines)
 
 
@@ -343,7 +380,9 @@ class ModelTarget:
     Args:
         scenarios: Resolved scenario of each policy (overrides and levers applied).
         int_params: Uncertainties of integer type (rounded when applied).
-        keep_series: Return the daily series too.
+        keep_series: Return the model's daily series too.
+        keep_agency_series: Return every queueing agency's daily backlog too
+            (``CooperationModel.agency_series_frame``).
     """
 
     name = "coopsim"
@@ -353,13 +392,17 @@ class ModelTarget:
         scenarios: dict[str, Scenario],
         int_params: Iterable[str] = (),
         keep_series: bool = False,
+        keep_agency_series: bool = False,
     ):
         self.scenarios = scenarios
         self.int_params = frozenset(int_params)
         self.keep_series = keep_series
+        self.keep_agency_series = keep_agency_series
 
-    def __call__(self, spec: RunSpec) -> tuple[dict[str, Any], pd.DataFrame | None]:
-        """Run the model for one planned run; return flat outcomes and the series."""
+    def __call__(
+        self, spec: RunSpec
+    ) -> tuple[dict[str, Any], pd.DataFrame | None, pd.DataFrame | None]:
+        """Run the model for one planned run; return flat outcomes and the kept series."""
         from sim.metrics import flatten
         from sim.model import run
 
@@ -368,7 +411,11 @@ class ModelTarget:
         if params:
             scenario = scenario.with_overrides(params)
         result = run(scenario, seed=spec.seed)
-        return flatten(result.outcomes), (result.series if self.keep_series else None)
+        return (
+            flatten(result.outcomes),
+            result.series if self.keep_series else None,
+            result.model.agency_series_frame() if self.keep_agency_series else None,
+        )
 
 
 class FunctionTarget:
@@ -406,7 +453,8 @@ def execute_run(
     """Run one attempt of one planned run on a worker, never raising.
 
     Args:
-        target: The model or function target.
+        target: The model or function target: returns ``(outcomes, series)`` or
+            ``(outcomes, series, agency_series)`` (frames or None).
         item: The run and the attempt number.
 
     Returns:
@@ -416,7 +464,8 @@ def execute_run(
     start = time.perf_counter()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
-        outcomes, series = target(spec)
+        outcomes, series, *more = target(spec)
+        agency_series = more[0] if more else None
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, never dropped
         detail = traceback.format_exc(limit=8)
         return RunRecord(
@@ -434,6 +483,7 @@ def execute_run(
         attempt,
         outcomes=outcomes,
         series=series,
+        agency_series=agency_series,
         elapsed_s=time.perf_counter() - start,
         finished_at=now_iso(),
         worker=worker,
@@ -679,7 +729,12 @@ def experiment_from_dict(
     if model_target:
         ints = _check_model_names(spec, source)
         scenarios = _resolve_model_policies(spec, policies, source, base_dir)
-        runner: Callable = ModelTarget(scenarios, ints, keep_series=spec.series)
+        runner: Callable = ModelTarget(
+            scenarios,
+            ints,
+            keep_series="model" in spec.series_kinds,
+            keep_agency_series="agencies" in spec.series_kinds,
+        )
         resolved = {name: s.model_dump(mode="json") for name, s in scenarios.items()}
     else:
         runner = FunctionTarget(target, {p.name: p.levers for p in policies}, dict(spec.overrides))

@@ -7,13 +7,22 @@ Layout of an experiment folder (``results/<name>/``)::
     runs/              shards, each written atomically as runs finish (a batch of records)
       shard-*.parquet  one row per finished attempt: run_id, status, error, timing, outcomes
       series-*.parquet daily series of the runs in the shard of the same id (optional)
+      agency_series-*.parquet
+                       daily backlog of every queueing agency of those runs (optional)
     outcomes.parquet   consolidated: one row per successful run (plan columns + outcomes)
     runs.parquet       consolidated log of every attempt (status, error, timing, worker)
     series.parquet     consolidated daily series (when the experiment keeps them)
+    agency_series.parquet
+                       consolidated per-agency daily backlog: run_id, day, agency, state,
+                       role, backlog (when the experiment keeps them; written shard by
+                       shard, so consolidating never holds more than one shard's rows)
 
 Every file is written to a temporary name and moved into place with ``os.replace``,
-so a crash (even SIGKILL) leaves either the whole file or nothing. A shard that
-cannot be read is set aside (renamed ``*.corrupt``) and its runs are redone.
+so a crash (even SIGKILL) leaves either the whole file or nothing. A shard's series
+files are written before the shard, and the shard lists them in its Parquet
+metadata: a shard on disk implies its series files are too. A shard that cannot be
+read, or one of whose series files is missing or unreadable, is set aside (renamed
+``*.corrupt``, with its series files) and its runs are redone.
 """
 
 from __future__ import annotations
@@ -31,13 +40,14 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 if TYPE_CHECKING:
@@ -49,11 +59,16 @@ RUNS_DIR = "runs"
 OUTCOMES = "outcomes.parquet"
 RUN_LOG = "runs.parquet"
 SERIES = "series.parquet"
+AGENCY_SERIES = "agency_series.parquet"
+# The series files that may accompany a shard, by record attribute: the file prefix
+# (``shard-<id>`` -> ``<prefix><id>``). A shard lists the ones it has in its metadata.
+COMPANIONS = {"series": "series-", "agency_series": "agency_series-"}
+COMPANIONS_KEY = b"coopsim.companions"
 
 # Columns every shard row carries besides the outcomes; outcome names may not use them.
 META_COLUMNS = ("run_id", "status", "attempt", "error", "elapsed_s", "finished_at", "worker")
 # Files a fresh start (``--no-resume``) removes; anything else in the folder is left alone.
-OWNED_FILES = (MANIFEST, PLAN, OUTCOMES, RUN_LOG, SERIES)
+OWNED_FILES = (MANIFEST, PLAN, OUTCOMES, RUN_LOG, SERIES, AGENCY_SERIES)
 
 
 class StoreError(ValueError):
@@ -246,6 +261,7 @@ class RunRecord:
     finished_at: str = ""
     worker: str = ""
     series: pd.DataFrame | None = None
+    agency_series: pd.DataFrame | None = None
 
     def row(self) -> dict[str, Any]:
         """The record as one flat shard row (meta columns, then outcomes)."""
@@ -275,6 +291,46 @@ def _rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return df
 
 
+def _companion(shard: Path, kind: str) -> Path:
+    """The series file of kind ``kind`` (a :data:`COMPANIONS` key) that goes with a shard."""
+    return shard.with_name(shard.name.replace("shard-", COMPANIONS[kind], 1))
+
+
+def _canonical_agency_table(table: pa.Table) -> pa.Table:
+    """One schema for every agency-series file: text columns dictionary-encoded (int32).
+
+    Shards concatenate runs whose categoricals differ (and may have more than 127
+    categories), so their Arrow types differ; a single schema lets them be written
+    into one Parquet file and read back as categoricals.
+    """
+    text = (pa.string(), pa.large_string())
+    fields = []
+    for f in table.schema:
+        is_text = f.type in text or (pa.types.is_dictionary(f.type) and f.type.value_type in text)
+        fields.append(pa.field(f.name, pa.dictionary(pa.int32(), pa.string())) if is_text else f)
+    return table.replace_schema_metadata(None).cast(pa.schema(fields))
+
+
+def _agency_table(records: list[RunRecord]) -> pa.Table | None:
+    """The agency series of some records as one table, ``run_id`` first."""
+    tables = []
+    for r in records:
+        if r.agency_series is None:
+            continue
+        table = pa.Table.from_pandas(r.agency_series, preserve_index=False)
+        run = pa.DictionaryArray.from_arrays(
+            pa.array([0] * table.num_rows, pa.int32()), pa.array([r.run_id], pa.string())
+        )
+        tables.append(_canonical_agency_table(table.add_column(0, "run_id", run)))
+    return pa.concat_tables(tables) if tables else None
+
+
+def _table_bytes(table: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
 @dataclass
 class ShardScan:
     """What the shards of a results folder hold."""
@@ -282,40 +338,66 @@ class ShardScan:
     records: pd.DataFrame  # every attempt, in shard order
     series_files: list[Path]
     corrupt: list[Path]
+    agency_series_files: list[Path] = field(default_factory=list)
+
+
+def _check_shard(shard: Path) -> tuple[pd.DataFrame, dict[str, Path]]:
+    """Read a shard and check its series files; raise if any of it is unusable."""
+    table = pq.read_table(shard)
+    df = table.to_pandas()
+    missing = [c for c in ("run_id", "status") if c not in df.columns]
+    if missing:
+        raise ValueError(f"missing columns {missing}")
+    listed = (table.schema.metadata or {}).get(COMPANIONS_KEY)
+    if listed is None:  # a shard from before shards listed their series files
+        found = {k: _companion(shard, k) for k in COMPANIONS}
+        return df, {k: p for k, p in found.items() if p.is_file()}
+    companions = {k: _companion(shard, k) for k in listed.decode().split(",") if k}
+    for path in companions.values():
+        pq.read_metadata(path)  # missing or truncated: the shard is unusable
+    return df, companions
 
 
 def scan_shards(folder: Path, set_aside_corrupt: bool = False) -> ShardScan:
     """Read every shard of an experiment folder, detecting corrupt or truncated ones.
 
+    A shard is corrupt when it cannot be read, or when a series file it lists is
+    missing or unreadable.
+
     Args:
         folder: The experiment's results folder.
-        set_aside_corrupt: Rename unreadable shards to ``*.corrupt`` so their runs are redone.
+        set_aside_corrupt: Rename corrupt shards (and their series files) to
+            ``*.corrupt`` so their runs are redone.
 
     Returns:
-        The attempt records, the series shards that belong to valid shards, and the
+        The attempt records, the series files that belong to valid shards, and the
         corrupt shards found.
     """
     runs = Path(folder) / RUNS_DIR
-    frames, series_files, corrupt = [], [], []
+    frames, corrupt = [], []
+    files: dict[str, list[Path]] = {k: [] for k in COMPANIONS}
     for shard in sorted(runs.glob("shard-*.parquet")) if runs.is_dir() else []:
         try:
-            df = pq.read_table(shard).to_pandas()
-            missing = [c for c in ("run_id", "status") if c not in df.columns]
-            if missing:
-                raise ValueError(f"missing columns {missing}")
+            df, companions = _check_shard(shard)
         except Exception:  # noqa: BLE001 - any unreadable shard is treated the same way
             corrupt.append(shard)
             if set_aside_corrupt:
-                os.replace(shard, shard.with_suffix(".corrupt"))
+                for path in [shard, *(_companion(shard, k) for k in COMPANIONS)]:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.replace(path, path.with_suffix(".corrupt"))
             continue
         frames.append(df)
-        series = shard.with_name(shard.name.replace("shard-", "series-", 1))
-        if series.is_file():
-            series_files.append(series)
+        for kind, path in companions.items():
+            files[kind].append(path)
     records = (
         pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(META_COLUMNS))
     )
-    return ShardScan(records=records, series_files=series_files, corrupt=corrupt)
+    return ShardScan(
+        records=records,
+        series_files=files["series"],
+        corrupt=corrupt,
+        agency_series_files=files["agency_series"],
+    )
 
 
 class ExperimentStore:
@@ -408,20 +490,25 @@ class ExperimentStore:
             self.flush()
 
     def flush(self) -> None:
-        """Write the buffered records as one shard (series first, then the records)."""
+        """Write the buffered records as one shard (series files first, then the records)."""
         if not self._buffer:
             return
         records, self._buffer = self._buffer, []
-        shard_id = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+        shard = self.runs_dir / f"shard-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
+        written = []
+        # Written before its records: a shard on disk implies its series are too.
         series = [r.series.assign(run_id=r.run_id) for r in records if r.series is not None]
         if series:
-            # Written before its records: a shard on disk implies its series are too.
-            atomic_write_parquet(
-                self.runs_dir / f"series-{shard_id}.parquet", pd.concat(series, ignore_index=True)
-            )
-        atomic_write_parquet(
-            self.runs_dir / f"shard-{shard_id}.parquet", _rows_frame([r.row() for r in records])
-        )
+            atomic_write_parquet(_companion(shard, "series"), pd.concat(series, ignore_index=True))
+            written.append("series")
+        agency = _agency_table(records)
+        if agency is not None:
+            atomic_write_bytes(_companion(shard, "agency_series"), _table_bytes(agency))
+            written.append("agency_series")
+        del series, agency
+        table = pa.Table.from_pandas(_rows_frame([r.row() for r in records]), preserve_index=False)
+        meta = {**(table.schema.metadata or {}), COMPANIONS_KEY: ",".join(written).encode()}
+        atomic_write_bytes(shard, _table_bytes(table.replace_schema_metadata(meta)))
         self._last_flush = time.monotonic()
 
     def __enter__(self) -> ExperimentStore:
@@ -443,14 +530,21 @@ class ExperimentStore:
         self.flush()
         results = consolidate(self.folder)
         complete = results.failures.empty and len(results.outcomes) == len(results.plan)
-        self.manifest["status"] = "complete" if complete else "incomplete"
-        self.manifest["sessions"][-1].update({"finished": now_iso(), **summary})
-        self.manifest["finished"] = now_iso()
-        atomic_write_json(self.folder / MANIFEST, self.manifest)
         atomic_write_parquet(self.folder / OUTCOMES, results.outcomes)
         atomic_write_parquet(self.folder / RUN_LOG, results.runs)
         if not results.series.empty:
             atomic_write_parquet(self.folder / SERIES, results.series)
+        if results.agency_series_files:
+            _write_agency_series(
+                self.folder / AGENCY_SERIES,
+                results.agency_series_files,
+                set(results.outcomes["run_id"]),
+            )
+        # The manifest last: "complete" means the consolidated files above are current.
+        self.manifest["status"] = "complete" if complete else "incomplete"
+        self.manifest["sessions"][-1].update({"finished": now_iso(), **summary})
+        self.manifest["finished"] = now_iso()
+        atomic_write_json(self.folder / MANIFEST, self.manifest)
         results.manifest = self.manifest
         return results
 
@@ -469,6 +563,10 @@ class Results:
         series: Daily series (column ``run_id`` plus the model's counters), if kept.
         manifest: Provenance (experiment, parameters, seeds, versions, sessions).
         folder: Where the results live.
+        agency_series: Every queueing agency's daily backlog (columns run_id, day,
+            agency, state, role, backlog; one row per run, day and agency), if kept;
+            read from disk on first use. For large sweeps read only what you need
+            with :meth:`read_agency_series`.
     """
 
     outcomes: pd.DataFrame
@@ -478,6 +576,40 @@ class Results:
     series: pd.DataFrame
     manifest: dict[str, Any]
     folder: Path
+    agency_series_files: list[Path] = field(default_factory=list, repr=False)
+    _agency_series: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def agency_series(self) -> pd.DataFrame:
+        """Every queueing agency's daily backlog (empty if the experiment did not keep it)."""
+        if self._agency_series is None:
+            self._agency_series = self.read_agency_series()
+        return self._agency_series
+
+    def read_agency_series(
+        self, run_ids: list[str] | None = None, columns: list[str] | None = None
+    ) -> pd.DataFrame:
+        """Read (part of) the per-agency daily backlog from disk.
+
+        Args:
+            run_ids: Only these runs (default: every successful run).
+            columns: Only these columns (default: all).
+
+        Returns:
+            One row per run, day and queueing agency, ordered as stored.
+        """
+        done = set(self.outcomes["run_id"])
+        keep = done if run_ids is None else done & set(run_ids)
+        consolidated = self.folder / AGENCY_SERIES
+        current = self.manifest.get("status") in ("complete", "incomplete")
+        if current and consolidated.is_file():
+            tables = [_read_filtered(consolidated, keep, columns)]
+        else:  # an interrupted (or running) experiment: straight from the shards
+            tables = list(_agency_tables(self.agency_series_files, keep, columns))
+        tables = [t for t in tables if t.num_rows]
+        if not tables:
+            return pd.DataFrame()
+        return pa.concat_tables(tables).to_pandas()
 
 
 def consolidate(folder: Path) -> Results:
@@ -515,6 +647,7 @@ def consolidate(folder: Path) -> Results:
         series=series,
         manifest=manifest,
         folder=folder,
+        agency_series_files=scan.agency_series_files,
     )
 
 
@@ -529,6 +662,54 @@ def _read_series(files: list[Path], done: set[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def _read_filtered(path: Path, run_ids: set[str], columns: list[str] | None) -> pa.Table:
+    """The rows of an agency-series file whose run is in ``run_ids``."""
+    wanted = None if columns is None else list(dict.fromkeys(["run_id", *columns]))
+    table = _canonical_agency_table(pq.read_table(path, columns=wanted))
+    runs = table["run_id"].cast(pa.string())
+    table = table.filter(pc.is_in(runs, value_set=pa.array(sorted(run_ids), pa.string())))
+    if columns is not None and "run_id" not in columns:
+        table = table.drop_columns(["run_id"])
+    return table
+
+
+def _agency_tables(
+    files: list[Path], done: set[str], columns: list[str] | None = None
+) -> Iterator[pa.Table]:
+    """Agency-series shards one at a time, keeping each successful run's rows once."""
+    seen: set[str] = set()
+    for path in files:
+        table = _read_filtered(path, done - seen, None)
+        if table.num_rows:
+            seen |= set(pc.unique(table["run_id"].cast(pa.string())).to_pylist())
+        if columns is not None:
+            table = table.select(columns)
+        yield table
+
+
+def _write_agency_series(dest: Path, files: list[Path], done: set[str]) -> None:
+    """Consolidate agency-series shards into one Parquet file, a shard at a time."""
+    tmp = _temp_sibling(dest)
+    writer = None
+    try:
+        for table in _agency_tables(files, done):
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
+        if writer is None:
+            return
+        writer.close()
+        writer = None
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, dest)
+    finally:
+        if writer is not None:
+            writer.close()
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
 def load_results(path: str | Path) -> Results:
     """Load an experiment's results folder (complete or interrupted) as DataFrames.
 
@@ -538,7 +719,7 @@ def load_results(path: str | Path) -> Results:
 
     Returns:
         A :class:`Results` with ``outcomes``, ``runs``, ``failures``, ``plan``,
-        ``series`` and ``manifest``.
+        ``series``, ``manifest`` and ``agency_series`` (read on first use).
 
     Raises:
         StoreError: When the folder holds no experiment results.

@@ -92,6 +92,9 @@ def test_shipped_experiment_files_parse():
             "also an uncertainty",
         ),
         ('name = "x"\nbroken = [\n', "not valid TOML"),
+        ('name = "x"\nseries = ["model", "queues"]\n', "series: expected true, false, or a list"),
+        ('name = "x"\nseries = 3\n', "series: expected true, false, or a list"),
+        ('name = "x"\nseries = "all"\n', "'all' is not one of them"),
     ],
 )
 def test_bad_experiment_files_are_rejected_by_name_and_key(tmp_path, capsys, content, expected):
@@ -113,6 +116,28 @@ def test_nested_tables_equal_dotted_keys(scenarios):
         {"name": "a", "uncertainties": {"world": {"initial_trust": [0.2, 0.4]}}}
     )
     assert flat.plan_hash() == nested.plan_hash()
+
+
+@pytest.mark.parametrize(
+    ("value", "kinds"),
+    [
+        (True, ("model",)),
+        (["model"], ("model",)),
+        (False, ()),
+        ([], ()),
+        ("agencies", ("agencies",)),
+        (["agencies"], ("agencies",)),
+        (["agencies", "model", "agencies"], ("model", "agencies")),
+    ],
+)
+def test_series_spellings_and_their_plans(value, kinds):
+    exp = experiment_from_dict({"name": "s", "series": value})
+    assert exp.spec.series_kinds == kinds
+    assert exp.target.keep_series == ("model" in kinds)
+    assert exp.target.keep_agency_series == ("agencies" in kinds)
+    # series = true / false keep their meaning and their plan (older results resume).
+    legacy = experiment_from_dict({"name": "s", "series": kinds == ("model",)})
+    assert (exp.plan_hash() == legacy.plan_hash()) == (kinds in ((), ("model",)))
 
 
 def test_designs_have_the_expected_size():

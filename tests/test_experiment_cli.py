@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import sim
 from sim.cli import main
 from sim.experiment import load_experiment, run_experiment
 from sim.store import load_results
@@ -137,3 +138,28 @@ def test_sweep_killed_midway_resumes_to_exactly_the_planned_runs(small_scenarios
 
     fresh = run_experiment(load_experiment(exp), tmp_path / "fresh", progress=False)
     pd.testing.assert_frame_equal(results.outcomes, fresh.outcomes)
+
+
+def test_sweep_keeps_only_the_per_agency_series_when_asked(small_scenarios, tmp_path):
+    exp = tmp_path / "agencies.toml"
+    exp.write_text(
+        'name = "agencies"\nreplications = 1\nseries = ["agencies"]\n'
+        f'[levers]\nscenarios = ["{small_scenarios / "small.toml"}", '
+        f'"{small_scenarios / "slower.toml"}"]\n'
+        '[overrides]\n"run.years" = 0.2\n'
+    )
+    out = tmp_path / "res"
+    assert main(["sweep", str(exp), "--workers", "1", "--out", str(out)]) == 0
+    results = load_results(out)
+    assert results.series.empty and not (out / "series.parquet").exists()
+    stored = pd.read_parquet(out / "agency_series.parquet")
+    pd.testing.assert_frame_equal(results.agency_series, stored)
+    # Every run's rows equal the model's own frame of a direct run with that seed.
+    experiment = load_experiment(exp)
+    for row in results.outcomes.itertuples():
+        model = sim.run(experiment.target.scenarios[row.policy], seed=row.seed).model
+        mine = stored[stored["run_id"] == row.run_id].drop(columns="run_id")
+        pd.testing.assert_frame_equal(
+            mine.reset_index(drop=True), model.agency_series_frame(), check_categorical=False
+        )
+    assert stored.groupby("run_id", observed=True).size().nunique() == 1
