@@ -125,9 +125,13 @@ class QueuePool:
         self.ids = np.insert(self.ids, at, ids)
         self.agency = np.insert(self.agency, at, agencies)
 
-    def purge(self, live: np.ndarray) -> None:
-        """Drop entries whose request closed (``live`` is the ledger's open-mask by id)."""
-        keep = live[self.ids]
+    def purge(self, outcome: np.ndarray) -> None:
+        """Drop entries whose request closed (``outcome`` is the ledger's outcome column).
+
+        Reads only the waiting entries' outcomes, so it costs what waits, not the
+        whole ledger.
+        """
+        keep = outcome[self.ids] == 0  # Outcome.OPEN
         if not keep.all():
             self.keys, self.ids, self.agency = self.keys[keep], self.ids[keep], self.agency[keep]
         self.dirty = False

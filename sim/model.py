@@ -475,7 +475,7 @@ class CooperationModel(mesa.Model):
         (:meth:`_gravity_partners_one`), and the batch resumes after it. The random
         stream is consumed exactly as case-by-case drawing would consume it.
         """
-        rng, cum = self.rng, self._gravity_cum
+        rng, cum = self.case_rng, self._gravity_cum  # partners are part of the case
         last = cum.shape[1] - 1
         origin = np.asarray(origin, dtype=np.int64)
         links = np.asarray(links, dtype=np.int64)
@@ -516,7 +516,7 @@ class CooperationModel(mesa.Model):
         row = self._gravity_cum[o]
         chosen: list[int] = []
         while len(chosen) < k:
-            u = self.rng.random(k)
+            u = self.case_rng.random(k)
             for p in np.searchsorted(row, u * row[-1], side="right").tolist():
                 p = min(p, len(row) - 1)
                 if p != o and p not in chosen and len(chosen) < k:
@@ -796,7 +796,6 @@ class CooperationModel(mesa.Model):
         and each agency takes the first live requests of its queue.
         """
         table, led = self.agency_table, self.ledger
-        live = None
         next_stage = {
             "central_authority": Stage.REVIEW,
             "court": Stage.JUDICIAL,
@@ -810,9 +809,7 @@ class CooperationModel(mesa.Model):
             pool = self.pools[role]
             pool.merge()
             if pool.dirty:
-                if live is None:
-                    live = led.outcome == Outcome.OPEN
-                pool.purge(live)
+                pool.purge(led.outcome)
             busy = np.flatnonzero((waiting_all > 0) & (role_all == ROLE_CODES[role]))
             credit = table.credit[busy] % 1.0 + table.capacity[busy]
             counts = np.minimum(np.floor(credit).astype(np.int64), table.waiting[busy])

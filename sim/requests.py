@@ -391,7 +391,9 @@ class CaseBook(ColumnTable):
         offsets = np.cumsum(count) - count
         ids = np.repeat(first - offsets, count) + np.arange(total)
         if self._extra:
-            with_more = sorted(self._extra.keys() & set(case_ids.tolist()))
+            extra = self._extra
+            # Over the batch, not over every case with extra requests so far.
+            with_more = sorted({c for c in case_ids.tolist() if c in extra})
             more = [r for c in with_more for r in self._extra[c]]
             if more:
                 ids = np.concatenate([ids, np.asarray(more, dtype=np.int64)])

@@ -60,7 +60,16 @@ class TrustNetwork:
         self._value = self.baseline.copy()
         self._last = np.zeros(self.baseline.shape, dtype=float)
         self.decay = np.full(self.baseline.shape, float(decay_per_year))
-        self._buffers: tuple[np.ndarray, np.ndarray] | None = None
+        # Running sums behind mean(), so a day does not cost a pass over every pair:
+        # pairs that keep the common decay relax by the same factor each day, so their
+        # summed gap to baseline shrinks by that factor; the few pairs with their own
+        # decay (slowed by meetings) are summed exactly each time.
+        self._decay0 = float(decay_per_year)
+        self._sum_day: float | None = None  # day the sums hold for; None: rebuild
+        self._gap_sum = 0.0  # sum of relaxed gaps of off-diagonal common-decay pairs
+        self._base_sum = 0.0  # sum of off-diagonal baselines
+        self._own_decay = np.zeros(self.baseline.shape, dtype=bool)
+        self._own_decay_flat = np.zeros(0, dtype=np.int64)
 
     def get(self, i, j, day: float):
         """Current trust of ``i`` in ``j`` (arrays of indices allowed)."""
@@ -79,8 +88,30 @@ class TrustNetwork:
         return base + (self._value.item(i, j) - base) * keep
 
     def _store(self, i, j, values, day: float) -> None:
+        # Rare writes (reforms, meetings, crises): mean() rebuilds its sums afterwards.
         self._value[i, j] = np.clip(values, 0.0, 1.0)
         self._last[i, j] = day
+        self._sum_day = None
+
+    def _sums_at(self, day: float) -> bool:
+        """Bring the running sums to ``day``; False if they must be rebuilt."""
+        if self._sum_day is None or day < self._sum_day:
+            self._sum_day = None
+            return False
+        if day > self._sum_day:
+            self._gap_sum *= (1.0 - self._decay0) ** ((day - self._sum_day) / 365.0)
+            self._sum_day = day
+        return True
+
+    def _rebuild_sums(self, day: float) -> None:
+        """Recompute the running sums from the whole matrix (after a rare write)."""
+        off = ~np.eye(self._value.shape[0], dtype=bool)
+        self._own_decay = off & (self.decay != self._decay0)
+        self._own_decay_flat = np.flatnonzero(self._own_decay)
+        gap = self.snapshot(day) - self.baseline
+        self._gap_sum = float(gap[off & ~self._own_decay].sum())
+        self._base_sum = float(self.baseline[off].sum())
+        self._sum_day = day
 
     def reward(self, i, j, rate: float, day: float) -> None:
         """Apply :func:`gain` to pairs (i, j); repeated pairs are applied in turn."""
@@ -98,49 +129,49 @@ class TrustNetwork:
         value, last = self._value, self._last
         if i.size == 1:
             a, b = int(i[0]), int(j[0])
-            value[a, b] = min(max(rule(self.get_one(a, b, day), rate), 0.0), 1.0)
+            old = self.get_one(a, b, day)
+            value[a, b] = new = min(max(rule(old, rate), 0.0), 1.0)
             last[a, b] = day
+            if self._sums_at(day) and a != b and not self._own_decay[a, b]:
+                self._gap_sum += new - old
             return
         # Repeated pairs in one batch must compound, not overwrite each other: each
         # distinct pair gets the rule once per occurrence (a few rounds at most).
         n = value.shape[1]
         pair, times = np.unique(i.astype(np.int64) * n + j, return_counts=True)
         a, b = pair // n, pair % n
-        trust = self.get(a, b, day)
+        old = trust = self.get(a, b, day)
         for k in range(int(times.max())):
             trust = np.where(times > k, np.clip(rule(trust, rate), 0.0, 1.0), trust)
         value[a, b] = trust
         last[a, b] = day
+        if self._sums_at(day):
+            # The gap to baseline moves by what the value moved (baselines unchanged).
+            common = (a != b) & ~self._own_decay[a, b]
+            self._gap_sum += float((trust - old)[common].sum())
 
     def snapshot(self, day: float) -> np.ndarray:
         """Full matrix of current trust (costs n^2: for outputs, not for the hot path)."""
         return relax(self._value, self.baseline, day - self._last, self.decay)
 
-    def _relaxed_into(self, day: float) -> np.ndarray:
-        """:meth:`snapshot` computed into reused buffers (same operations, same values).
-
-        The daily mean reads the whole matrix; reusing two buffers instead of
-        allocating six temporaries a day keeps that pass cheap at world scale.
-        """
-        if self._buffers is None or self._buffers[0].shape != self._value.shape:
-            self._buffers = (np.empty_like(self._value), np.empty_like(self._value))
-        out, keep = self._buffers
-        np.subtract(day, self._last, out=out)
-        np.divide(out, 365.0, out=out)
-        np.subtract(1.0, self.decay, out=keep)
-        np.power(keep, out, out=keep)
-        np.subtract(self._value, self.baseline, out=out)
-        np.multiply(out, keep, out=out)
-        np.add(self.baseline, out, out=out)
-        return out
-
     def mean(self, day: float) -> float:
-        """Mean trust over ordered pairs of distinct states."""
+        """Mean trust over ordered pairs of distinct states.
+
+        The off-diagonal mean of :meth:`snapshot`, from running sums (it is read
+        every day): cost per call is the few pairs with their own decay, not n^2.
+        """
         n = self._value.shape[0]
         if n < 2:
             return float("nan")
-        matrix = self._relaxed_into(day)
-        return float((matrix.sum() - np.trace(matrix)) / (n * (n - 1)))
+        if not self._sums_at(day):
+            self._rebuild_sums(day)
+        total = self._base_sum + self._gap_sum
+        own = self._own_decay_flat
+        if own.size:
+            value, base = self._value.ravel()[own], self.baseline.ravel()[own]
+            relaxed = relax(value, base, day - self._last.ravel()[own], self.decay.ravel()[own])
+            total += float((relaxed - base).sum())
+        return total / (n * (n - 1))
 
     def slow_decay(self, i, j, relief: float, day: float) -> None:
         """Slow the relaxation of pairs (i, j) by the share ``relief`` (e.g. after a meeting)."""

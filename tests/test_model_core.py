@@ -312,8 +312,9 @@ def test_more_central_authority_capacity_shortens_median_response():
 
 def test_p1_response_time_grows_with_load_relative_to_capacity():
     fixed = {**FIFO_WORLD, "agencies__central_authority_capacity": 0.3}
-    light = arm_mean(median_mla, **fixed, cases__arrivals_per_state_per_year=20.0)
-    heavy = arm_mean(median_mla, **fixed, cases__arrivals_per_state_per_year=100.0)
+    # A wide contrast: with 12 states and 3 seeds a milder one is within the noise.
+    light = arm_mean(median_mla, **fixed, cases__arrivals_per_state_per_year=10.0)
+    heavy = arm_mean(median_mla, **fixed, cases__arrivals_per_state_per_year=200.0)
     assert heavy > light + 5, (light, heavy)
 
 

@@ -150,3 +150,31 @@ def test_network_slow_decay_closes_the_reduced_share_in_a_year():
     assert net.get(0, 1, 365) == pytest.approx(0.25 + 0.2 * 0.25)
     net.penalise(1, 0, 0.5, day=0)
     assert net.get(1, 0, 365) == pytest.approx(0.25 + 0.4 * 0.25)
+
+
+@pytest.mark.parametrize("decay", [0.0, 0.3, 1.0])
+def test_network_mean_equals_the_off_diagonal_mean_of_the_snapshot(decay):
+    rng = np.random.default_rng(7)
+    n = 6
+    net = TrustNetwork(rng.uniform(0.2, 0.9, (n, n)), decay_per_year=decay)
+    day = 0
+    for _ in range(40):
+        i, j = rng.integers(0, n, 5), rng.integers(0, n, 5)
+        rule = rng.integers(0, 4)
+        if rule == 0:
+            net.reward(i, j, 0.1, day)
+        elif rule == 1:
+            net.penalise(i, j, 0.4, day)
+        elif rule == 2:
+            net.slow_decay(i[:2], j[:2], 0.5, day)
+        else:
+            net.shift(i[:1], j[:1], 0.05, day)
+        snapshot = net.snapshot(day)
+        expected = (snapshot.sum() - np.trace(snapshot)) / (n * (n - 1))
+        assert net.mean(day) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+        day += int(rng.integers(0, 40))
+    # A write dated before the last mean (allowed, if unusual) still gives the exact mean.
+    net.penalise(np.array([0, 1]), np.array([1, 2]), 0.5, day - 50)
+    snapshot = net.snapshot(day)
+    expected = (snapshot.sum() - np.trace(snapshot)) / (n * (n - 1))
+    assert net.mean(day) == pytest.approx(expected, rel=1e-12, abs=1e-12)
