@@ -2,9 +2,19 @@
 
 Usage (from the repository root):
 
-    uv run python benchmarks/run.py                 # everything (about 10 minutes on 2 cores)
-    uv run python benchmarks/run.py --only world    # one section: world, scaling, sweep, batch_run
+    uv run python benchmarks/run.py                 # everything (about 15 minutes on 2 cores)
+    uv run python benchmarks/run.py --only world    # one section: world, scaling, sweep,
+                                                    # batch_run, batch_run_agencies
     uv run python benchmarks/run.py --quick         # shorter runs, for a smoke test
+    uv run python benchmarks/run.py --only batch_run_agencies   # per-agency backlog sweep
+
+batch_run_agencies: 200 baseline runs of 1 simulated year whose outcomes include
+every queueing agency's daily backlog (126 agencies x 365 days a run). coopsim's
+experiment layer (ProcessExecutor(2), ``series = ["agencies"]``, streamed to
+Parquet) against ``mesa.batch_run(number_processes=2, data_collection_period=1)``
+on benchmarks/mesa_wrapper.py's ``AgencyBacklogModel`` (CooperationModel with a
+DataCollector of agent-type reporters collected every step). Same seeds; the final
+outcomes and every run's backlog (day x agency) are checked equal.
 
 Each measurement runs in a fresh subprocess, so peak memory is that of the
 measurement alone; the results are printed and written as JSON to
@@ -76,6 +86,7 @@ def run_child(args: list[str]) -> dict:
         raise RuntimeError(f"{cmd} failed with {proc.returncode}")
     result = json.loads(out.strip().splitlines()[-1])
     result["peak_tree_rss_mb"] = round(peak / 2**20, 1)
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     return result
 
 
@@ -190,6 +201,129 @@ def child_batch_run(replications: int, years: float, workers: int, every_step: b
     }
 
 
+def _backlog_digest(backlog) -> str:
+    """SHA-256 of a run's backlog values in (day, agency) order, as int32."""
+    import hashlib
+
+    import numpy as np
+
+    return hashlib.sha256(np.asarray(backlog, dtype=np.int32).tobytes()).hexdigest()[:16]
+
+
+def child_sweep_agencies(replications: int, years: float, workers: int, out: str) -> dict:
+    """The baseline sweep keeping every queueing agency's daily backlog (to ``out``)."""
+    from sim.experiment import ProcessExecutor, SerialExecutor, experiment_from_dict, run_experiment
+
+    experiment = experiment_from_dict(
+        {
+            "name": "bench_agencies",
+            "replications": replications,
+            "series": ["agencies"],
+            "overrides": {"run.years": years},
+        },
+        source="benchmarks/run.py",
+    )
+    executor = SerialExecutor() if workers == 1 else ProcessExecutor(workers)
+    t0 = time.perf_counter()
+    results = run_experiment(experiment, Path(out), executor=executor, progress=False)
+    elapsed = time.perf_counter() - t0
+    frame = results.outcomes.sort_values("seed")
+    check = frame[["seed", "requests_total", "completion_rate", "mean_trust"]]
+    return {
+        "runs": len(frame),
+        "workers": workers,
+        "elapsed_s": round(elapsed, 3),
+        "runs_per_s": round(len(frame) / elapsed, 3),
+        "agency_series_mb_on_disk": round(
+            (Path(out) / "agency_series.parquet").stat().st_size / 2**20, 1
+        ),
+        "outcomes": check.to_dict(orient="list"),
+    }
+
+
+def child_agency_digest(out: str) -> dict:
+    """Per-seed digests of a stored agency series (run after the timed sweep, apart)."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from sim.store import load_results
+
+    results = load_results(out)
+    seed_of = dict(zip(results.outcomes["run_id"], results.outcomes["seed"], strict=True))
+    pieces: dict[str, list] = {}
+    parquet = pq.ParquetFile(Path(out) / "agency_series.parquet")
+    for group in range(parquet.num_row_groups):  # a run may span two row groups
+        df = parquet.read_row_group(group, columns=["run_id", "day", "agency", "backlog"])
+        for run_id, part in df.to_pandas().groupby("run_id", observed=True):
+            values = part[["day", "agency", "backlog"]].to_numpy(np.int64)
+            pieces.setdefault(str(run_id), []).append(values)
+    digests, totals, rows = {}, {}, 0
+    for run_id, parts in pieces.items():
+        values = np.concatenate(parts)
+        values = values[np.lexsort((values[:, 1], values[:, 0]))]  # by day, then agency
+        seed = int(seed_of[run_id])
+        digests[seed] = _backlog_digest(values[:, 2])
+        totals[seed] = int(values[:, 2].sum())
+        rows += len(values)
+    return {"rows": rows, "digests": digests, "backlog_totals": totals}
+
+
+def child_batch_run_agencies(replications: int, years: float, workers: int) -> dict:
+    """The same runs by mesa.batch_run, collecting every queueing agency's backlog each step."""
+    import mesa
+    from mesa_wrapper import AgencyBacklogModel
+
+    from sim.experiment import replication_seeds
+
+    seeds = replication_seeds(1, replications)  # the experiment's seeds (base_seed 1)
+    horizon = max(1, int(round(years * 365)))
+    t0 = time.perf_counter()
+    rows = mesa.batch_run(
+        AgencyBacklogModel,
+        parameters={"scenario": "baseline", "years": years},
+        number_processes=workers,
+        rng=seeds,
+        data_collection_period=1,
+        max_steps=horizon + 1,
+        display_progress=False,
+    )
+    elapsed = time.perf_counter() - t0
+    # Check (after timing): each run's rows are contiguous; Step t is day t - 1 and
+    # Mesa's AgentID follows the agency index, so (Step, AgentID) order is (day, agency).
+    final, digests, totals, agency_rows = {}, {}, {}, 0
+    start = 0
+    while start < len(rows):
+        run = rows[start]["RunId"]
+        end = start
+        while end < len(rows) and rows[end]["RunId"] == run:
+            end += 1
+        block = [r for r in rows[start:end] if "backlog" in r]
+        block.sort(key=lambda r: (r["Step"], r["AgentID"]))
+        seed = int(rows[start]["rng"])
+        digests[seed] = _backlog_digest([r["backlog"] for r in block])
+        totals[seed] = sum(r["backlog"] for r in block)
+        final[seed] = rows[end - 1]["outcomes"]
+        agency_rows += len(block)
+        start = end
+    ordered = sorted(final)
+    return {
+        "runs": len(final),
+        "workers": workers,
+        "elapsed_s": round(elapsed, 3),
+        "runs_per_s": round(len(final) / elapsed, 3),
+        "rows_returned": len(rows),
+        "agency_rows": agency_rows,
+        "outcomes": {
+            "seed": ordered,
+            "requests_total": [final[s]["requests_total"] for s in ordered],
+            "completion_rate": [final[s]["completion_rate"] for s in ordered],
+            "mean_trust": [final[s]["mean_trust"] for s in ordered],
+        },
+        "digests": digests,
+        "backlog_totals": totals,
+    }
+
+
 # ---------------------------------------------------------------- sections
 def section_world(quick: bool) -> dict:
     overrides = {"run.years": 1.0} if quick else {}
@@ -245,11 +379,47 @@ def section_batch_run(quick: bool) -> dict:
     }
 
 
+def section_batch_run_agencies(quick: bool) -> dict:
+    reps, years = (20, 0.5) if quick else (200, 1.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "sweep")
+        ours = run_child(["sweep_agencies", str(reps), str(years), "2", out])
+        stored = run_child(["agency_digest", out])
+    mesa_run = run_child(["batch_run_agencies", str(reps), str(years), "2"])
+    same_outcomes = ours["outcomes"] == mesa_run["outcomes"]
+    # JSON turned the seeds into text keys on both sides.
+    same_backlog = [s for s, d in stored["digests"].items() if mesa_run["digests"].get(s) == d]
+    first = str(ours["outcomes"]["seed"][0])
+    return {
+        "replications": reps,
+        "years": years,
+        "coopsim_2_workers": {k: v for k, v in ours.items() if k != "outcomes"},
+        "batch_run_2_processes_every_step": {
+            k: v for k, v in mesa_run.items() if k not in ("outcomes", "digests", "backlog_totals")
+        },
+        "agency_series_rows": stored["rows"],
+        "batch_run_agency_rows": mesa_run["agency_rows"],
+        "same_final_outcomes": same_outcomes,
+        "runs_with_identical_agency_backlog": len(same_backlog),
+        "runs_compared": len(stored["digests"]),
+        "example_run": {
+            "seed": int(first),
+            "backlog_total_coopsim": stored["backlog_totals"][first],
+            "backlog_total_batch_run": mesa_run["backlog_totals"][first],
+            "digest_coopsim": stored["digests"][first],
+            "digest_batch_run": mesa_run["digests"][first],
+        },
+        "throughput_ratio": round(ours["runs_per_s"] / mesa_run["runs_per_s"], 3),
+        "memory_ratio": round(ours["peak_tree_rss_mb"] / mesa_run["peak_tree_rss_mb"], 3),
+    }
+
+
 SECTIONS = {
     "world": section_world,
     "scaling": section_scaling,
     "sweep": section_sweep,
     "batch_run": section_batch_run,
+    "batch_run_agencies": section_batch_run_agencies,
 }
 
 
@@ -289,6 +459,12 @@ def main(argv: list[str] | None = None) -> int:
             result = child_model(rest[0], json.loads(rest[1]), int(rest[2]))
         elif kind == "sweep":
             result = child_sweep(int(rest[0]), float(rest[1]), int(rest[2]))
+        elif kind == "sweep_agencies":
+            result = child_sweep_agencies(int(rest[0]), float(rest[1]), int(rest[2]), rest[3])
+        elif kind == "agency_digest":
+            result = child_agency_digest(rest[0])
+        elif kind == "batch_run_agencies":
+            result = child_batch_run_agencies(int(rest[0]), float(rest[1]), int(rest[2]))
         else:
             result = child_batch_run(int(rest[0]), float(rest[1]), int(rest[2]), rest[3] == "1")
         print(json.dumps(result))
