@@ -97,7 +97,7 @@ class QueuePool:
         # + 0.0 turns -0.0 into 0.0: equal priorities must give equal keys.
         bits = (np.asarray(priority, dtype=np.float64).reshape(-1) + 0.0).view(np.uint64)
         if bits.size == 1 and n > 1:
-            bits = np.broadcast_to(bits, (n,))
+            bits = np.full(n, bits[0])
         # Order-preserving map of floats onto unsigned integers.
         key["priority"] = np.where(bits >> np.uint64(63), ~bits, bits | np.uint64(1 << 63))
         key["sequence"] = np.arange(self._sequence, self._sequence + n, dtype=np.uint64)
@@ -120,10 +120,16 @@ class QueuePool:
         if self.keys.size == 0:
             self.keys, self.ids, self.agency = keys, ids, agencies
             return
-        at = np.searchsorted(self.keys, keys)
-        self.keys = np.insert(self.keys, at, keys)
-        self.ids = np.insert(self.ids, at, ids)
-        self.agency = np.insert(self.agency, at, agencies)
+        # The new entries' places in the merged arrays; the old ones fill the rest
+        # (what np.insert does, once for all three arrays).
+        at = np.searchsorted(self.keys, keys) + np.arange(keys.size)
+        old = np.ones(self.keys.size + keys.size, dtype=bool)
+        old[at] = False
+        for name, new in (("keys", keys), ("ids", ids), ("agency", agencies)):
+            merged = np.empty(old.size, dtype=new.dtype)
+            merged[at] = new
+            merged[old] = getattr(self, name)
+            setattr(self, name, merged)
 
     def purge(self, outcome: np.ndarray) -> None:
         """Drop entries whose request closed (``outcome`` is the ledger's outcome column).

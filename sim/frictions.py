@@ -290,7 +290,7 @@ def noisy_days(rng: np.random.Generator, mean_days, sigma):
         Durations in days, same shape as ``mean_days``.
     """
     mean_days = np.asarray(mean_days, dtype=float)
-    sigma = np.broadcast_to(np.asarray(sigma, dtype=float), mean_days.shape)
+    sigma = np.asarray(sigma, dtype=float)  # a scalar or one per duration: broadcasts
     z = rng.standard_normal(mean_days.shape)
     return mean_days * np.exp(sigma * z - 0.5 * sigma**2)
 
