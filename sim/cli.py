@@ -216,13 +216,13 @@ def _report(results, tables: dict, out: Path) -> int:
     if not tables["sensitivity"].empty:
         print(format_sensitivity(tables["sensitivity"]))
     n_plan, n_ok = len(results.plan), len(results.outcomes)
-    print(
-        f"\n{n_ok} of {n_plan} runs done; results in {out}/ "
-        f"(outcomes.parquet, runs.parquet, manifest.json"
-        + (", comparison.csv, comparison.png" if not tables["comparison"].empty else "")
-        + (", sensitivity.csv" if not tables["sensitivity"].empty else "")
-        + ")"
-    )
+    files = ["outcomes.parquet", "runs.parquet", "manifest.json"]
+    files += [f for f in ("series.parquet", "agency_series.parquet") if (out / f).is_file()]
+    if not tables["comparison"].empty:
+        files += ["comparison.csv", "comparison.png"]
+    if not tables["sensitivity"].empty:
+        files.append("sensitivity.csv")
+    print(f"\n{n_ok} of {n_plan} runs done; results in {out}/ ({', '.join(files)})")
     if not results.failures.empty:
         print(
             f"warning: {len(results.failures)} runs failed twice; their errors are in "

@@ -40,7 +40,7 @@ def experiment(tmp_path_factory):
             "uncertainties": {"world.initial_trust": [0.3, 0.7], "world.n_states": [10, 14]},
             "levers": {"scenarios": ["baseline", str(reform)]},
             "overrides": {"world.n_states": 12, "run.years": 0.5},
-            "series": True,
+            "series": ["model", "agencies"],
         }
     )
 
@@ -59,6 +59,13 @@ def assert_same(a, b):
         a.series.sort_values(key).reset_index(drop=True),
         b.series.sort_values(key).reset_index(drop=True),
     )
+    # Categories follow shard order, which differs between executors: compare labels.
+    key = ["run_id", "day", "agency"]
+    labels = {"run_id": str, "state": str, "role": str}
+    pd.testing.assert_frame_equal(
+        a.agency_series.astype(labels).sort_values(key).reset_index(drop=True),
+        b.agency_series.astype(labels).sort_values(key).reset_index(drop=True),
+    )
 
 
 def test_serial_run_is_complete(serial, experiment):
@@ -66,6 +73,7 @@ def test_serial_run_is_complete(serial, experiment):
     assert serial.failures.empty
     assert serial.outcomes["states"].isin([10, 11, 12, 13, 14]).all()  # int uncertainty rounded
     assert serial.series["run_id"].nunique() == 8
+    assert serial.agency_series["run_id"].nunique() == 8
 
 
 def test_process_pool_matches_serial(experiment, serial, tmp_path):
