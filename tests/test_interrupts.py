@@ -25,7 +25,7 @@ from sim.cli import main
 from sim.store import load_results
 
 ROOT = Path(__file__).resolve().parent.parent
-REPS = 12  # x 2 policies = 24 runs of a 10-state world over a year (~0.2 s each)
+REPS = 8  # x 2 policies = 16 runs of a 10-state world over a year (0.2-0.7 s each)
 PLANNED = 2 * REPS
 KILL_POINTS = {"before_any_shard": 0.0, "after_some": 0.25, "after_most": 0.7}
 COUNTS = {"kill_points": 0}
