@@ -134,32 +134,31 @@ def child_model(scenario: str, overrides: dict, seed: int) -> dict:
     }
 
 
-def child_sweep(replications: int, years: float, workers: int) -> dict:
-    """200 baseline runs through the experiment layer (sim.experiment)."""
+def _timed_sweep(spec: dict, workers: int, out: Path) -> tuple[object, dict]:
+    """Run an experiment (a dict) into ``out``; return its results and the timing summary."""
     from sim.experiment import ProcessExecutor, SerialExecutor, experiment_from_dict, run_experiment
 
-    experiment = experiment_from_dict(
-        {
-            "name": "bench_sweep",
-            "replications": replications,
-            "overrides": {"run.years": years},
-        },
-        source="benchmarks/run.py",
-    )
+    experiment = experiment_from_dict(spec, source="benchmarks/run.py")
     executor = SerialExecutor() if workers == 1 else ProcessExecutor(workers)
-    with tempfile.TemporaryDirectory() as out:
-        t0 = time.perf_counter()
-        results = run_experiment(experiment, Path(out) / "sweep", executor=executor, progress=False)
-        elapsed = time.perf_counter() - t0
-        frame = results.outcomes.sort_values("seed")
-        check = frame[["seed", "requests_total", "completion_rate", "mean_trust"]]
-    return {
+    t0 = time.perf_counter()
+    results = run_experiment(experiment, out, executor=executor, progress=False)
+    elapsed = time.perf_counter() - t0
+    frame = results.outcomes.sort_values("seed")
+    check = frame[["seed", "requests_total", "completion_rate", "mean_trust"]]
+    return results, {
         "runs": len(frame),
         "workers": workers,
         "elapsed_s": round(elapsed, 3),
         "runs_per_s": round(len(frame) / elapsed, 3),
         "outcomes": check.to_dict(orient="list"),
     }
+
+
+def child_sweep(replications: int, years: float, workers: int) -> dict:
+    """200 baseline runs through the experiment layer (sim.experiment)."""
+    spec = {"name": "bench_sweep", "replications": replications, "overrides": {"run.years": years}}
+    with tempfile.TemporaryDirectory() as out:
+        return _timed_sweep(spec, workers, Path(out) / "sweep")[1]
 
 
 def child_batch_run(replications: int, years: float, workers: int, every_step: bool) -> dict:
@@ -212,33 +211,15 @@ def _backlog_digest(backlog) -> str:
 
 def child_sweep_agencies(replications: int, years: float, workers: int, out: str) -> dict:
     """The baseline sweep keeping every queueing agency's daily backlog (to ``out``)."""
-    from sim.experiment import ProcessExecutor, SerialExecutor, experiment_from_dict, run_experiment
-
-    experiment = experiment_from_dict(
-        {
-            "name": "bench_agencies",
-            "replications": replications,
-            "series": ["agencies"],
-            "overrides": {"run.years": years},
-        },
-        source="benchmarks/run.py",
-    )
-    executor = SerialExecutor() if workers == 1 else ProcessExecutor(workers)
-    t0 = time.perf_counter()
-    results = run_experiment(experiment, Path(out), executor=executor, progress=False)
-    elapsed = time.perf_counter() - t0
-    frame = results.outcomes.sort_values("seed")
-    check = frame[["seed", "requests_total", "completion_rate", "mean_trust"]]
-    return {
-        "runs": len(frame),
-        "workers": workers,
-        "elapsed_s": round(elapsed, 3),
-        "runs_per_s": round(len(frame) / elapsed, 3),
-        "agency_series_mb_on_disk": round(
-            (Path(out) / "agency_series.parquet").stat().st_size / 2**20, 1
-        ),
-        "outcomes": check.to_dict(orient="list"),
+    spec = {
+        "name": "bench_agencies",
+        "replications": replications,
+        "series": ["agencies"],
+        "overrides": {"run.years": years},
     }
+    _, summary = _timed_sweep(spec, workers, Path(out))
+    size = (Path(out) / "agency_series.parquet").stat().st_size
+    return {**summary, "agency_series_mb_on_disk": round(size / 2**20, 1)}
 
 
 def child_agency_digest(out: str) -> dict:
