@@ -927,10 +927,6 @@ class CooperationModel(mesa.Model):
         return self
 
     # ------------------------------------------------------------------ services to submodels
-    def case_is_open(self, case: int) -> bool:
-        """Whether a case is still open."""
-        return bool(self.cases.status[case] == CaseStatus.OPEN)
-
     def case_resolved_mask(self, case_ids: np.ndarray) -> np.ndarray:
         """Which of the given cases were resolved."""
         return self.cases.status[case_ids] == CaseStatus.RESOLVED
@@ -969,13 +965,6 @@ class CooperationModel(mesa.Model):
         self.agency_list.append(court)
         self.nsc_of[state] = court.index
         w.nsc[state] = True
-
-    def add_effort(self, role: str, states: np.ndarray, units: float = 1.0) -> None:
-        """Book work units to the agencies of ``role`` in ``states``."""
-        for state in np.atleast_1d(states).tolist():
-            agency = self.states[state].agencies.get(role)
-            if agency is not None:
-                agency.effort += units
 
     def capacity_of(self, role: str, state: int) -> float:
         """Current capacity (work units a day) of a state's agency."""
