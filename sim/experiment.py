@@ -873,12 +873,13 @@ class ProcessExecutor(Executor):
 
     The workers start (and import the model) when the executor is entered and
     live until it closes. Runs go to them in chunks, so that each worker makes
-    few round trips and the parent stays idle; chunks are small enough (about
-    ``chunks_per_worker`` per worker) that the workers finish together.
+    few round trips and the parent stays idle; the chunks shrink towards the end
+    of the plan (:meth:`chunks`), so that the workers finish together.
 
     Args:
         workers: Number of processes (default: the number of CPUs).
-        chunks_per_worker: Chunks each worker gets, on average (1 = one chunk each).
+        chunks_per_worker: Each chunk is the runs not yet handed out over
+            ``workers * chunks_per_worker``: larger values give smaller chunks.
         max_chunk: Largest chunk, so results still stream to disk during long sweeps.
     """
 
@@ -909,10 +910,21 @@ class ProcessExecutor(Executor):
         self.started = False
 
     def chunks(self, items: list[Any]) -> list[list[Any]]:
-        """Split items into consecutive chunks for the workers."""
-        size = math.ceil(len(items) / (self.workers * self.chunks_per_worker))
-        size = max(1, min(size, self.max_chunk))
-        return [items[k : k + size] for k in range(0, len(items), size)]
+        """Split items into consecutive chunks that shrink towards the end.
+
+        Guided self-scheduling: each chunk takes the items left over
+        ``workers * chunks_per_worker`` (at least 1, at most ``max_chunk``). Early
+        chunks are large, so round trips are few; the last ones are single runs,
+        so no worker sits idle while another works through a large final chunk.
+        """
+        out: list[list[Any]] = []
+        divisor = self.workers * self.chunks_per_worker
+        start = 0
+        while start < len(items):
+            size = max(1, min(self.max_chunk, math.ceil((len(items) - start) / divisor)))
+            out.append(items[start : start + size])
+            start += size
+        return out
 
     def map_unordered(
         self, fn: Callable[[Any], Any], items: list[Any]

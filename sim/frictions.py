@@ -248,7 +248,7 @@ def first_ground(probabilities: dict, uniforms: np.ndarray) -> np.ndarray:
     n = uniforms.shape[0]
     ground = np.zeros(n, dtype=np.int8)
     for column, (code, p) in enumerate(probabilities.items()):
-        fires = (ground == RefusalGround.NONE) & (uniforms[:, column] < np.broadcast_to(p, n))
+        fires = (ground == RefusalGround.NONE) & (uniforms[:, column] < p)
         ground[fires] = code
     return ground
 
@@ -290,11 +290,14 @@ def noisy_days(rng: np.random.Generator, mean_days, sigma):
         Durations in days, same shape as ``mean_days``.
     """
     mean_days = np.asarray(mean_days, dtype=float)
-    sigma = np.asarray(sigma, dtype=float)  # a scalar or one per duration: broadcasts
+    if not isinstance(sigma, float):  # a scalar or one per duration: broadcasts
+        sigma = np.asarray(sigma, dtype=float)
     z = rng.standard_normal(mean_days.shape)
     return mean_days * np.exp(sigma * z - 0.5 * sigma**2)
 
 
 def to_whole_days(days) -> np.ndarray:
     """Round durations to whole simulated days (the model's time step)."""
-    return np.rint(np.maximum(np.asarray(days, dtype=float), 0.0)).astype(np.int64)
+    if not (isinstance(days, np.ndarray) and days.dtype == np.float64):
+        days = np.asarray(days, dtype=float)
+    return np.rint(np.maximum(days, 0.0)).astype(np.int64)

@@ -195,6 +195,13 @@ def spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
 
 
+def _length(values) -> int:
+    """Rows in a column batch: its length, or 0 for a scalar (which broadcasts)."""
+    if isinstance(values, np.ndarray):  # the usual case, without np.ndim's overhead
+        return values.size if values.ndim else 0
+    return int(np.size(values)) if np.ndim(values) > 0 else 0
+
+
 class ColumnTable:
     """Records stored column by column in numpy arrays that grow by doubling.
 
@@ -258,7 +265,7 @@ class ColumnTable:
             The ids (row numbers) of the new rows.
         """
         # Scalars broadcast; the batch size comes from the array columns.
-        n = max((np.size(v) for v in columns.values() if np.ndim(v) > 0), default=0)
+        n = max((_length(v) for v in columns.values()), default=0)
         if n == 0:
             return np.empty(0, dtype=np.int64)
         if self.size + n > self._capacity:
