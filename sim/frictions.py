@@ -89,14 +89,13 @@ def default_channel(instrument):
     treaties and conventions through central authorities; without a treaty,
     letters rogatory go through diplomatic channels.
     """
-    return np.select(
-        [
-            instrument == Instrument.MUTUAL_RECOGNITION,
-            instrument == Instrument.COMITY,
-        ],
-        [Channel.DIRECT, Channel.DIPLOMATIC],
-        default=Channel.CENTRAL_AUTHORITY,
-    )
+    return _DEFAULT_CHANNEL[instrument]
+
+
+# default_channel's rule as a table indexed by Instrument code (one lookup per request).
+_DEFAULT_CHANNEL = np.full(len(Instrument), int(Channel.CENTRAL_AUTHORITY), dtype=np.int64)
+_DEFAULT_CHANNEL[Instrument.MUTUAL_RECOGNITION] = Channel.DIRECT
+_DEFAULT_CHANNEL[Instrument.COMITY] = Channel.DIPLOMATIC
 
 
 def choose_channel(instrument, *, platform, urgent_contact, in_team, formal=False):

@@ -379,10 +379,13 @@ class CaseBook(ColumnTable):
             return
         fresh = self._count[case_ids] == 0
         # The usual batch: cases without requests yet, in order, with consecutive ids.
-        if fresh.all() and np.all(np.diff(case_ids) >= 0) and np.all(np.diff(request_ids) == 1):
-            unique, start, count = np.unique(case_ids, return_index=True, return_counts=True)
+        step = np.diff(case_ids)
+        if fresh.all() and (step >= 0).all() and (np.diff(request_ids) == 1).all():
+            # Sorted case ids: each case's run starts where the id changes.
+            start = np.concatenate(([0], np.flatnonzero(step) + 1))
+            unique = case_ids[start]
             self._first[unique] = request_ids[start]
-            self._count[unique] = count
+            self._count[unique] = np.diff(start, append=case_ids.size)
             return
         for case, request in zip(case_ids.tolist(), request_ids.tolist(), strict=True):
             if self._count[case] == 0:
