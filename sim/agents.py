@@ -115,14 +115,14 @@ class QueuePool:
             ids = np.concatenate([a[1] for a in self._arrivals])
             agencies = np.concatenate([a[2] for a in self._arrivals])
         self._arrivals = []
-        order = np.argsort(keys)
+        order = keys.argsort()
         keys, ids, agencies = keys[order], ids[order], agencies[order]
         if self.keys.size == 0:
             self.keys, self.ids, self.agency = keys, ids, agencies
             return
         # The new entries' places in the merged arrays; the old ones fill the rest
         # (what np.insert does, once for all three arrays).
-        at = np.searchsorted(self.keys, keys) + np.arange(keys.size)
+        at = self.keys.searchsorted(keys) + np.arange(keys.size)
         old = np.ones(self.keys.size + keys.size, dtype=bool)
         old[at] = False
         for name, new in (("keys", keys), ("ids", ids), ("agency", agencies)):
@@ -152,10 +152,10 @@ class QueuePool:
         Returns:
             Request ids and their agencies, agency by agency in service order.
         """
-        starts = np.searchsorted(self.agency, agencies)
+        starts = self.agency.searchsorted(agencies)
         total = int(counts.sum())
-        offsets = np.cumsum(counts) - counts
-        rows = np.repeat(starts - offsets, counts) + np.arange(total)
+        offsets = counts.cumsum() - counts
+        rows = (starts - offsets).repeat(counts) + np.arange(total)
         ids, owners = self.ids[rows], self.agency[rows]
         keep = np.ones(self.ids.size, dtype=bool)
         keep[rows] = False

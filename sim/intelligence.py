@@ -114,7 +114,7 @@ class IntelligenceSharing:
         cfg, w, rng, n = m.config.intelligence, m.world, m.rng, m.world.n_states
         origin = m.cases.origin[producing].astype(np.int64)
         per_case = m.cases._count[producing]
-        position = [np.repeat(np.arange(producing.size), per_case)]
+        position = [np.arange(producing.size).repeat(per_case)]
         partner = [m.ledger.requested_state[m.cases.request_ids(producing)].astype(np.int64)]
         members = np.flatnonzero(w.alliance)
         if cfg.alliance_partners > 0 and members.size > 1:
@@ -126,7 +126,7 @@ class IntelligenceSharing:
                 keys = rng.random((allied.size, members.size))
                 keys[members[None, :] == origin[allied, None]] = np.inf
                 chosen = np.argpartition(keys, k - 1, axis=1)[:, :k]
-                position.append(np.repeat(allied, k))
+                position.append(allied.repeat(k))
                 partner.append(members[chosen].reshape(-1))
         pair = np.unique(np.concatenate(position) * n + np.concatenate(partner))
         position, partner = pair // n, pair % n
@@ -146,7 +146,7 @@ class IntelligenceSharing:
         if producing.size == 0:
             return
         n_items = n_items[n_items > 0]
-        first_item = self.items + np.cumsum(n_items) - n_items
+        first_item = self.items + n_items.cumsum() - n_items
         self.items += int(n_items.sum())
         position, partner = self._partners(producing)
         if position.size == 0:
@@ -154,10 +154,10 @@ class IntelligenceSharing:
         # One row per (item, partner): for each case, its items in turn, each offered
         # to every partner of the case in order.
         n_partners = np.bincount(position, minlength=producing.size)
-        pair_start = np.cumsum(n_partners) - n_partners
+        pair_start = n_partners.cumsum() - n_partners
         rows = n_items * n_partners
-        row_case = np.repeat(np.arange(producing.size), rows)
-        r = np.arange(row_case.size) - np.repeat(np.cumsum(rows) - rows, rows)
+        row_case = np.arange(producing.size).repeat(rows)
+        r = np.arange(row_case.size) - (rows.cumsum() - rows).repeat(rows)
         width = n_partners[row_case]
         item = first_item[row_case] + r // width
         recipient = partner[pair_start[row_case] + r % width]

@@ -168,7 +168,7 @@ class Calendar:
         if self._earliest > day:
             return None
         due = self._due[: self._n]
-        hit = np.flatnonzero(due == day)
+        hit = (due == day).nonzero()[0]
         self._earliest = day + 1
         if hit.size == 0:
             return None
@@ -182,7 +182,7 @@ class Calendar:
     def _compact(self) -> None:
         if self._taken == 0:
             return
-        keep = np.flatnonzero(self._due[: self._n] >= 0)
+        keep = (self._due[: self._n] >= 0).nonzero()[0]
         self._n = keep.size
         self._ids[: self._n] = self._ids[keep]
         self._due[: self._n] = self._due[keep]
@@ -192,7 +192,7 @@ class Calendar:
 def spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Indices of the runs ``[starts[k], starts[k] + lengths[k])``, concatenated."""
     total = int(lengths.sum())
-    return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+    return (starts - (lengths.cumsum() - lengths)).repeat(lengths) + np.arange(total)
 
 
 def _length(values) -> int:
@@ -382,7 +382,7 @@ class CaseBook(ColumnTable):
         step = np.diff(case_ids)
         if fresh.all() and (step >= 0).all() and (np.diff(request_ids) == 1).all():
             # Sorted case ids: each case's run starts where the id changes.
-            start = np.concatenate(([0], np.flatnonzero(step) + 1))
+            start = np.concatenate(([0], step.nonzero()[0] + 1))
             unique = case_ids[start]
             self._first[unique] = request_ids[start]
             self._count[unique] = np.diff(start, append=case_ids.size)
@@ -398,8 +398,8 @@ class CaseBook(ColumnTable):
         case_ids = np.asarray(case_ids, dtype=np.int64)
         first, count = self._first[case_ids], self._count[case_ids]
         total = int(count.sum())
-        offsets = np.cumsum(count) - count
-        ids = np.repeat(first - offsets, count) + np.arange(total)
+        offsets = count.cumsum() - count
+        ids = (first - offsets).repeat(count) + np.arange(total)
         if self._extra:
             extra = self._extra
             # Over the batch, not over every case with extra requests so far.

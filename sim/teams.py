@@ -100,16 +100,16 @@ class TeamFormation:
         if cases.size == 0:
             return formed
         # Every ordered pair (i, j), i != j, of members within each case.
-        owner = np.repeat(np.arange(cases.size), sizes)
-        start = np.cumsum(sizes) - sizes
-        first = np.repeat(np.arange(members.size), sizes[owner])
+        owner = np.arange(cases.size).repeat(sizes)
+        start = sizes.cumsum() - sizes
+        first = np.arange(members.size).repeat(sizes[owner])
         second = spans(start[owner], sizes[owner])
         distinct = first != second
         trust = m.trust.get(members[first[distinct]], members[second[distinct]], m.day)
         lowest = np.full(cases.size, np.inf)
         np.minimum.at(lowest, owner[first[distinct]], trust)
         capacity, le_of = m.agency_table.capacity, m.le_of
-        for k in np.flatnonzero(lowest >= cfg.agreement_trust).tolist():
+        for k in (lowest >= cfg.agreement_trust).nonzero()[0].tolist():
             group = members[start[k] : start[k] + sizes[k]]
             origin = int(group[0])
             cost = cfg.cost_per_day * float(self.cost_factor[origin])

@@ -142,7 +142,7 @@ class TrustNetwork:
         a, b = pair // n, pair % n
         old = trust = self.get(a, b, day)
         for k in range(int(times.max())):
-            trust = np.where(times > k, np.clip(rule(trust, rate), 0.0, 1.0), trust)
+            trust = np.where(times > k, rule(trust, rate).clip(0.0, 1.0), trust)
         value[a, b] = trust
         last[a, b] = day
         if self._sums_at(day):
