@@ -219,6 +219,7 @@ class CooperationModel(mesa.Model):
         w, c = self.world, self.config.cases
         type_p = np.array([c.type_shares.get(t, 0.0) for t in CASE_TYPES])
         self._type_p = type_p / type_p.sum() if type_p.sum() > 0 else np.full(5, 0.2)
+        self._type_cdf = category_cdf(self._type_p)
         self._type_sensitivity = np.array(
             [c.political_sensitivity_by_type.get(t, 0.3) for t in CASE_TYPES]
         )
@@ -390,7 +391,7 @@ class CooperationModel(mesa.Model):
         if n == 0:
             return
         origin = np.arange(w.n_states).repeat(counts)
-        case_type = rng.choice(len(CASE_TYPES), size=n, p=self._type_p)
+        case_type = draw_categories(rng, self._type_cdf, n)
         severity = rng.beta(c.severity_shape, 2.0, size=n)
         mean_sens = self._type_sensitivity[case_type].clip(0.02, 0.98)
         sensitivity = rng.beta(4 * mean_sens, 4 * (1 - mean_sens))
@@ -1041,6 +1042,22 @@ class CooperationModel(mesa.Model):
         for col in ("requesting_state", "requested_state"):
             df[col] = codes[df[col].to_numpy()]
         return df
+
+
+def category_cdf(p: np.ndarray) -> np.ndarray:
+    """The cumulative distribution ``Generator.choice`` builds from probabilities ``p``."""
+    cdf = np.asarray(p, dtype=np.float64).cumsum()
+    cdf /= cdf[-1]
+    return cdf
+
+
+def draw_categories(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
+    """``rng.choice(len(cdf), size=n, p=p)`` with ``cdf = category_cdf(p)``, draw for draw.
+
+    The same uniforms and the same lookup as ``Generator.choice``, without its
+    per-call checks of ``p`` (about 30 us, paid every simulated day).
+    """
+    return cdf.searchsorted(rng.random(n), side="right")
 
 
 def _off_diagonal_mean(matrix: np.ndarray) -> float:
