@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.frictions import noisy_days, to_whole_days
-from sim.requests import Calendar, ColumnTable
+from sim.requests import Calendar, ColumnTable, sorted_unique
 
 if TYPE_CHECKING:
     from sim.model import CooperationModel
@@ -128,7 +128,7 @@ class IntelligenceSharing:
                 chosen = np.argpartition(keys, k - 1, axis=1)[:, :k]
                 position.append(allied.repeat(k))
                 partner.append(members[chosen].reshape(-1))
-        pair = np.unique(np.concatenate(position) * n + np.concatenate(partner))
+        pair = sorted_unique(np.concatenate(position) * n + np.concatenate(partner))
         position, partner = pair // n, pair % n
         keep = partner != origin[position]
         return position[keep], partner[keep]

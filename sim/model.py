@@ -61,6 +61,7 @@ from sim.requests import (
     Outcome,
     RefusalGround,
     Stage,
+    sorted_unique,
     spans,
 )
 from sim.scenario import CASE_TYPES, SECURITY_CASE_TYPES, Scenario, load_scenario
@@ -354,7 +355,7 @@ class CooperationModel(mesa.Model):
     def _case_progress(self, case_ids: np.ndarray) -> None:
         cases = self.cases
         np.add.at(cases.received, case_ids, 1)
-        unique = np.unique(case_ids)
+        unique = sorted_unique(case_ids)
         ready = cases.received[unique] >= cases.needed[unique]
         done = unique[(cases.status[unique] == _CASE_OPEN) & ready]
         if done.size:
@@ -367,7 +368,7 @@ class CooperationModel(mesa.Model):
         """Close open cases; their requests still open lapse (cold) or are withdrawn."""
         cases = self.cases
         outcome = Outcome.LAPSED if status == CaseStatus.COLD else Outcome.WITHDRAWN
-        case_ids = np.unique(np.atleast_1d(case_ids))
+        case_ids = sorted_unique(np.atleast_1d(case_ids))
         case_ids = case_ids[cases.status[case_ids] == _CASE_OPEN]
         if case_ids.size == 0:
             return
@@ -683,7 +684,7 @@ class CooperationModel(mesa.Model):
             mr_refusal_factor=self.config.mutual_recognition.refusal_factor,
         )
         ground = frictions.first_ground(probabilities, rng.random((ids.size, len(probabilities))))
-        for code in np.unique(ground[ground != _NO_GROUND]).tolist():
+        for code in sorted_unique(ground[ground != _NO_GROUND]).tolist():
             self._close(ids[ground == code], Outcome.REFUSED, RefusalGround(code))
         keep = ground == _NO_GROUND
         ids, a, b, mr = ids[keep], a[keep], b[keep], mr[keep]

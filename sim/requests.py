@@ -195,6 +195,23 @@ def spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return (starts - (lengths.cumsum() - lengths)).repeat(lengths) + np.arange(total)
 
 
+def sorted_unique(values: np.ndarray, return_counts: bool = False):
+    """``np.unique`` of a 1-D array (sorted distinct values, optionally their counts).
+
+    The same result with a fraction of ``np.unique``'s overhead, which matters on
+    the hot path where the arrays are small and the calls many.
+    """
+    ordered = np.sort(values)
+    first = np.empty(ordered.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    distinct = ordered[first]
+    if not return_counts:
+        return distinct
+    starts = first.nonzero()[0]
+    return distinct, np.diff(starts, append=ordered.size)
+
+
 def _length(values) -> int:
     """Rows in a column batch: its length, or 0 for a scalar (which broadcasts)."""
     if isinstance(values, np.ndarray):  # the usual case, without np.ndim's overhead

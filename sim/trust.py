@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.requests import sorted_unique
+
 
 def gain(trust, rate):
     """Trust after a good exchange: move ``rate`` of the way towards 1."""
@@ -138,7 +140,7 @@ class TrustNetwork:
         # Repeated pairs in one batch must compound, not overwrite each other: each
         # distinct pair gets the rule once per occurrence (a few rounds at most).
         n = value.shape[1]
-        pair, times = np.unique(i.astype(np.int64) * n + j, return_counts=True)
+        pair, times = sorted_unique(i.astype(np.int64) * n + j, return_counts=True)
         a, b = pair // n, pair % n
         old = trust = self.get(a, b, day)
         for k in range(int(times.max())):

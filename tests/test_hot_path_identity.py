@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from sim.model import category_cdf, draw_categories
+from sim.requests import sorted_unique
 
 
 @pytest.mark.parametrize(
@@ -22,3 +23,18 @@ def test_draw_categories_equals_generator_choice_draw_for_draw(p):
             np.testing.assert_array_equal(got, want)
         # The streams are left in the same state: later draws agree too.
         assert expected.random() == actual.random()
+
+
+def test_sorted_unique_equals_np_unique():
+    rng = np.random.default_rng(0)
+    for size in (0, 1, 2, 5, 30, 500):
+        for high in (1, 3, 50, 10**9):
+            values = rng.integers(0, high, size=size)
+            np.testing.assert_array_equal(sorted_unique(values), np.unique(values))
+            got, counts = sorted_unique(values, return_counts=True)
+            want, want_counts = np.unique(values, return_counts=True)
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(counts, want_counts)
+    int8 = np.array([3, -1, 3, 0], dtype=np.int8)
+    assert sorted_unique(int8).dtype == np.int8
+    np.testing.assert_array_equal(sorted_unique(int8), [-1, 0, 3])
