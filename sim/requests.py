@@ -208,8 +208,15 @@ def sorted_unique(values: np.ndarray, return_counts: bool = False):
     distinct = ordered[first]
     if not return_counts:
         return distinct
-    starts = first.nonzero()[0]
-    return distinct, np.diff(starts, append=ordered.size)
+    return distinct, _run_lengths(first.nonzero()[0], ordered.size)
+
+
+def _run_lengths(starts: np.ndarray, total: int) -> np.ndarray:
+    """Lengths of the runs that begin at ``starts`` (increasing) and fill ``total``."""
+    lengths = np.empty(starts.size, dtype=np.int64)
+    lengths[:-1] = starts[1:] - starts[:-1]
+    lengths[-1:] = total - starts[-1:]
+    return lengths
 
 
 def _length(values) -> int:
@@ -396,13 +403,14 @@ class CaseBook(ColumnTable):
             return
         fresh = self._count[case_ids] == 0
         # The usual batch: cases without requests yet, in order, with consecutive ids.
-        step = np.diff(case_ids)
-        if fresh.all() and (step >= 0).all() and (np.diff(request_ids) == 1).all():
+        step = case_ids[1:] - case_ids[:-1]
+        consecutive = (request_ids[1:] - request_ids[:-1] == 1).all()
+        if fresh.all() and (step >= 0).all() and consecutive:
             # Sorted case ids: each case's run starts where the id changes.
             start = np.concatenate(([0], step.nonzero()[0] + 1))
             unique = case_ids[start]
             self._first[unique] = request_ids[start]
-            self._count[unique] = np.diff(start, append=case_ids.size)
+            self._count[unique] = _run_lengths(start, case_ids.size)
             return
         for case, request in zip(case_ids.tolist(), request_ids.tolist(), strict=True):
             if self._count[case] == 0:
