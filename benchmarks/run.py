@@ -458,7 +458,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report[name], indent=1)[:3000], file=sys.stderr)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1))
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text(json.dumps(report, indent=1))
+    partial.replace(out)  # never a half-written results file under the final name
     print(f"written {out}", file=sys.stderr)
     return 0
 
