@@ -25,7 +25,7 @@ from sim.cli import main
 from sim.store import load_results
 
 ROOT = Path(__file__).resolve().parent.parent
-REPS = 8  # x 2 policies = 16 runs of a 10-state world over a year (0.2-0.7 s each)
+REPS = 8  # x 2 policies = 16 runs of a 10-state world over half a year (~0.3 s each)
 PLANNED = 2 * REPS
 KILL_POINTS = {"before_any_shard": 0.0, "after_some": 0.25, "after_most": 0.7}
 COUNTS = {"kill_points": 0}
@@ -35,7 +35,7 @@ COUNTS = {"kill_points": 0}
 def experiment_file(tmp_path_factory):
     folder = tmp_path_factory.mktemp("exp")
     (folder / "tiny.toml").write_text(
-        'extends = "baseline"\nname = "tiny"\n[world]\nn_states = 10\n[run]\nyears = 1.0\n'
+        'extends = "baseline"\nname = "tiny"\n[world]\nn_states = 10\n[run]\nyears = 0.5\n'
     )
     (folder / "faster.toml").write_text(
         'extends = "tiny.toml"\nname = "faster"\n[agencies]\ncentral_authority_capacity = 5.0\n'
@@ -82,7 +82,7 @@ def _spawn(argv: list[str], **kw) -> subprocess.Popen:
 
 
 def _sweep_cmd(exp: Path, out: Path) -> list[str]:
-    # serial (one process), flushing every 0.2 s: many shards, so many kill points
+    # serial (one process), flushing every 0.5 s: a shard per run or two, so many kill points
     return [sys.executable, "-m", "sim.cli", "sweep", str(exp), "--workers", "1", "--out", str(out)]
 
 
@@ -243,16 +243,23 @@ def test_garbage_and_truncated_shards_are_detected_and_their_runs_redone(
 
 
 def test_a_corrupt_manifest_is_a_clean_error(experiment_file, tmp_path, capsys):
+    # Two runs are enough to write a manifest, corrupt it and start over.
+    path = tmp_path / "two.toml"
+    path.write_text(
+        'name = "two"\nreplications = 2\nbase_seed = 5\noutcomes = ["completion_rate"]\n'
+        f'[levers]\nscenarios = ["{experiment_file.parent / "tiny.toml"}"]\n'
+    )
     out = tmp_path / "r"
-    argv = ["sweep", str(experiment_file), "--workers", "1", "--out", str(out)]
+    argv = ["sweep", str(path), "--workers", "1", "--out", str(out)]
     assert main(argv) == 0
-    (out / "manifest.json").write_text('{"name": "kill", "plan_')
+    (out / "manifest.json").write_text('{"name": "two", "plan_')
     capsys.readouterr()
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "manifest.json" in err and "--no-resume" in err
     assert main([*argv, "--no-resume"]) == 0
-    assert len(load_results(out).outcomes) == PLANNED
+    results = load_results(out)
+    assert results.manifest["status"] == "complete" and len(results.outcomes) == 2
 
 
 def test_report_kill_points():
