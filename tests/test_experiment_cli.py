@@ -98,13 +98,13 @@ def test_sweep_refuses_to_resume_into_another_experiment(small_scenarios, tmp_pa
 def test_sweep_killed_midway_resumes_to_exactly_the_planned_runs(small_scenarios, tmp_path):
     exp = tmp_path / "kill.toml"
     exp.write_text(
-        'name = "kill"\nreplications = 6\noutcomes = ["completion_rate"]\n'
+        'name = "kill"\nreplications = 4\noutcomes = ["completion_rate"]\n'
         'base_seed = 9\ndesign = "grid"\nlevels = 2\n'
         '[uncertainties]\n"agencies.central_authority_capacity" = [1.0, 6.0]\n'
         f'[levers]\nscenarios = ["{small_scenarios / "small.toml"}", '
         f'"{small_scenarios / "faster.toml"}"]\n'
     )
-    planned = 6 * 2 * 2
+    planned = 4 * 2 * 2
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "sim.cli", "sweep", str(exp), "--workers", "2", "--out", str(out)]
     proc = subprocess.Popen(
