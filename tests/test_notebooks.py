@@ -1,4 +1,7 @@
-"""The analyst notebooks run top to bottom (executed with nbclient in a temporary folder)."""
+"""The analyst notebooks run top to bottom (executed with nbclient in a temporary folder).
+
+With ``COOPSIM_NOTEBOOK_SMALL=1`` the notebooks that run experiments use their small size.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +30,9 @@ def test_the_four_notebooks_exist_and_are_committed_without_outputs():
 def test_notebook_runs(path, tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # the notebooks write to a temporary folder
+    # Notebooks with experiments read this in their first cell and run fewer, shorter runs:
+    # the test checks that every cell runs and draws, not the numbers.
+    monkeypatch.setenv("COOPSIM_NOTEBOOK_SMALL", "1")
     book = nbformat.read(path, as_version=4)
     client = NotebookClient(
         book,
