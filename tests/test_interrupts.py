@@ -58,15 +58,26 @@ def uninterrupted(experiment_file, tmp_path_factory):
     return results
 
 
+_OK_IN_SHARD: dict[tuple, int] = {}
+
+
 def _ok_rows(out: Path) -> int:
-    """Successful run records in readable shards (a shard being renamed may vanish)."""
+    """Successful run records in readable shards (a shard being renamed may vanish).
+
+    Each shard version is read once (the tests poll this while a sweep runs: rereading
+    every shard at each poll would take a core away from the sweep being watched).
+    """
     n = 0
     for shard in (out / "runs").glob("shard-*.parquet") if (out / "runs").is_dir() else []:
         try:
-            df = pq.read_table(shard, columns=["status"]).to_pandas()
+            stat = shard.stat()
+            key = (str(shard), stat.st_size, stat.st_mtime_ns)
+            if key not in _OK_IN_SHARD:
+                df = pq.read_table(shard, columns=["status"]).to_pandas()
+                _OK_IN_SHARD[key] = int((df["status"] == "ok").sum())
         except (OSError, ValueError):
             continue
-        n += int((df["status"] == "ok").sum())
+        n += _OK_IN_SHARD[key]
     return n
 
 
