@@ -8,7 +8,8 @@ Usage (from the repository root):
 Sections found in later files replace those of earlier ones, so sections measured
 by separate ``run.py --only ... --out FILE`` commands can be drawn together.
 Panels are drawn for the sections present: world-scale throughput against the
-target, time per request by number of states, and sweep throughput and peak
+target, time per request by number of states, time per day by requests per day
+(the fixed cost of a day and the cost of a request), and sweep throughput and peak
 memory (experiment layer against ``mesa.batch_run``).
 """
 
@@ -66,6 +67,39 @@ def _scaling(ax, scaling: dict) -> None:
     ax.legend(fontsize=8)
 
 
+def _load(ax, load: dict) -> None:
+    """ms per simulated day against requests per day, with the fitted line and the target."""
+    rows = load["rows"]
+    x = [r["requests_per_day"] for r in rows]
+    y = [r["ms_per_day"] for r in rows]
+    ax.plot(x, y, "o", color="tab:blue", label="coopsim (world_scale, load x7 to x56)")
+    fixed, per_request = load["fixed_ms_per_day"], load["marginal_us_per_request"] / 1e3
+    top = max(x) * 1.05
+    ax.plot(
+        [0, top],
+        [fixed, fixed + per_request * top],
+        "-",
+        color="tab:blue",
+        lw=0.8,
+        label=f"fit: {fixed:.2f} ms a day + {1e3 * per_request:.1f} us a request",
+    )
+    ax.plot(
+        [0, top],
+        [0, 1e3 * top / TARGET_REQUESTS_PER_S],
+        "--",
+        color="tab:red",
+        label="250,000 requests/s",
+    )
+    for xi, yi, r in zip(x, y, rows, strict=True):
+        ax.annotate(f" {r['requests'] / r['run_s']:,.0f}/s", (xi, yi), fontsize=8)
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, None)
+    ax.set_xlabel("requests per simulated day")
+    ax.set_ylabel("ms per simulated day")
+    ax.set_title("Where a day goes: a fixed cost and a cost per request")
+    ax.legend(fontsize=8)
+
+
 def _sweeps(ax_speed, ax_memory, report: dict) -> None:
     """Runs per second and peak memory of every sweep variant that was measured."""
     bars: list[tuple[str, dict, str]] = []  # label, measurement, colour
@@ -115,7 +149,7 @@ def _sweeps(ax_speed, ax_memory, report: dict) -> None:
 def draw(report: dict, out: Path) -> Path:
     """Draw the panels for the sections in ``report`` into ``out`` (PNG); return it."""
     has_sweeps = any(k in report for k in ("sweep", "batch_run", "batch_run_agencies"))
-    panels = [k for k in ("world", "scaling") if k in report]
+    panels = [k for k in ("world", "scaling", "load") if k in report]
     panels += ["sweep speed", "sweep memory"] if has_sweeps else []
     if not panels:
         raise SystemExit("no benchmark sections in the results (expected world, scaling, sweep...)")
@@ -132,6 +166,8 @@ def draw(report: dict, out: Path) -> Path:
         _world(axes.pop(0), report["world"])
     if "scaling" in report:
         _scaling(axes.pop(0), report["scaling"])
+    if "load" in report:
+        _load(axes.pop(0), report["load"])
     if has_sweeps:
         _sweeps(axes[0], axes[1], report)
     m = report.get("machine", {})

@@ -2,8 +2,8 @@
 
 Usage (from the repository root):
 
-    uv run python benchmarks/run.py                 # everything (about 15 minutes on 2 cores)
-    uv run python benchmarks/run.py --only world    # one section: world, scaling, sweep,
+    uv run python benchmarks/run.py                 # everything (about 35 minutes on 2 cores)
+    uv run python benchmarks/run.py --only world    # one section: world, scaling, load, sweep,
                                                     # batch_run, batch_run_agencies
     uv run python benchmarks/run.py --quick         # shorter runs, for a smoke test
     uv run python benchmarks/run.py --only batch_run_agencies   # per-agency backlog sweep
@@ -323,6 +323,50 @@ def section_scaling(quick: bool) -> dict:
     return {"years": years, "rows": rows}
 
 
+# Baseline values that world_scale.toml multiplies by 7 (its comment says why).
+LOAD_KEYS = {
+    "cases.arrivals_per_state_per_year": 55.0,
+    "agencies.central_authority_capacity": 0.3,
+    "agencies.law_enforcement_capacity": 0.5,
+    "agencies.court_capacity": 0.25,
+    "agencies.capacity_floor": 0.1,
+}
+
+
+def section_load(quick: bool) -> dict:
+    """Time per day against requests per day: the fixed cost of a day and the cost of a request.
+
+    world_scale (195 states) for one year with arrivals and every capacity scaled
+    together by 7 (the scenario itself), 14, 28 and 56, so the queues stay in the
+    same regime while the daily volume grows. A least-squares line through
+    (requests per day, ms per day) splits a day into a fixed part (numpy calls
+    that cost the same for 1 request or 1,000) and a part per request.
+    """
+    import numpy as np
+
+    years, factors = (0.25, (7, 28)) if quick else (1.0, (7, 14, 28, 56))
+    rows = []
+    for factor in factors:
+        overrides = {key: base * factor for key, base in LOAD_KEYS.items()}
+        overrides["run.years"] = years
+        row = run_child(["model", "world_scale", json.dumps(overrides), "1"])
+        row["load_factor"] = factor
+        row["requests_per_day"] = round(row["requests"] / row["days"], 1)
+        row["ms_per_day"] = round(1e3 * row["run_s"] / row["days"], 3)
+        rows.append(row)
+    per_request, fixed = np.polyfit(
+        [r["requests_per_day"] for r in rows], [r["ms_per_day"] for r in rows], 1
+    )
+    return {
+        "years": years,
+        "rows": rows,
+        "fixed_ms_per_day": round(float(fixed), 3),
+        "marginal_us_per_request": round(float(1e3 * per_request), 3),
+        # The most a day's fixed cost allows: requests/s if that cost were zero.
+        "asymptotic_requests_per_s": round(1e6 / (1e3 * per_request)) if per_request > 0 else None,
+    }
+
+
 def section_sweep(quick: bool) -> dict:
     reps, years = (20, 0.5) if quick else (200, 1.0)
     one = run_child(["sweep", str(reps), str(years), "1"])
@@ -398,6 +442,7 @@ def section_batch_run_agencies(quick: bool) -> dict:
 SECTIONS = {
     "world": section_world,
     "scaling": section_scaling,
+    "load": section_load,
     "sweep": section_sweep,
     "batch_run": section_batch_run,
     "batch_run_agencies": section_batch_run_agencies,
@@ -434,6 +479,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(OUTPUT / "results.json"))
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.only.split(",")) - set(SECTIONS))
+    if unknown and not args.child:
+        parser.error(
+            f"--only: unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}"
+        )
     if args.child:
         kind, *rest = args.child
         if kind == "model":

@@ -496,10 +496,10 @@ class CooperationModel(mesa.Model):
             state = rng.bit_generator.state
             u = rng.random(int(k.sum()))
             owner = np.arange(o.size).repeat(k)
-            rows = cum[o[owner]]
-            # searchsorted(row, x, side="right") is the count of row entries <= x.
-            x = u * rows[:, last]
-            p = np.minimum(np.count_nonzero(rows <= x[:, None], axis=1), last)
+            origin_of_draw = o[owner]
+            x = u * cum[origin_of_draw, last]
+            # searchsorted(row, x, side="right"), row by row.
+            p = np.minimum(count_at_most(cum, origin_of_draw, x), last)
             bad = p == o[owner]
             if k.max(initial=1) > 1:
                 key = owner * (last + 1) + p
@@ -1059,6 +1059,44 @@ def draw_categories(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.nda
     per-call checks of ``p`` (about 30 us, paid every simulated day).
     """
     return cdf.searchsorted(rng.random(n), side="right")
+
+
+# Below this many row entries (draws x states) comparing whole rows beats a binary search.
+_DENSE_LOOKUP_LIMIT = 65_536
+
+
+def count_at_most(cum: np.ndarray, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """For each ``i``, how many entries of ``cum[rows[i]]`` are ``<= x[i]``.
+
+    ``cum`` has non-decreasing rows (cumulative weights), so this equals
+    ``np.searchsorted(cum[rows[i]], x[i], side="right")`` row by row. Small
+    batches compare whole rows at once; large ones binary-search every row at
+    once, so the work grows with ``len(rows) * log(n)`` instead of
+    ``len(rows) * n`` (a day of a world-scale run draws thousands of partners
+    among hundreds of states).
+
+    Args:
+        cum: Matrix whose rows are non-decreasing.
+        rows: Row of each query.
+        x: Value of each query.
+
+    Returns:
+        Counts in ``[0, cum.shape[1]]``, int64.
+    """
+    n = cum.shape[1]
+    if rows.size * n <= _DENSE_LOOKUP_LIMIT:
+        return np.count_nonzero(cum[rows] <= x[:, None], axis=1).astype(np.int64)
+    flat = cum.ravel()
+    before_row = rows * n - 1  # flat index of entry j of row r is before_row + j + 1
+    count = np.zeros(rows.size, dtype=np.int64)
+    step = 1 << (n.bit_length() - 1)  # the largest power of two <= n
+    # Binary lifting: grow each count by `step` while the entry it would include is <= x.
+    while step:
+        candidate = count + step
+        fits = (flat[before_row + np.minimum(candidate, n)] <= x) & (candidate <= n)
+        count += step * fits
+        step >>= 1
+    return count
 
 
 def _off_diagonal_mean(matrix: np.ndarray) -> float:

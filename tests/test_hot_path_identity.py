@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.model import category_cdf, draw_categories
+from sim.model import _DENSE_LOOKUP_LIMIT, category_cdf, count_at_most, draw_categories
 from sim.requests import sorted_unique
 
 
@@ -38,3 +38,24 @@ def test_sorted_unique_equals_np_unique():
     int8 = np.array([3, -1, 3, 0], dtype=np.int8)
     assert sorted_unique(int8).dtype == np.int8
     np.testing.assert_array_equal(sorted_unique(int8), [-1, 0, 3])
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 40, 64, 195, 400])
+@pytest.mark.parametrize("queries", [1, 25, 3000])
+def test_count_at_most_equals_searchsorted_row_by_row(n, queries):
+    rng = np.random.default_rng(n * 10_007 + queries)
+    weights = rng.random((n, n))
+    weights[rng.random((n, n)) < 0.2] = 0.0  # repeated cumulative values (ties)
+    np.fill_diagonal(weights, 0.0)  # as in the gravity matrix
+    weights[rng.integers(n)] = 0.0  # a row of zeros (a state with no partners)
+    cum = weights.cumsum(axis=1)
+    rows = rng.integers(0, n, size=queries)
+    x = rng.random(queries) * cum[rows, -1]
+    x[::3] = cum[rows[::3], rng.integers(0, n, size=x[::3].size)]  # exactly on an entry
+    x[::7] = 0.0
+    want = np.array([cum[r].searchsorted(v, side="right") for r, v in zip(rows, x, strict=True)])
+    got = count_at_most(cum, rows, x)
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == np.int64
+    # Both paths are exercised: whole-row comparison below the limit, binary search above.
+    assert (queries * n > _DENSE_LOOKUP_LIMIT) == (queries == 3000 and n >= 40)
