@@ -94,6 +94,27 @@ def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_s() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process and of its finished child processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def _cpu_summary(before: tuple[float, float], runs: int) -> dict:
+    """CPU time since ``before``: the parent's, the workers' (once they have exited), per run.
+
+    On a shared machine wall time varies by 10-20 % between measurements; CPU
+    time per run varies much less and shows where any difference comes from.
+    """
+    own, children = (after - start for after, start in zip(_cpu_s(), before, strict=True))
+    return {
+        "parent_cpu_s": round(own, 2),
+        "workers_cpu_s": round(children, 2),
+        "cpu_s_per_run": round((own + children) / max(runs, 1), 4),
+    }
+
+
 # ---------------------------------------------------------------- children
 def child_model(scenario: str, overrides: dict, seed: int) -> dict:
     """One run: build, run, outcomes; time, requests, memory."""
@@ -140,9 +161,11 @@ def _timed_sweep(spec: dict, workers: int, out: Path) -> tuple[object, dict]:
 
     experiment = experiment_from_dict(spec, source="benchmarks/run.py")
     executor = SerialExecutor() if workers == 1 else ProcessExecutor(workers)
+    cpu = _cpu_s()
     t0 = time.perf_counter()
     results = run_experiment(experiment, out, executor=executor, progress=False)
     elapsed = time.perf_counter() - t0
+    executor.close()  # workers exit, so their CPU time is counted
     frame = results.outcomes.sort_values("seed")
     check = frame[["seed", "requests_total", "completion_rate", "mean_trust"]]
     return results, {
@@ -150,6 +173,7 @@ def _timed_sweep(spec: dict, workers: int, out: Path) -> tuple[object, dict]:
         "workers": workers,
         "elapsed_s": round(elapsed, 3),
         "runs_per_s": round(len(frame) / elapsed, 3),
+        **_cpu_summary(cpu, len(frame)),
         "outcomes": check.to_dict(orient="list"),
     }
 
@@ -170,6 +194,7 @@ def child_batch_run(replications: int, years: float, workers: int, every_step: b
 
     seeds = replication_seeds(1, replications)  # the experiment's seeds (base_seed 1)
     horizon = max(1, int(round(years * 365)))
+    cpu = _cpu_s()
     t0 = time.perf_counter()
     rows = mesa.batch_run(
         BatchRunCoopModel,
@@ -181,6 +206,7 @@ def child_batch_run(replications: int, years: float, workers: int, every_step: b
         display_progress=False,
     )
     elapsed = time.perf_counter() - t0
+    cpu_used = _cpu_summary(cpu, replications)  # before the checks below
     final = sorted(
         (r for r in rows if r["outcomes"].get("requests_total") is not None),
         key=lambda r: r["seed"],
@@ -191,6 +217,7 @@ def child_batch_run(replications: int, years: float, workers: int, every_step: b
         "every_step": every_step,
         "elapsed_s": round(elapsed, 3),
         "runs_per_s": round(len(final) / elapsed, 3),
+        **cpu_used,
         "outcomes": {
             "seed": [r["seed"] for r in final],
             "requests_total": [r["outcomes"]["requests_total"] for r in final],
@@ -258,6 +285,7 @@ def child_batch_run_agencies(replications: int, years: float, workers: int) -> d
 
     seeds = replication_seeds(1, replications)  # the experiment's seeds (base_seed 1)
     horizon = max(1, int(round(years * 365)))
+    cpu = _cpu_s()
     t0 = time.perf_counter()
     rows = mesa.batch_run(
         AgencyBacklogModel,
@@ -269,6 +297,7 @@ def child_batch_run_agencies(replications: int, years: float, workers: int) -> d
         display_progress=False,
     )
     elapsed = time.perf_counter() - t0
+    cpu_used = _cpu_summary(cpu, replications)  # before the checks below
     # Check (after timing): each run's rows are contiguous; Step t is day t - 1 and
     # Mesa's AgentID follows the agency index, so (Step, AgentID) order is (day, agency).
     final, digests, totals, agency_rows = {}, {}, {}, 0
@@ -292,6 +321,7 @@ def child_batch_run_agencies(replications: int, years: float, workers: int) -> d
         "workers": workers,
         "elapsed_s": round(elapsed, 3),
         "runs_per_s": round(len(final) / elapsed, 3),
+        **cpu_used,
         "rows_returned": len(rows),
         "agency_rows": agency_rows,
         "outcomes": {
@@ -306,12 +336,12 @@ def child_batch_run_agencies(replications: int, years: float, workers: int) -> d
 
 
 # ---------------------------------------------------------------- sections
-def section_world(quick: bool) -> dict:
+def section_world(quick: bool, repeats: int = 1) -> dict:
     overrides = {"run.years": 1.0} if quick else {}
     return run_child(["model", "world_scale", json.dumps(overrides), "1"])
 
 
-def section_scaling(quick: bool) -> dict:
+def section_scaling(quick: bool, repeats: int = 1) -> dict:
     years = 0.5 if quick else 2.0
     rows = []
     for n in (50, 100, 200, 400):
@@ -323,88 +353,153 @@ def section_scaling(quick: bool) -> dict:
     return {"years": years, "rows": rows}
 
 
-# Baseline values that world_scale.toml multiplies by 7 (its comment says why).
-LOAD_KEYS = {
-    "cases.arrivals_per_state_per_year": 55.0,
-    "agencies.central_authority_capacity": 0.3,
-    "agencies.law_enforcement_capacity": 0.5,
-    "agencies.court_capacity": 0.25,
-    "agencies.capacity_floor": 0.1,
-}
+# The settings world_scale.toml multiplies by 7 over baseline (its comment says why).
+LOAD_KEYS = (
+    "cases.arrivals_per_state_per_year",
+    "agencies.central_authority_capacity",
+    "agencies.law_enforcement_capacity",
+    "agencies.court_capacity",
+    "agencies.capacity_floor",
+)
 
 
-def section_load(quick: bool) -> dict:
-    """Time per day against requests per day: the fixed cost of a day and the cost of a request.
+def load_overrides(factor: float, years: float) -> dict:
+    """world_scale overrides with arrivals and every capacity at ``factor`` x baseline."""
+    from sim.scenario import load_scenario
 
-    world_scale (195 states) for one year with arrivals and every capacity scaled
-    together by 7 (the scenario itself), 14, 28 and 56, so the queues stay in the
-    same regime while the daily volume grows. A least-squares line through
-    (requests per day, ms per day) splits a day into a fixed part (numpy calls
-    that cost the same for 1 request or 1,000) and a part per request.
+    base = load_scenario("baseline")
+    overrides = {}
+    for key in LOAD_KEYS:
+        section, name = key.split(".")
+        overrides[key] = factor * getattr(getattr(base, section), name)
+    overrides["run.years"] = years
+    return overrides
+
+
+def fit_day_cost(requests_per_day: list[float], ms_per_day: list[float]) -> dict:
+    """Least-squares line ms a day = fixed + marginal x requests a day.
+
+    Returns:
+        ``fixed_ms_per_day`` (what a day costs with no requests: numpy calls whose
+        cost does not depend on how many requests they carry),
+        ``marginal_us_per_request`` (what each further request adds) and
+        ``asymptotic_requests_per_s`` (1 / marginal: the most requests a second
+        that the per-request work alone allows, however large the days).
     """
     import numpy as np
 
+    if len(requests_per_day) < 2:
+        raise ValueError("the day-cost fit needs at least two loads")
+    marginal_ms, fixed = np.polyfit(requests_per_day, ms_per_day, 1)
+    return {
+        "fixed_ms_per_day": round(float(fixed), 3),
+        "marginal_us_per_request": round(float(1e3 * marginal_ms), 3),
+        "asymptotic_requests_per_s": round(1e3 / marginal_ms) if marginal_ms > 0 else None,
+    }
+
+
+def section_load(quick: bool, repeats: int = 1) -> dict:
+    """Time per day against requests per day: the fixed cost of a day and the cost of a request.
+
+    world_scale (195 states) for one year with arrivals and every capacity scaled
+    together by 7 (the scenario itself), 14, 28 and 56 over baseline, so the queues
+    stay in the same regime while the daily volume grows.
+    """
     years, factors = (0.25, (7, 28)) if quick else (1.0, (7, 14, 28, 56))
     rows = []
     for factor in factors:
-        overrides = {key: base * factor for key, base in LOAD_KEYS.items()}
-        overrides["run.years"] = years
-        row = run_child(["model", "world_scale", json.dumps(overrides), "1"])
+        row = run_child(["model", "world_scale", json.dumps(load_overrides(factor, years)), "1"])
         row["load_factor"] = factor
         row["requests_per_day"] = round(row["requests"] / row["days"], 1)
         row["ms_per_day"] = round(1e3 * row["run_s"] / row["days"], 3)
         rows.append(row)
-    per_request, fixed = np.polyfit(
-        [r["requests_per_day"] for r in rows], [r["ms_per_day"] for r in rows], 1
+    fit = fit_day_cost([r["requests_per_day"] for r in rows], [r["ms_per_day"] for r in rows])
+    return {"years": years, "rows": rows, **fit}
+
+
+def median_of(measurements: list[dict]) -> dict:
+    """One measurement from interleaved repeats: the median time and memory, all values kept.
+
+    The first repeat's other fields (runs, outcomes...) stand for all; the caller
+    checks that every repeat gave the same outcomes.
+    """
+    import statistics
+
+    out = dict(measurements[0])
+    for key in ("elapsed_s", "peak_tree_rss_mb", "cpu_s_per_run"):
+        values = [m[key] for m in measurements if key in m]
+        if values:
+            out[key] = statistics.median(values)
+            out[f"{key}_each"] = values
+    out["runs_per_s"] = round(out["runs"] / out["elapsed_s"], 3)
+    out["repeats"] = len(measurements)
+    return out
+
+
+def interleaved(commands: dict[str, list[str]], repeats: int) -> dict[str, dict]:
+    """Run each command ``repeats`` times, interleaved and in a rotating order.
+
+    Wall time on a shared machine drifts; alternating the variants (A B C, B C A,
+    C A B, ...) spreads the drift over all of them instead of favouring one.
+    """
+    names = list(commands)
+    runs: dict[str, list[dict]] = {name: [] for name in names}
+    for r in range(repeats):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            runs[name].append(run_child(commands[name]))
+    return {name: median_of(values) for name, values in runs.items()}
+
+
+def _same_outcomes(measurements: dict[str, dict]) -> bool:
+    outcomes = [m["outcomes"] for m in measurements.values()]
+    return all(o == outcomes[0] for o in outcomes)
+
+
+def section_sweep(quick: bool, repeats: int = 1) -> dict:
+    reps, years = (20, 0.5) if quick else (200, 1.0)
+    m = interleaved(
+        {
+            "workers_1": ["sweep", str(reps), str(years), "1"],
+            "workers_2": ["sweep", str(reps), str(years), "2"],
+        },
+        repeats,
     )
     return {
-        "years": years,
-        "rows": rows,
-        "fixed_ms_per_day": round(float(fixed), 3),
-        "marginal_us_per_request": round(float(1e3 * per_request), 3),
-        # The most a day's fixed cost allows: requests/s if that cost were zero.
-        "asymptotic_requests_per_s": round(1e6 / (1e3 * per_request)) if per_request > 0 else None,
-    }
-
-
-def section_sweep(quick: bool) -> dict:
-    reps, years = (20, 0.5) if quick else (200, 1.0)
-    one = run_child(["sweep", str(reps), str(years), "1"])
-    two = run_child(["sweep", str(reps), str(years), "2"])
-    return {
         "replications": reps,
         "years": years,
-        "workers_1": one,
-        "workers_2": two,
-        "parallel_efficiency": round(one["elapsed_s"] / (2 * two["elapsed_s"]), 3),
-    }
-
-
-def section_batch_run(quick: bool) -> dict:
-    reps, years = (20, 0.5) if quick else (200, 1.0)
-    ours = run_child(["sweep", str(reps), str(years), "2"])
-    mesa_final = run_child(["batch_run", str(reps), str(years), "2", "0"])
-    mesa_every = run_child(["batch_run", str(reps), str(years), "2", "1"])
-    same = ours["outcomes"] == mesa_final["outcomes"] == mesa_every["outcomes"]
-    return {
-        "replications": reps,
-        "years": years,
-        "coopsim_2_workers": ours,
-        "batch_run_2_processes_final_only": mesa_final,
-        "batch_run_2_processes_every_step": mesa_every,
-        "same_outcomes": same,
-        "throughput_ratio_vs_final_only": round(ours["runs_per_s"] / mesa_final["runs_per_s"], 3),
-        "throughput_ratio_vs_every_step": round(ours["runs_per_s"] / mesa_every["runs_per_s"], 3),
-        "memory_ratio_vs_final_only": round(
-            ours["peak_tree_rss_mb"] / mesa_final["peak_tree_rss_mb"], 3
-        ),
-        "memory_ratio_vs_every_step": round(
-            ours["peak_tree_rss_mb"] / mesa_every["peak_tree_rss_mb"], 3
+        "repeats": repeats,
+        **m,
+        "same_outcomes": _same_outcomes(m),
+        "parallel_efficiency": round(
+            m["workers_1"]["elapsed_s"] / (2 * m["workers_2"]["elapsed_s"]), 3
         ),
     }
 
 
-def section_batch_run_agencies(quick: bool) -> dict:
+def section_batch_run(quick: bool, repeats: int = 1) -> dict:
+    reps, years = (20, 0.5) if quick else (200, 1.0)
+    m = interleaved(
+        {
+            "coopsim_2_workers": ["sweep", str(reps), str(years), "2"],
+            "batch_run_2_processes_final_only": ["batch_run", str(reps), str(years), "2", "0"],
+            "batch_run_2_processes_every_step": ["batch_run", str(reps), str(years), "2", "1"],
+        },
+        repeats,
+    )
+    ours = m["coopsim_2_workers"]
+    result = {"replications": reps, "years": years, "repeats": repeats, **m}
+    result["same_outcomes"] = _same_outcomes(m)
+    for variant in ("final_only", "every_step"):
+        mesa = m[f"batch_run_2_processes_{variant}"]
+        result[f"throughput_ratio_vs_{variant}"] = round(ours["runs_per_s"] / mesa["runs_per_s"], 3)
+        result[f"memory_ratio_vs_{variant}"] = round(
+            ours["peak_tree_rss_mb"] / mesa["peak_tree_rss_mb"], 3
+        )
+        result[f"cpu_ratio_vs_{variant}"] = round(ours["cpu_s_per_run"] / mesa["cpu_s_per_run"], 3)
+    return result
+
+
+def section_batch_run_agencies(quick: bool, repeats: int = 1) -> dict:
     reps, years = (20, 0.5) if quick else (200, 1.0)
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "sweep")
@@ -476,9 +571,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
     parser.add_argument("--quick", action="store_true", help="short runs (smoke test)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="sweep and batch_run: interleaved repeats of each variant, medians reported",
+    )
     parser.add_argument("--out", default=str(OUTPUT / "results.json"))
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats: {args.repeats} is not allowed; give 1 or more")
     unknown = sorted(set(args.only.split(",")) - set(SECTIONS))
     if unknown and not args.child:
         parser.error(
@@ -500,10 +603,10 @@ def main(argv: list[str] | None = None) -> int:
             result = child_batch_run(int(rest[0]), float(rest[1]), int(rest[2]), rest[3] == "1")
         print(json.dumps(result))
         return 0
-    report = {"machine": machine(), "quick": args.quick}
+    report = {"machine": machine(), "quick": args.quick, "repeats": args.repeats}
     for name in args.only.split(","):
         t0 = time.perf_counter()
-        report[name] = SECTIONS[name](args.quick)
+        report[name] = SECTIONS[name](args.quick, args.repeats)
         print(f"== {name} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
         print(json.dumps(report[name], indent=1)[:3000], file=sys.stderr)
     out = Path(args.out)

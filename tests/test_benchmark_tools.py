@@ -1,0 +1,157 @@
+"""The benchmark tools: the day-cost fit, the figure, and their handling of bad input.
+
+The benchmarks themselves are measurements (docs/performance.md), not tests; these
+tests check the arithmetic and the plumbing around them on small synthetic results.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _module(name: str):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return module
+
+
+run_py = _module("run")
+plot_py = _module("plot")
+
+
+def test_day_cost_fit_recovers_a_known_line():
+    # 4 ms a day plus 5 us a request: the fit gives both back, and the most a
+    # request's own cost allows is 1 / 5 us = 200,000 requests a second.
+    requests_per_day = [300.0, 600.0, 1200.0, 2400.0]
+    ms_per_day = [4.0 + 0.005 * r for r in requests_per_day]
+    fit = run_py.fit_day_cost(requests_per_day, ms_per_day)
+    assert fit["fixed_ms_per_day"] == pytest.approx(4.0)
+    assert fit["marginal_us_per_request"] == pytest.approx(5.0)
+    assert fit["asymptotic_requests_per_s"] == 200_000
+
+
+def test_day_cost_fit_needs_two_loads():
+    with pytest.raises(ValueError, match="two"):
+        run_py.fit_day_cost([300.0], [5.0])
+
+
+def test_load_factors_scale_arrivals_and_every_capacity_from_the_baseline():
+    from sim.scenario import load_scenario
+
+    base = load_scenario("baseline")
+    overrides = run_py.load_overrides(14, years=0.5)
+    assert overrides["run.years"] == 0.5
+    assert overrides["cases.arrivals_per_state_per_year"] == pytest.approx(
+        14 * base.cases.arrivals_per_state_per_year
+    )
+    for key in ("central_authority_capacity", "law_enforcement_capacity", "court_capacity"):
+        assert overrides[f"agencies.{key}"] == pytest.approx(14 * getattr(base.agencies, key))
+    # world_scale itself is load factor 7: the same values as its file.
+    world = load_scenario("world_scale")
+    for key, value in run_py.load_overrides(7, years=1.0).items():
+        if key != "run.years":
+            section, name = key.split(".")
+            assert getattr(getattr(world, section), name) == pytest.approx(value)
+
+
+def test_unknown_section_is_refused_with_the_allowed_ones(capsys):
+    with pytest.raises(SystemExit) as exc:
+        run_py.main(["--only", "world,warp"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "warp" in err and "batch_run_agencies" in err
+
+
+def _results() -> dict:
+    """A small results file with every section plot.py draws."""
+    runs = {"runs": 20, "runs_per_s": 1.5, "peak_tree_rss_mb": 500.0}
+    return {
+        "machine": {"cores": 2, "cpu": "test CPU", "python": "3.12", "mesa": "3.5"},
+        "world": {"requests_per_s_end_to_end": 36000, "states": 195, "requests": 1_141_745},
+        "scaling": {
+            "years": 2.0,
+            "rows": [{"states": s, "us_per_request_run": u} for s, u in ((50, 80.0), (400, 22.0))],
+        },
+        "load": {
+            "years": 1.0,
+            "rows": [
+                {"requests_per_day": r, "ms_per_day": 5 + 0.006 * r, "requests": 365 * r}
+                | {"run_s": 365 * (5 + 0.006 * r) / 1e3}
+                for r in (300.0, 2400.0)
+            ],
+            "fixed_ms_per_day": 5.0,
+            "marginal_us_per_request": 6.0,
+        },
+        "sweep": {"replications": 20, "years": 0.5, "workers_1": runs, "workers_2": runs},
+        "batch_run": {
+            "replications": 20,
+            "years": 0.5,
+            "batch_run_2_processes_final_only": runs,
+            "batch_run_2_processes_every_step": runs,
+        },
+        "batch_run_agencies": {
+            "replications": 20,
+            "years": 0.5,
+            "coopsim_2_workers": runs,
+            "batch_run_2_processes_every_step": {**runs, "peak_tree_rss_mb": 4000.0},
+        },
+    }
+
+
+def test_figure_is_drawn_from_merged_results_files(tmp_path):
+    full = _results()
+    first = {k: full[k] for k in ("machine", "world", "scaling")}
+    second = {k: v for k, v in full.items() if k not in ("world", "scaling")}
+    paths = []
+    for i, part in enumerate((first, second)):
+        path = tmp_path / f"r{i}.json"
+        path.write_text(json.dumps(part))
+        paths.append(path)
+    out = tmp_path / "fig" / "performance.png"
+    assert plot_py.main([str(p) for p in paths] + ["--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(out.parent.glob("*.partial*"))  # written atomically
+
+
+def test_figure_refuses_a_file_that_is_not_results(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(SystemExit, match="bad.json: not a results file"):
+        plot_py.main([str(bad), "--out", str(tmp_path / "x.png")])
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_interleaved_repeats_rotate_the_order_and_report_medians(monkeypatch):
+    calls = []
+    elapsed = {"a": iter([10.0, 30.0, 20.0]), "b": iter([5.0, 6.0, 100.0])}
+
+    def fake_child(args):
+        calls.append(args[0])
+        return {"runs": 10, "elapsed_s": next(elapsed[args[0]]), "peak_tree_rss_mb": 1.0}
+
+    monkeypatch.setattr(run_py, "run_child", fake_child)
+    got = run_py.interleaved({"a": ["a"], "b": ["b"]}, repeats=3)
+    assert calls == ["a", "b", "b", "a", "a", "b"]  # A B, B A, A B
+    assert got["a"]["elapsed_s"] == 20.0 and got["a"]["elapsed_s_each"] == [10.0, 30.0, 20.0]
+    assert got["b"]["elapsed_s"] == 6.0  # the median ignores the one slow outlier
+    assert got["b"]["runs_per_s"] == pytest.approx(10 / 6.0, abs=1e-3)
+    assert got["a"]["repeats"] == 3
+
+
+def test_repeats_below_one_are_refused(capsys):
+    with pytest.raises(SystemExit) as exc:
+        run_py.main(["--only", "sweep", "--repeats", "0"])
+    assert exc.value.code == 2
+    assert "--repeats" in capsys.readouterr().err
