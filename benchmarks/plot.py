@@ -74,7 +74,7 @@ def _load(ax, load: dict) -> None:
     y = [r["ms_per_day"] for r in rows]
     ax.plot(x, y, "o", color="tab:blue", label="coopsim (world_scale, load x7 to x56)")
     fixed, per_request = load["fixed_ms_per_day"], load["marginal_us_per_request"] / 1e3
-    top = max(x) * 1.05
+    top = max(x) * 1.2  # room for the labels
     ax.plot(
         [0, top],
         [fixed, fixed + per_request * top],
@@ -113,9 +113,20 @@ def _sweeps(ax_speed, ax_memory, report: dict) -> None:
             ("coopsim, 2 workers", sweep["workers_2"], "tab:blue"),
         ]
     if batch:
+        # The comparison's own coopsim measurement (same session, interleaved).
+        repeats = batch.get("repeats", 1)
+        note = f", median of {repeats}" if repeats > 1 else ""
+        if "coopsim_2_workers" in batch:
+            bars.append(
+                (
+                    f"coopsim, 2 workers\n(vs batch_run{note})",
+                    batch["coopsim_2_workers"],
+                    "tab:blue",
+                )
+            )
         bars += [
-            ("batch_run, 2 proc.\nfinal outcomes", batch["final_only"], "grey"),
-            ("batch_run, 2 proc.\nseries each step", batch["every_step"], "grey"),
+            (f"batch_run, 2 proc.\nfinal outcomes{note}", batch["final_only"], "grey"),
+            (f"batch_run, 2 proc.\nseries each step{note}", batch["every_step"], "grey"),
         ]
     if agencies:
         bars += [
@@ -142,6 +153,7 @@ def _sweeps(ax_speed, ax_memory, report: dict) -> None:
     ax_memory.set_xlabel("peak memory, all processes (MB)")
     ax_memory.set_title("Peak memory of the same sweeps")
     for ax, values, fmt in ((ax_speed, speed, "{:.2f}"), (ax_memory, memory, "{:,.0f}")):
+        ax.set_xlim(0, 1.12 * max(v for v in values if v == v))  # room for the labels
         for y, v in enumerate(values):
             ax.text(v, y, " " + fmt.format(v), va="center", fontsize=8)
 
@@ -176,7 +188,7 @@ def draw(report: dict, out: Path) -> Path:
         f"Python {m.get('python', '?')}, Mesa {m.get('mesa', '?')}",
         fontsize=9,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.985))  # leave the suptitle its own line
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial.png")
     fig.savefig(partial, dpi=110)
