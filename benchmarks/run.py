@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    uv run python benchmarks/run.py                 # everything (about 35 minutes on 2 cores)
+    uv run python benchmarks/run.py                 # everything (about 17 minutes on 2 cores)
     uv run python benchmarks/run.py --only world    # one section: world, scaling, load, sweep,
                                                     # batch_run, batch_run_agencies
     uv run python benchmarks/run.py --quick         # shorter runs, for a smoke test
@@ -104,8 +104,10 @@ def _cpu_s() -> tuple[float, float]:
 def _cpu_summary(before: tuple[float, float], runs: int) -> dict:
     """CPU time since ``before``: the parent's, the workers' (once they have exited), per run.
 
-    On a shared machine wall time varies by 10-20 % between measurements; CPU
-    time per run varies much less and shows where any difference comes from.
+    Wall time is what a user waits for; CPU time says whether a difference
+    between two measurements is work done (CPU) or time spent waiting. On a
+    shared machine both drift with the machine's speed, so comparisons are
+    interleaved (``--repeats``).
     """
     own, children = (after - start for after, start in zip(_cpu_s(), before, strict=True))
     return {
@@ -359,6 +361,7 @@ LOAD_KEYS = (
     "agencies.central_authority_capacity",
     "agencies.law_enforcement_capacity",
     "agencies.court_capacity",
+    "agencies.nsc_capacity",
     "agencies.capacity_floor",
 )
 
@@ -391,10 +394,12 @@ def fit_day_cost(requests_per_day: list[float], ms_per_day: list[float]) -> dict
     if len(requests_per_day) < 2:
         raise ValueError("the day-cost fit needs at least two loads")
     marginal_ms, fixed = np.polyfit(requests_per_day, ms_per_day, 1)
+    marginal_us = round(float(1e3 * marginal_ms), 3)
     return {
         "fixed_ms_per_day": round(float(fixed), 3),
-        "marginal_us_per_request": round(float(1e3 * marginal_ms), 3),
-        "asymptotic_requests_per_s": round(1e3 / marginal_ms) if marginal_ms > 0 else None,
+        "marginal_us_per_request": marginal_us,
+        # No measurable cost per request (a flat or falling line): no such limit.
+        "asymptotic_requests_per_s": round(1e6 / marginal_us) if marginal_us > 0 else None,
     }
 
 
@@ -418,15 +423,18 @@ def section_load(quick: bool, repeats: int = 1) -> dict:
 
 
 def median_of(measurements: list[dict]) -> dict:
-    """One measurement from interleaved repeats: the median time and memory, all values kept.
+    """One measurement from interleaved repeats: medians of time, memory and CPU, all kept.
 
-    The first repeat's other fields (runs, outcomes...) stand for all; the caller
-    checks that every repeat gave the same outcomes.
+    The first repeat's other fields (runs, outcomes...) stand for all, and
+    ``same_outcomes_every_repeat`` says whether every repeat gave its outcomes.
     """
     import statistics
 
     out = dict(measurements[0])
-    for key in ("elapsed_s", "peak_tree_rss_mb", "cpu_s_per_run"):
+    out["same_outcomes_every_repeat"] = all(
+        m.get("outcomes") == out.get("outcomes") for m in measurements
+    )
+    for key in ("elapsed_s", "peak_tree_rss_mb", "cpu_s_per_run", "parent_cpu_s", "workers_cpu_s"):
         values = [m[key] for m in measurements if key in m]
         if values:
             out[key] = statistics.median(values)
@@ -451,8 +459,10 @@ def interleaved(commands: dict[str, list[str]], repeats: int) -> dict[str, dict]
 
 
 def _same_outcomes(measurements: dict[str, dict]) -> bool:
+    """Every variant, in every repeat, gave the same outcomes."""
     outcomes = [m["outcomes"] for m in measurements.values()]
-    return all(o == outcomes[0] for o in outcomes)
+    every_repeat = all(m.get("same_outcomes_every_repeat", True) for m in measurements.values())
+    return every_repeat and all(o == outcomes[0] for o in outcomes)
 
 
 def section_sweep(quick: bool, repeats: int = 1) -> dict:
@@ -603,7 +613,9 @@ def main(argv: list[str] | None = None) -> int:
             result = child_batch_run(int(rest[0]), float(rest[1]), int(rest[2]), rest[3] == "1")
         print(json.dumps(result))
         return 0
-    report = {"machine": machine(), "quick": args.quick, "repeats": args.repeats}
+    if args.repeats > 1 and not {"sweep", "batch_run"} & set(args.only.split(",")):
+        print("note: --repeats applies to the sweep and batch_run sections only", file=sys.stderr)
+    report = {"machine": machine(), "quick": args.quick}
     for name in args.only.split(","):
         t0 = time.perf_counter()
         report[name] = SECTIONS[name](args.quick, args.repeats)

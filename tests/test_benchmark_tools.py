@@ -42,6 +42,12 @@ def test_day_cost_fit_recovers_a_known_line():
     assert fit["asymptotic_requests_per_s"] == 200_000
 
 
+def test_day_cost_fit_without_a_cost_per_request_has_no_asymptote():
+    fit = run_py.fit_day_cost([300.0, 600.0], [5.0, 5.0])
+    assert fit["marginal_us_per_request"] == pytest.approx(0.0, abs=1e-9)
+    assert fit["asymptotic_requests_per_s"] is None
+
+
 def test_day_cost_fit_needs_two_loads():
     with pytest.raises(ValueError, match="two"):
         run_py.fit_day_cost([300.0], [5.0])
@@ -56,7 +62,13 @@ def test_load_factors_scale_arrivals_and_every_capacity_from_the_baseline():
     assert overrides["cases.arrivals_per_state_per_year"] == pytest.approx(
         14 * base.cases.arrivals_per_state_per_year
     )
-    for key in ("central_authority_capacity", "law_enforcement_capacity", "court_capacity"):
+    for key in (
+        "central_authority_capacity",
+        "law_enforcement_capacity",
+        "court_capacity",
+        "nsc_capacity",
+        "capacity_floor",
+    ):
         assert overrides[f"agencies.{key}"] == pytest.approx(14 * getattr(base.agencies, key))
     # world_scale itself is load factor 7: the same values as its file.
     world = load_scenario("world_scale")
@@ -68,7 +80,7 @@ def test_load_factors_scale_arrivals_and_every_capacity_from_the_baseline():
 
 def test_unknown_section_is_refused_with_the_allowed_ones(capsys):
     with pytest.raises(SystemExit) as exc:
-        run_py.main(["--only", "world,warp"])
+        run_py.main(["--only", "warp,world"])  # refused before any run
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "warp" in err and "batch_run_agencies" in err
@@ -143,6 +155,7 @@ def test_interleaved_repeats_rotate_the_order_and_report_medians(monkeypatch):
 
     monkeypatch.setattr(run_py, "run_child", fake_child)
     got = run_py.interleaved({"a": ["a"], "b": ["b"]}, repeats=3)
+    assert got["a"]["same_outcomes_every_repeat"]
     assert calls == ["a", "b", "b", "a", "a", "b"]  # A B, B A, A B
     assert got["a"]["elapsed_s"] == 20.0 and got["a"]["elapsed_s_each"] == [10.0, 30.0, 20.0]
     assert got["b"]["elapsed_s"] == 6.0  # the median ignores the one slow outlier
@@ -155,3 +168,12 @@ def test_repeats_below_one_are_refused(capsys):
         run_py.main(["--only", "sweep", "--repeats", "0"])
     assert exc.value.code == 2
     assert "--repeats" in capsys.readouterr().err
+
+
+def test_outcomes_that_differ_between_repeats_are_flagged():
+    same = {"runs": 2, "elapsed_s": 1.0, "outcomes": {"y": [1, 2]}}
+    other = {**same, "outcomes": {"y": [1, 3]}}
+    assert run_py.median_of([same, same])["same_outcomes_every_repeat"]
+    combined = run_py.median_of([same, other])
+    assert not combined["same_outcomes_every_repeat"]
+    assert not run_py._same_outcomes({"a": combined, "b": run_py.median_of([same])})

@@ -53,6 +53,8 @@ def test_count_at_most_equals_searchsorted_row_by_row(n, queries):
     x = rng.random(queries) * cum[rows, -1]
     x[::3] = cum[rows[::3], rng.integers(0, n, size=x[::3].size)]  # exactly on an entry
     x[::7] = 0.0
+    x[1::11] = cum[rows[1::11], -1] + 1.0  # above every entry of the row
+    x[2::13] = -1.0  # below every entry
     want = np.array([cum[r].searchsorted(v, side="right") for r, v in zip(rows, x, strict=True)])
     got = count_at_most(cum, rows, x)
     np.testing.assert_array_equal(got, want)

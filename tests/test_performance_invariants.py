@@ -19,6 +19,13 @@ def test_world_scale_scenario_is_in_the_baseline_load_regime():
     assert world.world.n_states >= 190
     assert world.run.years >= 10
     scale = world.cases.arrivals_per_state_per_year / base.cases.arrivals_per_state_per_year
-    for role in ("central_authority_capacity", "law_enforcement_capacity", "court_capacity"):
+    roles = (
+        "central_authority_capacity",
+        "law_enforcement_capacity",
+        "court_capacity",
+        "nsc_capacity",
+        "capacity_floor",
+    )
+    for role in roles:
         ratio = getattr(world.agencies, role) / getattr(base.agencies, role)
         assert abs(ratio - scale) < 1e-9
