@@ -44,7 +44,8 @@ def load(paths: list[Path]) -> dict:
 
 def _world(ax, world: dict) -> None:
     rate = world["requests_per_s_end_to_end"]
-    ax.barh(["coopsim"], [rate], color="tab:blue")
+    repeats = world.get("repeats", 1)
+    ax.barh([f"coopsim\n(median of {repeats})" if repeats > 1 else "coopsim"], [rate])
     ax.axvline(TARGET_REQUESTS_PER_S, color="tab:red", ls="--", label="target 250,000/s")
     ax.set_xlabel("requests per second, end to end (one core)")
     ax.set_title(f"World scale: {world['states']} states, {world['requests']:,} requests")
@@ -108,9 +109,11 @@ def _sweeps(ax_speed, ax_memory, report: dict) -> None:
     if batch:
         batch = {k.replace("batch_run_2_processes_", ""): v for k, v in batch.items()}
     if sweep:
+        repeats = sweep.get("repeats", 1)
+        note = f"\n(median of {repeats})" if repeats > 1 else ""
         bars += [
-            ("coopsim, 1 worker", sweep["workers_1"], "tab:blue"),
-            ("coopsim, 2 workers", sweep["workers_2"], "tab:blue"),
+            (f"coopsim, 1 worker{note}", sweep["workers_1"], "tab:blue"),
+            (f"coopsim, 2 workers{note}", sweep["workers_2"], "tab:blue"),
         ]
     if batch:
         # The comparison's own coopsim measurement (same session, interleaved).

@@ -177,3 +177,18 @@ def test_outcomes_that_differ_between_repeats_are_flagged():
     combined = run_py.median_of([same, other])
     assert not combined["same_outcomes_every_repeat"]
     assert not run_py._same_outcomes({"a": combined, "b": run_py.median_of([same])})
+
+
+def test_world_repeats_report_the_run_of_median_time(monkeypatch):
+    times = iter([40.0, 30.0, 35.0])
+
+    def fake_child(args):
+        t = next(times)
+        return {"end_to_end_s": t, "requests": 1000, "requests_per_s_end_to_end": 1000 / t}
+
+    monkeypatch.setattr(run_py, "run_child", fake_child)
+    world = run_py.section_world(quick=True, repeats=3)
+    assert world["end_to_end_s"] == 35.0  # the median run, whole (its rate goes with it)
+    assert world["requests_per_s_end_to_end"] == pytest.approx(1000 / 35.0)
+    assert world["end_to_end_s_each"] == [30.0, 35.0, 40.0]
+    assert world["repeats"] == 3
