@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 import sim
@@ -65,3 +66,27 @@ def assert_one_outcome_per_request(c: dict) -> None:
     )
     # Closed requests have left every queue.
     assert np.all(c["queue_agency"][closed] == -1)
+
+
+_OK_IN_SHARD: dict[tuple, int] = {}
+
+
+def ok_runs_stored(out: Path) -> int:
+    """Successful run records in the readable shards of a results folder.
+
+    Tests poll this while a sweep runs in another process, so each shard version
+    (path, size, mtime) is read once: rereading every shard at each poll would take
+    a core away from the sweep being watched. A shard being renamed may vanish.
+    """
+    n = 0
+    for shard in (out / "runs").glob("shard-*.parquet") if (out / "runs").is_dir() else []:
+        try:
+            stat = shard.stat()
+            key = (str(shard), stat.st_size, stat.st_mtime_ns)
+            if key not in _OK_IN_SHARD:
+                table = pq.read_table(shard, columns=["status"]).to_pandas()
+                _OK_IN_SHARD[key] = int((table["status"] == "ok").sum())
+        except (OSError, ValueError):
+            continue
+        n += _OK_IN_SHARD[key]
+    return n

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from conftest import ok_runs_stored
 
 from sim.cli import main
 from sim.store import load_results
@@ -56,29 +57,6 @@ def uninterrupted(experiment_file, tmp_path_factory):
     results = load_results(out)
     assert len(results.outcomes) == PLANNED
     return results
-
-
-_OK_IN_SHARD: dict[tuple, int] = {}
-
-
-def _ok_rows(out: Path) -> int:
-    """Successful run records in readable shards (a shard being renamed may vanish).
-
-    Each shard version is read once (the tests poll this while a sweep runs: rereading
-    every shard at each poll would take a core away from the sweep being watched).
-    """
-    n = 0
-    for shard in (out / "runs").glob("shard-*.parquet") if (out / "runs").is_dir() else []:
-        try:
-            stat = shard.stat()
-            key = (str(shard), stat.st_size, stat.st_mtime_ns)
-            if key not in _OK_IN_SHARD:
-                df = pq.read_table(shard, columns=["status"]).to_pandas()
-                _OK_IN_SHARD[key] = int((df["status"] == "ok").sum())
-        except (OSError, ValueError):
-            continue
-        n += _OK_IN_SHARD[key]
-    return n
 
 
 def _spawn(argv: list[str], **kw) -> subprocess.Popen:
@@ -133,7 +111,7 @@ def test_sigkill_at_a_point_then_resume_equals_an_uninterrupted_run(
         while proc.poll() is None and time.monotonic() < deadline:
             if share == 0.0 and (out / "manifest.json").is_file():
                 break
-            if share > 0 and _ok_rows(out) >= share * PLANNED:
+            if share > 0 and ok_runs_stored(out) >= share * PLANNED:
                 break
             time.sleep(0.01)
         assert proc.poll() is None, f"finished before the kill: {proc.stderr.read()[-2000:]}"
@@ -163,7 +141,7 @@ def test_repeated_kills_then_resume(experiment_file, uninterrupted, tmp_path):
         try:
             deadline = time.monotonic() + 120
             while proc.poll() is None and time.monotonic() < deadline:
-                if _ok_rows(out) >= target:
+                if ok_runs_stored(out) >= target:
                     break
                 time.sleep(0.01)
             if proc.poll() is None:

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
+from conftest import ok_runs_stored
 
 from sim.cli import main
 from sim.store import load_results
@@ -54,25 +54,6 @@ def _stop(proc: subprocess.Popen, sig=signal.SIGTERM) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=15)
-
-
-_OK_IN_SHARD: dict[tuple, int] = {}
-
-
-def _ok_rows(out: Path) -> int:
-    """Successful run records in readable shards, each shard version read once (polled)."""
-    n = 0
-    for shard in (out / "runs").glob("shard-*.parquet") if (out / "runs").is_dir() else []:
-        try:
-            stat = shard.stat()
-            key = (str(shard), stat.st_size, stat.st_mtime_ns)
-            if key not in _OK_IN_SHARD:
-                table = pq.read_table(shard, columns=["status"]).to_pandas()
-                _OK_IN_SHARD[key] = int((table["status"] == "ok").sum())
-        except (OSError, ValueError):
-            continue
-        n += _OK_IN_SHARD[key]
-    return n
 
 
 @pytest.fixture
@@ -132,7 +113,7 @@ def test_sweep_survives_a_killed_dask_worker(experiment_file, tmp_path):
         procs.append(sweep)
         deadline = time.monotonic() + 180
         while sweep.poll() is None and time.monotonic() < deadline:
-            if _ok_rows(out) >= 3:
+            if ok_runs_stored(out) >= 3:
                 break
             time.sleep(0.02)
         assert sweep.poll() is None, "the sweep ended before a worker could be killed"
@@ -142,7 +123,7 @@ def test_sweep_survives_a_killed_dask_worker(experiment_file, tmp_path):
         assert busy[victim_addr], f"no worker is processing anything: {busy}"
         name = client.scheduler_info()["workers"][victim_addr]["name"]
         victim = workers[int(str(name).lstrip("w"))]
-        done_at_kill = _ok_rows(out)
+        done_at_kill = ok_runs_stored(out)
         os.killpg(victim.pid, signal.SIGKILL)  # nanny and its worker process
         victim.wait(timeout=30)
         COUNTS["worker_failures_survived"] += 1
