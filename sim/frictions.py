@@ -135,37 +135,47 @@ def clarification_probability(
     different_language,
     base,
     per_legal_distance,
-    mutual_recognition,
-    language_factor=0.5,
-    organisational_distance=0.0,
-    organisational_weight=0.0,
-    familiarity=0.0,
+    *,
+    language_factor,
+    cultural_distance,
+    cultural_weight,
+    familiarity,
+    familiarity_effect,
+    standard_form,
+    standard_form_clarity,
+    procedure_clarity=0.0,
 ):
     """Chance that a review sends the request back for clarification.
 
-    Grows with legal distance, language difference and organisational distance
-    (misunderstandings); familiarity built in coordination meetings cuts it by up
-    to half; mutual-recognition forms are standardised and halve it.
+    Misunderstandings grow with legal distance, language difference and cultural
+    and organisational distance. Familiarity built in coordination meetings, a
+    standard mutual-recognition certificate and clear procedures (a National
+    Security Courts Law) each avoid a share of them.
 
     Args:
         legal_distance: Legal distance between the states (0-1).
         different_language: 1 if their languages differ.
         base: Chance with no distance at all.
         per_legal_distance: Extra chance per unit of legal distance.
-        mutual_recognition: The request uses a mutual-recognition instrument.
         language_factor: Relative extra chance when languages differ.
-        organisational_distance: Difference in organisation/technology (0-1).
-        organisational_weight: Relative extra chance per unit of organisational distance.
+        cultural_distance: Cultural and organisational distance of the pair (0-1).
+        cultural_weight: Relative extra chance per unit of cultural distance.
         familiarity: Familiarity of the pair (0-1) from coordination meetings.
+        familiarity_effect: Share of misunderstandings full familiarity avoids.
+        standard_form: The request uses a standard mutual-recognition certificate.
+        standard_form_clarity: Share of misunderstandings the certificate avoids.
+        procedure_clarity: Share avoided by clear procedures (0 where there are none).
 
     Returns:
         Probability in [0, 1].
     """
     p = base + per_legal_distance * np.asarray(legal_distance)
     p = p * (1.0 + language_factor * np.asarray(different_language))
-    p = p * (1.0 + organisational_weight * np.asarray(organisational_distance))
-    p = p * (1.0 - 0.5 * np.asarray(familiarity))
-    return np.clip(np.where(mutual_recognition, 0.5 * p, p), 0.0, 1.0)
+    p = p * (1.0 + cultural_weight * np.asarray(cultural_distance))
+    p = p * (1.0 - familiarity_effect * np.asarray(familiarity))
+    p = p * (1.0 - standard_form_clarity * np.asarray(standard_form, dtype=float))
+    p = p * (1.0 - np.asarray(procedure_clarity))
+    return np.clip(p, 0.0, 1.0)
 
 
 def sovereignty_score(political_sensitivity, sovereignty_sensitivity, trust, relations):
@@ -184,51 +194,160 @@ def sovereignty_score(political_sensitivity, sovereignty_sensitivity, trust, rel
     ).clip(0.0, 1.0)
 
 
+def rights_gap(
+    requesting_death_penalty, requested_death_penalty, requesting_rights, requested_rights
+):
+    """How far the requesting state falls below the requested state's rights standards (0-1).
+
+    The death penalty retained by the requesting state and not the requested counts
+    in full; otherwise the gap between their human-rights and fair-trial standards.
+    """
+    death = np.asarray(requesting_death_penalty) & ~np.asarray(requested_death_penalty)
+    gap = np.asarray(requested_rights) - np.asarray(requesting_rights)
+    return np.clip(death + np.maximum(gap, 0.0), 0.0, 1.0)
+
+
+def fair_trial_exposure(special_court, requested_rights, transparency, safeguards):
+    """How much a fair-trial concern weighs on a request for use before a special court (0-1).
+
+    Only requests whose case would be tried before a national security court of the
+    requesting state are exposed; the concern grows with the requested state's own
+    rights standards and falls with the court's transparency and the defendants'
+    safeguards.
+
+    Args:
+        special_court: The case would go before a special court in the requesting state.
+        requested_rights: Requested state's rights standards (0-1).
+        transparency: Transparency of the requesting state's special court (0-1).
+        safeguards: Defendants' safeguards before it (0-1).
+    """
+    return (
+        np.asarray(special_court, dtype=float)
+        * np.asarray(requested_rights)
+        * (1.0 - np.asarray(transparency))
+        * (1.0 - np.asarray(safeguards))
+    )
+
+
 def legal_refusal_probabilities(
     *,
     kind,
+    listed_offence,
     legal_distance,
     political_sensitivity,
+    national,
     requested_is_civil,
-    death_penalty_gap,
+    other_states,
+    rights_gap,
+    fair_trial_exposure,
+    severity,
     data_protection_gap,
     mutual_recognition,
-    dual_criminality_base,
-    political_offence_base,
-    nationality_bar,
-    human_rights_base,
-    data_protection_base,
-    mr_refusal_factor,
+    review,
+    nationality_residence_refusal,
 ):
     """Chance of refusal on each legal ground, for a batch of requests.
 
-    Mutual recognition removes dual criminality (listed offences), the political
-    offence exception and the nationality bar, and scales down the grounds that
-    remain (human rights, data protection).
+    Every ground is driven by attributes of the case and of the two states.
+    Mutual recognition keeps the grounds such systems keep and drops those its
+    instrument abolishes: no dual-criminality check for listed offences and no
+    political-offence exception; its nationality ground is the optional one
+    (serve the sentence at home) rather than a bar on surrendering nationals.
+
+    Args:
+        kind: ``Kind`` codes.
+        listed_offence: The case type is on the mutual-recognition list.
+        legal_distance: Legal distance between the states (0-1).
+        political_sensitivity: Political sensitivity of the case (0-1).
+        national: The person sought is a national of the requested state.
+        requested_is_civil: The requested state bars extradition of nationals (civil law).
+        other_states: Other states involved in the case (parallel proceedings).
+        rights_gap: See :func:`rights_gap`.
+        fair_trial_exposure: See :func:`fair_trial_exposure`.
+        severity: Case severity (0-1).
+        data_protection_gap: Requested minus requesting state's data protection,
+            after the requesting state's legal protections for partners.
+        mutual_recognition: The request uses a mutual-recognition instrument.
+        review: The ``review`` section (the grounds' base chances).
+        nationality_residence_refusal: Mutual recognition's optional nationality ground.
 
     Returns:
         Dict ``RefusalGround -> probability array``; the grounds are checked in
         this order and the first that applies is recorded.
     """
-    extradition = np.asarray(kind) == Kind.EXTRADITION
+    extradition = (np.asarray(kind) == Kind.EXTRADITION).astype(float)
     mr = np.asarray(mutual_recognition, dtype=bool)
-    keep = np.where(mr, 0.0, 1.0)
-    remain = np.where(mr, mr_refusal_factor, 1.0)
+    national = np.asarray(national, dtype=float)
+    dual_check = ~(mr & np.asarray(listed_offence, dtype=bool))
+    nationality = np.where(
+        mr,
+        nationality_residence_refusal,
+        review.nationality_bar * np.asarray(requested_is_civil, dtype=float),
+    )
     return {
-        RefusalGround.DUAL_CRIMINALITY: keep * dual_criminality_base * np.asarray(legal_distance),
-        RefusalGround.POLITICAL_OFFENCE: keep
-        * political_offence_base
+        RefusalGround.DUAL_CRIMINALITY: dual_check
+        * review.dual_criminality_base
+        * np.asarray(legal_distance),
+        RefusalGround.POLITICAL_OFFENCE: ~mr
+        * review.political_offence_base
         * np.asarray(political_sensitivity) ** 2,
-        RefusalGround.NATIONALITY_BAR: keep
-        * nationality_bar
-        * extradition
-        * np.asarray(requested_is_civil),
-        RefusalGround.HUMAN_RIGHTS: remain * human_rights_base * extradition * death_penalty_gap,
-        RefusalGround.DATA_PROTECTION: remain
-        * data_protection_base
-        * (~extradition)
+        RefusalGround.NATIONALITY_BAR: extradition * national * nationality,
+        RefusalGround.NE_BIS_IN_IDEM: extradition
+        * np.clip(review.ne_bis_in_idem_base * np.asarray(other_states), 0.0, 1.0),
+        RefusalGround.HUMAN_RIGHTS: extradition * review.human_rights_base * rights_gap,
+        RefusalGround.FAIR_TRIAL: review.fair_trial_base * np.asarray(fair_trial_exposure),
+        RefusalGround.IN_ABSENTIA: extradition
+        * review.in_absentia_base
+        * np.asarray(legal_distance),
+        RefusalGround.PROPORTIONALITY: review.proportionality_base * (1.0 - np.asarray(severity)),
+        RefusalGround.DATA_PROTECTION: (1.0 - extradition)
+        * review.data_protection_base
         * np.clip(data_protection_gap, 0.0, 1.0),
     }
+
+
+def consent_probability(strength, national, conditions, contest_years, judicial):
+    """Chance that a person sought consents to surrender (a logistic choice).
+
+    A strong case, good detention and trial conditions in the requesting state and
+    a long contested route (in custody) push towards consent; being a national of
+    the requested state pushes against it.
+
+    Args:
+        strength: Strength of the case against the person (0-1).
+        national: The person is a national of the requested state.
+        conditions: The requesting state's rights standards (0-1).
+        contest_years: Expected length of the contested route, in years.
+        judicial: The ``judicial`` section (the weights).
+
+    Returns:
+        Probability in (0, 1).
+    """
+    z = (
+        judicial.consent_base
+        + judicial.consent_strength_weight * np.asarray(strength)
+        + judicial.consent_national_weight * np.asarray(national, dtype=float)
+        + judicial.consent_conditions_weight * np.asarray(conditions)
+        + judicial.consent_contest_weight * np.asarray(contest_years)
+    )
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def court_refusal_probability(human_rights_refusal, kind, rights_gap):
+    """Chance the court refuses an extradition on human-rights grounds."""
+    return human_rights_refusal * (np.asarray(kind) == Kind.EXTRADITION) * np.asarray(rights_gap)
+
+
+def timeliness_factor(response_days, expected_days, weight):
+    """How much an executed request raises trust, relative to one answered on time.
+
+    ``1 + weight`` for an answer at once, 1 at the expected time, less for slower
+    answers and nothing at all from ``1 + 1 / weight`` times the expected time on.
+    The floor at zero makes the rule concave in the response time: partners value
+    consistent answers over the same mean with a wide spread.
+    """
+    lateness = np.asarray(response_days, dtype=float) / expected_days
+    return np.clip(1.0 + weight * (1.0 - lateness), 0.0, None)
 
 
 def first_ground(probabilities: dict, uniforms: np.ndarray) -> np.ndarray:

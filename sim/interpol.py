@@ -8,6 +8,10 @@ send a diffusion straight to members: faster (no review) but less often
 successful. If the member where the person is locates and arrests them, the
 case continues as a formal extradition request to that member.
 
+Every message of a search travels on INTERPOL's own channel
+(``transmission.interpol_days`` one way): the request to the secretariat, the
+notice or diffusion to members, and the member's report of the arrest.
+
 Notices are kept in the secretariat's own record, not in the request ledger:
 they go to an international body, not to a state.
 """
@@ -89,6 +93,7 @@ class InterpolSecretariat(mesa.Agent):
         diffusion = rng.random(cases.size) < cfg.diffusion_share
         review = to_whole_days(
             noisy_days(rng, np.full(cases.size, cfg.review_days), m.config.drafting.noise_sigma)
+            + m.config.transmission.interpol_days
         )
         notices = self.record.append(
             case=cases,
@@ -115,10 +120,12 @@ class InterpolSecretariat(mesa.Agent):
             m.rng.random(notices.size) < p
         )
         record.status[notices] = np.where(found, NoticeStatus.CIRCULATING, NoticeStatus.NOT_LOCATED)
+        # Out to the members and back with the arrest, both on INTERPOL's channel.
         days = to_whole_days(
             noisy_days(
                 m.rng, np.full(int(found.sum()), cfg.locate_days), m.config.drafting.noise_sigma
             )
+            + 2.0 * m.config.transmission.interpol_days
         )
         self._searches.add(notices[found], m.day + days)
 

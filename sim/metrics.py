@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.requests import CaseStatus, Instrument, Kind, Outcome, RefusalGround
+from sim.requests import CaseStatus, Channel, Instrument, Kind, Outcome, RefusalGround
 from sim.world import CAPACITY_GROUPS
 
 if TYPE_CHECKING:
@@ -99,6 +99,11 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
         )
         for i in Instrument
     }
+    channel = led.col("channel")
+    out["channel_share"] = {
+        c.name.lower(): share(int(np.count_nonzero(channel == c)), total) for c in Channel
+    }
+    out.update(_mutual_recognition_outcomes(model))
     rounds = led.col("clarification_rounds")
     out["clarification_rounds_per_request"] = _mean(rounds.astype(float))
 
@@ -194,3 +199,36 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, np.generic):
         return to_jsonable(value.item())
     return value
+
+
+def _mutual_recognition_outcomes(model: CooperationModel) -> dict[str, Any]:
+    """Consent to surrender, and how often mutual-recognition deadlines were met.
+
+    Deadlines are not imposed on durations: queues serve the earliest deadline
+    first, and whether it was met is measured here, over the requests that reached
+    the step (decision: received to decided; execution: decided to executed).
+    """
+    led, mrc = model.ledger, model.config.mutual_recognition
+    kind = led.col("kind")
+    consent = led.col("consent")
+    extradition = (kind == Kind.EXTRADITION) & (led.col("t_issued") >= 0)
+    mr = led.col("instrument") == Instrument.MUTUAL_RECOGNITION
+    received, decided = led.col("t_received"), led.col("t_decided")
+    executed = led.col("t_executed")
+    surrender = np.where(consent, mrc.surrender_deadline_consent_days, mrc.surrender_deadline_days)
+    decision_deadline = np.where(kind == Kind.EXTRADITION, surrender, mrc.decision_deadline_days)
+    was_decided = mr & (decided >= 0) & (received >= 0)
+    was_executed = mr & (executed >= 0) & (decided >= 0)
+    return {
+        "consent_share": share(
+            int(np.count_nonzero(extradition & consent)), int(extradition.sum())
+        ),
+        "mr_deadline_met_share": {
+            "decision": _mean(
+                ((decided - received) <= decision_deadline)[was_decided].astype(float)
+            ),
+            "execution": _mean(
+                ((executed - decided) <= mrc.execution_deadline_days)[was_executed].astype(float)
+            ),
+        },
+    }

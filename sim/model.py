@@ -49,6 +49,7 @@ from sim.agents import (
 from sim.engagement import CoordinatingBody, CoordinationMeetings
 from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
+from sim.policy import PolicyState
 from sim.reforms import enabled_reforms
 from sim.requests import (
     Calendar,
@@ -64,7 +65,13 @@ from sim.requests import (
     sorted_unique,
     spans,
 )
-from sim.scenario import CASE_TYPES, SECURITY_CASE_TYPES, Scenario, load_scenario
+from sim.scenario import (
+    CASE_TYPES,
+    LISTED_OFFENCE_TYPES,
+    SECURITY_CASE_TYPES,
+    Scenario,
+    load_scenario,
+)
 from sim.teams import TeamFormation, team_is_proposed
 from sim.trust import TrustNetwork
 from sim.world import build_world
@@ -135,12 +142,8 @@ class CooperationModel(mesa.Model):
         self.traffic = np.zeros((n, n), dtype=np.int64)  # requests sent, row -> column
         self.familiarity = np.zeros((n, n))  # built by coordination meetings
         self.latest_case = np.full((n, len(CASE_TYPES)), -1, dtype=np.int64)
-        # Per-state settings that reforms change.
-        self.procedure_clarity = np.zeros(n)  # share of clarification rounds avoided
-        self.formal_channel = np.zeros(n, dtype=bool)  # no diplomatic letters rogatory
-        self.urgent_threshold = np.full(n, scenario.communication.urgent_severity)
-        self.demand_growth = np.zeros(n)  # yearly growth of case arrivals
-        self.demand_start_day = np.zeros(n)
+        # Per-state settings that reforms change and stages read.
+        self.policy = PolicyState.initial(scenario, self.world.nsc)
         self.fugitives_unlocated = 0  # persons sought whose whereabouts were unknown
         self.ledger = Ledger(initial_capacity=self._expected_requests())
         self.cases = CaseBook()
@@ -225,14 +228,16 @@ class CooperationModel(mesa.Model):
             [c.political_sensitivity_by_type.get(t, 0.3) for t in CASE_TYPES]
         )
         self.security_type = np.array([t in SECURITY_CASE_TYPES for t in CASE_TYPES])
+        self._listed_type = np.array([t in LISTED_OFFENCE_TYPES for t in CASE_TYPES])
+        # Demand follows population; agencies' capacity follows economic size (world.py).
         self._daily_rate = (
             c.arrivals_per_state_per_year
             / DAYS_PER_YEAR
             * w.threat_level
-            * (w.capacity / np.median(w.capacity)) ** c.arrivals_capacity_exponent
+            * w.population**c.arrivals_population_exponent
         )
-        # Gravity rule: partners that share language, legal family and bloc, and richer
-        # ones, are more often where evidence and suspects are.
+        # Gravity rule: partners that share language, legal family and bloc, larger
+        # economies and open hubs are more often where evidence and suspects are.
         affinity = (w.language[:, None] == w.language[None, :]).astype(float) + (
             w.legal_family[:, None] == w.legal_family[None, :]
         )
@@ -242,7 +247,7 @@ class CooperationModel(mesa.Model):
         gravity = (
             (1.0 + c.gravity_affinity_weight * affinity)
             * (1.0 + c.gravity_bloc_weight * bloc)
-            * (w.capacity[None, :] / np.median(w.capacity)) ** c.gravity_capacity_exponent
+            * (w.economic_size[None, :] ** c.gravity_capacity_exponent * w.openness[None, :])
         )
         np.fill_diagonal(gravity, 0.0)
         totals = gravity.sum(axis=1, keepdims=True)
@@ -310,9 +315,33 @@ class CooperationModel(mesa.Model):
         priority = queue_priority(
             discipline, led.severity[ids].astype(np.float64), partner_trust, self.day
         )
+        # Among the requests served first, the earliest deadline goes first (urgent and
+        # team requests count from today).
+        first = ~deadline_class
+        if first.any():
+            priority = np.where(first, self._deadline_day(ids, role), priority)
         self.pools[role].push(ids, agencies, deadline_class, priority)
         np.add.at(self.agency_table.waiting, agencies, 1)
         self.backlog_by_role[role] += ids.size
+
+    def _deadline_day(self, ids: np.ndarray, role: str) -> np.ndarray:
+        """Day by which a queued request is due: its mutual-recognition deadline, else today.
+
+        Central authorities and courts decide within the decision deadline (a
+        warrant's surrender decision within its own, shorter with consent); law
+        enforcement executes within the execution deadline of the decision.
+        """
+        led, mrc = self.ledger, self.config.mutual_recognition
+        if role == "law_enforcement":
+            due = led.t_decided[ids] + mrc.execution_deadline_days
+        else:
+            warrant = led.kind[ids] == _EXTRADITION
+            surrender = np.where(
+                led.consent[ids], mrc.surrender_deadline_consent_days, mrc.surrender_deadline_days
+            )
+            due = led.t_received[ids] + np.where(warrant, surrender, mrc.decision_deadline_days)
+        mr = led.instrument[ids] == _MUTUAL_RECOGNITION
+        return np.where(mr, due, self.day).astype(np.float64)
 
     def _close(
         self, ids: np.ndarray, outcome: Outcome, ground: RefusalGround = RefusalGround.NONE
@@ -342,7 +371,11 @@ class CooperationModel(mesa.Model):
         requesting, requested = led.requesting_state[ids], led.requested_state[ids]
         tr = self.config.trust
         if outcome == Outcome.EXECUTED:
-            self.trust.reward(requesting, requested, tr.gain_on_success, self.day)
+            # Faster (and steadier) answers build more trust than slow ones.
+            timeliness = frictions.timeliness_factor(
+                self.day - led.t_issued[ids], tr.expected_response_days, tr.timeliness_weight
+            )
+            self.trust.reward(requesting, requested, tr.gain_on_success * timeliness, self.day)
             self._case_progress(led.case[ids])
         elif outcome == Outcome.REFUSED:
             self.trust.penalise(requesting, requested, tr.loss_on_refusal, self.day)
@@ -384,9 +417,10 @@ class CooperationModel(mesa.Model):
         if w.n_states < 2:
             return
         rate = self._daily_rate
-        if self.demand_growth.any():
-            years = np.maximum(0.0, self.day - self.demand_start_day) / DAYS_PER_YEAR
-            rate = rate * (1.0 + self.demand_growth) ** years
+        policy = self.policy
+        if policy.demand_growth.any():
+            years = np.maximum(0.0, self.day - policy.demand_start_day) / DAYS_PER_YEAR
+            rate = rate * (1.0 + policy.demand_growth) ** years
         counts = rng.poisson(rate)
         n = int(counts.sum())
         if n == 0:
@@ -423,7 +457,8 @@ class CooperationModel(mesa.Model):
         extradition = kind == _EXTRADITION
         hidden = extradition & (rng.random(k) < self.config.interpol.location_unknown_share)
         coercive = ~extradition & (rng.random(k) < c.coercive_share)
-        consent = extradition & (rng.random(k) < c.consent_share)
+        national = extradition & (rng.random(k) < c.national_share)
+        consent = extradition & self._consents(rng, requesting, requested, national)
         in_team = self._propose_teams(case_ids, case_of_link, requested, links)
         known = ~hidden
         self._create_requests(
@@ -433,6 +468,7 @@ class CooperationModel(mesa.Model):
             kind[known],
             coercive[known],
             consent[known],
+            national[known],
             in_team[known] & ~extradition[known],
         )
         self.fugitives_unlocated += np.count_nonzero(hidden)
@@ -440,6 +476,23 @@ class CooperationModel(mesa.Model):
         self.intelligence.produce(case_ids)
         self._open += case_ids.size
         self._file_deadlines(case_ids, deadline)
+
+    def _consents(self, rng, requesting, requested, national) -> np.ndarray:
+        """Whether each person sought would consent to surrender (drawn once, at the request).
+
+        The person weighs the strength of the case against them, whether they are a
+        national of the state holding them, conditions in the requesting state and
+        how long contesting would take there (a warrant hearing in the bloc, a full
+        extradition hearing elsewhere).
+        """
+        w, j = self.world, self.config.judicial
+        strength = rng.random(requesting.size)
+        mr = w.mr_bloc[requesting] & w.mr_bloc[requested]
+        contest_days = np.where(mr, self.config.mutual_recognition.hearing_days, j.extradition_days)
+        p = frictions.consent_probability(
+            strength, national, w.rights_standard[requesting], contest_days / DAYS_PER_YEAR, j
+        )
+        return rng.random(requesting.size) < p
 
     def _file_deadlines(self, case_ids: np.ndarray, deadline: np.ndarray) -> None:
         """File cases under their deadline day."""
@@ -535,7 +588,7 @@ class CooperationModel(mesa.Model):
 
     # ------------------------------------------------------------------ process 2: drafting
     def _create_requests(
-        self, case_ids, requesting, requested, kind, coercive, consent, in_team
+        self, case_ids, requesting, requested, kind, coercive, consent, national, in_team
     ) -> np.ndarray:
         """Draft the requests of new case links: instrument, channel and drafting time."""
         if np.size(case_ids) == 0:
@@ -546,13 +599,15 @@ class CooperationModel(mesa.Model):
         convention = w.convention[requesting] & w.convention[requested]
         instrument = frictions.choose_instrument(mr, treaty, convention)
         severity = cases.severity[case_ids]
+        policy = self.policy
         channel = frictions.choose_channel(
             instrument,
             platform=w.platform[requesting] & w.platform[requested],
-            urgent_contact=(severity >= self.config.communication.urgent_severity)
+            urgent_contact=(severity >= policy.urgent_threshold[requesting])
             & w.contact_point[requesting]
             & w.contact_point[requested],
             in_team=in_team,
+            formal=policy.formal_channel[requesting] | policy.formal_channel[requested],
         )
         case_type = cases.case_type[case_ids]
         ids = self.ledger.append(
@@ -565,6 +620,7 @@ class CooperationModel(mesa.Model):
             security_case=self.security_type[case_type],
             coercive=coercive,
             consent=consent,
+            national=national,
             severity=severity,
             political_sensitivity=cases.political_sensitivity[case_ids],
             stage=Stage.DRAFTING,
@@ -589,15 +645,18 @@ class CooperationModel(mesa.Model):
     def request_extradition_after_arrest(self, case_ids, requesting, requested) -> None:
         """A member located a person sought by a notice: the formal extradition follows."""
         c = self.config.cases
-        n = np.size(case_ids)
-        consent = self.rng.random(n) < c.consent_share
+        requesting, requested = np.asarray(requesting), np.asarray(requested)
+        n = requesting.size
+        national = self.rng.random(n) < c.national_share
+        consent = self._consents(self.rng, requesting, requested, national)
         self._create_requests(
             np.asarray(case_ids),
-            np.asarray(requesting),
-            np.asarray(requested),
+            requesting,
+            requested,
             np.full(n, Kind.EXTRADITION),
             np.zeros(n, dtype=bool),
             consent,
+            national,
             np.zeros(n, dtype=bool),
         )
 
@@ -638,25 +697,33 @@ class CooperationModel(mesa.Model):
         )
 
     def _review_decision(self, ids: np.ndarray) -> None:
-        """Process 4: legal compatibility, then the sovereignty check."""
+        """Process 4: clarification, the legal grounds, then the sovereignty check."""
         w, r, rng, led = self.world, self.config.review, self.rng, self.ledger
         a, b = led.requesting_state[ids], led.requested_state[ids]
         mr = led.instrument[ids] == _MUTUAL_RECOGNITION
         legal_distance = w.legal_distance[a, b]
-        # Clarification rounds: misunderstanding grows with legal and language distance.
+        # Clarification rounds: misunderstandings grow with legal, language and cultural
+        # distance; familiarity, standard forms and clear procedures avoid some.
         comm = self.config.communication
         p_clarify = frictions.clarification_probability(
             legal_distance,
             w.different_language[a, b],
             r.clarification_base,
             r.clarification_per_legal_distance,
-            mr,
             language_factor=comm.language_misunderstanding,
-            organisational_distance=np.abs(w.technology[a] - w.technology[b]),
-            organisational_weight=comm.organisational_distance_weight,
+            cultural_distance=w.cultural_distance[a, b],
+            cultural_weight=comm.organisational_distance_weight,
             familiarity=self.familiarity[a, b],
+            familiarity_effect=comm.familiarity_effect,
+            standard_form=mr,
+            standard_form_clarity=self.config.mutual_recognition.standard_form_clarity,
+            procedure_clarity=self._procedure_clarity(ids),
         )
         clarify = rng.random(ids.size) < p_clarify
+        # A misunderstanding costs the requesting state's trust in its partner a little.
+        self.trust.penalise(
+            a[clarify], b[clarify], self.config.trust.loss_on_clarification, self.day
+        )
         exhausted = clarify & (led.clarification_rounds[ids] >= r.max_clarification_rounds)
         self._close(ids[exhausted], Outcome.REFUSED, RefusalGround.FORM_DEFECT)
         back = ids[clarify & ~exhausted]
@@ -668,21 +735,7 @@ class CooperationModel(mesa.Model):
         )
         rest = ~clarify
         ids, a, b, mr = ids[rest], a[rest], b[rest], mr[rest]
-        probabilities = frictions.legal_refusal_probabilities(
-            kind=led.kind[ids],
-            legal_distance=w.legal_distance[a, b],
-            political_sensitivity=led.political_sensitivity[ids],
-            requested_is_civil=self._is_civil[b],
-            death_penalty_gap=(w.death_penalty[a] & ~w.death_penalty[b]).astype(float),
-            data_protection_gap=w.data_protection[b] - w.data_protection[a],
-            mutual_recognition=mr,
-            dual_criminality_base=r.dual_criminality_base,
-            political_offence_base=r.political_offence_base,
-            nationality_bar=r.nationality_bar,
-            human_rights_base=r.human_rights_base,
-            data_protection_base=r.data_protection_base,
-            mr_refusal_factor=self.config.mutual_recognition.refusal_factor,
-        )
+        probabilities = self._refusal_probabilities(ids, a, b, mr)
         ground = frictions.first_ground(probabilities, rng.random((ids.size, len(probabilities))))
         for code in sorted_unique(ground[ground != _NO_GROUND]).tolist():
             self._close(ids[ground == code], Outcome.REFUSED, RefusalGround(code))
@@ -710,6 +763,51 @@ class CooperationModel(mesa.Model):
         )
         self._route_after_review(ids[~refuse & ~delay])
 
+    def _procedure_clarity(self, ids: np.ndarray) -> np.ndarray:
+        """Clarity of procedures on each request: security requests of a state with clear ones."""
+        led, clarity = self.ledger, self.policy.procedure_clarity
+        involved = np.maximum(clarity[led.requesting_state[ids]], clarity[led.requested_state[ids]])
+        return np.where(led.security_case[ids], involved, 0.0)
+
+    def _rights_gap(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        w = self.world
+        return frictions.rights_gap(
+            w.death_penalty[a], w.death_penalty[b], w.rights_standard[a], w.rights_standard[b]
+        )
+
+    def _refusal_probabilities(self, ids, a, b, mr) -> dict:
+        """Chance of each legal refusal ground, from the case and the two states."""
+        w, led, cases, policy = self.world, self.ledger, self.cases, self.policy
+        case = led.case[ids]
+        security = led.security_case[ids]
+        # Evidence or a person for a trial before the requesting state's special court.
+        special_court = security & (self.nsc_of[a] >= 0)
+        # Legal protections for partners (confidentiality standards) close data gaps.
+        protection = np.maximum(w.data_protection[a], w.confidentiality[a])
+        return frictions.legal_refusal_probabilities(
+            kind=led.kind[ids],
+            listed_offence=self._listed_type[cases.case_type[case]],
+            legal_distance=w.legal_distance[a, b],
+            political_sensitivity=led.political_sensitivity[ids],
+            national=led.national[ids],
+            requested_is_civil=self._is_civil[b],
+            other_states=cases.needed[case] - 1,
+            rights_gap=self._rights_gap(a, b),
+            fair_trial_exposure=frictions.fair_trial_exposure(
+                special_court,
+                w.rights_standard[b],
+                policy.court_transparency[a],
+                policy.court_safeguards[a],
+            ),
+            severity=led.severity[ids],
+            data_protection_gap=w.data_protection[b] - protection,
+            mutual_recognition=mr,
+            review=self.config.review,
+            nationality_residence_refusal=(
+                self.config.mutual_recognition.nationality_residence_refusal
+            ),
+        )
+
     def _route_after_review(self, ids: np.ndarray) -> None:
         """Extraditions and coercive measures go to a court; the rest to law enforcement."""
         led = self.ledger
@@ -728,15 +826,10 @@ class CooperationModel(mesa.Model):
 
     def _judicial_decision(self, ids: np.ndarray) -> None:
         """Process 5: the court may refuse an extradition on human-rights grounds."""
-        w, led, j = self.world, self.ledger, self.config.judicial
+        led, j = self.ledger, self.config.judicial
         a, b = led.requesting_state[ids], led.requested_state[ids]
-        mr = led.instrument[ids] == _MUTUAL_RECOGNITION
-        gap = (w.death_penalty[a] & ~w.death_penalty[b]).astype(float)
-        p = (
-            j.human_rights_refusal
-            * (0.5 + gap)
-            * (led.kind[ids] == _EXTRADITION)
-            * np.where(mr, self.config.mutual_recognition.refusal_factor, 1.0)
+        p = frictions.court_refusal_probability(
+            j.human_rights_refusal, led.kind[ids], self._rights_gap(a, b)
         )
         refuse = self.rng.random(ids.size) < p
         self._close(ids[refuse], Outcome.REFUSED, RefusalGround.HUMAN_RIGHTS)
@@ -764,8 +857,8 @@ class CooperationModel(mesa.Model):
         mrc = cfg.mutual_recognition
         if role == "central_authority":
             mean = np.where(mr, mrc.review_days, cfg.review.service_days) * slowness
-            days = self._noisy(mean)
-            return np.where(mr, np.minimum(days, mrc.decision_deadline_days), days)
+            # Clear procedures make the review of security requests more consistent.
+            return self._noisy(mean, 1.0 - self._procedure_clarity(ids))
         if role == "court":
             j = cfg.judicial
             nsc = self.agency_table.nsc[agencies]
@@ -783,17 +876,12 @@ class CooperationModel(mesa.Model):
             warrant = mr & (led.kind[ids] == _EXTRADITION)
             hearing = mrc.hearing_days * np.where(led.consent[ids], j.consent_factor, 1.0)
             mean = np.where(warrant, hearing, mean)
-            days = self._noisy(mean * slowness, np.where(nsc, j.nsc_noise_factor, 1.0))
-            deadline = np.where(
-                led.consent[ids], mrc.surrender_deadline_consent_days, mrc.surrender_deadline_days
-            )
-            return np.where(mr, np.minimum(days, deadline), days)
+            return self._noisy(mean * slowness, np.where(nsc, j.nsc_noise_factor, 1.0))
         ex = cfg.execution
         extradition = led.kind[ids] == _EXTRADITION
         surrender = np.where(mr, mrc.surrender_days, ex.surrender_days)
         mean = np.where(extradition, surrender, ex.evidence_days) * slowness
-        days = self._noisy(mean)
-        return np.where(mr & ~extradition, np.minimum(days, mrc.execution_deadline_days), days)
+        return self._noisy(mean)
 
     def _serve_queues(self) -> None:
         """Every agency with waiting work takes as many requests as its capacity allows.

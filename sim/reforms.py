@@ -8,7 +8,7 @@ the instrument and channel they were drafted with; new ones use the new world.
 
 | lever | acts on |
 |---|---|
-| nsc_law | security courts; clarification; channel of treaty-less requests; trust |
+| nsc_law | security courts; procedures' clarity; formal channels; courts' transparency, safeguards |
 | legal_harmonization | legal distance (drafting, clarification, dual criminality) |
 | treaty_expansion | treaty network (instrument choice) |
 | mutual_recognition | bloc membership (instrument: no political review, deadlines) |
@@ -16,9 +16,9 @@ the instrument and channel they were drafted with; new ones use the new world.
 | rapid_channels | 24/7 contact points and urgency threshold (channel, queue priority) |
 | joint_task_forces | team severity threshold, agreement trust and cost |
 | capacity_building | coordinating body's budget and recipients |
-| diplomatic_engagement | meetings (relations, familiarity, trust decay) |
-| confidentiality_standards | confidentiality (sharing, leaks); partners' trust |
-| geopolitical_tension | relations, trust, sovereignty sensitivity (stress test) |
+| diplomatic_engagement | meetings (relations, familiarity, trust decay); liaison officers |
+| confidentiality_standards | confidentiality (sharing, leaks, data-protection gaps) |
+| geopolitical_tension | relations, sovereignty sensitivity (stress test) |
 | demand_surge | case arrivals (stress test) |
 | budget_cuts | agency capacity (stress test) |
 """
@@ -76,21 +76,26 @@ def resolve_targets(applies_to: str | list[str], world: World, key: str, source:
     return np.flatnonzero(masks[applies_to])
 
 
-def raise_trust_in(model: CooperationModel, targets: np.ndarray, gain: float) -> None:
-    """Every other state's trust in the targets (and its long-run level) rises by ``gain``."""
-    others = np.arange(model.world.n_states)
-    rows, cols = np.meshgrid(others, targets, indexing="ij")
-    model.trust.shift(rows, cols, gain, model.day)
-
-
 def apply_nsc_law(model: CooperationModel, targets: np.ndarray, p) -> None:
-    """Courts, clear procedures, formal channels and transparency."""
+    """Courts, clear procedures, formal channels, transparency and safeguards.
+
+    Partners' trust is not touched: it follows from what they then experience
+    (faster and steadier answers, fewer misunderstandings), and the courts'
+    transparency and safeguards decide how often partners with strong rights
+    standards refuse to send evidence or a person for trial before them.
+    """
     for state in targets.tolist():
         model.add_national_security_court(state)
-    model.procedure_clarity[targets] = np.maximum(model.procedure_clarity[targets], p.clarity)
+    policy = model.policy
+    policy.procedure_clarity[targets] = np.maximum(policy.procedure_clarity[targets], p.clarity)
     if p.formal_channels:
-        model.formal_channel[targets] = True
-    raise_trust_in(model, targets, p.transparency_trust_gain)
+        policy.formal_channel[targets] = True
+    policy.court_transparency[targets] = np.maximum(
+        policy.court_transparency[targets], p.transparency
+    )
+    policy.court_safeguards[targets] = np.maximum(
+        policy.court_safeguards[targets], p.defendant_safeguards
+    )
 
 
 def apply_legal_harmonization(model: CooperationModel, targets: np.ndarray, p) -> None:
@@ -133,7 +138,10 @@ def apply_secure_platform(model: CooperationModel, targets: np.ndarray, p) -> No
 def apply_rapid_channels(model: CooperationModel, targets: np.ndarray, p) -> None:
     """The targets set up 24/7 contact points and treat more requests as urgent."""
     model.world.contact_point[targets] = True
-    model.urgent_threshold[targets] = np.minimum(model.urgent_threshold[targets], p.urgent_severity)
+    policy = model.policy
+    policy.urgent_threshold[targets] = np.minimum(
+        policy.urgent_threshold[targets], p.urgent_severity
+    )
 
 
 def apply_joint_task_forces(model: CooperationModel, targets: np.ndarray, p) -> None:
@@ -154,42 +162,54 @@ def apply_capacity_building(model: CooperationModel, targets: np.ndarray, p) -> 
 
 
 def apply_diplomatic_engagement(model: CooperationModel, targets: np.ndarray, p) -> None:
-    """More coordination meetings for the targets, and a one-off rise in relations."""
+    """More coordination meetings, a one-off rise in relations, and liaison officers.
+
+    Each target exchanges liaison officers with its busiest partners (by requests
+    so far, then by economic size): their cultural and organisational distance
+    falls, and with it the misunderstandings that cost clarification rounds.
+    """
     meetings = model.meetings
     meetings.engaged[targets] = 1.0
     meetings.extra_pairs += p.extra_pairs_per_round
-    r = model.world.relations
+    w = model.world
+    r = w.relations
     for rows, cols in ((targets[:, None], slice(None)), (slice(None), targets[None, :])):
         r[rows, cols] = r[rows, cols] + p.relations_boost * (1.0 - r[rows, cols])
+    traffic = model.traffic + model.traffic.T
+    distance = w.cultural_distance
+    for state in targets.tolist():
+        order = np.lexsort((-w.economic_size, -traffic[state]))
+        partners = order[order != state][: p.liaison_partners]
+        distance[state, partners] *= 1.0 - p.liaison_distance_reduction
+        distance[partners, state] = distance[state, partners]
 
 
 def apply_confidentiality_standards(model: CooperationModel, targets: np.ndarray, p) -> None:
-    """Stronger confidentiality (more sharing, fewer leaks) and legal protections."""
+    """Stronger confidentiality: more sharing, fewer leaks, legal protections for partners.
+
+    Partners' trust follows from fewer leaks and fewer data-protection refusals.
+    """
     w = model.world
     w.confidentiality[targets] = np.maximum(w.confidentiality[targets], p.level)
-    raise_trust_in(model, targets, p.partner_trust_gain)
 
 
 def apply_geopolitical_tension(model: CooperationModel, targets: np.ndarray, p) -> None:
-    """Relations and trust with the targets fall; the targets guard sovereignty more."""
+    """Relations with the targets fall and the targets guard sovereignty more.
+
+    Trust then falls through what follows: more sovereignty refusals and delays.
+    """
     w = model.world
     r = w.relations
     r[targets, :] = np.clip(r[targets, :] - p.relations_drop, 0.0, 1.0)
     r[:, targets] = np.clip(r[:, targets] - p.relations_drop, 0.0, 1.0)
     np.fill_diagonal(r, 1.0)
-    others = np.arange(w.n_states)
-    for rows, cols in (
-        np.meshgrid(others, targets, indexing="ij"),
-        np.meshgrid(targets, others, indexing="ij"),
-    ):
-        model.trust.scale(rows, cols, 1.0 - p.trust_drop, model.day)
     w.sovereignty[targets] = np.minimum(1.0, w.sovereignty[targets] + p.sovereignty_rise)
 
 
 def apply_demand_surge(model: CooperationModel, targets: np.ndarray, p) -> None:
     """Case arrivals in the targets grow by ``growth_per_year`` from now on."""
-    model.demand_growth[targets] = p.growth_per_year
-    model.demand_start_day[targets] = model.day
+    model.policy.demand_growth[targets] = p.growth_per_year
+    model.policy.demand_start_day[targets] = model.day
 
 
 def apply_budget_cuts(model: CooperationModel, targets: np.ndarray, p) -> None:

@@ -83,6 +83,10 @@ class RefusalGround(IntEnum):
     DATA_PROTECTION = 5
     SOVEREIGNTY = 6
     FORM_DEFECT = 7
+    FAIR_TRIAL = 8  # for use before a special court without transparency or safeguards
+    NE_BIS_IN_IDEM = 9
+    IN_ABSENTIA = 10
+    PROPORTIONALITY = 11
 
 
 def label(enum: type[IntEnum], code: int) -> str:
@@ -101,6 +105,7 @@ COLUMNS: dict[str, type] = {
     "security_case": np.bool_,
     "coercive": np.bool_,
     "consent": np.bool_,
+    "national": np.bool_,  # the person sought is a national of the requested state
     "severity": np.float32,
     "political_sensitivity": np.float32,
     "stage": np.int8,

@@ -27,6 +27,9 @@ from pydantic import (
 
 CASE_TYPES = ("terrorism", "cybercrime", "drug_trafficking", "organised_crime", "espionage")
 SECURITY_CASE_TYPES = ("terrorism", "espionage", "cybercrime")
+# Case types on the mutual-recognition list of offences (as the European Arrest Warrant's
+# 32 categories): no dual-criminality check under mutual recognition. Espionage is not.
+LISTED_OFFENCE_TYPES = ("terrorism", "cybercrime", "drug_trafficking", "organised_crime")
 LEGAL_FAMILIES = ("common", "civil", "mixed", "religious", "socialist")
 QUEUE_DISCIPLINES = ("fifo", "severity", "reciprocity")
 
@@ -150,7 +153,47 @@ class WorldSection(Section):
         6, 1, 50, "groups", "Number of language groups states are drawn from."
     )
     capacity_median: float = P(1.0, 0.01, 100.0, "budget units", "Median state capacity.")
-    capacity_sigma: float = P(0.7, 0.0, 3.0, "log units", "Spread of the lognormal state capacity.")
+    economic_size_sigma: float = P(
+        1.4, 0.0, 5.0, "log units", "Spread of states' lognormal economic size (GDP-like)."
+    )
+    income_sigma: float = P(
+        0.8,
+        0.0,
+        3.0,
+        "log units",
+        "Spread of states' lognormal income per head; population = economic size / income.",
+    )
+    capacity_size_exponent: float = P(
+        0.5,
+        0.0,
+        1.5,
+        "exponent",
+        "Agency budgets grow with economic size to this power (capacity / median).",
+    )
+    openness_sigma: float = P(
+        0.5,
+        0.0,
+        3.0,
+        "log units",
+        "Spread of states' lognormal openness (trade, travel, finance hub) that draws foreign "
+        "links beyond economic size.",
+    )
+    culture_spread: float = P(
+        0.15,
+        0.0,
+        1.0,
+        "index",
+        "Spread of states' organisational culture around their language group's; the gap "
+        "between two states is their cultural and organisational distance.",
+    )
+    rights_standard_mean: float = P(
+        0.6,
+        0.0,
+        1.0,
+        "index",
+        "Mean strength of states' human-rights and fair-trial protections (0-1), higher in "
+        "the bloc.",
+    )
     technology_mean: float = P(
         0.5, 0.0, 1.0, "index", "Mean technology level (0-1), rises with capacity."
     )
@@ -245,12 +288,12 @@ class CasesSection(Section):
     threat_level_sigma: float = P(
         0.5, 0.0, 3.0, "log units", "Spread of states' lognormal threat level."
     )
-    arrivals_capacity_exponent: float = P(
+    arrivals_population_exponent: float = P(
         0.5,
         0.0,
         2.0,
         "exponent",
-        "Richer states open more transnational cases (capacity ** exponent).",
+        "Populous states open more transnational cases ((population / median) ** exponent).",
     )
     type_shares: ShareMix = P(
         {
@@ -273,7 +316,11 @@ class CasesSection(Section):
     )
     gravity_bloc_weight: float = P(1.0, 0.0, 10.0, "weight", "Gravity rule: weight of shared bloc.")
     gravity_capacity_exponent: float = P(
-        0.5, 0.0, 3.0, "exponent", "Gravity rule: attraction of richer partner states."
+        0.5,
+        0.0,
+        3.0,
+        "exponent",
+        "Gravity rule: attraction of economically larger partners (economic size ** exponent).",
     )
     extradition_share: float = P(
         0.25, 0.0, 1.0, "share", "Probability that a foreign link has a suspect to extradite."
@@ -285,8 +332,12 @@ class CasesSection(Section):
         "share",
         "Share of evidence requests needing a coercive measure (court order).",
     )
-    consent_share: float = P(
-        0.5, 0.0, 1.0, "share", "Share of persons sought who consent to surrender."
+    national_share: float = P(
+        0.3,
+        0.0,
+        1.0,
+        "share",
+        "Probability that a person sought is a national of the requested state.",
     )
     deadline_days_mean: float = P(
         900.0, 1.0, 36500.0, "days", "Mean time before a case goes cold (exponential-like gamma)."
@@ -424,19 +475,51 @@ class ReviewSection(Section):
         "Political-offence refusal chance at full political sensitivity.",
     )
     nationality_bar: float = P(
-        0.08,
+        0.25,
         0.0,
         1.0,
         "probability",
-        "Chance an extradition to a civil-law (or socialist-law) state is refused because the "
-        "person sought is its national.",
+        "Chance a civil-law (or socialist-law) state refuses to extradite its own national.",
     )
     human_rights_base: float = P(
         0.3,
         0.0,
         1.0,
         "probability",
-        "Refusal chance when the requesting state retains the death penalty and the requested not.",
+        "Extradition refusal chance per unit of rights gap (death penalty retained by the "
+        "requesting state and not the requested, or weaker rights standards).",
+    )
+    fair_trial_base: float = P(
+        0.3,
+        0.0,
+        1.0,
+        "probability",
+        "Chance a partner with full rights standards refuses evidence or a person for a trial "
+        "before a special (national security) court without transparency or safeguards.",
+    )
+    ne_bis_in_idem_base: float = P(
+        0.01,
+        0.0,
+        1.0,
+        "probability",
+        "Chance, per other state involved in the case, that the person was already tried "
+        "for the facts there (parallel proceedings; extradition and warrants).",
+    )
+    in_absentia_base: float = P(
+        0.04,
+        0.0,
+        1.0,
+        "probability",
+        "Chance per unit of legal distance that a surrender for a judgment given in absentia "
+        "is refused (procedural traditions differ).",
+    )
+    proportionality_base: float = P(
+        0.04,
+        0.0,
+        1.0,
+        "probability",
+        "Chance a request in a case of severity 0 is refused as disproportionate (falls to 0 "
+        "at severity 1).",
     )
     data_protection_base: float = P(
         0.06, 0.0, 1.0, "probability", "Data-protection refusal chance per unit of protection gap."
@@ -475,11 +558,65 @@ class JudicialSection(Section):
         0.4, 0.0, 1.0, "factor", "National security court: noise multiplier (more consistent)."
     )
     human_rights_refusal: float = P(
-        0.05,
+        0.1,
         0.0,
         1.0,
         "probability",
-        "Chance the court refuses an extradition on human-rights grounds.",
+        "Chance the court refuses an extradition on human-rights grounds, per unit of rights "
+        "gap (death penalty, weaker rights standards of the requesting state).",
+    )
+    nsc_transparency: float = P(
+        0.3,
+        0.0,
+        1.0,
+        "index",
+        "Transparency of an existing national security court (open hearings, published "
+        "decisions); a National Security Courts Law may raise it.",
+    )
+    nsc_safeguards: float = P(
+        0.3,
+        0.0,
+        1.0,
+        "index",
+        "Defendants' safeguards before an existing national security court (counsel, "
+        "disclosure, appeal); a National Security Courts Law may raise them.",
+    )
+    consent_base: float = P(
+        -0.5,
+        -10.0,
+        10.0,
+        "log-odds",
+        "Log-odds that a person sought consents to surrender, before the drivers below.",
+    )
+    consent_strength_weight: float = P(
+        2.0,
+        -10.0,
+        10.0,
+        "log-odds/unit",
+        "Change in consent log-odds per unit of the strength of the case (0-1) against the person.",
+    )
+    consent_national_weight: float = P(
+        -1.0,
+        -10.0,
+        10.0,
+        "log-odds",
+        "Change in consent log-odds when the person is a national of the requested state.",
+    )
+    consent_conditions_weight: float = P(
+        1.0,
+        -10.0,
+        10.0,
+        "log-odds/unit",
+        "Change in consent log-odds per unit of the requesting state's rights standards "
+        "(detention conditions, fair trial).",
+    )
+    consent_contest_weight: float = P(
+        1.0,
+        -10.0,
+        10.0,
+        "log-odds/year",
+        "Change in consent log-odds per year the contested route is expected to take (in "
+        "custody, a long contest makes consenting more attractive).",
     )
 
 
@@ -508,6 +645,29 @@ class TrustSection(Section):
     loss_on_lapse: float = P(
         0.05, 0.0, 1.0, "share", "Trust falls by this share after a request lapses unanswered."
     )
+    loss_on_clarification: float = P(
+        0.01,
+        0.0,
+        1.0,
+        "share",
+        "Trust of the requesting state falls by this share with each clarification round "
+        "(a misunderstanding).",
+    )
+    expected_response_days: float = P(
+        300.0,
+        1.0,
+        3650.0,
+        "days",
+        "Response time (issue to answer) partners expect; faster answers raise trust more.",
+    )
+    timeliness_weight: float = P(
+        1.0,
+        0.0,
+        5.0,
+        "factor",
+        "Extra trust gain of an answer given at once, relative to one at the expected time; "
+        "slower answers gain less, down to none.",
+    )
     decay_per_year: float = P(
         0.1, 0.0, 1.0, "share/year", "Share of the gap to the initial trust closed per year."
     )
@@ -520,7 +680,12 @@ class MutualRecognitionSection(LeverSection):
     """
 
     decision_deadline_days: float = P(
-        30.0, 1.0, 3650.0, "days", "Deadline to decide on a mutual-recognition request."
+        30.0,
+        1.0,
+        3650.0,
+        "days",
+        "Deadline to decide on a mutual-recognition request; queues serve the earliest "
+        "deadline first and the share met is an outcome.",
     )
     surrender_deadline_consent_days: float = P(
         10.0, 1.0, 3650.0, "days", "Deadline for the surrender decision when the person consents."
@@ -531,8 +696,20 @@ class MutualRecognitionSection(LeverSection):
     execution_deadline_days: float = P(
         90.0, 1.0, 3650.0, "days", "Deadline to execute an investigation order after the decision."
     )
-    refusal_factor: float = P(
-        0.2, 0.0, 1.0, "factor", "Multiplier on the remaining legal refusal grounds."
+    standard_form_clarity: float = P(
+        0.5,
+        0.0,
+        1.0,
+        "share",
+        "Share of misunderstandings (clarification chance) a standard certificate avoids.",
+    )
+    nationality_residence_refusal: float = P(
+        0.1,
+        0.0,
+        1.0,
+        "probability",
+        "Chance a warrant for a national of the executing state is refused so that the "
+        "sentence is served at home (optional non-execution ground).",
     )
     review_days: float = P(
         4.8, 0.0, 3650.0, "days", "Mean time to recognise a request (replaces the ordinary review)."
@@ -543,7 +720,7 @@ class MutualRecognitionSection(LeverSection):
         3650.0,
         "days",
         "Mean surrender hearing on a warrant without consent (times judicial.consent_factor "
-        "with consent), capped by the surrender deadlines.",
+        "with consent).",
     )
     surrender_days: float = P(
         5.4, 0.0, 3650.0, "days", "Mean time to surrender a person after a recognised warrant."
@@ -558,13 +735,24 @@ class CommunicationSection(Section):
         0.0,
         5.0,
         "factor",
-        "Extra clarification chance per unit of organisational (technology) distance, relative.",
+        "Relative extra clarification chance per unit of cultural and organisational distance.",
     )
     language_misunderstanding: float = P(
         0.5, 0.0, 5.0, "factor", "Relative extra clarification chance when languages differ."
     )
+    familiarity_effect: float = P(
+        0.5,
+        0.0,
+        1.0,
+        "share",
+        "Share of misunderstandings (clarification chance) full familiarity avoids.",
+    )
     urgent_severity: float = P(
-        0.8, 0.0, 1.0, "index", "Severity from which a request counts as urgent."
+        0.8,
+        0.0,
+        1.0,
+        "index",
+        "Severity from which a request counts as urgent (goes via 24/7 contact points).",
     )
     rapid_days: float = P(
         0.5, 0.0, 365.0, "days", "One-way delay through 24/7 contact points for urgent requests."
@@ -729,19 +917,42 @@ class NscLawSection(LeverSection):
     """Lever: a National Security Courts Law.
 
     Specialised courts for security cases (see ``judicial.nsc_*``), clear
-    procedures (fewer clarification rounds on requests to the state), formal
-    channels for international communication (no more diplomatic letters
-    rogatory) and transparency that raises partners' trust.
+    procedures (fewer clarification rounds and a more consistent review of
+    security requests involving the state), formal channels for international
+    communication (no more diplomatic letters rogatory), and the court's
+    transparency and defendants' safeguards, which partners with strong rights
+    standards weigh before sending evidence or a person for trial before it.
     """
 
     clarity: float = P(
-        0.3, 0.0, 1.0, "share", "Share by which clear procedures cut clarification rounds."
+        0.3,
+        0.0,
+        1.0,
+        "share",
+        "Share by which clear procedures cut clarification rounds and the spread of review "
+        "times of security requests involving the state.",
     )
     formal_channels: bool = P(
-        True, None, None, "switch", "Requests without a treaty go via central authorities."
+        True,
+        None,
+        None,
+        "switch",
+        "Requests without a treaty to or from the state go via central authorities, not "
+        "diplomatic channels.",
     )
-    transparency_trust_gain: float = P(
-        0.08, 0.0, 1.0, "index", "Rise in partners' trust (and its long-run level) in the state."
+    transparency: float = P(
+        0.6,
+        0.0,
+        1.0,
+        "index",
+        "Transparency of the state's security courts under the law (at least).",
+    )
+    defendant_safeguards: float = P(
+        0.6,
+        0.0,
+        1.0,
+        "index",
+        "Defendants' safeguards before the state's security courts under the law (at least).",
     )
 
 
@@ -809,16 +1020,32 @@ class DiplomaticEngagementSection(LeverSection):
     relations_boost: float = P(
         0.05, 0.0, 1.0, "share of gap", "One-off rise in relations of target states at the start."
     )
+    liaison_partners: int = P(
+        3,
+        0,
+        400,
+        "states",
+        "Busiest partners with which each target state exchanges liaison officers.",
+    )
+    liaison_distance_reduction: float = P(
+        0.5,
+        0.0,
+        1.0,
+        "share",
+        "Share by which liaison officers cut the cultural and organisational distance of a pair.",
+    )
 
 
 class ConfidentialityStandardsSection(LeverSection):
     """Lever: formal confidentiality agreements and legal protections for partners."""
 
     level: float = P(
-        0.8, 0.0, 1.0, "index", "Confidentiality standard of target states afterwards (at least)."
-    )
-    partner_trust_gain: float = P(
-        0.05, 0.0, 1.0, "index", "Rise in partners' trust in target states (legal protections)."
+        0.8,
+        0.0,
+        1.0,
+        "index",
+        "Confidentiality standard of target states afterwards (at least): fewer leaks, more "
+        "sharing, and legal protections that close data-protection gaps.",
     )
 
 
@@ -826,7 +1053,6 @@ class GeopoliticalTensionSection(LeverSection):
     """Stress test: relations between target states and the rest fall mid-run."""
 
     relations_drop: float = P(0.3, 0.0, 1.0, "index", "Fall in relations with the targets.")
-    trust_drop: float = P(0.2, 0.0, 1.0, "share", "Share of trust lost with the targets.")
     sovereignty_rise: float = P(
         0.2, 0.0, 1.0, "index", "Rise in the targets' sovereignty sensitivity."
     )

@@ -109,13 +109,15 @@ class TeamFormation:
         lowest = np.full(cases.size, np.inf)
         np.minimum.at(lowest, owner[first[distinct]], trust)
         capacity, le_of = m.agency_table.capacity, m.le_of
-        for k in (lowest >= cfg.agreement_trust).nonzero()[0].tolist():
+        # Model agreements (a lever) lower the trust the originating state needs.
+        needed = np.maximum(0.0, cfg.agreement_trust - self.trust_shift[members[start]])
+        for k in (lowest >= needed).nonzero()[0].tolist():
             group = members[start[k] : start[k] + sizes[k]]
             origin = int(group[0])
             cost = cfg.cost_per_day * float(self.cost_factor[origin])
             spare = float(capacity[le_of[group]].min())
             if not members_agree(
-                lowest[k], spare, agreement_trust=cfg.agreement_trust, cost_per_day=cost
+                lowest[k], spare, agreement_trust=float(needed[k]), cost_per_day=cost
             ):
                 continue
             if m.rng.random() >= cfg.agreement_probability:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.requests import sorted_unique
-
 
 def gain(trust, rate):
     """Trust after a good exchange: move ``rate`` of the way towards 1."""
@@ -115,36 +113,46 @@ class TrustNetwork:
         self._base_sum = float(self.baseline[off].sum())
         self._sum_day = day
 
-    def reward(self, i, j, rate: float, day: float) -> None:
-        """Apply :func:`gain` to pairs (i, j); repeated pairs are applied in turn."""
-        self._apply(i, j, day, gain, rate)
+    def reward(self, i, j, rate, day: float) -> None:
+        """Apply :func:`gain` to pairs (i, j); ``rate`` is one value or one per pair.
 
-    def penalise(self, i, j, rate: float, day: float) -> None:
-        """Apply :func:`loss` to pairs (i, j); repeated pairs are applied in turn."""
-        self._apply(i, j, day, loss, rate)
+        Repeated pairs compound: each occurrence applies its own rate in turn.
+        """
+        self._apply(i, j, day, rate, towards_one=True)
 
-    def _apply(self, i, j, day, rule, rate) -> None:
+    def penalise(self, i, j, rate, day: float) -> None:
+        """Apply :func:`loss` to pairs (i, j); ``rate`` is one value or one per pair."""
+        self._apply(i, j, day, rate, towards_one=False)
+
+    def _apply(self, i, j, day, rate, towards_one: bool) -> None:
         i = np.atleast_1d(i)
         j = np.atleast_1d(j)
         if i.size == 0:
             return
+        rule = gain if towards_one else loss
         value, last = self._value, self._last
         if i.size == 1:
             a, b = int(i[0]), int(j[0])
+            r = min(max(float(np.asarray(rate).reshape(-1)[0]), 0.0), 1.0)
             old = self.get_one(a, b, day)
-            value[a, b] = new = min(max(rule(old, rate), 0.0), 1.0)
+            value[a, b] = new = min(max(rule(old, r), 0.0), 1.0)
             last[a, b] = day
             if self._sums_at(day) and a != b and not self._own_decay[a, b]:
                 self._gap_sum += new - old
             return
-        # Repeated pairs in one batch must compound, not overwrite each other: each
-        # distinct pair gets the rule once per occurrence (a few rounds at most).
+        # Both rules scale a distance by (1 - rate): the gap to 1 for a gain, the
+        # trust itself for a loss. Applied k times in turn that is the product of
+        # the k factors, so repeated pairs in one batch compound exactly.
         n = value.shape[1]
-        pair, times = sorted_unique(i.astype(np.int64) * n + j, return_counts=True)
+        key = i.astype(np.int64) * n + j
+        pair, where = np.unique(key, return_inverse=True)
+        keep = np.ones(pair.size)
+        rate = np.broadcast_to(np.clip(np.asarray(rate, dtype=float), 0.0, 1.0), key.shape)
+        np.multiply.at(keep, where, 1.0 - rate)
         a, b = pair // n, pair % n
-        old = trust = self.get(a, b, day)
-        for k in range(int(times.max())):
-            trust = np.where(times > k, rule(trust, rate).clip(0.0, 1.0), trust)
+        old = self.get(a, b, day)
+        trust = (1.0 - (1.0 - old) * keep) if towards_one else old * keep
+        trust = trust.clip(0.0, 1.0)
         value[a, b] = trust
         last[a, b] = day
         if self._sums_at(day):
@@ -179,11 +187,6 @@ class TrustNetwork:
         """Slow the relaxation of pairs (i, j) by the share ``relief`` (e.g. after a meeting)."""
         self._store(i, j, self.get(i, j, day), day)
         self.decay[i, j] = self.decay[i, j] * (1.0 - relief)
-
-    def shift(self, i, j, delta: float, day: float) -> None:
-        """Raise trust of i in j, and its long-run level, by ``delta`` (e.g. after a reform)."""
-        self._store(i, j, self.get(i, j, day) + delta, day)
-        self.baseline[i, j] = np.clip(self.baseline[i, j] + delta, 0.0, 1.0)
 
     def scale(self, i, j, factor: float, day: float) -> None:
         """Multiply the current trust of i in j by ``factor`` (e.g. in a crisis)."""

@@ -19,7 +19,6 @@ from sim.scenario import LEGAL_FAMILIES, Scenario, ScenarioError
 
 CAPACITY_GROUPS = ("low", "middle", "high")
 DATA_DIR = Path(__file__).resolve().parent / "data"
-INCOME_CAPACITY = {"high": 3.0, "upper_middle": 1.2, "lower_middle": 0.5, "low": 0.25}
 
 
 @dataclass
@@ -32,6 +31,11 @@ class World:
     codes: list[str]
     legal_family: np.ndarray  # index into LEGAL_FAMILIES
     language: np.ndarray
+    population: np.ndarray  # relative to the median state (drives case volume)
+    economic_size: np.ndarray  # GDP relative to the median state (budgets, gravity)
+    openness: np.ndarray  # multiplier on being where evidence and suspects are (hubs)
+    culture: np.ndarray  # organisational culture on a 0-1 scale (misunderstandings)
+    rights_standard: np.ndarray  # 0-1: human-rights and fair-trial protections
     capacity: np.ndarray  # budget units
     technology: np.ndarray  # 0-1
     skill: np.ndarray  # 0-1
@@ -53,6 +57,7 @@ class World:
     capacity_group: np.ndarray = field(init=False)
     legal_distance: np.ndarray = field(init=False)
     different_language: np.ndarray = field(init=False)
+    cultural_distance: np.ndarray = field(init=False)  # (n, n); liaison officers reduce it
     treaty_matrix: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -62,6 +67,7 @@ class World:
         family_distance = legal_family_distance_matrix()
         self.legal_distance = family_distance[np.ix_(self.legal_family, self.legal_family)]
         self.different_language = (self.language[:, None] != self.language[None, :]).astype(float)
+        self.cultural_distance = np.abs(self.culture[:, None] - self.culture[None, :]).clip(0, 1)
         self.treaty_matrix = np.zeros((self.n_states, self.n_states), dtype=bool)
         for a, b in self.treaties.edges:
             self.treaty_matrix[a, b] = self.treaty_matrix[b, a] = True
@@ -88,6 +94,11 @@ class World:
                 "state": self.codes,
                 "legal_family": [LEGAL_FAMILIES[f] for f in self.legal_family],
                 "language": self.language,
+                "population": self.population,
+                "economic_size": self.economic_size,
+                "openness": self.openness,
+                "culture": self.culture,
+                "rights_standard": self.rights_standard,
                 "capacity": self.capacity,
                 "capacity_group": [CAPACITY_GROUPS[g] for g in self.capacity_group],
                 "technology": self.technology,
@@ -181,12 +192,15 @@ def synthetic_world(scenario: Scenario, rng: np.random.Generator) -> World:
     """
     w = scenario.world
     n = w.n_states
-    capacity = w.capacity_median * np.exp(rng.normal(0.0, w.capacity_sigma, n))
+    economic_size = np.exp(rng.normal(0.0, w.economic_size_sigma, n))
+    income = np.exp(rng.normal(0.0, w.income_sigma, n))
+    capacity = w.capacity_median * economic_size**w.capacity_size_exponent
     rel_cap = np.log(capacity / w.capacity_median)
     legal_family = rng.choice(
         len(LEGAL_FAMILIES), size=n, p=_shares(w.legal_family_shares, LEGAL_FAMILIES)
     )
     language = rng.integers(0, w.n_language_groups, size=n)
+    size = _size_attributes(rng, scenario, economic_size, economic_size / income, language)
     technology = np.clip(w.technology_mean + 0.15 * rel_cap + rng.normal(0, 0.1, n), 0.05, 1.0)
     skill = np.clip(scenario.agencies.skill_mean + 0.1 * rel_cap + rng.normal(0, 0.1, n), 0.05, 1.0)
     sovereignty = np.clip(rng.normal(w.sovereignty_sensitivity_mean, 0.2, n), 0.0, 1.0)
@@ -205,6 +219,8 @@ def synthetic_world(scenario: Scenario, rng: np.random.Generator) -> World:
         codes=[f"S{i:03d}" for i in range(n)],
         legal_family=legal_family,
         language=language,
+        **size,
+        rights_standard=_rights_standard(rng, w.rights_standard_mean, mr_bloc, death_penalty),
         capacity=capacity,
         technology=technology,
         skill=skill,
@@ -228,18 +244,51 @@ def synthetic_world(scenario: Scenario, rng: np.random.Generator) -> World:
     )
 
 
+def _size_attributes(
+    rng: np.random.Generator,
+    scenario: Scenario,
+    economic_size: np.ndarray,
+    population: np.ndarray,
+    language: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Population and economic size relative to the median state, openness and culture.
+
+    Openness is drawn independently of size, so that a hub (a trade, travel or
+    finance centre) draws more foreign links than its budget would suggest.
+    Culture is a position on a 0-1 scale around a centre shared by the states of a
+    language group.
+    """
+    w = scenario.world
+    n = len(economic_size)
+    centre = rng.random(int(language.max(initial=0)) + 1)
+    return {
+        "population": population / np.median(population),
+        "economic_size": economic_size / np.median(economic_size),
+        "openness": np.exp(rng.normal(0.0, w.openness_sigma, n)),
+        "culture": np.clip(centre[language] + rng.normal(0.0, w.culture_spread, n), 0.0, 1.0),
+    }
+
+
+def _rights_standard(rng, mean: float, mr_bloc: np.ndarray, death_penalty: np.ndarray):
+    """Human-rights and fair-trial protections: higher in the bloc, lower where executions are."""
+    n = len(mr_bloc)
+    value = rng.normal(mean, 0.15, n) + 0.2 * mr_bloc - 0.2 * death_penalty
+    return np.clip(value, 0.0, 1.0)
+
+
 REQUIRED_COLUMNS = (
     "iso3",
     "name",
     "legal_family",
     "language_group",
-    "income_group",
     "eu",
     "five_eyes",
     "budapest_party",
     "coe_member",
     "interpol_member",
     "death_penalty",
+    "population_m",
+    "gdp_usd_bn",
 )
 
 
@@ -261,8 +310,10 @@ def resolve_data_file(name: str, scenario_source: str) -> Path:
 def world_from_data(scenario: Scenario, rng: np.random.Generator) -> World:
     """Build a world from a CSV of real states; what the file lacks is drawn as in synthetic.
 
-    Capacity follows the World Bank income group; sovereignty, technology, skill,
-    threat, trust and relations are stated assumptions drawn from scenario parameters.
+    Population and GDP come from the file (World Bank): population drives case
+    volume, GDP the agencies' budgets and the gravity of foreign links.
+    Sovereignty, technology, skill, threat, openness, culture, trust and relations
+    are stated assumptions drawn from scenario parameters.
     """
     path = resolve_data_file(scenario.world.data_file, scenario.source)
     try:
@@ -277,18 +328,22 @@ def world_from_data(scenario: Scenario, rng: np.random.Generator) -> World:
     bad_family = sorted(set(df["legal_family"]) - set(LEGAL_FAMILIES))
     if bad_family:
         raise ScenarioError(f"{path}: legal_family: unknown {bad_family}; allowed {LEGAL_FAMILIES}")
-    bad_income = sorted(set(df["income_group"]) - set(INCOME_CAPACITY))
-    if bad_income:
-        raise ScenarioError(
-            f"{path}: income_group: unknown {bad_income}; allowed {sorted(INCOME_CAPACITY)}"
-        )
+    for column in ("population_m", "gdp_usd_bn"):
+        values = pd.to_numeric(df[column], errors="coerce").to_numpy(float)
+        if not (np.isfinite(values) & (values > 0)).all():
+            raise ScenarioError(f"{path}: {column}: every value must be a positive number")
     n = len(df)
     w = scenario.world
-    capacity = df["income_group"].map(INCOME_CAPACITY).to_numpy(float) * w.capacity_median
-    capacity = capacity * np.exp(rng.normal(0.0, 0.2, n))
+    gdp = df["gdp_usd_bn"].to_numpy(float)
+    economic_size = gdp / np.median(gdp)
+    capacity = w.capacity_median * economic_size**w.capacity_size_exponent
     rel_cap = np.log(capacity / np.median(capacity))
     legal_family = np.array([LEGAL_FAMILIES.index(f) for f in df["legal_family"]])
     languages = {g: k for k, g in enumerate(sorted(df["language_group"].unique()))}
+    language = df["language_group"].map(languages).to_numpy(int)
+    population = df["population_m"].to_numpy(float)
+    size = _size_attributes(rng, scenario, economic_size, population, language)
+    death_penalty = df["death_penalty"].to_numpy(bool)
     mr_bloc = df["eu"].to_numpy(bool)
     alliance = df["five_eyes"].to_numpy(bool)
     sovereignty = np.clip(
@@ -299,14 +354,16 @@ def world_from_data(scenario: Scenario, rng: np.random.Generator) -> World:
     return World(
         codes=df["iso3"].astype(str).tolist(),
         legal_family=legal_family,
-        language=df["language_group"].map(languages).to_numpy(int),
+        language=language,
+        **size,
+        rights_standard=_rights_standard(rng, w.rights_standard_mean, mr_bloc, death_penalty),
         capacity=capacity,
         technology=np.clip(w.technology_mean + 0.15 * rel_cap + rng.normal(0, 0.1, n), 0.05, 1),
         skill=np.clip(
             scenario.agencies.skill_mean + 0.1 * rel_cap + rng.normal(0, 0.1, n), 0.05, 1.0
         ),
         sovereignty=sovereignty,
-        death_penalty=df["death_penalty"].to_numpy(bool),
+        death_penalty=death_penalty,
         data_protection=np.clip(
             w.data_protection_mean + 0.3 * mr_bloc + rng.normal(0, 0.1, n), 0, 1
         ),

@@ -1,0 +1,63 @@
+"""PolicyState: the per-state settings that reform levers write and the daily stages read.
+
+A lever changes the world in one of two ways: through the world's own
+attributes (treaties, bloc membership, legal distance, platform, contact points,
+confidentiality, cultural distance) or through the settings gathered here. Every
+field is read by a stage of the model; nothing else is written by reforms
+except the submodels' own lever settings (teams, meetings, coordinating body).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario import Scenario
+
+
+@dataclass
+class PolicyState:
+    """Per-state lever settings, indexed by state.
+
+    Attributes:
+        procedure_clarity: Share of clarification rounds (and of the spread of review
+            times) that clear procedures avoid on security requests involving the state.
+        formal_channel: The state sends and receives treaty-less requests through its
+            central authority instead of diplomatic channels.
+        urgent_threshold: Severity from which the state's requests count as urgent
+            (they go through 24/7 contact points where both ends have one).
+        court_transparency: Transparency of the state's national security court (0-1).
+        court_safeguards: Defendants' safeguards before that court (0-1).
+        demand_growth: Yearly growth of the state's case arrivals.
+        demand_start_day: Day from which that growth runs.
+    """
+
+    procedure_clarity: np.ndarray
+    formal_channel: np.ndarray
+    urgent_threshold: np.ndarray
+    court_transparency: np.ndarray
+    court_safeguards: np.ndarray
+    demand_growth: np.ndarray
+    demand_start_day: np.ndarray
+
+    @classmethod
+    def initial(cls, scenario: Scenario, has_security_court: np.ndarray) -> PolicyState:
+        """The settings before any reform: the scenario's defaults for every state.
+
+        Args:
+            scenario: The scenario in force.
+            has_security_court: Which states already have a national security court.
+        """
+        n = len(has_security_court)
+        j = scenario.judicial
+        court = np.asarray(has_security_court, dtype=bool)
+        return cls(
+            procedure_clarity=np.zeros(n),
+            formal_channel=np.zeros(n, dtype=bool),
+            urgent_threshold=np.full(n, scenario.communication.urgent_severity),
+            court_transparency=np.where(court, j.nsc_transparency, 0.0),
+            court_safeguards=np.where(court, j.nsc_safeguards, 0.0),
+            demand_growth=np.zeros(n),
+            demand_start_day=np.zeros(n),
+        )
