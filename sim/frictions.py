@@ -341,13 +341,13 @@ def court_refusal_probability(human_rights_refusal, kind, rights_gap):
 def timeliness_factor(response_days, expected_days, weight):
     """How much an executed request raises trust, relative to one answered on time.
 
-    ``1 + weight`` for an answer at once, 1 at the expected time, less for slower
-    answers and nothing at all from ``1 + 1 / weight`` times the expected time on.
-    The floor at zero makes the rule concave in the response time: partners value
-    consistent answers over the same mean with a wide spread.
+    ``1 + weight`` for an answer at once, 1 at the expected time, and less the
+    later it comes, falling faster with lateness (quadratic), down to nothing.
+    The curve is concave over the usual range: partners value a steady answer
+    over answers with the same mean and a wide spread.
     """
     lateness = np.asarray(response_days, dtype=float) / expected_days
-    return np.clip(1.0 + weight * (1.0 - lateness), 0.0, None)
+    return np.clip(1.0 + weight * (1.0 - lateness**2), 0.0, None)
 
 
 def first_ground(probabilities: dict, uniforms: np.ndarray) -> np.ndarray:

@@ -168,6 +168,8 @@ class InterpolSecretariat(mesa.Agent):
         notices = ~diffusion
         reviewed = notices & (self.record["t_reviewed"] >= 0)
         rejected = status == NoticeStatus.REJECTED
+        located = status == NoticeStatus.LOCATED
+        days_to_arrest = (self.record["t_located"] - self.record["t_requested"])[located]
         return {
             "red_notices_requested": int(notices.sum()),
             "red_notices_rejected": int((rejected & notices).sum()),
@@ -177,4 +179,7 @@ class InterpolSecretariat(mesa.Agent):
             "diffusions": int(diffusion.sum()),
             "arrests_via_notices": int(((status == NoticeStatus.LOCATED) & notices).sum()),
             "arrests_via_diffusions": int(((status == NoticeStatus.LOCATED) & diffusion).sum()),
+            "median_days_to_arrest": (
+                float(np.median(days_to_arrest)) if days_to_arrest.size else float("nan")
+            ),
         }

@@ -8,7 +8,7 @@ the instrument and channel they were drafted with; new ones use the new world.
 
 | lever | acts on |
 |---|---|
-| nsc_law | security courts; procedures' clarity; formal channels; courts' transparency, safeguards |
+| nsc_law | security courts; clear procedures; formal channels; transparency, safeguards |
 | legal_harmonization | legal distance (drafting, clarification, dual criminality) |
 | treaty_expansion | treaty network (instrument choice) |
 | mutual_recognition | bloc membership (instrument: no political review, deadlines) |

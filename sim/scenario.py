@@ -666,7 +666,7 @@ class TrustSection(Section):
         5.0,
         "factor",
         "Extra trust gain of an answer given at once, relative to one at the expected time; "
-        "slower answers gain less, down to none.",
+        "later answers gain less, faster the later they are (quadratic), down to none.",
     )
     decay_per_year: float = P(
         0.1, 0.0, 1.0, "share/year", "Share of the gap to the initial trust closed per year."

@@ -187,7 +187,3 @@ class TrustNetwork:
         """Slow the relaxation of pairs (i, j) by the share ``relief`` (e.g. after a meeting)."""
         self._store(i, j, self.get(i, j, day), day)
         self.decay[i, j] = self.decay[i, j] * (1.0 - relief)
-
-    def scale(self, i, j, factor: float, day: float) -> None:
-        """Multiply the current trust of i in j by ``factor`` (e.g. in a crisis)."""
-        self._store(i, j, self.get(i, j, day) * factor, day)

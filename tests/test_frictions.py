@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -109,26 +110,47 @@ def test_transmission_days_indexes_by_channel():
 # ---------------------------------------------------------------- clarification
 
 
+CLARIFY = dict(
+    language_factor=0.5,
+    cultural_distance=0.0,
+    cultural_weight=0.5,
+    familiarity=0.0,
+    familiarity_effect=0.5,
+    standard_form=False,
+    standard_form_clarity=0.5,
+)
+
+
+def _clarify(legal_distance, language, base=0.1, per=0.4, **changes):
+    return frictions.clarification_probability(
+        legal_distance, language, base, per, **{**CLARIFY, **changes}
+    )
+
+
 def test_clarification_probability_hand_values():
-    # base 0.1 + 0.4 * 0.5 = 0.3; a language difference multiplies by 1.5; MR halves.
-    p = frictions.clarification_probability(0.5, 0, 0.1, 0.4, False)
-    assert float(p) == pytest.approx(0.3)
-    p_lang = frictions.clarification_probability(0.5, 1, 0.1, 0.4, False)
-    assert float(p_lang) == pytest.approx(0.45)
-    p_mr = frictions.clarification_probability(0.5, 1, 0.1, 0.4, True)
-    assert float(p_mr) == pytest.approx(0.225)
+    # base 0.1 + 0.4 * 0.5 = 0.3; a language difference multiplies by 1.5; the standard
+    # form avoids half; cultural distance 0.4 adds 0.5 * 0.4 = 20%; clarity 0.3 avoids 30%.
+    assert float(_clarify(0.5, 0)) == pytest.approx(0.3)
+    assert float(_clarify(0.5, 1)) == pytest.approx(0.45)
+    assert float(_clarify(0.5, 1, standard_form=True)) == pytest.approx(0.225)
+    assert float(_clarify(0.5, 0, cultural_distance=0.4)) == pytest.approx(0.36)
+    assert float(_clarify(0.5, 0, procedure_clarity=0.3)) == pytest.approx(0.21)
+    assert float(_clarify(0.5, 0, familiarity=1.0, familiarity_effect=0.2)) == pytest.approx(0.24)
 
 
-def test_clarification_probability_rises_with_distance_and_is_halved_under_mr():
+def test_clarification_probability_rises_with_distance_and_falls_with_each_remedy():
     ld = np.linspace(0, 1, 21)
-    p = frictions.clarification_probability(ld, 0, 0.05, 0.3, False)
+    p = _clarify(ld, 0, 0.05, 0.3)
     assert np.all(np.diff(p) > 0)
-    p_mr = frictions.clarification_probability(ld, 0, 0.05, 0.3, True)
-    np.testing.assert_allclose(p_mr, 0.5 * p)
+    np.testing.assert_allclose(_clarify(ld, 0, 0.05, 0.3, standard_form=True), 0.5 * p)
+    culture = _clarify(0.5, 0, cultural_distance=np.linspace(0, 1, 11))
+    assert np.all(np.diff(culture) > 0)
+    clarity = _clarify(0.5, 0, procedure_clarity=np.linspace(0, 1, 11))
+    assert np.all(np.diff(clarity) < 0) and clarity[-1] == 0.0
 
 
 def test_clarification_probability_is_a_probability():
-    p = frictions.clarification_probability(np.array([0.0, 1.0]), 1, 0.9, 1.0, False)
+    p = _clarify(np.array([0.0, 1.0]), 1, 0.9, 1.0)
     assert np.all((p >= 0) & (p <= 1))
     assert p[1] == 1.0
 
@@ -170,98 +192,173 @@ def test_sovereignty_score_monotone_in_each_factor():
 
 # ---------------------------------------------------------------- legal refusal grounds
 
-GROUND_PARAMS = dict(
+REVIEW = SimpleNamespace(
     dual_criminality_base=0.1,
     political_offence_base=0.2,
     nationality_bar=0.5,
     human_rights_base=0.4,
     data_protection_base=0.3,
-    mr_refusal_factor=0.25,
+    fair_trial_base=0.6,
+    ne_bis_in_idem_base=0.05,
+    in_absentia_base=0.1,
+    proportionality_base=0.2,
 )
 
 
-def _grounds(
-    kind, mr, legal_distance=0.6, political_sensitivity=0.5, civil=True, dp_gap=1.0, dp_data_gap=0.5
-):
+def _grounds(kind, mr, **changes):
+    values = dict(
+        listed_offence=True,
+        legal_distance=0.6,
+        political_sensitivity=0.5,
+        national=True,
+        requested_is_civil=True,
+        other_states=2,
+        rights_gap=1.0,
+        fair_trial_exposure=0.5,
+        severity=0.75,
+        data_protection_gap=0.5,
+    )
+    values.update(changes)
     return frictions.legal_refusal_probabilities(
         kind=np.array([kind]),
-        legal_distance=np.array([legal_distance]),
-        political_sensitivity=np.array([political_sensitivity]),
-        requested_is_civil=np.array([civil]),
-        death_penalty_gap=np.array([dp_gap]),
-        data_protection_gap=np.array([dp_data_gap]),
         mutual_recognition=np.array([mr]),
-        **GROUND_PARAMS,
+        review=REVIEW,
+        nationality_residence_refusal=0.15,
+        **{k: np.array([v]) for k, v in values.items()},
     )
+
+
+def _p(kind, mr, **changes):
+    return {g: float(v[0]) for g, v in _grounds(kind, mr, **changes).items()}
 
 
 def test_legal_refusal_probabilities_hand_values_outside_mr():
-    p = {g: float(v[0]) for g, v in _grounds(Kind.EXTRADITION, False).items()}
+    p = _p(Kind.EXTRADITION, False)
     assert p[RefusalGround.DUAL_CRIMINALITY] == pytest.approx(0.1 * 0.6)
     assert p[RefusalGround.POLITICAL_OFFENCE] == pytest.approx(0.2 * 0.5**2)
-    assert p[RefusalGround.NATIONALITY_BAR] > 0
+    assert p[RefusalGround.NATIONALITY_BAR] == pytest.approx(0.5)
+    assert p[RefusalGround.NE_BIS_IN_IDEM] == pytest.approx(0.05 * 2)
     assert p[RefusalGround.HUMAN_RIGHTS] == pytest.approx(0.4 * 1.0)
+    assert p[RefusalGround.FAIR_TRIAL] == pytest.approx(0.6 * 0.5)
+    assert p[RefusalGround.IN_ABSENTIA] == pytest.approx(0.1 * 0.6)
+    assert p[RefusalGround.PROPORTIONALITY] == pytest.approx(0.2 * 0.25)
     assert p[RefusalGround.DATA_PROTECTION] == 0.0  # extraditions carry no personal data
-    mla = {g: float(v[0]) for g, v in _grounds(Kind.MLA_EVIDENCE, False).items()}
-    assert mla[RefusalGround.NATIONALITY_BAR] == 0.0  # only persons can be nationals
-    assert mla[RefusalGround.HUMAN_RIGHTS] == 0.0
+    mla = _p(Kind.MLA_EVIDENCE, False)
+    for person_only in (
+        RefusalGround.NATIONALITY_BAR,
+        RefusalGround.NE_BIS_IN_IDEM,
+        RefusalGround.HUMAN_RIGHTS,
+        RefusalGround.IN_ABSENTIA,
+    ):
+        assert mla[person_only] == 0.0
+    assert mla[RefusalGround.FAIR_TRIAL] == pytest.approx(0.6 * 0.5)  # evidence for the trial
     assert mla[RefusalGround.DATA_PROTECTION] == pytest.approx(0.3 * 0.5)
 
 
-def test_nationality_bar_only_for_civil_law_requested_states_and_scales_with_parameter():
-    civil = float(_grounds(Kind.EXTRADITION, False)[RefusalGround.NATIONALITY_BAR][0])
-    common = float(_grounds(Kind.EXTRADITION, False, civil=False)[RefusalGround.NATIONALITY_BAR][0])
-    assert common == 0.0
-    doubled = frictions.legal_refusal_probabilities(
-        kind=np.array([Kind.EXTRADITION]),
-        legal_distance=np.array([0.6]),
-        political_sensitivity=np.array([0.5]),
-        requested_is_civil=np.array([True]),
-        death_penalty_gap=np.array([0.0]),
-        data_protection_gap=np.array([0.0]),
-        mutual_recognition=np.array([False]),
-        **{**GROUND_PARAMS, "nationality_bar": 1.0},
-    )[RefusalGround.NATIONALITY_BAR][0]
-    assert float(doubled) == pytest.approx(2 * civil)
+def test_nationality_bar_only_for_nationals_held_by_civil_law_states():
+    assert _p(Kind.EXTRADITION, False, requested_is_civil=False)[RefusalGround.NATIONALITY_BAR] == 0
+    assert _p(Kind.EXTRADITION, False, national=False)[RefusalGround.NATIONALITY_BAR] == 0
+    # Under mutual recognition: the optional ground, whatever the legal family.
+    inside = _p(Kind.EXTRADITION, True, requested_is_civil=False)
+    assert inside[RefusalGround.NATIONALITY_BAR] == pytest.approx(0.15)
 
 
-def test_mutual_recognition_removes_three_grounds_and_scales_the_rest():
-    outside = _grounds(Kind.EXTRADITION, False)
-    inside = _grounds(Kind.EXTRADITION, True)
-    for removed in (
-        RefusalGround.DUAL_CRIMINALITY,
-        RefusalGround.POLITICAL_OFFENCE,
-        RefusalGround.NATIONALITY_BAR,
+def test_mutual_recognition_keeps_the_grounds_such_systems_keep():
+    outside = _p(Kind.EXTRADITION, False)
+    inside = _p(Kind.EXTRADITION, True)
+    # Abolished by the instrument: dual criminality for listed offences, political offence.
+    assert inside[RefusalGround.DUAL_CRIMINALITY] == 0.0
+    assert inside[RefusalGround.POLITICAL_OFFENCE] == 0.0
+    not_listed = _p(Kind.EXTRADITION, True, listed_offence=False)
+    assert not_listed[RefusalGround.DUAL_CRIMINALITY] == pytest.approx(0.1 * 0.6)
+    # Kept, driven by the same attributes as outside: no blanket factor.
+    for kept in (
+        RefusalGround.NE_BIS_IN_IDEM,
+        RefusalGround.HUMAN_RIGHTS,
+        RefusalGround.FAIR_TRIAL,
+        RefusalGround.IN_ABSENTIA,
+        RefusalGround.PROPORTIONALITY,
     ):
-        assert outside[removed][0] > 0
-        assert inside[removed][0] == 0.0
-    assert float(inside[RefusalGround.HUMAN_RIGHTS][0]) == pytest.approx(
-        0.25 * float(outside[RefusalGround.HUMAN_RIGHTS][0])
-    )
-    mla_in = _grounds(Kind.MLA_EVIDENCE, True)
-    mla_out = _grounds(Kind.MLA_EVIDENCE, False)
-    assert float(mla_in[RefusalGround.DATA_PROTECTION][0]) == pytest.approx(
-        0.25 * float(mla_out[RefusalGround.DATA_PROTECTION][0])
-    )
+        assert inside[kept] == pytest.approx(outside[kept]) and inside[kept] > 0
+
+
+def test_each_ground_follows_its_driver():
+    assert _p(Kind.EXTRADITION, True, other_states=0)[RefusalGround.NE_BIS_IN_IDEM] == 0.0
+    assert _p(Kind.EXTRADITION, True, rights_gap=0.0)[RefusalGround.HUMAN_RIGHTS] == 0.0
+    assert _p(Kind.EXTRADITION, True, fair_trial_exposure=0.0)[RefusalGround.FAIR_TRIAL] == 0.0
+    assert _p(Kind.EXTRADITION, True, legal_distance=0.0)[RefusalGround.IN_ABSENTIA] == 0.0
+    assert _p(Kind.EXTRADITION, True, severity=1.0)[RefusalGround.PROPORTIONALITY] == 0.0
 
 
 def test_data_protection_gap_is_clipped():
     # A requesting state with stricter rules than the requested one gives no ground.
-    negative = _grounds(Kind.MLA_EVIDENCE, False, dp_data_gap=-0.7)
-    assert float(negative[RefusalGround.DATA_PROTECTION][0]) == 0.0
-    huge = _grounds(Kind.MLA_EVIDENCE, False, dp_data_gap=5.0)
-    assert float(huge[RefusalGround.DATA_PROTECTION][0]) == pytest.approx(0.3)
+    assert (
+        _p(Kind.MLA_EVIDENCE, False, data_protection_gap=-0.7)[RefusalGround.DATA_PROTECTION] == 0
+    )
+    huge = _p(Kind.MLA_EVIDENCE, False, data_protection_gap=5.0)
+    assert huge[RefusalGround.DATA_PROTECTION] == pytest.approx(0.3)
 
 
 def test_refusal_probabilities_are_ordered_as_documented():
-    keys = list(_grounds(Kind.EXTRADITION, False))
-    assert keys == [
+    assert list(_grounds(Kind.EXTRADITION, False)) == [
         RefusalGround.DUAL_CRIMINALITY,
         RefusalGround.POLITICAL_OFFENCE,
         RefusalGround.NATIONALITY_BAR,
+        RefusalGround.NE_BIS_IN_IDEM,
         RefusalGround.HUMAN_RIGHTS,
+        RefusalGround.FAIR_TRIAL,
+        RefusalGround.IN_ABSENTIA,
+        RefusalGround.PROPORTIONALITY,
         RefusalGround.DATA_PROTECTION,
     ]
+
+
+def test_fair_trial_exposure_only_before_a_special_court_and_falls_with_safeguards():
+    assert frictions.fair_trial_exposure(False, 1.0, 0.0, 0.0) == 0.0
+    assert frictions.fair_trial_exposure(True, 0.8, 0.0, 0.0) == pytest.approx(0.8)
+    assert frictions.fair_trial_exposure(True, 0.8, 0.5, 0.5) == pytest.approx(0.2)
+    assert frictions.fair_trial_exposure(True, 0.8, 1.0, 0.0) == 0.0
+
+
+def test_rights_gap_counts_the_death_penalty_in_full_and_otherwise_the_standards_gap():
+    assert frictions.rights_gap(True, False, 0.9, 0.9) == 1.0
+    assert frictions.rights_gap(True, True, 0.5, 0.9) == pytest.approx(0.4)
+    assert frictions.rights_gap(False, False, 0.9, 0.5) == 0.0  # a better requesting state
+
+
+def test_consent_probability_is_logistic_in_its_drivers():
+    j = SimpleNamespace(
+        consent_base=0.0,
+        consent_strength_weight=2.0,
+        consent_national_weight=-1.0,
+        consent_conditions_weight=1.0,
+        consent_contest_weight=1.0,
+    )
+    assert frictions.consent_probability(0.0, False, 0.0, 0.0, j) == pytest.approx(0.5)
+    z = 2.0 * 0.5 - 1.0 + 1.0 * 0.3 + 1.0 * 0.5
+    expected = 1 / (1 + math.exp(-z))
+    assert frictions.consent_probability(0.5, True, 0.3, 0.5, j) == pytest.approx(expected)
+    strength = frictions.consent_probability(np.linspace(0, 1, 5), False, 0.5, 0.5, j)
+    assert np.all(np.diff(strength) > 0)
+    assert frictions.consent_probability(0.5, True, 0.5, 0.5, j) < frictions.consent_probability(
+        0.5, False, 0.5, 0.5, j
+    )
+
+
+def test_timeliness_factor_rewards_fast_answers_and_is_concave():
+    f = frictions.timeliness_factor(np.array([0.0, 150.0, 300.0, 450.0, 900.0]), 300.0, 1.0)
+    np.testing.assert_allclose(f, [2.0, 1.75, 1.0, 0.0, 0.0])
+    # Same mean, wider spread: less trust on average.
+    steady = frictions.timeliness_factor(np.array([300.0, 300.0]), 300.0, 1.0).mean()
+    spread = frictions.timeliness_factor(np.array([150.0, 450.0]), 300.0, 1.0).mean()
+    assert steady == pytest.approx(1.0) and spread == pytest.approx(0.875)
+    assert frictions.timeliness_factor(900.0, 300.0, 0.0) == 1.0  # weight 0: no effect
+
+
+def test_court_refusal_probability_only_for_extradition_and_with_a_rights_gap():
+    kind = np.array([Kind.EXTRADITION, Kind.MLA_EVIDENCE, Kind.EXTRADITION])
+    got = frictions.court_refusal_probability(0.2, kind, np.array([0.5, 0.5, 0.0]))
+    np.testing.assert_allclose(got, [0.1, 0.0, 0.0])
 
 
 # ---------------------------------------------------------------- first ground

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim import trust
-from sim.trust import TrustNetwork
+from sim.trust import TrustNetwork, gain
 
 
 def test_gain_moves_share_of_gap_to_one():
@@ -124,23 +124,17 @@ def test_network_values_stay_in_unit_interval():
     assert net.snapshot(0).min() >= 0.0 and net.snapshot(0).max() <= 1.0
 
 
-def test_network_shift_moves_trust_and_its_long_run_level_clipped():
-    net = _network(decay=0.5)
-    net.shift(0, 2, 0.2, day=0)
-    assert net.get(0, 2, 0) == pytest.approx(0.7)
-    # The long-run level moved too: relaxation no longer pulls it back to 0.5.
-    assert net.get(0, 2, 3650) == pytest.approx(0.7)
-    net.shift(0, 2, 0.8, day=0)
-    assert net.get(0, 2, 0) == 1.0 and net.baseline[0, 2] == 1.0
-    net.shift(0, 2, -3.0, day=0)
-    assert net.get(0, 2, 0) == 0.0 and net.baseline[0, 2] == 0.0
-
-
-def test_network_scale_is_temporary():
-    net = _network(decay=0.2)
-    net.scale(1, 0, 0.5, day=0)
-    assert net.get(1, 0, 0) == pytest.approx(0.25)
-    assert net.get(1, 0, 365) == pytest.approx(0.25 + 0.2 * 0.25)  # relaxes back
+def test_network_rates_per_pair_compound_in_turn():
+    net = _network(decay=0.0)
+    # Pair (0, 1) twice with rates 0.5 and 0.2, pair (0, 2) once with 0.1: from 0.5.
+    net.reward(np.array([0, 0, 0]), np.array([1, 2, 1]), np.array([0.5, 0.1, 0.2]), day=0)
+    assert net.get(0, 1, 0) == pytest.approx(gain(gain(0.5, 0.5), 0.2))
+    assert net.get(0, 2, 0) == pytest.approx(gain(0.5, 0.1))
+    net.penalise(np.array([1, 1]), np.array([0, 0]), np.array([0.5, 0.5]), day=0)
+    assert net.get(1, 0, 0) == pytest.approx(0.125)
+    # Rates outside [0, 1] (a timeliness factor times a gain) are clipped, not amplified.
+    net.reward(np.array([2, 2]), np.array([0, 1]), np.array([1.7, -0.3]), day=0)
+    assert net.get(2, 0, 0) == 1.0 and net.get(2, 1, 0) == pytest.approx(0.5)
 
 
 def test_network_slow_decay_closes_the_reduced_share_in_a_year():
@@ -168,7 +162,7 @@ def test_network_mean_equals_the_off_diagonal_mean_of_the_snapshot(decay):
         elif rule == 2:
             net.slow_decay(i[:2], j[:2], 0.5, day)
         else:
-            net.shift(i[:1], j[:1], 0.05, day)
+            net.reward(i, j, rng.uniform(0, 0.3, i.size), day)
         snapshot = net.snapshot(day)
         expected = (snapshot.sum() - np.trace(snapshot)) / (n * (n - 1))
         assert net.mean(day) == pytest.approx(expected, rel=1e-12, abs=1e-12)
