@@ -87,7 +87,10 @@ WORLDS = {
         "world__initial_relations": 0.0,
     },
     "identical_states": {
-        "world__capacity_sigma": 0.0,
+        "world__economic_size_sigma": 0.0,
+        "world__income_sigma": 0.0,
+        "world__openness_sigma": 0.0,
+        "world__culture_spread": 0.0,
         "world__n_language_groups": 1,
         "world__legal_family_shares": {"civil": 1.0},
         "cases__threat_level_sigma": 0.0,

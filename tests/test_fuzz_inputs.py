@@ -227,7 +227,8 @@ def expected_cases(scenario) -> float:
     c, w = scenario.cases, scenario.world
     n = w.n_states if not w.data_file else 200
     threat = math.exp(c.threat_level_sigma**2 / 2)
-    spread = math.exp(min((c.arrivals_capacity_exponent * w.capacity_sigma) ** 2 / 2, 50))
+    population_sigma = math.hypot(w.economic_size_sigma, w.income_sigma)
+    spread = math.exp(min((c.arrivals_population_exponent * population_sigma) ** 2 / 2, 50))
     return n * c.arrivals_per_state_per_year * scenario.run.years * threat * spread
 
 

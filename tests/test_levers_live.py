@@ -141,3 +141,20 @@ def test_liaison_officers_cut_misunderstandings():
         lambda o: o["clarification_rounds_per_request"],
     )
     assert (diff < 0).all(), diff
+
+
+@pytest.mark.slow
+def test_an_open_hub_draws_more_requests_than_its_budget_serves():
+    """Demand follows population and openness, capacity follows economic size."""
+    from scipy.stats import spearmanr
+
+    rhos = []
+    for seed in SEEDS[:3]:
+        scenario = sim.load_scenario(
+            "baseline", {"world.n_states": 30, "run.years": 1.0, "world.openness_sigma": 1.5}
+        )
+        model = sim.run(scenario, seed=seed).model
+        received = np.bincount(model.ledger.col("requested_state"), minlength=30)
+        load = received / model.agency_table.capacity[model.ca_of]
+        rhos.append(spearmanr(model.world.openness, load).statistic)
+    assert min(rhos) > 0.3, rhos
