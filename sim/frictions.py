@@ -195,15 +195,20 @@ def sovereignty_score(political_sensitivity, sovereignty_sensitivity, trust, rel
 
 
 def rights_gap(
-    requesting_death_penalty, requested_death_penalty, requesting_rights, requested_rights
+    requesting_death_penalty,
+    requested_death_penalty,
+    requesting_rights,
+    requested_rights,
+    tolerance=0.0,
 ):
     """How far the requesting state falls below the requested state's rights standards (0-1).
 
     The death penalty retained by the requesting state and not the requested counts
-    in full; otherwise the gap between their human-rights and fair-trial standards.
+    in full; otherwise the gap between their human-rights and fair-trial standards
+    beyond ``tolerance`` (small differences are no ground).
     """
     death = np.asarray(requesting_death_penalty) & ~np.asarray(requested_death_penalty)
-    gap = np.asarray(requested_rights) - np.asarray(requesting_rights)
+    gap = np.asarray(requested_rights) - np.asarray(requesting_rights) - tolerance
     return np.clip(death + np.maximum(gap, 0.0), 0.0, 1.0)
 
 

@@ -772,7 +772,11 @@ class CooperationModel(mesa.Model):
     def _rights_gap(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         w = self.world
         return frictions.rights_gap(
-            w.death_penalty[a], w.death_penalty[b], w.rights_standard[a], w.rights_standard[b]
+            w.death_penalty[a],
+            w.death_penalty[b],
+            w.rights_standard[a],
+            w.rights_standard[b],
+            self.config.review.rights_gap_tolerance,
         )
 
     def _refusal_probabilities(self, ids, a, b, mr) -> dict:
@@ -825,15 +829,31 @@ class CooperationModel(mesa.Model):
         )
 
     def _judicial_decision(self, ids: np.ndarray) -> None:
-        """Process 5: the court may refuse an extradition on human-rights grounds."""
+        """Process 5: the court's decision.
+
+        A mutual-recognition warrant reaches the executing court directly, so the
+        court checks the non-execution grounds the instrument keeps (the central
+        authority's review does so for every other request). For the rest, the
+        court may refuse an extradition on human-rights grounds.
+        """
         led, j = self.ledger, self.config.judicial
         a, b = led.requesting_state[ids], led.requested_state[ids]
+        warrant = (led.instrument[ids] == _MUTUAL_RECOGNITION) & (led.kind[ids] == _EXTRADITION)
+        if warrant.any():
+            w_ids = ids[warrant]
+            probabilities = self._refusal_probabilities(
+                w_ids, a[warrant], b[warrant], np.ones(w_ids.size, dtype=bool)
+            )
+            u = self.rng.random((w_ids.size, len(probabilities)))
+            ground = frictions.first_ground(probabilities, u)
+            for code in sorted_unique(ground[ground != _NO_GROUND]).tolist():
+                self._close(w_ids[ground == code], Outcome.REFUSED, RefusalGround(code))
         p = frictions.court_refusal_probability(
             j.human_rights_refusal, led.kind[ids], self._rights_gap(a, b)
         )
-        refuse = self.rng.random(ids.size) < p
+        refuse = ~warrant & (self.rng.random(ids.size) < p)
         self._close(ids[refuse], Outcome.REFUSED, RefusalGround.HUMAN_RIGHTS)
-        ids = ids[~refuse]
+        ids = ids[~refuse & (led.outcome[ids] == _OPEN)]
         led.t_judicial[ids] = self.day
         undecided = ids[led.t_decided[ids] < 0]  # warrants: the court's decision is the decision
         led.t_decided[undecided] = self.day

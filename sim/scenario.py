@@ -489,6 +489,14 @@ class ReviewSection(Section):
         "Extradition refusal chance per unit of rights gap (death penalty retained by the "
         "requesting state and not the requested, or weaker rights standards).",
     )
+    rights_gap_tolerance: float = P(
+        0.2,
+        0.0,
+        1.0,
+        "index",
+        "Differences in rights standards up to this are no ground for refusal (only a gap "
+        "beyond it, or the death penalty, counts).",
+    )
     fair_trial_base: float = P(
         0.3,
         0.0,
@@ -514,7 +522,7 @@ class ReviewSection(Section):
         "is refused (procedural traditions differ).",
     )
     proportionality_base: float = P(
-        0.04,
+        0.02,
         0.0,
         1.0,
         "probability",
@@ -582,7 +590,7 @@ class JudicialSection(Section):
         "disclosure, appeal); a National Security Courts Law may raise them.",
     )
     consent_base: float = P(
-        -0.5,
+        -2.0,
         -10.0,
         10.0,
         "log-odds",
@@ -623,7 +631,7 @@ class JudicialSection(Section):
 class ExecutionSection(Section):
     """Execution by law enforcement and the response (processes 6-7)."""
 
-    evidence_days: float = P(129.0, 0.0, 3650.0, "days", "Mean time to gather requested evidence.")
+    evidence_days: float = P(110.0, 0.0, 3650.0, "days", "Mean time to gather requested evidence.")
     surrender_days: float = P(
         20.0, 0.0, 3650.0, "days", "Mean time to arrest and surrender a person after the decision."
     )
@@ -654,7 +662,7 @@ class TrustSection(Section):
         "(a misunderstanding).",
     )
     expected_response_days: float = P(
-        300.0,
+        365.0,
         1.0,
         3650.0,
         "days",
@@ -697,7 +705,7 @@ class MutualRecognitionSection(LeverSection):
         90.0, 1.0, 3650.0, "days", "Deadline to execute an investigation order after the decision."
     )
     standard_form_clarity: float = P(
-        0.5,
+        0.7,
         0.0,
         1.0,
         "share",

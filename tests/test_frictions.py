@@ -324,6 +324,8 @@ def test_rights_gap_counts_the_death_penalty_in_full_and_otherwise_the_standards
     assert frictions.rights_gap(True, False, 0.9, 0.9) == 1.0
     assert frictions.rights_gap(True, True, 0.5, 0.9) == pytest.approx(0.4)
     assert frictions.rights_gap(False, False, 0.9, 0.5) == 0.0  # a better requesting state
+    assert frictions.rights_gap(False, False, 0.5, 0.8, tolerance=0.2) == pytest.approx(0.1)
+    assert frictions.rights_gap(False, False, 0.5, 0.6, tolerance=0.2) == 0.0
 
 
 def test_consent_probability_is_logistic_in_its_drivers():
