@@ -223,22 +223,6 @@ def test_more_coordination_meetings_raise_relations_and_cut_misunderstandings():
     )
 
 
-def test_language_and_organisational_distance_raise_clarification_rounds():
-    from sim.frictions import clarification_probability
-
-    base = clarification_probability(0.3, 0, 0.1, 0.3, False, language_factor=0.5)
-    assert clarification_probability(0.3, 1, 0.1, 0.3, False, language_factor=0.5) > base
-    assert (
-        clarification_probability(
-            0.3, 0, 0.1, 0.3, False, organisational_distance=0.5, organisational_weight=0.5
-        )
-        > base
-    )
-    assert clarification_probability(0.3, 0, 0.1, 0.3, False, familiarity=1.0) == (
-        pytest.approx(base / 2)
-    )
-
-
 def test_urgent_requests_use_24_7_contact_points_and_travel_fast():
     from sim.requests import Channel
 
