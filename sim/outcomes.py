@@ -1,0 +1,562 @@
+"""The outcome registry: every outcome of a run with its unit, better direction and meaning.
+
+One entry per outcome of :func:`sim.metrics.compute_outcomes`. An outcome whose
+value is a dict (a breakdown, such as ``median_response_days`` by request kind)
+has one entry covering every key: its flat names are ``base.key`` (dotted, as in
+stored results) or ``base__key`` (identifier-safe, for tools that need Python
+identifiers, such as the EMA Workbench).
+
+The registry is the single source of units and plain names for the tables
+(:mod:`sim.analysis`), the figures (:mod:`sim.plots`) and the outcome table of
+docs/ODD.md; ``tests/test_outcomes.py`` fails when the model produces an outcome
+that has no entry here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Better = Literal["higher", "lower", "neither"]
+SEPARATOR = "__"  # between base name and key in identifier-safe names
+
+
+class UnregisteredOutcomeError(KeyError):
+    """An outcome name with no registry entry."""
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass(frozen=True)
+class OutcomeInfo:
+    """What one outcome is.
+
+    Attributes:
+        name: Outcome name (for a breakdown, its base name).
+        label: A plain name for tables and figures ("completion rate").
+        unit: Unit of the value ("share", "days", "requests", ...).
+        better: Which direction is better for cooperation: "higher", "lower" or
+            "neither" (a count of activity, or a description of the run).
+        description: One line saying what the outcome measures.
+        keys: For a breakdown (a dict-valued outcome), what its keys are
+            ("request kind"); None for a single value.
+    """
+
+    name: str
+    label: str
+    unit: str
+    better: Better
+    description: str
+    keys: str | None = None
+
+
+def _o(name, label, unit, better, description, keys=None) -> OutcomeInfo:
+    return OutcomeInfo(name, label, unit, better, description, keys)
+
+
+_ENTRIES = (
+    # ----------------------------------------------------------------- the run
+    _o("scenario", "scenario", "text", "neither", "Name of the scenario run."),
+    _o("days", "days simulated", "days", "neither", "Days simulated."),
+    _o("states", "states", "states", "neither", "Number of states in the world."),
+    # ----------------------------------------------------------------- requests
+    _o(
+        "requests_total",
+        "requests created",
+        "requests",
+        "neither",
+        "Requests created in the run: sent, plus those still being drafted at the end.",
+    ),
+    _o("requests_issued", "requests sent", "requests", "neither", "Requests sent to a state."),
+    _o(
+        "requests_drafting",
+        "requests still drafting",
+        "requests",
+        "lower",
+        "Requests created but not yet sent at the end of the run (still being drafted).",
+    ),
+    _o("requests_executed", "requests executed", "requests", "higher", "Requests executed."),
+    _o("requests_refused", "requests refused", "requests", "lower", "Requests refused."),
+    _o(
+        "requests_lapsed",
+        "requests lapsed",
+        "requests",
+        "lower",
+        "Requests that lapsed unanswered (their case closed or went cold first).",
+    ),
+    _o(
+        "requests_withdrawn",
+        "requests withdrawn",
+        "requests",
+        "neither",
+        "Requests withdrawn by the requesting state.",
+    ),
+    _o(
+        "requests_open",
+        "requests open at end",
+        "requests",
+        "lower",
+        "Requests sent and still unanswered at the end of the run (drafts not counted).",
+    ),
+    _o(
+        "completion_rate",
+        "completion rate",
+        "share",
+        "higher",
+        "Share of all requests created that were executed.",
+    ),
+    _o(
+        "refusal_rate",
+        "refusal rate",
+        "share",
+        "lower",
+        "Share of all requests created that were refused.",
+    ),
+    _o(
+        "lapse_rate",
+        "lapse rate",
+        "share",
+        "lower",
+        "Share of all requests created that lapsed unanswered.",
+    ),
+    _o(
+        "refusal_rate_by_ground",
+        "refusal rate",
+        "share",
+        "lower",
+        "Share of all requests created that were refused on this ground.",
+        keys="refusal ground",
+    ),
+    _o(
+        "median_response_days",
+        "median response time",
+        "days",
+        "lower",
+        "Median days from sending to answer, executed requests of this kind.",
+        keys="request kind",
+    ),
+    _o(
+        "p90_response_days",
+        "90th-percentile response time",
+        "days",
+        "lower",
+        "90th percentile of days from sending to answer, executed requests of this kind.",
+        keys="request kind",
+    ),
+    _o(
+        "mean_response_days",
+        "mean response time",
+        "days",
+        "lower",
+        "Mean days from sending to answer, executed requests of this kind.",
+        keys="request kind",
+    ),
+    _o(
+        "median_response_days_by_instrument",
+        "median response time",
+        "days",
+        "lower",
+        "Median days from sending to answer, executed requests under this legal instrument.",
+        keys="legal instrument",
+    ),
+    _o(
+        "completion_rate_by_instrument",
+        "completion rate",
+        "share",
+        "higher",
+        "Share of requests under this legal instrument that were executed.",
+        keys="legal instrument",
+    ),
+    _o(
+        "clarification_rounds_per_request",
+        "clarification rounds per request",
+        "rounds/request",
+        "lower",
+        "Mean number of clarification rounds per request.",
+    ),
+    # ----------------------------------------------------------------- cases
+    _o("cases_total", "cases", "cases", "neither", "Transnational cases opened in the run."),
+    _o("cases_resolved", "cases resolved", "cases", "higher", "Cases resolved."),
+    _o(
+        "cases_cold",
+        "cases gone cold",
+        "cases",
+        "lower",
+        "Cases that went cold (deadline passed).",
+    ),
+    _o("cases_failed", "cases failed", "cases", "lower", "Cases that failed."),
+    _o("cases_open", "cases open at end", "cases", "neither", "Cases still open at the end."),
+    _o(
+        "case_resolution_rate",
+        "case resolution rate",
+        "share",
+        "higher",
+        "Share of cases resolved.",
+    ),
+    _o(
+        "median_case_resolution_days",
+        "median case resolution time",
+        "days",
+        "lower",
+        "Median days from opening to resolution, resolved cases.",
+    ),
+    # ----------------------------------------------------------------- agencies, trust
+    _o(
+        "mean_trust",
+        "mean trust",
+        "index 0-1",
+        "higher",
+        "Mean directed trust between states at the end of the run.",
+    ),
+    _o(
+        "backlog",
+        "backlog at end",
+        "requests",
+        "lower",
+        "Requests waiting in the queues of agencies of this role at the end.",
+        keys="agency role",
+    ),
+    _o("effort", "agency effort", "work units", "neither", "Work spent by all agencies."),
+    # ----------------------------------------------------------------- intelligence
+    _o("intel_items", "intelligence items", "items", "neither", "Intelligence items produced."),
+    _o(
+        "intel_shared",
+        "intelligence shared",
+        "items",
+        "higher",
+        "Intelligence items shared with a partner service.",
+    ),
+    _o("leaks", "leaks", "items", "lower", "Shared intelligence items that leaked."),
+    _o("leak_rate", "leak rate", "share", "lower", "Share of shared items that leaked."),
+    _o(
+        "intel_delivery_days",
+        "intelligence delivery time",
+        "days",
+        "lower",
+        "Mean days from sharing to delivery of intelligence.",
+    ),
+    _o(
+        "intel_delivery_days_platform",
+        "intelligence delivery time (platform)",
+        "days",
+        "lower",
+        "Mean days from sharing to delivery, items sent through a secure platform.",
+    ),
+    _o(
+        "intel_delivery_days_conventional",
+        "intelligence delivery time (conventional)",
+        "days",
+        "lower",
+        "Mean days from sharing to delivery, items sent through conventional channels.",
+    ),
+    _o(
+        "incidents_prevented",
+        "incidents prevented",
+        "incidents",
+        "higher",
+        "Incidents prevented by shared intelligence.",
+    ),
+    _o(
+        "cases_helped_by_intel",
+        "cases helped by intelligence",
+        "cases",
+        "higher",
+        "Cases that received useful shared intelligence.",
+    ),
+    # ----------------------------------------------------------------- INTERPOL
+    _o(
+        "red_notices_requested",
+        "red notices requested",
+        "notices",
+        "neither",
+        "Red notices requested from INTERPOL.",
+    ),
+    _o(
+        "red_notices_rejected",
+        "red notices rejected",
+        "notices",
+        "lower",
+        "Red notices rejected on review.",
+    ),
+    _o(
+        "red_notice_rejection_rate",
+        "red notice rejection rate",
+        "share",
+        "lower",
+        "Share of reviewed red notices that were rejected.",
+    ),
+    _o("diffusions", "diffusions", "diffusions", "neither", "INTERPOL diffusions circulated."),
+    _o(
+        "arrests_via_notices",
+        "arrests via notices",
+        "arrests",
+        "higher",
+        "Persons sought located through a red notice.",
+    ),
+    _o(
+        "arrests_via_diffusions",
+        "arrests via diffusions",
+        "arrests",
+        "higher",
+        "Persons sought located through a diffusion.",
+    ),
+    # ----------------------------------------------------------------- joint teams
+    _o(
+        "jits_formed", "joint teams formed", "teams", "neither", "Joint investigation teams formed."
+    ),
+    _o(
+        "jits_active",
+        "joint teams active at end",
+        "teams",
+        "neither",
+        "Joint investigation teams still active at the end.",
+    ),
+    _o(
+        "jit_case_resolution_rate",
+        "joint-team case resolution rate",
+        "share",
+        "higher",
+        "Share of joint-team cases resolved.",
+    ),
+    _o(
+        "jit_median_case_days",
+        "joint-team median case time",
+        "days",
+        "lower",
+        "Median days from opening to resolution, resolved joint-team cases.",
+    ),
+    _o("jit_effort", "joint-team effort", "work units", "neither", "Work spent by joint teams."),
+    # ----------------------------------------------------------------- diplomacy
+    _o(
+        "mean_relations",
+        "mean diplomatic relations",
+        "index 0-1",
+        "higher",
+        "Mean diplomatic relations between states at the end.",
+    ),
+    _o(
+        "coordination_meetings",
+        "coordination meetings",
+        "meetings",
+        "neither",
+        "Coordination meetings held between pairs of states.",
+    ),
+    _o(
+        "capacity_building_delivered",
+        "capacity building delivered",
+        "budget units",
+        "neither",
+        "Capacity transferred to low-capacity states by the coordinating body.",
+    ),
+    # ----------------------------------------------------------------- equity
+    _o(
+        "completion_rate_by_capacity_group",
+        "completion rate",
+        "share",
+        "higher",
+        "Share of requests from states of this capacity group that were executed.",
+        keys="capacity group of the requesting state",
+    ),
+    _o(
+        "median_response_days_by_capacity_group",
+        "median response time",
+        "days",
+        "lower",
+        "Median response days of executed requests from states of this capacity group.",
+        keys="capacity group of the requesting state",
+    ),
+    _o(
+        "completion_rate_by_requested_capacity_group",
+        "completion rate (as requested state)",
+        "share",
+        "higher",
+        "Share of requests sent to states of this capacity group that were executed.",
+        keys="capacity group of the requested state",
+    ),
+    _o(
+        "median_response_days_by_requested_capacity_group",
+        "median response time (as requested state)",
+        "days",
+        "lower",
+        "Median response days of executed requests sent to states of this capacity group.",
+        keys="capacity group of the requested state",
+    ),
+    _o(
+        "case_resolution_rate_by_capacity_group",
+        "case resolution rate",
+        "share",
+        "higher",
+        "Share of cases opened by states of this capacity group that were resolved.",
+        keys="capacity group of the state opening the case",
+    ),
+    _o(
+        "capacity_by_capacity_group",
+        "mean capacity",
+        "budget units",
+        "neither",
+        "Mean capacity of the states of this capacity group.",
+        keys="capacity group",
+    ),
+)
+
+REGISTRY: dict[str, OutcomeInfo] = {e.name: e for e in _ENTRIES}
+
+# Readable forms of breakdown keys where replacing "_" by " " is not enough.
+KEY_LABELS = {
+    "mla_evidence": "MLA evidence",
+    "contact_point_24_7": "contact point 24/7",
+    "low": "low-capacity states",
+    "middle": "middle-capacity states",
+    "high": "high-capacity states",
+}
+
+
+def split_name(name: str) -> tuple[str, str | None]:
+    """Split a flat outcome name into (base, key); accepts dotted or identifier-safe names.
+
+    Args:
+        name: ``completion_rate``, ``median_response_days.extradition`` or
+            ``median_response_days__extradition``.
+
+    Returns:
+        ``(base, key)``, key None for a single-valued outcome.
+    """
+    for sep in (".", SEPARATOR):
+        if sep in name:
+            base, key = name.split(sep, 1)
+            return base, key
+    return name, None
+
+
+def info(name: str) -> OutcomeInfo:
+    """The registry entry of a flat outcome name (dotted or identifier-safe).
+
+    Raises:
+        UnregisteredOutcomeError: Naming the outcome and where to register it.
+    """
+    base, key = split_name(name)
+    entry = REGISTRY.get(base)
+    if entry is None or (key is None) != (entry.keys is None):
+        if entry is None:
+            why = "has no entry"
+        elif key is None:
+            why = f"is a breakdown by {entry.keys}: name one key, e.g. {base}.<key>"
+        else:
+            why = "is a single value, not a breakdown"
+        raise UnregisteredOutcomeError(
+            f"outcome {name!r} {why} in the outcome registry (sim/outcomes.py); add an "
+            "entry (name, plain label, unit, better direction, one-line description) "
+            "and regenerate docs/ODD.md with `uv run python -m sim.docs`"
+        )
+    return entry
+
+
+def is_registered(name: str) -> bool:
+    """True when the flat outcome name has a registry entry."""
+    try:
+        info(name)
+    except UnregisteredOutcomeError:
+        return False
+    return True
+
+
+def safe_name(name: str) -> str:
+    """Identifier-safe form of a flat outcome name: ``a.b`` -> ``a__b``."""
+    return name.replace(".", SEPARATOR)
+
+
+def dotted_name(name: str) -> str:
+    """Dotted form of a flat outcome name: ``a__b`` -> ``a.b`` (dotted names unchanged)."""
+    base, key = split_name(name)
+    return base if key is None else f"{base}.{key}"
+
+
+def key_label(key: str) -> str:
+    """A readable breakdown key: ``mla_evidence`` -> ``MLA evidence``."""
+    return KEY_LABELS.get(key, key.replace("_", " "))
+
+
+def unit(name: str) -> str:
+    """Unit of a flat outcome name; ``""`` for a name that is not registered."""
+    return info(name).unit if is_registered(name) else ""
+
+
+def better(name: str) -> Better:
+    """Which direction is better for a flat outcome name ("neither" when unregistered)."""
+    return info(name).better if is_registered(name) else "neither"
+
+
+def label(name: str, with_unit: bool = False) -> str:
+    """A plain name of a flat outcome: ``median response time: MLA evidence``.
+
+    Args:
+        name: Flat outcome name (dotted or identifier-safe). An unregistered name
+            gets its underscores replaced by spaces.
+        with_unit: Append the unit in parentheses.
+    """
+    base, key = split_name(name)
+    entry = REGISTRY.get(base)
+    text = entry.label if entry else base.replace("_", " ")
+    if key is not None:
+        text += ": " + key_label(key)
+    u = unit(name)
+    return f"{text} ({u})" if with_unit and u else text
+
+
+def flatten(outcomes: dict[str, Any], safe: bool = True) -> dict[str, Any]:
+    """Flatten nested outcomes to one level, checking every name is registered.
+
+    Args:
+        outcomes: Outcomes as returned by :func:`sim.metrics.compute_outcomes`.
+        safe: Identifier-safe names (``median_response_days__mla_evidence``); False
+            gives dotted names (``median_response_days.mla_evidence``).
+
+    Returns:
+        Flat dict of name to value (numpy scalars become Python numbers).
+
+    Raises:
+        UnregisteredOutcomeError: When the model produced an outcome with no entry.
+    """
+    flat: dict[str, Any] = {}
+    for base, value in outcomes.items():
+        items = value.items() if isinstance(value, dict) else [(None, value)]
+        for key, v in items:
+            dotted = base if key is None else f"{base}.{key}"
+            info(dotted)
+            if hasattr(v, "item") and not isinstance(v, str):
+                v = v.item()
+            flat[safe_name(dotted) if safe else dotted] = v
+    return flat
+
+
+def format_value(value: float, name: str, difference: bool = False) -> str:
+    """A value in the outcome's unit: shares as percent (differences in points).
+
+    Args:
+        value: The number.
+        name: Flat outcome name (for the unit).
+        difference: The value is a difference (signed; shares in percentage points).
+    """
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if unit(name) == "share":
+        return f"{100 * value:+.1f} pp" if difference else f"{100 * value:.1f}%"
+    sign = "+" if difference else ""
+    if abs(value) >= 1000:
+        return f"{value:{sign},.0f}"
+    return f"{value:{sign}.4g}"
+
+
+def registry_markdown() -> str:
+    """The registry as a markdown table (for docs/ODD.md)."""
+    lines = [
+        "| outcome | plain name | unit | better | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for e in _ENTRIES:
+        name = f"`{e.name}.<key>`" if e.keys else f"`{e.name}`"
+        meaning = f"{e.description} Key: {e.keys}." if e.keys else e.description
+        lines.append(f"| {name} | {e.label} | {e.unit} | {e.better} | {meaning} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,75 @@
+"""The outcome registry covers every outcome the model produces, and nothing else."""
+
+import keyword
+
+import pytest
+
+from sim import outcomes
+from sim.metrics import flatten
+
+
+def test_every_outcome_the_model_produces_is_registered(tiny_result):
+    missing = [n for n in flatten(tiny_result.outcomes) if not outcomes.is_registered(n)]
+    assert not missing, (
+        f"outcomes without an entry in the registry (sim/outcomes.py): {missing}; add one "
+        "entry each (name, plain label, unit, better direction, one-line description), "
+        "then run `uv run python -m sim.docs`"
+    )
+
+
+def test_every_registry_entry_is_produced_by_the_model(tiny_result):
+    produced = {outcomes.split_name(n)[0] for n in flatten(tiny_result.outcomes)}
+    stale = sorted(set(outcomes.REGISTRY) - produced)
+    assert not stale, f"registry entries the model no longer produces: {stale}"
+
+
+def test_breakdowns_are_exactly_the_dict_valued_outcomes(tiny_result):
+    for name, value in tiny_result.outcomes.items():
+        entry = outcomes.REGISTRY[name]
+        assert (entry.keys is not None) == isinstance(value, dict), name
+
+
+def test_entries_are_complete():
+    for e in outcomes.REGISTRY.values():
+        assert e.better in ("higher", "lower", "neither"), e.name
+        assert e.unit and e.label and e.description.endswith("."), e.name
+        assert outcomes.SEPARATOR not in e.name, e.name
+
+
+def test_an_unregistered_outcome_fails_with_a_clear_message():
+    with pytest.raises(outcomes.UnregisteredOutcomeError, match="sim/outcomes.py"):
+        outcomes.flatten({"completion_rate": 0.5, "brand_new_outcome": 3})
+    with pytest.raises(outcomes.UnregisteredOutcomeError, match="breakdown by request kind"):
+        outcomes.info("median_response_days")
+    with pytest.raises(outcomes.UnregisteredOutcomeError, match="single value"):
+        outcomes.info("completion_rate.low")
+
+
+def test_flat_names_are_identifiers_and_map_back(tiny_result):
+    flat = outcomes.flatten(tiny_result.outcomes)
+    dotted = flatten(tiny_result.outcomes)
+    assert len(flat) == len(dotted)
+    for name, value in flat.items():
+        assert name.isidentifier() and not keyword.iskeyword(name), name
+        back = outcomes.dotted_name(name)
+        assert back in dotted
+        assert value == dotted[back] or (value != value and dotted[back] != dotted[back])
+    assert "median_response_days__mla_evidence" in flat
+    assert isinstance(flat["requests_open"], int)
+
+
+def test_labels_units_and_directions():
+    assert outcomes.label("median_response_days.mla_evidence") == (
+        "median response time: MLA evidence"
+    )
+    assert outcomes.label("median_response_days__mla_evidence", with_unit=True) == (
+        "median response time: MLA evidence (days)"
+    )
+    assert outcomes.unit("completion_rate") == "share"
+    assert outcomes.better("completion_rate") == "higher"
+    assert outcomes.better("refusal_rate_by_ground.sovereignty") == "lower"
+    assert outcomes.unit("not_an_outcome") == ""
+    assert outcomes.format_value(0.1234, "completion_rate") == "12.3%"
+    assert outcomes.format_value(-0.02, "completion_rate", difference=True) == "-2.0 pp"
+    assert outcomes.format_value(12.0, "median_case_resolution_days", difference=True) == "+12"
+    assert outcomes.format_value(float("nan"), "leaks") == "n/a"
