@@ -3,8 +3,10 @@
 Quick use::
 
     import sim
-    result = sim.run("baseline", seed=1)
+    result = sim.run("baseline", seed=1, overrides={"world.n_states": 20})
     result.outcomes["completion_rate"]
+    result.flat_outcomes["median_response_days__mla_evidence"]
+    sim.parameters()  # every parameter: type, unit, default, range, meaning
 """
 
 from importlib import import_module
@@ -22,15 +24,19 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 # `coopsim validate` and `coopsim describe` start at once.
 _LAZY = {
     "CooperationModel": "sim.model",
-    "RunResult": "sim.model",
-    "run": "sim.model",
+    "RunResult": "sim.api",
+    "run": "sim.api",
+    "parameters": "sim.api",
     "load_results": "sim.store",
     "metrics": "sim.metrics",
+    "outcomes": "sim.outcomes",
+    "ema": "sim.ema",
 }
 
 if TYPE_CHECKING:
-    from sim import metrics
-    from sim.model import CooperationModel, RunResult, run
+    from sim import ema, metrics, outcomes
+    from sim.api import RunResult, parameters, run
+    from sim.model import CooperationModel
     from sim.store import load_results
 
 
@@ -50,7 +56,10 @@ __all__ = [
     "ScenarioError",
     "__version__",
     "load_results",
+    "ema",
     "load_scenario",
     "metrics",
+    "outcomes",
+    "parameters",
     "run",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -1135,6 +1136,10 @@ class Scenario(Section):
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """Return a copy with dotted-key overrides applied and validated.
 
+        Values from other tools are accepted where they are exact (see
+        :func:`coerce_override`): numpy scalars, ``12.0`` for an integer, ``1``/``0``
+        for a switch; errors name the override, not the scenario file.
+
         Args:
             overrides: Mapping like ``{"agencies.central_authority_capacity": 2.0}``.
 
@@ -1146,8 +1151,8 @@ class Scenario(Section):
         """
         data = self.model_dump()
         for dotted, value in overrides.items():
-            set_dotted(data, dotted, value)
-        return validate_dict(data, source=self.source or "<overrides>")
+            set_dotted(data, dotted, coerce_override(dotted, value))
+        return validate_dict(data, source=self.source or "<scenario>", overridden=overrides)
 
 
 # --------------------------------------------------------------------------------------
@@ -1166,6 +1171,60 @@ def shipped_scenarios_dir() -> Path:
         if candidate.is_dir():
             return candidate
     return SHIPPED_DIR_CANDIDATES[0]
+
+
+def field_annotation(dotted: str) -> Any:
+    """The declared type of a dotted parameter (``"world.n_states"`` -> ``int``), or None."""
+    *sections, key = dotted.split(".")
+    model: type[BaseModel] = Scenario
+    for part in sections:
+        field = model.model_fields.get(part)
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    field = model.model_fields.get(key)
+    return None if field is None else field.annotation
+
+
+def _plain(value: Any) -> Any:
+    """Turn numpy scalars (and containers of them) into the Python values they hold."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if type(value).__module__ == "numpy" and hasattr(value, "item") and not isinstance(value, str):
+        return value.item()  # np.float64 -> float, np.int64 -> int, np.True_ -> True
+    return value
+
+
+def coerce_override(dotted: str, value: Any) -> Any:
+    """Make a value from another tool (numpy, a sampler) fit the parameter's type exactly.
+
+    numpy scalars become Python numbers; an integer-valued float (``12.0``) is taken
+    for an integer parameter; ``1``/``0`` (or ``1.0``/``0.0``) for a switch. Anything
+    inexact is left as it is for the schema to refuse: a string for a number, ``2``
+    for a switch, ``1.5`` for an integer.
+
+    Args:
+        dotted: The parameter, e.g. ``"world.n_states"``.
+        value: The value given.
+
+    Returns:
+        The value to validate.
+    """
+    value = _plain(value)
+    annotation = field_annotation(dotted)
+    if annotation is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if (
+        annotation is bool
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and value in (0, 1)
+    ):
+        return bool(value)
+    return value
 
 
 def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
@@ -1314,12 +1373,23 @@ def _section_for(loc: tuple[Any, ...]) -> tuple[type[BaseModel], str]:
     return section, str(loc[-1]) if loc else ""
 
 
-def format_validation_error(exc: ValidationError, source: str) -> str:
-    """Turn a pydantic error into lines naming the file, key path and what is allowed."""
+def format_validation_error(
+    exc: ValidationError, source: str, overridden: Collection[str] = ()
+) -> str:
+    """Turn a pydantic error into lines naming the file, key path and what is allowed.
+
+    Args:
+        exc: The pydantic error.
+        source: The scenario file (or what the data came from).
+        overridden: Dotted keys whose values came from overrides, not the file: their
+            errors name the override instead of the file.
+    """
     lines = []
     for err in exc.errors():
         loc = tuple(err["loc"])
         key_path = ".".join(str(p) for p in loc) or "(top level)"
+        from_override = any(key_path == k or key_path.startswith(f"{k}.") for k in overridden)
+        where = f"override {key_path} (applied to {source})" if from_override else None
         section, key = _section_for(loc)
         found = err.get("input")
         if err["type"] == "extra_forbidden":
@@ -1330,16 +1400,19 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
             if len(shown) > 60:
                 shown = shown[:57] + "..."
             msg = f"{err['msg']} (found {shown}){describe_field(section, key)}"
-        lines.append(f"{source}: {key_path}: {msg}")
+        lines.append(f"{where}: {msg}" if where else f"{source}: {key_path}: {msg}")
     return "\n".join(lines)
 
 
-def validate_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario:
+def validate_dict(
+    data: dict[str, Any], source: str = "<dict>", overridden: Collection[str] = ()
+) -> Scenario:
     """Validate a merged scenario dict.
 
     Args:
         data: Scenario content (sections and keys as in a TOML file).
         source: File name to put in error messages.
+        overridden: Dotted keys set by overrides (their errors name the override).
 
     Returns:
         The validated Scenario.
@@ -1350,7 +1423,7 @@ def validate_dict(data: dict[str, Any], source: str = "<dict>") -> Scenario:
     try:
         scenario = Scenario.model_validate({**data, "source": source})
     except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, source)) from None
+        raise ScenarioError(format_validation_error(exc, source, overridden)) from None
     return scenario
 
 
@@ -1359,22 +1432,23 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
 
     Args:
         path: A scenario file, or the name of a shipped scenario (``"baseline"``).
-        overrides: Optional dotted-key values applied after the file.
+        overrides: Optional dotted-key values applied after the file (numpy scalars
+            and exact integer-valued numbers accepted, see :func:`coerce_override`).
 
     Returns:
         The validated Scenario.
 
     Raises:
-        ScenarioError: With a message naming the file and key.
+        ScenarioError: With a message naming the file and key (or the override).
     """
     path = resolve_scenario_path(path)
     data = load_raw(path)
     for dotted, value in (overrides or {}).items():
         try:
-            set_dotted(data, dotted, value)
+            set_dotted(data, dotted, coerce_override(dotted, value))
         except ScenarioError as exc:  # e.g. the file says `run = 5` and --years is given
-            raise ScenarioError(f"{path}: {exc}") from None
-    return validate_dict(data, source=str(path))
+            raise ScenarioError(f"{path}: override {exc}") from None
+    return validate_dict(data, source=str(path), overridden=overrides or ())
 
 
 def resolve_named_file(path: str | Path, shipped_dir: Path) -> Path:
