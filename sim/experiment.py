@@ -752,8 +752,10 @@ def experiment_from_dict(
 
 
 def shipped_experiments_dir() -> Path:
-    """The folder holding the shipped experiment files."""
-    return Path(__file__).resolve().parent.parent / "experiments"
+    """The folder holding the shipped experiment files (in a clone or an installed wheel)."""
+    from sim.scenario import shipped_dir
+
+    return shipped_dir("experiments")
 
 
 def resolve_experiment_path(path: str | Path) -> Path:

@@ -1159,18 +1159,32 @@ class Scenario(Section):
 # Loading: extends, merging, error messages
 # --------------------------------------------------------------------------------------
 
-SHIPPED_DIR_CANDIDATES = (
-    Path(__file__).resolve().parent.parent / "scenarios",  # a clone / editable install
-    Path(__file__).resolve().parent / "_scenarios",  # an installed wheel
-)
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def shipped_dir_candidates(kind: str, package_dir: Path = PACKAGE_DIR) -> tuple[Path, Path]:
+    """Where shipped files of a kind (``"scenarios"``, ``"experiments"``) can be.
+
+    An installed wheel carries them inside the package (``sim/_scenarios``, mapped
+    by ``force-include`` in pyproject.toml); a clone or an editable install has them
+    next to the package. The package's own copy comes first, so that an unrelated
+    ``scenarios`` folder beside an installed package is never taken for ours.
+    """
+    return package_dir / f"_{kind}", package_dir.parent / kind
+
+
+def shipped_dir(kind: str, package_dir: Path = PACKAGE_DIR) -> Path:
+    """Return the folder of the shipped files of a kind (see :func:`shipped_dir_candidates`)."""
+    candidates = shipped_dir_candidates(kind, package_dir)
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    return candidates[-1]
 
 
 def shipped_scenarios_dir() -> Path:
     """Return the folder holding the shipped scenario files."""
-    for candidate in SHIPPED_DIR_CANDIDATES:
-        if candidate.is_dir():
-            return candidate
-    return SHIPPED_DIR_CANDIDATES[0]
+    return shipped_dir("scenarios")
 
 
 def field_annotation(dotted: str) -> Any:
