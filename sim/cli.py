@@ -59,7 +59,8 @@ def _format_summary(outcomes: dict) -> str:
         f"  executed              {pct(o['completion_rate']):>8}",
         f"  refused               {pct(o['refusal_rate']):>8}",
         f"  lapsed                {pct(o['lapse_rate']):>8}",
-        f"  still open at end     {o['requests_open'] + o.get('requests_drafting', 0):>8}",
+        f"  open at end (sent)    {o['requests_open']:>8}",
+        f"  drafting at end       {o.get('requests_drafting', 0):>8}",
         "  median response (p90):",
     ]
     for kind, med in o["median_response_days"].items():
@@ -207,14 +208,16 @@ def _run_and_analyze(experiment, out: Path, executor, resume: bool) -> tuple[obj
     return results, tables
 
 
-def _report(results, tables: dict, out: Path) -> int:
-    """Print the tables and where they went; exit 1 if runs failed for good."""
-    from sim.analysis import format_comparison, format_sensitivity
+def _report(results, tables: dict, out: Path, fmt: str = "text") -> int:
+    """Print the tables (in ``fmt``) and where they went; exit 1 if runs failed for good."""
+    from sim.analysis import format_comparison, format_sensitivity, sensitivity_warnings
 
     if not tables["comparison"].empty:
-        print(format_comparison(tables["comparison"]))
+        print(format_comparison(tables["comparison"], fmt))
     if not tables["sensitivity"].empty:
-        print(format_sensitivity(tables["sensitivity"]))
+        print(format_sensitivity(tables["sensitivity"], fmt))
+        for warning in sensitivity_warnings(tables["sensitivity"], results.manifest):
+            print(warning, file=sys.stderr)
     n_plan, n_ok = len(results.plan), len(results.outcomes)
     files = ["outcomes.parquet", "runs.parquet", "manifest.json"]
     files += [f for f in ("series.parquet", "agency_series.parquet") if (out / f).is_file()]
@@ -222,7 +225,9 @@ def _report(results, tables: dict, out: Path) -> int:
         files += ["comparison.csv", "comparison.png"]
     if not tables["sensitivity"].empty:
         files.append("sensitivity.csv")
-    print(f"\n{n_ok} of {n_plan} runs done; results in {out}/ ({', '.join(files)})")
+    # Only the table goes to stdout in a machine format (csv, markdown, latex).
+    status = sys.stdout if fmt == "text" else sys.stderr
+    print(f"\n{n_ok} of {n_plan} runs done; results in {out}/ ({', '.join(files)})", file=status)
     if not results.failures.empty:
         print(
             f"warning: {len(results.failures)} runs failed twice; their errors are in "
@@ -262,18 +267,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
     results, tables = _run_and_analyze(
         experiment, out, make_executor(args.workers), resume=args.resume
     )
-    return _report(results, tables, out)
+    return _report(results, tables, out, args.format)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run an experiment file (uncertainties x levers x replications), resuming by default."""
     from sim.experiment import load_experiment, make_executor
 
-    experiment = load_experiment(args.experiment)
+    changes = {"sample_size": args.sample_size} if args.sample_size is not None else None
+    experiment = load_experiment(args.experiment, changes)
     out = Path(args.out) if args.out else Path("results") / experiment.name
     executor = make_executor(args.workers, args.scheduler, args.dask_local)
     results, tables = _run_and_analyze(experiment, out, executor, resume=not args.no_resume)
-    return _report(results, tables, out)
+    return _report(results, tables, out, args.format)
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -299,7 +305,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             "nothing to analyse: a single policy and no sobol/morris design; "
             f"the outcomes are in {args.results}/outcomes.parquet"
         )
-    return _report(results, tables, out)
+    return _report(results, tables, out, args.format)
 
 
 def cmd_facts(args: argparse.Namespace) -> int:
@@ -418,12 +424,14 @@ EXAMPLES = {
           coopsim sweep sobol_baseline --dask-local
           coopsim sweep experiments/morris_baseline.toml --scheduler tcp://scheduler-host:8786
           coopsim sweep sweep_capacity --no-resume     # discard earlier results, start over
+          coopsim sweep sobol_baseline --sample-size 256   # tighter Sobol intervals
         an interrupted sweep resumes where it stopped when run again
         """,
     "analyze": """
         examples:
           coopsim analyze results/sobol_baseline
           coopsim analyze results/compare_packages --outcomes completion_rate 'median_*'
+          coopsim analyze results/compare_packages --format latex > table.tex
         """,
     "describe": """
         examples:
@@ -523,6 +531,29 @@ def _port(text: str) -> int:
     return value
 
 
+def _sample_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--sample-size: expected an integer, found {text!r}"
+        ) from None
+    if not 1 <= value <= 10_000_000:
+        raise argparse.ArgumentTypeError(f"--sample-size: allowed 1-10000000, found {value}")
+    return value
+
+
+def _add_format(p: argparse.ArgumentParser) -> None:
+    from sim.analysis import TABLE_FORMATS
+
+    p.add_argument(
+        "--format",
+        choices=TABLE_FORMATS,
+        default="text",
+        help="how to print the tables: text (default), markdown, csv or latex (for papers)",
+    )
+
+
 def _add_experiment_parsers(sub) -> None:
     """Parsers of compare, sweep and analyze."""
     p = _add(
@@ -553,6 +584,7 @@ def _add_experiment_parsers(sub) -> None:
         action="store_true",
         help="keep finished runs of an earlier, identical comparison",
     )
+    _add_format(p)
 
     p = _add(
         sub, "sweep", cmd_sweep, "Run an experiment file: uncertainties x levers x replications."
@@ -572,6 +604,13 @@ def _add_experiment_parsers(sub) -> None:
         action="store_true",
         help="discard earlier results in the folder and start over",
     )
+    p.add_argument(
+        "--sample-size",
+        type=_sample_size,
+        help="replace the file's sample_size (sobol: base samples N, a power of 2; "
+        "morris: trajectories; lhs: points)",
+    )
+    _add_format(p)
 
     p = _add(
         sub,
@@ -582,6 +621,7 @@ def _add_experiment_parsers(sub) -> None:
     p.add_argument("results", help="results folder written by sweep or compare")
     p.add_argument("--outcomes", nargs="+", help="outcomes to analyse (names or * patterns)")
     p.add_argument("--out", help="folder for the tables (default: the results folder)")
+    _add_format(p)
 
 
 def main(argv: list[str] | None = None) -> int:

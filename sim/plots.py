@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from sim import outcomes as outcomes_registry
 from sim.scenario import ScenarioError
 
 if TYPE_CHECKING:
@@ -72,50 +73,28 @@ def _styled(func: Callable[..., Figure]) -> Callable[..., Figure]:
 
 
 # ======================================================================== labels and units
-_UNITS = (
-    # (test on the outcome's first name part, unit); first match wins
-    (lambda b: "days" in b, "days"),
-    (lambda b: b.endswith("_rate") or "_rate_" in b or b.startswith("share"), "share 0-1"),
-    (lambda b: "trust" in b or "relations" in b, "index 0-1"),
-    (lambda b: b.startswith("requests") or b.startswith("backlog"), "requests"),
-    (lambda b: b.startswith("cases"), "cases"),
-    (lambda b: b.startswith("intel"), "items"),
-    (lambda b: b == "leaks", "leaks"),
-    (lambda b: "effort" in b, "work units"),
-    (lambda b: "capacity" in b, "budget units"),
-    (lambda b: b.startswith("jits"), "teams"),
-    (lambda b: "rounds" in b, "rounds per request"),
-    (lambda b: "meetings" in b, "meetings"),
-    (lambda b: "notices" in b or b in ("diffusions",) or b.startswith("arrests"), "count"),
-    (lambda b: b == "incidents_prevented", "incidents"),
-)
-
-
 def outcome_unit(name: str) -> str:
-    """The unit of an outcome, from its name (``""`` when it has none we know)."""
-    base = name.split(".", 1)[0]
-    for test, unit in _UNITS:
-        if test(base):
-            return unit
-    return ""
+    """The unit of an outcome from the outcome registry (``""`` for an unregistered name)."""
+    return outcomes_registry.unit(name)
 
 
 def outcome_label(name: str, unit: bool = True) -> str:
-    """A readable label of a (dotted) outcome name, with its unit in parentheses.
+    """The plain name of a (dotted) outcome from the registry, with its unit in parentheses.
 
     Args:
         name: Outcome name, e.g. ``median_response_days.extradition``.
         unit: Append the unit.
 
     Returns:
-        E.g. ``"median response days: extradition (days)"``.
+        E.g. ``"median response time: extradition (days)"``.
     """
-    base, _, sub = name.partition(".")
-    text = base.replace("_", " ")
-    if sub:
-        text += ": " + sub.replace("_", " ")
-    u = outcome_unit(name) if unit else ""
-    return f"{text} ({u})" if u else text
+    return outcomes_registry.label(name, with_unit=unit)
+
+
+def better_note(name: str) -> str:
+    """``"higher is better"``, ``"lower is better"`` or ``""`` (from the registry)."""
+    direction = outcomes_registry.better(name)
+    return "" if direction == "neither" else f"{direction} is better"
 
 
 def _category(name: str) -> str:
@@ -192,7 +171,11 @@ def forest(table: pd.DataFrame, title: str = "", max_outcomes: int = 12) -> Figu
         ax.set_ylim(-0.6, len(policies) - 0.4)
         ax.grid(axis="y", visible=False)
         ax.set_title(outcome_label(outcome), loc="left")
-        ax.set_xlabel(f"difference vs {reference} ({outcome_unit(outcome) or 'outcome units'})")
+        better = better_note(outcome)
+        ax.set_xlabel(
+            f"difference vs {reference} ({outcome_unit(outcome) or 'outcome units'})"
+            + (f"; {better}" if better else "")
+        )
         ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4), useOffset=False)
     for k in range(len(outcomes), nrows * ncols):
         axes[k // ncols, k % ncols].set_visible(False)

@@ -119,7 +119,7 @@ def test_empty_tables_raise_plot_errors():
 
 def test_outcome_labels_carry_units():
     assert plots.outcome_label("median_response_days.extradition").endswith("(days)")
-    assert plots.outcome_label("completion_rate") == "completion rate (share 0-1)"
+    assert plots.outcome_label("completion_rate") == "completion rate (share)"
     assert plots.outcome_label("mean_trust").endswith("(index 0-1)")
 
 
