@@ -546,7 +546,9 @@ def format_value(value: float, name: str, difference: bool = False) -> str:
     sign = "+" if difference else ""
     if abs(value) >= 1000:
         return f"{value:{sign},.0f}"
-    return f"{value:{sign}.4g}"
+    if abs(value) >= 10:
+        return f"{value:{sign}.1f}"
+    return f"{value:{sign}.3g}"
 
 
 def registry_markdown() -> str:

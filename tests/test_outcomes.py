@@ -71,5 +71,5 @@ def test_labels_units_and_directions():
     assert outcomes.unit("not_an_outcome") == ""
     assert outcomes.format_value(0.1234, "completion_rate") == "12.3%"
     assert outcomes.format_value(-0.02, "completion_rate", difference=True) == "-2.0 pp"
-    assert outcomes.format_value(12.0, "median_case_resolution_days", difference=True) == "+12"
+    assert outcomes.format_value(12.0, "median_case_resolution_days", difference=True) == "+12.0"
     assert outcomes.format_value(float("nan"), "leaks") == "n/a"

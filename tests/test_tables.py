@@ -62,7 +62,7 @@ def test_comparison_rows_get_units_direction_significance_and_a_verdict():
 def test_the_readable_table_has_plain_names_units_marks_and_no_cohens_d():
     shown = comparison_display(TABLE)
     assert list(shown["outcome"][:2]) == ["completion rate", "median response time: MLA evidence"]
-    assert list(shown["difference"]) == ["+2.0 pp *", "-5 *", "+1", "+1.0 pp *", "+300 *"]
+    assert list(shown["difference"]) == ["+2.0 pp *", "-5 *", "+1", "+1.0 pp *", "+300.0 *"]
     assert shown["reference"].iloc[0] == "40.0%" and shown["reference"].iloc[4] == "4,455"
     assert shown["95% CI"].iloc[0] == "[+1.0 pp, +3.0 pp]"
     assert shown["rel. change"].iloc[1] == "-4.2%"
