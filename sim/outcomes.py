@@ -170,6 +170,30 @@ _ENTRIES = (
         keys="legal instrument",
     ),
     _o(
+        "channel_share",
+        "share of requests by channel",
+        "share",
+        "neither",
+        "Share of all requests created that went through this transmission channel.",
+        keys="transmission channel",
+    ),
+    _o(
+        "consent_share",
+        "consent to surrender",
+        "share",
+        "neither",
+        "Share of extradition requests sent whose person sought consented to surrender.",
+    ),
+    _o(
+        "mr_deadline_met_share",
+        "mutual-recognition deadline met",
+        "share",
+        "higher",
+        "Share of mutual-recognition requests that reached this step within its deadline "
+        "(decision: received to decided; execution: decided to executed).",
+        keys="step",
+    ),
+    _o(
         "clarification_rounds_per_request",
         "clarification rounds per request",
         "rounds/request",
@@ -301,6 +325,13 @@ _ENTRIES = (
         "arrests",
         "higher",
         "Persons sought located through a diffusion.",
+    ),
+    _o(
+        "median_days_to_arrest",
+        "median time to arrest",
+        "days",
+        "lower",
+        "Median days from a notice or diffusion request to locating the person sought.",
     ),
     # ----------------------------------------------------------------- joint teams
     _o(
