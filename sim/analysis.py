@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.outcomes import TABLE_FORMATS
 from sim.scenario import ScenarioError
 
 # Plan columns that are inputs or identities, never outcomes.
@@ -215,9 +216,6 @@ def _fmt(x: float) -> str:
     if x is None or not math.isfinite(x):
         return "n/a"
     return f"{x:.4g}"
-
-
-TABLE_FORMATS = ("text", "markdown", "csv", "latex")
 
 
 def _verdict(better: str, significant: bool, difference: float) -> str:

@@ -544,7 +544,7 @@ def _sample_size(text: str) -> int:
 
 
 def _add_format(p: argparse.ArgumentParser) -> None:
-    from sim.analysis import TABLE_FORMATS
+    from sim.outcomes import TABLE_FORMATS
 
     p.add_argument(
         "--format",

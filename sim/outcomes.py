@@ -20,6 +20,9 @@ from typing import Any, Literal
 
 Better = Literal["higher", "lower", "neither"]
 SEPARATOR = "__"  # between base name and key in identifier-safe names
+# Formats of the readable tables (sim.analysis); here so the CLI can name them without
+# importing pandas at start.
+TABLE_FORMATS = ("text", "markdown", "csv", "latex")
 
 
 class UnregisteredOutcomeError(KeyError):
