@@ -84,19 +84,28 @@ def test_perform_experiments_and_prim_on_short_runs(ema_workbench):
             "review.sovereignty_refusal": (0.1, 0.6),
         },
         levers=["nsc_law.enabled"],
-        outcomes=["completion_rate", "median_response_days.mla_evidence", "states", "days"],
-        constants={"world.n_states": 8, "run.years": 0.3},
+        outcomes=["completion_rate", "refusal_rate", "median_response_days.mla_evidence", "states"],
+        constants={"world.n_states": 8, "run.years": 0.5},
     )
-    experiments, outcomes = perform_experiments(m, scenarios=4, policies=2)
+    experiments, outcomes = perform_experiments(
+        m,
+        scenarios=4,
+        policies=2,
+        uncertainty_sampling_kwargs={"rng": 42},
+        lever_sampling_kwargs={"rng": 43},
+    )
     assert len(experiments) == 8
     assert set(m.input_names) <= set(experiments.columns)
     # The constants reached the model: every run had 8 states and 0.3 years.
-    assert np.all(outcomes["states"] == 8) and np.all(outcomes["days"] == 110)
-    completion = outcomes["completion_rate"]
+    assert np.all(outcomes["states"] == 8)
+    completion, refusal = outcomes["completion_rate"], outcomes["refusal_rate"]
     assert completion.dtype == float and np.all((completion >= 0) & (completion <= 1))
-    assert completion.std() > 0  # the uncertainties reached the model
+    assert refusal.std() > 0  # the uncertainties reached the model
+    # More sovereignty refusals, more refusals (same seed: common random numbers).
+    sovereignty = experiments["review__sovereignty_refusal"].to_numpy()
+    assert np.corrcoef(sovereignty, refusal)[0, 1] > 0
     assert set(experiments["nsc_law__enabled"]) == {True, False}
     # PRIM straight on the Workbench's tables: no cast needed.
-    y = completion < np.median(completion)
+    y = refusal > np.median(refusal)
     box = prim.Prim(experiments[m.input_names], y, mass_min=0.1).find_box()
     assert box.peeling_trajectory["mass"].iloc[0] == 1.0
