@@ -1,0 +1,280 @@
+"""Every parameter of the scenario schema is live: moving it moves the model.
+
+For each parameter (enumerated from :func:`sim.scenario.parameter_table`, so a new
+parameter is covered the day it is declared) two runs of a small world with common
+seeds are compared: one at the low end of its range, one at the high end (a bool
+flipped, each other choice of a choice parameter against the default, the weight
+of a share mix moved from its first to its last key). At least one outcome, one
+value of the daily series or one ledger column must differ. A parameter of a lever
+section is tried with its lever switched on from day 0 for every state.
+
+A parameter that cannot matter in the small world is listed, with the reason, in
+``tests/data/inert_parameters.toml``. The table cannot rot: an entry that does move
+the model fails too.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import sim
+from sim.scenario import APPLIES_TO_GROUPS, LEVERS, STRESS_TESTS, parameter_table
+
+pytestmark = pytest.mark.slow
+
+DATA = Path(__file__).resolve().parent / "data"
+INERT_FILE = DATA / "inert_parameters.toml"
+TINY_WORLD_CSV = DATA / "tiny_world_states.csv"
+
+# The small world: 8 states, about 7 months; blocs big enough that every group of
+# `applies_to` is a proper, non-empty subset of the states.
+SMALL = {
+    "world.n_states": 6,
+    "run.years": 0.5,
+    "world.mr_bloc_share": 0.4,
+    "world.alliance_share": 0.3,
+}
+SEEDS = (1, 2)  # the second seed is run only when the first shows no difference
+LEVER_SECTIONS = frozenset(LEVERS) | frozenset(STRESS_TESTS)
+
+# Ends used instead of the schema's where its range is open or too wide for a short
+# run (a 50-year run, 400 states, 100,000 cases a year per state).
+ENDS: dict[str, tuple[Any, Any]] = {
+    "run.years": (0.3, 0.9),
+    "world.n_states": (2, 10),
+    "world.data_file": ("", str(TINY_WORLD_CSV)),
+    "cases.arrivals_per_state_per_year": (0.0, 150.0),
+    "demand_surge.growth_per_year": (0.0, 3.0),
+}
+
+# Extra settings that make a mechanism reachable in the small world, by parameter or by
+# whole section (the parameter's own value is set last, so it wins).
+CONTEXT: dict[str, dict[str, Any]] = {
+    # The default lag (a year) is longer than the run: no capacity would arrive.
+    "capacity_building": {"capacity_building.lag_days": 0.0},
+    # The baseline world has no secure platform; connect every state.
+    "transmission.secure_platform_days": {"world.platform_share": 1.0},
+    "intelligence.platform_days": {"world.platform_share": 1.0},
+    # Urgent requests need 24/7 contact points at both ends and a severe case.
+    "communication.rapid_days": {
+        "world.contact_point_share": 1.0,
+        "communication.urgent_severity": 0.3,
+    },
+    # A data-protection refusal is rare at the default chance (0.06 per unit of gap).
+    "world.data_protection_mean": {"review.data_protection_base": 1.0},
+    # Leaks are rare at the default chance (0.02 an item): make every share risky.
+    "intelligence.platform_leak_factor": {
+        "world.platform_share": 1.0,
+        "intelligence.leak_base": 1.0,
+    },
+    "intelligence.leak_trust_loss": {"intelligence.leak_base": 1.0},
+    # Cases go cold after 900 days on average: a lead that delays it needs shorter cases.
+    "intelligence.lead_days": {"cases.deadline_days_mean": 60.0},
+    # One round of meetings in half a year leaves no request drafted after it to matter.
+    "diplomacy.familiarity_gain": {"diplomacy.interval_days": 30.0},
+    # 15% of six states is no national security court at all: give every state one.
+    "agencies.nsc_capacity": {"world.nsc_share": 1.0},
+    "judicial.nsc_speed_factor": {"world.nsc_share": 1.0},
+    "judicial.nsc_noise_factor": {"world.nsc_share": 1.0},
+}
+
+# applies_to: every group is tried on one lever (the group -> states rule is shared by
+# all levers); every other lever is tried with one group and with a list of states.
+APPLIES_TO_EVERY_GROUP = "budget_cuts"
+APPLIES_TO_SOME = ("low_capacity",)
+
+# Dead today; the lead wires them on main. Strict xfail: the day one is wired, its
+# test passes unexpectedly and fails the run, and its name comes out of this set.
+WIRED_ON_MAIN = {
+    "nsc_law.clarity": "wired in on main (clarification rounds)",
+    "nsc_law.formal_channels": "wired in on main (channel of treaty-less requests)",
+    "rapid_channels.urgent_severity": "wired in on main (urgency threshold)",
+    "joint_task_forces.agreement_trust_reduction": "wired in on main (team agreement)",
+    "transmission.interpol_days": "wired in on main (INTERPOL channel)",
+}
+
+
+def load_inert() -> dict[str, str]:
+    """The inert-parameter table: dotted name -> why it cannot matter in the small world."""
+    with INERT_FILE.open("rb") as handle:
+        return dict(tomllib.load(handle).get("parameters", {}))
+
+
+INERT = load_inert()
+
+
+def _ends(row: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """The pairs of values to compare for one parameter: (label, low, high)."""
+    name = f"{row['section']}.{row['key']}"
+    default = row["default"]
+    if name in ENDS:
+        lo, hi = ENDS[name]
+        return [("", lo, hi)]
+    if row["key"] == "applies_to":
+        # Groups against "all"; one list of state codes stands for the list form.
+        groups = APPLIES_TO_GROUPS if row["section"] == APPLIES_TO_EVERY_GROUP else APPLIES_TO_SOME
+        return [(f"={g}", "all", g) for g in groups if g != "all"] + [("=[S001]", "all", ["S001"])]
+    if isinstance(default, bool):
+        return [("", default, not default)]
+    if isinstance(default, dict):
+        # All the weight on the first key against the same weight on every key.
+        keys = list(default)
+        return [("", {k: float(k == keys[0]) for k in keys}, dict.fromkeys(keys, 1.0))]
+    if row["type"] == "Literal" or row["unit"] == "choice":
+        choices = _choices(row)
+        return [(f"={c}", default, c) for c in choices if c != default]
+    if isinstance(default, int | float):
+        lo = row["min"] if row["min"] is not None else 0
+        hi = row["max"] if row["max"] is not None else max(10 * abs(default), 1)
+        if isinstance(default, int):
+            return [("", int(lo), int(hi))]
+        return [("", float(lo), float(hi))]
+    raise AssertionError(f"{name}: no rule for moving a {type(default).__name__} parameter")
+
+
+def _choices(row: dict[str, Any]) -> list[str]:
+    from sim.scenario import Scenario
+
+    section = Scenario.model_fields[row["section"]].annotation
+    annotation = section.model_fields[row["key"]].annotation
+    return list(getattr(annotation, "__args__", ()))
+
+
+def _cases() -> list[Any]:
+    params = []
+    for row in parameter_table():
+        name = f"{row['section']}.{row['key']}"
+        for label, lo, hi in _ends(row):
+            marks = []
+            if name in WIRED_ON_MAIN:
+                marks.append(pytest.mark.xfail(strict=True, reason=WIRED_ON_MAIN[name]))
+            params.append(pytest.param(name + label, lo, hi, id=name + label, marks=marks))
+    return params
+
+
+def _base(name: str) -> dict[str, Any]:
+    section = name.split(".")[0]
+    base = dict(SMALL)
+    if section in LEVER_SECTIONS:
+        base[f"{section}.enabled"] = True
+        base[f"{section}.start_year"] = 0.0
+        base[f"{section}.applies_to"] = "all"
+    base.update(CONTEXT.get(section, {}))
+    base.update(CONTEXT.get(name, {}))
+    return base
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+@functools.lru_cache(maxsize=64)
+def _signature(overrides: tuple[tuple[str, Any], ...], seed: int) -> dict[str, Any]:
+    """Everything a run produces that a parameter could move, as comparable arrays."""
+    scenario = sim.load_scenario("baseline", {k: _thaw(v) for k, v in overrides})
+    result = sim.run(scenario, seed=seed)
+    flat = flatten(result.outcomes)
+    ledger = result.model.ledger.to_dataframe()
+    sig = {f"outcome:{k}": np.asarray(v, dtype=float) for k, v in flat.items()}
+    sig.update({f"series:{c}": result.series[c].to_numpy() for c in result.series.columns})
+    sig.update({f"ledger:{c}": _codes(ledger[c]) for c in ledger.columns})
+    return sig
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, tuple) and value and isinstance(value[0], tuple):
+        return {k: _thaw(v) for k, v in value}
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _codes(column) -> np.ndarray:
+    if hasattr(column, "cat"):
+        return column.cat.codes.to_numpy()
+    return column.to_numpy()
+
+
+def flatten(outcomes: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """Nested outcome dicts as one level of dotted names with float values."""
+    flat: dict[str, float] = {}
+    for key, value in outcomes.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, name + "."))
+        elif isinstance(value, int | float | bool | np.number) or value is None:
+            flat[name] = math.nan if value is None else float(value)
+    return flat
+
+
+def differences(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> list[str]:
+    """Names of the outputs that differ between two run signatures (NaN equals NaN)."""
+    changed = [k for k in a.keys() ^ b.keys()]
+    for key in a.keys() & b.keys():
+        x, y = a[key], b[key]
+        if x.shape != y.shape:
+            changed.append(key)
+        elif x.dtype.kind in "fc":
+            if not np.array_equal(x, y, equal_nan=True):
+                changed.append(key)
+        elif not np.array_equal(x, y):
+            changed.append(key)
+    return sorted(changed)
+
+
+def moved(name: str, lo: Any, hi: Any) -> tuple[list[str], int]:
+    """What moving ``name`` from ``lo`` to ``hi`` changes, and over how many outputs."""
+    base = _base(name)
+    changed: list[str] = []
+    sig = {}
+    for seed in SEEDS:
+        runs = [_signature(_key({**base, name: v}), seed) for v in (lo, hi)]
+        sig = runs[0]
+        changed = differences(*runs)
+        if changed:
+            break
+    return changed, len(sig)
+
+
+def _key(overrides: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted((k, _freeze(v)) for k, v in overrides.items()))
+
+
+@pytest.mark.parametrize(("case", "lo", "hi"), _cases())
+def test_parameter_moves_the_model(case, lo, hi):
+    name = case.split("=")[0]
+    changed, total = moved(name, lo, hi)
+    if case in INERT:
+        assert not changed, (
+            f"{case} is listed as inert ({INERT[case]}) but it moves outcomes: remove it "
+            f"from {INERT_FILE.name}. Moved from {lo!r} to {hi!r} it changes {changed[:8]}"
+        )
+    else:
+        assert changed, (
+            f"{case}: moved from {lo!r} to {hi!r} it changes none of {total} outcomes, "
+            f"daily series and ledger columns (seeds {SEEDS}); wire it in, or list it with "
+            f"the reason in {INERT_FILE.name}"
+        )
+
+
+def test_inert_table_names_real_cases():
+    known = {p.values[0] for p in _cases()}
+    assert set(INERT) <= known, f"unknown names in {INERT_FILE.name}: {set(INERT) - known}"
+    assert not set(INERT) & set(WIRED_ON_MAIN), "a parameter is both inert and being wired"
+    assert all(reason.strip() for reason in INERT.values()), "every inert entry needs a reason"
+
+
+def test_every_schema_parameter_has_a_case():
+    ids = {p.values[0].split("=")[0] for p in _cases()}
+    assert ids == {f"{r['section']}.{r['key']}" for r in parameter_table()}
