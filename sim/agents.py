@@ -5,7 +5,9 @@ discipline, staff skill and technology. Requests themselves are rows in the
 ledger. Inside a model, each agency's numbers live in one row of the model's
 :class:`AgencyTable` and the waiting requests of every agency of a queue family
 sit in one :class:`QueuePool`, so that a day serves every agency at once; an
-agency made on its own keeps its requests in a :class:`RequestQueue`.
+agency made on its own keeps its requests in a :class:`RequestQueue` and serves
+them one at a time with :meth:`Agency.take_today`: the reference the vectorised
+queues are tested against (tests/test_queue_reference.py).
 """
 
 from __future__ import annotations
@@ -326,14 +328,26 @@ class Agency(mesa.Agent):
 
         Capacity accumulates as credit, so an agency with 0.25 requests a day
         serves one every four days and one with 2.5 serves 2 and 3 in turn. Only
-        the fraction of a request left over carries to the next day: an idle agency
-        does not bank capacity. (For an agency on its own; inside a model,
-        ``CooperationModel`` serves all agencies of a family at once by the same rule.)
+        the fraction of a request left over carries to the next day, and a day with
+        nothing waiting leaves the credit as it is: an idle agency banks nothing.
+
+        This is the reference rule, one request at a time, for an agency on its
+        own; inside a model ``CooperationModel._serve_queues`` serves all agencies
+        of a queue family at once, and tests/test_queue_reference.py holds it to
+        this method (same requests, same order, same credit and effort).
+
+        Args:
+            is_live: Whether a request id is still open (closed ones are skipped).
+
+        Returns:
+            The request ids taken today, in service order.
         """
+        queue = self._own_queue
+        if queue.waiting == 0:
+            return []
         capacity = self.capacity_per_day
         credit = self.credit % 1.0 + capacity
         served: list[int] = []
-        queue = self._own_queue
         heap, heappop = queue._heap, heapq.heappop
         while credit >= 1.0 and queue.waiting > 0:
             # RequestQueue.pop_live, inlined: skip requests that closed while waiting.
