@@ -7,7 +7,10 @@ model quantity to compare, target and acceptable range). This module
   of the request ledger, over requests issued in a measurement window that
   leaves time for them to finish, so that the run's end does not censor them;
 - reports, per fact and pattern, the model's mean over replications with a 95%
-  t interval and whether it falls in range (:func:`facts_table`);
+  t interval and whether it falls in range (:func:`facts_table`); patterns are of
+  two kinds: *validation* patterns emerge from the mechanisms (P1, P5, P6) and
+  could come out wrong, *input checks* are arithmetic of input parameters (P2-P4)
+  and only check that the inputs agree with each other;
 - searches the parameters that the calibrated facts depend on with
   Nelder-Mead (scipy.optimize) on common random numbers (:func:`calibrate`).
 """
@@ -26,11 +29,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from sim.requests import Channel, Instrument, Kind, Outcome
+from sim.requests import Channel, Instrument, Kind, Outcome, RefusalGround
 from sim.scenario import Scenario, load_scenario
 from sim.trust import exchanges_to_recover
 
 FACTS_FILE = Path(__file__).resolve().parent / "data" / "stylized_facts.toml"
+PATTERN_SOURCES_FILE = Path(__file__).resolve().parent / "data" / "pattern_sources.toml"
 DAYS_PER_YEAR = 365
 WINDOW_YEARS = (1.0, 3.0)  # issue window: after a year of warm-up, two years before the end
 
@@ -40,6 +44,12 @@ def load_facts(path: Path = FACTS_FILE) -> tuple[list[dict], list[dict]]:
     with path.open("rb") as handle:
         data = tomllib.load(handle)
     return data.get("fact", []), data.get("pattern", [])
+
+
+def load_pattern_sources(path: Path = PATTERN_SOURCES_FILE) -> list[dict]:
+    """Read the public sources of the validation patterns (one dict per publication)."""
+    with path.open("rb") as handle:
+        return tomllib.load(handle).get("source", [])
 
 
 # ------------------------------------------------------------------ measurements
@@ -148,6 +158,8 @@ def _patterns(model, window: np.ndarray) -> dict[str, float]:
     out["channel_speed_ratio"] = (
         diplomatic / max(quick, 0.5) if not math.isnan(quick) else (math.nan)
     )
+    # P5, P6: which refusal grounds lead, by instrument.
+    out.update(refusal_ground_patterns(led, window))
     # P4: trust dynamics at the run's parameters.
     cfg = model.config
     out["exchanges_to_undo_one_leak"] = float(
@@ -158,12 +170,71 @@ def _patterns(model, window: np.ndarray) -> dict[str, float]:
     return out
 
 
+def ground_shares(grounds: np.ndarray) -> np.ndarray:
+    """Share of each refusal ground among refused requests, indexed by ``RefusalGround``.
+
+    Args:
+        grounds: The ``refusal_ground`` codes of refused requests.
+
+    Returns:
+        Array of length ``len(RefusalGround)`` summing to 1 (all NaN when empty).
+    """
+    counts = np.bincount(np.asarray(grounds, dtype=np.int64), minlength=len(RefusalGround))
+    total = counts.sum()
+    if total == 0:
+        return np.full(len(RefusalGround), math.nan)
+    return counts / total
+
+
+def lead_over_largest_other(shares: np.ndarray, ground: RefusalGround) -> float:
+    """Share of ``ground`` minus the largest share of any other ground (> 0: it leads)."""
+    others = np.delete(shares, [RefusalGround.NONE, ground])
+    return float(shares[ground] - others.max())
+
+
+def refusal_ground_patterns(led, window: np.ndarray) -> dict[str, float]:
+    """P5 and P6 from the ledger: which refusal grounds lead, by instrument.
+
+    Args:
+        led: The request ledger.
+        window: Mask of the requests to count (issued in the measurement window).
+
+    Returns:
+        ``eaw_nationality_refusal_lead``: among refused mutual-recognition
+        extraditions, the nationality share minus the largest other ground's share;
+        ``mla_form_dual_refusal_lead``: among refused evidence requests outside
+        mutual recognition, the share of form defects and dual criminality minus the
+        share of political offence and sovereignty. NaN when nothing was refused.
+    """
+    refused = window & (led.col("outcome") == Outcome.REFUSED)
+    kind = led.col("kind")
+    mr = led.col("instrument") == Instrument.MUTUAL_RECOGNITION
+    ground = led.col("refusal_ground")
+    eaw = ground_shares(ground[refused & mr & (kind == Kind.EXTRADITION)])
+    mla = ground_shares(ground[refused & ~mr & (kind == Kind.MLA_EVIDENCE)])
+    G = RefusalGround  # noqa: N806
+    return {
+        "eaw_nationality_refusal_lead": lead_over_largest_other(eaw, G.NATIONALITY_BAR),
+        "mla_form_dual_refusal_lead": float(
+            mla[G.FORM_DEFECT]
+            + mla[G.DUAL_CRIMINALITY]
+            - mla[G.POLITICAL_OFFENCE]
+            - mla[G.SOVEREIGNTY]
+        ),
+    }
+
+
+# Pattern id -> (quantity, low, high, unit). Which patterns validate the model and which
+# only check inputs is the `kind` of each pattern in the facts file.
 PATTERN_QUANTITIES = {
     "P1": ("load_response_correlation", 0.3, 1.0, "Spearman rho"),
     "P2": ("mr_speedup_ratio", 5.0, 40.0, "ratio"),
     "P3": ("channel_speed_ratio", 5.0, math.inf, "ratio"),
     "P4": ("exchanges_to_undo_one_leak", 10.0, math.inf, "exchanges"),
+    "P5": ("eaw_nationality_refusal_lead", 0.01, 1.0, "share difference"),
+    "P6": ("mla_form_dual_refusal_lead", 0.01, 1.0, "share difference"),
 }
+PATTERN_KINDS = ("validation", "input_check")
 # Which scenario each quantity is measured in (baseline unless named here).
 SCENARIO_OF = {"channel_speed_ratio": "secure_platform", "jit_growth": "joint_task_forces"}
 
@@ -220,8 +291,10 @@ def facts_table(
     """Run the scenarios the facts concern and compare the model with every fact and pattern.
 
     Returns:
-        One row per fact or pattern: id, description, figure, quantity, unit, target,
-        low, high, model mean and 95% CI, in_range, calibrated, comparable, scenario.
+        One row per fact or pattern: id, kind (``fact``, ``validation`` for a
+        pattern that emerges from the mechanisms, ``input_check`` for one that is
+        arithmetic of inputs), description, figure, quantity, unit, target, low,
+        high, model mean and 95% CI, in_range, calibrated, comparable, scenario.
     """
     facts, patterns = load_facts()
     seeds = list(range(base_seed, base_seed + reps))
@@ -245,6 +318,7 @@ def facts_table(
                 fact.get("calibrated", False),
                 fact.get("comparable", True),
                 measured,
+                kind="fact",
             )
         )
     for pattern in patterns:
@@ -262,6 +336,7 @@ def facts_table(
                 False,
                 True,
                 measured,
+                kind=pattern["kind"],
             )
         )
     return pd.DataFrame(rows)
@@ -279,6 +354,7 @@ def _row(
     calibrated,
     comparable,
     measured,
+    kind: str = "fact",
 ) -> dict[str, Any]:
     scenario = SCENARIO_OF.get(quantity, "baseline")
     table = measured[scenario]
@@ -288,6 +364,7 @@ def _row(
     in_range = bool(comparable and math.isfinite(mean) and low <= mean <= high)
     return {
         "id": fact_id,
+        "kind": kind,
         "description": description,
         "figure": figure,
         "quantity": quantity,
@@ -305,9 +382,27 @@ def _row(
     }
 
 
+KIND_HEADINGS = {
+    "fact": "Stylized facts (public figures)",
+    "validation": "Validation patterns (emerge from the mechanisms)",
+    "input_check": "Input checks (arithmetic of input parameters, not validation)",
+}
+
+
 def format_facts(table: pd.DataFrame) -> str:
-    """A readable text table of the facts report."""
+    """A readable text table of the facts report: facts, validation patterns, input checks."""
     lines = [f"{'id':<5}{'quantity':<46}{'public':>14}{'model (95% CI)':>28}  in range"]
+    kinds = table["kind"] if "kind" in table else pd.Series("fact", index=table.index)
+    for kind, heading in KIND_HEADINGS.items():
+        part = table[kinds == kind]
+        if len(part):
+            lines.append(f"-- {heading}")
+            lines.extend(_fact_lines(part))
+    return "\n".join(lines)
+
+
+def _fact_lines(table: pd.DataFrame) -> list[str]:
+    lines = []
     for row in table.itertuples():
         if not row.comparable:
             model = "not comparable"
@@ -319,7 +414,7 @@ def format_facts(table: pd.DataFrame) -> str:
         status = "-" if row.in_range is None else ("yes" if row.in_range else "NO")
         tag = "" if row.calibrated else " (not tuned)"
         lines.append(f"{row.id:<5}{row.quantity:<46}{public:>14}{model:>28}  {status}{tag}")
-    return "\n".join(lines)
+    return lines
 
 
 def plot_facts(table: pd.DataFrame, path: Path) -> None:
@@ -361,7 +456,12 @@ def plot_facts(table: pd.DataFrame, path: Path) -> None:
             fontsize=8,
         )
     ax.set_yticks(
-        range(len(rows)), [f"{r.id}  {r.quantity}" for r in rows.itertuples()], fontsize=8
+        range(len(rows)),
+        [
+            f"{r.id}  {r.quantity}" + (" (input check)" if r.kind == "input_check" else "")
+            for r in rows.itertuples()
+        ],
+        fontsize=8,
     )
     ax.set_xlim(edge[0], edge[1])
     ax.set_xticks([-1, 0, 1, 2], ["below", "low end", "high end", "above"])

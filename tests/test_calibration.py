@@ -2,7 +2,8 @@
 
 The last tests run the shipped baseline (and the secure-platform scenario for P3)
 over three replications and check that the calibrated facts F1-F3, F5, F8 and the
-patterns P1-P4 fall inside their acceptable ranges.
+patterns fall inside their acceptable ranges: the validation patterns (P1, P5, P6,
+which emerge from the mechanisms) and the input checks (P2-P4, arithmetic of inputs).
 """
 
 from __future__ import annotations
@@ -16,7 +17,17 @@ from scipy import stats
 
 import sim
 from sim import calibration
-from sim.calibration import PATTERN_QUANTITIES, Target, loss, mean_ci
+from sim.calibration import (
+    PATTERN_KINDS,
+    PATTERN_QUANTITIES,
+    Target,
+    format_facts,
+    ground_shares,
+    loss,
+    mean_ci,
+    refusal_ground_patterns,
+)
+from sim.requests import Instrument, Kind, Ledger, Outcome, RefusalGround
 
 SEEDS = [1, 2, 3]
 P1_DAYS = 4 * 365  # the cut lands at year 2; year-3 requests get 300 days to be answered
@@ -32,6 +43,99 @@ def test_facts_file_has_every_fact_and_pattern_with_a_source_and_a_range():
     assert {p["id"] for p in patterns} == set(PATTERN_QUANTITIES)
     calibrated = {f["id"] for f in facts if f["calibrated"]}
     assert calibrated == {"F1", "F2", "F3a", "F3b", "F5", "F8"}
+
+
+def test_patterns_say_whether_they_validate_or_check_inputs():
+    _, patterns = calibration.load_facts()
+    kinds = {p["id"]: p["kind"] for p in patterns}
+    assert set(kinds.values()) <= set(PATTERN_KINDS)
+    # P2-P4 are arithmetic of inputs; each says which.
+    assert {i for i, k in kinds.items() if k == "input_check"} == {"P2", "P3", "P4"}
+    assert all(p["reason"] for p in patterns if p["kind"] == "input_check")
+    assert {i for i, k in kinds.items() if k == "validation"} >= {"P1", "P5", "P6"}
+
+
+def test_validation_patterns_name_public_sources():
+    sources = calibration.load_pattern_sources()
+    for pattern in ("P5", "P6"):
+        mine = [s for s in sources if s["pattern"] == pattern]
+        assert mine, pattern
+        for source in mine:
+            assert source["figure"] and source["title"] and source["publisher"]
+            assert source["year"] and source["url"].startswith("https://")
+    eaw = [s for s in sources if s["pattern"] == "P5" and "share_of_refusals" in s]
+    assert eaw and eaw[0]["ground"] == RefusalGround.NATIONALITY_BAR.name.lower()
+
+
+def _refusal_ledger(rows):
+    """A ledger of refused requests: (kind, instrument, ground, day issued) per row."""
+    led = Ledger(initial_capacity=4)
+    kind, instrument, ground, issued = (np.array(c) for c in zip(*rows, strict=True))
+    led.append(
+        kind=kind,
+        instrument=instrument,
+        refusal_ground=ground,
+        outcome=np.where(ground == RefusalGround.NONE, Outcome.EXECUTED, Outcome.REFUSED),
+        t_issued=issued,
+    )
+    return led
+
+
+def test_refusal_ground_patterns_on_a_constructed_ledger():
+    ext, mla = Kind.EXTRADITION, Kind.MLA_EVIDENCE
+    mr, treaty = Instrument.MUTUAL_RECOGNITION, Instrument.BILATERAL_TREATY
+    g = RefusalGround
+    rows = (
+        # Mutual-recognition extraditions: 3 nationality, 1 human rights refusals.
+        [(ext, mr, g.NATIONALITY_BAR, 400)] * 3
+        + [(ext, mr, g.HUMAN_RIGHTS, 400)]
+        + [(ext, mr, g.NONE, 400)] * 5  # executed: not refusals
+        + [(ext, mr, g.HUMAN_RIGHTS, 10)] * 9  # issued before the window: left out
+        # Evidence requests outside mutual recognition: 2 form, 1 dual, 1 political,
+        # 3 sovereignty, 1 data protection refusals (8).
+        + [(mla, treaty, g.FORM_DEFECT, 500)] * 2
+        + [(mla, treaty, g.DUAL_CRIMINALITY, 500)]
+        + [(mla, treaty, g.POLITICAL_OFFENCE, 500)]
+        + [(mla, treaty, g.SOVEREIGNTY, 500)] * 3
+        + [(mla, treaty, g.DATA_PROTECTION, 500)]
+        + [(mla, mr, g.SOVEREIGNTY, 500)] * 4  # mutual recognition: not in P6
+        + [(ext, treaty, g.SOVEREIGNTY, 500)] * 4  # extradition: not in P6
+    )
+    led = _refusal_ledger(rows)
+    window = led.col("t_issued") >= 365
+    out = refusal_ground_patterns(led, window)
+    assert out["eaw_nationality_refusal_lead"] == pytest.approx(3 / 4 - 1 / 4)
+    assert out["mla_form_dual_refusal_lead"] == pytest.approx(3 / 8 - 4 / 8)
+    # Nothing refused: no pattern to measure.
+    empty = refusal_ground_patterns(led, np.zeros(len(led), dtype=bool))
+    assert all(math.isnan(v) for v in empty.values())
+
+
+def test_ground_shares_count_each_ground():
+    shares = ground_shares(np.array([3, 3, 1, 6], dtype=np.int8))
+    assert shares.sum() == pytest.approx(1.0)
+    assert shares[RefusalGround.NATIONALITY_BAR] == 0.5
+    assert shares[RefusalGround.DUAL_CRIMINALITY] == 0.25
+    assert shares[RefusalGround.NONE] == 0.0
+
+
+def test_format_facts_reports_input_checks_apart_from_validation():
+    def row(i, kind, value):
+        return {
+            "id": i, "kind": kind, "quantity": f"q_{i}", "low": 0.0, "high": 1.0,
+            "model_mean": value, "ci_low": value, "ci_high": value,
+            "in_range": 0.0 <= value <= 1.0, "calibrated": False, "comparable": True,
+        }  # fmt: skip
+
+    text = format_facts(pd.DataFrame([row("P4", "input_check", 0.5), row("P1", "validation", 2.0)]))
+    lines = text.splitlines()
+    validation = next(k for k, line in enumerate(lines) if line.startswith("-- Validation"))
+    checks = next(k for k, line in enumerate(lines) if line.startswith("-- Input checks"))
+    assert validation < checks
+    assert lines[validation + 1].startswith("P1") and lines[validation + 1].endswith(
+        "NO (not tuned)"
+    )
+    assert lines[checks + 1].startswith("P4")
 
 
 def test_loss_is_zero_on_target_and_one_at_half_the_range():
@@ -111,7 +215,27 @@ def test_calibrated_baseline_meets_the_fact(fact_id, baseline_measures):
     assert fact["low"] <= mean <= fact["high"], (fact_id, mean, fact["low"], fact["high"])
 
 
-@pytest.mark.parametrize("pattern", ["P1", "P2", "P4"])
+# The shipped model does not (yet) show these validation patterns; see docs/ODD.md section 8.
+MODEL_MISSES = {
+    "P5": "mutual recognition removes the nationality bar in sim.frictions, so no EAW-like "
+    "surrender is refused on the nationals-and-residents ground (the leading ground in the EU)",
+    "P6": "sovereignty refusals are the largest single ground for ordinary MLA in the baseline "
+    "(about 30-40% of refusals), above form defects and dual criminality together",
+}
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "P1",
+        "P2",
+        "P4",
+        *(
+            pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=reason))
+            for p, reason in MODEL_MISSES.items()
+        ),
+    ],
+)
 def test_baseline_shows_the_pattern(pattern, baseline_measures):
     quantity, low, high, _ = PATTERN_QUANTITIES[pattern]
     mean = baseline_measures[quantity].mean()
