@@ -69,16 +69,31 @@ CONTEXT: dict[str, dict[str, Any]] = {
     },
     # A data-protection refusal is rare at the default chance (0.06 per unit of gap).
     "world.data_protection_mean": {"review.data_protection_base": 1.0},
-    # Leaks are rare at the default chance (0.02 an item): make every share risky.
+    # Technology only moves data security (leaks), and leaks are rare at the default
+    # chance (0.02 an item): make every share risky.
+    "world.technology_mean": {"intelligence.leak_base": 1.0},
+    "capacity_building.technology_gain": {"intelligence.leak_base": 1.0},
+    "secure_platform.data_security_gain": {
+        "intelligence.leak_base": 1.0,
+        "intelligence.platform_leak_factor": 1.0,
+    },
     "intelligence.platform_leak_factor": {
         "world.platform_share": 1.0,
         "intelligence.leak_base": 1.0,
     },
     "intelligence.leak_trust_loss": {"intelligence.leak_base": 1.0},
-    # Cases go cold after 900 days on average: a lead that delays it needs shorter cases.
     "intelligence.lead_days": {"cases.deadline_days_mean": 60.0},
+    # A lapse (a case gone cold) is rare in half a year; so is a lead that delays one.
+    "trust.loss_on_lapse": {"cases.deadline_days_mean": 60.0},
     # One round of meetings in half a year leaves no request drafted after it to matter.
     "diplomacy.familiarity_gain": {"diplomacy.interval_days": 30.0},
+    "communication.familiarity_effect": {"diplomacy.interval_days": 30.0},
+    # The nationality grounds need extraditions of nationals; few in a small world.
+    "review.nationality_bar": {"cases.extradition_share": 1.0, "cases.national_share": 1.0},
+    "mutual_recognition.nationality_residence_refusal": {
+        "cases.extradition_share": 1.0,
+        "cases.national_share": 1.0,
+    },
     # 15% of six states is no national security court at all: give every state one.
     "agencies.nsc_capacity": {"world.nsc_share": 1.0},
     "judicial.nsc_speed_factor": {"world.nsc_share": 1.0},
@@ -90,14 +105,16 @@ CONTEXT: dict[str, dict[str, Any]] = {
 APPLIES_TO_EVERY_GROUP = "budget_cuts"
 APPLIES_TO_SOME = ("low_capacity",)
 
-# Dead today; the lead wires them on main. Strict xfail: the day one is wired, its
-# test passes unexpectedly and fails the run, and its name comes out of this set.
-WIRED_ON_MAIN = {
-    "nsc_law.clarity": "wired in on main (clarification rounds)",
-    "nsc_law.formal_channels": "wired in on main (channel of treaty-less requests)",
-    "rapid_channels.urgent_severity": "wired in on main (urgency threshold)",
-    "joint_task_forces.agreement_trust_reduction": "wired in on main (team agreement)",
-    "transmission.interpol_days": "wired in on main (INTERPOL channel)",
+# Parameters known dead in the model code (name -> why), until they are wired in. Strict
+# xfail: the day one is wired its test passes unexpectedly and fails the run, and its name
+# comes out of this set. (The five dead on 2026-11-29 - nsc_law.clarity,
+# nsc_law.formal_channels, rapid_channels.urgent_severity,
+# joint_task_forces.agreement_trust_reduction, transmission.interpol_days - are wired.)
+DEAD_UNTIL_WIRED: dict[str, str] = {
+    "mutual_recognition.nationality_residence_refusal": (
+        "dead: CooperationModel._arrive sends a mutual-recognition warrant straight to the "
+        "court, so it never meets the legal grounds of _review_decision"
+    ),
 }
 
 
@@ -153,8 +170,8 @@ def _cases() -> list[Any]:
         name = f"{row['section']}.{row['key']}"
         for label, lo, hi in _ends(row):
             marks = []
-            if name in WIRED_ON_MAIN:
-                marks.append(pytest.mark.xfail(strict=True, reason=WIRED_ON_MAIN[name]))
+            if name in DEAD_UNTIL_WIRED:
+                marks.append(pytest.mark.xfail(strict=True, reason=DEAD_UNTIL_WIRED[name]))
             params.append(pytest.param(name + label, lo, hi, id=name + label, marks=marks))
     return params
 
@@ -271,7 +288,7 @@ def test_parameter_moves_the_model(case, lo, hi):
 def test_inert_table_names_real_cases():
     known = {p.values[0] for p in _cases()}
     assert set(INERT) <= known, f"unknown names in {INERT_FILE.name}: {set(INERT) - known}"
-    assert not set(INERT) & set(WIRED_ON_MAIN), "a parameter is both inert and being wired"
+    assert not set(INERT) & set(DEAD_UNTIL_WIRED), "a parameter is both inert and being wired"
     assert all(reason.strip() for reason in INERT.values()), "every inert entry needs a reason"
 
 

@@ -64,10 +64,19 @@ class VectorisedQueues:
         self.config = SimpleNamespace(
             agencies=SimpleNamespace(queue_discipline=discipline),
             trust=SimpleNamespace(gain_on_success=0.0, loss_on_refusal=0.0, loss_on_lapse=0.0),
+            mutual_recognition=SimpleNamespace(
+                decision_deadline_days=30.0,
+                surrender_deadline_consent_days=10.0,
+                surrender_deadline_days=60.0,
+                execution_deadline_days=90.0,
+            ),
         )
         self.trust = SimpleNamespace(get=lambda a, b, day: trust[a, b])
         self.day = 0
         self.served: list[tuple[int, int, int]] = []  # (day, agency, request)
+
+    def _deadline_day(self, ids, role):
+        return CooperationModel._deadline_day(self, ids, role)
 
     def _service_days(self, role, ids, agencies):
         self.served.extend(zip([self.day] * ids.size, agencies.tolist(), ids.tolist(), strict=True))
@@ -140,7 +149,8 @@ def run_both(data, discipline: str):
                 ids, agencies, requesting, severity, urgent, strict=True
             ):
                 ref = refs[agency]
-                priority = ref.priority(sev, float(trust[0, req]), day)
+                # Urgent requests go first, earliest deadline first: theirs is today.
+                priority = day if urg else ref.priority(sev, float(trust[0, req]), day)
                 ref.queue.push(request, 0 if urg else 1, priority)
                 open_in_queue[request] = agency
         waiting = sorted(open_in_queue)
@@ -178,7 +188,7 @@ def test_reference_harness_sees_a_wrong_order():
     ref = Court(mesa.Model(rng=0), State(mesa.Model(rng=0), 0, "S000"), 2.0, "fifo", 0.5, 0.5)
     ids = fast.push("court", [0, 0], np.array([0, 1]), np.array([0.5, 0.5]), np.array([0, 1]))
     for request, urgent in zip(ids.tolist(), (0, 1), strict=True):
-        ref.queue.push(request, 0 if urgent else 1, ref.priority(0.5, 0.5, 0))
+        ref.queue.push(request, 0 if urgent else 1, 0 if urgent else ref.priority(0.5, 0.5, 0))
     fast.serve()
     served_ref = ref.take_today(lambda r: True)
     assert [r for _, _, r in fast.served] == served_ref == [1, 0]  # the urgent one first
