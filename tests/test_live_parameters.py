@@ -3,14 +3,17 @@
 For each parameter (enumerated from :func:`sim.scenario.parameter_table`, so a new
 parameter is covered the day it is declared) two runs of a small world with common
 seeds are compared: one at the low end of its range, one at the high end (a bool
-flipped, each other choice of a choice parameter against the default, the weight
-of a share mix moved from its first to its last key). At least one outcome, one
-value of the daily series or one ledger column must differ. A parameter of a lever
-section is tried with its lever switched on from day 0 for every state.
+flipped, each other choice of a choice parameter against the default, a share mix
+with all its weight on the first key against equal weights). At least one outcome,
+one value of the daily series or one ledger column must differ. A parameter of a
+lever section is tried with its lever switched on from day 0 for every state.
 
-A parameter that cannot matter in the small world is listed, with the reason, in
-``tests/data/inert_parameters.toml``. The table cannot rot: an entry that does move
-the model fails too.
+Where a mechanism never fires in a small, short world at default settings (no
+secure platform, leaks too rare), ``CONTEXT`` switches it on for that parameter,
+with the reason. A parameter that still cannot matter is listed, with the reason,
+in ``tests/data/inert_parameters.toml``; the table cannot rot: an entry that does
+move the model fails too. ``DEAD_UNTIL_WIRED`` holds the parameters known dead in
+the model code, as strict expected failures.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ DATA = Path(__file__).resolve().parent / "data"
 INERT_FILE = DATA / "inert_parameters.toml"
 TINY_WORLD_CSV = DATA / "tiny_world_states.csv"
 
-# The small world: 8 states, about 7 months; blocs big enough that every group of
+# The small world: 6 states, half a year; blocs big enough that every group of
 # `applies_to` is a proper, non-empty subset of the states.
 SMALL = {
     "world.n_states": 6,
