@@ -91,6 +91,19 @@ CONTEXT: dict[str, dict[str, Any]] = {
     # One round of meetings in half a year leaves no request drafted after it to matter.
     "diplomacy.familiarity_gain": {"diplomacy.interval_days": 30.0},
     "communication.familiarity_effect": {"diplomacy.interval_days": 30.0},
+    # Few extraditions reach the end of a hearing (347 days) in half a year.
+    "execution.surrender_days": {"judicial.extradition_days": 30.0},
+    # Rights grounds need extraditions to states with lower rights standards.
+    "judicial.human_rights_refusal": {
+        "cases.extradition_share": 1.0,
+        "judicial.extradition_days": 30.0,
+    },
+    "review.rights_gap_tolerance": {
+        "cases.extradition_share": 1.0,
+        "review.human_rights_base": 1.0,
+    },
+    # Sovereignty refusals are rare at the default sensitivity in six states.
+    "review.sovereignty_refusal": {"world.sovereignty_sensitivity_mean": 1.0},
     # The nationality grounds need extraditions of nationals; few in a small world.
     "review.nationality_bar": {"cases.extradition_share": 1.0, "cases.national_share": 1.0},
     "mutual_recognition.nationality_residence_refusal": {
@@ -110,15 +123,11 @@ APPLIES_TO_SOME = ("low_capacity",)
 
 # Parameters known dead in the model code (name -> why), until they are wired in. Strict
 # xfail: the day one is wired its test passes unexpectedly and fails the run, and its name
-# comes out of this set. (The five dead on 2026-11-29 - nsc_law.clarity,
+# comes out of this set. (The six found dead on 2026-11-29 - nsc_law.clarity,
 # nsc_law.formal_channels, rapid_channels.urgent_severity,
-# joint_task_forces.agreement_trust_reduction, transmission.interpol_days - are wired.)
-DEAD_UNTIL_WIRED: dict[str, str] = {
-    "mutual_recognition.nationality_residence_refusal": (
-        "dead: CooperationModel._arrive sends a mutual-recognition warrant straight to the "
-        "court, so it never meets the legal grounds of _review_decision"
-    ),
-}
+# joint_task_forces.agreement_trust_reduction, transmission.interpol_days and
+# mutual_recognition.nationality_residence_refusal - are wired.)
+DEAD_UNTIL_WIRED: dict[str, str] = {}
 
 
 def load_inert() -> dict[str, str]:
