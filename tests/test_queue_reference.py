@@ -172,7 +172,7 @@ def run_both(data, discipline: str):
     return fast.served, ref_served
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(data=st.data(), discipline=st.sampled_from(["fifo", "severity", "reciprocity"]))
 def test_vectorised_queues_serve_as_the_reference_agency(data, discipline):
     fast, ref = run_both(data, discipline)
