@@ -112,10 +112,21 @@ def measure(model) -> dict[str, float]:
 
 
 def _yearly_growth(model) -> float:
-    """Mean year-on-year growth of joint teams formed (full years only)."""
-    formed = model.cases.t_created[np.asarray(model.teams.team_cases, dtype=np.int64)]
-    counts = np.bincount(formed // DAYS_PER_YEAR, minlength=model.day // DAYS_PER_YEAR)
-    counts = counts[: model.day // DAYS_PER_YEAR]
+    """Mean year-on-year growth of the joint teams supported each year (full years only).
+
+    Measured as Eurojust counts "supported" teams: every team active at some time
+    in the year (formed before the year ends, not dissolved before it begins),
+    from the year after the reform's first full year on.
+    """
+    cases = np.asarray(model.teams.team_cases, dtype=np.int64)
+    formed = model.cases.t_created[cases]
+    closed = model.cases.t_closed[cases]
+    ends = np.where(closed >= 0, closed, model.day)
+    years = model.day // DAYS_PER_YEAR
+    starts = np.arange(years) * DAYS_PER_YEAR
+    counts = (
+        (formed[None, :] < starts[:, None] + DAYS_PER_YEAR) & (ends[None, :] >= starts[:, None])
+    ).sum(axis=1)
     if counts.size < 3 or (counts[1:-1] == 0).any():
         return math.nan
     return float(np.mean(counts[2:] / counts[1:-1] - 1.0))

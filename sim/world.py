@@ -209,6 +209,8 @@ def synthetic_world(scenario: Scenario, rng: np.random.Generator) -> World:
     # Blocs gather richer states with low sovereignty sensitivity (EU-like); the
     # convention attracts many; national security courts are where capacity is.
     mr_bloc = _pick_share(rng, n, w.mr_bloc_share, rel_cap - 2 * sovereignty)
+    # Membership of the bloc requires abolition (as the EU's does: Protocol 13 ECHR).
+    death_penalty &= ~mr_bloc
     alliance = _pick_share(rng, n, w.alliance_share, 2 * rel_cap)
     convention = _pick_share(rng, n, w.convention_share, rel_cap + 2 * mr_bloc)
     nsc = _pick_share(rng, n, w.nsc_share, np.zeros(n))
