@@ -215,25 +215,7 @@ def test_calibrated_baseline_meets_the_fact(fact_id, baseline_measures):
     assert fact["low"] <= mean <= fact["high"], (fact_id, mean, fact["low"], fact["high"])
 
 
-# The shipped model does not (yet) show this validation pattern; see docs/ODD.md section 8.
-MODEL_MISSES = {
-    "P5": "refused warrants: the court's human-rights ground still leads the nationality "
-    "ground on average (lead -0.08, +0.14, -0.53 in seeds 1-3); in the EU nationality leads",
-}
-
-
-@pytest.mark.parametrize(
-    "pattern",
-    [
-        "P1",
-        "P2",
-        "P4",
-        *(
-            pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=reason))
-            for p, reason in MODEL_MISSES.items()
-        ),
-    ],
-)
+@pytest.mark.parametrize("pattern", ["P1", "P2", "P4", "P5", "P6"])
 def test_baseline_shows_the_pattern(pattern, baseline_measures):
     quantity, low, high, _ = PATTERN_QUANTITIES[pattern]
     mean = baseline_measures[quantity].mean()
