@@ -215,7 +215,9 @@ def test_calibrated_baseline_meets_the_fact(fact_id, baseline_measures):
     assert fact["low"] <= mean <= fact["high"], (fact_id, mean, fact["low"], fact["high"])
 
 
-@pytest.mark.parametrize("pattern", ["P1", "P2", "P4", "P5", "P6"])
+# P6 is not asserted: over seeds 1-5 its mean is about 0 (-0.02, 95% CI -0.22 to 0.19), so
+# whether a run shows it depends on the seed; docs/ODD.md section 8 reports it as not shown.
+@pytest.mark.parametrize("pattern", ["P1", "P2", "P4", "P5"])
 def test_baseline_shows_the_pattern(pattern, baseline_measures):
     quantity, low, high, _ = PATTERN_QUANTITIES[pattern]
     mean = baseline_measures[quantity].mean()
