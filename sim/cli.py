@@ -8,19 +8,213 @@ before anything is written.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
+import signal
 import sys
+import tempfile
 import textwrap
+import traceback
 from pathlib import Path
 
 from sim.scenario import ScenarioError
 
 EXIT_OK = 0
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
 class CliError(Exception):
     """A user error found by the CLI itself (exit 2)."""
+
+
+def package_version() -> str:
+    """The installed coopsim version (package metadata), or the package's own."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("coopsim")
+    except PackageNotFoundError:
+        import sim
+
+        return sim.__version__
+
+
+# ---------------------------------------------------------------------- output safety
+# A folder coopsim writes (other than run and experiment folders, which have a manifest)
+# holds this marker, so a later command knows it may write there again.
+MARKER = ".coopsim"
+# What each kind of output folder may hold when it was written before the marker existed.
+KNOWN_FILES = {
+    "figures": ("*.png", "*.svg"),
+    "analysis": ("comparison*.csv", "comparison*.png", "sensitivity*.csv"),
+    "facts": ("facts.csv", "facts.png"),
+    "calibration": ("chosen.toml", "trace.csv"),
+}
+
+
+def _out_kind(folder: Path) -> str | None:
+    """What coopsim wrote in ``folder``: ``run``, ``experiment``, a marker's kind, or None."""
+    for name in ("manifest.json", MARKER):
+        path = folder / name
+        if path.is_file():
+            try:
+                kind = json.loads(path.read_text()).get("kind")
+            except (OSError, ValueError, AttributeError):
+                continue
+            if isinstance(kind, str):
+                return kind
+    if (folder / "plan.parquet").is_file() or (folder / "runs").is_dir():
+        return "experiment"  # a damaged manifest: the store says what to do
+    return None
+
+
+def _only_known_files(folder: Path, kind: str) -> bool:
+    import fnmatch
+
+    patterns = KNOWN_FILES.get(kind, ())
+    entries = list(folder.iterdir())
+    return bool(patterns) and all(
+        p.is_file() and any(fnmatch.fnmatch(p.name, pat) for pat in patterns) for p in entries
+    )
+
+
+def _aside(path: Path) -> Path:
+    """A free name next to ``path`` to move it to: ``NAME.replaced-YYYYmmdd-HHMMSS``."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    candidate = path.with_name(f"{path.name}.replaced-{stamp}")
+    n = 1
+    while candidate.exists() or candidate.is_symlink():
+        n += 1
+        candidate = path.with_name(f"{path.name}.replaced-{stamp}-{n}")
+    return candidate
+
+
+def prepare_out(path: str | Path, kind: str, force: bool = False, option: str = "--out") -> Path:
+    """Check that an output folder may be written, before any work starts.
+
+    Nothing the user made is ever deleted or replaced silently: a path that is a
+    file, or a non-empty folder that coopsim did not write (for this kind of
+    output), is refused. With ``force`` a file (or, for a single run, whose folder
+    is replaced as a whole, a foreign folder) is moved aside to
+    ``NAME.replaced-<time>``, and other outputs are written into the foreign folder;
+    either way a note on stderr says so.
+
+    Args:
+        path: The folder asked for.
+        kind: ``run``, ``experiment``, ``figures``, ``analysis``, ``facts`` or ``calibration``.
+        force: The user's ``--force``.
+        option: The option that named the folder, for messages.
+
+    Returns:
+        The folder (not created here).
+
+    Raises:
+        CliError: When the folder may not be used (exit 2).
+    """
+    out = Path(path)
+    hint = f"choose another {option}, or add --force"
+    try:
+        is_dir, exists = out.is_dir(), out.exists() or out.is_symlink()
+        entries = [p.name for p in out.iterdir()] if is_dir else []
+        parent_file = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    except OSError as exc:
+        raise CliError(f"{option} {out}: cannot use this path: {exc}") from None
+    if parent_file is not None:
+        raise CliError(
+            f"{option} {out}: {parent_file} is a file, not a folder; choose another {option}"
+        )
+    if not exists or (is_dir and not entries):
+        return out
+    if not is_dir:
+        if not force:
+            raise CliError(
+                f"{option} {out}: is a file, not a results folder; {hint} to move the file "
+                "aside first"
+            )
+        moved = _aside(out)
+        os.replace(out, moved)
+        print(f"note: --force: moved your file {out} to {moved}", file=sys.stderr)
+        return out
+    found = _out_kind(out)
+    if found == kind or (found is None and _only_known_files(out, kind)):
+        return out
+    what = f"holds coopsim {found} output" if found else "a non-empty folder coopsim did not write"
+    shown = ", ".join(sorted(entries)[:4]) + (", ..." if len(entries) > 4 else "")
+    if not force:
+        raise CliError(f"{option} {out}: {what} ({shown}); {hint}")
+    if kind == "run":  # a run's folder is replaced as a whole: keep the user's one aside
+        moved = _aside(out)
+        os.replace(out, moved)
+        print(f"note: --force: moved the folder {out} to {moved}", file=sys.stderr)
+    else:
+        print(
+            f"note: --force: writing {kind} files into {out} ({what}); files there with the "
+            "same names are replaced, others are left as they are",
+            file=sys.stderr,
+        )
+    return out
+
+
+def mark_out(folder: Path, kind: str) -> None:
+    """Create ``folder`` and mark it as coopsim output of ``kind`` (see :func:`prepare_out`)."""
+    from sim.store import atomic_write_json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if _out_kind(folder) != kind:
+        atomic_write_json(folder / MARKER, {"kind": kind, "written_by": "coopsim"})
+
+
+# ---------------------------------------------------------------------- guidance
+def _did_you_mean(word: str, choices) -> str:
+    from sim.experiment import did_you_mean
+
+    return did_you_mean(word, choices)
+
+
+def check_named_file(ref: str, kind: str, shipped: dict[str, Path], what: str) -> None:
+    """Refuse a scenario or experiment reference that names nothing, suggesting names.
+
+    Args:
+        ref: What the user typed: a file, or the name of a shipped file.
+        kind: ``scenario`` or ``experiment``.
+        shipped: The shipped names and their files.
+        what: Where the user typed it (``the SCENARIO argument``, ``--reference``).
+
+    Raises:
+        CliError: When ``ref`` is neither an existing file nor a shipped name.
+    """
+    path = Path(ref)
+    try:
+        if path.exists() or (not ref.endswith(".toml") and ref in shipped):
+            return
+    except (OSError, ValueError):
+        return  # the loader reports a name the OS rejects
+    names = ", ".join(shipped) or "(none)"
+    if ref.endswith(".toml") or "/" in ref or os.sep in ref:
+        nearby = sorted(p.name for p in path.parent.glob("*.toml")) if path.parent.is_dir() else []
+        hint = _did_you_mean(path.name, nearby) if nearby else ""
+        if not hint:
+            hint = _did_you_mean(path.stem, shipped)
+        raise CliError(f"{what}: {ref}: {kind} file not found{hint}; shipped {kind}s: {names}")
+    raise CliError(
+        f"{what}: {ref!r} is neither {'an' if kind[0] in 'aeiou' else 'a'} {kind} file nor a "
+        f"shipped {kind}"
+        f"{_did_you_mean(ref, shipped)}; shipped {kind}s: {names}"
+    )
+
+
+def _check_scenario_arg(ref: str, what: str) -> None:
+    from sim.scenario import shipped_scenarios
+
+    check_named_file(ref, "scenario", shipped_scenarios(), what)
+
+
+def _check_experiment_arg(ref: str, what: str) -> None:
+    from sim.experiment import shipped_experiments
+
+    check_named_file(ref, "experiment", shipped_experiments(), what)
 
 
 def _positive_years(text: str) -> float:
@@ -86,35 +280,71 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.model import run
     from sim.scenario import load_scenario
 
+    _check_scenario_arg(args.scenario, "run: SCENARIO")
     overrides = {"run.years": args.years} if args.years is not None else {}
     scenario = load_scenario(args.scenario, overrides)
+    out = prepare_out(args.out, "run", args.force) if args.out else None
     result = run(scenario, seed=args.seed, progress=args.progress)
-    if args.out:
+    if out is not None:
         from sim.store import write_run
 
-        write_run(Path(args.out), result, seed=args.seed)
+        write_run(out, result, seed=args.seed)
     if args.json:
         print(json.dumps(to_jsonable(result.outcomes), indent=2, sort_keys=True))
     else:
         print(_format_summary(to_jsonable(result.outcomes)))
-        if args.out:
-            print(f"wrote outcomes, daily series, ledger and manifest to {args.out}")
+        if out is not None:
+            print(f"wrote outcomes, daily series, ledger and manifest to {out}")
     return EXIT_OK
 
 
+EXPERIMENT_KEYS = frozenset(
+    {"replications", "base_seed", "design", "sample_size", "levels", "second_order"}
+    | {"reference", "outcomes", "uncertainties", "levers", "overrides", "series"}
+    | {"confidence", "ci_method"}
+)
+
+
+def looks_like_experiment(path: Path) -> bool:
+    """Whether a TOML file is an experiment file: in an ``experiments`` folder, or by its keys.
+
+    A scenario ``extends`` another and has parameter sections; an experiment has
+    ``replications``, ``levers``, ``uncertainties``, ``outcomes`` and the like.
+    """
+    import tomllib
+
+    if path.resolve().parent.name == "experiments":
+        return True
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # the scenario loader reports it
+    return "extends" not in data and bool(EXPERIMENT_KEYS & set(data))
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Validate scenario files; report every error."""
+    """Validate scenario and experiment files; report every error."""
+    from sim.experiment import load_experiment, planned_size
     from sim.scenario import load_scenario
 
     failed = 0
     for path in args.files:
         try:
-            load_scenario(path)
+            if Path(path).is_file() and looks_like_experiment(Path(path)):
+                experiment = load_experiment(path)
+                policies, points, reps = planned_size(experiment.spec)
+                detail = (
+                    f"experiment {experiment.name!r}: {policies} policies x {points} design "
+                    f"points x {reps} replications = {policies * points * reps} runs"
+                )
+            else:
+                load_scenario(path)
+                detail = ""
         except ScenarioError as exc:
             failed += 1
             print(str(exc), file=sys.stderr)
         else:
-            print(f"{path}: ok")
+            print(f"{path}: ok" + (f" ({detail})" if detail else ""))
     return EXIT_BAD_INPUT if failed else EXIT_OK
 
 
@@ -131,22 +361,48 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _range_text(row: dict) -> str:
+    """A parameter's allowed range: ``0-1``, ``>= 0``, ``<= 5`` or ``any``."""
+
+    def num(x) -> str:
+        return f"{x:g}" if isinstance(x, float) else str(x)
+
+    lo, hi = row["min"], row["max"]
+    if lo is not None and hi is not None:
+        return f"{num(lo)}-{num(hi)}"
+    if lo is not None:
+        return f">= {num(lo)}"
+    if hi is not None:
+        return f"<= {num(hi)}"
+    return "any"
+
+
 def cmd_describe(args: argparse.Namespace) -> int:
-    """Print every resolved parameter of a scenario with units."""
+    """Print every resolved parameter of a scenario: value, unit, range and meaning."""
     from sim.scenario import load_scenario, parameter_table
 
+    _check_scenario_arg(args.scenario, "describe: SCENARIO")
     scenario = load_scenario(args.scenario)
     data = scenario.model_dump()
     print(f"# {scenario.name}: {scenario.description}")
     print(f"# from {scenario.source}")
+    print("# key = value  # unit; allowed range; meaning")
     current = None
     for row in parameter_table():
         if row["section"] != current:
             current = row["section"]
             print(f"\n[{current}]")
         value = data[row["section"]][row["key"]]
-        marker = "" if value == row["default"] else "   # changed from default"
-        print(f"{row['key']} = {json.dumps(value)}  # {row['unit']}{marker}")
+        changed = (
+            ""
+            if value == row["default"]
+            else f"  (changed from default {json.dumps(row['default'])})"
+        )
+        unit = row["unit"] or row["type"]
+        print(
+            f"{row['key']} = {json.dumps(value)}  # {unit}; {_range_text(row)}; "
+            f"{row['description']}{changed}"
+        )
     return EXIT_OK
 
 
@@ -181,34 +437,106 @@ def _scheduler(text: str) -> str:
     return text
 
 
-def _run_and_analyze(experiment, out: Path, executor, resume: bool) -> tuple[object, dict]:
-    """Run (or resume) an experiment, then analyse and write its tables; StoreError -> exit 2."""
-    from sim.analysis import analyze
-    from sim.experiment import run_experiment
-    from sim.plots import forest_plot
-    from sim.store import StoreError, atomic_write_text
+FOREST_PANELS_PER_PAGE = 12
 
-    try:
-        with executor:
-            results = run_experiment(experiment, out, executor=executor, resume=resume)
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
-    except OSError as exc:  # e.g. no Dask scheduler at the address
-        raise CliError(f"executor {executor.name}: {exc}") from None
-    tables = analyze(results)
-    if not tables["comparison"].empty:
-        atomic_write_text(out / "comparison.csv", tables["comparison"].to_csv(index=False))
-        forest_plot(
-            tables["comparison"],
-            out / "comparison.png",
-            title=f"{experiment.name}: {experiment.spec.description}"[:90],
-        )
+
+def write_tables(tables: dict, out: Path, title: str, every_outcome: bool = True) -> list[str]:
+    """Write the comparison (CSV + forest plot pages) and sensitivity tables into ``out``.
+
+    The forest plot shows every outcome: 12 panels a page, ``comparison.png`` then
+    ``comparison-2.png``, ... (stale pages of an earlier, longer table are removed).
+
+    Args:
+        tables: Output of :func:`sim.analysis.analyze`.
+        out: The folder.
+        title: Figure title.
+        every_outcome: False when nobody named the outcomes (all ~90 by default): one
+            page of the first 12, with a note saying how to draw others.
+
+    Returns:
+        The names of the files written.
+    """
+    from sim.plots import forest_plot
+    from sim.store import atomic_write_text
+
+    written: list[str] = []
+    comparison = tables["comparison"]
+    if not comparison.empty:
+        atomic_write_text(out / "comparison.csv", comparison.to_csv(index=False))
+        written.append("comparison.csv")
+        outcomes = list(dict.fromkeys(comparison["outcome"]))
+        if not every_outcome and len(outcomes) > FOREST_PANELS_PER_PAGE:
+            print(
+                f"note: comparison.png draws the first {FOREST_PANELS_PER_PAGE} of "
+                f"{len(outcomes)} outcomes (the CSV has them all); name outcomes to draw them: "
+                "coopsim analyze RESULTS --outcomes ...",
+                file=sys.stderr,
+            )
+            outcomes = outcomes[:FOREST_PANELS_PER_PAGE]
+        pages = [
+            outcomes[i : i + FOREST_PANELS_PER_PAGE]
+            for i in range(0, len(outcomes), FOREST_PANELS_PER_PAGE)
+        ]
+        for number, page in enumerate(pages, start=1):
+            name = "comparison.png" if number == 1 else f"comparison-{number}.png"
+            suffix = f" ({number}/{len(pages)})" if len(pages) > 1 else ""
+            forest_plot(
+                comparison[comparison["outcome"].isin(page)],
+                out / name,
+                title=title[: 90 - len(suffix)] + suffix,
+                max_outcomes=len(page),
+            )
+            written.append(name)
+        for stale in out.glob("comparison-*.png"):
+            if stale.name not in written and stale.stem.split("-")[-1].isdigit():
+                stale.unlink()
     if not tables["sensitivity"].empty:
         atomic_write_text(out / "sensitivity.csv", tables["sensitivity"].to_csv(index=False))
-    return results, tables
+        written.append("sensitivity.csv")
+    return written
 
 
-def _report(results, tables: dict, out: Path, fmt: str = "text") -> int:
+def _same_plan(out: Path, experiment) -> bool:
+    """Whether ``out`` holds (part of) the results of this very plan."""
+    try:
+        manifest = json.loads((out / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("plan_hash") == experiment.plan_hash()
+
+
+def _run_and_analyze(experiment, out: Path, executor, resume: bool) -> tuple[object, dict, list]:
+    """Run (or resume) an experiment, then analyse and write its tables; StoreError -> exit 2."""
+    from sim.analysis import analyze
+    from sim.experiment import Interrupted, run_experiment
+    from sim.store import StoreError
+
+    try:
+        executor.__enter__()
+    except OSError as exc:  # e.g. no Dask scheduler at the address
+        raise CliError(f"executor {executor.name}: {exc}") from None
+    try:
+        results = run_experiment(experiment, out, executor=executor, resume=resume)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    except Interrupted:
+        raise
+    finally:
+        executor.close()
+    tables = analyze(results)
+    title = f"{experiment.name}: {experiment.spec.description}"
+    every = bool(experiment.spec.outcomes)
+    return results, tables, write_tables(tables, out, title, every_outcome=every)
+
+
+def _report(
+    results,
+    tables: dict,
+    written: list[str],
+    out: Path,
+    data_files: bool = True,
+    fmt: str = "text",
+) -> int:
     """Print the tables (in ``fmt``) and where they went; exit 1 if runs failed for good."""
     from sim.analysis import format_comparison, format_sensitivity, sensitivity_warnings
 
@@ -219,26 +547,28 @@ def _report(results, tables: dict, out: Path, fmt: str = "text") -> int:
         for warning in sensitivity_warnings(tables["sensitivity"], results.manifest):
             print(warning, file=sys.stderr)
     n_plan, n_ok = len(results.plan), len(results.outcomes)
-    files = ["outcomes.parquet", "runs.parquet", "manifest.json"]
-    files += [f for f in ("series.parquet", "agency_series.parquet") if (out / f).is_file()]
-    if not tables["comparison"].empty:
-        files += ["comparison.csv", "comparison.png"]
-    if not tables["sensitivity"].empty:
-        files.append("sensitivity.csv")
+    folder = Path(results.folder)
+    files = ["outcomes.parquet", "runs.parquet", "manifest.json"] if data_files else []
+    files += [
+        f
+        for f in ("series.parquet", "agency_series.parquet")
+        if data_files and (folder / f).is_file()
+    ]
+    files += written
     # Only the table goes to stdout in a machine format (csv, markdown, latex).
     status = sys.stdout if fmt == "text" else sys.stderr
     print(f"\n{n_ok} of {n_plan} runs done; results in {out}/ ({', '.join(files)})", file=status)
     if not results.failures.empty:
         print(
             f"warning: {len(results.failures)} runs failed twice; their errors are in "
-            f"{out}/runs.parquet; rerun the same command to retry them:",
+            f"{folder}/runs.parquet; rerun the same command to retry them:",
             file=sys.stderr,
         )
         for row in results.failures.head(5).itertuples():
             print(
                 f"  {row.run_id} ({row.policy}): {str(row.error).splitlines()[0]}", file=sys.stderr
             )
-        return 1
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -246,6 +576,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Compare reform scenarios with a reference under common random numbers."""
     from sim.experiment import load_experiment, make_executor, scenario_label
 
+    _check_experiment_arg(args.experiment, "compare: --experiment")
+    for ref in args.scenarios:
+        _check_scenario_arg(ref, "compare: SCENARIO")
+    if args.reference:
+        _check_scenario_arg(args.reference, "compare: --reference")
     changes: dict = {}
     if args.reps is not None:
         changes["replications"] = args.reps
@@ -263,49 +598,59 @@ def cmd_compare(args: argparse.Namespace) -> int:
     elif args.reference:
         changes["reference"] = scenario_label(args.reference)
     experiment = load_experiment(args.experiment, changes)
-    out = Path(args.out) if args.out else Path("results") / experiment.name
-    results, tables = _run_and_analyze(
-        experiment, out, make_executor(args.workers), resume=args.resume
+    out = prepare_out(args.out or Path("results") / experiment.name, "experiment", args.force)
+    # An interrupted (or finished) comparison of the very same plan continues where it
+    # stopped; a different one replaces the results this command wrote before.
+    resume = args.resume or _same_plan(out, experiment)
+    results, tables, written = _run_and_analyze(
+        experiment, out, make_executor(args.workers), resume=resume
     )
-    return _report(results, tables, out, args.format)
+    return _report(results, tables, written, out, fmt=args.format)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run an experiment file (uncertainties x levers x replications), resuming by default."""
     from sim.experiment import load_experiment, make_executor
 
+    _check_experiment_arg(args.experiment, "sweep: EXPERIMENT")
     changes = {"sample_size": args.sample_size} if args.sample_size is not None else None
     experiment = load_experiment(args.experiment, changes)
-    out = Path(args.out) if args.out else Path("results") / experiment.name
+    out = prepare_out(args.out or Path("results") / experiment.name, "experiment", args.force)
     executor = make_executor(args.workers, args.scheduler, args.dask_local)
-    results, tables = _run_and_analyze(experiment, out, executor, resume=not args.no_resume)
-    return _report(results, tables, out, args.format)
+    results, tables, written = _run_and_analyze(
+        experiment, out, executor, resume=not args.no_resume
+    )
+    return _report(results, tables, written, out, fmt=args.format)
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    """Comparison tables and sensitivity indices of a results folder."""
-    from sim.analysis import analyze
-    from sim.plots import forest_plot
-    from sim.store import StoreError, atomic_write_text, load_results
+    """Comparison tables and sensitivity indices of a results folder, in its own subfolder."""
+    from sim.analysis import analyze, outcome_columns
+    from sim.experiment import check_outcome_patterns
+    from sim.store import StoreError, load_results
 
     try:
         results = load_results(args.results)
     except StoreError as exc:
         raise CliError(str(exc)) from None
+    if args.outcomes:
+        available = outcome_columns(results.outcomes, results.plan)
+        check_outcome_patterns(args.outcomes, available, "analyze: --outcomes")
+    out = prepare_out(
+        args.out or Path(args.results) / "analysis", "analysis", args.force, option="--out"
+    )
     tables = analyze(results, args.outcomes)
-    out = Path(args.out) if args.out else Path(args.results)
-    out.mkdir(parents=True, exist_ok=True)
-    if not tables["comparison"].empty:
-        atomic_write_text(out / "comparison.csv", tables["comparison"].to_csv(index=False))
-        forest_plot(tables["comparison"], out / "comparison.png", title=results.manifest["name"])
-    if not tables["sensitivity"].empty:
-        atomic_write_text(out / "sensitivity.csv", tables["sensitivity"].to_csv(index=False))
+    written: list[str] = []
     if tables["comparison"].empty and tables["sensitivity"].empty:
         print(
             "nothing to analyse: a single policy and no sobol/morris design; "
             f"the outcomes are in {args.results}/outcomes.parquet"
         )
-    return _report(results, tables, out, args.format)
+    else:
+        mark_out(out, "analysis")
+        named = bool(args.outcomes or results.manifest["experiment"].get("outcomes"))
+        written = write_tables(tables, out, title=results.manifest["name"], every_outcome=named)
+    return _report(results, tables, written, out, data_files=False, fmt=args.format)
 
 
 def cmd_facts(args: argparse.Namespace) -> int:
@@ -313,10 +658,10 @@ def cmd_facts(args: argparse.Namespace) -> int:
     from sim.calibration import facts_table, format_facts, plot_facts
     from sim.store import atomic_write_text
 
-    out = Path(args.out)
+    out = prepare_out(args.out, "facts", args.force)
     table = facts_table(reps=args.reps, workers=args.workers, progress=True)
     print(format_facts(table))
-    out.mkdir(parents=True, exist_ok=True)
+    mark_out(out, "facts")
     atomic_write_text(out / "facts.csv", table.to_csv(index=False))
     plot_facts(table, out / "facts.png")
     print(f"wrote {out / 'facts.csv'} and {out / 'facts.png'}")
@@ -331,7 +676,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.calibration import CALIBRATED_PARAMETERS, calibrate
     from sim.store import atomic_write_text
 
-    out = Path(args.out)
+    out = prepare_out(args.out, "calibration", args.force)
     seeds = list(range(1, args.reps + 1))
 
     def show(evaluation: int, params: dict, value: float) -> None:
@@ -339,7 +684,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"[{evaluation:>3}] loss {value:8.4f}  {shown}", flush=True)
 
     result = calibrate(seeds, max_evaluations=args.budget, workers=args.workers, callback=show)
-    out.mkdir(parents=True, exist_ok=True)
+    mark_out(out, "calibration")
     chosen: dict = {}
     for dotted, value in result["parameters"].items():
         section, key = dotted.split(".")
@@ -357,9 +702,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """Draw the figures of a results folder (PNG and SVG)."""
-    from sim.plots import write_figures
+    from sim.plots import PlotError, write_figures
 
-    written = write_figures(Path(args.results), Path(args.out) if args.out else None)
+    results = Path(args.results)
+    if not results.is_dir():
+        raise PlotError(f"{results}: no such folder")
+    out = prepare_out(args.out or results / "figures", "figures", args.force)
+    written = write_figures(results, out)
+    mark_out(out, "figures")
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
@@ -369,6 +719,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
     """Serve the interactive explorer on 127.0.0.1."""
     from sim.explorer import serve
 
+    _check_scenario_arg(args.scenario, "explore: SCENARIO")
     return serve(args.scenario, port=args.port)
 
 
@@ -405,6 +756,7 @@ EXAMPLES = {
     "validate": """
         examples:
           coopsim validate scenarios/*.toml
+          coopsim validate experiments/*.toml     # every field, scenario and outcome name
         """,
     "scenarios": """
         example:
@@ -432,6 +784,7 @@ EXAMPLES = {
           coopsim analyze results/sobol_baseline
           coopsim analyze results/compare_packages --outcomes completion_rate 'median_*'
           coopsim analyze results/compare_packages --format latex > table.tex
+        writes into RESULTS/analysis/ (never over what compare or sweep wrote)
         """,
     "describe": """
         examples:
@@ -460,6 +813,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Agent-based simulation of international cooperation in security cases.",
         epilog="Run 'coopsim COMMAND --help' for a command's options and examples.",
     )
+    parser.add_argument("--version", action="version", version=f"coopsim {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = _add(sub, "run", cmd_run, "Run one scenario and print its outcomes.")
@@ -467,11 +821,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
     p.add_argument("--years", type=_positive_years, help="override the simulated years")
     p.add_argument("--out", help="folder to write outcomes, daily series, ledger and manifest")
+    _add_force(p)
     p.add_argument("--json", action="store_true", help="print the outcomes as JSON")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
 
-    p = _add(sub, "validate", cmd_validate, "Check scenario files against the schema.")
-    p.add_argument("files", nargs="+", help="scenario files")
+    p = _add(
+        sub, "validate", cmd_validate, "Check scenario and experiment files against their schemas."
+    )
+    p.add_argument(
+        "files",
+        nargs="+",
+        help="scenario or experiment files (an experiment is recognised by its keys, or by "
+        "lying in an experiments/ folder)",
+    )
 
     _add(sub, "scenarios", cmd_scenarios, "List the shipped scenarios.")
 
@@ -489,6 +851,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reps", type=_reps, default=5, help="replications per scenario (default 5)")
     p.add_argument("--workers", type=_workers, default=1, help="processes (default 1)")
     p.add_argument("--out", default="results/facts", help="output folder (default results/facts)")
+    _add_force(p)
     p.add_argument(
         "--strict", action="store_true", help="exit 1 if a calibrated fact is out of range"
     )
@@ -503,10 +866,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reps", type=_reps, default=3, help="seeds per evaluation (default 3)")
     p.add_argument("--workers", type=_workers, default=1, help="processes (default 1)")
     p.add_argument("--out", default="results/calibration", help="output folder")
+    _add_force(p)
 
     p = _add(sub, "plot", cmd_plot, "Draw the figures of a results folder (PNG and SVG).")
     p.add_argument("results", help="folder written by run --out, compare or sweep")
     p.add_argument("--out", help="folder for the figures (default: RESULTS/figures)")
+    _add_force(p)
 
     p = _add(
         sub, "explore", cmd_explore, "Serve the interactive explorer (SolaraViz) on 127.0.0.1."
@@ -519,6 +884,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
     return parser
+
+
+def _add_force(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="use an --out that is a file or a folder coopsim did not write (a file, or a "
+        "run's foreign folder, is moved aside to NAME.replaced-<time>, never deleted)",
+    )
 
 
 def _port(text: str) -> int:
@@ -574,6 +948,7 @@ def _add_experiment_parsers(sub) -> None:
     p.add_argument("--years", type=_positive_years, help="override the simulated years")
     p.add_argument("--workers", type=_workers, help="local worker processes (default: all CPUs)")
     p.add_argument("--out", help="results folder (default: results/<experiment name>)")
+    _add_force(p)
     p.add_argument(
         "--experiment",
         default="compare_packages",
@@ -599,6 +974,7 @@ def _add_experiment_parsers(sub) -> None:
         "--dask-local", action="store_true", help="run on a Dask LocalCluster bound to 127.0.0.1"
     )
     p.add_argument("--out", help="results folder (default: results/<experiment name>)")
+    _add_force(p)
     p.add_argument(
         "--no-resume",
         action="store_true",
@@ -620,12 +996,56 @@ def _add_experiment_parsers(sub) -> None:
     )
     p.add_argument("results", help="results folder written by sweep or compare")
     p.add_argument("--outcomes", nargs="+", help="outcomes to analyse (names or * patterns)")
-    p.add_argument("--out", help="folder for the tables (default: the results folder)")
+    p.add_argument(
+        "--out", help="folder for the tables and forest plot (default: RESULTS/analysis)"
+    )
+    _add_force(p)
     _add_format(p)
 
 
+def _crash_dir() -> Path:
+    """Where crash reports go: $COOPSIM_CRASH_DIR, else the user cache, else the temp dir."""
+    if os.environ.get("COOPSIM_CRASH_DIR"):
+        return Path(os.environ["COOPSIM_CRASH_DIR"])
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "coopsim" / "crashes"
+
+
+def write_crash_report(exc: BaseException, argv: list[str]) -> Path | None:
+    """Write the traceback of an unexpected error, with the command line and versions.
+
+    Returns:
+        The report file, or None if no folder could take it.
+    """
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = (
+        f"coopsim {package_version()} crash report, {dt.datetime.now().isoformat()}\n"
+        f"command: coopsim {' '.join(argv)}\n"
+        f"cwd: {Path.cwd()}\npython: {sys.version.split()[0]} on {sys.platform}\n\n"
+        + "".join(traceback.format_exception(exc))
+    )
+    for folder in (_crash_dir(), Path(tempfile.gettempdir()) / "coopsim-crashes"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"crash-{stamp}-{os.getpid()}.txt"
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``coopsim`` command."""
+    """Entry point of the ``coopsim`` command.
+
+    Exit codes: 0 done; 1 runs failed, or an unexpected error (one line on stderr and
+    a crash report file with the traceback); 2 bad input (a message naming the file,
+    key or option, and nothing written); 130/143 interrupted by SIGINT/SIGTERM (every
+    finished run kept; run the same command again to resume).
+    """
+    from sim.experiment import Interrupted
+
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -633,12 +1053,31 @@ def main(argv: list[str] | None = None) -> int:
     except (ScenarioError, CliError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Interrupted as exc:
+        print(
+            f"interrupted ({signal.Signals(exc.signum).name}): {exc.kept} of {exc.planned} runs "
+            f"are stored in {exc.folder}; run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 128 + int(exc.signum)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return EXIT_OK
+    except OSError as exc:  # the machine, not the model: disk full, permissions, ...
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # noqa: BLE001 - a bug: one line and a report, not a traceback
+        report = write_crash_report(exc, argv)
+        where = f"; the traceback is in {report}" if report else ""
+        first = (str(exc).splitlines() or [""])[0][:200]
+        print(
+            f"coopsim: internal error ({type(exc).__name__}: {first}){where}; please report it",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -19,15 +19,18 @@ design point, replication) lets an interrupted experiment resume.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import math
 import os
+import queue
+import signal
 import socket
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -202,7 +205,8 @@ def _format_errors(exc: ValidationError, source: str) -> str:
         top = str(err["loc"][0]) if err["loc"] else ""
         if err["type"] == "extra_forbidden":
             allowed = ", ".join(ExperimentSpec.model_fields)
-            lines.append(f"{source}: {key}: unknown key; allowed keys: {allowed}")
+            hint = did_you_mean(key, ExperimentSpec.model_fields)
+            lines.append(f"{source}: {key}: unknown key{hint}; allowed keys: {allowed}")
             continue
         field_info = ExperimentSpec.model_fields.get(top)
         meaning = f"; {top}: {field_info.description}" if field_info else ""
@@ -586,6 +590,61 @@ class Experiment:
         }
 
 
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``choices`` to ``word``, or ``""``."""
+    import difflib
+
+    choices = list(choices)
+    close = difflib.get_close_matches(word, choices, n=2, cutoff=0.6)
+    if not close:  # a dotted name whose last part is right: "agencies.capacity_court"
+        tail = word.rsplit(".", 1)[-1]
+        close = [c for c in choices if c.rsplit(".", 1)[-1] == tail][:2]
+    return "; did you mean " + " or ".join(repr(c) for c in close) + "?" if close else ""
+
+
+@functools.cache
+def model_outcome_names() -> tuple[str, ...]:
+    """The numeric outcomes every coopsim run reports (flattened, dotted names).
+
+    Found by running the smallest model for a few days (once per process, ~20 ms after
+    the model is imported): the outcomes of a run are the same for every scenario.
+    """
+    from sim.metrics import flatten
+    from sim.model import run
+
+    probe = load_scenario("baseline", {"world.n_states": 3, "run.years": 0.01})
+    flat = flatten(run(probe, seed=1).outcomes)
+    return tuple(
+        k
+        for k, v in flat.items()
+        if isinstance(v, int | float | np.number) and not isinstance(v, bool)
+    )
+
+
+def check_outcome_patterns(patterns: Iterable[str], available: Iterable[str], where: str) -> None:
+    """Refuse an outcome name or ``*`` pattern that matches no outcome, suggesting names.
+
+    Args:
+        patterns: Names or fnmatch patterns as the user wrote them.
+        available: The outcomes there are.
+        where: The file and key (or option) for the message.
+
+    Raises:
+        ScenarioError: For the first name that matches nothing.
+    """
+    import fnmatch
+
+    available = list(available)
+    for pattern in patterns:
+        if not any(fnmatch.fnmatchcase(name, pattern) for name in available):
+            groups = sorted({name.split(".", 1)[0] for name in available})
+            raise ScenarioError(
+                f"{where}: {pattern!r} matches no outcome{did_you_mean(pattern, available)} "
+                f"(outcomes: {', '.join(groups)}; a group's parts as group.part, or "
+                "patterns like 'median_response_days.*')"
+            )
+
+
 def _check_model_names(spec: ExperimentSpec, source: str) -> set[str]:
     """Check uncertainties against the scenario schema; return the integer ones."""
     params = {f"{r['section']}.{r['key']}": r for r in parameter_table()}
@@ -594,8 +653,7 @@ def _check_model_names(spec: ExperimentSpec, source: str) -> set[str]:
     for name, (low, high) in spec.uncertainties.items():
         row = params.get(name)
         if row is None:
-            close = [p for p in params if p.rsplit(".", 1)[-1] == name.rsplit(".", 1)[-1]]
-            hint = f"; did you mean {close[0]!r}?" if close else "; see 'coopsim describe baseline'"
+            hint = did_you_mean(name, params) or "; see 'coopsim describe baseline'"
             raise ScenarioError(f"{source}: uncertainties.{name}: unknown parameter{hint}")
         if row["type"] not in numeric:
             raise ScenarioError(
@@ -634,10 +692,12 @@ def _resolve_model_policies(
         try:
             scenario = load_scenario(ref)
         except ScenarioError as exc:
-            known = ", ".join(shipped_scenarios()) or "(none)"
+            shipped = shipped_scenarios()
+            known = ", ".join(shipped) or "(none)"
+            hint = did_you_mean(scenario_label(str(policy.scenario)), shipped)
             raise ScenarioError(
                 f"{source}: levers.scenarios[{index}]: cannot use scenario {policy.scenario!r}: "
-                f"{exc}\n  shipped scenarios: {known}"
+                f"{exc}{hint}\n  shipped scenarios: {known}"
             ) from None
         for key, value in {**spec.overrides, **policy.levers}.items():
             where = "overrides" if key not in policy.levers else "levers"
@@ -724,10 +784,13 @@ def experiment_from_dict(
     reference = spec.reference or names[0]
     if reference not in names:
         raise ScenarioError(
-            f"{source}: reference: {reference!r} is not a policy; policies: {names}"
+            f"{source}: reference: {reference!r} is not a policy{did_you_mean(reference, names)}"
+            f"; policies: {names}"
         )
     if model_target:
         ints = _check_model_names(spec, source)
+        if spec.outcomes:
+            check_outcome_patterns(spec.outcomes, model_outcome_names(), f"{source}: outcomes")
         scenarios = _resolve_model_policies(spec, policies, source, base_dir)
         runner: Callable = ModelTarget(
             scenarios,
@@ -756,6 +819,11 @@ def shipped_experiments_dir() -> Path:
     from sim.scenario import shipped_dir
 
     return shipped_dir("experiments")
+
+
+def shipped_experiments() -> dict[str, Path]:
+    """Map the name of each shipped experiment to its file."""
+    return {p.stem: p for p in sorted(shipped_experiments_dir().glob("*.toml"))}
 
 
 def resolve_experiment_path(path: str | Path) -> Path:
@@ -826,6 +894,14 @@ class Executor:
         """Release workers (nothing to do for the serial executor)."""
         self.started = False
 
+    def terminate(self) -> None:
+        """Stop at once (after an interrupt): runs in progress are abandoned, to be redone."""
+        self.close()
+
+    def drain(self, seconds: float = 0.5) -> Iterator[tuple[Any, Any]]:
+        """Finished results not yet yielded by :meth:`map_unordered` (none here)."""
+        return iter(())
+
     def describe(self) -> dict[str, Any]:
         """What ran the experiment, for the manifest."""
         return {"executor": self.name, "workers": self.workers}
@@ -853,50 +929,132 @@ class SerialExecutor(Executor):
     """Runs everything in this process, in plan order."""
 
 
+# ------------------------------------------------------------------ worker lifetime
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_WATCHDOG_SECONDS = 0.5
+
+
+def die_with_parent(parent_pid: int | None = None) -> None:
+    """Make this (worker) process end when its parent process dies, however it dies.
+
+    On Linux the kernel sends SIGKILL when the parent exits (``prctl(PR_SET_PDEATHSIG)``);
+    everywhere a daemon thread also checks ``os.getppid()`` twice a second and exits when
+    the parent has changed (the orphan was re-parented). Without this, the workers of a
+    SIGKILLed sweep keep computing runs nobody will store, each on a core.
+
+    Args:
+        parent_pid: The parent to watch (default: the current parent).
+    """
+    import ctypes
+    import sys
+    import threading
+
+    parent_pid = os.getppid() if parent_pid is None else parent_pid
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # not glibc/musl: the watchdog still works
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the guard was in place
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(_WATCHDOG_SECONDS)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="coopsim-parent-watchdog", daemon=True).start()
+
+
+_RESULTS_QUEUE: Any = None  # set in each pool worker by _init_worker
+
+
+def _init_worker(results_queue: Any, parent_pid: int) -> None:
+    """Pool initializer: die with the parent, leave Ctrl-C to it, import the model once."""
+    global _RESULTS_QUEUE
+    die_with_parent(parent_pid)
+    # The parent decides what an interrupt means (keep finished runs, stop the workers).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _RESULTS_QUEUE = results_queue
+    _warm_worker()
+
+
 def _warm_worker() -> None:
-    """Pool initializer: import the model once per worker, before the first run arrives."""
+    """Import the model once per worker, before the first run arrives."""
     import sim.metrics  # noqa: F401
     import sim.model  # noqa: F401
 
 
-def _run_chunk(fn: Callable[[Any], Any], chunk: list[Any]) -> list[tuple[bool, Any]]:
-    """Run a chunk of items on a worker: ``(True, result)`` or ``(False, exception)`` each."""
-    out: list[tuple[bool, Any]] = []
-    for item in chunk:
+def _run_chunk(fn: Callable[[Any], Any], chunk_id: int, chunk: list[Any]) -> int:
+    """Run a chunk of items on a worker, sending each result to the parent as it finishes.
+
+    Each result travels as ``(chunk_id, index, ok, result or exception)`` on the
+    pool's results queue, so the parent stores (and counts) every run as it ends, not
+    when its whole chunk ends.
+
+    Returns:
+        The number of items run.
+    """
+    for index, item in enumerate(chunk):
         try:
-            out.append((True, fn(item)))
+            message = (chunk_id, index, True, fn(item))
         except Exception as exc:  # noqa: BLE001 - reported per item, like the others
-            out.append((False, exc))
-    return out
+            message = (chunk_id, index, False, exc)
+        # A result that cannot be sent never arrives: the parent then counts the run as
+        # failed once its chunk has ended (ProcessExecutor.lost_result_seconds).
+        _RESULTS_QUEUE.put(message)
+    return len(chunk)
 
 
 class ProcessExecutor(Executor):
     """A local pool of worker processes (spawned, so it behaves alike on every OS).
 
     The workers start (and import the model) when the executor is entered and
-    live until it closes. Runs go to them in chunks, so that each worker makes
-    few round trips and the parent stays idle; the chunks shrink towards the end
-    of the plan (:meth:`chunks`), so that the workers finish together.
+    live until it closes, or until this process dies, however it dies (see
+    :func:`die_with_parent`). Runs go to them in chunks, so that each worker makes
+    few round trips; the chunks shrink towards the end of the plan
+    (:meth:`chunks`), so that the workers finish together. Each run's result comes
+    back on its own as soon as it finishes (not with its chunk), so progress and
+    storage advance run by run and an interrupt loses no finished run.
 
     Args:
         workers: Number of processes (default: the number of CPUs).
         chunks_per_worker: Each chunk is the runs not yet handed out over
             ``workers * chunks_per_worker``: larger values give smaller chunks.
-        max_chunk: Largest chunk, so results still stream to disk during long sweeps.
+        max_chunk: Largest chunk.
+        lost_result_seconds: How long after its chunk ended a run's result may still
+            be on its way before the run counts as failed (and is retried).
     """
 
     name = "processes"
 
-    def __init__(self, workers: int | None = None, chunks_per_worker: int = 4, max_chunk: int = 16):
+    def __init__(
+        self,
+        workers: int | None = None,
+        chunks_per_worker: int = 4,
+        max_chunk: int = 16,
+        lost_result_seconds: float = 30.0,
+    ):
         super().__init__()
         self.workers = workers or os.cpu_count() or 1
         self.chunks_per_worker = max(1, chunks_per_worker)
         self.max_chunk = max(1, max_chunk)
+        self.lost_result_seconds = lost_result_seconds
         self._pool: ProcessPoolExecutor | None = None
+        self._queue: Any = None
+        self._unclaimed: dict[int, list[Any]] = {}  # chunks whose results may still arrive
+        self._received: dict[int, set[int]] = {}
 
     def __enter__(self) -> ProcessExecutor:
+        context = get_context("spawn")
+        self._queue = context.Queue()
         self._pool = ProcessPoolExecutor(
-            self.workers, mp_context=get_context("spawn"), initializer=_warm_worker
+            self.workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(self._queue, os.getpid()),
         )
         # Start every worker now: their imports overlap with the parent's planning.
         for _ in range(self.workers):
@@ -904,12 +1062,64 @@ class ProcessExecutor(Executor):
         self.started = True
         return self
 
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (for tests and diagnostics)."""
+        processes = getattr(self._pool, "_processes", None) or {}
+        return [p.pid for p in list(processes.values()) if p.is_alive()]
+
     def close(self) -> None:
         """Stop the worker processes, cancelling work not yet started."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        self._close_queue()
         self.started = False
+
+    def terminate(self) -> None:
+        """Stop now: kill the workers (their runs in progress are lost, to be redone)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            for process in processes:
+                with contextlib.suppress(OSError, ValueError, AttributeError):
+                    process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                with contextlib.suppress(OSError, ValueError, AssertionError, AttributeError):
+                    process.join(timeout=2)
+        self._close_queue()
+        self.started = False
+
+    def _close_queue(self) -> None:
+        if self._queue is not None:
+            self._queue.close()
+            self._queue.cancel_join_thread()
+            self._queue = None
+        self._unclaimed.clear()
+        self._received.clear()
+
+    def drain(self, seconds: float = 0.5) -> Iterator[tuple[Any, Any]]:
+        """Results already sent by the workers but not yet yielded (after an interrupt)."""
+        deadline = time.monotonic() + seconds
+        while self._queue is not None and self._unclaimed and time.monotonic() < deadline:
+            try:
+                payload = self._queue.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            except (OSError, EOFError, ValueError):
+                return
+            found = self._accept(payload)
+            if found is not None:
+                yield found
+
+    def _accept(self, message: tuple) -> tuple[Any, Any] | None:
+        """The item and result of one message; None if no chunk still waits for it."""
+        chunk_id, index, _, result = message
+        chunk = self._unclaimed.get(chunk_id)
+        if chunk is None or index in self._received[chunk_id]:
+            return None
+        self._received[chunk_id].add(index)
+        return chunk[index], result
 
     def chunks(self, items: list[Any]) -> list[list[Any]]:
         """Split items into consecutive chunks that shrink towards the end.
@@ -931,25 +1141,56 @@ class ProcessExecutor(Executor):
     def map_unordered(
         self, fn: Callable[[Any], Any], items: list[Any]
     ) -> Iterator[tuple[Any, Any]]:
-        """Submit the items in chunks; yield each item's result as its chunk completes."""
+        """Submit the items in chunks; yield each item's result as soon as it finishes."""
         if self._pool is None:
             self.__enter__()
-        futures = {self._pool.submit(_run_chunk, fn, chunk): chunk for chunk in self.chunks(items)}
+        chunks = self.chunks(items)
+        first = max(self._unclaimed, default=-1) + 1
+        futures = {}
+        for offset, chunk in enumerate(chunks):
+            chunk_id = first + offset
+            self._unclaimed[chunk_id] = chunk
+            self._received[chunk_id] = set()
+            futures[self._pool.submit(_run_chunk, fn, chunk_id, chunk)] = chunk_id
+        ended: dict[int, tuple[float, BaseException | None]] = {}  # chunk -> (when, error)
         broken = False
-        for future in as_completed(futures):
-            chunk = futures.pop(future)
+        while self._unclaimed:
             try:
-                results = future.result()
-            except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
-                broken = True
-                results = [(False, exc)] * len(chunk)
-            except Exception as exc:  # noqa: BLE001 - reported per item
-                results = [(False, exc)] * len(chunk)
-            for item, (_, result) in zip(chunk, results, strict=True):
-                yield item, result
+                payload = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                payload = None
+            if payload is not None:
+                found = self._accept(payload)
+                if found is not None:
+                    yield found
+            for future in [f for f in futures if f.done()]:
+                chunk_id = futures.pop(future)
+                error = None if future.cancelled() else future.exception()
+                broken = broken or isinstance(error, BrokenProcessPool)
+                ended[chunk_id] = (time.monotonic(), error)
+            now = time.monotonic()
+            for chunk_id, (when, error) in list(ended.items()):
+                chunk, got = self._unclaimed[chunk_id], self._received[chunk_id]
+                # A chunk that failed (a worker died) gives its other runs a moment to
+                # arrive; one that ended normally sent them all, so they are on their way.
+                patience = 1.0 if error is not None else self.lost_result_seconds
+                if len(got) < len(chunk) and now - when < patience:
+                    continue
+                for index, item in enumerate(chunk):
+                    if index not in got:
+                        yield item, error or RuntimeError("the run's result was lost in transit")
+                del ended[chunk_id], self._unclaimed[chunk_id], self._received[chunk_id]
         if broken:  # start a fresh pool so a retry can succeed
             self.close()
             self.__enter__()
+
+
+def _ignore_sigint() -> None:
+    """Run on each Dask worker of a LocalCluster: leave Ctrl-C to the parent."""
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class DaskExecutor(Executor):
@@ -968,6 +1209,7 @@ class DaskExecutor(Executor):
         self.workers = workers or os.cpu_count() or 1
         self._client = None
         self._cluster = None
+        self._futures: list[Any] = []
 
     def __enter__(self) -> DaskExecutor:
         import logging
@@ -986,8 +1228,24 @@ class DaskExecutor(Executor):
                 silence_logs=logging.WARNING,
             )
             self._client = Client(self._cluster)
+            # Ctrl-C reaches the whole process group: the parent decides what it means
+            # (keep finished runs, stop the cluster); the workers must not die noisily.
+            # (Distributed already ends a worker whose parent process died.)
+            self._client.run(_ignore_sigint)
         self.started = True
         return self
+
+    def terminate(self) -> None:
+        """Stop at once: cancel what is queued, close quietly (runs in progress are redone)."""
+        import logging
+
+        for name in ("distributed", "tornado", "asyncio"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.cancel(list(self._futures), force=True)
+        self._futures = []
+        self.close()
 
     def close(self) -> None:
         """Disconnect; a LocalCluster we started is shut down, a remote one left running."""
@@ -1017,6 +1275,7 @@ class DaskExecutor(Executor):
         if self._client is None:
             self.__enter__()
         futures = [self._client.submit(fn, item, pure=False) for item in items]
+        self._futures = futures
         by_key = {f.key: item for f, item in zip(futures, items, strict=True)}
         for future in dask_completed(futures):
             try:
@@ -1050,6 +1309,67 @@ def make_executor(
 
 
 # ======================================================================== running
+class Interrupted(KeyboardInterrupt):
+    """An experiment stopped by Ctrl-C, SIGINT or SIGTERM; its finished runs are stored.
+
+    Attributes:
+        folder: The results folder (manifest status ``"interrupted"``).
+        kept: Successful runs stored, this session and earlier ones.
+        planned: Runs in the plan.
+        signum: The signal that stopped it (``SIGINT`` for Ctrl-C).
+    """
+
+    def __init__(self, folder: Path, kept: int, planned: int, signum: int = signal.SIGINT):
+        super().__init__(f"interrupted: {kept} of {planned} runs stored in {folder}")
+        self.folder = folder
+        self.kept = kept
+        self.planned = planned
+        self.signum = signum
+
+
+class _Signalled(KeyboardInterrupt):
+    """Raised in the main thread by the SIGTERM handler of :func:`_stop_on_signals`."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM into an interrupt like Ctrl-C while the block runs (main thread only)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise _Signalled(signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _shielded() -> Iterator[None]:
+    """Ignore SIGINT and SIGTERM while finished work is being saved (main thread only)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 def _failure(spec: RunSpec, attempt: int, exc: BaseException) -> RunRecord:
     return RunRecord(
         spec.run_id, "failed", attempt, error=f"{exc!r} (on the executor)", finished_at=now_iso()
@@ -1069,13 +1389,18 @@ def run_experiment(
     A failed run is recorded with its error and retried once at the end of the pass;
     if it fails again it stays recorded as failed (and a later resume retries it).
 
+    Ctrl-C, SIGINT or SIGTERM stop the experiment within a few seconds: the workers
+    are stopped, every run that finished is stored, the manifest says
+    ``"interrupted"``, and :class:`Interrupted` is raised. Running it again resumes.
+
     Args:
         experiment: The resolved experiment.
         out: Results folder.
         executor: Where runs execute (default: serial, in this process). Started
-            and closed here unless the caller already entered it.
+            and closed here unless the caller already entered it; stopped here after
+            an interrupt in either case.
         resume: Keep the finished runs of an earlier, interrupted session.
-        progress: Show a progress bar with ETA on stderr.
+        progress: Show a progress bar with ETA on stderr (it advances run by run).
         flush_seconds: Longest time a finished run waits before it is written.
 
     Returns:
@@ -1083,6 +1408,7 @@ def run_experiment(
 
     Raises:
         sim.store.StoreError: When resuming into a folder of a different experiment.
+        Interrupted: When stopped by a signal (a ``KeyboardInterrupt``).
     """
     from tqdm import tqdm
 
@@ -1093,7 +1419,13 @@ def run_experiment(
     own_executor = not executor.started
     started = time.perf_counter()
     counts = {"ran": 0, "failed_attempts": 0}
-    with store:
+    ok_runs = 0
+    stopped: KeyboardInterrupt | None = None
+
+    def record_of(spec: RunSpec, attempt: int, result: Any) -> RunRecord:
+        return result if isinstance(result, RunRecord) else _failure(spec, attempt, result)
+
+    with store, _stop_on_signals():
         # Each session keeps its own code version: a resumed sweep may run newer code.
         manifest["session"] = {
             "executor": executor.describe(),
@@ -1111,7 +1443,8 @@ def run_experiment(
             desc=experiment.name,
             disable=not progress,
             mininterval=0.5,
-            smoothing=0.1,
+            smoothing=0.05,
+            dynamic_ncols=True,
         )
         try:
             if own_executor and pending:
@@ -1121,11 +1454,10 @@ def run_experiment(
                 for (spec, _), result in executor.map_unordered(
                     work, [(s, attempt) for s in pending]
                 ):
-                    record = (
-                        result if isinstance(result, RunRecord) else _failure(spec, attempt, result)
-                    )
+                    record = record_of(spec, attempt, result)
                     store.add(record)
                     counts["ran"] += 1
+                    ok_runs += record.status == "ok"
                     if record.status == "ok" or attempt == 2:
                         bar.update()
                     if record.status != "ok":
@@ -1134,9 +1466,24 @@ def run_experiment(
                 pending = retry
                 if not pending:
                     break
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGINT, or SIGTERM via _stop_on_signals
+            stopped = exc
+            with _shielded():
+                executor.terminate()
+                for (spec, attempt), result in executor.drain():
+                    record = record_of(spec, attempt, result)
+                    store.add(record)
+                    counts["ran"] += 1
+                    ok_runs += record.status == "ok"
         finally:
             bar.close()
-            if own_executor:
+            if own_executor or stopped is not None:
                 executor.close()
+        if stopped is not None:
+            with _shielded():
+                summary = {**counts, "wall_s": round(time.perf_counter() - started, 3)}
+                store.interrupt(summary)
+            signum = getattr(stopped, "signum", signal.SIGINT)
+            raise Interrupted(store.folder, len(done) + ok_runs, len(specs), signum) from None
     summary = {**counts, "wall_s": round(time.perf_counter() - started, 3)}
     return store.finish(summary)

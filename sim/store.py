@@ -518,6 +518,17 @@ class ExperimentStore:
         self.flush()
 
     # ---------------------------------------------------------------- finishing
+    def interrupt(self, summary: Mapping[str, Any]) -> None:
+        """Flush what is buffered and mark the manifest ``"interrupted"`` (resume continues).
+
+        Args:
+            summary: Counts and timings of the session, stored in the manifest.
+        """
+        self.flush()
+        self.manifest["status"] = "interrupted"
+        self.manifest["sessions"][-1].update({"interrupted": now_iso(), **summary})
+        atomic_write_json(self.folder / MANIFEST, self.manifest)
+
     def finish(self, summary: Mapping[str, Any]) -> Results:
         """Flush, consolidate the shards into tables and mark the manifest.
 

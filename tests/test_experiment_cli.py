@@ -63,12 +63,15 @@ def test_compare_prints_a_table_and_writes_csv_and_png(small_scenarios, tmp_path
     assert (out / "comparison.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     results = load_results(out)
     assert len(results.outcomes) == 9 and results.manifest["reference"] == "small"
-    # analyze reproduces the comparison from the stored results
+    # analyze reproduces the comparison from the stored results, in its own subfolder,
+    # leaving what compare wrote as it was
+    written = {p: p.read_bytes() for p in (out / "comparison.csv", out / "comparison.png")}
     assert main(["analyze", str(out), "--outcomes", "completion_rate"]) == 0
-    again = pd.read_csv(out / "comparison.csv")
+    again = pd.read_csv(out / "analysis" / "comparison.csv")
     pd.testing.assert_frame_equal(
         again, table[table["outcome"] == "completion_rate"].reset_index(drop=True)
     )
+    assert {p: p.read_bytes() for p in written} == written
 
 
 def test_compare_rejects_unknown_scenarios_without_writing(tmp_path, capsys):
