@@ -18,6 +18,7 @@ model quantity to compare, target and acceptable range). This module
 from __future__ import annotations
 
 import math
+import os
 import tomllib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -264,7 +265,12 @@ def measure_replications(
     """Measure every quantity on one scenario for each seed (rows = seeds)."""
     jobs = [(scenario, seed) for seed in seeds]
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        from sim.experiment import die_with_parent
+
+        # Workers end with this process however it ends (as a sweep's workers do).
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)
+        ) as pool:
             rows = list(_progress(pool.map(_measure_run, jobs), len(jobs), progress, scenario.name))
     else:
         rows = list(_progress(map(_measure_run, jobs), len(jobs), progress, scenario.name))

@@ -90,3 +90,84 @@ def ok_runs_stored(out: Path) -> int:
             continue
         n += _OK_IN_SHARD[key]
     return n
+
+
+# The quick subset, `pytest -m "not slow"`, leaves out every test that runs the model for
+# years, starts processes or a browser, or executes notebooks: one second or more on an
+# idle two-core machine (measured with `pytest --durations=0`). Whole modules first, then
+# single tests as "module::test" (every parametrisation of the test).
+SLOW_MODULES = {
+    "test_fuzz_inputs",
+    "test_interrupts",
+    "test_notebooks",
+    "test_worker_failure",
+}
+SLOW_TESTS = {
+    "test_calibration::test_baseline_shows_the_pattern",
+    "test_calibration::test_calibrated_baseline_meets_the_fact",
+    "test_calibration::test_measure_returns_every_quantity_from_a_short_run",
+    "test_calibration::test_p1_a_capacity_cut_raises_response_times_for_the_same_cases",
+    "test_calibration::test_p3_channels_secure_platform_is_far_faster_than_diplomatic",
+    "test_cli_core::test_real_subprocess_matches_in_process",
+    "test_cli_core::test_run_out_writes_the_same_outcomes",
+    "test_cli_core::test_run_twice_gives_byte_identical_output",
+    "test_experiment::test_a_scenario_compared_with_itself_differs_by_exactly_zero",
+    "test_experiment::test_sobol_recovers_the_ishigami_indices",
+    "test_experiment::test_t_intervals_cover_a_known_difference_at_the_nominal_rate",
+    "test_experiment_cli::test_compare_prints_a_table_and_writes_csv_and_png",
+    "test_experiment_cli::test_sweep_keeps_only_the_per_agency_series_when_asked",
+    "test_experiment_cli::test_sweep_killed_midway_resumes_to_exactly_the_planned_runs",
+    "test_experiment_cli::test_sweep_refuses_to_resume_into_another_experiment",
+    "test_experiment_executors::test_dask_local_cluster_matches_serial",
+    "test_experiment_executors::test_process_pool_matches_serial",
+    "test_experiment_executors::test_real_dask_scheduler_and_worker_processes_match_serial",
+    "test_experiment_executors::test_serial_run_is_complete",
+    "test_explorer::test_explore_bad_input_exits_2",
+    "test_explorer::test_explorer_page_in_headless_chromium",
+    "test_explorer::test_explorer_steps_match_a_plain_run_and_keep_a_reference",
+    "test_mechanisms::test_baseline_has_every_mechanism_at_work",
+    "test_mechanisms::test_capacity_building_raises_recipients_completion_after_the_lag",
+    "test_mechanisms::test_cases_with_a_joint_team_resolve_faster_than_the_same_cases_by_formal_requests",
+    "test_mechanisms::test_more_coordination_meetings_raise_relations_and_cut_misunderstandings",
+    "test_mechanisms::test_no_item_is_shared_twice_with_the_same_partner_and_notices_never_exceed_fugitives",
+    "test_mechanisms::test_non_members_of_interpol_issue_no_notices",
+    "test_mechanisms::test_secure_platform_means_fewer_leaks_and_faster_intelligence",
+    "test_mechanisms::test_urgent_requests_use_24_7_contact_points_and_travel_fast",
+    "test_model_core::test_different_seed_gives_different_outcomes",
+    "test_model_core::test_instrument_worlds_mutual_recognition_faster_than_treaty_faster_than_comity",
+    "test_model_core::test_instruments_within_a_run_keep_the_same_order",
+    "test_model_core::test_legal_distance_brings_more_clarification_rounds",
+    "test_model_core::test_legal_distance_lengthens_drafting",
+    "test_model_core::test_more_central_authority_capacity_shortens_median_response",
+    "test_model_core::test_national_security_courts_shorten_the_judicial_stage_of_security_cases",
+    "test_model_core::test_p1_loaded_authorities_take_longer_within_a_run",
+    "test_model_core::test_p1_response_time_grows_with_load_relative_to_capacity",
+    "test_model_core::test_sovereignty_sensitivity_brings_sovereignty_refusals",
+    "test_plots::test_cli_plot_of_a_compare_writes_png_and_svg",
+    "test_plots::test_cli_plot_of_a_run_folder",
+    "test_plots::test_forest_of_an_experiment",
+    "test_reforms::test_a_lever_starting_in_year_3_leaves_years_1_and_2_as_baseline",
+    "test_reforms::test_each_lever_moves_its_target_outcome_the_designed_way",
+    "test_reforms::test_every_shipped_scenario_validates_runs_a_year_and_says_what_it_is",
+    "test_reforms::test_mutual_recognition_cuts_extradition_time_by_far_more_than_half",
+    "test_store::test_agency_series_has_a_row_per_run_day_and_agency_equal_to_a_direct_run",
+    "test_store::test_interrupted_agency_series_resume_to_the_same_consolidated_file",
+    "test_tables::test_the_summary_counts_open_requests_as_the_json_does",
+    "test_world::test_real_world_size_follows_population_and_gdp",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests of SLOW_MODULES and SLOW_TESTS as slow (see above)."""
+    seen = set()
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        name = f"{module}::{item.originalname}"
+        if module in SLOW_MODULES or name in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
+            seen.add(name)
+    # A renamed or deleted test must leave this list too, or the list rots.
+    collected_modules = {item.module.__name__.rsplit(".", 1)[-1] for item in items}
+    stale = {n for n in SLOW_TESTS if n.split("::")[0] in collected_modules} - seen
+    if stale and not config.getoption("keyword") and not config.getoption("markexpr"):
+        raise pytest.UsageError(f"tests/conftest.py SLOW_TESTS names no collected test: {stale}")

@@ -164,8 +164,10 @@ def scenario_case(draw) -> dict[str, Any]:
         elif kind == "unknown":
             section = draw(st.sampled_from([*SECTIONS, "wörld", "x"]))
             key = draw(TEXT.filter(lambda t: t.strip() != ""))
-            _set(data, f"{section}.{key}" if draw(st.booleans()) else key, draw(VALUES))
-            keys.append(key)
+            dotted = f"{section}.{key}" if draw(st.booleans()) else key
+            _set(data, dotted, draw(VALUES))
+            # An unknown section is named before its keys: record the whole path.
+            keys.append(dotted)
         elif kind == "delete":
             for key in ("extends", "world", "run"):
                 if draw(st.booleans()):

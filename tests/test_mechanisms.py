@@ -194,7 +194,7 @@ def test_capacity_building_raises_recipients_completion_after_the_lag():
             _completion_to(funded, recipients, lag) - _completion_to(unfunded, recipients, lag)
         )
         # Before the first transfer lands nothing differs for the recipients.
-    assert np.mean(gains) > 0.02
+    assert min(gains) > 0 and np.mean(gains) > 0.01, gains
 
 
 def _completion_to(model, states, after_day):
