@@ -407,16 +407,24 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- experiments
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--workers: expected an integer, found {text!r}"
-        ) from None
-    if not 1 <= value <= 1024:
-        raise argparse.ArgumentTypeError(f"--workers: allowed 1-1024, found {value}")
-    return value
+def _bounded_int(option: str, lo: int, hi: int):
+    """An argparse type: an integer in [lo, hi], with an error naming the option."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{option}: expected an integer, found {text!r}"
+            ) from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{option}: allowed {lo}-{hi}, found {value}")
+        return value
+
+    return parse
+
+
+_workers = _bounded_int("--workers", 1, 1024)
 
 
 def _reps(text: str) -> int:
@@ -905,16 +913,7 @@ def _port(text: str) -> int:
     return value
 
 
-def _sample_size(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--sample-size: expected an integer, found {text!r}"
-        ) from None
-    if not 1 <= value <= 10_000_000:
-        raise argparse.ArgumentTypeError(f"--sample-size: allowed 1-10000000, found {value}")
-    return value
+_sample_size = _bounded_int("--sample-size", 1, 10_000_000)
 
 
 def _add_format(p: argparse.ArgumentParser) -> None:
