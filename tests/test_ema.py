@@ -109,3 +109,5 @@ def test_perform_experiments_and_prim_on_short_runs(ema_workbench):
     y = refusal > np.median(refusal)
     box = prim.Prim(experiments[m.input_names], y, mass_min=0.1).find_box()
     assert box.peeling_trajectory["mass"].iloc[0] == 1.0
+    # The README reads the box this way (box.inspect() fails with pandas 3 on a switch).
+    assert list(box.box_lims[-1].columns) == list(m.input_names)
