@@ -13,7 +13,7 @@ import pytest
 import sim
 
 SEEDS = (1, 2, 3, 4, 5)
-SMALL = {"world.n_states": 16, "run.years": 1.0}
+SMALL = {"world.n_states": 12, "run.years": 0.75}
 
 
 def outcomes(overrides: dict, seed: int) -> dict:
