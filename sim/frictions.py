@@ -338,6 +338,27 @@ def consent_probability(strength, national, conditions, contest_years, judicial)
     return 1.0 / (1.0 + np.exp(-z))
 
 
+def decision_deadline_days(kind, consent, mutual_recognition):
+    """Days a mutual-recognition request may take from receipt to decision.
+
+    A warrant's surrender decision has its own deadline, shorter when the person
+    consents; every other request has the decision deadline.
+
+    Args:
+        kind: ``Kind`` codes.
+        consent: Whether the person sought consents.
+        mutual_recognition: The ``mutual_recognition`` section (the deadlines).
+    """
+    surrender = np.where(
+        consent,
+        mutual_recognition.surrender_deadline_consent_days,
+        mutual_recognition.surrender_deadline_days,
+    )
+    return np.where(
+        np.asarray(kind) == Kind.EXTRADITION, surrender, mutual_recognition.decision_deadline_days
+    )
+
+
 def court_refusal_probability(human_rights_refusal, kind, rights_gap):
     """Chance the court refuses an extradition on human-rights grounds."""
     return human_rights_refusal * (np.asarray(kind) == Kind.EXTRADITION) * np.asarray(rights_gap)

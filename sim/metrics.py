@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.frictions import decision_deadline_days
 from sim.requests import CaseStatus, Channel, Instrument, Kind, Outcome, RefusalGround
 from sim.world import CAPACITY_GROUPS
 
@@ -215,8 +216,7 @@ def _mutual_recognition_outcomes(model: CooperationModel) -> dict[str, Any]:
     mr = led.col("instrument") == Instrument.MUTUAL_RECOGNITION
     received, decided = led.col("t_received"), led.col("t_decided")
     executed = led.col("t_executed")
-    surrender = np.where(consent, mrc.surrender_deadline_consent_days, mrc.surrender_deadline_days)
-    decision_deadline = np.where(kind == Kind.EXTRADITION, surrender, mrc.decision_deadline_days)
+    decision_deadline = decision_deadline_days(kind, consent, mrc)
     was_decided = mr & (decided >= 0) & (received >= 0)
     was_executed = mr & (executed >= 0) & (decided >= 0)
     return {

@@ -335,11 +335,9 @@ class CooperationModel(mesa.Model):
         if role == "law_enforcement":
             due = led.t_decided[ids] + mrc.execution_deadline_days
         else:
-            warrant = led.kind[ids] == _EXTRADITION
-            surrender = np.where(
-                led.consent[ids], mrc.surrender_deadline_consent_days, mrc.surrender_deadline_days
+            due = led.t_received[ids] + frictions.decision_deadline_days(
+                led.kind[ids], led.consent[ids], mrc
             )
-            due = led.t_received[ids] + np.where(warrant, surrender, mrc.decision_deadline_days)
         mr = led.instrument[ids] == _MUTUAL_RECOGNITION
         return np.where(mr, due, self.day).astype(np.float64)
 

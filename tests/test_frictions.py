@@ -469,3 +469,14 @@ def test_to_whole_days_rounds_and_never_negative():
     got = frictions.to_whole_days(np.array([-3.2, 0.0, 0.4, 0.6, 2.5, 10.49]))
     np.testing.assert_array_equal(got, [0, 0, 0, 1, 2, 10])
     assert got.dtype == np.int64
+
+
+def test_decision_deadline_is_the_surrender_deadline_for_warrants():
+    mrc = SimpleNamespace(
+        decision_deadline_days=30.0,
+        surrender_deadline_consent_days=10.0,
+        surrender_deadline_days=60.0,
+    )
+    kind = np.array([Kind.EXTRADITION, Kind.EXTRADITION, Kind.MLA_EVIDENCE])
+    got = frictions.decision_deadline_days(kind, np.array([True, False, True]), mrc)
+    np.testing.assert_array_equal(got, [10.0, 60.0, 30.0])
