@@ -129,6 +129,8 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
 
     out.update(model.intelligence.outcomes())
     out.update(model.interpol.outcomes())
+    # Persons sought abroad whose whereabouts were unknown: INTERPOL's caseload.
+    out["persons_sought_unlocated"] = int(model.fugitives_unlocated)
     out.update(model.teams.outcomes())
     relations = world.relations
     n = world.n_states

@@ -294,6 +294,13 @@ _ENTRIES = (
     ),
     # ----------------------------------------------------------------- INTERPOL
     _o(
+        "persons_sought_unlocated",
+        "persons sought, whereabouts unknown",
+        "persons",
+        "neither",
+        "Persons sought abroad whose whereabouts were unknown (searched for via INTERPOL).",
+    ),
+    _o(
         "red_notices_requested",
         "red notices requested",
         "notices",
