@@ -67,16 +67,17 @@ from sim.requests import (
 )
 from sim.scenario import (
     CASE_TYPES,
+    DAYS_PER_YEAR,
     LISTED_OFFENCE_TYPES,
     SECURITY_CASE_TYPES,
     Scenario,
     load_scenario,
+    warmup_days,
 )
 from sim.teams import TeamFormation, team_is_proposed
 from sim.trust import TrustNetwork
 from sim.world import build_world
 
-DAYS_PER_YEAR = 365
 QUEUE_ROLES = ("central_authority", "court", "law_enforcement")
 SERIES_COLUMNS = (
     "cases_opened",
@@ -130,7 +131,11 @@ class CooperationModel(mesa.Model):
             scenario = load_scenario(scenario)
         # Mesa's Model already owns an attribute called `scenario`; ours is `config`.
         self.config = scenario
-        self.horizon_days = max(1, int(round(scenario.run.years * DAYS_PER_YEAR)))
+        # A warm-up, then the measurement window every outcome is computed over.
+        self.window_start = warmup_days(scenario)
+        self.horizon_days = self.window_start + max(
+            1, int(round(scenario.run.years * DAYS_PER_YEAR))
+        )
         self.day = 0
         # Separate streams: the world and the cases must not depend on how the
         # processes (which reforms change) consume random numbers.

@@ -29,13 +29,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.scenario import LEVERS, STRESS_TESTS, Scenario, ScenarioError
+from sim.scenario import (
+    DAYS_PER_YEAR,
+    LEVERS,
+    STRESS_TESTS,
+    Scenario,
+    ScenarioError,
+    warmup_days,
+)
 from sim.world import CAPACITY_GROUPS, World
 
 if TYPE_CHECKING:
     from sim.model import CooperationModel
-
-DAYS_PER_YEAR = 365
 
 
 def resolve_targets(applies_to: str | list[str], world: World, key: str, source: str) -> np.ndarray:
@@ -244,13 +249,15 @@ class Reform:
         name: Lever name (a scenario section).
         params: The validated lever section.
         targets: State indices it applies to.
+        window_start_day: First day of the measurement window (the warm-up's length).
     """
 
-    def __init__(self, name: str, params: Any, targets: np.ndarray):
+    def __init__(self, name: str, params: Any, targets: np.ndarray, window_start_day: int = 0):
         self.name = name
         self.params = params
         self.targets = targets
-        self.start_day = int(round(params.start_year * DAYS_PER_YEAR))
+        # start_year counts from the start of the measurement window, after the warm-up.
+        self.start_day = window_start_day + int(round(params.start_year * DAYS_PER_YEAR))
         self.applied_day: int | None = None
         self.model: CooperationModel | None = None  # set by the model that schedules it
 
@@ -270,5 +277,5 @@ def enabled_reforms(scenario: Scenario, world: World) -> list[Reform]:
         targets = resolve_targets(
             params.applies_to, world, f"{name}.applies_to", scenario.source or "<scenario>"
         )
-        reforms.append(Reform(name, params, targets))
+        reforms.append(Reform(name, params, targets, warmup_days(scenario)))
     return reforms

@@ -100,7 +100,11 @@ class LeverSection(Section):
 
     enabled: bool = P(False, None, None, "switch", "Whether this reform is part of the scenario.")
     start_year: float = P(
-        0.0, 0.0, 50.0, "years", "Simulated year at which the reform takes effect (0 = from start)."
+        0.0,
+        0.0,
+        50.0,
+        "years",
+        "Year of the measurement window at which the reform takes effect (0 = its start).",
     )
     applies_to: str | list[str] = P(
         "all",
@@ -125,10 +129,21 @@ class LeverSection(Section):
 
 
 class RunSection(Section):
-    """How long to simulate."""
+    """How long to simulate: a warm-up, then the measurement window."""
 
     years: float = P(
-        5.0, 0.01, 50.0, "years", "Simulated time; one step is one day, a year 365 days."
+        5.0,
+        0.01,
+        50.0,
+        "years",
+        "Length of the measurement window after the warm-up; one step is one day, a year 365 days.",
+    )
+    warmup_years: float = P(
+        0.0,
+        0.0,
+        20.0,
+        "years",
+        "Simulated time before the window, left out of every outcome (chosen by MSER-5).",
     )
 
 
@@ -1160,6 +1175,12 @@ class Scenario(Section):
 # --------------------------------------------------------------------------------------
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+DAYS_PER_YEAR = 365  # one step is one day; a simulated year is 365 of them
+
+
+def warmup_days(scenario: Scenario) -> int:
+    """Days of warm-up before the measurement window (the window's first day)."""
+    return int(round(scenario.run.warmup_years * DAYS_PER_YEAR))
 
 
 def shipped_dir_candidates(kind: str, package_dir: Path = PACKAGE_DIR) -> tuple[Path, Path]:
