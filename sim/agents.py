@@ -26,6 +26,29 @@ ROLE_CODES = {"central_authority": 0, "court": 1, "law_enforcement": 2}
 NO_QUEUE = 3
 
 
+def staffed_capacity(
+    expected_per_day: np.ndarray,
+    budget: np.ndarray,
+    staffing: float,
+    budget_exponent: float,
+    floor: float,
+) -> np.ndarray:
+    """Requests a day a central authority can review, staffed for the demand it expects.
+
+    States staff their central authority for the requests they expect to receive,
+    and richer states more generously, so that in the baseline each authority runs
+    below saturation and its load follows how open and how rich the state is.
+
+    Args:
+        expected_per_day: Requests a day the gravity rule is expected to send each state.
+        budget: Each state's capacity relative to the median (1 = median state).
+        staffing: Capacity per expected request a day at the median budget.
+        budget_exponent: Power of the budget in the staffing ratio.
+        floor: Smallest capacity any agency has.
+    """
+    return np.maximum(floor, staffing * expected_per_day * budget**budget_exponent)
+
+
 class AgencyTable:
     """Per-agency numbers as arrays, one row per agency, so days are served in batches.
 
@@ -33,6 +56,8 @@ class AgencyTable:
         capacity: Work units each agency can start a day.
         credit: Unused capacity carried within a day (fractional capacities).
         effort: Work units spent over the run.
+        arrived: Requests that joined the agency's queue in the measurement window.
+        capacity_days: The agency's capacity summed over the window's days (its offer).
         skill: Staff skill (0-1).
         waiting: Live requests in each agency's queue.
         role: Queue family code (:data:`ROLE_CODES`, or ``NO_QUEUE``).
@@ -43,6 +68,8 @@ class AgencyTable:
         "capacity": np.float64,
         "credit": np.float64,
         "effort": np.float64,
+        "arrived": np.float64,
+        "capacity_days": np.float64,
         "skill": np.float64,
         "waiting": np.int64,
         "role": np.int8,

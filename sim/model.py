@@ -45,6 +45,7 @@ from sim.agents import (
     QueuePool,
     State,
     queue_priority,
+    staffed_capacity,
 )
 from sim.engagement import CoordinatingBody, CoordinationMeetings
 from sim.intelligence import IntelligenceSharing
@@ -161,8 +162,8 @@ class CooperationModel(mesa.Model):
         self.pools = {role: QueuePool() for role in QUEUE_ROLES}
         self.backlog_by_role = dict.fromkeys(QUEUE_ROLES, 0)
         self._counts = dict.fromkeys(("issued", "executed", "refused", "lapsed", "withdrawn"), 0)
+        self._precompute()  # the agencies are staffed for the demand it expects
         self._build_agents()
-        self._precompute()
         self.intelligence = IntelligenceSharing(self)
         self.interpol = InterpolSecretariat(self)
         self.teams = TeamFormation(self)
@@ -200,13 +201,12 @@ class CooperationModel(mesa.Model):
         for i, code in enumerate(w.codes):
             state = State(self, i, code)
             self.states.append(state)
-            cap = w.capacity[i]
 
-            def add(cls, per_unit, state=state, cap=cap, i=i):
+            def add(cls, staffing, state=state, i=i):
                 agency = cls(
                     self,
                     state,
-                    max(a.capacity_floor, per_unit * cap),
+                    self._staffed_capacity(staffing, i),
                     a.queue_discipline,
                     w.skill[i],
                     w.technology[i],
@@ -222,6 +222,20 @@ class CooperationModel(mesa.Model):
                 self.nsc_of[i] = add(NationalSecurityCourt, a.nsc_capacity)
             self.intel_of[i] = add(IntelligenceService, a.law_enforcement_capacity)
             add(InterpolBureau, a.law_enforcement_capacity)
+
+    def _staffed_capacity(self, staffing: float, state: int) -> float:
+        """Capacity of one of a state's agencies, staffed for the requests it expects."""
+        a = self.config.agencies
+        budget = self.world.capacity[state] / self.config.world.capacity_median
+        return float(
+            staffed_capacity(
+                self.expected_incoming[state],
+                budget,
+                staffing,
+                a.staffing_budget_exponent,
+                a.capacity_floor,
+            )
+        )
 
     def _precompute(self) -> None:
         """Per-state and per-pair quantities that the daily pipeline reads."""
@@ -256,9 +270,11 @@ class CooperationModel(mesa.Model):
         )
         np.fill_diagonal(gravity, 0.0)
         totals = gravity.sum(axis=1, keepdims=True)
-        self._gravity_cum = np.cumsum(
-            np.divide(gravity, totals, out=np.zeros_like(gravity), where=totals > 0), axis=1
-        )
+        partner_p = np.divide(gravity, totals, out=np.zeros_like(gravity), where=totals > 0)
+        self._gravity_cum = np.cumsum(partner_p, axis=1)
+        # Requests a day each state can expect to receive, which its central authority
+        # is staffed for (clarification rounds and unlocated persons aside).
+        self.expected_incoming = (self._daily_rate * c.mean_foreign_links) @ partner_p
         t = self.config.transmission
         self._channel_days = np.zeros(len(Channel))
         self._channel_days[Channel.DIPLOMATIC] = t.diplomatic_days
@@ -327,6 +343,8 @@ class CooperationModel(mesa.Model):
             priority = np.where(first, self._deadline_day(ids, role), priority)
         self.pools[role].push(ids, agencies, deadline_class, priority)
         np.add.at(self.agency_table.waiting, agencies, 1)
+        if self.day >= self.window_start:
+            np.add.at(self.agency_table.arrived, agencies, 1)
         self.backlog_by_role[role] += ids.size
 
     def _deadline_day(self, ids: np.ndarray, role: str) -> np.ndarray:
@@ -1005,6 +1023,8 @@ class CooperationModel(mesa.Model):
             grown[:, : self.agency_backlog.shape[1]] = self.agency_backlog
             self.agency_backlog = grown
         self.agency_backlog[d, : table.size] = table.waiting[: table.size]
+        if d >= self.window_start:
+            table.capacity_days[: table.size] += table.capacity[: table.size]
 
     def _open_cases(self) -> int:
         return self._open
@@ -1075,7 +1095,7 @@ class CooperationModel(mesa.Model):
         court = NationalSecurityCourt(
             self,
             self.states[state],
-            max(a.capacity_floor, a.nsc_capacity * w.capacity[state]),
+            self._staffed_capacity(a.nsc_capacity, state),
             a.queue_discipline,
             w.skill[state],
             w.technology[state],
@@ -1099,17 +1119,14 @@ class CooperationModel(mesa.Model):
     ) -> None:
         """Raise a state's capacity, technology and skill (capacity building)."""
         w, a = self.world, self.config.agencies
+        before = w.capacity[state]
         w.capacity[state] += capacity
         w.technology[state] = min(1.0, w.technology[state] + technology)
         w.skill[state] = min(1.0, w.skill[state] + skill)
-        per_unit = {
-            "central_authority": a.central_authority_capacity,
-            "law_enforcement": a.law_enforcement_capacity,
-            "court": a.court_capacity,
-            "national_security_court": a.nsc_capacity,
-        }
-        for role, agency in self.states[state].agencies.items():
-            agency.capacity_per_day += per_unit.get(role, 0.0) * capacity
+        # Staffing grows with the budget to a power (agents.staffed_capacity).
+        growth = (w.capacity[state] / before) ** a.staffing_budget_exponent
+        for agency in self.states[state].agencies.values():
+            agency.capacity_per_day *= growth
             agency.skill = w.skill[state]
             agency.technology = w.technology[state]
 

@@ -391,33 +391,44 @@ class AgenciesSection(Section):
     """Agency capacities, skills and queue disciplines."""
 
     central_authority_capacity: float = P(
+        2.3,
+        0.0,
+        10000.0,
+        "capacity/expected request",
+        "Central authorities' staffing: requests a day they can review per request a day the "
+        "gravity rule is expected to send them (above 1 leaves slack).",
+    )
+    staffing_budget_exponent: float = P(
+        0.2,
+        0.0,
+        2.0,
+        "power",
+        "Richer states staff their agencies more for the same demand: staffing grows with "
+        "state capacity / median to this power.",
+    )
+    law_enforcement_capacity: float = P(
+        1.2,
+        0.0,
+        10000.0,
+        "capacity/expected request",
+        "Law enforcement's staffing: requests a day it can start executing per request a day "
+        "the state is expected to receive (also sizes intelligence and INTERPOL offices).",
+    )
+    court_capacity: float = P(
+        0.6,
+        0.0,
+        10000.0,
+        "capacity/expected request",
+        "Courts' staffing: proceedings a day they can open per request a day the state is "
+        "expected to receive.",
+    )
+    nsc_capacity: float = P(
         0.3,
         0.0,
         10000.0,
-        "requests/day per budget unit",
-        "Incoming requests a central authority can review a day, per unit of state capacity.",
-    )
-    law_enforcement_capacity: float = P(
-        0.5,
-        0.0,
-        10000.0,
-        "requests/day per budget unit",
-        "Requests law enforcement can start executing a day, per unit of state capacity.",
-    )
-    court_capacity: float = P(
-        0.25,
-        0.0,
-        10000.0,
-        "cases/day per budget unit",
-        "Judicial proceedings a court can open a day, per unit of state capacity.",
-    )
-    nsc_capacity: float = P(
-        0.1,
-        0.0,
-        10000.0,
-        "cases/day per budget unit",
-        "Proceedings a national security court can open a day, per unit of state capacity "
-        "(in addition to the ordinary court).",
+        "capacity/expected request",
+        "A national security court's staffing: proceedings a day per request a day the "
+        "state is expected to receive (in addition to the ordinary court).",
     )
     capacity_floor: float = P(
         0.1, 0.0, 100.0, "requests/day", "Smallest capacity any agency has (a skeleton staff)."
@@ -920,7 +931,12 @@ class CapacityBuildingSection(LeverSection):
     """
 
     budget_per_year: float = P(
-        0.5, 0.0, 1000.0, "budget units/year", "Capacity the coordinating body gives away a year."
+        0.0,
+        0.0,
+        1000.0,
+        "budget units/year",
+        "Capacity the coordinating body gives away a year before any reform (0 in the "
+        "baseline, so that it has no trend).",
     )
     lag_days: float = P(
         365.0, 0.0, 3650.0, "days", "Time from funding to capacity in place (training, hiring)."
