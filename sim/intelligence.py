@@ -217,13 +217,18 @@ class IntelligenceSharing:
         case_type = m.cases.case_type[shares.case[ids[useful]]]
         self.cases_helped += m.extend_related_cases(recipient[useful], case_type, cfg.lead_days)
 
-    def outcomes(self) -> dict:
-        """Counts and rates of intelligence sharing for the run's outcomes."""
+    def outcomes(self, since: int = 0) -> dict:
+        """Counts and rates of intelligence sharing, over items shared from day ``since``.
+
+        The running counters (items, incidents prevented, cases helped) cover the whole
+        run; the model subtracts their values at the window's start.
+        """
         shares = self.shares
-        leaked = shares["leaked"]
-        delivered = shares["t_delivered"] >= 0
-        days = shares["t_delivered"] - shares["t_shared"]
-        platform = shares["platform"]
+        window = shares["t_shared"] >= since
+        leaked = shares["leaked"][window]
+        delivered = (shares["t_delivered"] >= 0)[window]
+        days = (shares["t_delivered"] - shares["t_shared"])[window]
+        platform = shares["platform"][window]
 
         def mean(mask):
             return float(days[mask].mean()) if mask.any() else float("nan")

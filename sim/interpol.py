@@ -161,15 +161,16 @@ class InterpolSecretariat(mesa.Agent):
                 record.located_in[ids].astype(np.int64),
             )
 
-    def outcomes(self) -> dict:
-        """Counts and rates of notices and diffusions for the run's outcomes."""
-        status = self.record["status"]
-        diffusion = self.record["diffusion"]
+    def outcomes(self, since: int = 0) -> dict:
+        """Counts and rates of notices and diffusions requested from day ``since``."""
+        window = self.record["t_requested"] >= since
+        status = self.record["status"][window]
+        diffusion = self.record["diffusion"][window]
         notices = ~diffusion
-        reviewed = notices & (self.record["t_reviewed"] >= 0)
+        reviewed = notices & (self.record["t_reviewed"][window] >= 0)
         rejected = status == NoticeStatus.REJECTED
         located = status == NoticeStatus.LOCATED
-        days_to_arrest = (self.record["t_located"] - self.record["t_requested"])[located]
+        days_to_arrest = (self.record["t_located"] - self.record["t_requested"])[window][located]
         return {
             "red_notices_requested": int(notices.sum()),
             "red_notices_rejected": int((rejected & notices).sum()),

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim import survival
+from sim.agents import ROLE_CODES
 from sim.frictions import decision_deadline_days
 from sim.requests import CaseStatus, Channel, Instrument, Kind, Outcome, RefusalGround
 from sim.world import CAPACITY_GROUPS
@@ -21,6 +23,18 @@ if TYPE_CHECKING:
     from sim.model import CooperationModel
 
 OUTCOME_KINDS = (Kind.MLA_EVIDENCE, Kind.EXTRADITION)
+_QUEUE_ROLES = ("central_authority", "court", "law_enforcement")
+_GROUNDS = tuple(g for g in RefusalGround if g != RefusalGround.NONE)
+# Competing ends of a request, with each refusal ground a cause of its own.
+_GROUND_CAUSE = 100
+_END_CAUSES = {
+    int(Outcome.EXECUTED): "executed",
+    int(Outcome.LAPSED): "lapsed",
+    int(Outcome.WITHDRAWN): "withdrawn",
+    **{_GROUND_CAUSE + int(g): f"refused_{g.name.lower()}" for g in _GROUNDS},
+}
+_EXECUTED = {int(o): o.name.lower() for o in Outcome if o != Outcome.OPEN}
+_CASE_ENDS = {int(c): c.name.lower() for c in CaseStatus if c != CaseStatus.OPEN}
 
 
 def share(part: int | float, whole: int | float) -> float:
@@ -37,8 +51,21 @@ def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if values.size else math.nan
 
 
+def _aj_shares(durations, cause, codes: dict[int, str]) -> dict[str, float]:
+    """Eventual share of each way of ending (Aalen-Johansen), open requests censored."""
+    if durations.size == 0:
+        return dict.fromkeys(codes.values(), math.nan)
+    return survival.cumulative_incidence(durations, cause, codes)
+
+
 def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     """All outcomes of a run as one dict (nested dicts for breakdowns).
+
+    Every outcome covers the measurement window (``run.years`` after
+    ``run.warmup_years``): counts are of requests and cases created in it, rates
+    and durations are of that cohort with the requests still open at the end
+    censored (Kaplan-Meier and Aalen-Johansen, :mod:`sim.survival`), and levels
+    (trust, backlog, utilisation) are averaged over its days.
 
     Args:
         model: A model that has run (any number of days).
@@ -47,22 +74,23 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
         Dict of outcome name to value; see docs/ODD.md for definitions.
     """
     led, cases, world = model.ledger, model.cases, model.world
-    # Every request the run created counts, including those whose case closed while
-    # they were still being drafted, so the outcomes add up to the series' counts.
-    issued_all = led.col("t_issued") >= 0
-    outcome = led.col("outcome")
-    kind = led.col("kind")
-    instrument = led.col("instrument")
-    ground = led.col("refusal_ground")
-    requesting = led.col("requesting_state")
-    response = (led.col("t_closed") - led.col("t_issued")).astype(float)
+    w0, end = model.window_start, model.day
+    cohort = led.col("t_created") >= w0
+    issued_all = led.col("t_issued")[cohort] >= 0
+    outcome = led.col("outcome")[cohort]
+    kind = led.col("kind")[cohort]
+    instrument = led.col("instrument")[cohort]
+    ground = led.col("refusal_ground")[cohort]
+    requesting = led.col("requesting_state")[cohort]
+    t_issued, t_closed = led.col("t_issued")[cohort], led.col("t_closed")[cohort]
+    response = (t_closed - t_issued).astype(float)
     executed = outcome == Outcome.EXECUTED
-    total = len(led)
+    total = int(cohort.sum())
     still_open = outcome == Outcome.OPEN
 
     out: dict[str, Any] = {
         "scenario": model.config.name,
-        "days": int(model.day),
+        "days": int(max(0, end - w0)),
         "states": int(world.n_states),
         "requests_total": total,
         "requests_issued": int(issued_all.sum()),
@@ -73,14 +101,25 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
         "requests_withdrawn": int(np.count_nonzero(outcome == Outcome.WITHDRAWN)),
         "requests_open": int(np.count_nonzero(still_open & issued_all)),
     }
-    out["completion_rate"] = share(out["requests_executed"], total)
-    out["refusal_rate"] = share(out["requests_refused"], total)
-    out["lapse_rate"] = share(out["requests_lapsed"], total)
+    # How each request created in the window ends, from its creation, the open ones
+    # censored at the end of the run: each refusal ground is its own cause.
+    t_created = led.col("t_created")[cohort]
+    lived = np.where(still_open, end, t_closed) - t_created
+    cause = np.where(outcome == Outcome.REFUSED, _GROUND_CAUSE + ground, outcome)
+    ever = _aj_shares(lived, cause, _END_CAUSES)
+    out["completion_rate"] = ever["executed"]
+    out["refusal_rate"] = float(sum(ever[f"refused_{g.name.lower()}"] for g in _GROUNDS))
+    out["lapse_rate"] = ever["lapsed"]
+    out["withdrawal_rate"] = ever["withdrawn"]
     out["refusal_rate_by_ground"] = {
-        g.name.lower(): share(int(np.count_nonzero(ground == g)), total)
-        for g in RefusalGround
-        if g != RefusalGround.NONE
+        g.name.lower(): ever[f"refused_{g.name.lower()}"] for g in _GROUNDS
     }
+    # Response times: from sending to answer. Naive figures over executed requests;
+    # Kaplan-Meier ones with an answer (executed or refused) as the event and open,
+    # lapsed and withdrawn requests censored.
+    sent = issued_all
+    waited = np.where(still_open, end, t_closed) - t_issued
+    answered = executed | (outcome == Outcome.REFUSED)
     out["median_response_days"] = {
         k.name.lower(): quantile(response[executed & (kind == k)], 0.5) for k in OUTCOME_KINDS
     }
@@ -90,95 +129,130 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     out["mean_response_days"] = {
         k.name.lower(): _mean(response[executed & (kind == k)]) for k in OUTCOME_KINDS
     }
+    km = {k: _km(waited, answered, sent & (kind == k)) for k in OUTCOME_KINDS}
+    for q in ("q25", "median", "q75"):
+        out[f"km_{q}_response_days"] = {k.name.lower(): km[k][q] for k in OUTCOME_KINDS}
     out["median_response_days_by_instrument"] = {
         i.name.lower(): quantile(response[executed & (instrument == i)], 0.5) for i in Instrument
     }
-    out["completion_rate_by_instrument"] = {
-        i.name.lower(): share(
-            int(np.count_nonzero(executed & (instrument == i))),
-            int(np.count_nonzero(instrument == i)),
-        )
+    out["km_median_response_days_by_instrument"] = {
+        i.name.lower(): _km(waited, answered, sent & (instrument == i))["median"]
         for i in Instrument
     }
-    channel = led.col("channel")
+    out["completion_rate_by_instrument"] = {
+        i.name.lower(): _aj_shares(lived[instrument == i], outcome[instrument == i], _EXECUTED)[
+            "executed"
+        ]
+        for i in Instrument
+    }
+    # Competing risks from sending, per request kind: executed, refused, lapsed, withdrawn.
+    out["ends_by_kind"] = {
+        f"{k.name.lower()}_{name}": incidence
+        for k in OUTCOME_KINDS
+        for name, incidence in _aj_shares(
+            waited[sent & (kind == k)], outcome[sent & (kind == k)], survival.CLOSING_CAUSES
+        ).items()
+    }
+    channel = led.col("channel")[cohort]
     out["channel_share"] = {
         c.name.lower(): share(int(np.count_nonzero(channel == c)), total) for c in Channel
     }
-    out.update(_mutual_recognition_outcomes(model))
-    rounds = led.col("clarification_rounds")
+    out.update(_mutual_recognition_outcomes(model, cohort))
+    rounds = led.col("clarification_rounds")[cohort]
     out["clarification_rounds_per_request"] = _mean(rounds.astype(float))
 
-    status = cases.col("status")
-    n_cases = len(cases)
+    in_window = cases.col("t_created") >= w0
+    status = cases.col("status")[in_window]
+    n_cases = int(in_window.sum())
     resolved = status == CaseStatus.RESOLVED
-    case_days = (cases.col("t_closed") - cases.col("t_created")).astype(float)
+    case_open = status == CaseStatus.OPEN
+    case_closed = cases.col("t_closed")[in_window]
+    case_start = cases.col("t_created")[in_window]
+    case_days = (np.where(case_open, end, case_closed) - case_start).astype(float)
     out.update(
         cases_total=n_cases,
         cases_resolved=int(resolved.sum()),
         cases_cold=int(np.count_nonzero(status == CaseStatus.COLD)),
         cases_failed=int(np.count_nonzero(status == CaseStatus.FAILED)),
-        cases_open=int(np.count_nonzero(status == CaseStatus.OPEN)),
-        case_resolution_rate=share(int(resolved.sum()), n_cases),
-        median_case_resolution_days=quantile(case_days[resolved], 0.5),
+        cases_open=int(case_open.sum()),
+        case_resolution_rate=_aj_shares(case_days, status, _CASE_ENDS)["resolved"],
+        median_case_resolution_days=_km(case_days, resolved, np.ones(n_cases, bool))["median"],
     )
-    out["mean_trust"] = model.trust.mean(model.day)
-    backlog = {role: 0 for role in ("central_authority", "court", "law_enforcement")}
-    backlog.update(model.backlog_by_role)
-    out["backlog"] = dict(backlog)
-    out["effort"] = float(sum(a.effort for a in model.agency_list))
+    days = slice(w0, end)
+    out["mean_trust"] = _mean(model.series["mean_trust"][days])
+    out["backlog"] = {role: _mean(model.series[f"backlog_{role}"][days]) for role in _QUEUE_ROLES}
+    out["utilisation"] = _utilisation(model)
 
-    out.update(model.intelligence.outcomes())
-    out.update(model.interpol.outcomes())
+    out.update(model.intelligence.outcomes(since=w0))
+    out.update(model.interpol.outcomes(since=w0))
     # Persons sought abroad whose whereabouts were unknown: INTERPOL's caseload.
     out["persons_sought_unlocated"] = int(model.fugitives_unlocated)
-    out.update(model.teams.outcomes())
-    relations = world.relations
-    n = world.n_states
-    out["mean_relations"] = (
-        float((relations.sum() - np.trace(relations)) / (n * (n - 1))) if n > 1 else math.nan
-    )
+    out.update(model.teams.outcomes(since=w0))
+    out["effort"] = float(model.agency_table.effort.sum())
     out["coordination_meetings"] = int(model.meetings.meetings)
     out["capacity_building_delivered"] = float(model.coordinating_body.delivered)
+    # Running counters cover the whole run: take away their values at the window's start.
+    for name, value in model.window_counts.items():
+        out[name] = type(out[name])(out[name] - value)
+    out["mean_relations"] = _mean(model.series["mean_relations"][days])
 
     # Equity: the same outcomes seen by requesting states of each capacity group.
     group = world.capacity_group
     req_group = group[requesting]
-    out["completion_rate_by_capacity_group"] = {
-        name: share(
-            int(np.count_nonzero(executed & (req_group == g))),
-            int(np.count_nonzero(req_group == g)),
-        )
-        for g, name in enumerate(CAPACITY_GROUPS)
+    served_group = group[led.col("requested_state")[cohort]]
+    case_group = group[cases.col("origin")[in_window]] if n_cases else np.zeros(0, dtype=int)
+    by_group = {
+        "completion_rate_by_capacity_group": lambda g: _aj_shares(
+            lived[req_group == g], outcome[req_group == g], _EXECUTED
+        )["executed"],
+        "median_response_days_by_capacity_group": lambda g: _km(
+            waited, answered, sent & (req_group == g)
+        )["median"],
+        # ... and by requested states: how well each group serves its partners.
+        "completion_rate_by_requested_capacity_group": lambda g: _aj_shares(
+            lived[served_group == g], outcome[served_group == g], _EXECUTED
+        )["executed"],
+        "median_response_days_by_requested_capacity_group": lambda g: _km(
+            waited, answered, sent & (served_group == g)
+        )["median"],
+        "case_resolution_rate_by_capacity_group": lambda g: _aj_shares(
+            case_days[case_group == g], status[case_group == g], _CASE_ENDS
+        )["resolved"],
+        "capacity_by_capacity_group": lambda g: _mean(world.capacity[group == g]),
     }
-    out["median_response_days_by_capacity_group"] = {
-        name: quantile(response[executed & (req_group == g)], 0.5)
-        for g, name in enumerate(CAPACITY_GROUPS)
-    }
-    # ... and by requested states: how well each group serves its partners.
-    served_group = group[led.col("requested_state")]
-    out["completion_rate_by_requested_capacity_group"] = {
-        name: share(
-            int(np.count_nonzero(executed & (served_group == g))),
-            int(np.count_nonzero(served_group == g)),
-        )
-        for g, name in enumerate(CAPACITY_GROUPS)
-    }
-    out["median_response_days_by_requested_capacity_group"] = {
-        name: quantile(response[executed & (served_group == g)], 0.5)
-        for g, name in enumerate(CAPACITY_GROUPS)
-    }
-    case_group = group[cases.col("origin")] if n_cases else np.zeros(0, dtype=int)
-    out["case_resolution_rate_by_capacity_group"] = {
-        name: share(
-            int(np.count_nonzero(resolved & (case_group == g))),
-            int(np.count_nonzero(case_group == g)),
-        )
-        for g, name in enumerate(CAPACITY_GROUPS)
-    }
-    out["capacity_by_capacity_group"] = {
-        name: _mean(world.capacity[group == g]) for g, name in enumerate(CAPACITY_GROUPS)
-    }
+    for name, measure in by_group.items():
+        out[name] = {label: measure(g) for g, label in enumerate(CAPACITY_GROUPS)}
     return out
+
+
+def _km(durations, observed, mask) -> dict[str, float]:
+    """Kaplan-Meier quartiles of the durations selected by ``mask``."""
+    return survival.km_quantiles(durations[mask], observed[mask])
+
+
+def _utilisation(model: CooperationModel) -> dict[str, float]:
+    """Median and largest offered load of each queue family over the window.
+
+    An agency's offered load is the requests that joined its queue in the window
+    over the capacity it offered (its capacity summed over the window's days):
+    below 1 its queue stays bounded, above 1 it grows without limit.
+    """
+    table = model.agency_table
+    load = agency_utilisation(table)
+    out = {}
+    for role in _QUEUE_ROLES:
+        mine = load[table.role[: table.size] == ROLE_CODES[role]]
+        mine = mine[np.isfinite(mine)]
+        out[f"{role}_median"] = quantile(mine, 0.5)
+        out[f"{role}_max"] = float(mine.max()) if mine.size else math.nan
+    return out
+
+
+def agency_utilisation(table) -> np.ndarray:
+    """Offered load of every agency over the window (NaN for one that offered nothing)."""
+    n = table.size
+    offered = table.capacity_days[:n]
+    return np.divide(table.arrived[:n], offered, out=np.full(n, math.nan), where=offered > 0)
 
 
 def flatten(outcomes: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -204,18 +278,19 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def _mutual_recognition_outcomes(model: CooperationModel) -> dict[str, Any]:
+def _mutual_recognition_outcomes(model: CooperationModel, cohort: np.ndarray) -> dict[str, Any]:
     """Consent to surrender, and how often mutual-recognition deadlines were met.
 
     Deadlines are not imposed on durations: queues serve the earliest deadline
     first, and whether it was met is measured here, over the requests that reached
-    the step (decision: received to decided; execution: decided to executed).
+    the step (decision: received to decided; execution: decided to executed), among
+    the requests created in the window (``cohort``).
     """
     led, mrc = model.ledger, model.config.mutual_recognition
     kind = led.col("kind")
     consent = led.col("consent")
-    extradition = (kind == Kind.EXTRADITION) & (led.col("t_issued") >= 0)
-    mr = led.col("instrument") == Instrument.MUTUAL_RECOGNITION
+    extradition = cohort & (kind == Kind.EXTRADITION) & (led.col("t_issued") >= 0)
+    mr = cohort & (led.col("instrument") == Instrument.MUTUAL_RECOGNITION)
     received, decided = led.col("t_received"), led.col("t_decided")
     executed = led.col("t_executed")
     decision_deadline = decision_deadline_days(kind, consent, mrc)

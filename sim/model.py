@@ -174,6 +174,8 @@ class CooperationModel(mesa.Model):
         self.agency_backlog = np.zeros(
             (self.horizon_days, self.agency_table.capacity.size), dtype=np.int32
         )
+        # Counters at the start of the measurement window (zero until it starts).
+        self.window_counts = dict.fromkeys(self.running_counts(), 0)
         self.reforms = enabled_reforms(scenario, self.world)
         for reform in self.reforms:
             reform.model = self
@@ -1029,11 +1031,27 @@ class CooperationModel(mesa.Model):
     def _open_cases(self) -> int:
         return self._open
 
+    def running_counts(self) -> dict[str, float]:
+        """Counters that run over the whole run, for outcomes that count from the window."""
+        return {
+            "intel_items": self.intelligence.items,
+            "incidents_prevented": self.intelligence.incidents_prevented,
+            "cases_helped_by_intel": self.intelligence.cases_helped,
+            "jits_formed": self.teams.formed,
+            "jit_effort": self.teams.outcomes()["jit_effort"],
+            "effort": float(self.agency_table.effort.sum()),
+            "persons_sought_unlocated": self.fugitives_unlocated,
+            "coordination_meetings": self.meetings.meetings,
+            "capacity_building_delivered": self.coordinating_body.delivered,
+        }
+
     def step(self) -> None:
         """Advance one simulated day."""
         if self.day >= self.horizon_days:
             self.running = False
             return
+        if self.day == self.window_start and self.window_start > 0:
+            self.window_counts = self.running_counts()
         self._generate_cases()
         self._advance_due()
         self._serve_queues()

@@ -45,6 +45,9 @@ class OutcomeInfo:
         description: One line saying what the outcome measures.
         keys: For a breakdown (a dict-valued outcome), what its keys are
             ("request kind"); None for a single value.
+        count: True for a count over the measurement window (it grows with the
+            window's length; divide by ``days`` / 365 for a yearly rate); False for a
+            rate, a share, a duration or a level, which does not.
     """
 
     name: str
@@ -53,16 +56,35 @@ class OutcomeInfo:
     better: Better
     description: str
     keys: str | None = None
+    count: bool = False
+
+
+# Units of counts over the window; every other unit is a rate, share, duration or level.
+COUNT_UNITS = frozenset(
+    {"requests", "cases", "items", "incidents", "persons", "notices", "diffusions", "arrests",
+     "teams", "meetings", "work units", "budget units"}
+)  # fmt: skip
 
 
 def _o(name, label, unit, better, description, keys=None) -> OutcomeInfo:
-    return OutcomeInfo(name, label, unit, better, description, keys)
+    count = unit in COUNT_UNITS and name not in _LEVELS
+    return OutcomeInfo(name, label, unit, better, description, keys, count)
+
+
+# Outcomes in count units that are levels, not counts over the window.
+_LEVELS = frozenset({"backlog", "jits_active", "capacity_by_capacity_group", "states"})
 
 
 _ENTRIES = (
     # ----------------------------------------------------------------- the run
     _o("scenario", "scenario", "text", "neither", "Name of the scenario run."),
-    _o("days", "days simulated", "days", "neither", "Days simulated."),
+    _o(
+        "days",
+        "days measured",
+        "days",
+        "neither",
+        "Days of the measurement window (the run after its warm-up).",
+    ),
     _o("states", "states", "states", "neither", "Number of states in the world."),
     # ----------------------------------------------------------------- requests
     _o(
@@ -70,7 +92,7 @@ _ENTRIES = (
         "requests created",
         "requests",
         "neither",
-        "Requests created in the run: sent, plus those still being drafted at the end.",
+        "Requests created in the window: sent, plus those still being drafted at the end.",
     ),
     _o("requests_issued", "requests sent", "requests", "neither", "Requests sent to a state."),
     _o(
@@ -108,28 +130,37 @@ _ENTRIES = (
         "completion rate",
         "share",
         "higher",
-        "Share of all requests created that were executed.",
+        "Share of the requests created in the window that end executed (Aalen-Johansen "
+        "cumulative incidence, requests open at the end censored).",
     ),
     _o(
         "refusal_rate",
         "refusal rate",
         "share",
         "lower",
-        "Share of all requests created that were refused.",
+        "Share of the requests created in the window that end refused (Aalen-Johansen).",
     ),
     _o(
         "lapse_rate",
         "lapse rate",
         "share",
         "lower",
-        "Share of all requests created that lapsed unanswered.",
+        "Share of the requests created in the window that end lapsed (Aalen-Johansen).",
+    ),
+    _o(
+        "withdrawal_rate",
+        "withdrawal rate",
+        "share",
+        "neither",
+        "Share of the requests created in the window that end withdrawn (Aalen-Johansen).",
     ),
     _o(
         "refusal_rate_by_ground",
         "refusal rate",
         "share",
         "lower",
-        "Share of all requests created that were refused on this ground.",
+        "Share of the requests created in the window that end refused on this ground "
+        "(Aalen-Johansen, each ground a competing cause).",
         keys="refusal ground",
     ),
     _o(
@@ -137,7 +168,8 @@ _ENTRIES = (
         "median response time",
         "days",
         "lower",
-        "Median days from sending to answer, executed requests of this kind.",
+        "Naive median days from sending to answer: executed requests of this kind sent in "
+        "the window, open ones left out (see km_median_response_days).",
         keys="request kind",
     ),
     _o(
@@ -153,15 +185,48 @@ _ENTRIES = (
         "mean response time",
         "days",
         "lower",
-        "Mean days from sending to answer, executed requests of this kind.",
+        "Naive mean days from sending to answer, executed requests of this kind.",
         keys="request kind",
+    ),
+    *(
+        _o(
+            f"km_{q}_response_days",
+            f"{word} response time (Kaplan-Meier)",
+            "days",
+            "lower",
+            f"Kaplan-Meier {word} of days from sending to an answer (executed or refused), "
+            "requests of this kind sent in the window; open, lapsed and withdrawn ones censored.",
+            keys="request kind",
+        )
+        for q, word in (
+            ("q25", "first quartile of"),
+            ("median", "median"),
+            ("q75", "third quartile of"),
+        )
+    ),
+    _o(
+        "ends_by_kind",
+        "how requests end",
+        "share",
+        "neither",
+        "Cumulative incidence (Aalen-Johansen) of each way a request sent in the window ends, "
+        "counted from sending, open requests censored.",
+        keys="request kind and end",
     ),
     _o(
         "median_response_days_by_instrument",
         "median response time",
         "days",
         "lower",
-        "Median days from sending to answer, executed requests under this legal instrument.",
+        "Naive median days from sending to answer, executed requests under this instrument.",
+        keys="legal instrument",
+    ),
+    _o(
+        "km_median_response_days_by_instrument",
+        "median response time (Kaplan-Meier)",
+        "days",
+        "lower",
+        "Kaplan-Meier median days from sending to an answer, requests under this instrument.",
         keys="legal instrument",
     ),
     _o(
@@ -169,7 +234,7 @@ _ENTRIES = (
         "completion rate",
         "share",
         "higher",
-        "Share of requests under this legal instrument that were executed.",
+        "Share of requests under this legal instrument that end executed (Aalen-Johansen).",
         keys="legal instrument",
     ),
     _o(
@@ -204,7 +269,7 @@ _ENTRIES = (
         "Mean number of clarification rounds per request.",
     ),
     # ----------------------------------------------------------------- cases
-    _o("cases_total", "cases", "cases", "neither", "Transnational cases opened in the run."),
+    _o("cases_total", "cases", "cases", "neither", "Transnational cases opened in the window."),
     _o("cases_resolved", "cases resolved", "cases", "higher", "Cases resolved."),
     _o(
         "cases_cold",
@@ -220,14 +285,15 @@ _ENTRIES = (
         "case resolution rate",
         "share",
         "higher",
-        "Share of cases resolved.",
+        "Share of cases opened in the window that end resolved (Aalen-Johansen).",
     ),
     _o(
         "median_case_resolution_days",
         "median case resolution time",
         "days",
         "lower",
-        "Median days from opening to resolution, resolved cases.",
+        "Kaplan-Meier median days from opening to resolution, cases opened in the window "
+        "(cold and failed ones censored).",
     ),
     # ----------------------------------------------------------------- agencies, trust
     _o(
@@ -235,15 +301,24 @@ _ENTRIES = (
         "mean trust",
         "index 0-1",
         "higher",
-        "Mean directed trust between states at the end of the run.",
+        "Mean directed trust between states, averaged over the window's days.",
     ),
     _o(
         "backlog",
-        "backlog at end",
+        "mean backlog",
         "requests",
         "lower",
-        "Requests waiting in the queues of agencies of this role at the end.",
+        "Requests waiting in the queues of agencies of this role, averaged over the window.",
         keys="agency role",
+    ),
+    _o(
+        "utilisation",
+        "agency utilisation",
+        "load",
+        "neither",
+        "Offered load of agencies of this role over the window (requests joining the queue "
+        "/ capacity offered): median and largest; above 1 a queue grows without bound.",
+        keys="agency role and statistic",
     ),
     _o("effort", "agency effort", "work units", "neither", "Work spent by all agencies."),
     # ----------------------------------------------------------------- intelligence
@@ -375,7 +450,7 @@ _ENTRIES = (
         "mean diplomatic relations",
         "index 0-1",
         "higher",
-        "Mean diplomatic relations between states at the end.",
+        "Mean diplomatic relations between states, averaged over the window's days.",
     ),
     _o(
         "coordination_meetings",
@@ -397,7 +472,7 @@ _ENTRIES = (
         "completion rate",
         "share",
         "higher",
-        "Share of requests from states of this capacity group that were executed.",
+        "Share of requests from states of this capacity group that end executed (Aalen-Johansen).",
         keys="capacity group of the requesting state",
     ),
     _o(
@@ -405,7 +480,7 @@ _ENTRIES = (
         "median response time",
         "days",
         "lower",
-        "Median response days of executed requests from states of this capacity group.",
+        "Kaplan-Meier median days to an answer, requests from states of this group.",
         keys="capacity group of the requesting state",
     ),
     _o(
@@ -413,7 +488,8 @@ _ENTRIES = (
         "completion rate (as requested state)",
         "share",
         "higher",
-        "Share of requests sent to states of this capacity group that were executed.",
+        "Share of requests sent to states of this capacity group that end executed "
+        "(Aalen-Johansen).",
         keys="capacity group of the requested state",
     ),
     _o(
@@ -421,7 +497,7 @@ _ENTRIES = (
         "median response time (as requested state)",
         "days",
         "lower",
-        "Median response days of executed requests sent to states of this capacity group.",
+        "Kaplan-Meier median days to an answer, requests sent to states of this group.",
         keys="capacity group of the requested state",
     ),
     _o(
@@ -429,7 +505,7 @@ _ENTRIES = (
         "case resolution rate",
         "share",
         "higher",
-        "Share of cases opened by states of this capacity group that were resolved.",
+        "Share of cases opened by states of this group that end resolved (Aalen-Johansen).",
         keys="capacity group of the state opening the case",
     ),
     _o(

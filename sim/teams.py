@@ -142,10 +142,15 @@ class TeamFormation:
         for case in sorted(self.active.keys() & set(case_ids.tolist())):
             self.case_closed(case)
 
-    def outcomes(self) -> dict:
-        """Team counts and the effort they took."""
+    def outcomes(self, since: int = 0) -> dict:
+        """Team counts and the effort they took; resolution over teams formed from ``since``.
+
+        The running counts (formed, effort) cover the whole run; the model subtracts
+        their values at the window's start.
+        """
         m = self.model
         cases = np.asarray(self.team_cases, dtype=np.int64)
+        cases = cases[m.cases.t_created[cases] >= since]
         resolved = m.case_resolved_mask(cases)
         days = (m.cases.t_closed[cases] - m.cases.t_created[cases])[resolved]
         return {
