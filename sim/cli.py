@@ -51,6 +51,7 @@ KNOWN_FILES = {
     "analysis": ("comparison*.csv", "comparison*.png", "sensitivity*.csv"),
     "facts": ("facts.csv", "facts.png"),
     "calibration": ("chosen.toml", "trace.csv"),
+    "warmup": ("warmup.png", "warmup_series.csv", "warmup_mser.csv"),
 }
 
 
@@ -103,7 +104,8 @@ def prepare_out(path: str | Path, kind: str, force: bool = False, option: str = 
 
     Args:
         path: The folder asked for.
-        kind: ``run``, ``experiment``, ``figures``, ``analysis``, ``facts`` or ``calibration``.
+        kind: ``run``, ``experiment``, ``figures``, ``analysis``, ``facts``, ``calibration``
+            or ``warmup``.
         force: The user's ``--force``.
         option: The option that named the folder, for messages.
 
@@ -227,6 +229,28 @@ def _positive_years(text: str) -> float:
     return value
 
 
+def _warmup_years(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--warmup-years: expected a number, found {text!r}"
+        ) from None
+    if not 0 <= value <= 20:
+        raise argparse.ArgumentTypeError(f"--warmup-years: allowed 0-20, found {value}")
+    return value
+
+
+def _run_overrides(args: argparse.Namespace) -> dict:
+    """``run.years`` and ``run.warmup_years`` from ``--years`` and ``--warmup-years``."""
+    overrides = {}
+    if args.years is not None:
+        overrides["run.years"] = args.years
+    if args.warmup_years is not None:
+        overrides["run.warmup_years"] = args.warmup_years
+    return overrides
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -281,8 +305,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.scenario import load_scenario
 
     _check_scenario_arg(args.scenario, "run: SCENARIO")
-    overrides = {"run.years": args.years} if args.years is not None else {}
-    scenario = load_scenario(args.scenario, overrides)
+    scenario = load_scenario(args.scenario, _run_overrides(args))
     out = prepare_out(args.out, "run", args.force) if args.out else None
     result = run(scenario, seed=args.seed, progress=args.progress)
     if out is not None:
@@ -592,8 +615,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     changes: dict = {}
     if args.reps is not None:
         changes["replications"] = args.reps
-    if args.years is not None:
-        changes["overrides"] = {"run.years": args.years}
+    if args.years is not None or args.warmup_years is not None:
+        changes["overrides"] = _run_overrides(args)
     if args.scenarios:
         reference = args.reference or "baseline"
         others = [s for s in args.scenarios if scenario_label(s) != scenario_label(reference)]
@@ -708,6 +731,43 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_warmup(args: argparse.Namespace) -> int:
+    """Choose a scenario's warm-up by MSER-5 on replication averages; table, figure, CSV."""
+    from sim.experiment import scenario_label
+    from sim.plots import warmup_plot
+    from sim.scenario import load_scenario
+    from sim.store import atomic_write_text
+    from sim.warmup import format_report, warmup_report
+
+    _check_scenario_arg(args.scenario, "warmup: SCENARIO")
+    scenario = load_scenario(args.scenario)  # a bad file ends here, before any run
+    label = scenario_label(args.scenario)
+    out = prepare_out(args.out or Path("results") / f"warmup_{label}", "warmup", args.force)
+    seeds = list(range(args.seed, args.seed + args.reps))
+    report = warmup_report(
+        scenario, years=args.years, seeds=seeds, workers=args.workers, progress=True
+    )
+    print(format_report(report))
+    mark_out(out, "warmup")
+    atomic_write_text(out / "warmup_series.csv", report.daily.to_csv(index=False))
+    atomic_write_text(out / "warmup_mser.csv", report.table.to_csv(index=False))
+    title = (
+        f"Warm-up of {report.scenario}: MSER-5 on {len(seeds)} replications of "
+        f"{report.years:g} years (5-day batch means)"
+    )
+    warmup_plot(report.batched, report.table, report.warmup_days, out / "warmup.png", title)
+    files = ("warmup.png", "warmup_series.csv", "warmup_mser.csv")
+    print(f"\nwrote {', '.join(str(out / name) for name in files)}")
+    if not report.steady:
+        print(
+            "warning: no steady state on every series (see the notes above); the warm-up "
+            "covers only the series that settled",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
     """Draw the figures of a results folder (PNG and SVG)."""
     from sim.plots import PlotError, write_figures
@@ -744,6 +804,14 @@ EXAMPLES = {
         writes results/calibration/chosen.toml (the values to make the schema defaults)
         and trace.csv (every evaluation)
         """,
+    "warmup": """
+        examples:
+          coopsim warmup baseline --workers 2          # 5 replications of 10 years
+          coopsim warmup scenarios/nsc_law.toml --years 15 --reps 8 --out results/wu
+        prints each series' MSER-5 cut, the warm-up and the line for the scenario's
+        [run] section; writes warmup.png, warmup_series.csv and warmup_mser.csv to
+        results/warmup_<scenario>/. Exit 1 when a series shows no steady state.
+        """,
     "plot": """
         examples:
           coopsim plot results/compare_packages
@@ -759,6 +827,7 @@ EXAMPLES = {
         examples:
           coopsim run scenarios/baseline.toml
           coopsim run baseline --seed 3 --years 2 --json
+          coopsim run baseline --warmup-years 1.5      # 1.5 years left out of the outcomes
           coopsim run scenarios/mutual_recognition.toml --out results/mr_seed1
         """,
     "validate": """
@@ -827,7 +896,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = _add(sub, "run", cmd_run, "Run one scenario and print its outcomes.")
     p.add_argument("scenario", help="scenario file, or the name of a shipped scenario")
     p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
-    p.add_argument("--years", type=_positive_years, help="override the simulated years")
+    p.add_argument(
+        "--years", type=_positive_years, help="override the measurement window (run.years)"
+    )
+    _add_warmup_years(p)
     p.add_argument("--out", help="folder to write outcomes, daily series, ledger and manifest")
     _add_force(p)
     p.add_argument("--json", action="store_true", help="print the outcomes as JSON")
@@ -876,6 +948,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="results/calibration", help="output folder")
     _add_force(p)
 
+    p = _add(
+        sub,
+        "warmup",
+        cmd_warmup,
+        "Choose a scenario's warm-up (run.warmup_years) by MSER-5 on replication averages.",
+    )
+    p.add_argument("scenario", help="scenario file, or the name of a shipped scenario")
+    p.add_argument(
+        "--years",
+        type=_warmup_run_years,
+        default=10.0,
+        help="years per replication, with no warm-up (default 10)",
+    )
+    p.add_argument("--reps", type=_reps, default=5, help="replications (default 5)")
+    p.add_argument("--seed", type=_seed, default=1, help="first seed (default 1)")
+    p.add_argument("--workers", type=_workers, default=1, help="processes (default 1)")
+    p.add_argument("--out", help="output folder (default results/warmup_<scenario>)")
+    _add_force(p)
+
     p = _add(sub, "plot", cmd_plot, "Draw the figures of a results folder (PNG and SVG).")
     p.add_argument("results", help="folder written by run --out, compare or sweep")
     p.add_argument("--out", help="folder for the figures (default: RESULTS/figures)")
@@ -901,6 +992,24 @@ def _add_force(parser: argparse.ArgumentParser) -> None:
         help="use an --out that is a file or a folder coopsim did not write (a file, or a "
         "run's foreign folder, is moved aside to NAME.replaced-<time>, never deleted)",
     )
+
+
+def _add_warmup_years(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--warmup-years",
+        type=_warmup_years,
+        help="override the warm-up before the window (run.warmup_years; see coopsim warmup)",
+    )
+
+
+def _warmup_run_years(text: str) -> float:
+    """``--years`` of ``coopsim warmup``: MSER-5 needs a few months of 5-day batches."""
+    value = _positive_years(text)
+    if value < 0.25:
+        raise argparse.ArgumentTypeError(
+            f"--years: allowed 0.25-50 for a warm-up analysis, found {value}"
+        )
+    return value
 
 
 def _port(text: str) -> int:
@@ -944,7 +1053,10 @@ def _add_experiment_parsers(sub) -> None:
     )
     p.add_argument("--reference", help="reference scenario (default: baseline)")
     p.add_argument("--reps", type=_reps, help="replications per scenario")
-    p.add_argument("--years", type=_positive_years, help="override the simulated years")
+    p.add_argument(
+        "--years", type=_positive_years, help="override the measurement window (run.years)"
+    )
+    _add_warmup_years(p)
     p.add_argument("--workers", type=_workers, help="local worker processes (default: all CPUs)")
     p.add_argument("--out", help="results folder (default: results/<experiment name>)")
     _add_force(p)

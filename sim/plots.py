@@ -761,6 +761,90 @@ def equity(outcomes: pd.DataFrame | dict[str, Any], confidence: float = 0.95) ->
     return fig
 
 
+# ======================================================================== warm-up
+@_styled
+def warmup(
+    batched: pd.DataFrame, table: pd.DataFrame, warmup_day: int | None, title: str = ""
+) -> Figure:
+    """The series a warm-up is chosen on, with each series' MSER-5 cut and the chosen one.
+
+    Args:
+        batched: 5-day batch means (:attr:`sim.warmup.WarmupReport.batched`): columns
+            ``series``, ``replication`` (``mean`` or ``seed <n>``), ``day``, ``value``.
+        table: One row per series (:attr:`sim.warmup.WarmupReport.table`):
+            ``series``, ``label``, ``analysed``, ``cut_day``, ``steady_state``.
+        warmup_day: The chosen warm-up (a solid vertical line), or None.
+        title: Figure title.
+
+    Returns:
+        The figure: one panel per series, the replication average bold over the
+        replications drawn faintly, a dotted line at the series' own cut.
+    """
+    names = list(dict.fromkeys(batched["series"]))
+    if not names:
+        raise PlotError("warm-up: no series to draw")
+    rows = table.set_index("series")
+    n_days = int(batched["day"].max()) + 5
+    ncols = 3 if len(names) > 4 else 2
+    nrows = math.ceil(len(names) / ncols)
+    fig = Figure(figsize=(4.0 * ncols, 2.7 * nrows + 0.9), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for k, name in enumerate(names):
+        ax = axes[k // ncols, k % ncols]
+        sub = batched[batched["series"] == name]
+        for replication, line in sub.groupby("replication", sort=False):
+            if replication != "mean":
+                ax.plot(line["day"], line["value"], color="0.6", lw=0.6, alpha=0.5)
+        mean = sub[sub["replication"] == "mean"]
+        ax.plot(mean["day"], mean["value"], color="#1f77b4", lw=1.3)
+        row = rows.loc[name] if name in rows.index else None
+        label = name if row is None else row["label"]
+        note = "not analysed: too few answers"
+        if row is not None and row["analysed"]:
+            steady = bool(row["steady_state"])
+            note = f"cut day {row['cut_day']}" + ("" if steady else ", NO steady state")
+            ax.axvline(row["cut_day"], color="#2ca02c" if steady else "#ff7f0e", lw=1.0, ls=":")
+        if warmup_day is not None:
+            ax.axvline(warmup_day, color="#d62728", lw=1.2)
+        ax.set_title(f"{_wrap(label, 48)}\n({note})", loc="left")
+        ax.set_xlabel("day")
+        ax.set_xlim(0, n_days)
+        ax.set_ylim(bottom=0)
+    for k in range(len(names), nrows * ncols):
+        axes[k // ncols, k % ncols].set_visible(False)
+    reps = batched.loc[batched["replication"] != "mean", "replication"].nunique()
+    handles = [
+        Line2D([], [], color="#1f77b4", lw=1.3, label=f"mean of {reps} replications"),
+        Line2D([], [], color="0.6", lw=0.6, label="each replication"),
+        Line2D([], [], color="0.3", lw=1.0, ls=":", label="the series' MSER-5 cut"),
+    ]
+    if warmup_day is not None:
+        handles.append(Line2D([], [], color="#d62728", lw=1.2, label=f"warm-up: {warmup_day} d"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+    fig.suptitle(title or "Warm-up (5-day batch means)", fontsize=10)
+    return fig
+
+
+def warmup_plot(
+    batched: pd.DataFrame,
+    table: pd.DataFrame,
+    warmup_day: int | None,
+    path: Path,
+    title: str = "",
+) -> Path:
+    """Write the figure of :func:`warmup` as a PNG file, atomically.
+
+    Returns:
+        The path written.
+    """
+    from sim.store import atomic_write_bytes
+
+    fig = warmup(batched, table, warmup_day, title=title)
+    path = Path(path)
+    atomic_write_bytes(path, figure_bytes(fig, "png"))
+    return path
+
+
 # ======================================================================== writing
 def figure_bytes(fig: Figure, fmt: str, dpi: int = 150) -> bytes:
     """Render a figure to PNG or SVG bytes."""

@@ -153,6 +153,7 @@ SLOW_TESTS = {
     "test_store::test_agency_series_has_a_row_per_run_day_and_agency_equal_to_a_direct_run",
     "test_store::test_interrupted_agency_series_resume_to_the_same_consolidated_file",
     "test_tables::test_the_summary_counts_open_requests_as_the_json_does",
+    "test_warmup::test_replications_in_processes_equal_serial",
     "test_world::test_real_world_size_follows_population_and_gdp",
 }
 
