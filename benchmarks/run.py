@@ -366,18 +366,16 @@ def section_scaling(quick: bool, repeats: int = 1) -> dict:
 
 
 # The settings world_scale.toml multiplies by 7 over baseline (its comment says why).
+# Agencies are staffed for the requests they expect, so their capacities follow the
+# arrivals by themselves; only the smallest capacity (an absolute rate) is scaled.
 LOAD_KEYS = (
     "cases.arrivals_per_state_per_year",
-    "agencies.central_authority_capacity",
-    "agencies.law_enforcement_capacity",
-    "agencies.court_capacity",
-    "agencies.nsc_capacity",
     "agencies.capacity_floor",
 )
 
 
 def load_overrides(factor: float, years: float) -> dict:
-    """world_scale overrides with arrivals and every capacity at ``factor`` x baseline."""
+    """world_scale overrides with arrivals and the capacity floor at ``factor`` x baseline."""
     from sim.scenario import load_scenario
 
     base = load_scenario("baseline")

@@ -53,7 +53,7 @@ def test_day_cost_fit_needs_two_loads():
         run_py.fit_day_cost([300.0], [5.0])
 
 
-def test_load_factors_scale_arrivals_and_every_capacity_from_the_baseline():
+def test_load_factors_scale_arrivals_and_the_capacity_floor_from_the_baseline():
     from sim.scenario import load_scenario
 
     base = load_scenario("baseline")
@@ -62,14 +62,9 @@ def test_load_factors_scale_arrivals_and_every_capacity_from_the_baseline():
     assert overrides["cases.arrivals_per_state_per_year"] == pytest.approx(
         14 * base.cases.arrivals_per_state_per_year
     )
-    for key in (
-        "central_authority_capacity",
-        "law_enforcement_capacity",
-        "court_capacity",
-        "nsc_capacity",
-        "capacity_floor",
-    ):
-        assert overrides[f"agencies.{key}"] == pytest.approx(14 * getattr(base.agencies, key))
+    # Agencies are staffed for the demand they expect: their staffing ratios stay.
+    assert overrides["agencies.capacity_floor"] == pytest.approx(14 * base.agencies.capacity_floor)
+    assert not any(key.endswith("_capacity") for key in overrides)
     # world_scale itself is load factor 7: the same values as its file.
     world = load_scenario("world_scale")
     for key, value in run_py.load_overrides(7, years=1.0).items():

@@ -161,7 +161,10 @@ def test_backlogs_match_live_queue_entries(result):
     ):
         in_stage = int(np.count_nonzero(live & (c["stage"] == stage)))
         assert model.backlog_by_role[role] == in_stage, role
-        assert result.outcomes["backlog"][role] == in_stage
+        # The outcome is the backlog averaged over the window's days.
+        series = result.series[f"backlog_{role}"].to_numpy()[model.window_start :]
+        assert result.outcomes["backlog"][role] == pytest.approx(series.mean())
+        assert series[-1] == in_stage
 
 
 def test_series_backlogs_never_negative_and_counts_never_fall(result):
@@ -296,7 +299,8 @@ def test_stepping_by_hand_equals_run():
 
 
 def median_mla(result) -> float:
-    return result.outcomes["median_response_days"]["mla_evidence"]
+    # Kaplan-Meier: under overload the slow requests are the ones still open at the end.
+    return result.outcomes["km_median_response_days"]["mla_evidence"]
 
 
 # Without a mutual-recognition bloc every request waits first come, first served
@@ -305,17 +309,22 @@ FIFO_WORLD = {"world__mr_bloc_share": 0.0, "agencies__capacity_floor": 0.0}
 
 
 def test_more_central_authority_capacity_shortens_median_response():
-    scarce = arm_mean(median_mla, **FIFO_WORLD, agencies__central_authority_capacity=0.1)
-    ample = arm_mean(median_mla, **FIFO_WORLD, agencies__central_authority_capacity=3.0)
+    # With capacity this scarce most requests are unanswered after a year, so the
+    # Kaplan-Meier median is not reached: the naive median (answered ones) still shows it.
+    def naive(result):
+        return result.outcomes["median_response_days"]["mla_evidence"]
+
+    scarce = arm_mean(naive, **FIFO_WORLD, agencies__central_authority_capacity=0.1)
+    ample = arm_mean(naive, **FIFO_WORLD, agencies__central_authority_capacity=3.0)
     assert scarce > ample + 10, (scarce, ample)
 
 
 def test_p1_response_time_grows_with_load_relative_to_capacity():
-    fixed = {**FIFO_WORLD, "agencies__central_authority_capacity": 0.3}
-    # A wide contrast: with 12 states and 3 seeds a milder one is within the noise.
-    light = arm_mean(median_mla, **fixed, cases__arrivals_per_state_per_year=10.0)
-    heavy = arm_mean(median_mla, **fixed, cases__arrivals_per_state_per_year=200.0)
-    assert heavy > light + 5, (light, heavy)
+    # Central authorities staffed at 0.8 and 3 times the requests they expect: offered
+    # load about 1 against about 0.26 (utilisation outcome); 220 against 198 days.
+    loaded = arm_mean(median_mla, **FIFO_WORLD, agencies__central_authority_capacity=0.8)
+    light = arm_mean(median_mla, **FIFO_WORLD, agencies__central_authority_capacity=3.0)
+    assert loaded > light + 10, (light, loaded)
 
 
 def _load_vs_review_time(result) -> float:

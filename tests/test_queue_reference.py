@@ -73,6 +73,7 @@ class VectorisedQueues:
         )
         self.trust = SimpleNamespace(get=lambda a, b, day: trust[a, b])
         self.day = 0
+        self.window_start = 0
         self.served: list[tuple[int, int, int]] = []  # (day, agency, request)
 
     def _deadline_day(self, ids, role):
