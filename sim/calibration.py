@@ -17,6 +17,7 @@ model quantity to compare, target and acceptable range). This module
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import tomllib
@@ -30,18 +31,23 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from sim.metrics import agency_utilisation
 from sim.requests import Channel, Instrument, Kind, Outcome, RefusalGround
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import DAYS_PER_YEAR, Scenario, load_scenario
 from sim.trust import exchanges_to_recover
 
 FACTS_FILE = Path(__file__).resolve().parent / "data" / "stylized_facts.toml"
 PATTERN_SOURCES_FILE = Path(__file__).resolve().parent / "data" / "pattern_sources.toml"
-DAYS_PER_YEAR = 365
-WINDOW_YEARS = (1.0, 3.0)  # issue window: after a year of warm-up, two years before the end
 
 
 def load_facts(path: Path = FACTS_FILE) -> tuple[list[dict], list[dict]]:
-    """Read the facts and patterns from the data file."""
+    """Read the facts and patterns from the data file (read once per process)."""
+    facts, patterns = _read_facts(path)
+    return [dict(f) for f in facts], [dict(p) for p in patterns]
+
+
+@functools.cache
+def _read_facts(path: Path) -> tuple[list[dict], list[dict]]:
     with path.open("rb") as handle:
         data = tomllib.load(handle)
     return data.get("fact", []), data.get("pattern", [])
@@ -54,61 +60,118 @@ def load_pattern_sources(path: Path = PATTERN_SOURCES_FILE) -> list[dict]:
 
 
 # ------------------------------------------------------------------ measurements
-def _window(model, years: tuple[float, float] = WINDOW_YEARS) -> np.ndarray:
-    issued = model.ledger.col("t_issued")
-    start, end = (int(y * DAYS_PER_YEAR) for y in years)
-    end = min(end, model.day - 365)  # leave at least a year to finish
-    return (issued >= start) & (issued < max(end, start + 1))
+# How each fact is measured is stated with the fact (stylized_facts.toml: cohort,
+# interval, completed_only, follow_up_days); these functions do what it says.
+FOLLOW_UP_DAYS = 365  # a cohort member issued at least this long before the end
+
+
+def cohort(model, start_column: str, follow_up_days: int = FOLLOW_UP_DAYS) -> np.ndarray:
+    """Requests whose ``start_column`` day lies in the measurement window and early enough.
+
+    The cohort runs from the window's first day to ``follow_up_days`` before the end
+    of the run, so that every member was followed at least that long: averages of
+    completed requests are then not cut short by the run's end (the sources average
+    requests handled in a year, most of which were issued well before it ended).
+
+    Args:
+        model: A finished CooperationModel.
+        start_column: Ledger column the cohort is defined on (``t_issued``,
+            ``t_received``).
+        follow_up_days: Days each member was followed at least.
+    """
+    start = model.ledger.col(start_column)
+    last = max(model.window_start + 1, model.day - follow_up_days)
+    return (start >= model.window_start) & (start < last)
 
 
 def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if values.size else math.nan
 
 
+def interval_days(model, mask: np.ndarray, start: str, end: str) -> np.ndarray:
+    """Days from ``start`` to ``end`` (ledger columns) of the masked requests that reached it."""
+    led = model.ledger
+    reached = mask & (led.col(end) >= 0) & (led.col(start) >= 0)
+    return (led.col(end) - led.col(start))[reached].astype(float)
+
+
 def response_days(model, mask: np.ndarray) -> np.ndarray:
     """Issue-to-answer days of executed requests selected by ``mask``."""
     led = model.ledger
-    done = mask & (led.col("outcome") == Outcome.EXECUTED)
-    return (led.col("t_closed") - led.col("t_issued"))[done].astype(float)
+    return interval_days(
+        model, mask & (led.col("outcome") == Outcome.EXECUTED), "t_issued", "t_closed"
+    )
+
+
+def _selections(model) -> dict[str, np.ndarray]:
+    """Which requests each duration fact is about (its cohort and interval are in the file)."""
+    led = model.ledger
+    kind = led.col("kind")
+    mr = led.col("instrument") == Instrument.MUTUAL_RECOGNITION
+    consent = led.col("consent")
+    executed = led.col("outcome") == Outcome.EXECUTED
+    extradition = kind == Kind.EXTRADITION
+    return {
+        "mla_mean_response_days": (kind == Kind.MLA_EVIDENCE) & ~mr,
+        "extradition_mean_days_no_mutual_recognition": extradition & ~mr,
+        "mr_surrender_days_consent": extradition & mr & consent & executed,
+        "mr_surrender_days_no_consent": extradition & mr & ~consent & executed,
+    }
+
+
+def duration_fact(model, fact: dict, selection: np.ndarray) -> float:
+    """Mean duration of a fact's requests, measured as its entry in the facts file says.
+
+    Args:
+        model: A finished CooperationModel.
+        fact: The fact's entry (``cohort``, ``interval``, ``completed_only``,
+            ``follow_up_days``).
+        selection: Which requests the fact is about.
+    """
+    start, end = fact["interval"].split("-")
+    members = cohort(model, fact["cohort"], int(fact.get("follow_up_days", FOLLOW_UP_DAYS)))
+    if fact.get("completed_only", True):
+        members &= model.ledger.col("outcome") == Outcome.EXECUTED
+    return _mean(interval_days(model, members & selection, start, end))
 
 
 def measure(model) -> dict[str, float]:
     """Every quantity the facts and patterns name, from one finished run.
 
+    Each is measured over the measurement window the way its source measured it
+    (see the ``measured_as`` line of each fact in ``sim/data/stylized_facts.toml``).
+
     Args:
-        model: A CooperationModel that has run (at least four years for the window).
+        model: A CooperationModel that has run (its window at least a year long).
 
     Returns:
         Dict quantity name -> value (NaN where the run has no such requests).
     """
     led = model.ledger
-    window = _window(model)
     kind = led.col("kind")
     mr = led.col("instrument") == Instrument.MUTUAL_RECOGNITION
-    consent = led.col("consent")
-    mla = window & (kind == Kind.MLA_EVIDENCE) & ~mr
-    extradition = window & (kind == Kind.EXTRADITION)
+    facts = {f["quantity"]: f for f in load_facts()[0]}
     out = {
-        "mla_mean_response_days": _mean(response_days(model, mla)),
-        "extradition_mean_days_no_mutual_recognition": _mean(
-            response_days(model, extradition & ~mr)
-        ),
-        "mr_surrender_days_consent": _mean(response_days(model, extradition & mr & consent)),
-        "mr_surrender_days_no_consent": _mean(response_days(model, extradition & mr & ~consent)),
+        quantity: duration_fact(model, facts[quantity], selection)
+        for quantity, selection in _selections(model).items()
     }
-    decided = window & mr & (led.col("t_decided") >= 0)
-    decision_days = (led.col("t_decided") - led.col("t_received"))[decided]
+    # F5: European Investigation Orders (evidence under mutual recognition) decided
+    # within the deadline of their receipt; one still undecided after it has missed it.
     deadline = model.config.mutual_recognition.decision_deadline_days
-    out["mr_decision_deadline_met_share"] = (
-        float(np.mean(decision_days <= deadline)) if decision_days.size else math.nan
-    )
-    out["red_notice_rejection_rate"] = model.interpol.outcomes()["red_notice_rejection_rate"]
+    f5 = facts["mr_decision_deadline_met_share"]
+    eio = cohort(model, f5["cohort"], int(f5["follow_up_days"])) & mr & (kind == Kind.MLA_EVIDENCE)
+    decided = led.col("t_decided")
+    met = (decided >= 0) & (decided - led.col("t_received") <= deadline)
+    out["mr_decision_deadline_met_share"] = float(np.mean(met[eio])) if eio.any() else math.nan
+    out["red_notice_rejection_rate"] = model.interpol.outcomes(since=model.window_start)[
+        "red_notice_rejection_rate"
+    ]
     w = model.world
     n = w.n_states
     covered = w.treaty_matrix | (w.convention[:, None] & w.convention[None, :])
     out["treaty_coverage"] = float((covered.sum() - np.trace(covered)) / (n * (n - 1)))
     out["jit_growth"] = _yearly_growth(model)
-    out.update(_patterns(model, window))
+    out.update(_patterns(model, cohort(model, "t_issued")))
     return out
 
 
@@ -117,14 +180,15 @@ def _yearly_growth(model) -> float:
 
     Measured as Eurojust counts "supported" teams: every team active at some time
     in the year (formed before the year ends, not dissolved before it begins),
-    from the year after the reform's first full year on.
+    over the window's years, from the year after the reform's first full year on.
     """
     cases = np.asarray(model.teams.team_cases, dtype=np.int64)
     formed = model.cases.t_created[cases]
     closed = model.cases.t_closed[cases]
     ends = np.where(closed >= 0, closed, model.day)
-    years = model.day // DAYS_PER_YEAR
-    starts = np.arange(years) * DAYS_PER_YEAR
+    # Whole years of the measurement window (the reform starts with the window).
+    years = (model.day - model.window_start) // DAYS_PER_YEAR
+    starts = model.window_start + np.arange(years) * DAYS_PER_YEAR
     counts = (
         (formed[None, :] < starts[:, None] + DAYS_PER_YEAR) & (ends[None, :] >= starts[:, None])
     ).sum(axis=1)
@@ -143,13 +207,10 @@ def _patterns(model, window: np.ndarray) -> dict[str, float]:
     requested = led.col("requested_state")
     decided = window & (led.col("t_decided") >= 0) & ~mr
     review_days = (led.col("t_decided") - led.col("t_received")).astype(float)
-    span_days = max(1.0, (WINDOW_YEARS[1] - WINDOW_YEARS[0]) * DAYS_PER_YEAR)
     n = model.world.n_states
-    received = np.bincount(requested[window & ~mr], minlength=n) / span_days
-    capacity = np.array([model.capacity_of("central_authority", s) for s in range(n)])
-    utilisation = received / np.maximum(capacity, 1e-9)
+    utilisation = agency_utilisation(model.agency_table)[model.ca_of]
     mean_days = np.array([_mean(review_days[decided & (requested == s)]) for s in range(n)])
-    ok = np.isfinite(mean_days)
+    ok = np.isfinite(mean_days) & np.isfinite(utilisation)
     out["load_response_correlation"] = (
         float(stats.spearmanr(utilisation[ok], mean_days[ok]).statistic)
         if ok.sum() > 3

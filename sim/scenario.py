@@ -901,6 +901,14 @@ class JitSection(Section):
     cost_per_day: float = P(
         0.01, 0.0, 100.0, "work units/day", "Capacity each member's law enforcement gives a team."
     )
+    lendable_share: float = P(
+        0.3,
+        0.0,
+        1.0,
+        "share",
+        "Share of its staffed capacity a law-enforcement office may lend to joint teams; it "
+        "keeps the rest for its own queue.",
+    )
 
 
 class DiplomacySection(Section):

@@ -77,6 +77,9 @@ class TeamFormation:
         self.threshold_shift = np.zeros(model.world.n_states)  # set by reforms
         self.cost_factor = np.ones(model.world.n_states)  # set by reforms
         self.trust_shift = np.zeros(model.world.n_states)  # set by reforms
+        # Law-enforcement capacity each state keeps for its own queue, whatever teams ask.
+        staffed = model.agency_table.capacity[model.le_of]
+        self.reserve = (1.0 - model.config.jit.lendable_share) * staffed
 
     def consider(self, cases: np.ndarray, members: np.ndarray, sizes: np.ndarray) -> np.ndarray:
         """Decide, case by case in order, whether teams form for proposed new cases.
@@ -115,7 +118,8 @@ class TeamFormation:
             group = members[start[k] : start[k] + sizes[k]]
             origin = int(group[0])
             cost = cfg.cost_per_day * float(self.cost_factor[origin])
-            spare = float(capacity[le_of[group]].min())
+            # An office lends only what it can spare beyond its own queue's share.
+            spare = float((capacity[le_of[group]] - self.reserve[group]).min())
             if not members_agree(
                 lowest[k], spare, agreement_trust=float(needed[k]), cost_per_day=cost
             ):
