@@ -764,7 +764,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
             "covers only the series that settled",
             file=sys.stderr,
         )
-        return EXIT_FAILED
+        return EXIT_FAILED if args.strict else EXIT_OK
     return EXIT_OK
 
 
@@ -965,6 +965,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=1, help="first seed (default 1)")
     p.add_argument("--workers", type=_workers, default=1, help="processes (default 1)")
     p.add_argument("--out", help="output folder (default results/warmup_<scenario>)")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 if a series shows no steady state (the warm-up then covers the others)",
+    )
     _add_force(p)
 
     p = _add(sub, "plot", cmd_plot, "Draw the figures of a results folder (PNG and SVG).")
