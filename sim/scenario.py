@@ -574,7 +574,7 @@ class JudicialSection(Section):
     """Judicial stage for extradition and coercive measures (process 5)."""
 
     extradition_days: float = P(
-        347.0,
+        600.0,
         0.0,
         3650.0,
         "days",
@@ -658,7 +658,7 @@ class JudicialSection(Section):
 class ExecutionSection(Section):
     """Execution by law enforcement and the response (processes 6-7)."""
 
-    evidence_days: float = P(110.0, 0.0, 3650.0, "days", "Mean time to gather requested evidence.")
+    evidence_days: float = P(195.0, 0.0, 3650.0, "days", "Mean time to gather requested evidence.")
     surrender_days: float = P(
         20.0, 0.0, 3650.0, "days", "Mean time to arrest and surrender a person after the decision."
     )
