@@ -26,6 +26,7 @@ import numpy as np
 
 from sim.frictions import noisy_days, to_whole_days
 from sim.requests import Calendar, CaseStatus, ColumnTable
+from sim.survival import km_quantiles
 
 if TYPE_CHECKING:
     from sim.model import CooperationModel
@@ -162,25 +163,30 @@ class InterpolSecretariat(mesa.Agent):
             )
 
     def outcomes(self, since: int = 0) -> dict:
-        """Counts and rates of notices and diffusions requested from day ``since``."""
-        window = self.record["t_requested"] >= since
-        status = self.record["status"][window]
-        diffusion = self.record["diffusion"][window]
-        notices = ~diffusion
-        reviewed = notices & (self.record["t_reviewed"][window] >= 0)
-        rejected = status == NoticeStatus.REJECTED
+        """Notices and diffusions over the window that starts on day ``since``.
+
+        Counts are of what happened in the window (requested, reviewed, located);
+        the time to arrest is a Kaplan-Meier median over the notices and diffusions
+        requested in the window and not rejected, those still circulating censored.
+        """
+        r = self.record
+        notice = ~r["diffusion"]
+        status = r["status"]
         located = status == NoticeStatus.LOCATED
-        days_to_arrest = (self.record["t_located"] - self.record["t_requested"])[window][located]
+        requested = r["t_requested"] >= since
+        reviewed = notice & (r["t_reviewed"] >= since)
+        rejected = status == NoticeStatus.REJECTED
+        found_now = located & (r["t_located"] >= since)
+        searched = requested & ~rejected
+        followed = np.where(located, r["t_located"], self.model.day) - r["t_requested"]
         return {
-            "red_notices_requested": int(notices.sum()),
-            "red_notices_rejected": int((rejected & notices).sum()),
+            "red_notices_requested": int((requested & notice).sum()),
+            "red_notices_rejected": int((reviewed & rejected).sum()),
             "red_notice_rejection_rate": (
                 float(rejected[reviewed].mean()) if reviewed.any() else float("nan")
             ),
-            "diffusions": int(diffusion.sum()),
-            "arrests_via_notices": int(((status == NoticeStatus.LOCATED) & notices).sum()),
-            "arrests_via_diffusions": int(((status == NoticeStatus.LOCATED) & diffusion).sum()),
-            "median_days_to_arrest": (
-                float(np.median(days_to_arrest)) if days_to_arrest.size else float("nan")
-            ),
+            "diffusions": int((requested & ~notice).sum()),
+            "arrests_via_notices": int((found_now & notice).sum()),
+            "arrests_via_diffusions": int((found_now & ~notice).sum()),
+            "median_days_to_arrest": km_quantiles(followed[searched], located[searched])["median"],
         }

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from sim.model import CooperationModel
 
 OUTCOME_KINDS = (Kind.MLA_EVIDENCE, Kind.EXTRADITION)
+# A request sent at least this long before the end has had its clarification rounds.
+FOLLOW_UP_DAYS = 365
 _QUEUE_ROLES = ("central_authority", "court", "law_enforcement")
 _GROUNDS = tuple(g for g in RefusalGround if g != RefusalGround.NONE)
 # Competing ends of a request, with each refusal ground a cause of its own.
@@ -88,18 +90,28 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     total = int(cohort.sum())
     still_open = outcome == Outcome.OPEN
 
+    # Counts are of what happened in the window (created, sent, closed in it), so
+    # that a yearly rate does not depend on the window's length; open and drafting
+    # requests are the state of the queues at the end.
+    every_outcome = led.col("outcome")
+    every_issued = led.col("t_issued")
+    closed_now = led.col("t_closed") >= w0
     out: dict[str, Any] = {
         "scenario": model.config.name,
         "days": int(max(0, end - w0)),
         "states": int(world.n_states),
         "requests_total": total,
-        "requests_issued": int(issued_all.sum()),
-        "requests_drafting": int(np.count_nonzero(still_open & ~issued_all)),
-        "requests_executed": int(executed.sum()),
-        "requests_refused": int(np.count_nonzero(outcome == Outcome.REFUSED)),
-        "requests_lapsed": int(np.count_nonzero(outcome == Outcome.LAPSED)),
-        "requests_withdrawn": int(np.count_nonzero(outcome == Outcome.WITHDRAWN)),
-        "requests_open": int(np.count_nonzero(still_open & issued_all)),
+        "requests_issued": int(np.count_nonzero(every_issued >= w0)),
+        "requests_drafting": int(
+            np.count_nonzero((every_outcome == Outcome.OPEN) & (every_issued < 0))
+        ),
+        **{
+            f"requests_{o.name.lower()}": int(np.count_nonzero(closed_now & (every_outcome == o)))
+            for o in (Outcome.EXECUTED, Outcome.REFUSED, Outcome.LAPSED, Outcome.WITHDRAWN)
+        },
+        "requests_open": int(
+            np.count_nonzero((every_outcome == Outcome.OPEN) & (every_issued >= 0))
+        ),
     }
     # How each request created in the window ends, from its creation, the open ones
     # censored at the end of the run: each refusal ground is its own cause.
@@ -158,7 +170,10 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
         c.name.lower(): share(int(np.count_nonzero(channel == c)), total) for c in Channel
     }
     out.update(_mutual_recognition_outcomes(model, cohort))
-    rounds = led.col("clarification_rounds")[cohort]
+    # Rounds are counted as they happen: only requests sent at least a year before the
+    # end have had their rounds (open ones would pull the mean down).
+    settled = (every_issued >= w0) & (every_issued < max(w0 + 1, end - FOLLOW_UP_DAYS))
+    rounds = led.col("clarification_rounds")[settled]
     out["clarification_rounds_per_request"] = _mean(rounds.astype(float))
 
     in_window = cases.col("t_created") >= w0
@@ -169,12 +184,14 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     case_closed = cases.col("t_closed")[in_window]
     case_start = cases.col("t_created")[in_window]
     case_days = (np.where(case_open, end, case_closed) - case_start).astype(float)
+    every_status = cases.col("status")
+    ended_now = cases.col("t_closed") >= w0
     out.update(
         cases_total=n_cases,
-        cases_resolved=int(resolved.sum()),
-        cases_cold=int(np.count_nonzero(status == CaseStatus.COLD)),
-        cases_failed=int(np.count_nonzero(status == CaseStatus.FAILED)),
-        cases_open=int(case_open.sum()),
+        cases_resolved=int(np.count_nonzero(ended_now & (every_status == CaseStatus.RESOLVED))),
+        cases_cold=int(np.count_nonzero(ended_now & (every_status == CaseStatus.COLD))),
+        cases_failed=int(np.count_nonzero(ended_now & (every_status == CaseStatus.FAILED))),
+        cases_open=int(np.count_nonzero(every_status == CaseStatus.OPEN)),
         case_resolution_rate=_aj_shares(case_days, status, _CASE_ENDS)["resolved"],
         median_case_resolution_days=_km(case_days, resolved, np.ones(n_cases, bool))["median"],
     )
@@ -282,30 +299,31 @@ def _mutual_recognition_outcomes(model: CooperationModel, cohort: np.ndarray) ->
     """Consent to surrender, and how often mutual-recognition deadlines were met.
 
     Deadlines are not imposed on durations: queues serve the earliest deadline
-    first, and whether it was met is measured here, over the requests that reached
-    the step (decision: received to decided; execution: decided to executed), among
-    the requests created in the window (``cohort``).
+    first, and whether it was met is measured here. A step counts once its deadline
+    has passed before the end of the run (decision: received in the window at least
+    the decision deadline before the end; execution: decided in the window at least
+    the execution deadline before the end); one not done by its deadline missed it,
+    so requests still waiting are not left out.
     """
-    led, mrc = model.ledger, model.config.mutual_recognition
+    led, mrc, end, w0 = model.ledger, model.config.mutual_recognition, model.day, model.window_start
     kind = led.col("kind")
     consent = led.col("consent")
     extradition = cohort & (kind == Kind.EXTRADITION) & (led.col("t_issued") >= 0)
-    mr = cohort & (led.col("instrument") == Instrument.MUTUAL_RECOGNITION)
+    mr = led.col("instrument") == Instrument.MUTUAL_RECOGNITION
     received, decided = led.col("t_received"), led.col("t_decided")
     executed = led.col("t_executed")
     decision_deadline = decision_deadline_days(kind, consent, mrc)
-    was_decided = mr & (decided >= 0) & (received >= 0)
-    was_executed = mr & (executed >= 0) & (decided >= 0)
+    execution_deadline = mrc.execution_deadline_days
+    due_decision = mr & (received >= w0) & (received + decision_deadline <= end)
+    due_execution = mr & (decided >= w0) & (decided + execution_deadline <= end)
+    decided_in_time = (decided >= 0) & (decided - received <= decision_deadline)
+    executed_in_time = (executed >= 0) & (executed - decided <= execution_deadline)
     return {
         "consent_share": share(
             int(np.count_nonzero(extradition & consent)), int(extradition.sum())
         ),
         "mr_deadline_met_share": {
-            "decision": _mean(
-                ((decided - received) <= decision_deadline)[was_decided].astype(float)
-            ),
-            "execution": _mean(
-                ((executed - decided) <= mrc.execution_deadline_days)[was_executed].astype(float)
-            ),
+            "decision": _mean(decided_in_time[due_decision].astype(float)),
+            "execution": _mean(executed_in_time[due_execution].astype(float)),
         },
     }

@@ -72,7 +72,17 @@ def _o(name, label, unit, better, description, keys=None) -> OutcomeInfo:
 
 
 # Outcomes in count units that are levels, not counts over the window.
-_LEVELS = frozenset({"backlog", "jits_active", "capacity_by_capacity_group", "states"})
+_LEVELS = frozenset(
+    {
+        "backlog",
+        "jits_active",
+        "capacity_by_capacity_group",
+        "states",
+        "requests_open",
+        "requests_drafting",
+        "cases_open",
+    }
+)
 
 
 _ENTRIES = (
@@ -94,7 +104,13 @@ _ENTRIES = (
         "neither",
         "Requests created in the window: sent, plus those still being drafted at the end.",
     ),
-    _o("requests_issued", "requests sent", "requests", "neither", "Requests sent to a state."),
+    _o(
+        "requests_issued",
+        "requests sent",
+        "requests",
+        "neither",
+        "Requests sent to a state in the window.",
+    ),
     _o(
         "requests_drafting",
         "requests still drafting",
@@ -102,21 +118,33 @@ _ENTRIES = (
         "lower",
         "Requests created but not yet sent at the end of the run (still being drafted).",
     ),
-    _o("requests_executed", "requests executed", "requests", "higher", "Requests executed."),
-    _o("requests_refused", "requests refused", "requests", "lower", "Requests refused."),
+    _o(
+        "requests_executed",
+        "requests executed",
+        "requests",
+        "higher",
+        "Requests executed in the window.",
+    ),
+    _o(
+        "requests_refused",
+        "requests refused",
+        "requests",
+        "lower",
+        "Requests refused in the window.",
+    ),
     _o(
         "requests_lapsed",
         "requests lapsed",
         "requests",
         "lower",
-        "Requests that lapsed unanswered (their case closed or went cold first).",
+        "Requests that lapsed unanswered in the window (their case closed or went cold first).",
     ),
     _o(
         "requests_withdrawn",
         "requests withdrawn",
         "requests",
         "neither",
-        "Requests withdrawn by the requesting state.",
+        "Requests withdrawn by the requesting state in the window.",
     ),
     _o(
         "requests_open",
@@ -257,8 +285,9 @@ _ENTRIES = (
         "mutual-recognition deadline met",
         "share",
         "higher",
-        "Share of mutual-recognition requests that reached this step within its deadline "
-        "(decision: received to decided; execution: decided to executed).",
+        "Share of mutual-recognition requests done within this step's deadline (decision: "
+        "received to decided; execution: decided to executed), of those whose deadline "
+        "passed in the window; one still waiting at its deadline missed it.",
         keys="step",
     ),
     _o(
@@ -266,19 +295,20 @@ _ENTRIES = (
         "clarification rounds per request",
         "rounds/request",
         "lower",
-        "Mean number of clarification rounds per request.",
+        "Mean clarification rounds per request, requests sent in the window at least a year "
+        "before the end (so their rounds are counted).",
     ),
     # ----------------------------------------------------------------- cases
     _o("cases_total", "cases", "cases", "neither", "Transnational cases opened in the window."),
-    _o("cases_resolved", "cases resolved", "cases", "higher", "Cases resolved."),
+    _o("cases_resolved", "cases resolved", "cases", "higher", "Cases resolved in the window."),
     _o(
         "cases_cold",
         "cases gone cold",
         "cases",
         "lower",
-        "Cases that went cold (deadline passed).",
+        "Cases that went cold (deadline passed) in the window.",
     ),
-    _o("cases_failed", "cases failed", "cases", "lower", "Cases that failed."),
+    _o("cases_failed", "cases failed", "cases", "lower", "Cases that failed in the window."),
     _o("cases_open", "cases open at end", "cases", "neither", "Cases still open at the end."),
     _o(
         "case_resolution_rate",
@@ -387,14 +417,14 @@ _ENTRIES = (
         "red notices rejected",
         "notices",
         "lower",
-        "Red notices rejected on review.",
+        "Red notices rejected on review in the window.",
     ),
     _o(
         "red_notice_rejection_rate",
         "red notice rejection rate",
         "share",
         "lower",
-        "Share of reviewed red notices that were rejected.",
+        "Share of red notices reviewed in the window that were rejected.",
     ),
     _o("diffusions", "diffusions", "diffusions", "neither", "INTERPOL diffusions circulated."),
     _o(
@@ -402,21 +432,22 @@ _ENTRIES = (
         "arrests via notices",
         "arrests",
         "higher",
-        "Persons sought located through a red notice.",
+        "Persons sought located through a red notice in the window.",
     ),
     _o(
         "arrests_via_diffusions",
         "arrests via diffusions",
         "arrests",
         "higher",
-        "Persons sought located through a diffusion.",
+        "Persons sought located through a diffusion in the window.",
     ),
     _o(
         "median_days_to_arrest",
         "median time to arrest",
         "days",
         "lower",
-        "Median days from a notice or diffusion request to locating the person sought.",
+        "Kaplan-Meier median days from a notice or diffusion request (in the window, not "
+        "rejected) to locating the person sought, those not yet located censored.",
     ),
     # ----------------------------------------------------------------- joint teams
     _o(
@@ -434,14 +465,15 @@ _ENTRIES = (
         "joint-team case resolution rate",
         "share",
         "higher",
-        "Share of joint-team cases resolved.",
+        "Share of joint-team cases opened in the window that end resolved (Aalen-Johansen).",
     ),
     _o(
         "jit_median_case_days",
         "joint-team median case time",
         "days",
         "lower",
-        "Median days from opening to resolution, resolved joint-team cases.",
+        "Kaplan-Meier median days from opening to resolution, joint-team cases opened in "
+        "the window.",
     ),
     _o("jit_effort", "joint-team effort", "work units", "neither", "Work spent by joint teams."),
     # ----------------------------------------------------------------- diplomacy

@@ -12,12 +12,14 @@ the team is active. The team dissolves when its case ends.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
-from sim.requests import spans
+from sim.requests import CaseStatus, spans
+from sim.survival import cumulative_incidence, km_quantiles
 
 if TYPE_CHECKING:
     from sim.model import CooperationModel
@@ -155,13 +157,18 @@ class TeamFormation:
         m = self.model
         cases = np.asarray(self.team_cases, dtype=np.int64)
         cases = cases[m.cases.t_created[cases] >= since]
-        resolved = m.case_resolved_mask(cases)
-        days = (m.cases.t_closed[cases] - m.cases.t_created[cases])[resolved]
+        # Teams still at work at the end are censored (Aalen-Johansen, Kaplan-Meier).
+        status = m.cases.status[cases]
+        still_open = status == CaseStatus.OPEN
+        days = np.where(still_open, m.day, m.cases.t_closed[cases]) - m.cases.t_created[cases]
+        ends = {int(c): c.name.lower() for c in CaseStatus if c != CaseStatus.OPEN}
         return {
             "jits_formed": int(self.formed),
             "jits_active": len(self.active),
-            "jit_case_resolution_rate": (float(resolved.mean()) if cases.size else float("nan")),
-            "jit_median_case_days": float(np.median(days)) if days.size else float("nan"),
+            "jit_case_resolution_rate": (
+                cumulative_incidence(days, status, ends)["resolved"] if cases.size else math.nan
+            ),
+            "jit_median_case_days": km_quantiles(days, status == CaseStatus.RESOLVED)["median"],
             "jit_effort": float(
                 self.effort
                 + sum(

@@ -100,6 +100,7 @@ SLOW_MODULES = {
     "test_fuzz_inputs",
     "test_interrupts",
     "test_notebooks",
+    "test_steady_state",
     "test_worker_failure",
 }
 SLOW_TESTS = {
