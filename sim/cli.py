@@ -272,17 +272,23 @@ def _format_summary(outcomes: dict) -> str:
 
     o = outcomes
     lines = [
-        f"scenario {o['scenario']}: {o['states']} states, {o['days']} days",
+        f"scenario {o['scenario']}: {o['states']} states, {o['days']} days measured "
+        "(after the warm-up)",
         f"  requests              {o['requests_total']:>8}",
         f"  executed              {pct(o['completion_rate']):>8}",
         f"  refused               {pct(o['refusal_rate']):>8}",
         f"  lapsed                {pct(o['lapse_rate']):>8}",
+        f"  withdrawn             {pct(o['withdrawal_rate']):>8}",
         f"  open at end (sent)    {o['requests_open']:>8}",
         f"  drafting at end       {o.get('requests_drafting', 0):>8}",
-        "  median response (p90):",
+        "  days to an answer, Kaplan-Meier median [quartiles] (naive median of answered):",
     ]
-    for kind, med in o["median_response_days"].items():
-        lines.append(f"    {kind:<20}{days(med):>8} ({days(o['p90_response_days'][kind])})")
+    for kind, med in o["km_median_response_days"].items():
+        quartiles = (
+            f"[{days(o['km_q25_response_days'][kind])}-{days(o['km_q75_response_days'][kind])}]"
+        )
+        naive = days(o["median_response_days"][kind])
+        lines.append(f"    {kind:<20}{days(med):>8} {quartiles:>16} ({naive})")
     lines.append("  refusals by ground (share of requests):")
     for ground, rate in o["refusal_rate_by_ground"].items():
         lines.append(f"    {ground:<20}{pct(rate):>8}")

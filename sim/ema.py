@@ -3,7 +3,7 @@
 Needs the optional extra: ``pip install 'coopsim[ema]'`` (ema-workbench >= 3.0).
 
 Parameters and outcomes are named by their dotted keys (``agencies.court_capacity``,
-``median_response_days.mla_evidence``); the Workbench wants Python identifiers, so
+``km_median_response_days.mla_evidence``); the Workbench wants Python identifiers, so
 the model uses identifier-safe names (``agencies__court_capacity``,
 ``median_response_days__mla_evidence``), and :func:`dotted` maps them back.
 Ranges come from the schema unless given; outcome directions (maximize, minimize,
@@ -18,7 +18,7 @@ Example::
     model = sim.ema.model(
         uncertainties=["agencies.central_authority_capacity", "review.sovereignty_refusal"],
         levers=["nsc_law.enabled"],
-        outcomes=["completion_rate", "median_response_days.mla_evidence"],
+        outcomes=["completion_rate", "km_median_response_days.mla_evidence"],
         constants={"world.n_states": 12, "run.years": 1.0},
     )
     experiments, outcomes = perform_experiments(model, scenarios=16)
@@ -40,8 +40,8 @@ DEFAULT_OUTCOMES = (
     "completion_rate",
     "refusal_rate",
     "case_resolution_rate",
-    "median_response_days.mla_evidence",
-    "median_response_days.extradition",
+    "km_median_response_days.mla_evidence",
+    "km_median_response_days.extradition",
     "mean_trust",
 )
 SCENARIO = "coopsim_scenario"  # constants that are not model parameters

@@ -12,6 +12,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from sim import survival
 from sim.agents import ROLE_CODES
@@ -327,3 +328,56 @@ def _mutual_recognition_outcomes(model: CooperationModel, cohort: np.ndarray) ->
             "execution": _mean(executed_in_time[due_execution].astype(float)),
         },
     }
+
+
+def incidence_frame(model: CooperationModel) -> pd.DataFrame:
+    """How requests sent in the window end over time: Aalen-Johansen curves by kind.
+
+    Args:
+        model: A model that has run.
+
+    Returns:
+        Long frame with columns ``kind`` (MLA evidence, extradition), ``time`` (days
+        since sending), one column per way of ending (executed, refused, lapsed,
+        withdrawn: the share ended that way by then) and ``still_open``; open requests
+        are censored at the end of the run.
+    """
+    led = model.ledger
+    issued = led.col("t_issued")
+    sent = issued >= model.window_start
+    kind = led.col("kind")
+    frames = []
+    for k in OUTCOME_KINDS:
+        mine = sent & (kind == k)
+        durations, cause = survival.request_durations(
+            issued[mine], led.col("t_closed")[mine], led.col("outcome")[mine], model.day
+        )
+        frames.append(survival.incidence_curves(durations, cause).assign(kind=k.name.lower()))
+    return pd.concat(frames, ignore_index=True)
+
+
+def utilisation_frame(model: CooperationModel) -> pd.DataFrame:
+    """Offered load of every queueing agency over the window (see :func:`_utilisation`).
+
+    Returns:
+        One row per central authority, court and law-enforcement office: ``state``
+        (code), ``role``, ``capacity`` (requests a day at the end) and ``utilisation``.
+    """
+    table = model.agency_table
+    n = table.size
+    roles = {code: role for role, code in ROLE_CODES.items()}
+    queueing = np.isin(table.role[:n], list(roles))
+    codes = np.asarray(model.world.codes)
+    states = np.array([a.state.index for a in model.agency_list[:n]])
+    return pd.DataFrame(
+        {
+            "state": codes[states[queueing]],
+            "role": np.where(
+                table.nsc[:n][queueing],
+                "national_security_court",
+                [roles[int(r)] for r in table.role[:n][queueing]],
+            ),
+            "capacity": table.capacity[:n][queueing],
+            "utilisation": agency_utilisation(table)[queueing],
+        }
+    )

@@ -29,13 +29,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim import outcomes as outcomes_registry
-from sim.scenario import ScenarioError
+from sim.metrics import incidence_frame, utilisation_frame
+from sim.scenario import DAYS_PER_YEAR, ScenarioError
 
 if TYPE_CHECKING:
     from sim.model import CooperationModel
     from sim.store import Results
 
-DAYS_PER_YEAR = 365.0
 CAPACITY_GROUPS = ("low", "middle", "high")
 GROUP_COLORS = {"low": "#d95f02", "middle": "#7570b3", "high": "#1b9e77"}
 STYLE = {
@@ -364,6 +364,137 @@ def response_times(ledger: pd.DataFrame) -> Figure:
     return fig
 
 
+INCIDENCE_ENDS = ("executed", "refused", "lapsed", "withdrawn")
+
+
+@_styled
+def incidence(curves: pd.DataFrame) -> Figure:
+    """How requests end over time, by policy: Aalen-Johansen cumulative incidence.
+
+    Args:
+        curves: Long frame with ``policy``, ``kind``, ``time`` and one column per way
+            of ending (:func:`sim.metrics.incidence_frame` of each policy's run).
+
+    Returns:
+        One row of panels per request kind, one column per way of ending; one
+        step curve per policy (the reference first).
+
+    Raises:
+        PlotError: When the frame holds no curve.
+    """
+    if curves.empty:
+        raise PlotError("incidence: no requests sent in the window")
+    kinds = list(dict.fromkeys(curves["kind"]))
+    policies = list(dict.fromkeys(curves["policy"]))
+    fig = Figure(figsize=(3.1 * len(INCIDENCE_ENDS) + 0.6, 2.7 * len(kinds) + 0.9))
+    axes = fig.subplots(len(kinds), len(INCIDENCE_ENDS), squeeze=False, sharex=True)
+    colours = matplotlib.colormaps["tab10"]
+    for row, kind in zip(axes, kinds, strict=True):
+        for ax, end in zip(row, INCIDENCE_ENDS, strict=True):
+            for i, policy in enumerate(policies):
+                part = curves[(curves["kind"] == kind) & (curves["policy"] == policy)]
+                ax.plot(
+                    part["time"],
+                    part[end],
+                    drawstyle="steps-post",
+                    color=colours(i % 10),
+                    lw=1.6 if i == 0 else 1.2,
+                    label=policy,
+                )
+            ax.set_title(f"{outcomes_registry.key_label(kind)}: {end}", loc="left")
+            ax.set_ylim(bottom=0)
+            ax.set_xlim(0, min(float(curves["time"].max()), 3 * DAYS_PER_YEAR))
+        row[0].set_ylabel("share of requests")
+    for ax in axes[-1]:
+        ax.set_xlabel("days since sending")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(policies), 5), frameon=False)
+    fig.suptitle(
+        "How requests sent in the window end (Aalen-Johansen cumulative incidence; "
+        "open requests censored)",
+        fontsize=10,
+    )
+    fig.tight_layout(rect=(0, 0.07, 1, 0.96))
+    return fig
+
+
+@_styled
+def utilisation(agencies: pd.DataFrame) -> Figure:
+    """Every queueing agency's offered load over the window, by role (and policy).
+
+    Args:
+        agencies: Frame with ``role``, ``state``, ``utilisation`` and optionally
+            ``policy`` (:func:`sim.metrics.utilisation_frame` of each run).
+
+    Returns:
+        One panel per agency role: each agency a dot (jittered), a box per policy,
+        and the line at 1 above which a queue grows without bound.
+
+    Raises:
+        PlotError: When no agency has a utilisation.
+    """
+    agencies = agencies[np.isfinite(agencies["utilisation"])]
+    if agencies.empty:
+        raise PlotError("utilisation: no queueing agency offered capacity in the window")
+    if "policy" not in agencies.columns:
+        agencies = agencies.assign(policy="run")
+    roles = list(dict.fromkeys(agencies["role"]))
+    policies = list(dict.fromkeys(agencies["policy"]))
+    fig = Figure(figsize=(3.3 * len(roles) + 0.6, 1.0 + 0.55 * len(policies) + 1.4))
+    axes = fig.subplots(1, len(roles), squeeze=False, sharex=True)[0]
+    jitter = np.random.default_rng(0)  # the same picture every time
+    for ax, role in zip(axes, roles, strict=True):
+        part = agencies[agencies["role"] == role]
+        values = [part.loc[part["policy"] == p, "utilisation"].to_numpy() for p in policies]
+        ax.boxplot(
+            values,
+            orientation="horizontal",
+            whis=(0, 100),
+            widths=0.55,
+            tick_labels=policies,
+            medianprops={"color": "#d62728", "lw": 1.5},
+        )
+        for i, v in enumerate(values, start=1):
+            ax.scatter(v, i + jitter.uniform(-0.18, 0.18, v.size), s=9, alpha=0.6, zorder=3)
+        ax.axvline(1.0, color="black", lw=1, ls="--")
+        ax.set_title(f"{_category(role)} (n={len(part) // max(1, len(policies))})", loc="left")
+        ax.set_xlabel("offered load (arrivals / capacity)")
+        ax.set_xlim(left=0)
+        ax.grid(axis="y", visible=False)
+    fig.suptitle(
+        "Utilisation of every agency over the window (dashed: 1, above it a queue grows "
+        "without bound)",
+        fontsize=10,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    return fig
+
+
+def policy_models(results: Results, replication: int = 0) -> dict[str, CooperationModel]:
+    """Re-run one replication of each policy of a scenario comparison, same seed for all.
+
+    A run is a pure function of (scenario, seed), so the stored plan and manifest
+    are enough (the code may have changed since: compare ``git_commit``).
+
+    Raises:
+        PlotError: When the experiment is not a comparison of scenarios.
+    """
+    from sim.experiment import scenario_label
+    from sim.model import CooperationModel
+    from sim.scenario import load_scenario
+
+    spec = results.manifest.get("experiment", {})
+    refs = spec.get("levers", {}).get("scenarios")
+    if not refs or set(spec.get("levers", {})) != {"scenarios"} or spec.get("uncertainties"):
+        raise PlotError("incidence: only for comparisons of scenarios")
+    seed = results.manifest["seeds"][replication]
+    models = {}
+    for ref in refs:
+        scenario = load_scenario(ref).with_overrides(spec.get("overrides", {}))
+        models[scenario_label(ref)] = CooperationModel(scenario, rng=seed).run()
+    return models
+
+
 @_styled
 def response_times_by_policy(outcomes: pd.DataFrame) -> Figure:
     """Median response time per run, by legal instrument and request kind, per policy.
@@ -383,12 +514,18 @@ def response_times_by_policy(outcomes: pd.DataFrame) -> Figure:
     cols = [
         c
         for c in outcomes.columns
-        if c.startswith("median_response_days_by_instrument.")
-        or c.startswith("median_response_days.")
+        if c.startswith("km_median_response_days_by_instrument.")
+        or c.startswith("km_median_response_days.")
     ]
+    if not cols:  # results stored before Kaplan-Meier medians existed, or not asked for
+        cols = [
+            c
+            for c in outcomes.columns
+            if c.startswith(("median_response_days_by_instrument.", "median_response_days."))
+        ]
     cols = [c for c in cols if outcomes[c].notna().any()]
     if not cols:
-        raise PlotError("response times: no median_response_days outcomes in the results")
+        raise PlotError("response times: no median response-time outcomes in the results")
     df = outcomes.copy()
     if "policy" not in df.columns:
         df["policy"] = "run"
@@ -927,6 +1064,8 @@ def run_figures(folder: Path) -> dict[str, Figure]:
                 f"network: skipped, the stored scenario no longer loads: {exc}", stacklevel=2
             )
         else:
+            figures["incidence"] = incidence(incidence_frame(model).assign(policy=name))
+            figures["utilisation"] = utilisation(utilisation_frame(model).assign(policy=name))
             nodes, edges = network_frames(model)
             same = int(model.outcomes()["requests_total"]) == int(
                 outcomes["requests_total"].iloc[0]
@@ -970,6 +1109,23 @@ def experiment_figures(results: Results) -> dict[str, Figure]:
         figures["equity"] = equity(results.outcomes)
     except PlotError:
         pass
+    try:
+        models = policy_models(results)
+    except (PlotError, ScenarioError, OSError) as exc:
+        warnings.warn(f"incidence: skipped ({exc})", stacklevel=2)
+    else:
+        figures["incidence"] = incidence(
+            pd.concat(
+                [incidence_frame(m).assign(policy=p) for p, m in models.items()],
+                ignore_index=True,
+            )
+        )
+        figures["utilisation"] = utilisation(
+            pd.concat(
+                [utilisation_frame(m).assign(policy=p) for p, m in models.items()],
+                ignore_index=True,
+            )
+        )
     if not tables["sensitivity"].empty:
         try:
             figures["sensitivity"] = sensitivity_bars(tables["sensitivity"])
