@@ -11,12 +11,13 @@ import pytest
 import sim
 from sim.requests import Outcome, RefusalGround, Stage
 
-TINY = {"world.n_states": 12, "run.years": 1.0}
+# No warm-up: invariants and mechanisms hold from day 0 (the window is the whole run).
+TINY = {"world.n_states": 12, "run.years": 1.0, "run.warmup_years": 0.0}
 BASELINE_FILE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 
 
 def tiny_scenario(**overrides):
-    """The shipped baseline shrunk to 12 states and one year, plus dotted-key overrides.
+    """The shipped baseline shrunk to 12 states and one year without warm-up, plus overrides.
 
     Keyword names use ``__`` for the dot: ``tiny_scenario(world__nsc_share=1.0)``.
     """

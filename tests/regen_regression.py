@@ -20,7 +20,7 @@ from sim.metrics import flatten, to_jsonable
 
 BASELINE = Path(__file__).resolve().parent / "data" / "regression_baseline.json"
 SCENARIO = "baseline"
-OVERRIDES = {"world.n_states": 15, "run.years": 1.0}
+OVERRIDES = {"world.n_states": 15, "run.years": 1.0, "run.warmup_years": 0.0}
 SEEDS = (1, 2)
 
 

@@ -6,7 +6,7 @@ import pytest
 import sim
 from sim.scenario import ScenarioError
 
-SMALL = {"world.n_states": 10, "run.years": 0.25}
+SMALL = {"world.n_states": 10, "run.years": 0.25, "run.warmup_years": 0.0}
 
 
 def test_run_with_overrides_takes_numpy_values_and_exact_numbers():
@@ -16,6 +16,7 @@ def test_run_with_overrides_takes_numpy_values_and_exact_numbers():
         overrides={
             "world.n_states": np.int64(11),
             "run.years": np.float64(0.2),
+            "run.warmup_years": 0.0,
             "nsc_law.enabled": np.True_,
             "rapid_channels.enabled": 1,
             "world.n_language_groups": 3.0,
@@ -65,7 +66,7 @@ def test_inexact_overrides_are_refused_naming_the_override(key, value, expected)
 def test_a_scenario_file_error_still_names_the_file(write_toml):
     path = write_toml("bad.toml", 'extends = "baseline"\n[world]\nn_states = "x"\n')
     with pytest.raises(ScenarioError) as info:
-        sim.run(path, overrides={"run.years": 0.1})
+        sim.run(path, overrides={"run.years": 0.1, "run.warmup_years": 0.0})
     assert str(info.value).startswith(f"{path.resolve()}: world.n_states:")
 
 

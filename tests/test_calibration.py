@@ -28,9 +28,12 @@ from sim.calibration import (
     refusal_ground_patterns,
 )
 from sim.requests import Instrument, Kind, Ledger, Outcome, RefusalGround
+from sim.scenario import warmup_days
 
 SEEDS = [1, 2, 3]
-P1_DAYS = 4 * 365  # the cut lands at year 2; year-3 requests get 300 days to be answered
+# The baseline's warm-up; the budget cut lands two years into the window after it.
+WARMUP = warmup_days(sim.load_scenario("baseline"))
+P1_DAYS = WARMUP + 4 * 365  # year-3 requests of the window get 300 days to be answered
 
 
 def test_facts_file_has_every_fact_and_pattern_with_a_source_and_a_range():
@@ -157,7 +160,9 @@ def test_mean_ci_is_the_t_interval():
 
 
 def test_measure_returns_every_quantity_from_a_short_run():
-    scenario = sim.load_scenario("baseline", {"world.n_states": 15, "run.years": 4.0})
+    scenario = sim.load_scenario(
+        "baseline", {"world.n_states": 15, "run.years": 3.0, "run.warmup_years": 1.0}
+    )
     measured = calibration.measure(sim.CooperationModel(scenario, rng=1).run())
     facts, _ = calibration.load_facts()
     for fact in facts:
@@ -170,10 +175,12 @@ def test_measure_returns_every_quantity_from_a_short_run():
 
 
 def _p1_quantities(model) -> tuple[float, float]:
-    """At the end of year 4: the share of the requests issued in year 3 that were answered
-    within 300 days, and the mean central-authority backlog from day 800."""
-    share = _answered_within(model, 300, 730, 1095)
-    backlog = model.series_frame()["backlog_central_authority"].iloc[800:P1_DAYS].mean()
+    """At the end of the window's year 4: the share of the requests issued in its year 3
+    that were answered within 300 days, and the mean central-authority backlog from 70
+    days after the cut."""
+    share = _answered_within(model, 300, WARMUP + 730, WARMUP + 1095)
+    backlog = model.series_frame()["backlog_central_authority"].iloc[WARMUP + 800 : P1_DAYS]
+    backlog = backlog.mean()
     return share, float(backlog)
 
 
@@ -189,7 +196,7 @@ def _answered_within(model, days: int, issued_from: int, issued_to: int) -> floa
 @pytest.fixture(scope="module")
 def baseline_runs():
     """The shipped baseline for each seed: the P1 quantities when it reaches the end of
-    year 4, then every quantity measured at the end (year 5). A run is the same day by day
+    year 4 of the window, then every quantity measured at the end. A run is the same day by day
     whatever its horizon, so the first equal those of a four-year run with the same seed."""
     scenario = sim.load_scenario("baseline")
     measures, p1 = {}, {}
@@ -226,19 +233,19 @@ def test_baseline_shows_the_pattern(pattern, baseline_measures):
 
 def test_p3_channels_secure_platform_is_far_faster_than_diplomatic():
     table = calibration.measure_replications(
-        sim.load_scenario("secure_platform", {"run.years": 4.0}), SEEDS[:2]
+        sim.load_scenario("secure_platform", {"run.years": 3.0}), SEEDS[:2]
     )
     quantity, low, high, _ = PATTERN_QUANTITIES["P3"]
     assert low <= table[quantity].mean() <= high
 
 
 def test_p1_a_capacity_cut_raises_response_times_for_the_same_cases(baseline_runs):
-    # budget_cuts cuts every agency by 30% at year 2. Same seed, same cases: the
+    # budget_cuts cuts every agency by 30% two years into the window. Same seed, cases: the
     # requests issued in the year after the cut are answered later, and backlogs grow.
     # The baseline side is the first four years of the shared five-year baseline runs.
     _, p1_baseline = baseline_runs
     for seed in SEEDS[:2]:
-        cut = sim.run("budget_cuts", seed=seed, years=P1_DAYS / 365)
+        cut = sim.run("budget_cuts", seed=seed, years=(P1_DAYS - WARMUP) / 365)
         share_base, backlog_base = p1_baseline[seed]
         share_cut, backlog_cut = _p1_quantities(cut.model)
         assert share_cut < share_base - 0.02, (seed, share_base, share_cut)

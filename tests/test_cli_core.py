@@ -14,7 +14,17 @@ from conftest import BASELINE_FILE
 from sim.cli import build_parser, main
 
 REPO = Path(__file__).resolve().parent.parent
-RUN_ARGS = ["run", str(BASELINE_FILE), "--seed", "1", "--json", "--years", "0.5"]
+RUN_ARGS = [
+    "run",
+    str(BASELINE_FILE),
+    "--seed",
+    "1",
+    "--json",
+    "--years",
+    "0.5",
+    "--warmup-years",
+    "0",
+]
 REQUIRED_KEYS = (
     "requests_total",
     "completion_rate",
@@ -57,9 +67,9 @@ def test_run_twice_gives_byte_identical_output(capsys):
 
 
 def test_run_by_shipped_name_and_readable_summary(capsys):
-    code, out, _ = _run(capsys, ["run", "baseline", "--years", "0.2"])
+    code, out, _ = _run(capsys, ["run", "baseline", "--years", "0.2", "--warmup-years", "0"])
     assert code == 0
-    assert "requests" in out and "median response" in out
+    assert "requests" in out and "Kaplan-Meier median" in out
 
 
 @pytest.mark.parametrize(
@@ -194,7 +204,18 @@ def test_real_subprocess_matches_in_process(capsys):
     else:  # pragma: no cover - no console script installed
         cmd = [sys.executable, "-m", "sim.cli"]
     proc = subprocess.run(
-        [*cmd, "run", "scenarios/baseline.toml", "--seed", "1", "--json", "--years", "0.5"],
+        [
+            *cmd,
+            "run",
+            "scenarios/baseline.toml",
+            "--seed",
+            "1",
+            "--json",
+            "--years",
+            "0.5",
+            "--warmup-years",
+            "0",
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -32,7 +32,8 @@ def _tree(folder: Path) -> dict[str, bytes]:
 def scen(tmp_path_factory):
     folder = tmp_path_factory.mktemp("scen")
     (folder / "small.toml").write_text(
-        'extends = "baseline"\nname = "small"\n[world]\nn_states = 10\n[run]\nyears = 0.2\n'
+        'extends = "baseline"\nname = "small"\n[world]\nn_states = 10\n'
+        "[run]\nyears = 0.2\nwarmup_years = 0.0\n"
     )
     (folder / "faster.toml").write_text(
         'extends = "small.toml"\nname = "faster"\n[agencies]\ncentral_authority_capacity = 8.0\n'

@@ -29,7 +29,8 @@ PLANNED = 2 * REPS
 def experiment_file(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sig")
     (folder / "tiny.toml").write_text(
-        'extends = "baseline"\nname = "tiny"\n[world]\nn_states = 10\n[run]\nyears = 0.5\n'
+        'extends = "baseline"\nname = "tiny"\n[world]\nn_states = 10\n'
+        "[run]\nyears = 0.5\nwarmup_years = 0.0\n"
     )
     (folder / "faster.toml").write_text(
         'extends = "tiny.toml"\nname = "faster"\n[agencies]\ncentral_authority_capacity = 5.0\n'

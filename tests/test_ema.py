@@ -85,7 +85,7 @@ def test_perform_experiments_and_prim_on_short_runs(ema_workbench):
         },
         levers=["nsc_law.enabled"],
         outcomes=["completion_rate", "refusal_rate", "median_response_days.mla_evidence", "states"],
-        constants={"world.n_states": 8, "run.years": 0.5},
+        constants={"world.n_states": 8, "run.years": 0.5, "run.warmup_years": 0.0},
     )
     experiments, outcomes = perform_experiments(
         m,

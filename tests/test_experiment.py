@@ -19,7 +19,7 @@ from sim.experiment import (
 )
 from sim.scenario import ScenarioError
 
-SMALL = {"world.n_states": 12, "run.years": 0.5}
+SMALL = {"world.n_states": 12, "run.years": 0.5, "run.warmup_years": 0.0}
 
 
 @pytest.fixture

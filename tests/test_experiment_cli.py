@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def small_scenarios(tmp_path):
     (tmp_path / "small.toml").write_text(
-        'extends = "baseline"\nname = "small"\n[world]\nn_states = 12\n[run]\nyears = 0.5\n'
+        'extends = "baseline"\nname = "small"\n[world]\nn_states = 12\n'
+        "[run]\nyears = 0.5\nwarmup_years = 0.0\n"
     )
     (tmp_path / "faster.toml").write_text(
         'extends = "small.toml"\nname = "faster"\n[agencies]\ncentral_authority_capacity = 8.0\n'
@@ -149,7 +150,7 @@ def test_sweep_keeps_only_the_per_agency_series_when_asked(small_scenarios, tmp_
         'name = "agencies"\nreplications = 1\nseries = ["agencies"]\n'
         f'[levers]\nscenarios = ["{small_scenarios / "small.toml"}", '
         f'"{small_scenarios / "slower.toml"}"]\n'
-        '[overrides]\n"run.years" = 0.2\n'
+        '[overrides]\n"run.years" = 0.2\n"run.warmup_years" = 0.0\n'
     )
     out = tmp_path / "res"
     assert main(["sweep", str(exp), "--workers", "1", "--out", str(out)]) == 0

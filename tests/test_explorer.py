@@ -27,7 +27,10 @@ from sim.explorer import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = 'extends = "baseline"\nname = "tiny"\n[world]\nn_states = 12\n[run]\nyears = 1.0\n'
+TINY = (
+    'extends = "baseline"\nname = "tiny"\n[world]\nn_states = 12\n'
+    "[run]\nyears = 1.0\nwarmup_years = 0.0\n"
+)
 
 
 @pytest.fixture

@@ -118,7 +118,9 @@ XFAIL: dict[str, pytest.MarkDecorator] = {}
     params=[pytest.param(name, marks=XFAIL.get(name, ())) for name in sorted(WORLDS)],
 )
 def world(request):
-    return request.param, tiny_run(seed=2, run__years=0.5, **WORLDS[request.param])
+    return request.param, tiny_run(
+        seed=2, run__years=0.5, run__warmup_years=0.0, **WORLDS[request.param]
+    )
 
 
 _cols = ledger_columns
@@ -155,13 +157,13 @@ def test_invariants_hold_in_extreme_worlds(world):
 
 
 def test_one_state_has_no_foreign_requests():
-    o = tiny_run(seed=1, world__n_states=1, run__years=0.5).outcomes
+    o = tiny_run(seed=1, world__n_states=1, run__years=0.5, run__warmup_years=0.0).outcomes
     assert o["requests_total"] == 0 and o["cases_total"] == 0
     assert math.isnan(o["median_response_days"]["mla_evidence"])
 
 
 def test_zero_capacity_executes_nothing_and_reports_missing_medians():
-    o = tiny_run(seed=1, run__years=0.5, **ZERO_CAPACITY).outcomes
+    o = tiny_run(seed=1, run__years=0.5, run__warmup_years=0.0, **ZERO_CAPACITY).outcomes
     assert o["requests_total"] > 0
     assert o["requests_executed"] == 0 and o["completion_rate"] == 0.0
     assert o["requests_refused"] == 0  # nobody reviews, so nobody refuses
@@ -171,7 +173,7 @@ def test_zero_capacity_executes_nothing_and_reports_missing_medians():
 
 
 def test_a_refuse_everything_world_executes_nothing():
-    result = tiny_run(seed=1, run__years=1.0, **REFUSE_ALL)
+    result = tiny_run(seed=1, run__years=1.0, run__warmup_years=0.0, **REFUSE_ALL)
     o = result.outcomes
     assert o["requests_refused"] > 0.3 * o["requests_total"]
     assert o["requests_executed"] == 0 and o["cases_resolved"] == 0
@@ -183,7 +185,7 @@ def test_a_refuse_everything_world_executes_nothing():
 
 
 def test_no_treaties_means_no_treaty_instruments():
-    o = tiny_run(seed=1, run__years=1.0, **NO_TREATIES).outcomes
+    o = tiny_run(seed=1, run__years=1.0, run__warmup_years=0.0, **NO_TREATIES).outcomes
     assert o["requests_total"] > 0
     by_instrument = o["completion_rate_by_instrument"]
     assert math.isnan(by_instrument["bilateral_treaty"])
@@ -197,7 +199,9 @@ def test_no_cases_through_the_cli_gives_json_null(tmp_path, capsys, years):
         'extends = "baseline"\n[world]\nn_states = 3\n[cases]\narrivals_per_state_per_year = 0\n'
     )
     out_dir = tmp_path / "run"
-    code = main(["run", str(path), "--years", years, "--json", "--out", str(out_dir)])
+    code = main(
+        ["run", str(path), "--years", years, "--warmup-years", "0", "--json", "--out", str(out_dir)]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     outcomes = json.loads(out, parse_constant=lambda t: pytest.fail(f"bare {t}"))
@@ -206,5 +210,5 @@ def test_no_cases_through_the_cli_gives_json_null(tmp_path, capsys, years):
     assert outcomes["median_response_days"] == {"mla_evidence": None, "extradition": None}
     assert (out_dir / "manifest.json").is_file()
     # the readable summary copes with missing values too
-    assert main(["run", str(path), "--years", years]) == 0
+    assert main(["run", str(path), "--years", years, "--warmup-years", "0"]) == 0
     assert "n/a" in capsys.readouterr().out

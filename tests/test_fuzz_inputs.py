@@ -256,7 +256,7 @@ def test_fuzzed_scenario_file_runs_or_fails_cleanly(case, tmp_path, capsys):
     COUNTS["scenario"] += 1
 
     try:
-        scenario = load_scenario(path, {"run.years": FUZZ_YEARS})
+        scenario = load_scenario(path, {"run.years": FUZZ_YEARS, "run.warmup_years": 0.0})
     except ScenarioError:
         scenario = None
     if scenario is not None and expected_cases(scenario) > MAX_CASES:
@@ -268,7 +268,17 @@ def test_fuzzed_scenario_file_runs_or_fails_cleanly(case, tmp_path, capsys):
 
     code, out, err = cli(
         capsys,
-        ["run", str(path), "--years", str(FUZZ_YEARS), "--json", "--out", str(out_dir)],
+        [
+            "run",
+            str(path),
+            "--years",
+            str(FUZZ_YEARS),
+            "--warmup-years",
+            "0",
+            "--json",
+            "--out",
+            str(out_dir),
+        ],
     )
     assert code in (0, 2), (code, err)
     if code == 0:
@@ -299,7 +309,7 @@ def _tiny_experiment_dict(scen: str) -> dict[str, Any]:
         "replications": 2,
         "base_seed": 1,
         "levers": {"scenarios": [scen]},
-        "overrides": {"run.years": FUZZ_YEARS, "world.n_states": 4},
+        "overrides": {"run.years": FUZZ_YEARS, "run.warmup_years": 0.0, "world.n_states": 4},
     }
 
 
@@ -397,7 +407,8 @@ def test_fuzzed_experiment_file_sweeps_or_fails_cleanly(case, tmp_path, capsys):
     folder = tmp_path / f"e{next(_fresh)}"
     folder.mkdir()
     (folder / "tiny.toml").write_text(
-        'extends = "baseline"\nname = "tiny"\n[world]\nn_states = 4\n[run]\nyears = 0.02\n'
+        'extends = "baseline"\nname = "tiny"\n[world]\nn_states = 4\n'
+        "[run]\nyears = 0.02\nwarmup_years = 0.0\n"
     )
     path = _write_case(folder, case, "exp.toml")
     out_dir = folder / "results" / "sweep"

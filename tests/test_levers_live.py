@@ -13,7 +13,7 @@ import pytest
 import sim
 
 SEEDS = (1, 2, 3, 4, 5)
-SMALL = {"world.n_states": 12, "run.years": 0.75}
+SMALL = {"world.n_states": 12, "run.years": 0.75, "run.warmup_years": 0.0}
 
 
 def outcomes(overrides: dict, seed: int) -> dict:
@@ -151,7 +151,13 @@ def test_an_open_hub_draws_more_requests_than_its_budget_serves():
     rhos = []
     for seed in SEEDS[:3]:
         scenario = sim.load_scenario(
-            "baseline", {"world.n_states": 30, "run.years": 1.0, "world.openness_sigma": 1.5}
+            "baseline",
+            {
+                "world.n_states": 30,
+                "run.years": 1.0,
+                "run.warmup_years": 0.0,
+                "world.openness_sigma": 1.5,
+            },
         )
         model = sim.run(scenario, seed=seed).model
         received = np.bincount(model.ledger.col("requested_state"), minlength=30)

@@ -41,6 +41,7 @@ TINY_WORLD_CSV = DATA / "tiny_world_states.csv"
 SMALL = {
     "world.n_states": 6,
     "run.years": 0.5,
+    "run.warmup_years": 0.0,
     "world.mr_bloc_share": 0.4,
     "world.alliance_share": 0.3,
 }

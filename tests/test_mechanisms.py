@@ -16,10 +16,10 @@ from sim.engagement import busiest_pairs, move_towards_one
 from sim.requests import Outcome
 
 SEEDS = (1, 2, 3)
-SMALL = {"world.n_states": 20, "run.years": 2.0}
+SMALL = {"world.n_states": 20, "run.years": 2.0, "run.warmup_years": 0.0}
 # Where the effect over its seed-to-seed noise (10 seeds) is as clear after 1.5 years as
 # after 2, the test runs 1.5 years: the secure platform, capacity building, meetings.
-SHORT = {"run__years": 1.5}
+SHORT = {"run__years": 1.5, "run__warmup_years": 0.0}
 
 
 def run(seed=1, **overrides):

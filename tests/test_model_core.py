@@ -246,10 +246,14 @@ def test_rates_and_trust_are_in_range(result):
 
 
 def test_tiny_worlds_do_not_crash():
-    one = sim.run(tiny_scenario(world__n_states=1, run__years=0.1), seed=1).outcomes
+    one = sim.run(
+        tiny_scenario(world__n_states=1, run__years=0.1, run__warmup_years=0.0), seed=1
+    ).outcomes
     assert one["requests_total"] == 0 and one["cases_total"] == 0
     json.dumps(to_jsonable(one))  # NaN outcomes still export
-    two = sim.run(tiny_scenario(world__n_states=2, run__years=0.3), seed=1).outcomes
+    two = sim.run(
+        tiny_scenario(world__n_states=2, run__years=0.3, run__warmup_years=0.0), seed=1
+    ).outcomes
     assert two["requests_total"] > 0
 
 
@@ -286,7 +290,7 @@ def test_different_seed_gives_different_outcomes():
 
 
 def test_stepping_by_hand_equals_run():
-    scenario = tiny_scenario(run__years=0.3)
+    scenario = tiny_scenario(run__years=0.3, run__warmup_years=0.0)
     model = sim.CooperationModel(scenario, rng=9)
     while model.running:
         model.step()

@@ -7,7 +7,7 @@ from sim.scenario import load_scenario
 
 
 def test_ledger_holds_at_most_200_bytes_per_request():
-    config = load_scenario("baseline").with_overrides({"run.years": 0.5})
+    config = load_scenario("baseline").with_overrides({"run.years": 0.5, "run.warmup_years": 0.0})
     model = CooperationModel(config, rng=1).run()
     assert len(model.ledger) > 0
     assert model.ledger.nbytes() / len(model.ledger) <= 200

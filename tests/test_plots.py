@@ -18,7 +18,9 @@ UNIT = re.compile(r"\(.+\)")
 
 @pytest.fixture(scope="module")
 def tiny_run():
-    scenario = sim.load_scenario("baseline", {"world.n_states": 12, "run.years": 1.0})
+    scenario = sim.load_scenario(
+        "baseline", {"world.n_states": 12, "run.years": 1.0, "run.warmup_years": 0.0}
+    )
     return sim.run(scenario, seed=1)
 
 
@@ -26,7 +28,18 @@ def tiny_run():
 def compare_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare") / "cmp"
     code = main(
-        ["compare", "nsc_law_package", "--reps", "2", "--years", "1.2", "--workers", "1"]
+        [
+            "compare",
+            "nsc_law_package",
+            "--reps",
+            "2",
+            "--years",
+            "1.2",
+            "--warmup-years",
+            "0",
+            "--workers",
+            "1",
+        ]
         + ["--out", str(out)]
     )
     assert code == 0

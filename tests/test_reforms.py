@@ -15,7 +15,7 @@ from sim.reforms import EFFECTS, resolve_targets
 from sim.scenario import LEVERS, STRESS_TESTS, ScenarioError, shipped_scenarios
 
 SEEDS = (1, 2, 3)
-SMALL = {"world.n_states": 20, "run.years": 2.5}
+SMALL = {"world.n_states": 20, "run.years": 2.5, "run.warmup_years": 0.0}
 
 # lever -> (outcome key, +1 if the lever should raise it, -1 if lower it)
 TARGETS = {
@@ -69,7 +69,7 @@ def test_every_lever_has_an_effect_a_target_and_a_shipped_scenario():
 def test_every_shipped_scenario_validates_runs_a_year_and_says_what_it_is(name):
     path = shipped_scenarios()[name]
     assert path.read_text().startswith("#"), f"{path} needs a header comment"
-    scenario = sim.load_scenario(path, {"run.years": 1.0})
+    scenario = sim.load_scenario(path, {"run.years": 1.0, "run.warmup_years": 0.0})
     assert scenario.description
     outcomes = sim.run(scenario, seed=1).outcomes
     assert outcomes["requests_total"] > 0
@@ -89,7 +89,7 @@ def test_each_lever_moves_its_target_outcome_the_designed_way(lever, baseline_ou
 
 
 # Year 3 begins after two simulated years; the run ends a little after it.
-LATE_WORLD = {"world.n_states": 10, "run.years": 2.05}
+LATE_WORLD = {"world.n_states": 10, "run.years": 2.05, "run.warmup_years": 0.0}
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +156,9 @@ def test_mutual_recognition_cuts_extradition_time_by_far_more_than_half(baseline
 
 
 def test_real_world_scenario_reads_real_states():
-    model = sim.CooperationModel(sim.load_scenario("real_world", {"run.years": 0.1}), rng=1)
+    model = sim.CooperationModel(
+        sim.load_scenario("real_world", {"run.years": 0.1, "run.warmup_years": 0.0}), rng=1
+    )
     codes = model.world.codes
     assert len(codes) >= 40
     assert {"DEU", "FRA", "USA", "GBR"} <= set(codes)

@@ -61,7 +61,9 @@ def test_every_default_lies_in_its_range_and_is_documented():
 
 def test_overrides_change_only_the_named_keys():
     base = load_scenario("baseline")
-    tiny = load_scenario("baseline", {"world.n_states": 12, "run.years": 1.0})
+    tiny = load_scenario(
+        "baseline", {"world.n_states": 12, "run.years": 1.0, "run.warmup_years": 0.0}
+    )
     assert tiny.world.n_states == 12 and tiny.run.years == 1.0
     assert tiny.world.model_dump(exclude={"n_states"}) == base.world.model_dump(
         exclude={"n_states"}
@@ -119,7 +121,9 @@ def test_extends_relative_file_resolves_next_to_the_extending_file(
 
 def test_extends_chain_through_subfolders(write_toml):
     write_toml("a/base.toml", "[world]\nn_states = 7\n")
-    child = write_toml("a/b/child.toml", 'extends = "../base.toml"\n[run]\nyears = 0.5\n')
+    child = write_toml(
+        "a/b/child.toml", 'extends = "../base.toml"\n[run]\nyears = 0.5\nwarmup_years = 0.0\n'
+    )
     scenario = load_scenario(child)
     assert scenario.world.n_states == 7 and scenario.run.years == 0.5
     assert scenario.name == "child"  # the name defaults to the file's stem
@@ -170,7 +174,9 @@ def test_wrong_type_is_not_coerced(write_toml, text):
 
 
 def test_a_child_scenario_is_named_after_its_own_file(write_toml):
-    path = write_toml("my_variant.toml", 'extends = "baseline"\n[run]\nyears = 1.0\n')
+    path = write_toml(
+        "my_variant.toml", 'extends = "baseline"\n[run]\nyears = 1.0\nwarmup_years = 0.0\n'
+    )
     assert load_scenario(path).name == "my_variant"
     named = write_toml("named.toml", 'extends = "baseline"\nname = "custom"\n')
     assert load_scenario(named).name == "custom"
@@ -298,7 +304,9 @@ def test_missing_scenario_file(tmp_path):
 
 
 def test_every_error_is_reported_at_once(write_toml):
-    path = write_toml("bad.toml", "[world]\nn_states = -3\n[run]\nyears = 0\nfoo = 1\n")
+    path = write_toml(
+        "bad.toml", "[world]\nn_states = -3\n[run]\nyears = 0\nwarmup_years = 0.0\nfoo = 1\n"
+    )
     message = _error(path)
     for key in ("world.n_states", "run.years", "run.foo"):
         _assert_names(message, path, key)

@@ -107,7 +107,7 @@ def test_code_in_a_valid_text_field_stays_text(tmp_path, capsys):
         f'extends = "baseline"\nname = "{PAYLOAD}"\ndescription = "{PAYLOAD}"\n'
         "[world]\nn_states = 3\n"
     )
-    assert main(["run", str(path), "--years", "0.02", "--json"]) == 0
+    assert main(["run", str(path), "--years", "0.02", "--warmup-years", "0", "--json"]) == 0
     assert PAYLOAD in capsys.readouterr().out  # echoed as the scenario's name, nothing more
 
 

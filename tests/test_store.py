@@ -17,7 +17,9 @@ from sim.store import atomic_write_text, load_results, write_run
 
 @pytest.fixture(scope="module")
 def small_run():
-    scenario = sim.load_scenario("baseline", {"world.n_states": 12, "run.years": 0.5})
+    scenario = sim.load_scenario(
+        "baseline", {"world.n_states": 12, "run.years": 0.5, "run.warmup_years": 0.0}
+    )
     return sim.run(scenario, seed=4)
 
 
@@ -172,7 +174,7 @@ AGENCY_EXP = {
     "replications": 3,
     "base_seed": 11,
     "series": ["model", "agencies"],
-    "overrides": {"world.n_states": 8, "run.years": 0.5},
+    "overrides": {"world.n_states": 8, "run.years": 0.5, "run.warmup_years": 0.0},
 }
 KEY = ["run_id", "day", "agency"]
 

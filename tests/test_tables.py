@@ -159,7 +159,7 @@ def _sobol_file(tmp_path):
         'outcomes = ["refusal_rate", "completion_rate"]\n'
         '[uncertainties]\n"review.sovereignty_refusal" = [0.1, 0.6]\n'
         '"agencies.central_authority_capacity" = [0.05, 2.0]\n'
-        '[overrides]\n"run.years" = 1.0\n"world.n_states" = 8\n'
+        '[overrides]\n"run.years" = 1.0\n"run.warmup_years" = 0.0\n"world.n_states" = 8\n'
     )
     return exp
 

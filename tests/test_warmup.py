@@ -165,7 +165,7 @@ def test_cli_warmup_prints_a_warm_up_and_writes_the_figure(capsys, write_toml, t
     table = pd.read_csv(out / "warmup_mser.csv")
     analysed = table[table["analysed"]]
     # Exit 1 exactly when an analysed series has no steady state (and then it says so).
-    assert code == (0 if analysed["steady_state"].astype(bool).all() else 1), stderr
+    assert code == 0, stderr  # no steady state on a series is a warning (exit 1 with --strict)
     assert "warm-up:" in stdout and "days =" in stdout and "why: MSER-5 minimum at day" in stdout
     assert "[run]" in stdout and "warmup_years = " in stdout
     for name in ("backlog_central_authority", "backlog_court", "response_days_mla_evidence"):
@@ -217,4 +217,4 @@ def test_run_warmup_years_adds_the_warm_up_before_the_window(capsys):
     code = main(["run", "baseline", "--years", "0.2", "--warmup-years", "0.2", "--json"])
     out = capsys.readouterr().out
     assert code == 0
-    assert json.loads(out)["days"] == 73 + 73  # warm-up, then the window
+    assert json.loads(out)["days"] == 73  # the window measured, after a warm-up of 73 days

@@ -59,7 +59,8 @@ def _stop(proc: subprocess.Popen, sig=signal.SIGTERM) -> None:
 @pytest.fixture
 def experiment_file(tmp_path):
     (tmp_path / "small.toml").write_text(
-        'extends = "baseline"\nname = "small"\n[world]\nn_states = 12\n[run]\nyears = 0.5\n'
+        'extends = "baseline"\nname = "small"\n[world]\nn_states = 12\n'
+        "[run]\nyears = 0.5\nwarmup_years = 0.0\n"
     )
     (tmp_path / "faster.toml").write_text(
         'extends = "small.toml"\nname = "faster"\n[agencies]\ncentral_authority_capacity = 5.0\n'

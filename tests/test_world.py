@@ -51,7 +51,10 @@ def test_real_world_size_follows_population_and_gdp():
     assert w.capacity[codes["USA"]] > w.capacity[codes["CHE"]] > w.capacity[codes["SVN"]]
     # More cases open where more people live (same threat level for the comparison).
     run = sim.run(
-        sim.load_scenario("real_world", {"run.years": 0.5, "cases.threat_level_sigma": 0.0}),
+        sim.load_scenario(
+            "real_world",
+            {"run.years": 0.5, "run.warmup_years": 0.0, "cases.threat_level_sigma": 0.0},
+        ),
         seed=1,
     )
     issued = run.model.ledger_frame().groupby("requesting_state").size()
