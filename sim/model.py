@@ -1260,6 +1260,11 @@ class RunResult:
     series: pd.DataFrame
     model: CooperationModel
 
+    @property
+    def durations(self) -> pd.DataFrame:
+        """Kaplan-Meier and Aalen-Johansen durations by group (:func:`metrics.duration_table`)."""
+        return metrics.duration_table(self.model)
+
 
 def run(
     scenario: Scenario | str | Path,

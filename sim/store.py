@@ -191,7 +191,7 @@ def stable_hash(data: Any) -> str:
 
 # ------------------------------------------------------------------------ single runs
 def write_run(out_dir: Path, result: RunResult, seed: int) -> Path:
-    """Write one run's outcomes, daily series, ledger and manifest, atomically.
+    """Write one run's outcomes, daily series, ledger, durations and manifest, atomically.
 
     The files go to a temporary sibling folder that is renamed into place at the
     end, so a failure leaves no partial output (and an older folder is replaced
@@ -221,6 +221,7 @@ def write_run(out_dir: Path, result: RunResult, seed: int) -> Path:
         (tmp / "outcomes.parquet").write_bytes(frame_to_parquet_bytes(flat))
         (tmp / "series.parquet").write_bytes(frame_to_parquet_bytes(result.series))
         (tmp / "ledger.parquet").write_bytes(frame_to_parquet_bytes(result.model.ledger_frame()))
+        (tmp / "durations.csv").write_text(result.durations.to_csv(index=False))
         config = result.model.config
         manifest = {
             "kind": "run",

@@ -73,3 +73,19 @@ def test_labels_units_and_directions():
     assert outcomes.format_value(-0.02, "completion_rate", difference=True) == "-2.0 pp"
     assert outcomes.format_value(12.0, "median_case_resolution_days", difference=True) == "+12.0"
     assert outcomes.format_value(float("nan"), "leaks") == "n/a"
+
+
+def test_duration_table_counts_every_request_sent_once_per_grouping():
+    from conftest import tiny_run
+
+    result = tiny_run(seed=2)
+    table = result.durations
+    led = result.model.ledger
+    sent = int((led.col("t_issued") >= result.model.window_start).sum())
+    for _, rows in table.groupby("grouping"):
+        assert rows["n"].sum() == sent  # each request in exactly one group
+    ends = table[["executed", "refused", "lapsed", "withdrawn"]].sum(axis=1)
+    assert (ends <= 1 + 1e-9).all()
+    kinds = table[table["grouping"] == "kind"].set_index("group")
+    # Censoring: the Kaplan-Meier median keeps the slow requests still open.
+    assert kinds.loc["extradition", "km_median"] >= kinds.loc["extradition", "naive_median"]

@@ -32,6 +32,7 @@ def test_write_run_writes_every_file_with_provenance(small_run, tmp_path):
         "outcomes.parquet",
         "series.parquet",
         "ledger.parquet",
+        "durations.csv",
         "manifest.json",
     }
     manifest = json.loads((out / "manifest.json").read_text())
@@ -45,6 +46,13 @@ def test_write_run_writes_every_file_with_provenance(small_run, tmp_path):
     )
     assert len(pd.read_parquet(out / "series.parquet")) == len(small_run.series)
     assert len(pd.read_parquet(out / "ledger.parquet")) > 0
+    durations = pd.read_csv(out / "durations.csv")
+    assert set(durations["grouping"]) == {
+        "kind",
+        "instrument",
+        "requested_state",
+        "requested_capacity_group",
+    }
     write_run(out, small_run, seed=4)  # replacing an existing folder works too
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
