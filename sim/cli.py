@@ -219,26 +219,25 @@ def _check_experiment_arg(ref: str, what: str) -> None:
     check_named_file(ref, "experiment", shipped_experiments(), what)
 
 
-def _positive_years(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--years: expected a number, found {text!r}") from None
-    if not 0.01 <= value <= 50:
-        raise argparse.ArgumentTypeError(f"--years: allowed 0.01-50, found {value}")
-    return value
+def _bounded_float(option: str, lo: float, hi: float):
+    """An argparse type: a number in [lo, hi], with an error naming the option."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{option}: expected a number, found {text!r}"
+            ) from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{option}: allowed {lo:g}-{hi:g}, found {value}")
+        return value
+
+    return parse
 
 
-def _warmup_years(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--warmup-years: expected a number, found {text!r}"
-        ) from None
-    if not 0 <= value <= 20:
-        raise argparse.ArgumentTypeError(f"--warmup-years: allowed 0-20, found {value}")
-    return value
+_positive_years = _bounded_float("--years", 0.01, 50)
+_warmup_years = _bounded_float("--warmup-years", 0, 20)
 
 
 def _run_overrides(args: argparse.Namespace) -> dict:

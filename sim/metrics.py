@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from sim.model import CooperationModel
 
 OUTCOME_KINDS = (Kind.MLA_EVIDENCE, Kind.EXTRADITION)
-# A request sent at least this long before the end has had its clarification rounds.
-FOLLOW_UP_DAYS = 365
 _QUEUE_ROLES = ("central_authority", "court", "law_enforcement")
 _GROUNDS = tuple(g for g in RefusalGround if g != RefusalGround.NONE)
 # Competing ends of a request, with each refusal ground a cause of its own.
@@ -171,11 +169,10 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
         c.name.lower(): share(int(np.count_nonzero(channel == c)), total) for c in Channel
     }
     out.update(_mutual_recognition_outcomes(model, cohort))
-    # Rounds are counted as they happen: only requests sent at least a year before the
-    # end have had their rounds (open ones would pull the mean down).
-    settled = (every_issued >= w0) & (every_issued < max(w0 + 1, end - FOLLOW_UP_DAYS))
-    rounds = led.col("clarification_rounds")[settled]
-    out["clarification_rounds_per_request"] = _mean(rounds.astype(float))
+    # Rounds asked for in the window per request sent in it (both flows, so that
+    # requests still open, whose rounds are yet to come, do not pull the mean down).
+    rounds = model.clarification_rounds - model.window_counts["clarification_rounds"]
+    out["clarification_rounds_per_request"] = share(rounds, out["requests_issued"])
 
     in_window = cases.col("t_created") >= w0
     status = cases.col("status")[in_window]
@@ -211,7 +208,8 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     out["capacity_building_delivered"] = float(model.coordinating_body.delivered)
     # Running counters cover the whole run: take away their values at the window's start.
     for name, value in model.window_counts.items():
-        out[name] = type(out[name])(out[name] - value)
+        if name in out:
+            out[name] = type(out[name])(out[name] - value)
     out["mean_relations"] = _mean(model.series["mean_relations"][days])
 
     # Equity: the same outcomes seen by requesting states of each capacity group.

@@ -151,6 +151,7 @@ class CooperationModel(mesa.Model):
         # Per-state settings that reforms change and stages read.
         self.policy = PolicyState.initial(scenario, self.world.nsc)
         self.fugitives_unlocated = 0  # persons sought whose whereabouts were unknown
+        self.clarification_rounds = 0  # rounds asked for over the run
         self.ledger = Ledger(initial_capacity=self._expected_requests())
         self.cases = CaseBook()
         self._due = Calendar()  # requests in a timed stage, by the day it ends
@@ -751,6 +752,7 @@ class CooperationModel(mesa.Model):
         self._close(ids[exhausted], Outcome.REFUSED, RefusalGround.FORM_DEFECT)
         back = ids[clarify & ~exhausted]
         led.clarification_rounds[back] += 1
+        self.clarification_rounds += back.size
         self._schedule(
             back,
             Stage.CLARIFICATION,
@@ -1043,6 +1045,7 @@ class CooperationModel(mesa.Model):
             "persons_sought_unlocated": self.fugitives_unlocated,
             "coordination_meetings": self.meetings.meetings,
             "capacity_building_delivered": self.coordinating_body.delivered,
+            "clarification_rounds": self.clarification_rounds,
         }
 
     def step(self) -> None:
@@ -1136,13 +1139,14 @@ class CooperationModel(mesa.Model):
         self, state: int, capacity: float = 0.0, technology: float = 0.0, skill: float = 0.0
     ) -> None:
         """Raise a state's capacity, technology and skill (capacity building)."""
-        w, a = self.world, self.config.agencies
+        w = self.world
         before = w.capacity[state]
         w.capacity[state] += capacity
         w.technology[state] = min(1.0, w.technology[state] + technology)
         w.skill[state] = min(1.0, w.skill[state] + skill)
-        # Staffing grows with the budget to a power (agents.staffed_capacity).
-        growth = (w.capacity[state] / before) ** a.staffing_budget_exponent
+        # A transfer buys staff: a budget 10% larger staffs every agency 10% more. (The
+        # exponent of agents.staffed_capacity is how staffing differs across states.)
+        growth = w.capacity[state] / before
         for agency in self.states[state].agencies.values():
             agency.capacity_per_day *= growth
             agency.skill = w.skill[state]

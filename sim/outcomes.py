@@ -295,8 +295,7 @@ _ENTRIES = (
         "clarification rounds per request",
         "rounds/request",
         "lower",
-        "Mean clarification rounds per request, requests sent in the window at least a year "
-        "before the end (so their rounds are counted).",
+        "Clarification rounds asked for in the window per request sent in it.",
     ),
     # ----------------------------------------------------------------- cases
     _o("cases_total", "cases", "cases", "neither", "Transnational cases opened in the window."),

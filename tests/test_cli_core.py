@@ -206,15 +206,7 @@ def test_real_subprocess_matches_in_process(capsys):
     proc = subprocess.run(
         [
             *cmd,
-            "run",
-            "scenarios/baseline.toml",
-            "--seed",
-            "1",
-            "--json",
-            "--years",
-            "0.5",
-            "--warmup-years",
-            "0",
+            *RUN_ARGS,
         ],
         cwd=REPO,
         capture_output=True,

@@ -227,7 +227,8 @@ def test_explorer_page_in_headless_chromium(served, tmp_path):
             page = context.new_page()
             page.set_default_timeout(60_000)
             page.goto(served)
-            page.get_by_text("Day 0 of 1825").wait_for()
+            horizon = ExplorerModel("baseline").horizon_days  # warm-up and window
+            page.get_by_text(f"Day 0 of {horizon}").wait_for()
             page.get_by_role("button", name="Step").wait_for()
             images = page.locator("img")
             assert images.count() >= 2  # the series and the network

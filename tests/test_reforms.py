@@ -24,7 +24,7 @@ TARGETS = {
     "treaty_expansion": ("median_response_days.mla_evidence", -1),
     "mutual_recognition": ("median_response_days.extradition", -1),
     "secure_platform": ("intel_delivery_days", -1),
-    "rapid_channels": ("median_case_resolution_days", -1),
+    "rapid_channels": ("km_median_response_days.mla_evidence", -1),
     "joint_task_forces": ("jits_formed", +1),
     "capacity_building": ("capacity_by_capacity_group.low", +1),
     "diplomatic_engagement": ("mean_relations", +1),

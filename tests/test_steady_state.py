@@ -38,7 +38,7 @@ TRENDS = {  # the baseline's declared trend: meetings raise relations year after
 
 def _windows(seed: int) -> tuple[dict, dict]:
     """Flat outcomes of the 5- and the 10-year window of one run (the first is a prefix)."""
-    scenario = load_scenario("baseline", {"world.n_states": 12, "run.years": float(LONG)})
+    scenario = load_scenario("baseline", {"world.n_states": 10, "run.years": float(LONG)})
     model = CooperationModel(scenario, rng=seed)
     for _ in range(model.window_start + SHORT * DAYS_PER_YEAR):
         model.step()
