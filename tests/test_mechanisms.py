@@ -176,7 +176,9 @@ def _resolution_days(model, cases):
     return float(days.mean())
 
 
-def test_capacity_building_raises_recipients_completion_after_the_lag():
+def test_capacity_building_speeds_up_recipients_after_the_lag():
+    # Agencies are staffed for the demand they expect, so a recipient's queue was not
+    # what held its answers back; the transfer's staff and skill make them faster.
     lag = 120
     gains = []
     for seed in SEEDS:
@@ -191,21 +193,22 @@ def test_capacity_building_raises_recipients_completion_after_the_lag():
         assert recipients.size > 0
         assert unfunded.coordinating_body.delivered == 0
         gains.append(
-            _completion_to(funded, recipients, lag) - _completion_to(unfunded, recipients, lag)
+            _answer_days(unfunded, recipients, lag) - _answer_days(funded, recipients, lag)
         )
-        # Before the first transfer lands nothing differs for the recipients.
-    assert min(gains) > 0 and np.mean(gains) > 0.01, gains
+    assert min(gains) > 0 and np.mean(gains) > 5, gains
 
 
-def _completion_to(model, states, after_day):
+def _answer_days(model, states, after_day):
+    """Mean days to answer requests sent to ``states`` after ``after_day`` (executed ones)."""
     led = model.ledger
     issued = led.col("t_issued")
     mask = (
         np.isin(led.col("requested_state"), states)
         & (issued >= after_day)
         & (issued < model.day - 200)
+        & (led.col("outcome") == Outcome.EXECUTED)
     )
-    return float(np.mean(led.col("outcome")[mask] == Outcome.EXECUTED))
+    return float((led.col("t_closed") - issued)[mask].mean())
 
 
 def test_more_coordination_meetings_raise_relations_and_cut_misunderstandings():

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 from scipy import stats
 
 from sim import outcomes as registry
@@ -47,12 +46,6 @@ def _windows(seed: int) -> tuple[dict, dict]:
     return short, registry.flatten(model.outcomes(), safe=False)
 
 
-@pytest.fixture(scope="module")
-def windows():
-    pairs = [_windows(seed) for seed in SEEDS]
-    return [p[0] for p in pairs], [p[1] for p in pairs]
-
-
 def _ci(values: np.ndarray) -> tuple[float, float]:
     values = values[np.isfinite(values)]
     half = stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / math.sqrt(values.size)
@@ -76,8 +69,9 @@ def _compared(short: list[dict], long: list[dict]):
         yield name, a, b
 
 
-def test_a_5_and_a_10_year_window_agree_within_their_confidence_intervals(windows):
-    short, long = windows
+def test_a_5_and_a_10_year_window_agree_within_their_confidence_intervals():
+    pairs = [_windows(seed) for seed in SEEDS]  # one test, so the runs are shared
+    short, long = [p[0] for p in pairs], [p[1] for p in pairs]
     checked, apart = 0, []
     for name, a, b in _compared(short, long):
         checked += 1
@@ -87,11 +81,8 @@ def test_a_5_and_a_10_year_window_agree_within_their_confidence_intervals(window
     assert checked > 80
     assert not apart, apart
 
-
-def test_the_naive_median_is_cut_short_by_the_window_and_kaplan_meier_is_not(windows):
     # The positive control: completed-only medians leave out the slow requests still
     # open at the end, more of them in a short window; Kaplan-Meier keeps them.
-    short, long = windows
     key = "mla_evidence"
     naive = [r[f"median_response_days.{key}"] for r in short]
     km = [r[f"km_median_response_days.{key}"] for r in short]
