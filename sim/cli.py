@@ -637,8 +637,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
         changes["description"] = f"{', '.join(map(scenario_label, others))} vs {reference}"
     elif args.reference:
         changes["reference"] = scenario_label(args.reference)
+    if args.parameter_uncertainty:
+        changes["parameter_uncertainty"] = {
+            "seeds_per_draw": args.seeds_per_draw or 2,
+            "accepted": args.accepted or "shipped",
+        }
+    elif args.seeds_per_draw or args.accepted:
+        option = "--seeds-per-draw" if args.seeds_per_draw else "--accepted"
+        raise CliError(f"compare: {option} goes with --parameter-uncertainty")
     experiment = load_experiment(args.experiment, changes)
-    out = prepare_out(args.out or Path("results") / experiment.name, "experiment", args.force)
+    # Results with parameter uncertainty go next to, not over, the plain comparison's.
+    default = experiment.name + ("_parameters" if args.parameter_uncertainty else "")
+    out = prepare_out(args.out or Path("results") / default, "experiment", args.force)
     # An interrupted (or finished) comparison of the very same plan continues where it
     # stopped; a different one replaces the results this command wrote before.
     resume = args.resume or _same_plan(out, experiment)
@@ -904,8 +914,12 @@ EXAMPLES = {
           coopsim compare                      # baseline vs each reform package
           coopsim compare nsc_law mutual_recognition --reps 20
           coopsim compare scenarios/my_reform.toml --reference baseline --out results/mine
+          coopsim compare nsc_law --reps 20 --parameter-uncertainty   # 10 draws x 2 seeds
         the table of paired differences (95% CI, common random numbers) is printed and
-        written with a forest plot to results/<name>/comparison.csv and comparison.png
+        written with a forest plot to results/<name>/comparison.csv and comparison.png;
+        with --parameter-uncertainty the calibrated parameters of each replication are
+        drawn from the history-matching accepted set, the CI covers parameters and chance,
+        and two columns say how much of it comes from each
         """,
     "sweep": """
         examples:
@@ -1177,6 +1191,24 @@ def _add_experiment_parsers(sub) -> None:
         "--resume",
         action="store_true",
         help="keep finished runs of an earlier, identical comparison",
+    )
+    p.add_argument(
+        "--parameter-uncertainty",
+        action="store_true",
+        help="draw each replication's calibrated parameters from the history-matching "
+        "accepted set (the same draw for every policy); the table splits each interval "
+        "into parameters and chance (results/<name>_parameters by default)",
+    )
+    p.add_argument(
+        "--seeds-per-draw",
+        type=_bounded_int("--seeds-per-draw", 1, 100_000),
+        help="with --parameter-uncertainty: seeds per parameter draw (default 2; "
+        "--reps 20 = 10 draws x 2 seeds)",
+    )
+    p.add_argument(
+        "--accepted",
+        help="with --parameter-uncertainty: an accepted.csv of coopsim calibrate (default: "
+        "the shipped one, sim/data/calibration/accepted.csv)",
     )
     _add_format(p)
 

@@ -516,11 +516,32 @@ class HistoryMatching:
     settings: dict[str, Any]
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)
     default_implausibility: float | None = None
+    # Per wave: the emulators (by quantity) and the stochastic variances they used.
+    emulators: list[tuple[dict[str, Emulator], dict[str, float]]] = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
         """The parameter names, in prior order."""
         return [p.name for p in self.priors]
+
+    def max_implausibility(self, values: np.ndarray) -> np.ndarray:
+        """Largest emulated implausibility over facts and waves at parameter vectors.
+
+        Args:
+            values: Parameter vectors (n x parameters, in prior order, in their units).
+
+        Returns:
+            One value per vector; above the cutoff it is ruled out by some wave.
+        """
+        values = np.atleast_2d(np.asarray(values, dtype=float))
+        x = np.column_stack([p.to_unit(values[:, j]) for j, p in enumerate(self.priors)])
+        worst = np.zeros(len(x))
+        for emulators, var in self.emulators:
+            found = _max_implausibility(
+                emulated_implausibility(emulators, self.observations, var, x)
+            )
+            worst = np.maximum(worst, found)
+        return worst
 
     def accepted_ranges(self) -> pd.DataFrame:
         """Per parameter: the prior range and the accepted set's min, median and max."""
@@ -734,7 +755,7 @@ def history_match(
     )
     runs, points = runs1, points1
     accepted = points1.iloc[0:0].copy()
-    default_i = None
+    fitted = [(em1, var1)]
     if keep1.any():
         # Wave 2: a space-filling sample of the non-implausible candidates.
         chosen = maximin_subset(pool[keep1], wave_points[1], seed + 2)
@@ -768,15 +789,7 @@ def history_match(
             max_implausibility=imax_sim,
             **{f"I:{o.quantity}": values2[:, k] for k, o in enumerate(obs)},
         )[passed].reset_index(drop=True)
-        if all(p.default is not None for p in priors):
-            x0 = np.array([[float(p.to_unit(p.default)) for p in priors]])
-            if np.all((x0 >= 0) & (x0 <= 1)):
-                default_i = float(
-                    max(
-                        _max_implausibility(emulated_implausibility(em1, obs, var1, x0))[0],
-                        _max_implausibility(emulated_implausibility(em2, obs, var2, x0))[0],
-                    )
-                )
+        fitted.append((em2, var2))
         facts_info = {q: {"wave1": info1[q], "wave2": info2[q]} for q in quantities}
     else:
         say("wave 1 leaves no non-implausible candidate: wave 2 not run, nothing accepted")
@@ -788,9 +801,13 @@ def history_match(
         "cutoff": cutoff,
         "wave_points": list(wave_points),
     }
-    return HistoryMatching(
-        priors, obs, runs, points, accepted, waves, settings, facts_info, default_i
+    result = HistoryMatching(
+        priors, obs, runs, points, accepted, waves, settings, facts_info, None, fitted
     )
+    if all(p.default is not None and p.low <= p.default <= p.high for p in priors):
+        defaults = np.array([[p.default for p in priors]])
+        result.default_implausibility = float(result.max_implausibility(defaults)[0])
+    return result
 
 
 def _wave_record(
