@@ -21,9 +21,10 @@ The procedure (:func:`history_match`):
    uniform, on log scale for durations), each point run with ``reps`` seeds;
 2. one emulator per calibrated fact; the non-implausible part of prior space is found
    by emulating a large seeded Latin-hypercube sample of candidates;
-3. wave 2: the simulator is run at a space-filling subset of the non-implausible
-   candidates; the emulators are refitted on every run, and the non-implausible
-   space shrinks to the candidates that pass both waves;
+3. wave 2: the simulator is run at a random sample of the non-implausible
+   candidates (so that the accepted set samples that space evenly); the emulators
+   are refitted on every run, and the non-implausible space shrinks to the candidates
+   that pass both waves;
 4. the **accepted set**: wave-2 points whose *simulated* facts (mean over their seeds)
    pass the cut, with the Monte Carlo variance of that mean in place of the
    emulator's.
@@ -362,25 +363,17 @@ def latin_hypercube(n: int, d: int, seed: int) -> np.ndarray:
     return qmc.LatinHypercube(d=d, rng=np.random.default_rng(seed)).random(n)
 
 
-def maximin_subset(points: np.ndarray, n: int, seed: int, pool: int = 4000) -> np.ndarray:
-    """Indices of ``n`` space-filling points among ``points`` (greedy maximin).
+def random_subset(n_points: int, n: int, seed: int) -> np.ndarray:
+    """Indices of ``n`` of ``n_points`` points drawn at random without replacement (seeded).
 
-    From a seeded random pool of at most ``pool`` points, start at a random one and
-    add, each time, the point farthest from those chosen.
+    The wave-2 points are a random sample of the non-implausible candidates, which are
+    themselves a Latin hypercube over the priors: the accepted set is then a sample of
+    the prior restricted to the non-implausible space, so that drawing from it
+    (``compare --parameter-uncertainty``) weighs that space evenly. A space-filling
+    (maximin) choice would crowd the edges of the space and overweight them.
     """
     rng = np.random.default_rng(seed)
-    candidates = rng.permutation(len(points))[:pool]
-    if n >= len(candidates):
-        return candidates
-    chosen = [int(candidates[0])]
-    distance = np.linalg.norm(points[candidates] - points[chosen[0]], axis=1)
-    for _ in range(n - 1):
-        nxt = int(np.argmax(distance))
-        chosen.append(int(candidates[nxt]))
-        distance = np.minimum(
-            distance, np.linalg.norm(points[candidates] - points[candidates[nxt]], axis=1)
-        )
-    return np.array(chosen)
+    return np.sort(rng.choice(n_points, size=min(n, n_points), replace=False))
 
 
 def run_seeds(seed: int, wave: int, n: int) -> list[int]:
@@ -757,9 +750,9 @@ def history_match(
     accepted = points1.iloc[0:0].copy()
     fitted = [(em1, var1)]
     if keep1.any():
-        # Wave 2: a space-filling sample of the non-implausible candidates.
-        chosen = maximin_subset(pool[keep1], wave_points[1], seed + 2)
-        unit2 = pool[keep1][chosen]
+        # Wave 2: a random sample of the non-implausible candidates.
+        candidates1 = pool[keep1]
+        unit2 = candidates1[random_subset(len(candidates1), wave_points[1], seed + 2)]
         runs2 = _run_wave(simulate, 2, unit2, priors, reps, seed, progress)
         points2 = point_means(runs2, priors, quantities)
         runs = pd.concat([runs1, runs2], ignore_index=True)
@@ -817,7 +810,7 @@ def _wave_record(
         "wave": wave,
         "design": "Latin hypercube over the priors"
         if wave == 1
-        else "greedy maximin subset of the wave-1 non-implausible candidates",
+        else "random sample of the wave-1 non-implausible candidates",
         "points": int(len(points)),
         "seeds_per_point": reps,
         "runs": int(len(runs)),
