@@ -865,10 +865,10 @@ def write_outputs(
     columns = ["point", *result.names, "runs", *quantities, "max_implausibility"]
     columns += [f"I:{q}" for q in quantities]
     accepted = result.accepted.reindex(columns=columns)
-    atomic_write_text(out / "accepted.csv", accepted.to_csv(index=False, float_format="%.6g"))
+    atomic_write_text(out / "accepted.csv", accepted.to_csv(index=False))
     written.append(out / "accepted.csv")
     runs = result.runs[["wave", "point", "seed", *result.names, *quantities]]
-    atomic_write_text(out / "runs.csv", runs.to_csv(index=False, float_format="%.6g"))
+    atomic_write_text(out / "runs.csv", runs.to_csv(index=False))
     written.append(out / "runs.csv")
     summary = summary_dict(result, extra)
     atomic_write_text(out / "history_matching.toml", tomli_w.dumps(_toml_safe(summary)))
