@@ -734,6 +734,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     out = prepare_out(args.out, "calibration", args.force)
     priors = load_priors()  # bad priors end here (exit 2), before any run
+    if args.reps == 1:
+        print(
+            "note: --reps 1: the run-to-run variance then comes from the emulators' "
+            "white-noise term, which is less reliable than from seeds at the same point",
+            file=sys.stderr,
+        )
     mark_out(out, "calibration")
     # Every finished run is kept in the cache: the same command resumes after a stop.
     simulator = CoopsimSimulator(
