@@ -11,8 +11,9 @@ model quantity to compare, target and acceptable range). This module
   two kinds: *validation* patterns emerge from the mechanisms (P1, P5, P6) and
   could come out wrong, *input checks* are arithmetic of input parameters (P2-P4)
   and only check that the inputs agree with each other;
-- searches the parameters that the calibrated facts depend on with
-  Nelder-Mead (scipy.optimize) on common random numbers (:func:`calibrate`).
+- names the parameters that the calibrated facts depend on
+  (:data:`CALIBRATED_PARAMETERS`); they are calibrated with uncertainty by history
+  matching in :mod:`sim.history_matching` (``coopsim calibrate``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import functools
 import math
 import os
 import tomllib
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
 from sim.metrics import agency_utilisation
 from sim.requests import Channel, Instrument, Kind, Outcome, RefusalGround
@@ -565,7 +565,8 @@ class Target:
     high: float
 
 
-# The parameters searched, each with the facts it mainly moves.
+# The parameters calibrated (history matching, sim/history_matching.py), each with the
+# facts it mainly moves.
 CALIBRATED_PARAMETERS = {
     "review.service_days": "F1, F2 (review time of every request)",
     "execution.evidence_days": "F1 (evidence gathering)",
@@ -577,7 +578,7 @@ CALIBRATED_PARAMETERS = {
 
 
 def calibration_targets() -> list[Target]:
-    """The calibrated facts as optimisation targets."""
+    """The calibrated facts with their targets and acceptable ranges."""
     facts, _ = load_facts()
     return [
         Target(f["quantity"], float(f["target"]), float(f["low"]), float(f["high"]))
@@ -601,56 +602,3 @@ def loss(measured: dict[str, float], targets: list[Target]) -> float:
         half_width = max((t.high - t.low) / 2.0, 1e-9)
         total += ((value - t.target) / half_width) ** 2
     return total
-
-
-def calibrate(
-    seeds: list[int],
-    max_evaluations: int = 60,
-    workers: int = 1,
-    callback: Callable[[int, dict, float], None] | None = None,
-) -> dict[str, Any]:
-    """Search the calibrated parameters with Nelder-Mead on log scale (CRN seeds).
-
-    Args:
-        seeds: Replication seeds used in every evaluation (common random numbers).
-        max_evaluations: Budget of objective evaluations.
-        workers: Processes per evaluation.
-        callback: Called with (evaluation, parameters, loss) after each evaluation.
-
-    Returns:
-        Dict with the chosen parameters, the loss, the measured quantities, the trace.
-    """
-    base = load_scenario("baseline")
-    names = list(CALIBRATED_PARAMETERS)
-    data = base.model_dump()
-    x0 = np.log([data[s][k] for s, k in (n.split(".") for n in names)])
-    targets = calibration_targets()
-    trace: list[dict[str, Any]] = []
-
-    def objective(x: np.ndarray) -> float:
-        params = dict(zip(names, np.exp(x).round(6).tolist(), strict=True))
-        params["interpol.rejection_base"] = min(params["interpol.rejection_base"], 1.0)
-        table = measure_replications(base.with_overrides(params), seeds, workers)
-        measured = table.mean(numeric_only=True).to_dict()
-        value = loss(measured, targets)
-        trace.append(
-            {**params, "loss": value, **{t.quantity: measured.get(t.quantity) for t in targets}}
-        )
-        if callback:
-            callback(len(trace), params, value)
-        return value
-
-    result = optimize.minimize(
-        objective,
-        x0,
-        method="Nelder-Mead",
-        options={"maxfev": max_evaluations, "xatol": 0.02, "fatol": 1e-3},
-    )
-    best = min(trace, key=lambda row: row["loss"])
-    return {
-        "parameters": {n: best[n] for n in names},
-        "loss": best["loss"],
-        "measured": {t.quantity: best[t.quantity] for t in targets},
-        "trace": pd.DataFrame(trace),
-        "optimizer_message": str(result.message),
-    }

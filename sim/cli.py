@@ -50,7 +50,16 @@ KNOWN_FILES = {
     "figures": ("*.png", "*.svg"),
     "analysis": ("comparison*.csv", "comparison*.png", "sensitivity*.csv"),
     "facts": ("facts.csv", "facts.png"),
-    "calibration": ("chosen.toml", "trace.csv"),
+    "calibration": (
+        "chosen.toml",
+        "trace.csv",
+        "priors.toml",
+        "accepted.csv",
+        "runs.csv",
+        "runs_cache.csv",
+        "history_matching.toml",
+        "history_matching.png",
+    ),
     "warmup": ("warmup.png", "warmup_series.csv", "warmup_mser.csv"),
 }
 
@@ -633,8 +642,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
         changes["description"] = f"{', '.join(map(scenario_label, others))} vs {reference}"
     elif args.reference:
         changes["reference"] = scenario_label(args.reference)
+    if args.parameter_uncertainty:
+        changes["parameter_uncertainty"] = {
+            "seeds_per_draw": args.seeds_per_draw or 2,
+            "accepted": args.accepted or "shipped",
+        }
+    elif args.seeds_per_draw or args.accepted:
+        option = "--seeds-per-draw" if args.seeds_per_draw else "--accepted"
+        raise CliError(f"compare: {option} goes with --parameter-uncertainty")
     experiment = load_experiment(args.experiment, changes)
-    out = prepare_out(args.out or Path("results") / experiment.name, "experiment", args.force)
+    # Results with parameter uncertainty go next to, not over, the plain comparison's.
+    default = experiment.name + ("_parameters" if args.parameter_uncertainty else "")
+    out = prepare_out(args.out or Path("results") / default, "experiment", args.force)
     # An interrupted (or finished) comparison of the very same plan continues where it
     # stopped; a different one replaces the results this command wrote before.
     resume = args.resume or _same_plan(out, experiment)
@@ -706,33 +725,84 @@ def cmd_facts(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    """Search the calibrated parameters against the stylized facts (Nelder-Mead)."""
-    import tomli_w
-
-    from sim.calibration import CALIBRATED_PARAMETERS, calibrate
-    from sim.store import atomic_write_text
+    """History matching of the calibrated parameters against the stylized facts."""
+    from sim.history_matching import (
+        CALIBRATION_DIR,
+        CoopsimSimulator,
+        format_summary,
+        history_match,
+        load_priors,
+        write_outputs,
+    )
+    from sim.plots import calibration_plot
+    from sim.store import git_commit, now_iso
 
     out = prepare_out(args.out, "calibration", args.force)
-    seeds = list(range(1, args.reps + 1))
-
-    def show(evaluation: int, params: dict, value: float) -> None:
-        shown = ", ".join(f"{k.split('.')[-1]}={v:.4g}" for k, v in params.items())
-        print(f"[{evaluation:>3}] loss {value:8.4f}  {shown}", flush=True)
-
-    result = calibrate(seeds, max_evaluations=args.budget, workers=args.workers, callback=show)
+    priors = load_priors()  # bad priors end here (exit 2), before any run
+    if args.reps == 1:
+        print(
+            "note: --reps 1: the run-to-run variance then comes from the emulators' "
+            "white-noise term, which is less reliable than from seeds at the same point",
+            file=sys.stderr,
+        )
     mark_out(out, "calibration")
-    chosen: dict = {}
-    for dotted, value in result["parameters"].items():
-        section, key = dotted.split(".")
-        chosen.setdefault(section, {})[key] = round(float(value), 4)
-    header = "".join(f"# {k}: {why}\n" for k, why in CALIBRATED_PARAMETERS.items())
-    atomic_write_text(
-        out / "chosen.toml",
-        f"# coopsim calibrate: loss {result['loss']:.4f}\n{header}" + tomli_w.dumps(chosen),
+    # Every finished run is kept in the cache: the same command resumes after a stop.
+    simulator = CoopsimSimulator(
+        years=args.years, workers=args.workers, cache=out / "runs_cache.csv"
     )
-    atomic_write_text(out / "trace.csv", result["trace"].to_csv(index=False))
-    print(f"best loss {result['loss']:.4f}; measured: {result['measured']}")
-    print(f"wrote {out / 'chosen.toml'} and {out / 'trace.csv'}")
+    if simulator.rows:
+        print(f"resuming: {len(simulator.rows)} finished runs in {out / 'runs_cache.csv'}")
+    print(
+        f"history matching: wave 1 {args.wave1} points, wave 2 {args.wave2} points, "
+        f"{args.reps} seeds each, baseline with a {simulator.base.run.warmup_years:g}-year "
+        f"warm-up and a {args.years:g}-year window, {args.workers} workers",
+        flush=True,
+    )
+    # Provenance is taken before the runs (the tree may change while they run).
+    extra = {
+        "date": now_iso(),
+        "git_commit": git_commit(),
+        "package_version": package_version(),
+        "command": (
+            f"coopsim calibrate --wave1 {args.wave1} --wave2 {args.wave2} --reps {args.reps} "
+            f"--seed {args.seed} --years {args.years:g} --workers {args.workers}"
+        ),
+        "scenario": "baseline",
+        "run_years": args.years,
+        "warmup_years": simulator.base.run.warmup_years,
+    }
+    result = history_match(
+        simulator,
+        priors,
+        wave_points=(args.wave1, args.wave2),
+        reps=args.reps,
+        seed=args.seed,
+        progress=True,
+        log=lambda line: print(line, flush=True),
+    )
+    written = write_outputs(result, out, extra)
+    bounds = {p.name: (p.low, p.high, p.log) for p in priors}
+    title = (
+        f"History matching: {len(result.accepted)} accepted of "
+        f"{sum(w['runs'] for w in result.waves)} runs (wave 1 grey, wave 2 blue)"
+    )
+    written.append(
+        calibration_plot(result.runs, result.accepted, bounds, out / "history_matching.png", title)
+    )
+    print()
+    print(format_summary(result))
+    print(f"\nwrote {', '.join(str(p) for p in written)}")
+    if result.accepted.empty:
+        print(
+            "warning: the accepted set is empty; nothing to draw parameters from. "
+            + ("Not installed. " if args.install else "")
+            + "See history_matching.toml for the variances per fact.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    if args.install:
+        installed = write_outputs(result, CALIBRATION_DIR, extra)
+        print(f"installed {', '.join(str(p) for p in installed)}")
     return EXIT_OK
 
 
@@ -805,9 +875,15 @@ EXAMPLES = {
         """,
     "calibrate": """
         examples:
-          coopsim calibrate --budget 60 --reps 3 --workers 2
-        writes results/calibration/chosen.toml (the values to make the schema defaults)
-        and trace.csv (every evaluation)
+          coopsim calibrate --workers 2                  # 35 + 25 points x 2 seeds (120 runs)
+          coopsim calibrate --wave1 35 --wave2 25 --reps 2 --workers 2 --install
+        history matching against the calibrated stylized facts (priors in
+        sim/data/calibration/priors.toml); writes priors.toml, accepted.csv (the
+        accepted parameter vectors with their simulated facts), runs.csv,
+        history_matching.toml (method, variances, waves, seeds, commit) and
+        history_matching.png to results/calibration/; --install also writes the data
+        files to sim/data/calibration/, where `compare --parameter-uncertainty` draws
+        from. An interrupted calibration resumes when run again with the same --out.
         """,
     "warmup": """
         examples:
@@ -849,8 +925,12 @@ EXAMPLES = {
           coopsim compare                      # baseline vs each reform package
           coopsim compare nsc_law mutual_recognition --reps 20
           coopsim compare scenarios/my_reform.toml --reference baseline --out results/mine
+          coopsim compare nsc_law --reps 20 --parameter-uncertainty   # 10 draws x 2 seeds
         the table of paired differences (95% CI, common random numbers) is printed and
-        written with a forest plot to results/<name>/comparison.csv and comparison.png
+        written with a forest plot to results/<name>/comparison.csv and comparison.png;
+        with --parameter-uncertainty the calibrated parameters of each replication are
+        drawn from the history-matching accepted set, the CI covers parameters and chance,
+        and two columns say how much of it comes from each
         """,
     "sweep": """
         examples:
@@ -945,12 +1025,33 @@ def build_parser() -> argparse.ArgumentParser:
         sub,
         "calibrate",
         cmd_calibrate,
-        "Search the calibrated parameters against the stylized facts (Nelder-Mead).",
+        "History matching of the calibrated parameters against the stylized facts.",
     )
-    p.add_argument("--budget", type=_reps, default=60, help="objective evaluations (default 60)")
-    p.add_argument("--reps", type=_reps, default=3, help="seeds per evaluation (default 3)")
+    p.add_argument(
+        "--wave1", type=_wave_points, default=35, help="parameter points in wave 1 (default 35)"
+    )
+    p.add_argument(
+        "--wave2", type=_wave_points, default=25, help="parameter points in wave 2 (default 25)"
+    )
+    p.add_argument(
+        "--reps", type=_seeds_per_point, default=2, help="seeds per parameter point (default 2)"
+    )
     p.add_argument("--workers", type=_workers, default=1, help="processes (default 1)")
+    p.add_argument("--seed", type=_seed, default=20240611, help="seed of designs and runs")
+    p.add_argument(
+        "--years",
+        type=_calibration_years,
+        default=3.0,
+        help="measurement window of each run (run.years, default 3; the warm-up is the baseline's)",
+    )
     p.add_argument("--out", default="results/calibration", help="output folder")
+    p.add_argument(
+        "--install",
+        action="store_true",
+        help="also write the result to sim/data/calibration/ (what compare "
+        "--parameter-uncertainty draws from)",
+    )
+    p.add_argument("--budget", type=_retired_budget, help=argparse.SUPPRESS)
     _add_force(p)
 
     p = _add(
@@ -1022,6 +1123,28 @@ def _warmup_run_years(text: str) -> float:
     return value
 
 
+_wave_points = _bounded_int("--wave1/--wave2", 10, 10_000)
+_seeds_per_point = _bounded_int("--reps", 1, 100)
+
+
+def _calibration_years(text: str) -> float:
+    """``--years`` of ``coopsim calibrate``: the facts follow each request for a year."""
+    value = _positive_years(text)
+    if value < 1.5:
+        raise argparse.ArgumentTypeError(
+            f"--years: at least 1.5 for calibration (the facts need a year of follow-up), "
+            f"found {value}"
+        )
+    return value
+
+
+def _retired_budget(text: str) -> int:
+    raise argparse.ArgumentTypeError(
+        "--budget belonged to the Nelder-Mead search, which history matching replaced; "
+        "use --wave1 and --wave2 (parameter points per wave) and --reps (seeds per point)"
+    )
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -1079,6 +1202,24 @@ def _add_experiment_parsers(sub) -> None:
         "--resume",
         action="store_true",
         help="keep finished runs of an earlier, identical comparison",
+    )
+    p.add_argument(
+        "--parameter-uncertainty",
+        action="store_true",
+        help="draw each replication's calibrated parameters from the history-matching "
+        "accepted set (the same draw for every policy); the table splits each interval "
+        "into parameters and chance (results/<name>_parameters by default)",
+    )
+    p.add_argument(
+        "--seeds-per-draw",
+        type=_bounded_int("--seeds-per-draw", 1, 100_000),
+        help="with --parameter-uncertainty: seeds per parameter draw (default 2; "
+        "--reps 20 = 10 draws x 2 seeds)",
+    )
+    p.add_argument(
+        "--accepted",
+        help="with --parameter-uncertainty: an accepted.csv of coopsim calibrate (default: "
+        "the shipped one, sim/data/calibration/accepted.csv)",
     )
     _add_format(p)
 

@@ -71,6 +71,23 @@ SERIES_KINDS = ("model", "agencies")
 
 
 # ======================================================================== the file schema
+class ParameterUncertainty(BaseModel):
+    """Draw the calibrated parameters from a history matching's accepted set."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    seeds_per_draw: int = Field(
+        2,
+        ge=1,
+        le=100_000,
+        description="Seeds (replications) per parameter draw; replications = draws x this.",
+    )
+    accepted: str = Field(
+        "shipped",
+        description="accepted.csv of `coopsim calibrate` ('shipped': sim/data/calibration/).",
+    )
+
+
 class ExperimentSpec(BaseModel):
     """A validated experiment file (before it is resolved against a model)."""
 
@@ -117,6 +134,14 @@ class ExperimentSpec(BaseModel):
     )
     confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Confidence level of intervals.")
     ci_method: Literal["t", "bootstrap"] = Field("t", description="Confidence interval method.")
+    parameter_uncertainty: ParameterUncertainty | None = Field(
+        None,
+        description=(
+            "Draw the calibrated parameters of each replication from the accepted set of "
+            "history matching (the same draw for every policy): replications = draws x "
+            "seeds_per_draw, e.g. {seeds_per_draw = 2}."
+        ),
+    )
 
     @field_validator("name")
     @classmethod
@@ -204,8 +229,11 @@ def _format_errors(exc: ValidationError, source: str) -> str:
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
         top = str(err["loc"][0]) if err["loc"] else ""
         if err["type"] == "extra_forbidden":
-            allowed = ", ".join(ExperimentSpec.model_fields)
-            hint = did_you_mean(key, ExperimentSpec.model_fields)
+            fields = ExperimentSpec.model_fields
+            if top == "parameter_uncertainty" and len(err["loc"]) > 1:
+                fields = ParameterUncertainty.model_fields
+            allowed = ", ".join(fields)
+            hint = did_you_mean(str(err["loc"][-1]), fields)
             lines.append(f"{source}: {key}: unknown key{hint}; allowed keys: {allowed}")
             continue
         field_info = ExperimentSpec.model_fields.get(top)
@@ -279,6 +307,7 @@ class RunSpec:
     replication: int
     seed: int
     params: dict[str, float]
+    draw: int = -1  # parameter draw (parameter uncertainty), -1 without
 
 
 def run_id(policy_index: int, point: int, replication: int) -> str:
@@ -511,23 +540,48 @@ class Experiment:
     target: Callable[[RunSpec], tuple[dict, Any]]
     resolved: dict[str, Any] = field(default_factory=dict)
     file_hash: str | None = None
+    # Parameter uncertainty: one row per draw (``draw``, ``accepted_row``, the calibrated
+    # parameters); replication r uses draw r // seeds_per_draw in every policy.
+    draws: pd.DataFrame | None = None
+    seeds_per_draw: int = 1
+    accepted_source: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
         """The experiment's name."""
         return self.spec.name
 
+    def draw_of(self, replication: int) -> tuple[int, dict[str, float]]:
+        """The parameter draw of a replication and its values (``(-1, {})`` without)."""
+        if self.draws is None:
+            return -1, {}
+        draw = replication // self.seeds_per_draw
+        row = self.draws.iloc[draw]
+        names = [c for c in self.draws.columns if c not in ("draw", "accepted_row")]
+        return draw, {n: float(row[n]) for n in names}
+
     def run_specs(self) -> list[RunSpec]:
-        """Every planned run, replication-major so interrupted work leaves complete pairs."""
+        """Every planned run, replication-major so interrupted work leaves complete pairs.
+
+        With parameter uncertainty, replication ``r`` runs parameter draw
+        ``r // seeds_per_draw`` in every policy and design point, so pairs stay paired.
+        """
         names = list(self.spec.uncertainties)
         specs = []
         for rep, seed in enumerate(self.seeds):
+            draw, drawn = self.draw_of(rep)
             for point, row in enumerate(self.design):
-                params = {n: float(v) for n, v in zip(names, row, strict=True)}
+                params = {n: float(v) for n, v in zip(names, row, strict=True)} | drawn
                 for policy in self.policies:
                     specs.append(
                         RunSpec(
-                            run_id(policy.index, point, rep), policy.name, point, rep, seed, params
+                            run_id(policy.index, point, rep),
+                            policy.name,
+                            point,
+                            rep,
+                            seed,
+                            params,
+                            draw,
                         )
                     )
         return specs
@@ -538,6 +592,9 @@ class Experiment:
         rows = []
         for s in self.run_specs():
             policy = by_name[s.policy]
+            draw = {}
+            if self.draws is not None:  # which draw, and which accepted vector it is
+                draw = {"draw": s.draw, "accepted_row": int(self.draws["accepted_row"][s.draw])}
             rows.append(
                 {
                     "run_id": s.run_id,
@@ -546,6 +603,7 @@ class Experiment:
                     "point": s.point,
                     "replication": s.replication,
                     "seed": s.seed,
+                    **draw,
                     **s.params,
                     **policy.levers,
                 }
@@ -559,15 +617,18 @@ class Experiment:
     def plan_hash(self) -> str:
         """Identity of what would be run; resume only continues an identical plan."""
         spec = self.spec.model_dump(mode="json", exclude=set(ANALYSIS_ONLY))
-        return stable_hash(
-            {
-                "spec": spec,
-                "target": getattr(self.target, "name", repr(self.target)),
-                "resolved": self.resolved,
-                "design": self.design.tolist(),
-                "seeds": self.seeds,
-            }
-        )
+        identity = {
+            "spec": spec,
+            "target": getattr(self.target, "name", repr(self.target)),
+            "resolved": self.resolved,
+            "design": self.design.tolist(),
+            "seeds": self.seeds,
+        }
+        if spec.get("parameter_uncertainty") is None:
+            spec.pop("parameter_uncertainty", None)  # the plans made before it keep their hash
+        else:
+            identity["parameter_draws"] = self.draws.to_dict("list")
+        return stable_hash(identity)
 
     def manifest(self) -> dict[str, Any]:
         """Provenance of the experiment for the results folder."""
@@ -584,6 +645,14 @@ class Experiment:
             "seeds": self.seeds,
             "target": getattr(self.target, "name", repr(self.target)),
             "n_runs": len(self.policies) * len(self.design) * len(self.seeds),
+            **(
+                {
+                    "parameter_draws": self.draws.to_dict("records"),
+                    "accepted_set": self.accepted_source,
+                }
+                if self.draws is not None
+                else {}
+            ),
             "plan_hash": self.plan_hash(),
             "created": now_iso(),
             **environment(),
@@ -709,6 +778,91 @@ def _resolve_model_policies(
     return scenarios
 
 
+# Keeps the generator of the parameter draws apart from the replication seeds.
+DRAW_STREAM = 0x0D5A
+
+
+def parameter_draws(accepted: pd.DataFrame, draws: int, base_seed: int) -> pd.DataFrame:
+    """Which accepted parameter vector each draw uses.
+
+    Draw ``g`` takes the ``g``-th vector of a permutation of the accepted set seeded by
+    the experiment's base seed (so draws are distinct while there are enough vectors,
+    and asking for more draws later keeps the earlier ones); past the set's size the
+    permutation repeats.
+
+    Args:
+        accepted: The accepted set (one row per vector, parameter columns).
+        draws: How many draws.
+        base_seed: The experiment's base seed.
+
+    Returns:
+        One row per draw: ``draw``, ``accepted_row`` (row of the accepted set) and the
+        parameter values.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([base_seed, DRAW_STREAM]))
+    order = rng.permutation(len(accepted))
+    rows = order[np.arange(draws) % len(accepted)]
+    table = accepted.iloc[rows].reset_index(drop=True)
+    table.insert(0, "accepted_row", rows.astype(int))
+    table.insert(0, "draw", np.arange(draws))
+    return table
+
+
+def _resolve_parameter_uncertainty(
+    spec: ExperimentSpec,
+    scenarios: dict[str, Scenario],
+    source: str,
+    base_dir: Path | None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Check an experiment with parameter uncertainty and draw its parameters."""
+    from sim.calibration import CALIBRATED_PARAMETERS
+    from sim.history_matching import ACCEPTED_FILE, load_accepted
+
+    pu = spec.parameter_uncertainty
+    if spec.replications % pu.seeds_per_draw:
+        up = -(-spec.replications // pu.seeds_per_draw) * pu.seeds_per_draw
+        raise ScenarioError(
+            f"{source}: replications: {spec.replications} is not a multiple of "
+            f"parameter_uncertainty.seeds_per_draw = {pu.seeds_per_draw} (every parameter "
+            f"draw gets the same number of seeds); use e.g. {up}"
+        )
+    for where, keys in (
+        ("uncertainties", spec.uncertainties),
+        ("levers", spec.levers),
+        ("overrides", spec.overrides),
+    ):
+        for name in keys:
+            if name in CALIBRATED_PARAMETERS:
+                raise ScenarioError(
+                    f"{source}: {where}.{name}: a calibrated parameter, drawn from the "
+                    "accepted set under parameter_uncertainty; set it in one place only"
+                )
+    defaults = {f"{r['section']}.{r['key']}": r["default"] for r in parameter_table()}
+    for policy, scenario in scenarios.items():
+        data = scenario.model_dump()
+        for name in CALIBRATED_PARAMETERS:
+            section, key = name.split(".")
+            if data[section][key] != defaults[name]:
+                raise ScenarioError(
+                    f"{source}: policy {policy!r} sets {name} = {data[section][key]} (the "
+                    f"calibrated default is {defaults[name]}); parameter uncertainty draws it "
+                    "from the accepted set and would overwrite the policy's value"
+                )
+    if pu.accepted == "shipped":
+        path = ACCEPTED_FILE
+    else:
+        path = Path(pu.accepted)
+        if not path.is_absolute() and base_dir is not None and (base_dir / path).is_file():
+            path = base_dir / path
+    try:
+        accepted = load_accepted(path)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{source}: parameter_uncertainty.accepted: {exc}") from None
+    draws = parameter_draws(accepted, spec.replications // pu.seeds_per_draw, spec.base_seed)
+    info = {"path": str(path), "sha256": sha256_file(path), "vectors": len(accepted)}
+    return draws, info
+
+
 # Largest plan an experiment may have: a bigger one would exhaust memory while the
 # plan is being built (before the first run), not fail cleanly.
 MAX_PLANNED_RUNS = 2_000_000
@@ -775,6 +929,7 @@ def experiment_from_dict(
     spec = parse_spec(data, source)
     model_target = target is None
     _check_plan_size(spec, source)
+    draws, accepted_source = None, None
     if not model_target and SCENARIOS_LEVER in spec.levers:
         raise ScenarioError(f"{source}: levers.scenarios: only the coopsim model has scenarios")
     policies = build_policies(spec, model_target)
@@ -799,7 +954,16 @@ def experiment_from_dict(
             keep_agency_series="agencies" in spec.series_kinds,
         )
         resolved = {name: s.model_dump(mode="json") for name, s in scenarios.items()}
+        if spec.parameter_uncertainty is not None:
+            draws, accepted_source = _resolve_parameter_uncertainty(
+                spec, scenarios, source, base_dir
+            )
     else:
+        if spec.parameter_uncertainty is not None:
+            raise ScenarioError(
+                f"{source}: parameter_uncertainty: only the coopsim model has calibrated "
+                "parameters to draw"
+            )
         runner = FunctionTarget(target, {p.name: p.levers for p in policies}, dict(spec.overrides))
         resolved = {p.name: {**spec.overrides, **p.levers} for p in policies}
     return Experiment(
@@ -811,6 +975,9 @@ def experiment_from_dict(
         seeds=replication_seeds(spec.base_seed, spec.replications),
         target=runner,
         resolved=resolved,
+        draws=draws,
+        seeds_per_draw=spec.parameter_uncertainty.seeds_per_draw if draws is not None else 1,
+        accepted_source=accepted_source,
     )
 
 

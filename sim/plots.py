@@ -982,6 +982,116 @@ def warmup_plot(
     return path
 
 
+# ======================================================================== calibration
+@_styled
+def calibration_pairs(
+    runs: pd.DataFrame,
+    accepted: pd.DataFrame,
+    priors: dict[str, tuple[float, float, bool]],
+    title: str = "",
+) -> Figure:
+    """History matching: where the accepted parameter vectors lie within the priors.
+
+    Below the diagonal, every pair of parameters: wave-1 points (grey, a Latin
+    hypercube over the priors), wave-2 points (blue rings, non-implausible by the
+    wave-1 emulators) and the accepted ones (red). On the diagonal, the accepted
+    values' histogram against the prior's flat density (dashed: the count a uniform
+    draw of the same size would put in each bin). Axes span the prior ranges (log
+    scale for log-uniform priors).
+
+    Args:
+        runs: Every simulated run (``wave``, ``point`` and the parameter columns).
+        accepted: The accepted points (parameter columns).
+        priors: ``{name: (low, high, log_scale)}`` in display order.
+        title: Figure title.
+    """
+    names = list(priors)
+    d = len(names)
+    points = runs.drop_duplicates(["wave", "point"])
+    fig = Figure(figsize=(1.9 * d + 0.6, 1.9 * d + 0.8))
+    axes = fig.subplots(d, d, squeeze=False)
+    for i, row_name in enumerate(names):
+        for j, col_name in enumerate(names):
+            ax = axes[i, j]
+            low, high, log = priors[col_name]
+            if j > i:
+                ax.set_axis_off()
+                continue
+            edges = np.geomspace(low, high, 11) if log else np.linspace(low, high, 11)
+            if i == j:
+                values = accepted[col_name].to_numpy(dtype=float) if len(accepted) else []
+                ax.hist(values, bins=edges, color="#d62728", alpha=0.75)
+                ax.axhline(len(values) / 10, color="0.3", ls="--", lw=0.9)
+                ax.set_yticks([])
+                ax.grid(False)
+            else:
+                for wave, style in (
+                    (1, {"color": "0.65", "s": 9, "marker": "o", "lw": 0}),
+                    (2, {"facecolors": "none", "edgecolors": "#1f77b4", "s": 14, "lw": 0.7}),
+                ):
+                    part = points[points["wave"] == wave]
+                    ax.scatter(part[col_name], part[row_name], **style)
+                if len(accepted):
+                    ax.scatter(accepted[col_name], accepted[row_name], color="#d62728", s=12)
+                r_low, r_high, r_log = priors[row_name]
+                ax.set_ylim(r_low, r_high)
+                _prior_scale(ax, "y", r_log)
+            ax.set_xlim(low, high)
+            _prior_scale(ax, "x", log)
+            ax.tick_params(labelsize=6)
+            if i == d - 1:
+                ax.set_xlabel(_parameter(col_name), fontsize=7)
+            else:
+                ax.set_xticklabels([], minor=False)
+                ax.set_xticklabels([], minor=True)
+            if j == 0 and i > 0:
+                ax.set_ylabel(_parameter(row_name), fontsize=7)
+            elif i != j:
+                ax.set_yticklabels([], minor=False)
+                ax.set_yticklabels([], minor=True)
+    handles = [
+        Line2D([], [], marker="o", ls="", color="0.65", label="wave 1 (prior sample)"),
+        Line2D([], [], marker="o", ls="", mfc="none", mec="#1f77b4", label="wave 2"),
+        Line2D([], [], marker="o", ls="", color="#d62728", label=f"accepted ({len(accepted)})"),
+        Line2D([], [], ls="--", color="0.3", label="flat prior (diagonal)"),
+    ]
+    fig.legend(handles=handles, loc="upper right", bbox_to_anchor=(0.98, 0.98), frameon=False)
+    if title:
+        fig.suptitle(title, x=0.02, ha="left")
+    fig.tight_layout()
+    return fig
+
+
+def _prior_scale(ax: Any, which: str, log: bool) -> None:
+    """Log scale for a log-uniform prior, with plain numbers at 1-2-5 ticks."""
+    from matplotlib import ticker
+
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    if log:
+        (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+        axis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        axis.set_minor_formatter(ticker.NullFormatter())
+    else:
+        axis.set_major_locator(ticker.MaxNLocator(4))
+    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: f"{v:g}"))
+
+
+def calibration_plot(
+    runs: pd.DataFrame,
+    accepted: pd.DataFrame,
+    priors: dict[str, tuple[float, float, bool]],
+    path: Path,
+    title: str = "",
+) -> Path:
+    """Write the figure of :func:`calibration_pairs` as a PNG file, atomically."""
+    from sim.store import atomic_write_bytes
+
+    fig = calibration_pairs(runs, accepted, priors, title=title)
+    path = Path(path)
+    atomic_write_bytes(path, figure_bytes(fig, "png", dpi=120))
+    return path
+
+
 # ======================================================================== writing
 def figure_bytes(fig: Figure, fmt: str, dpi: int = 150) -> bytes:
     """Render a figure to PNG or SVG bytes."""

@@ -127,6 +127,7 @@ SLOW_TESTS = {
     "test_explorer::test_explore_bad_input_exits_2",
     "test_explorer::test_explorer_page_in_headless_chromium",
     "test_explorer::test_explorer_steps_match_a_plain_run_and_keep_a_reference",
+    "test_history_matching::test_compare_with_parameter_uncertainty_prints_the_split_and_resumes",
     "test_mechanisms::test_baseline_has_every_mechanism_at_work",
     "test_mechanisms::test_capacity_building_raises_recipients_completion_after_the_lag",
     "test_mechanisms::test_cases_with_a_joint_team_resolve_faster_than_the_same_cases_by_formal_requests",

@@ -63,7 +63,7 @@ def _commands_with_out(scen: Path, compared: Path) -> dict[str, list[str]]:
         "plot": ["plot", str(compared)],
         "analyze": ["analyze", str(compared)],
         "facts": ["facts", "--reps", "2"],
-        "calibrate": ["calibrate", "--budget", "2", "--reps", "2"],
+        "calibrate": ["calibrate", "--wave1", "10", "--wave2", "10", "--reps", "1"],
     }
 
 
