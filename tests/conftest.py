@@ -129,7 +129,7 @@ SLOW_TESTS = {
     "test_explorer::test_explorer_steps_match_a_plain_run_and_keep_a_reference",
     "test_history_matching::test_compare_with_parameter_uncertainty_prints_the_split_and_resumes",
     "test_mechanisms::test_baseline_has_every_mechanism_at_work",
-    "test_mechanisms::test_capacity_building_raises_recipients_completion_after_the_lag",
+    "test_mechanisms::test_capacity_building_speeds_up_recipients_after_the_lag",
     "test_mechanisms::test_cases_with_a_joint_team_resolve_faster_than_the_same_cases_by_formal_requests",
     "test_mechanisms::test_more_coordination_meetings_raise_relations_and_cut_misunderstandings",
     "test_mechanisms::test_no_item_is_shared_twice_with_the_same_partner_and_notices_never_exceed_fugitives",
