@@ -476,8 +476,8 @@ OUTCOME_ROWS = (
     ("Requests issued", "requests_total", "d"),
     ("Completion rate", "completion_rate", ".1%"),
     ("Refusal rate", "refusal_rate", ".1%"),
-    ("Median response (days)", "median_response_days", ".0f"),
-    ("Backlog (all roles)", "backlog", "d"),
+    ("Median response, MLA (days)", "km_median_response_days.mla_evidence", ".0f"),
+    ("Mean backlog (all roles)", "backlog", ".0f"),
     ("Mean trust", "mean_trust", ".3f"),
     ("Intelligence shared", "intel_shared", "d"),
     ("Leaks", "leaks", "d"),
@@ -527,6 +527,11 @@ def summary_html(model: ExplorerModel) -> tuple[str, str]:
     cell = "style='text-align:right;padding:2px 12px;white-space:nowrap'"
     head = f"<th {cell}>this run</th>" + (f"<th {cell}>starting scenario</th>" if ref else "")
     rows = [f"<tr><th style='text-align:left'>Day {model.day}</th>{head}</tr>"]
+    if model.day <= model.window_start:
+        rows.append(
+            f"<tr><td colspan=3><i>Warm-up until day {model.window_start}: outcomes are "
+            "measured over the window after it.</i></td></tr>"
+        )
     for label, key, spec in OUTCOME_ROWS:
         cells = [_outcome(now, key, spec)] + ([_outcome(ref, key, spec)] if ref else [])
         tds = "".join(f"<td {cell}>{c}</td>" for c in cells)
@@ -536,10 +541,11 @@ def summary_html(model: ExplorerModel) -> tuple[str, str]:
 
 
 def _outcome(outcomes: dict[str, Any], key: str, spec: str) -> str:
-    value = outcomes.get(key)
-    if isinstance(value, dict):
-        value = sum(value.values())
-    if spec == "d" and value is not None:
+    base, _, part = key.partition(".")
+    value = outcomes.get(base)
+    if isinstance(value, dict):  # one key of a breakdown, or all of them summed
+        value = value.get(part) if part else sum(value.values())
+    if spec == "d" and value is not None and np.isfinite(value):
         value = int(value)
     return _fmt(value, spec)
 

@@ -241,7 +241,7 @@ def test_explorer_page_in_headless_chromium(served, tmp_path):
             for _ in range(3):
                 page.get_by_role("button", name="Step").click()
                 time.sleep(0.5)
-            page.get_by_text("Day 90 of 1825").wait_for()
+            page.get_by_text(f"Day 90 of {horizon}").wait_for()
             page.get_by_text("starting scenario", exact=True).wait_for()
             assert "NSC law (from year 0" in page.inner_text("body")
             assert images.first.get_attribute("src") != before  # the plots moved
