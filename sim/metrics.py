@@ -1,9 +1,12 @@
 """Outcomes of a run, computed from the request ledger, the cases and the agencies.
 
-Rates are shares of all requests created in the run (so executed + refused +
-lapsed + withdrawn + still open + still drafting = 1). Response days run from the day a request
-was issued (sent) to the day the answer arrived, for executed requests. An
-empty set gives NaN (reported as ``null`` in JSON), never an error.
+Everything is measured over the measurement window after the warm-up (see
+:func:`compute_outcomes`). Rates are eventual shares (Aalen-Johansen cumulative
+incidence: executed + refused + lapsed + withdrawn = 1 once every request has
+ended); response days run from the day a request was sent to the day the answer
+arrived, as Kaplan-Meier quartiles with open requests censored, beside the naive
+figures of executed requests. An empty set gives NaN (reported as ``null`` in
+JSON), never an error.
 """
 
 from __future__ import annotations
@@ -63,10 +66,12 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     """All outcomes of a run as one dict (nested dicts for breakdowns).
 
     Every outcome covers the measurement window (``run.years`` after
-    ``run.warmup_years``): counts are of requests and cases created in it, rates
-    and durations are of that cohort with the requests still open at the end
-    censored (Kaplan-Meier and Aalen-Johansen, :mod:`sim.survival`), and levels
-    (trust, backlog, utilisation) are averaged over its days.
+    ``run.warmup_years``), so that none depends on how long the window is: counts
+    are flows in it (created, sent, closed), open requests and cases are levels at
+    the end, rates and durations are of the requests and cases created in it with
+    those still open at the end censored (Kaplan-Meier and Aalen-Johansen,
+    :mod:`sim.survival`), and trust, relations and backlogs are averaged over its
+    days.
 
     Args:
         model: A model that has run (any number of days).
