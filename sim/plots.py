@@ -404,9 +404,9 @@ def incidence(curves: pd.DataFrame) -> Figure:
             ax.set_title(f"{outcomes_registry.key_label(kind)}: {end}", loc="left")
             ax.set_ylim(bottom=0)
             ax.set_xlim(0, min(float(curves["time"].max()), 3 * DAYS_PER_YEAR))
-        row[0].set_ylabel("share of requests")
-    for ax in axes[-1]:
-        ax.set_xlabel("days since sending")
+        row[0].set_ylabel("share of requests (share)")
+    for ax in axes.flat:
+        ax.set_xlabel("time since sending (days)")
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(len(policies), 5), frameon=False)
     fig.suptitle(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
 import sim
-from sim import plots
+from sim import metrics, plots
 from sim.analysis import analyze
 from sim.cli import main
 
@@ -90,6 +91,23 @@ def test_network_of_a_run(tiny_run):
     assert "capacity" in fig.axes[0].get_title() and "trust" in fig.axes[0].get_title()
 
 
+def test_incidence_curves_of_a_run_add_up_and_name_their_units(tiny_run):
+    curves = metrics.incidence_frame(tiny_run.model)
+    assert set(curves["kind"]) == {"mla_evidence", "extradition"}
+    ends = curves[["executed", "refused", "lapsed", "withdrawn", "still_open"]].sum(axis=1)
+    assert np.allclose(ends, 1.0)  # every request sent is in exactly one state
+    fig = plots.incidence(curves.assign(policy="run"))
+    _check(fig, y_labels=False)
+    assert len(_axes(fig)) == 2 * len(plots.INCIDENCE_ENDS)
+
+
+def test_utilisation_of_a_run_has_every_queueing_agency(tiny_run):
+    agencies = metrics.utilisation_frame(tiny_run.model)
+    assert (agencies["role"] == "central_authority").sum() == 12
+    assert (agencies["utilisation"] >= 0).all()
+    _check(plots.utilisation(agencies))
+
+
 def test_forest_of_an_experiment(tiny_results):
     table = analyze(tiny_results)["comparison"]
     fig = plots.forest(table)
@@ -140,7 +158,8 @@ def test_cli_plot_of_a_compare_writes_png_and_svg(compare_dir, tmp_path, capsys)
     out = tmp_path / "figs"
     assert main(["plot", str(compare_dir), "--out", str(out)]) == 0
     names = {p.name for p in out.iterdir()}
-    for stem in ("comparison", "time_series", "response_times", "equity"):
+    stems = ("comparison", "time_series", "response_times", "equity", "incidence", "utilisation")
+    for stem in stems:
         assert {f"{stem}.png", f"{stem}.svg"} <= names
     # no temporary files left (.coopsim marks the folder as coopsim's: see sim.cli.prepare_out)
     assert not [n for n in names if n.startswith(".") and n != ".coopsim"]
@@ -155,7 +174,7 @@ def test_cli_plot_of_a_run_folder(tiny_run, tmp_path):
     folder = write_run(tmp_path / "run", tiny_run, seed=1)
     assert main(["plot", str(folder)]) == 0
     names = {p.name for p in (folder / "figures").iterdir()}
-    for stem in ("time_series", "response_times", "equity", "network"):
+    for stem in ("time_series", "response_times", "equity", "network", "incidence", "utilisation"):
         assert {f"{stem}.png", f"{stem}.svg"} <= names
 
 
