@@ -228,25 +228,25 @@ def _check_experiment_arg(ref: str, what: str) -> None:
     check_named_file(ref, "experiment", shipped_experiments(), what)
 
 
-def _bounded_float(option: str, lo: float, hi: float):
-    """An argparse type: a number in [lo, hi], with an error naming the option."""
+def _bounded(option: str, lo: float, hi: float, kind: type = float):
+    """An argparse type: a number (``kind``) in [lo, hi], with an error naming the option."""
+    noun = "an integer" if kind is int else "a number"
 
-    def parse(text: str) -> float:
+    def parse(text: str):
         try:
-            value = float(text)
+            value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{option}: expected a number, found {text!r}"
-            ) from None
+            raise argparse.ArgumentTypeError(f"{option}: expected {noun}, found {text!r}") from None
         if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"{option}: allowed {lo:g}-{hi:g}, found {value}")
+            allowed = f"{lo}-{hi}" if kind is int else f"{lo:g}-{hi:g}"
+            raise argparse.ArgumentTypeError(f"{option}: allowed {allowed}, found {value}")
         return value
 
     return parse
 
 
-_positive_years = _bounded_float("--years", 0.01, 50)
-_warmup_years = _bounded_float("--warmup-years", 0, 20)
+_positive_years = _bounded("--years", 0.01, 50)
+_warmup_years = _bounded("--warmup-years", 0, 20)
 
 
 def _run_overrides(args: argparse.Namespace) -> dict:
@@ -444,24 +444,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- experiments
-def _bounded_int(option: str, lo: int, hi: int):
-    """An argparse type: an integer in [lo, hi], with an error naming the option."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{option}: expected an integer, found {text!r}"
-            ) from None
-        if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"{option}: allowed {lo}-{hi}, found {value}")
-        return value
-
-    return parse
-
-
-_workers = _bounded_int("--workers", 1, 1024)
+_workers = _bounded("--workers", 1, 1024, int)
 
 
 def _reps(text: str) -> int:
@@ -1123,8 +1106,8 @@ def _warmup_run_years(text: str) -> float:
     return value
 
 
-_wave_points = _bounded_int("--wave1/--wave2", 10, 10_000)
-_seeds_per_point = _bounded_int("--reps", 1, 100)
+_wave_points = _bounded("--wave1/--wave2", 10, 10_000, int)
+_seeds_per_point = _bounded("--reps", 1, 100, int)
 
 
 def _calibration_years(text: str) -> float:
@@ -1155,7 +1138,7 @@ def _port(text: str) -> int:
     return value
 
 
-_sample_size = _bounded_int("--sample-size", 1, 10_000_000)
+_sample_size = _bounded("--sample-size", 1, 10_000_000, int)
 
 
 def _add_format(p: argparse.ArgumentParser) -> None:
@@ -1212,7 +1195,7 @@ def _add_experiment_parsers(sub) -> None:
     )
     p.add_argument(
         "--seeds-per-draw",
-        type=_bounded_int("--seeds-per-draw", 1, 100_000),
+        type=_bounded("--seeds-per-draw", 1, 100_000, int),
         help="with --parameter-uncertainty: seeds per parameter draw (default 2; "
         "--reps 20 = 10 draws x 2 seeds)",
     )
