@@ -5,7 +5,7 @@ Quick use::
     import sim
     result = sim.run("baseline", seed=1, overrides={"world.n_states": 20})
     result.outcomes["completion_rate"]
-    result.flat_outcomes["median_response_days__mla_evidence"]
+    result.flat_outcomes["km_median_response_days__mla_evidence"]
     sim.parameters()  # every parameter: type, unit, default, range, meaning
 """
 
@@ -13,6 +13,7 @@ from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
+from sim.errors import CoopsimError
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 try:
@@ -50,6 +51,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "CoopsimError",
     "CooperationModel",
     "RunResult",
     "Scenario",

@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.errors import CoopsimError
 from sim.outcomes import TABLE_FORMATS
-from sim.scenario import ScenarioError
 
 # Plan columns that are inputs or identities, never outcomes.
 ID_COLUMNS = ("run_id", "policy", "policy_index", "point", "replication", "seed")
 
 
-class AnalysisError(ScenarioError):
+class AnalysisError(CoopsimError, ValueError):
     """Results that cannot be analysed as asked (e.g. an unknown outcome name)."""
 
 

@@ -18,6 +18,7 @@ import textwrap
 import traceback
 from pathlib import Path
 
+from sim.errors import CoopsimError
 from sim.scenario import ScenarioError
 
 EXIT_OK = 0
@@ -25,7 +26,7 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
-class CliError(Exception):
+class CliError(CoopsimError):
     """A user error found by the CLI itself (exit 2)."""
 
 
@@ -377,7 +378,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             else:
                 load_scenario(path)
                 detail = ""
-        except ScenarioError as exc:
+        except CoopsimError as exc:
             failed += 1
             print(str(exc), file=sys.stderr)
         else:
@@ -1295,7 +1296,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ScenarioError, CliError) as exc:
+    except CoopsimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Interrupted as exc:

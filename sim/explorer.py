@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.errors import CoopsimError
 from sim.model import DAYS_PER_YEAR, CooperationModel
 from sim.scenario import LeverSection, Scenario, load_scenario, resolve_scenario_path
 
@@ -171,6 +172,10 @@ def overrides_from_params(params: dict[str, Any]) -> dict[str, Any]:
             value = float(value)
         out[keys[flat]] = value
     return out
+
+
+class ExplorerError(CoopsimError):
+    """The explorer cannot start: the viz extra is missing or the port is taken."""
 
 
 class ExplorerModel(CooperationModel):
@@ -694,16 +699,14 @@ def serve(scenario: str = "baseline", port: int = 8765) -> int:
         The exit code: 0 after Ctrl-C or SIGTERM, the server's code if it stops by itself.
 
     Raises:
-        sim.cli.CliError: If the viz extra is missing or the port is taken.
+        ExplorerError: If the viz extra is missing or the port is taken.
         sim.scenario.ScenarioError: If the scenario is not valid.
     """
-    from sim.cli import CliError
-
     loaded = load_scenario(scenario)  # bad input fails here, with the file and key
     if not viz_available():
-        raise CliError(VIZ_HINT)
+        raise ExplorerError(VIZ_HINT)
     if not _port_free(port):
-        raise CliError(f"port {port} on 127.0.0.1 is in use; choose another with --port")
+        raise ExplorerError(f"port {port} on 127.0.0.1 is in use; choose another with --port")
     path = Path(loaded.source) if loaded.source else resolve_scenario_path(scenario)
     env = {
         **os.environ,

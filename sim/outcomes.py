@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sim.errors import CoopsimError
+
 Better = Literal["higher", "lower", "neither"]
 SEPARATOR = "__"  # between base name and key in identifier-safe names
 # Formats of the readable tables (sim.analysis); here so the CLI can name them without
@@ -25,7 +27,7 @@ SEPARATOR = "__"  # between base name and key in identifier-safe names
 TABLE_FORMATS = ("text", "markdown", "csv", "latex")
 
 
-class UnregisteredOutcomeError(KeyError):
+class UnregisteredOutcomeError(CoopsimError, KeyError):
     """An outcome name with no registry entry."""
 
     def __str__(self) -> str:  # KeyError would show the message in quotes

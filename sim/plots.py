@@ -29,6 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim import outcomes as outcomes_registry
+from sim.errors import CoopsimError
 from sim.metrics import incidence_frame, utilisation_frame
 from sim.scenario import DAYS_PER_YEAR, ScenarioError
 
@@ -57,7 +58,7 @@ STYLE = {
 }
 
 
-class PlotError(ScenarioError):
+class PlotError(CoopsimError, ValueError):
     """A folder or table that holds nothing to draw (the CLI exits with code 2)."""
 
 

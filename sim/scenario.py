@@ -26,6 +26,8 @@ from pydantic import (
     field_validator,
 )
 
+from sim.errors import CoopsimError
+
 CASE_TYPES = ("terrorism", "cybercrime", "drug_trafficking", "organised_crime", "espionage")
 SECURITY_CASE_TYPES = ("terrorism", "espionage", "cybercrime")
 # Case types on the mutual-recognition list of offences (as the European Arrest Warrant's
@@ -35,7 +37,7 @@ LEGAL_FAMILIES = ("common", "civil", "mixed", "religious", "socialist")
 QUEUE_DISCIPLINES = ("fifo", "severity", "reciprocity")
 
 
-class ScenarioError(ValueError):
+class ScenarioError(CoopsimError, ValueError):
     """A scenario (or experiment) file that cannot be used, with a message for the user."""
 
 

@@ -50,6 +50,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sim.errors import CoopsimError
+
 if TYPE_CHECKING:
     from sim.model import RunResult
 
@@ -71,7 +73,7 @@ META_COLUMNS = ("run_id", "status", "attempt", "error", "elapsed_s", "finished_a
 OWNED_FILES = (MANIFEST, PLAN, OUTCOMES, RUN_LOG, SERIES, AGENCY_SERIES)
 
 
-class StoreError(ValueError):
+class StoreError(CoopsimError, ValueError):
     """A results folder that cannot be used as asked (e.g. it holds another experiment)."""
 
 

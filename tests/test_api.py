@@ -124,3 +124,25 @@ def test_parameters_table_lists_every_parameter_with_ranges():
     # Every key is one an override accepts: its default round-trips.
     sample = dict(zip(numeric["key"][:5], numeric["default"][:5], strict=True))
     sim.load_scenario("baseline").with_overrides(sample)
+
+
+def test_every_deliberate_error_is_a_coopsim_error():
+    from sim.analysis import AnalysisError
+    from sim.cli import CliError
+    from sim.explorer import ExplorerError
+    from sim.outcomes import UnregisteredOutcomeError
+    from sim.plots import PlotError
+    from sim.store import StoreError
+
+    for error in (
+        sim.ScenarioError,
+        AnalysisError,
+        CliError,
+        ExplorerError,
+        UnregisteredOutcomeError,
+        PlotError,
+        StoreError,
+    ):
+        assert issubclass(error, sim.CoopsimError), error
+    with pytest.raises(sim.CoopsimError):
+        sim.outcomes.info("no_such_outcome")

@@ -10,6 +10,7 @@ from scipy import stats
 
 from sim.analysis import analyze, compare_policies, paired_difference, sensitivity
 from sim.cli import main
+from sim.errors import CoopsimError
 from sim.experiment import (
     experiment_from_dict,
     load_experiment,
@@ -295,5 +296,5 @@ def test_unknown_outcome_is_a_clear_error(tmp_path):
         {"name": "u", "outcomes": ["nope"], "levers": {"a": [1, 2]}}, target=lambda p, s: 1.0
     )
     results = run_experiment(exp, tmp_path / "u", progress=False)
-    with pytest.raises(ScenarioError, match="'nope' matches no outcome"):
+    with pytest.raises(CoopsimError, match="'nope' matches no outcome"):
         analyze(results)
