@@ -557,15 +557,6 @@ def format_comparison(table: pd.DataFrame, fmt: str = "text") -> str:
     return render_table(comparison_display(table), fmt, left=4, note=note)
 
 
-def __getattr__(name: str) -> Any:
-    """``forest_plot`` moved to :mod:`sim.plots` (figures live in one module)."""
-    if name == "forest_plot":
-        from sim.plots import forest_plot
-
-        return forest_plot
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 # ======================================================================== sensitivity
 def _point_means(outcomes: pd.DataFrame, policy: str, name: str, n_points: int) -> np.ndarray:
     """Mean over replications of an outcome at each design point, in point order."""

@@ -326,7 +326,7 @@ def measure_replications(
     """Measure every quantity on one scenario for each seed (rows = seeds)."""
     jobs = [(scenario, seed) for seed in seeds]
     if workers > 1:
-        from sim.experiment import die_with_parent
+        from sim.processes import die_with_parent
 
         # Workers end with this process however it ends (as a sweep's workers do).
         with ProcessPoolExecutor(

@@ -478,7 +478,7 @@ class CoopsimSimulator:
                 self._store(job, facts)
                 yield job, facts
             return
-        from sim.experiment import die_with_parent
+        from sim.processes import die_with_parent
 
         with ProcessPoolExecutor(
             max_workers=self.workers, initializer=die_with_parent, initargs=(os.getpid(),)

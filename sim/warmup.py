@@ -277,7 +277,7 @@ def replicate_series(
     """:func:`run_series` of one scenario for each seed, in order (in processes if workers > 1)."""
     jobs = [(scenario, seed) for seed in seeds]
     if workers > 1 and len(jobs) > 1:
-        from sim.experiment import die_with_parent
+        from sim.processes import die_with_parent
 
         # Spawned, not forked (this process may run threads, e.g. a progress bar), and
         # ending with this process however it ends, as a sweep's workers do.
