@@ -212,6 +212,24 @@ class WorldSection(Section):
         "Mean strength of states' human-rights and fair-trial protections (0-1), higher in "
         "the bloc.",
     )
+    rights_standard_sigma: float = P(
+        0.15, 0.0, 1.0, "index", "Spread of states' rights standards around the mean."
+    )
+    rights_standard_bloc_bonus: float = P(
+        0.2,
+        0.0,
+        1.0,
+        "index",
+        "How much stronger rights standards are in the mutual-recognition bloc (membership "
+        "requires them).",
+    )
+    rights_standard_death_penalty_gap: float = P(
+        0.2,
+        0.0,
+        1.0,
+        "index",
+        "How much weaker rights standards are where the death penalty is retained.",
+    )
     technology_mean: float = P(
         0.5, 0.0, 1.0, "index", "Mean technology level (0-1), rises with capacity."
     )

@@ -222,7 +222,7 @@ def synthetic_world(scenario: Scenario, rng: np.random.Generator) -> World:
         legal_family=legal_family,
         language=language,
         **size,
-        rights_standard=_rights_standard(rng, w.rights_standard_mean, mr_bloc, death_penalty),
+        rights_standard=_rights_standard(rng, w, mr_bloc, death_penalty),
         capacity=capacity,
         technology=technology,
         skill=skill,
@@ -271,10 +271,21 @@ def _size_attributes(
     }
 
 
-def _rights_standard(rng, mean: float, mr_bloc: np.ndarray, death_penalty: np.ndarray):
-    """Human-rights and fair-trial protections: higher in the bloc, lower where executions are."""
+def _rights_standard(rng, w, mr_bloc: np.ndarray, death_penalty: np.ndarray):
+    """Human-rights and fair-trial protections: higher in the bloc, lower where executions are.
+
+    Args:
+        rng: The world's random generator.
+        w: The scenario's world section (``rights_standard_*``).
+        mr_bloc: Membership of the mutual-recognition bloc.
+        death_penalty: Whether each state retains the death penalty.
+    """
     n = len(mr_bloc)
-    value = rng.normal(mean, 0.15, n) + 0.2 * mr_bloc - 0.2 * death_penalty
+    value = (
+        rng.normal(w.rights_standard_mean, w.rights_standard_sigma, n)
+        + w.rights_standard_bloc_bonus * mr_bloc
+        - w.rights_standard_death_penalty_gap * death_penalty
+    )
     return np.clip(value, 0.0, 1.0)
 
 
@@ -358,7 +369,7 @@ def world_from_data(scenario: Scenario, rng: np.random.Generator) -> World:
         legal_family=legal_family,
         language=language,
         **size,
-        rights_standard=_rights_standard(rng, w.rights_standard_mean, mr_bloc, death_penalty),
+        rights_standard=_rights_standard(rng, w, mr_bloc, death_penalty),
         capacity=capacity,
         technology=np.clip(w.technology_mean + 0.15 * rel_cap + rng.normal(0, 0.1, n), 0.05, 1),
         skill=np.clip(
