@@ -222,20 +222,19 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     req_group = group[requesting]
     served_group = group[led.col("requested_state")[cohort]]
     case_group = group[cases.col("origin")[in_window]] if n_cases else np.zeros(0, dtype=int)
+
+    def completion(mask):
+        return _aj_shares(lived[mask], outcome[mask], _EXECUTED)["executed"]
+
+    def km_median(mask):
+        return _km(waited, answered, sent & mask)["median"]
+
     by_group = {
-        "completion_rate_by_capacity_group": lambda g: _aj_shares(
-            lived[req_group == g], outcome[req_group == g], _EXECUTED
-        )["executed"],
-        "median_response_days_by_capacity_group": lambda g: _km(
-            waited, answered, sent & (req_group == g)
-        )["median"],
+        "completion_rate_by_capacity_group": lambda g: completion(req_group == g),
+        "median_response_days_by_capacity_group": lambda g: km_median(req_group == g),
         # ... and by requested states: how well each group serves its partners.
-        "completion_rate_by_requested_capacity_group": lambda g: _aj_shares(
-            lived[served_group == g], outcome[served_group == g], _EXECUTED
-        )["executed"],
-        "median_response_days_by_requested_capacity_group": lambda g: _km(
-            waited, answered, sent & (served_group == g)
-        )["median"],
+        "completion_rate_by_requested_capacity_group": lambda g: completion(served_group == g),
+        "median_response_days_by_requested_capacity_group": lambda g: km_median(served_group == g),
         "case_resolution_rate_by_capacity_group": lambda g: _aj_shares(
             case_days[case_group == g], status[case_group == g], _CASE_ENDS
         )["resolved"],
