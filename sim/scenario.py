@@ -233,8 +233,21 @@ class WorldSection(Section):
     technology_mean: float = P(
         0.5, 0.0, 1.0, "index", "Mean technology level (0-1), rises with capacity."
     )
+    technology_capacity_slope: float = P(
+        0.15,
+        0.0,
+        1.0,
+        "index/log unit",
+        "How much technology rises per log unit of state capacity over the median.",
+    )
+    technology_sigma: float = P(
+        0.1, 0.0, 1.0, "index", "Spread of technology around what capacity predicts."
+    )
     sovereignty_sensitivity_mean: float = P(
         0.45, 0.0, 1.0, "index", "Mean sovereignty sensitivity of states (0 = none, 1 = extreme)."
+    )
+    sovereignty_sensitivity_sigma: float = P(
+        0.2, 0.0, 1.0, "index", "Spread of sovereignty sensitivity across states."
     )
     death_penalty_share: float = P(
         0.2, 0.0, 1.0, "share", "Share of states that retain the death penalty."
@@ -273,6 +286,19 @@ class WorldSection(Section):
     )
     initial_relations: float = P(
         0.6, 0.0, 1.0, "index", "Mean diplomatic relations between states (0-1)."
+    )
+    relations_sigma: float = P(
+        0.1, 0.0, 1.0, "index", "Spread of initial relations of pairs around the mean."
+    )
+    relations_bloc_bonus: float = P(
+        0.15, 0.0, 1.0, "index", "Better initial relations between members of a shared bloc."
+    )
+    relations_legal_distance_penalty: float = P(
+        0.1,
+        0.0,
+        1.0,
+        "index",
+        "Worse initial relations per unit of legal distance between two states' systems.",
     )
     interpol_member_share: float = P(
         1.0, 0.0, 1.0, "share", "Share of states that are INTERPOL members (196 of 197 in reality)."
@@ -462,6 +488,14 @@ class AgenciesSection(Section):
         "reciprocity (partners that served well first).",
     )
     skill_mean: float = P(0.6, 0.0, 1.0, "index", "Mean staff skill (0-1); rises with capacity.")
+    skill_capacity_slope: float = P(
+        0.1,
+        0.0,
+        1.0,
+        "index/log unit",
+        "How much staff skill rises per log unit of state capacity over the median.",
+    )
+    skill_sigma: float = P(0.1, 0.0, 1.0, "index", "Spread of skill around what capacity predicts.")
 
 
 class DraftingSection(Section):

@@ -145,9 +145,12 @@ def _relations_and_trust(rng, scenario: Scenario, mr_bloc, alliance, legal_dista
     w = scenario.world
     n = len(mr_bloc)
     same_bloc = (mr_bloc[:, None] & mr_bloc[None, :]) | (alliance[:, None] & alliance[None, :])
-    noise = rng.normal(0.0, 0.1, size=(n, n))
+    noise = rng.normal(0.0, w.relations_sigma, size=(n, n))
     relations = np.clip(
-        w.initial_relations + 0.5 * (noise + noise.T) + 0.15 * same_bloc - 0.1 * legal_distance,
+        w.initial_relations
+        + 0.5 * (noise + noise.T)  # symmetric: a pair's relations are mutual
+        + w.relations_bloc_bonus * same_bloc
+        - w.relations_legal_distance_penalty * legal_distance,
         0.0,
         1.0,
     )
@@ -201,9 +204,11 @@ def synthetic_world(scenario: Scenario, rng: np.random.Generator) -> World:
     )
     language = rng.integers(0, w.n_language_groups, size=n)
     size = _size_attributes(rng, scenario, economic_size, economic_size / income, language)
-    technology = np.clip(w.technology_mean + 0.15 * rel_cap + rng.normal(0, 0.1, n), 0.05, 1.0)
-    skill = np.clip(scenario.agencies.skill_mean + 0.1 * rel_cap + rng.normal(0, 0.1, n), 0.05, 1.0)
-    sovereignty = np.clip(rng.normal(w.sovereignty_sensitivity_mean, 0.2, n), 0.0, 1.0)
+    technology = _technology(rng, w, rel_cap)
+    skill = _skill(rng, scenario.agencies, rel_cap)
+    sovereignty = np.clip(
+        rng.normal(w.sovereignty_sensitivity_mean, w.sovereignty_sensitivity_sigma, n), 0.0, 1.0
+    )
     death_penalty = rng.random(n) < w.death_penalty_share
     data_protection = np.clip(rng.normal(w.data_protection_mean, 0.2, n), 0.0, 1.0)
     # Blocs gather richer states with low sovereignty sensitivity (EU-like); the
@@ -269,6 +274,18 @@ def _size_attributes(
         "openness": np.exp(rng.normal(0.0, w.openness_sigma, n)),
         "culture": np.clip(centre[language] + rng.normal(0.0, w.culture_spread, n), 0.0, 1.0),
     }
+
+
+def _technology(rng, w, rel_cap: np.ndarray) -> np.ndarray:
+    """Technology level (0.05-1): rises with capacity (log over the median), with noise."""
+    noise = rng.normal(0, w.technology_sigma, rel_cap.size)
+    return np.clip(w.technology_mean + w.technology_capacity_slope * rel_cap + noise, 0.05, 1.0)
+
+
+def _skill(rng, agencies, rel_cap: np.ndarray) -> np.ndarray:
+    """Staff skill (0.05-1): rises with capacity (log over the median), with noise."""
+    noise = rng.normal(0, agencies.skill_sigma, rel_cap.size)
+    return np.clip(agencies.skill_mean + agencies.skill_capacity_slope * rel_cap + noise, 0.05, 1.0)
 
 
 def _rights_standard(rng, w, mr_bloc: np.ndarray, death_penalty: np.ndarray):
@@ -360,7 +377,10 @@ def world_from_data(scenario: Scenario, rng: np.random.Generator) -> World:
     mr_bloc = df["eu"].to_numpy(bool)
     alliance = df["five_eyes"].to_numpy(bool)
     sovereignty = np.clip(
-        rng.normal(w.sovereignty_sensitivity_mean, 0.2, n) - 0.15 * mr_bloc, 0.0, 1.0
+        rng.normal(w.sovereignty_sensitivity_mean, w.sovereignty_sensitivity_sigma, n)
+        - 0.15 * mr_bloc,
+        0.0,
+        1.0,
     )
     legal_distance = legal_family_distance_matrix()[np.ix_(legal_family, legal_family)]
     relations, trust = _relations_and_trust(rng, scenario, mr_bloc, alliance, legal_distance)
@@ -371,10 +391,8 @@ def world_from_data(scenario: Scenario, rng: np.random.Generator) -> World:
         **size,
         rights_standard=_rights_standard(rng, w, mr_bloc, death_penalty),
         capacity=capacity,
-        technology=np.clip(w.technology_mean + 0.15 * rel_cap + rng.normal(0, 0.1, n), 0.05, 1),
-        skill=np.clip(
-            scenario.agencies.skill_mean + 0.1 * rel_cap + rng.normal(0, 0.1, n), 0.05, 1.0
-        ),
+        technology=_technology(rng, w, rel_cap),
+        skill=_skill(rng, scenario.agencies, rel_cap),
         sovereignty=sovereignty,
         death_penalty=death_penalty,
         data_protection=np.clip(

@@ -76,6 +76,8 @@ CONTEXT: dict[str, dict[str, Any]] = {
     # Technology only moves data security (leaks), and leaks are rare at the default
     # chance (0.02 an item): make every share risky.
     "world.technology_mean": {"intelligence.leak_base": 1.0},
+    "world.technology_capacity_slope": {"intelligence.leak_base": 1.0},
+    "world.technology_sigma": {"intelligence.leak_base": 1.0},
     "capacity_building.technology_gain": {"intelligence.leak_base": 1.0},
     "secure_platform.data_security_gain": {
         "intelligence.leak_base": 1.0,
