@@ -451,9 +451,10 @@ class CooperationModel(mesa.Model):
             return
         origin = np.arange(w.n_states).repeat(counts)
         case_type = draw_categories(rng, self._type_cdf, n)
-        severity = rng.beta(c.severity_shape, 2.0, size=n)
+        severity = rng.beta(c.severity_shape, c.severity_shape_b, size=n)
         mean_sens = self._type_sensitivity[case_type].clip(0.02, 0.98)
-        sensitivity = rng.beta(4 * mean_sens, 4 * (1 - mean_sens))
+        k = c.sensitivity_concentration
+        sensitivity = rng.beta(k * mean_sens, k * (1 - mean_sens))
         deadline = (
             self.day
             + 1
@@ -898,7 +899,10 @@ class CooperationModel(mesa.Model):
         led, cfg = self.ledger, self.config
         mr = led.instrument[ids] == _MUTUAL_RECOGNITION
         skill = self.agency_table.skill[agencies]
-        slowness = 1.5 - skill  # a skilled office (skill 1) works twice as fast as skill 0
+        # At the default effect (1) an office of skill 1 takes half the mean time and one
+        # of skill 0 one and a half times it.
+        effect = cfg.agencies.skill_speed_effect
+        slowness = (1.0 + 0.5 * effect) - effect * skill
         mrc = cfg.mutual_recognition
         if role == "central_authority":
             mean = np.where(mr, mrc.review_days, cfg.review.service_days) * slowness

@@ -408,6 +408,17 @@ class CasesSection(Section):
         4.0, 0.1, 100.0, "shape", "Gamma shape of case deadlines (higher = tighter)."
     )
     severity_shape: float = P(2.0, 0.1, 50.0, "beta a", "Beta a-parameter of case severity (0-1).")
+    severity_shape_b: float = P(
+        2.0, 0.1, 50.0, "beta b", "Beta b-parameter of case severity (0-1)."
+    )
+    sensitivity_concentration: float = P(
+        4.0,
+        0.1,
+        1000.0,
+        "beta a + b",
+        "How closely a case's political sensitivity follows its type's mean (Beta "
+        "concentration: higher, less spread).",
+    )
     political_sensitivity_by_type: ShareMix = P(
         {
             "terrorism": 0.6,
@@ -496,6 +507,14 @@ class AgenciesSection(Section):
         "How much staff skill rises per log unit of state capacity over the median.",
     )
     skill_sigma: float = P(0.1, 0.0, 1.0, "index", "Spread of skill around what capacity predicts.")
+    skill_speed_effect: float = P(
+        1.0,
+        0.0,
+        1.0,
+        "service-time factor",
+        "How much skill speeds service: service time x (1 + effect x (0.5 - skill)), so at "
+        "1 a skilled office (skill 1) is three times as fast as an unskilled one.",
+    )
 
 
 class DraftingSection(Section):

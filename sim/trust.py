@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.scenario import DAYS_PER_YEAR
+
 
 def gain(trust, rate):
     """Trust after a good exchange: move ``rate`` of the way towards 1."""
@@ -30,7 +32,8 @@ def relax(trust, baseline, days, rate_per_year):
     The gap closes exponentially: ``rate_per_year`` (scalar or per pair) is the
     share of the gap closed in 365 days.
     """
-    keep = (1.0 - np.asarray(rate_per_year, dtype=float)) ** (np.asarray(days, dtype=float) / 365.0)
+    years = np.asarray(days, dtype=float) / DAYS_PER_YEAR
+    keep = (1.0 - np.asarray(rate_per_year, dtype=float)) ** years
     return baseline + (trust - baseline) * keep
 
 
@@ -83,7 +86,7 @@ class TrustNetwork:
         Gives exactly what :meth:`get` gives for scalar indices (the same
         operations on scalars), without the overhead of numpy scalars.
         """
-        keep = (1.0 - self.decay.item(i, j)) ** ((day - self._last.item(i, j)) / 365.0)
+        keep = (1.0 - self.decay.item(i, j)) ** ((day - self._last.item(i, j)) / DAYS_PER_YEAR)
         base = self.baseline.item(i, j)
         return base + (self._value.item(i, j) - base) * keep
 
@@ -99,7 +102,7 @@ class TrustNetwork:
             self._sum_day = None
             return False
         if day > self._sum_day:
-            self._gap_sum *= (1.0 - self._decay0) ** ((day - self._sum_day) / 365.0)
+            self._gap_sum *= (1.0 - self._decay0) ** ((day - self._sum_day) / DAYS_PER_YEAR)
             self._sum_day = day
         return True
 
