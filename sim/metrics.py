@@ -55,13 +55,6 @@ def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if values.size else math.nan
 
 
-def _aj_shares(durations, cause, codes: dict[int, str]) -> dict[str, float]:
-    """Eventual share of each way of ending (Aalen-Johansen), open requests censored."""
-    if durations.size == 0:
-        return dict.fromkeys(codes.values(), math.nan)
-    return survival.cumulative_incidence(durations, cause, codes)
-
-
 def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     """All outcomes of a run as one dict (nested dicts for breakdowns).
 
@@ -122,7 +115,7 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     t_created = led.col("t_created")[cohort]
     lived = np.where(still_open, end, t_closed) - t_created
     cause = np.where(outcome == Outcome.REFUSED, _GROUND_CAUSE + ground, outcome)
-    ever = _aj_shares(lived, cause, _END_CAUSES)
+    ever = survival.cumulative_incidence(lived, cause, _END_CAUSES)
     out["completion_rate"] = ever["executed"]
     out["refusal_rate"] = float(sum(ever[f"refused_{g.name.lower()}"] for g in _GROUNDS))
     out["lapse_rate"] = ever["lapsed"]
@@ -136,6 +129,13 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     sent = issued_all
     waited = np.where(still_open, end, t_closed) - t_issued
     answered = executed | (outcome == Outcome.REFUSED)
+
+    def completion(mask):  # share of the masked requests that end executed
+        return survival.cumulative_incidence(lived[mask], outcome[mask], _EXECUTED)["executed"]
+
+    def km_median(mask):  # Kaplan-Meier median days to an answer of the masked ones sent
+        return _km(waited, answered, sent & mask)["median"]
+
     out["median_response_days"] = {
         k.name.lower(): quantile(response[executed & (kind == k)], 0.5) for k in OUTCOME_KINDS
     }
@@ -152,20 +152,16 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
         i.name.lower(): quantile(response[executed & (instrument == i)], 0.5) for i in Instrument
     }
     out["km_median_response_days_by_instrument"] = {
-        i.name.lower(): _km(waited, answered, sent & (instrument == i))["median"]
-        for i in Instrument
+        i.name.lower(): km_median(instrument == i) for i in Instrument
     }
     out["completion_rate_by_instrument"] = {
-        i.name.lower(): _aj_shares(lived[instrument == i], outcome[instrument == i], _EXECUTED)[
-            "executed"
-        ]
-        for i in Instrument
+        i.name.lower(): completion(instrument == i) for i in Instrument
     }
     # Competing risks from sending, per request kind: executed, refused, lapsed, withdrawn.
     out["ends_by_kind"] = {
         f"{k.name.lower()}_{name}": incidence
         for k in OUTCOME_KINDS
-        for name, incidence in _aj_shares(
+        for name, incidence in survival.cumulative_incidence(
             waited[sent & (kind == k)], outcome[sent & (kind == k)], survival.CLOSING_CAUSES
         ).items()
     }
@@ -195,7 +191,9 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
         cases_cold=int(np.count_nonzero(ended_now & (every_status == CaseStatus.COLD))),
         cases_failed=int(np.count_nonzero(ended_now & (every_status == CaseStatus.FAILED))),
         cases_open=int(np.count_nonzero(every_status == CaseStatus.OPEN)),
-        case_resolution_rate=_aj_shares(case_days, status, _CASE_ENDS)["resolved"],
+        case_resolution_rate=survival.cumulative_incidence(case_days, status, _CASE_ENDS)[
+            "resolved"
+        ],
         median_case_resolution_days=_km(case_days, resolved, np.ones(n_cases, bool))["median"],
     )
     days = slice(w0, end)
@@ -222,20 +220,13 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     req_group = group[requesting]
     served_group = group[led.col("requested_state")[cohort]]
     case_group = group[cases.col("origin")[in_window]] if n_cases else np.zeros(0, dtype=int)
-
-    def completion(mask):
-        return _aj_shares(lived[mask], outcome[mask], _EXECUTED)["executed"]
-
-    def km_median(mask):
-        return _km(waited, answered, sent & mask)["median"]
-
     by_group = {
         "completion_rate_by_capacity_group": lambda g: completion(req_group == g),
         "median_response_days_by_capacity_group": lambda g: km_median(req_group == g),
         # ... and by requested states: how well each group serves its partners.
         "completion_rate_by_requested_capacity_group": lambda g: completion(served_group == g),
         "median_response_days_by_requested_capacity_group": lambda g: km_median(served_group == g),
-        "case_resolution_rate_by_capacity_group": lambda g: _aj_shares(
+        "case_resolution_rate_by_capacity_group": lambda g: survival.cumulative_incidence(
             case_days[case_group == g], status[case_group == g], _CASE_ENDS
         )["resolved"],
         "capacity_by_capacity_group": lambda g: _mean(world.capacity[group == g]),

@@ -1044,7 +1044,7 @@ class CooperationModel(mesa.Model):
             "incidents_prevented": self.intelligence.incidents_prevented,
             "cases_helped_by_intel": self.intelligence.cases_helped,
             "jits_formed": self.teams.formed,
-            "jit_effort": self.teams.outcomes()["jit_effort"],
+            "jit_effort": self.teams.effort_so_far(),
             "effort": float(self.agency_table.effort.sum()),
             "persons_sought_unlocated": self.fugitives_unlocated,
             "coordination_meetings": self.meetings.meetings,

@@ -472,28 +472,29 @@ def utilisation(agencies: pd.DataFrame) -> Figure:
 
 
 def policy_models(results: Results, replication: int = 0) -> dict[str, CooperationModel]:
-    """Re-run one replication of each policy of a scenario comparison, same seed for all.
+    """Re-run one replication of each policy of a comparison, the same seed for all.
 
-    A run is a pure function of (scenario, seed), so the stored plan and manifest
-    are enough (the code may have changed since: compare ``git_commit``).
+    A run is a pure function of (scenario, seed): each policy's scenario is resolved
+    from the stored experiment as the experiment itself resolved it (overrides and
+    lever values applied); the code may have changed since (compare ``git_commit``).
 
     Raises:
-        PlotError: When the experiment is not a comparison of scenarios.
+        PlotError: When the experiment's runs differ by more than their policy (a
+            design over uncertainties, drawn parameters) or have no model scenario.
     """
-    from sim.experiment import scenario_label
+    from sim.experiment import experiment_from_dict
     from sim.model import CooperationModel
-    from sim.scenario import load_scenario
 
     spec = results.manifest.get("experiment", {})
-    refs = spec.get("levers", {}).get("scenarios")
-    if not refs or set(spec.get("levers", {})) != {"scenarios"} or spec.get("uncertainties"):
-        raise PlotError("incidence: only for comparisons of scenarios")
+    if spec.get("uncertainties") or spec.get("parameter_uncertainty"):
+        raise PlotError("incidence: only for comparisons of policies at fixed parameters")
+    source = results.manifest.get("experiment_file") or ""
+    experiment = experiment_from_dict(spec, base_dir=Path(source).parent if source else None)
+    scenarios = getattr(experiment.target, "scenarios", None)
+    if not scenarios:
+        raise PlotError("incidence: the experiment has no model scenarios to re-run")
     seed = results.manifest["seeds"][replication]
-    models = {}
-    for ref in refs:
-        scenario = load_scenario(ref).with_overrides(spec.get("overrides", {}))
-        models[scenario_label(ref)] = CooperationModel(scenario, rng=seed).run()
-    return models
+    return {policy: CooperationModel(sc, rng=seed).run() for policy, sc in scenarios.items()}
 
 
 @_styled

@@ -12,7 +12,6 @@ the team is active. The team dissolves when its case ends.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import mesa
@@ -165,15 +164,16 @@ class TeamFormation:
         return {
             "jits_formed": int(self.formed),
             "jits_active": len(self.active),
-            "jit_case_resolution_rate": (
-                cumulative_incidence(days, status, ends)["resolved"] if cases.size else math.nan
-            ),
+            "jit_case_resolution_rate": cumulative_incidence(days, status, ends)["resolved"],
             "jit_median_case_days": km_quantiles(days, status == CaseStatus.RESOLVED)["median"],
-            "jit_effort": float(
-                self.effort
-                + sum(
-                    t.cost_per_day * len(t.members) * max(1, m.day - t.formed_day)
-                    for t in self.active.values()
-                )
-            ),
+            "jit_effort": self.effort_so_far(),
         }
+
+    def effort_so_far(self) -> float:
+        """Work units spent by joint teams: dissolved ones, and active ones up to today."""
+        day = self.model.day
+        active = sum(
+            t.cost_per_day * len(t.members) * max(1, day - t.formed_day)
+            for t in self.active.values()
+        )
+        return float(self.effort + active)
