@@ -1,0 +1,397 @@
+"""The experiment file: its schema, its reader and the checks that need no model run.
+
+An experiment file (TOML, in ``experiments/``) speaks the vocabulary of exploratory
+modelling: **uncertainties** are parameter ranges sampled by a **design**; **levers**
+are the policies compared; **outcomes** are the quantities analysed. This module
+validates such a file into an :class:`ExperimentSpec` with messages that name the file
+and the key; :mod:`sim.experiment` resolves it against the model into runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sim.scenario import (
+    ScenarioError,
+    load_scenario,
+    parameter_table,
+    read_toml_file,
+    resolve_named_file,
+)
+
+DESIGNS = ("grid", "lhs", "sobol", "morris")
+SCENARIOS_LEVER = "scenarios"
+# Experiment fields that only change the analysis, not the runs: editing them keeps
+# the plan (and so the finished runs) valid for resume.
+ANALYSIS_ONLY = ("description", "outcomes", "reference", "confidence", "ci_method")
+# Daily series an experiment can keep: the model's (one row a day, series.parquet) and
+# each queueing agency's backlog (one row per agency and day, agency_series.parquet).
+SERIES_KINDS = ("model", "agencies")
+
+
+# ======================================================================== the file schema
+class ParameterUncertainty(BaseModel):
+    """Draw the calibrated parameters from a history matching's accepted set."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    seeds_per_draw: int = Field(
+        2,
+        ge=1,
+        le=100_000,
+        description="Seeds (replications) per parameter draw; replications = draws x this.",
+    )
+    accepted: str = Field(
+        "shipped",
+        description="accepted.csv of `coopsim calibrate` ('shipped': sim/data/calibration/).",
+    )
+
+
+class ExperimentSpec(BaseModel):
+    """A validated experiment file (before it is resolved against a model)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    name: str = Field(description="Short name; results go to results/<name>/ by default.")
+    description: str = Field("", description="One line saying what the experiment asks.")
+    replications: int = Field(10, ge=1, le=1_000_000, description="Replications per point.")
+    base_seed: int = Field(1, ge=0, description="Seed from which replication seeds derive.")
+    design: Literal["grid", "lhs", "sobol", "morris"] = Field(
+        "grid", description="How the uncertainties are sampled."
+    )
+    sample_size: int = Field(
+        1,
+        ge=1,
+        le=10_000_000,
+        description="lhs: points; sobol: base samples N (power of 2); morris: trajectories.",
+    )
+    levels: int = Field(
+        3, ge=2, le=1000, description="grid: levels per uncertainty; morris: levels p (default 4)."
+    )
+    second_order: bool = Field(False, description="sobol: also estimate second-order indices.")
+    reference: str | None = Field(None, description="Policy the others are compared with.")
+    outcomes: list[str] = Field(
+        default_factory=list, description="Outcomes to analyse (dotted names, * patterns)."
+    )
+    uncertainties: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="Parameter ranges [low, high] sampled by the design."
+    )
+    levers: dict[str, list[Any]] = Field(
+        default_factory=dict,
+        description="'scenarios' (reform scenarios) and/or lever parameters with their values.",
+    )
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, description="Parameter values applied to every run (run.years...)."
+    )
+    series: bool | tuple[Literal["model", "agencies"], ...] = Field(
+        False,
+        description=(
+            "Daily series to keep: true (the model's daily series), false, or a list of "
+            '"model" (model-level daily series) and "agencies" (each queueing agency\'s '
+            'daily backlog), e.g. ["model", "agencies"].'
+        ),
+    )
+    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="Confidence level of intervals.")
+    ci_method: Literal["t", "bootstrap"] = Field("t", description="Confidence interval method.")
+    parameter_uncertainty: ParameterUncertainty | None = Field(
+        None,
+        description=(
+            "Draw the calibrated parameters of each replication from the accepted set of "
+            "history matching (the same draw for every policy): replications = draws x "
+            "seeds_per_draw, e.g. {seeds_per_draw = 2}."
+        ),
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, v: str) -> str:
+        # The name is the default results folder: it must be one plain folder name.
+        if not v.strip() or v.strip() in (".", "..") or any(c in v for c in "/\\\x00"):
+            raise ValueError(
+                "expected a plain folder name (not empty, no '/', '\\' or NUL), e.g. "
+                '"sweep_capacity"'
+            )
+        if len(v.encode()) > 120:
+            raise ValueError("a name longer than 120 bytes; use a short name")
+        return v
+
+    @field_validator("series", mode="before")
+    @classmethod
+    def _series_kinds(cls, v: Any) -> bool | tuple[str, ...]:
+        # Canonical form: true/false for "the model series"/"none" (as before, so the plan
+        # of an older experiment is unchanged), a tuple otherwise.
+        if isinstance(v, bool):
+            return v
+        values = [v] if isinstance(v, str) else v
+        allowed = 'expected true, false, or a list of "model" and/or "agencies"'
+        if not isinstance(values, list | tuple):
+            raise ValueError(allowed)
+        for k in values:
+            if not isinstance(k, str) or k not in SERIES_KINDS:
+                raise ValueError(f"{allowed}; {k!r} is not one of them")
+        kinds = tuple(k for k in SERIES_KINDS if k in values)
+        if not kinds:
+            return False
+        return True if kinds == ("model",) else kinds
+
+    @property
+    def series_kinds(self) -> tuple[str, ...]:
+        """The daily series every run keeps: ``"model"`` and/or ``"agencies"``."""
+        if isinstance(self.series, bool):
+            return ("model",) if self.series else ()
+        return tuple(self.series)
+
+    @field_validator("uncertainties")
+    @classmethod
+    def _ordered_ranges(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for name, (low, high) in v.items():
+            if not low < high:
+                raise ValueError(
+                    f"{name}: expected [low, high] with low < high, found {[low, high]}"
+                )
+        return v
+
+    @field_validator("levers")
+    @classmethod
+    def _non_empty_levers(cls, v: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for name, values in v.items():
+            if not values:
+                raise ValueError(f"{name}: needs at least one value")
+            if len(set(map(repr, values))) != len(values):
+                raise ValueError(f"{name}: values repeat: {values}")
+        return v
+
+
+def flatten_tables(table: Mapping[str, Any], leaf_is_dict: bool = False) -> dict[str, Any]:
+    """Turn ``[uncertainties.agencies] x = ...`` into ``{"agencies.x": ...}`` (one level).
+
+    Args:
+        table: The TOML table.
+        leaf_is_dict: Values may themselves be dicts (overrides of share mixes), so only
+            keys without a dot are treated as sections.
+    """
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        is_section = isinstance(value, dict) and (not leaf_is_dict or "." not in key)
+        if is_section:
+            for sub, sub_value in value.items():
+                flat[f"{key}.{sub}"] = sub_value
+        else:
+            flat[key] = value
+    return flat
+
+
+def _format_errors(exc: ValidationError, source: str) -> str:
+    """Pydantic errors as lines naming the file, the key and what is allowed."""
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        top = str(err["loc"][0]) if err["loc"] else ""
+        if err["type"] == "extra_forbidden":
+            fields = ExperimentSpec.model_fields
+            if top == "parameter_uncertainty" and len(err["loc"]) > 1:
+                fields = ParameterUncertainty.model_fields
+            allowed = ", ".join(fields)
+            hint = did_you_mean(str(err["loc"][-1]), fields)
+            lines.append(f"{source}: {key}: unknown key{hint}; allowed keys: {allowed}")
+            continue
+        field_info = ExperimentSpec.model_fields.get(top)
+        meaning = f"; {top}: {field_info.description}" if field_info else ""
+        shown = repr(err.get("input"))
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{source}: {key}: {msg} (found {shown}){meaning}")
+    return "\n".join(lines)
+
+
+def parse_spec(data: Mapping[str, Any], source: str = "<dict>") -> ExperimentSpec:
+    """Validate experiment content (as read from TOML).
+
+    Args:
+        data: The file's content.
+        source: File name for error messages.
+
+    Returns:
+        The validated spec.
+
+    Raises:
+        ScenarioError: Naming the file, the key and what is allowed.
+    """
+    data = dict(data)
+    for key, leaf_is_dict in (("uncertainties", False), ("levers", False), ("overrides", True)):
+        if isinstance(data.get(key), dict):
+            data[key] = flatten_tables(data[key], leaf_is_dict=leaf_is_dict)
+    if data.get("design") == "morris" and "levels" not in data:
+        data["levels"] = 4  # Morris wants an even number of levels; 4 is the usual choice
+    try:
+        spec = ExperimentSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_format_errors(exc, source)) from None
+    if spec.design == "sobol" and spec.sample_size & (spec.sample_size - 1):
+        raise ScenarioError(
+            f"{source}: sample_size: a sobol design needs a power of 2 (e.g. 64, 128, 256), "
+            f"found {spec.sample_size}"
+        )
+    both = sorted(set(spec.uncertainties) & set(spec.levers))
+    if both:
+        raise ScenarioError(
+            f"{source}: levers.{both[0]}: also an uncertainty; a parameter is either sampled "
+            "(uncertainties) or set by policy (levers), not both"
+        )
+    if spec.design in ("sobol", "morris") and not spec.uncertainties:
+        raise ScenarioError(
+            f"{source}: uncertainties: a {spec.design} design needs at least one uncertainty"
+        )
+    return spec
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``choices`` to ``word``, or ``""``."""
+    import difflib
+
+    choices = list(choices)
+    close = difflib.get_close_matches(word, choices, n=2, cutoff=0.6)
+    if not close:  # a dotted name whose last part is right: "agencies.capacity_court"
+        tail = word.rsplit(".", 1)[-1]
+        close = [c for c in choices if c.rsplit(".", 1)[-1] == tail][:2]
+    return "; did you mean " + " or ".join(repr(c) for c in close) + "?" if close else ""
+
+
+@functools.cache
+def model_outcome_names() -> tuple[str, ...]:
+    """The numeric outcomes every coopsim run reports (flattened, dotted names).
+
+    Found by running the smallest model for a few days (once per process, ~20 ms after
+    the model is imported): the outcomes of a run are the same for every scenario.
+    """
+    from sim.metrics import flatten
+    from sim.model import run
+
+    probe = load_scenario("baseline", {"world.n_states": 3, "run.years": 0.01})
+    flat = flatten(run(probe, seed=1).outcomes)
+    return tuple(
+        k
+        for k, v in flat.items()
+        if isinstance(v, int | float | np.number) and not isinstance(v, bool)
+    )
+
+
+def check_outcome_patterns(patterns: Iterable[str], available: Iterable[str], where: str) -> None:
+    """Refuse an outcome name or ``*`` pattern that matches no outcome, suggesting names.
+
+    Args:
+        patterns: Names or fnmatch patterns as the user wrote them.
+        available: The outcomes there are.
+        where: The file and key (or option) for the message.
+
+    Raises:
+        ScenarioError: For the first name that matches nothing.
+    """
+    import fnmatch
+
+    available = list(available)
+    for pattern in patterns:
+        if not any(fnmatch.fnmatchcase(name, pattern) for name in available):
+            groups = sorted({name.split(".", 1)[0] for name in available})
+            raise ScenarioError(
+                f"{where}: {pattern!r} matches no outcome{did_you_mean(pattern, available)} "
+                f"(outcomes: {', '.join(groups)}; a group's parts as group.part, or "
+                "patterns like 'median_response_days.*')"
+            )
+
+
+def check_model_names(spec: ExperimentSpec, source: str) -> set[str]:
+    """Check uncertainties against the scenario schema; return the integer ones."""
+    params = {f"{r['section']}.{r['key']}": r for r in parameter_table()}
+    numeric = {"float", "int"}
+    ints = set()
+    for name, (low, high) in spec.uncertainties.items():
+        row = params.get(name)
+        if row is None:
+            hint = did_you_mean(name, params) or "; see 'coopsim describe baseline'"
+            raise ScenarioError(f"{source}: uncertainties.{name}: unknown parameter{hint}")
+        if row["type"] not in numeric:
+            raise ScenarioError(
+                f"{source}: uncertainties.{name}: only numeric parameters can be uncertain "
+                f"(this one is {row['type']}); make it a lever with a list of values instead"
+            )
+        lo = -math.inf if row["min"] is None else row["min"]
+        hi = math.inf if row["max"] is None else row["max"]
+        if low < lo or high > hi:
+            raise ScenarioError(
+                f"{source}: uncertainties.{name}: range [{low}, {high}] leaves the allowed "
+                f"range [{row['min']}, {row['max']}] ({row['unit']})"
+            )
+        if row["type"] == "int":
+            ints.add(name)
+    return ints
+
+
+MAX_PLANNED_RUNS = 2_000_000
+
+
+def planned_size(spec: ExperimentSpec) -> tuple[int, int, int]:
+    """Policies, design points and replications a spec asks for, without building them.
+
+    Args:
+        spec: The experiment.
+
+    Returns:
+        ``(policies, points, replications)``.
+    """
+    scenarios = len(spec.levers.get(SCENARIOS_LEVER, [None]))
+    policies = scenarios * math.prod(len(v) for k, v in spec.levers.items() if k != SCENARIOS_LEVER)
+    dims = len(spec.uncertainties)
+    if dims == 0:
+        points = 1
+    elif spec.design == "grid":
+        points = spec.levels**dims
+    elif spec.design == "lhs":
+        points = spec.sample_size
+    elif spec.design == "sobol":
+        points = spec.sample_size * (2 * dims + 2 if spec.second_order else dims + 2)
+    else:  # morris
+        points = spec.sample_size * (dims + 1)
+    return policies, points, spec.replications
+
+
+def check_plan_size(spec: ExperimentSpec, source: str) -> None:
+    """Refuse a plan too large to build, naming what makes it large."""
+    policies, points, reps = planned_size(spec)
+    total = policies * points * reps
+    if total > MAX_PLANNED_RUNS:
+        raise ScenarioError(
+            f"{source}: replications: the plan has {total:,} runs ({policies:,} policies x "
+            f"{points:,} design points ({spec.design}) x {reps:,} replications); at most "
+            f"{MAX_PLANNED_RUNS:,} are allowed. Lower replications, sample_size or levels, "
+            "or split the experiment"
+        )
+
+
+def shipped_experiments_dir() -> Path:
+    """The folder holding the shipped experiment files (in a clone or an installed wheel)."""
+    from sim.scenario import shipped_dir
+
+    return shipped_dir("experiments")
+
+
+def shipped_experiments() -> dict[str, Path]:
+    """Map the name of each shipped experiment to its file."""
+    return {p.stem: p for p in sorted(shipped_experiments_dir().glob("*.toml"))}
+
+
+def resolve_experiment_path(path: str | Path) -> Path:
+    """Accept a path, or the bare name of a shipped experiment."""
+    return resolve_named_file(path, shipped_experiments_dir())
+
+
+def read_experiment_file(path: str | Path) -> dict[str, Any]:
+    """Read an experiment TOML file (data only; nothing in it is executed)."""
+    return read_toml_file(resolve_experiment_path(path), "experiment")
