@@ -710,14 +710,9 @@ def cmd_facts(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """History matching of the calibrated parameters against the stylized facts."""
-    from sim.history_matching import (
-        CALIBRATION_DIR,
-        CoopsimSimulator,
-        format_summary,
-        history_match,
-        load_priors,
-        write_outputs,
-    )
+    from sim.accepted_set import format_summary, write_outputs
+    from sim.history_matching import CoopsimSimulator, history_match
+    from sim.implausibility import CALIBRATION_DIR, load_priors
     from sim.plots import calibration_plot
     from sim.store import git_commit, now_iso
 

@@ -336,8 +336,8 @@ def _resolve_parameter_uncertainty(
     base_dir: Path | None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Check an experiment with parameter uncertainty and draw its parameters."""
+    from sim.accepted_set import ACCEPTED_FILE, load_accepted
     from sim.calibration import CALIBRATED_PARAMETERS
-    from sim.history_matching import ACCEPTED_FILE, load_accepted
 
     pu = spec.parameter_uncertainty
     if spec.replications % pu.seeds_per_draw:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim import accepted_set, emulator, implausibility
 from sim import history_matching as hm
 from sim.analysis import nested_paired_difference, variance_components
 from sim.calibration import CALIBRATED_PARAMETERS
@@ -29,27 +30,29 @@ FASTER = 'extends = "small.toml"\nname = "faster"\n[agencies]\ncentral_authority
 # ------------------------------------------------------------------ implausibility
 def test_implausibility_by_hand():
     # |330 - 300| / sqrt(100 + 1600 + 225 + 75) = 30 / sqrt(2000)
-    value = hm.implausibility(330.0, 300.0, 1600.0, 225.0, 100.0, 75.0)
+    value = implausibility.implausibility(330.0, 300.0, 1600.0, 225.0, 100.0, 75.0)
     assert value == pytest.approx(30 / math.sqrt(2000))
     assert value == pytest.approx(0.670820, abs=1e-6)
     # vectorised, with per-point emulator variances
-    values = hm.implausibility(np.array([300.0, 240.0]), 300.0, 0.0, 0.0, np.array([1.0, 400.0]))
+    values = implausibility.implausibility(
+        np.array([300.0, 240.0]), 300.0, 0.0, 0.0, np.array([1.0, 400.0])
+    )
     np.testing.assert_allclose(values, [0.0, 3.0])
 
 
 def test_observation_variance_follows_the_side_of_the_target():
     # F1: target 300, range 240-420: sd 20 below, 40 above; discrepancy 5% of 300 = 15.
-    f1 = next(o for o in hm.observations() if o.fact_id == "F1")
+    f1 = next(o for o in implausibility.observations() if o.fact_id == "F1")
     assert (f1.sd_below, f1.sd_above, f1.discrepancy_sd) == pytest.approx((20.0, 40.0, 15.0))
     # 260: 40 / sqrt(20^2 + 15^2) = 1.6; 380: 80 / sqrt(40^2 + 15^2)
-    values = hm.fact_implausibility(f1, np.array([260.0, 380.0]), 0.0, 0.0)
+    values = implausibility.fact_implausibility(f1, np.array([260.0, 380.0]), 0.0, 0.0)
     np.testing.assert_allclose(values, [1.6, 80 / math.sqrt(1825)])
     # the edges of the acceptable range are at 3 observation sds
-    assert hm.fact_implausibility(f1, np.array([240.0]), 0.0, 0.0)[0] < 3.0
+    assert implausibility.fact_implausibility(f1, np.array([240.0]), 0.0, 0.0)[0] < 3.0
 
 
 def test_calibrated_facts_are_the_observations():
-    ids = [o.fact_id for o in hm.observations()]
+    ids = [o.fact_id for o in implausibility.observations()]
     assert ids == ["F1", "F2", "F3a", "F3b", "F5", "F8"]
 
 
@@ -59,8 +62,8 @@ def _smooth(x: np.ndarray) -> np.ndarray:
 
 
 def test_emulator_recovers_a_known_smooth_function():
-    x = hm.latin_hypercube(50, 3, seed=1)
-    em = hm.Emulator(seed=0).fit(x, _smooth(x))
+    x = emulator.latin_hypercube(50, 3, seed=1)
+    em = emulator.Emulator(seed=0).fit(x, _smooth(x))
     test = np.random.default_rng(2).random((400, 3))
     mean, var = em.predict(test)
     truth = _smooth(test)
@@ -72,9 +75,9 @@ def test_emulator_recovers_a_known_smooth_function():
 
 def test_emulator_with_known_noise_estimates_the_mean_and_leaves_the_noise_out():
     rng = np.random.default_rng(3)
-    x = hm.latin_hypercube(60, 3, seed=4)
+    x = emulator.latin_hypercube(60, 3, seed=4)
     noisy = _smooth(x) + rng.normal(0, 0.1, len(x))
-    em = hm.Emulator(seed=0).fit(x, noisy, np.full(len(x), 0.01))
+    em = emulator.Emulator(seed=0).fit(x, noisy, np.full(len(x), 0.01))
     test = rng.random((300, 3))
     mean, var = em.predict(test)
     assert np.sqrt(np.mean((mean - _smooth(test)) ** 2)) < 0.1
@@ -85,13 +88,13 @@ def test_emulator_with_known_noise_estimates_the_mean_and_leaves_the_noise_out()
 
 # ------------------------------------------------------------------ the matching
 PRIORS = [
-    hm.Prior("a.x", 0.0, 1.0),
-    hm.Prior("a.y", 1.0, 10.0, "log"),
-    hm.Prior("a.inert", 0.0, 1.0),
+    implausibility.Prior("a.x", 0.0, 1.0),
+    implausibility.Prior("a.y", 1.0, 10.0, "log"),
+    implausibility.Prior("a.inert", 0.0, 1.0),
 ]
 OBS = [
-    hm.Observation("A", "f1", 6.0, 5.0, 7.0, 0.1),
-    hm.Observation("B", "f2", 3.0, 2.5, 3.5, 0.05),
+    implausibility.Observation("A", "f1", 6.0, 5.0, 7.0, 0.1),
+    implausibility.Observation("B", "f2", 3.0, 2.5, 3.5, 0.05),
 ]
 TRUTH = (0.6, math.exp(1.5), 0.5)  # f1 = 10 x = 6, f2 = 2 log y = 3
 
@@ -118,12 +121,12 @@ def matched():
 
 def test_history_matching_keeps_the_truth_and_rules_out_a_far_point(matched):
     truth_i, far_i = matched.max_implausibility(np.array([TRUTH, (0.05, 9.0, 0.5)]))
-    assert truth_i <= hm.CUTOFF < far_i
+    assert truth_i <= implausibility.CUTOFF < far_i
     assert len(matched.accepted) > 0
     # every accepted vector explains f1 and f2: x near 0.6, y near e^1.5
     assert matched.accepted["a.x"].between(0.45, 0.75).all()
     assert matched.accepted["a.y"].between(2.5, 8.0).all()
-    assert (matched.accepted["max_implausibility"] <= hm.CUTOFF).all()
+    assert (matched.accepted["max_implausibility"] <= implausibility.CUTOFF).all()
     # the space shrinks wave by wave; the inert parameter is not constrained
     first, second = (w["non_implausible_fraction"] for w in matched.waves)
     assert 0 < second <= first < 0.3
@@ -142,17 +145,17 @@ def test_history_matching_is_reproducible(matched):
 
 
 def test_an_unreachable_fact_leaves_an_empty_accepted_set_and_says_so():
-    impossible = [hm.Observation("A", "f1", 60.0, 55.0, 65.0, 0.1), OBS[1]]
+    impossible = [implausibility.Observation("A", "f1", 60.0, 55.0, 65.0, 0.1), OBS[1]]
     result = hm.history_match(
         synthetic, PRIORS, impossible, wave_points=(20, 10), reps=2, seed=1, candidates=5_000
     )
     assert result.accepted.empty and len(result.waves) == 1
     assert result.waves[0]["non_implausible_fraction"] == 0.0
-    assert "No parameter vector was accepted" in hm.format_summary(result)
+    assert "No parameter vector was accepted" in accepted_set.format_summary(result)
 
 
 def test_outputs_are_written_and_read_back(matched, tmp_path):
-    written = hm.write_outputs(matched, tmp_path, {"date": "today", "git_commit": "abc"})
+    written = accepted_set.write_outputs(matched, tmp_path, {"date": "today", "git_commit": "abc"})
     assert {p.name for p in written} == {
         "priors.toml",
         "accepted.csv",
@@ -198,7 +201,7 @@ def test_the_simulator_cache_resumes_without_running_again(tmp_path, monkeypatch
 
 # ------------------------------------------------------------------ the shipped result
 def test_the_shipped_priors_are_valid_and_cover_the_calibrated_parameters():
-    priors = hm.load_priors()
+    priors = implausibility.load_priors()
     assert sorted(p.name for p in priors) == sorted(CALIBRATED_PARAMETERS)
     for p in priors:
         assert p.why and p.low < p.default < p.high
@@ -211,21 +214,21 @@ def test_the_shipped_priors_are_valid_and_cover_the_calibrated_parameters():
 
 
 def test_the_shipped_accepted_set_loads_is_non_empty_and_within_the_priors():
-    accepted = hm.load_accepted()
+    accepted = accepted_set.load_accepted()
     assert len(accepted) > 0 and list(accepted.columns) == list(CALIBRATED_PARAMETERS)
-    for p in hm.load_priors():
+    for p in implausibility.load_priors():
         assert accepted[p.name].between(p.low, p.high).all(), p.name
-    summary = tomllib.loads(hm.SUMMARY_FILE.read_text())
+    summary = tomllib.loads(implausibility.SUMMARY_FILE.read_text())
     assert summary["accepted_count"] == len(accepted)
-    full = pd.read_csv(hm.ACCEPTED_FILE)
+    full = pd.read_csv(implausibility.ACCEPTED_FILE)
     assert (full["max_implausibility"] <= summary["method"]["cutoff"]).all()
 
 
 def test_bad_priors_are_refused(tmp_path):
-    text = hm.PRIORS_FILE.read_text().replace("low = 19.0", "low = -5.0")
+    text = implausibility.PRIORS_FILE.read_text().replace("low = 19.0", "low = -5.0")
     (tmp_path / "p.toml").write_text(text)
     with pytest.raises(ScenarioError, match="review.service_days"):
-        hm.load_priors(tmp_path / "p.toml")
+        implausibility.load_priors(tmp_path / "p.toml")
 
 
 # ------------------------------------------------------------------ the variance split
@@ -275,7 +278,7 @@ def test_one_seed_per_draw_gives_an_interval_but_no_split():
 @pytest.fixture
 def accepted_csv(tmp_path):
     rng = np.random.default_rng(0)
-    priors = hm.load_priors()
+    priors = implausibility.load_priors()
     rows = {p.name: p.from_unit(rng.random(5)) for p in priors}
     path = tmp_path / "accepted.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
