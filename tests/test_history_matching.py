@@ -354,6 +354,8 @@ def test_compare_with_parameter_uncertainty_prints_the_split_and_resumes(
         str(tmp_path / "small.toml"),
         "--reps",
         "4",
+        "--years",  # the shipped comparison's 3-year window would be most of the test's time
+        "0.5",
         "--seeds-per-draw",
         "2",
         "--workers",
@@ -371,7 +373,9 @@ def test_compare_with_parameter_uncertainty_prints_the_split_and_resumes(
     assert "t interval on the draw means" in printed
     table = pd.read_csv(out / "comparison.csv")
     assert {"share_parameters", "share_chance", "var_parameters", "var_chance"} <= set(table)
-    assert (table["draws"] == 2).all()
+    # half a year is too short for some medians; every outcome with a value has both draws
+    defined = table["difference"].notna()
+    assert defined.sum() >= 5 and (table.loc[defined, "draws"] == 2).all()
     shares = table[["share_parameters", "share_chance"]].dropna()
     np.testing.assert_allclose(shares.sum(axis=1), 1.0)
     from sim.store import load_results
