@@ -26,7 +26,7 @@ from sim.cli import main
 from sim.store import load_results
 
 ROOT = Path(__file__).resolve().parent.parent
-REPS = 8  # x 2 policies = 16 runs of an 8-state world over 0.3 years (~0.15 s each)
+REPS = 8  # x 2 policies = 16 runs of a 10-state world over half a year (~0.3 s each)
 PLANNED = 2 * REPS
 KILL_POINTS = {"before_any_shard": 0.0, "after_some": 0.25, "after_most": 0.7}
 COUNTS = {"kill_points": 0}
@@ -36,8 +36,8 @@ COUNTS = {"kill_points": 0}
 def experiment_file(tmp_path_factory):
     folder = tmp_path_factory.mktemp("exp")
     (folder / "tiny.toml").write_text(
-        'extends = "baseline"\nname = "tiny"\n[world]\nn_states = 8\n'
-        "[run]\nyears = 0.3\nwarmup_years = 0.0\n"
+        'extends = "baseline"\nname = "tiny"\n[world]\nn_states = 10\n'
+        "[run]\nyears = 0.5\nwarmup_years = 0.0\n"
     )
     (folder / "faster.toml").write_text(
         'extends = "tiny.toml"\nname = "faster"\n[agencies]\ncentral_authority_capacity = 5.0\n'
