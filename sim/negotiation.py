@@ -7,7 +7,8 @@ its target states negotiate them, as diplomatic strategies do:
    each pair of targets with neither a treaty nor mutual recognition between
    them, and no negotiation or ratification under way, counts its unmet needs
    over the last period (:func:`unmet_needs`: requests between them, either way,
-   refused, lapsed, or answered later than ``trust.expected_response_days``).
+   refused, lapsed, or answered later than ``trust.expected_response_days``, and
+   those still waiting longer than that).
    Pairs whose needs reach ``need_threshold`` propose an agreement.
 2. **Negotiation.** After ``negotiation_days`` the pair either finds provisions
    that meet each side's concerns (the agreement is concluded) or fails, with the
@@ -51,10 +52,12 @@ def unmet_needs(
     n_states: int,
     slow_days: float,
 ) -> np.ndarray:
-    """Requests between each pair, either way, that closed in ``[since, until)`` unmet.
+    """Requests between each pair, either way, left unmet over ``[since, until)``.
 
-    A request is an unmet need when it was refused, lapsed, or answered (executed
-    or refused) more than ``slow_days`` after it was sent; each counts once.
+    A request is an unmet need when in the period it was refused, lapsed, or
+    answered (executed or refused) more than ``slow_days`` after it was sent, or
+    when at ``until`` it is still waiting for an answer more than ``slow_days``
+    after it was sent; each counts once.
 
     Returns:
         (n, n) symmetric counts, zero diagonal.
@@ -62,7 +65,8 @@ def unmet_needs(
     closed = (t_closed >= since) & (t_closed < until)
     answered = (outcome == Outcome.EXECUTED) | (outcome == Outcome.REFUSED)
     slow = answered & ((t_closed - t_issued) > slow_days)
-    unmet = closed & ((outcome == Outcome.REFUSED) | (outcome == Outcome.LAPSED) | slow)
+    overdue = (outcome == Outcome.OPEN) & (t_issued >= 0) & (until - t_issued > slow_days)
+    unmet = overdue | closed & ((outcome == Outcome.REFUSED) | (outcome == Outcome.LAPSED) | slow)
     needs = np.zeros((n_states, n_states), dtype=np.int64)
     np.add.at(needs, (requesting[unmet], requested[unmet]), 1)
     needs = needs + needs.T

@@ -1309,7 +1309,8 @@ class BilateralAgreementsSection(LeverSection):
         100000,
         "requests",
         "Unmet needs of a pair over the last period (requests between them refused, lapsed, "
-        "or answered later than trust.expected_response_days) from which it proposes.",
+        "or answered or still waiting after trust.expected_response_days) from which it "
+        "proposes.",
     )
     negotiation_days: float = P(
         180.0, 0.0, 3650.0, "days", "Time from a proposal to concluded provisions or a failure."
