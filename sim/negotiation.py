@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from sim.requests import Outcome
 
@@ -234,3 +235,17 @@ class BilateralNegotiation:
             ),
             "agreements_in_force": sum(0 <= t.in_force < end for t in talks),
         }
+
+    def frame(self) -> pd.DataFrame:
+        """Every agreement proposed: the pair (codes) and the day of each step (-1: not yet).
+
+        Columns: ``state_a``, ``state_b``, ``proposed``, ``decided``, ``concluded``
+        (bool), ``in_force``.
+        """
+        codes = self.model.world.codes
+        columns = ["state_a", "state_b", "proposed", "decided", "concluded", "in_force"]
+        rows = [
+            (codes[t.a], codes[t.b], t.proposed, t.decided, t.concluded, t.in_force)
+            for t in self.negotiations
+        ]
+        return pd.DataFrame(rows, columns=columns)

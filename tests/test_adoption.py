@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import tiny_run
 
@@ -181,3 +182,13 @@ def test_mutual_recognition_candidates_are_outside_the_bloc_and_adopters_join_it
     adopted = lever.adopted_day >= 0
     assert adopted.any()
     np.testing.assert_array_equal(model.world.mr_bloc, start.mr_bloc | adopted)
+
+
+def test_the_run_folder_says_who_adopted_and_when(endogenous_run, tmp_path):
+    from sim.store import write_run
+
+    write_run(tmp_path / "run", endogenous_run, seed=1)
+    frame = pd.read_csv(tmp_path / "run" / "adoption.csv")
+    assert list(frame.columns) == ["lever", "state", "adopted", "day", "days_after_start"]
+    share = endogenous_run.outcomes["adoption_share"]["nsc_law"]
+    assert frame.adopted.mean() == pytest.approx(share)

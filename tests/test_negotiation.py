@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import tiny_run
 
@@ -121,3 +122,13 @@ def test_no_lever_no_negotiation_and_the_same_run(tiny_result):
     o = tiny_result.outcomes
     assert o["agreements_proposed"] == o["agreements_in_force"] == 0
     assert SERIES not in tiny_result.series
+
+
+def test_the_run_folder_lists_every_agreement(negotiated, tmp_path):
+    from sim.store import write_run
+
+    write_run(tmp_path / "run", negotiated, seed=1)
+    frame = pd.read_csv(tmp_path / "run" / "agreements.csv")
+    assert len(frame) == negotiated.outcomes["agreements_proposed"]
+    assert frame.concluded.sum() == negotiated.outcomes["agreements_concluded"]
+    assert not (tmp_path / "run" / "adoption.csv").exists()
