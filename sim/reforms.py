@@ -5,6 +5,9 @@ A lever is a scenario section with ``enabled``, ``start_year`` and
 one small function below, which changes the model's state in the way the
 lever's docstring in :mod:`sim.scenario` says. Requests already under way keep
 the instrument and channel they were drafted with; new ones use the new world.
+A lever with ``adoption = "endogenous"`` is not applied to every target at once:
+its targets decide one by one (:mod:`sim.adoption`), each adopter getting the
+same function on the day it adopts.
 
 | lever | acts on |
 |---|---|
