@@ -209,6 +209,8 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     out["effort"] = float(model.agency_table.effort.sum())
     out["coordination_meetings"] = int(model.meetings.meetings)
     out["capacity_building_delivered"] = float(model.coordinating_body.delivered)
+    out.update(model.adoption.outcomes())
+    out.update(model.negotiation.outcomes(since=w0))
     # Running counters cover the whole run: take away their values at the window's start.
     for name, value in model.window_counts.items():
         if name in out:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sim import frictions, metrics
+from sim.adoption import AdoptionProcess
 from sim.agents import (
     ROLE_CODES,
     Agency,
@@ -50,6 +51,7 @@ from sim.agents import (
 from sim.engagement import CoordinatingBody, CoordinationMeetings
 from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
+from sim.negotiation import BilateralNegotiation
 from sim.policy import PolicyState
 from sim.reforms import enabled_reforms
 from sim.requests import (
@@ -177,6 +179,10 @@ class CooperationModel(mesa.Model):
         )
         # Counters at the start of the measurement window (zero until it starts).
         self.window_counts = dict.fromkeys(self.running_counts(), 0)
+        # States deciding on endogenous levers; pairs negotiating agreements (idle unless a
+        # lever opens them).
+        self.adoption = AdoptionProcess(self)
+        self.negotiation = BilateralNegotiation(self)
         self.reforms = enabled_reforms(scenario, self.world)
         for reform in self.reforms:
             reform.model = self

@@ -64,7 +64,7 @@ class OutcomeInfo:
 # Units of counts over the window; every other unit is a rate, share, duration or level.
 COUNT_UNITS = frozenset(
     {"requests", "cases", "items", "incidents", "persons", "notices", "diffusions", "arrests",
-     "teams", "meetings", "work units", "budget units"}
+     "teams", "meetings", "work units", "budget units", "agreements"}
 )  # fmt: skip
 
 
@@ -83,6 +83,7 @@ _LEVELS = frozenset(
         "requests_open",
         "requests_drafting",
         "cases_open",
+        "agreements_in_force",
     }
 )
 
@@ -498,6 +499,52 @@ _ENTRIES = (
         "budget units",
         "neither",
         "Capacity transferred to low-capacity states by the coordinating body.",
+    ),
+    # ----------------------------------------------------------------- adoption and agreements
+    _o(
+        "adoption_share",
+        "adoption share",
+        "share",
+        "neither",
+        "Share of a lever's candidate states that had chosen to adopt it by the end of the run "
+        "(adoption = endogenous; NaN when the lever is imposed or off).",
+        keys="adoptable lever",
+    ),
+    _o(
+        "mean_days_to_adopt",
+        "mean time to adopt",
+        "days",
+        "neither",
+        "Mean days from a lever's start to adoption, candidates that adopted (NaN if none).",
+        keys="adoptable lever",
+    ),
+    _o(
+        "agreements_proposed",
+        "agreements proposed",
+        "agreements",
+        "neither",
+        "Bilateral agreements proposed by pairs with unmet needs in the window.",
+    ),
+    _o(
+        "agreements_concluded",
+        "agreements concluded",
+        "agreements",
+        "higher",
+        "Negotiations that ended in the window with provisions both sides accepted.",
+    ),
+    _o(
+        "agreements_failed",
+        "agreements failed",
+        "agreements",
+        "lower",
+        "Negotiations that ended in the window without agreement.",
+    ),
+    _o(
+        "agreements_in_force",
+        "agreements in force at end",
+        "agreements",
+        "higher",
+        "Negotiated agreements ratified and in force as bilateral treaties at the end.",
     ),
     # ----------------------------------------------------------------- equity
     _o(

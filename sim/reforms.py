@@ -5,6 +5,9 @@ A lever is a scenario section with ``enabled``, ``start_year`` and
 one small function below, which changes the model's state in the way the
 lever's docstring in :mod:`sim.scenario` says. Requests already under way keep
 the instrument and channel they were drafted with; new ones use the new world.
+A lever with ``adoption = "endogenous"`` is not applied to every target at once:
+its targets decide one by one (:mod:`sim.adoption`), each adopter getting the
+same function on the day it adopts.
 
 | lever | acts on |
 |---|---|
@@ -18,6 +21,7 @@ the instrument and channel they were drafted with; new ones use the new world.
 | capacity_building | coordinating body's budget and recipients |
 | diplomatic_engagement | meetings (relations, familiarity, trust decay); liaison officers |
 | confidentiality_standards | confidentiality (sharing, leaks, data-protection gaps) |
+| bilateral_agreements | negotiations between target pairs (treaty network, after ratification) |
 | geopolitical_tension | relations, sovereignty sensitivity (stress test) |
 | demand_surge | case arrivals (stress test) |
 | budget_cuts | agency capacity (stress test) |
@@ -110,8 +114,18 @@ def apply_legal_harmonization(model: CooperationModel, targets: np.ndarray, p) -
     d[:, targets] *= 1.0 - p.distance_reduction
 
 
-def apply_treaty_expansion(model: CooperationModel, targets: np.ndarray, p) -> None:
-    """Add bilateral treaties, busiest partners first, until each target reaches the target."""
+def apply_treaty_expansion(
+    model: CooperationModel, targets: np.ndarray, p, partners: np.ndarray | None = None
+) -> None:
+    """Add bilateral treaties, busiest partners first, until each target reaches the target.
+
+    Args:
+        model: The model.
+        targets: States that sign.
+        p: The lever's parameters.
+        partners: States the targets may sign with (all if None); under endogenous
+            adoption, the other states that joined the treaty network.
+    """
     w = model.world
     n = w.n_states
     wanted = int(np.ceil(p.coverage_target * (n - 1)))
@@ -122,6 +136,8 @@ def apply_treaty_expansion(model: CooperationModel, targets: np.ndarray, p) -> N
             continue
         candidates = np.flatnonzero(~w.treaty_matrix[state])
         candidates = candidates[candidates != state]
+        if partners is not None:
+            candidates = np.intersect1d(candidates, partners)
         # Busiest partners first, then the richer ones: where treaties are negotiated.
         order = np.lexsort((-w.capacity[candidates], -traffic[state, candidates]))
         for partner in candidates[order][: wanted - have].tolist():
@@ -198,6 +214,15 @@ def apply_confidentiality_standards(model: CooperationModel, targets: np.ndarray
     w.confidentiality[targets] = np.maximum(w.confidentiality[targets], p.level)
 
 
+def apply_bilateral_agreements(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """Pairs of targets start negotiating agreements where their needs go unmet.
+
+    Nothing changes at once: treaties come from concluded, ratified negotiations
+    (:mod:`sim.negotiation`).
+    """
+    model.negotiation.open(targets, p)
+
+
 def apply_geopolitical_tension(model: CooperationModel, targets: np.ndarray, p) -> None:
     """Relations with the targets fall and the targets guard sovereignty more.
 
@@ -235,6 +260,7 @@ EFFECTS = {
     "capacity_building": apply_capacity_building,
     "diplomatic_engagement": apply_diplomatic_engagement,
     "confidentiality_standards": apply_confidentiality_standards,
+    "bilateral_agreements": apply_bilateral_agreements,
     "geopolitical_tension": apply_geopolitical_tension,
     "demand_surge": apply_demand_surge,
     "budget_cuts": apply_budget_cuts,
@@ -261,10 +287,22 @@ class Reform:
         self.applied_day: int | None = None
         self.model: CooperationModel | None = None  # set by the model that schedules it
 
+    @property
+    def endogenous(self) -> bool:
+        """Whether the targets choose to adopt the lever (``adoption = "endogenous"``)."""
+        return getattr(self.params, "adoption", "imposed") == "endogenous"
+
     def take_effect(self) -> None:
-        """Apply the lever to its model now (a Mesa event callback: no arguments)."""
-        EFFECTS[self.name](self.model, self.targets, self.params)
+        """Apply the lever to its model now (a Mesa event callback: no arguments).
+
+        An endogenous lever is not applied: its targets start deciding whether to
+        adopt it (:class:`sim.adoption.AdoptionProcess`).
+        """
         self.applied_day = self.model.day
+        if self.endogenous:
+            self.model.adoption.open(self)
+        else:
+            EFFECTS[self.name](self.model, self.targets, self.params)
 
 
 def enabled_reforms(scenario: Scenario, world: World) -> list[Reform]:

@@ -130,6 +130,31 @@ class LeverSection(Section):
         return v
 
 
+class AdoptableLeverSection(LeverSection):
+    """A lever a state may choose to adopt: imposed on every target, or adopted state by state.
+
+    With ``adoption = "endogenous"`` the targets are candidates that decide, one
+    review at a time, whether to adopt (:mod:`sim.adoption`, drivers in ``[adoption]``).
+    """
+
+    adoption: Literal["imposed", "endogenous"] = P(
+        "imposed",
+        None,
+        None,
+        "choice",
+        "imposed: every target state gets the reform at start_year; endogenous: from "
+        "start_year each target decides at every adoption.review_days whether to adopt.",
+    )
+    adoption_cost: float = P(
+        0.3,
+        0.0,
+        100.0,
+        "budget units",
+        "What adopting costs a state, set against its budget (capacity) when it decides "
+        "(endogenous adoption only).",
+    )
+
+
 class RunSection(Section):
     """How long to simulate: a warm-up, then the measurement window."""
 
@@ -781,7 +806,7 @@ class TrustSection(Section):
     )
 
 
-class MutualRecognitionSection(LeverSection):
+class MutualRecognitionSection(AdoptableLeverSection):
     """The mutual-recognition instrument (EAW / EIO-like) inside the bloc.
 
     As a lever: the states in ``applies_to`` join the bloc at ``start_year``.
@@ -1034,7 +1059,7 @@ class CapacityBuildingSection(LeverSection):
     )
 
 
-class NscLawSection(LeverSection):
+class NscLawSection(AdoptableLeverSection):
     """Lever: a National Security Courts Law.
 
     Specialised courts for security cases (see ``judicial.nsc_*``), clear
@@ -1090,7 +1115,7 @@ class LegalHarmonizationSection(LeverSection):
     )
 
 
-class TreatyExpansionSection(LeverSection):
+class TreatyExpansionSection(AdoptableLeverSection):
     """Lever: new bilateral MLA / extradition treaties up to a coverage target."""
 
     coverage_target: float = P(
@@ -1102,7 +1127,7 @@ class TreatyExpansionSection(LeverSection):
     )
 
 
-class SecurePlatformSection(LeverSection):
+class SecurePlatformSection(AdoptableLeverSection):
     """Lever: a secure information-sharing platform (e-CODEX / SIENA-like)."""
 
     data_security_gain: float = P(
@@ -1193,6 +1218,142 @@ class BudgetCutsSection(LeverSection):
     capacity_cut: float = P(0.3, 0.0, 1.0, "share", "Share of agency capacity cut.")
 
 
+class AdoptionSection(Section):
+    """Endogenous adoption: what drives a state to enact a reform (``adoption = "endogenous"``).
+
+    At each review a candidate adopts with a logistic probability of its own
+    experience (failures and delays of its requests over the last period), the
+    reform's cost against its budget, its sovereignty sensitivity and the share
+    of its partners that already hold the instrument (:func:`sim.adoption.adoption_probability`).
+    """
+
+    review_days: float = P(
+        180.0,
+        1.0,
+        3650.0,
+        "days",
+        "Time between a candidate's decisions whether to adopt; its experience is read over "
+        "the same period.",
+    )
+    base_log_odds: float = P(
+        -2.0,
+        -20.0,
+        20.0,
+        "log-odds",
+        "Log-odds of adopting at a review with no failures, delays, cost, sovereignty concern "
+        "or adopting peers.",
+    )
+    failure_weight: float = P(
+        3.0,
+        0.0,
+        50.0,
+        "log-odds/share",
+        "Rise in log-odds per unit share of the state's requests closed in the last period "
+        "that were refused or lapsed.",
+    )
+    delay_weight: float = P(
+        1.0,
+        0.0,
+        50.0,
+        "log-odds/ratio",
+        "Rise in log-odds per unit of the state's mean days to an answer in the last period "
+        "over trust.expected_response_days.",
+    )
+    cost_weight: float = P(
+        2.0,
+        0.0,
+        50.0,
+        "log-odds/ratio",
+        "Fall in log-odds per unit of the lever's adoption_cost over the state's budget "
+        "(capacity).",
+    )
+    sovereignty_weight: float = P(
+        3.0,
+        0.0,
+        50.0,
+        "log-odds/index",
+        "Fall in log-odds per unit of the state's sovereignty sensitivity.",
+    )
+    peer_weight: float = P(
+        3.0,
+        0.0,
+        50.0,
+        "log-odds/share",
+        "Rise in log-odds per unit share of the state's partners (weighted by requests "
+        "exchanged) that already hold the instrument.",
+    )
+
+
+class BilateralAgreementsSection(LeverSection):
+    """Lever: bilateral agreements negotiated between pairs of targets (:mod:`sim.negotiation`).
+
+    Every ``review_days``, target pairs without a treaty whose unmet needs reach
+    ``need_threshold`` propose an agreement; after ``negotiation_days`` the
+    provisions meet each side's concerns (concluded) or not (failed), with a
+    logistic probability of relations, the larger sovereignty sensitivity and the
+    rights gap; a concluded agreement enters into force as a bilateral treaty
+    after ``ratification_days``.
+    """
+
+    review_days: float = P(
+        180.0,
+        1.0,
+        3650.0,
+        "days",
+        "Time between rounds in which pairs with unmet needs may propose an agreement; needs "
+        "are read over the same period.",
+    )
+    need_threshold: int = P(
+        3,
+        0,
+        100000,
+        "requests",
+        "Unmet needs of a pair over the last period (requests between them refused, lapsed, "
+        "or answered or still waiting after trust.expected_response_days) from which it "
+        "proposes.",
+    )
+    negotiation_days: float = P(
+        180.0, 0.0, 3650.0, "days", "Time from a proposal to concluded provisions or a failure."
+    )
+    base_log_odds: float = P(
+        0.0,
+        -20.0,
+        20.0,
+        "log-odds",
+        "Log-odds that a negotiation concludes between partners with relations 0, no "
+        "sovereignty concern and no rights gap.",
+    )
+    relations_weight: float = P(
+        3.0,
+        0.0,
+        50.0,
+        "log-odds/index",
+        "Rise in log-odds per unit of the pair's relations (provisions found that meet each "
+        "side's concerns).",
+    )
+    sovereignty_weight: float = P(
+        3.0,
+        0.0,
+        50.0,
+        "log-odds/index",
+        "Fall in log-odds per unit of the larger of the pair's sovereignty sensitivities.",
+    )
+    rights_gap_weight: float = P(
+        4.0,
+        0.0,
+        50.0,
+        "log-odds/index",
+        "Fall in log-odds per unit of the gap between the pair's rights standards.",
+    )
+    ratification_days: float = P(
+        365.0,
+        0.0,
+        3650.0,
+        "days",
+        "Time from a concluded agreement to its entry into force as a bilateral treaty.",
+    )
+
+
 LEVERS = (
     "nsc_law",
     "legal_harmonization",
@@ -1204,7 +1365,9 @@ LEVERS = (
     "capacity_building",
     "diplomatic_engagement",
     "confidentiality_standards",
+    "bilateral_agreements",
 )
+ADOPTABLE_LEVERS = ("nsc_law", "treaty_expansion", "secure_platform", "mutual_recognition")
 STRESS_TESTS = ("geopolitical_tension", "demand_surge", "budget_cuts")
 
 
@@ -1229,6 +1392,7 @@ class Scenario(Section):
     interpol: InterpolSection = InterpolSection()
     jit: JitSection = JitSection()
     diplomacy: DiplomacySection = DiplomacySection()
+    adoption: AdoptionSection = AdoptionSection()
     capacity_building: CapacityBuildingSection = CapacityBuildingSection()
     nsc_law: NscLawSection = NscLawSection()
     legal_harmonization: LegalHarmonizationSection = LegalHarmonizationSection()
@@ -1238,6 +1402,7 @@ class Scenario(Section):
     joint_task_forces: JointTaskForcesSection = JointTaskForcesSection()
     diplomatic_engagement: DiplomaticEngagementSection = DiplomaticEngagementSection()
     confidentiality_standards: ConfidentialityStandardsSection = ConfidentialityStandardsSection()
+    bilateral_agreements: BilateralAgreementsSection = BilateralAgreementsSection()
     geopolitical_tension: GeopoliticalTensionSection = GeopoliticalTensionSection()
     demand_surge: DemandSurgeSection = DemandSurgeSection()
     budget_cuts: BudgetCutsSection = BudgetCutsSection()

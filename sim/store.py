@@ -195,6 +195,9 @@ def stable_hash(data: Any) -> str:
 def write_run(out_dir: Path, result: RunResult, seed: int) -> Path:
     """Write one run's outcomes, daily series, ledger, durations and manifest, atomically.
 
+    A run with endogenous adoption also gets ``adoption.csv`` (who adopted which
+    lever, when) and one with negotiated agreements ``agreements.csv``.
+
     The files go to a temporary sibling folder that is renamed into place at the
     end, so a failure leaves no partial output (and an older folder is replaced
     only once the new one is complete).
@@ -224,6 +227,12 @@ def write_run(out_dir: Path, result: RunResult, seed: int) -> Path:
         (tmp / "series.parquet").write_bytes(frame_to_parquet_bytes(result.series))
         (tmp / "ledger.parquet").write_bytes(frame_to_parquet_bytes(result.model.ledger_frame()))
         (tmp / "durations.csv").write_text(result.durations.to_csv(index=False))
+        # Who adopted which lever when, and the agreements negotiated: only when on.
+        if result.model.adoption.levers:
+            (tmp / "adoption.csv").write_text(result.model.adoption.frame().to_csv(index=False))
+        if result.model.negotiation.negotiations:
+            agreements = result.model.negotiation.frame().to_csv(index=False)
+            (tmp / "agreements.csv").write_text(agreements)
         config = result.model.config
         manifest = {
             "kind": "run",

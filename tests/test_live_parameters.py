@@ -28,7 +28,13 @@ import numpy as np
 import pytest
 
 import sim
-from sim.scenario import APPLIES_TO_GROUPS, LEVERS, STRESS_TESTS, parameter_table
+from sim.scenario import (
+    ADOPTABLE_LEVERS,
+    APPLIES_TO_GROUPS,
+    LEVERS,
+    STRESS_TESTS,
+    parameter_table,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -117,6 +123,28 @@ CONTEXT: dict[str, dict[str, Any]] = {
     "agencies.nsc_capacity": {"world.nsc_share": 1.0},
     "judicial.nsc_speed_factor": {"world.nsc_share": 1.0},
     "judicial.nsc_noise_factor": {"world.nsc_share": 1.0},
+    # Adoption drivers act only on a lever adopted by choice; monthly reviews, so that
+    # several decisions fall in half a year.
+    "adoption": {
+        "nsc_law.enabled": True,
+        "nsc_law.adoption": "endogenous",
+        "adoption.review_days": 30.0,
+    },
+    **{
+        f"{lever}.adoption_cost": {
+            f"{lever}.adoption": "endogenous",
+            "adoption.review_days": 30.0,
+        }
+        for lever in ADOPTABLE_LEVERS
+    },
+    # Monthly rounds and no negotiation time: agreements are decided and ratified in the run;
+    # few requests are answered in half a year, so a wait over two months counts as unmet.
+    "bilateral_agreements": {
+        "trust.expected_response_days": 60.0,
+        "bilateral_agreements.review_days": 30.0,
+        "bilateral_agreements.negotiation_days": 0.0,
+        "bilateral_agreements.ratification_days": 30.0,
+    },
 }
 
 # applies_to: every group is tried on one lever (the group -> states rule is shared by

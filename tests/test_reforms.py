@@ -29,6 +29,7 @@ TARGETS = {
     "capacity_building": ("capacity_by_capacity_group.low", +1),
     "diplomatic_engagement": ("mean_relations", +1),
     "confidentiality_standards": ("intel_shared", +1),
+    "bilateral_agreements": ("agreements_concluded", +1),
     "geopolitical_tension": ("refusal_rate_by_ground.sovereignty", +1),
     "demand_surge": ("cases_total", +1),
     "budget_cuts": ("completion_rate", -1),
@@ -108,7 +109,8 @@ def test_a_lever_starting_in_year_3_leaves_years_1_and_2_as_baseline(lever, late
         seed=5,
     )
     before = 2 * 365  # years 1 and 2
-    assert base.series.iloc[:before].equals(late.series.iloc[:before])
+    # A lever may add series of its own (agreements in force): compare the baseline's.
+    assert base.series.iloc[:before].equals(late.series[base.series.columns].iloc[:before])
     assert late.model.reforms[0].applied_day == before
 
 
