@@ -18,6 +18,7 @@ the instrument and channel they were drafted with; new ones use the new world.
 | capacity_building | coordinating body's budget and recipients |
 | diplomatic_engagement | meetings (relations, familiarity, trust decay); liaison officers |
 | confidentiality_standards | confidentiality (sharing, leaks, data-protection gaps) |
+| e_evidence | the e-evidence regime (route of requests to service providers: production orders) |
 | geopolitical_tension | relations, sovereignty sensitivity (stress test) |
 | demand_surge | case arrivals (stress test) |
 | budget_cuts | agency capacity (stress test) |
@@ -198,6 +199,15 @@ def apply_confidentiality_standards(model: CooperationModel, targets: np.ndarray
     w.confidentiality[targets] = np.maximum(w.confidentiality[targets], p.level)
 
 
+def apply_e_evidence(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """The targets come under the e-evidence regime: their requests to providers become orders.
+
+    Response times and the share that falls back to the formal route follow from
+    the route requests then take (:mod:`sim.eevidence`).
+    """
+    model.policy.e_evidence[targets] = True
+
+
 def apply_geopolitical_tension(model: CooperationModel, targets: np.ndarray, p) -> None:
     """Relations with the targets fall and the targets guard sovereignty more.
 
@@ -235,6 +245,7 @@ EFFECTS = {
     "capacity_building": apply_capacity_building,
     "diplomatic_engagement": apply_diplomatic_engagement,
     "confidentiality_standards": apply_confidentiality_standards,
+    "e_evidence": apply_e_evidence,
     "geopolitical_tension": apply_geopolitical_tension,
     "demand_surge": apply_demand_surge,
     "budget_cuts": apply_budget_cuts,
