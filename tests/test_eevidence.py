@@ -174,6 +174,7 @@ def test_the_lever_raises_the_order_share_and_cuts_response_days_with_common_see
         assert on["eevidence_success_share"] > off["eevidence_success_share"]
 
 
+@pytest.mark.slow
 def test_provider_location_moves_the_cross_border_share():
     def share(seed, **overrides):
         keys = {f"electronic_evidence.{k}": v for k, v in overrides.items()}
