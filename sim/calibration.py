@@ -171,6 +171,14 @@ def measure(model) -> dict[str, float]:
     covered = w.treaty_matrix | (w.convention[:, None] & w.convention[None, :])
     out["treaty_coverage"] = float((covered.sum() - np.trace(covered)) / (n * (n - 1)))
     out["jit_growth"] = _yearly_growth(model)
+    # F6 and F7: production orders and domestic investigations (sim.eevidence).
+    f6 = facts["production_order_mean_days"]
+    out["production_order_mean_days"] = model.eevidence.production_order_mean_days(
+        int(f6["follow_up_days"])
+    )
+    out["cross_border_share"] = model.eevidence.outcomes(since=model.window_start)[
+        "cross_border_share"
+    ]
     out.update(_patterns(model, cohort(model, "t_issued")))
     return out
 
@@ -309,7 +317,12 @@ PATTERN_QUANTITIES = {
 }
 PATTERN_KINDS = ("validation", "input_check")
 # Which scenario each quantity is measured in (baseline unless named here).
-SCENARIO_OF = {"channel_speed_ratio": "secure_platform", "jit_growth": "joint_task_forces"}
+SCENARIO_OF = {
+    "channel_speed_ratio": "secure_platform",
+    "jit_growth": "joint_task_forces",
+    "production_order_mean_days": "e_evidence",
+    "cross_border_share": "e_evidence",
+}
 
 
 # ------------------------------------------------------------------ running

@@ -90,6 +90,7 @@ LEVER_LABELS: dict[str, str] = {
     "capacity_building": "Capacity building",
     "diplomatic_engagement": "Diplomatic engagement",
     "confidentiality_standards": "Confidentiality standards",
+    "e_evidence": "E-evidence production orders",
     "geopolitical_tension": "Stress: geopolitical tension",
     "demand_surge": "Stress: demand surge",
     "budget_cuts": "Stress: budget cuts",

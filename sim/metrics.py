@@ -206,6 +206,7 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     # Persons sought abroad whose whereabouts were unknown: INTERPOL's caseload.
     out["persons_sought_unlocated"] = int(model.fugitives_unlocated)
     out.update(model.teams.outcomes(since=w0))
+    out.update(model.eevidence.outcomes(since=w0))
     out["effort"] = float(model.agency_table.effort.sum())
     out["coordination_meetings"] = int(model.meetings.meetings)
     out["capacity_building_delivered"] = float(model.coordinating_body.delivered)

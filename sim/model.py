@@ -48,6 +48,7 @@ from sim.agents import (
     queue_priority,
     staffed_capacity,
 )
+from sim.eevidence import ElectronicEvidence
 from sim.engagement import CoordinatingBody, CoordinationMeetings
 from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
@@ -165,6 +166,9 @@ class CooperationModel(mesa.Model):
         self.pools = {role: QueuePool() for role in QUEUE_ROLES}
         self.backlog_by_role = dict.fromkeys(QUEUE_ROLES, 0)
         self._counts = dict.fromkeys(("issued", "executed", "refused", "lapsed", "withdrawn"), 0)
+        # Domestic investigations and e-evidence requests: a stream of their own, derived
+        # from the case seed without drawing from the model's (off, nothing else moves).
+        self.eevidence = ElectronicEvidence(self, np.random.default_rng([int(case_seed), 0xE]))
         self._precompute()  # the agencies are staffed for the demand it expects
         self._build_agents()
         self.intelligence = IntelligenceSharing(self)
@@ -284,6 +288,8 @@ class CooperationModel(mesa.Model):
         # Requests a day each state can expect to receive, which its central authority
         # is staffed for (clarification rounds and unlocated persons aside).
         self.expected_incoming = (self._daily_rate * c.mean_foreign_links) @ partner_p
+        # ... and the e-evidence requests providers decline, which come by the formal route.
+        self.expected_incoming += self.eevidence.expected_formal_per_day()
         t = self.config.transmission
         self._channel_days = np.zeros(len(Channel))
         self._channel_days[Channel.DIPLOMATIC] = t.diplomatic_days
@@ -671,6 +677,43 @@ class CooperationModel(mesa.Model):
         # Inside a team there is no formal request to draft: evidence moves once it is set up.
         mean = np.where(in_team, j.formation_days + j.exchange_days, mean)
         self._schedule(ids, Stage.DRAFTING, self._noisy(mean))
+        return ids
+
+    def open_formal_requests(
+        self, requesting, requested, case_type, severity, sensitivity, deadline
+    ) -> np.ndarray:
+        """Data a provider did not give goes the formal route: a case and an MLA request each.
+
+        The request asks the provider's state for the data; a court orders the
+        provider to produce it (a coercive measure). The case goes cold at the
+        investigation's deadline, like any other.
+
+        Returns:
+            The ledger ids of the new requests.
+        """
+        n = requesting.size
+        no = np.zeros(n, dtype=bool)
+        case_ids = self.cases.append(
+            origin=requesting,
+            case_type=case_type,
+            severity=severity,
+            political_sensitivity=sensitivity,
+            t_created=self.day,
+            t_deadline=deadline,
+            needed=1,
+        )
+        ids = self._create_requests(
+            case_ids,
+            requesting,
+            requested,
+            np.full(n, Kind.MLA_EVIDENCE),
+            np.ones(n, dtype=bool),
+            no,
+            no,
+            no,
+        )
+        self._open += n
+        self._file_deadlines(case_ids, deadline)
         return ids
 
     def request_extradition_after_arrest(self, case_ids, requesting, requested) -> None:
@@ -1066,6 +1109,7 @@ class CooperationModel(mesa.Model):
         if self.day == self.window_start and self.window_start > 0:
             self.window_counts = self.running_counts()
         self._generate_cases()
+        self.eevidence.daily()
         self._advance_due()
         self._serve_queues()
         self._advance_due()

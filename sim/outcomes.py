@@ -64,7 +64,7 @@ class OutcomeInfo:
 # Units of counts over the window; every other unit is a rate, share, duration or level.
 COUNT_UNITS = frozenset(
     {"requests", "cases", "items", "incidents", "persons", "notices", "diffusions", "arrests",
-     "teams", "meetings", "work units", "budget units", "agreements"}
+     "teams", "meetings", "work units", "budget units", "agreements", "investigations"}
 )  # fmt: skip
 
 
@@ -478,6 +478,56 @@ _ENTRIES = (
         "the window.",
     ),
     _o("jit_effort", "joint-team effort", "work units", "neither", "Work spent by joint teams."),
+    # ----------------------------------------------------------------- e-evidence
+    _o(
+        "domestic_investigations",
+        "domestic investigations",
+        "investigations",
+        "neither",
+        "Domestic investigations opened in the window (electronic_evidence switched on).",
+    ),
+    _o(
+        "cross_border_share",
+        "cross-border share of investigations",
+        "share",
+        "neither",
+        "Share of investigations opened in the window (domestic ones and transnational "
+        "cases) with at least one cross-border request; NaN with domestic ones off.",
+    ),
+    _o(
+        "eevidence_requests_by_route",
+        "e-evidence requests",
+        "requests",
+        "neither",
+        "E-evidence requests to providers abroad created in the window, by the route taken "
+        "first; mla_fallback: those of them sent on by the formal route.",
+        keys="route",
+    ),
+    _o(
+        "eevidence_response_days",
+        "e-evidence median response time",
+        "days",
+        "lower",
+        "Kaplan-Meier median days from an e-evidence request (created in the window) to an "
+        "answer, by the provider or the formal route; open, lapsed ones censored.",
+    ),
+    _o(
+        "eevidence_response_days_by_route",
+        "e-evidence median response time",
+        "days",
+        "lower",
+        "Kaplan-Meier median days to an answer of e-evidence requests, by the route taken "
+        "first (a fallback counts to its formal answer).",
+        keys="route",
+    ),
+    _o(
+        "eevidence_success_share",
+        "e-evidence success share",
+        "share",
+        "higher",
+        "Share of e-evidence requests created in the window that obtain the data, from the "
+        "provider or by the formal route (Aalen-Johansen).",
+    ),
     # ----------------------------------------------------------------- diplomacy
     _o(
         "mean_relations",
@@ -603,6 +653,7 @@ REGISTRY: dict[str, OutcomeInfo] = {e.name: e for e in _ENTRIES}
 # Readable forms of breakdown keys where replacing "_" by " " is not enough.
 KEY_LABELS = {
     "mla_evidence": "MLA evidence",
+    "mla_fallback": "MLA fallback",
     "contact_point_24_7": "contact point 24/7",
     "low": "low-capacity states",
     "middle": "middle-capacity states",

@@ -31,6 +31,8 @@ class PolicyState:
         court_safeguards: Defendants' safeguards before that court (0-1).
         demand_growth: Yearly growth of the state's case arrivals.
         demand_start_day: Day from which that growth runs.
+        e_evidence: The state is under the e-evidence regime: it issues production
+            orders, and providers based there receive them.
     """
 
     procedure_clarity: np.ndarray
@@ -40,6 +42,7 @@ class PolicyState:
     court_safeguards: np.ndarray
     demand_growth: np.ndarray
     demand_start_day: np.ndarray
+    e_evidence: np.ndarray
 
     @classmethod
     def initial(cls, scenario: Scenario, has_security_court: np.ndarray) -> PolicyState:
@@ -60,4 +63,5 @@ class PolicyState:
             court_safeguards=np.where(court, j.nsc_safeguards, 0.0),
             demand_growth=np.zeros(n),
             demand_start_day=np.zeros(n),
+            e_evidence=np.zeros(n, dtype=bool),
         )

@@ -22,6 +22,7 @@ same function on the day it adopts.
 | diplomatic_engagement | meetings (relations, familiarity, trust decay); liaison officers |
 | confidentiality_standards | confidentiality (sharing, leaks, data-protection gaps) |
 | bilateral_agreements | negotiations between target pairs (treaty network, after ratification) |
+| e_evidence | the e-evidence regime (route of requests to service providers: production orders) |
 | geopolitical_tension | relations, sovereignty sensitivity (stress test) |
 | demand_surge | case arrivals (stress test) |
 | budget_cuts | agency capacity (stress test) |
@@ -223,6 +224,15 @@ def apply_bilateral_agreements(model: CooperationModel, targets: np.ndarray, p) 
     model.negotiation.open(targets, p)
 
 
+def apply_e_evidence(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """The targets come under the e-evidence regime: their requests to providers become orders.
+
+    Response times and the share that falls back to the formal route follow from
+    the route requests then take (:mod:`sim.eevidence`).
+    """
+    model.policy.e_evidence[targets] = True
+
+
 def apply_geopolitical_tension(model: CooperationModel, targets: np.ndarray, p) -> None:
     """Relations with the targets fall and the targets guard sovereignty more.
 
@@ -261,6 +271,7 @@ EFFECTS = {
     "diplomatic_engagement": apply_diplomatic_engagement,
     "confidentiality_standards": apply_confidentiality_standards,
     "bilateral_agreements": apply_bilateral_agreements,
+    "e_evidence": apply_e_evidence,
     "geopolitical_tension": apply_geopolitical_tension,
     "demand_surge": apply_demand_surge,
     "budget_cuts": apply_budget_cuts,

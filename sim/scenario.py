@@ -1059,6 +1059,173 @@ class CapacityBuildingSection(LeverSection):
     )
 
 
+class ElectronicEvidenceSection(Section):
+    """Domestic investigations and the data they need from service providers.
+
+    Off by default (the shipped baseline has transnational cases only). Switched on,
+    every state opens domestic investigations; those that need data held by a
+    provider in another state send it a voluntary direct request (or, under the
+    ``e_evidence`` regime, a production order) and fall back to the formal MLA route
+    when it declines.
+    """
+
+    enabled: bool = P(
+        False,
+        None,
+        None,
+        "switch",
+        "Whether domestic investigations and their requests to service providers are simulated.",
+    )
+    investigations_per_state_per_year: float = P(
+        220.0,
+        0.0,
+        100000.0,
+        "investigations/state/year",
+        "Mean domestic investigations opened by a state of threat level 1 (Poisson; scaled "
+        "by population like transnational cases).",
+    )
+    electronic_share_by_type: ShareMix = P(
+        {
+            "terrorism": 0.85,
+            "cybercrime": 1.0,
+            "drug_trafficking": 0.7,
+            "organised_crime": 0.75,
+            "espionage": 0.6,
+        },
+        None,
+        None,
+        "share",
+        "Share of investigations of each type that need data held by service providers (0-1).",
+    )
+    mean_providers: float = P(
+        1.4,
+        1.0,
+        10.0,
+        "providers",
+        "Mean number of service providers an investigation needs data from (1 + Poisson).",
+    )
+    local_provider_share: float = P(
+        0.45,
+        0.0,
+        1.0,
+        "share",
+        "Chance a provider needed is a local one of the investigating state; otherwise it is "
+        "drawn from the world market.",
+    )
+    provider_concentration: float = P(
+        1.5,
+        0.0,
+        5.0,
+        "exponent",
+        "Concentration of the provider market in hubs: a state's share grows with "
+        "openness x (economic size x technology) ** exponent.",
+    )
+    disclosure_propensity_mean: float = P(
+        0.75,
+        0.01,
+        0.99,
+        "probability",
+        "Mean policy of a state's providers to answer a well-drafted voluntary request "
+        "(Beta across provider states).",
+    )
+    disclosure_propensity_concentration: float = P(
+        4.0,
+        0.1,
+        1000.0,
+        "beta a + b",
+        "How closely providers' disclosure policies follow the mean (higher, less spread).",
+    )
+    skill_weight: float = P(
+        0.4,
+        0.0,
+        1.0,
+        "share",
+        "Share of voluntary answers lost when the requesting state's drafting skill is 0.",
+    )
+    legal_distance_weight: float = P(
+        0.5,
+        0.0,
+        1.0,
+        "per unit distance",
+        "Share of voluntary answers lost per unit of legal distance to the provider's state.",
+    )
+    data_protection_weight: float = P(
+        1.0,
+        0.0,
+        5.0,
+        "per unit gap",
+        "Share of voluntary answers lost per unit of data-protection gap (provider state's "
+        "data protection above the requester's protection and confidentiality).",
+    )
+    voluntary_response_days: float = P(
+        30.0,
+        0.0,
+        3650.0,
+        "days",
+        "Mean time a provider takes to answer or decline a voluntary request.",
+    )
+    emergency_response_hours: float = P(
+        6.0,
+        0.0,
+        720.0,
+        "hours",
+        "Mean time a provider's emergency desk takes on an urgent request (severity above "
+        "the requesting state's urgency threshold).",
+    )
+
+    @field_validator("electronic_share_by_type")
+    @classmethod
+    def _known_types_and_shares(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(CASE_TYPES))
+        if unknown:
+            raise ValueError(f"unknown case type {unknown}; allowed: {list(CASE_TYPES)}")
+        above = sorted(k for k, share in v.items() if share > 1.0)
+        if above:
+            raise ValueError(f"shares above 1 for {above}; each is a probability in [0, 1]")
+        return v
+
+
+class EEvidenceSection(LeverSection):
+    """Lever: production orders sent straight to providers (Regulation (EU) 2023/1543-like).
+
+    At ``start_year`` the target states come under the regime: a request from one of
+    them for data held by a provider under the regime (or by a provider elsewhere
+    that has a legal representative there) is a production order with a deadline,
+    not a voluntary request. Needs ``electronic_evidence.enabled``.
+    """
+
+    deadline_days: float = P(
+        10.0, 0.1, 3650.0, "days", "Deadline for the provider to answer a production order."
+    )
+    emergency_deadline_hours: float = P(
+        8.0, 1.0, 8760.0, "hours", "Deadline for an urgent production order (emergencies)."
+    )
+    provider_handling_days: float = P(
+        5.0,
+        0.0,
+        3650.0,
+        "days",
+        "Mean time a provider takes on a (non-urgent) order; one that complies answers by "
+        "the deadline at the latest.",
+    )
+    compliance_rate: float = P(
+        0.9,
+        0.0,
+        1.0,
+        "probability",
+        "Chance a provider complies with an order; one that does not is enforced through "
+        "the provider state's authority by the formal route after the deadline.",
+    )
+    legal_representative_share: float = P(
+        0.8,
+        0.0,
+        1.0,
+        "share",
+        "Share of providers outside the regime that serve its states and have a legal "
+        "representative there, so receive orders too.",
+    )
+
+
 class NscLawSection(AdoptableLeverSection):
     """Lever: a National Security Courts Law.
 
@@ -1366,6 +1533,7 @@ LEVERS = (
     "diplomatic_engagement",
     "confidentiality_standards",
     "bilateral_agreements",
+    "e_evidence",
 )
 ADOPTABLE_LEVERS = ("nsc_law", "treaty_expansion", "secure_platform", "mutual_recognition")
 STRESS_TESTS = ("geopolitical_tension", "demand_surge", "budget_cuts")
@@ -1393,6 +1561,7 @@ class Scenario(Section):
     jit: JitSection = JitSection()
     diplomacy: DiplomacySection = DiplomacySection()
     adoption: AdoptionSection = AdoptionSection()
+    electronic_evidence: ElectronicEvidenceSection = ElectronicEvidenceSection()
     capacity_building: CapacityBuildingSection = CapacityBuildingSection()
     nsc_law: NscLawSection = NscLawSection()
     legal_harmonization: LegalHarmonizationSection = LegalHarmonizationSection()
@@ -1403,6 +1572,7 @@ class Scenario(Section):
     diplomatic_engagement: DiplomaticEngagementSection = DiplomaticEngagementSection()
     confidentiality_standards: ConfidentialityStandardsSection = ConfidentialityStandardsSection()
     bilateral_agreements: BilateralAgreementsSection = BilateralAgreementsSection()
+    e_evidence: EEvidenceSection = EEvidenceSection()
     geopolitical_tension: GeopoliticalTensionSection = GeopoliticalTensionSection()
     demand_surge: DemandSurgeSection = DemandSurgeSection()
     budget_cuts: BudgetCutsSection = BudgetCutsSection()

@@ -61,12 +61,18 @@ ENDS: dict[str, tuple[Any, Any]] = {
     "world.n_states": (2, 10),
     "world.data_file": ("", str(TINY_WORLD_CSV)),
     "cases.arrivals_per_state_per_year": (0.0, 150.0),
+    "electronic_evidence.investigations_per_state_per_year": (0.0, 300.0),
     "demand_surge.growth_per_year": (0.0, 3.0),
 }
 
 # Extra settings that make a mechanism reachable in the small world, by parameter or by
 # whole section (the parameter's own value is set last, so it wins).
 CONTEXT: dict[str, dict[str, Any]] = {
+    # Domestic investigations and their requests to providers are off in the baseline.
+    "electronic_evidence": {"electronic_evidence.enabled": True},
+    "e_evidence": {"electronic_evidence.enabled": True},
+    # Legal representatives matter only for providers based outside the regime.
+    "e_evidence.legal_representative_share": {"e_evidence.applies_to": "mr_bloc"},
     # The default lag (a year) is longer than the run: no capacity would arrive.
     "capacity_building": {"capacity_building.lag_days": 0.0},
     # The baseline world has no secure platform; connect every state.

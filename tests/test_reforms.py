@@ -30,6 +30,9 @@ TARGETS = {
     "diplomatic_engagement": ("mean_relations", +1),
     "confidentiality_standards": ("intel_shared", +1),
     "bilateral_agreements": ("agreements_concluded", +1),
+    # The baseline has no domestic investigations, so no order at all; the paired
+    # effects with them on in both arms are in tests/test_eevidence.py.
+    "e_evidence": ("eevidence_requests_by_route.production_order", +1),
     "geopolitical_tension": ("refusal_rate_by_ground.sovereignty", +1),
     "demand_surge": ("cases_total", +1),
     "budget_cuts": ("completion_rate", -1),

@@ -1,0 +1,446 @@
+"""Electronic evidence: domestic investigations and the data they need from service providers.
+
+Most evidence today is data held by service providers, many of them based in a
+few hub states. Each day every state opens domestic investigations (Poisson, at
+``electronic_evidence.investigations_per_state_per_year`` scaled by threat level
+and population like transnational cases). An investigation of a given type needs
+provider data with ``electronic_share_by_type``; it needs ``1 + Poisson`` providers,
+each a local one with ``local_provider_share`` or else drawn from the world market,
+where a state's share grows with openness x (economic size x technology) **
+``provider_concentration``. A provider abroad makes the investigation cross-border:
+its data is asked for by one e-evidence request, which takes one route:
+
+1. **production order** when the requesting state is under the ``e_evidence``
+   regime and the provider is too (based in a regime state, or elsewhere with a
+   legal representative there). A provider that complies answers in its handling
+   time, by the deadline at the latest (10 days; 8 hours when urgent); one that
+   does not is enforced through its state's authority: at the deadline the request
+   goes the formal route.
+2. **direct request** otherwise: a voluntary request the provider answers or
+   declines by its state's disclosure policy and the request's quality (drafting
+   skill, legal distance, data-protection gap); a declined one goes the formal route.
+3. **formal route** (MLA fallback): a case of its own in the request pipeline of
+   :mod:`sim.model`, one MLA evidence request needing a court order.
+
+Every e-evidence request ends exactly once at the provider: answered there, or sent
+to the formal route (whose request then ends in the ledger). Investigations and
+provider decisions draw from their own random stream, drawn the same way whatever
+the route, so scenarios compared with a seed face the same investigations, and the
+transnational pipeline is untouched while the mechanism is off. Transnational
+cases count as investigations with a cross-border request (they all send one);
+purely domestic investigations are only counted, not simulated one by one.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim import survival
+from sim.requests import Calendar, ColumnTable, Outcome
+from sim.scenario import CASE_TYPES, DAYS_PER_YEAR
+
+if TYPE_CHECKING:
+    from sim.model import CooperationModel
+
+ROUTES = ("production_order", "direct_request")
+PRODUCTION_ORDER, DIRECT_REQUEST = 0, 1
+# How a request ends at the provider.
+ANSWERED, FALLBACK = 1, 2
+HOURS_PER_DAY = 24.0
+# Ends of the whole chain (provider, then the formal route), for the incidence of success.
+_OBTAINED, _REFUSED, _NO_ANSWER = 1, 2, 3
+_CHAIN_ENDS = {_OBTAINED: "obtained", _REFUSED: "refused", _NO_ANSWER: "no_answer"}
+
+
+# ------------------------------------------------------------------ rules (pure)
+def provider_market_shares(economic_size, technology, openness, concentration) -> np.ndarray:
+    """Share of the world's service providers based in each state (sums to 1).
+
+    Providers concentrate where large, technologically advanced and open economies
+    are; the exponent sets how strongly (0: every state equal up to openness).
+    """
+    weight = np.asarray(openness, dtype=float) * (
+        np.asarray(economic_size, dtype=float) * np.asarray(technology, dtype=float)
+    ) ** float(concentration)
+    total = weight.sum()
+    return weight / total if total > 0 else np.full(weight.size, 1.0 / weight.size)
+
+
+def provider_states(origin, u_local, u_market, market_cdf, local_share) -> np.ndarray:
+    """Where each needed provider is based: a local one, or one drawn from the market."""
+    drawn = np.minimum(np.searchsorted(market_cdf, u_market, side="right"), market_cdf.size - 1)
+    return np.where(u_local < local_share, origin, drawn)
+
+
+def choose_route(requester_regime, provider_regime, u_representative, representative_share):
+    """Production order where the regime reaches both ends, else a voluntary request.
+
+    A provider outside the regime is reached when it has a legal representative in
+    it (it serves the regime's states).
+    """
+    reached = provider_regime | (u_representative < representative_share)
+    return np.where(requester_regime & reached, PRODUCTION_ORDER, DIRECT_REQUEST)
+
+
+def disclosure_probability(
+    propensity,
+    skill,
+    legal_distance,
+    data_protection_gap,
+    *,
+    skill_weight,
+    distance_weight,
+    gap_weight,
+) -> np.ndarray:
+    """Chance a provider answers a voluntary request: its policy times the request's quality.
+
+    Args:
+        propensity: Disclosure policy of providers of the provider's state (0-1).
+        skill: Drafting skill of the requesting state (0-1).
+        legal_distance: Legal distance between the two states.
+        data_protection_gap: How far the provider state's data protection exceeds the
+            requester's protection (negative: none).
+        skill_weight: Share of answers lost when the requester's skill is 0.
+        distance_weight: Share of answers lost per unit of legal distance.
+        gap_weight: Share of answers lost per unit of data-protection gap.
+    """
+    quality = (
+        (1.0 - skill_weight * (1.0 - np.asarray(skill)))
+        * (1.0 - distance_weight * np.asarray(legal_distance))
+        * (1.0 - gap_weight * np.maximum(0.0, data_protection_gap))
+    )
+    return np.clip(np.asarray(propensity) * quality, 0.0, 1.0)
+
+
+def order_outcome(handling_days, deadline_days, complies):
+    """Days until a production order ends at the provider, and how it ends.
+
+    A complying provider answers in its handling time, by the deadline at the
+    latest (it puts orders first when the deadline presses); one that does not
+    lets the deadline pass, and the order is then enforced by the formal route.
+
+    Returns:
+        ``(days, end)`` arrays: days from the order, ``ANSWERED`` or ``FALLBACK``.
+    """
+    days = np.where(complies, np.minimum(handling_days, deadline_days), deadline_days)
+    return days, np.where(complies, ANSWERED, FALLBACK)
+
+
+def lognormal_days(mean_days, z, sigma) -> np.ndarray:
+    """Durations with the given means from standard normals ``z`` (mean-preserving)."""
+    return np.asarray(mean_days, dtype=float) * np.exp(sigma * np.asarray(z) - 0.5 * sigma**2)
+
+
+# ------------------------------------------------------------------ the process
+class ElectronicEvidence:
+    """Domestic investigations and their e-evidence requests (a no-op when switched off).
+
+    Args:
+        model: The model; read for the world, the policy and the day, and asked to
+            open formal-route requests.
+        rng: This process's own random stream.
+    """
+
+    def __init__(self, model: CooperationModel, rng: np.random.Generator):
+        self.model = model
+        self.rng = rng
+        cfg = model.config.electronic_evidence
+        self.cfg = cfg
+        self.enabled = cfg.enabled
+        w, c = model.world, model.config.cases
+        self._daily_rate = (
+            cfg.investigations_per_state_per_year
+            / DAYS_PER_YEAR
+            * w.threat_level
+            * w.population**c.arrivals_population_exponent
+        )
+        type_p = np.array([c.type_shares.get(t, 0.0) for t in CASE_TYPES])
+        self._type_cdf = type_p.cumsum() / type_p.sum()
+        self._sensitivity = np.array(
+            [c.political_sensitivity_by_type.get(t, 0.3) for t in CASE_TYPES]
+        )
+        self._electronic = np.array([cfg.electronic_share_by_type.get(t, 0.0) for t in CASE_TYPES])
+        self.market_share = provider_market_shares(
+            w.economic_size, w.technology, w.openness, cfg.provider_concentration
+        )
+        self._market_cdf = self.market_share.cumsum()
+        days = model.horizon_days
+        self.opened = np.zeros(days, dtype=np.int64)  # domestic investigations, by day
+        self.cross_border = np.zeros(days, dtype=np.int64)  # ... needing a provider abroad
+        self.formal_cases = np.zeros(days, dtype=np.int64)  # cases opened for the formal route
+        self.book = ColumnTable(
+            {
+                "requesting_state": (np.int16, 0),
+                "provider_state": (np.int16, 0),
+                "case_type": (np.int8, 0),
+                "severity": (np.float32, 0),
+                "political_sensitivity": (np.float32, 0),
+                "t_deadline": (np.int32, 0),  # when the investigation goes cold
+                "route": (np.int8, 0),
+                "urgent": (bool, False),
+                "t_created": (np.int32, 0),
+                "t_end": (np.float64, 0),  # when it ends at the provider (day, fractional)
+                "end": (np.int8, 0),
+                "mla_request": (np.int64, -1),  # its formal-route request, once sent
+            },
+            initial_capacity=1024,
+        )
+        self._fallback = Calendar()  # requests to send by the formal route, by day
+        if self.enabled:
+            k = cfg.disclosure_propensity_concentration
+            m = cfg.disclosure_propensity_mean
+            self.propensity = rng.beta(k * m, k * (1.0 - m), size=w.n_states)
+        else:
+            self.propensity = np.zeros(w.n_states)
+
+    def disclosure_matrix(self) -> np.ndarray:
+        """Chance a voluntary request from state i is answered by a provider of state j."""
+        w, cfg = self.model.world, self.cfg
+        protection = np.maximum(w.data_protection, w.confidentiality)
+        return disclosure_probability(
+            self.propensity[None, :],
+            w.skill[:, None],
+            w.legal_distance,
+            w.data_protection[None, :] - protection[:, None],
+            skill_weight=cfg.skill_weight,
+            distance_weight=cfg.legal_distance_weight,
+            gap_weight=cfg.data_protection_weight,
+        )
+
+    def expected_formal_per_day(self) -> np.ndarray:
+        """Formal-route requests a day each state can expect, before any regime.
+
+        Its central authority is staffed for these too (as for transnational
+        requests): investigations of each state, the share needing provider data,
+        the providers abroad in each state, the share those decline.
+        """
+        n = self.model.world.n_states
+        if not self.enabled:
+            return np.zeros(n)
+        cfg = self.cfg
+        type_p = np.diff(self._type_cdf, prepend=0.0)
+        needs = self._daily_rate * float(type_p @ self._electronic) * cfg.mean_providers
+        abroad = (1.0 - cfg.local_provider_share) * np.broadcast_to(self.market_share, (n, n))
+        declined = abroad * (1.0 - self.disclosure_matrix())
+        np.fill_diagonal(declined, 0.0)
+        return needs @ declined
+
+    def daily(self) -> None:
+        """Open today's investigations, send their requests, and send today's fallbacks."""
+        if not self.enabled:
+            return
+        self._open_investigations()
+        due = self._fallback.pop(self.model.day)
+        if due is not None:
+            self._send_formal(due)
+
+    def _open_investigations(self) -> None:
+        model, rng, cfg = self.model, self.rng, self.cfg
+        w, day = model.world, model.day
+        counts = rng.poisson(self._daily_rate)
+        n = int(counts.sum())
+        if n == 0:
+            return
+        self.opened[day] = n
+        origin = np.arange(w.n_states).repeat(counts)
+        case_type = self._type_cdf.searchsorted(rng.random(n), side="right")
+        electronic = rng.random(n) < self._electronic[case_type]
+        providers = np.where(electronic, 1 + rng.poisson(cfg.mean_providers - 1.0, size=n), 0)
+        owner = np.arange(n).repeat(providers)
+        k = owner.size
+        where = provider_states(
+            origin[owner], rng.random(k), rng.random(k), self._market_cdf, cfg.local_provider_share
+        )
+        foreign = where != origin[owner]
+        abroad = np.bincount(owner[foreign], minlength=n) > 0
+        self.cross_border[day] = int(abroad.sum())
+        if not foreign.any():
+            return
+        # What a formal-route case of each cross-border investigation would carry.
+        cases = model.config.cases
+        inv = abroad.nonzero()[0]
+        severity = rng.beta(cases.severity_shape, cases.severity_shape_b, size=inv.size)
+        mean_sens = self._sensitivity[case_type[inv]].clip(0.02, 0.98)
+        kappa = cases.sensitivity_concentration
+        sensitivity = rng.beta(kappa * mean_sens, kappa * (1 - mean_sens))
+        life = rng.gamma(
+            cases.deadline_shape, cases.deadline_days_mean / cases.deadline_shape, inv.size
+        )
+        deadline = day + 1 + np.ceil(life).astype(np.int64)
+        slot = np.full(n, -1, dtype=np.int64)
+        slot[inv] = np.arange(inv.size)
+        req_owner = owner[foreign]
+        s = slot[req_owner]
+        a, b = origin[req_owner], where[foreign]
+        m = a.size
+        # Every request draws the same numbers whatever its route (common random numbers).
+        u_rep, u_yes, z = rng.random(m), rng.random(m), rng.standard_normal(m)
+        self._send_to_providers(
+            a, b, case_type[req_owner], severity[s], sensitivity[s], deadline[s], u_rep, u_yes, z
+        )
+
+    def _send_to_providers(
+        self, a, b, case_type, severity, sensitivity, deadline, u_rep, u_yes, z
+    ) -> None:
+        """Route each request and decide when and how it ends at the provider."""
+        model, cfg, w = self.model, self.cfg, self.model.world
+        lever, policy = model.config.e_evidence, model.policy
+        urgent = severity >= policy.urgent_threshold[a]
+        route = choose_route(
+            policy.e_evidence[a], policy.e_evidence[b], u_rep, lever.legal_representative_share
+        )
+        sigma = model.config.drafting.noise_sigma
+        emergency_days = cfg.emergency_response_hours / HOURS_PER_DAY
+        # Production orders: the provider's handling time against the deadline.
+        order_days, order_end = order_outcome(
+            lognormal_days(
+                np.where(urgent, emergency_days, lever.provider_handling_days), z, sigma
+            ),
+            np.where(urgent, lever.emergency_deadline_hours / HOURS_PER_DAY, lever.deadline_days),
+            u_yes < lever.compliance_rate,
+        )
+        # Voluntary requests: the provider's policy and the request's quality.
+        protection = np.maximum(w.data_protection[a], w.confidentiality[a])
+        # Read from today's world: reforms may have moved legal distance or protections.
+        p_yes = disclosure_probability(
+            self.propensity[b],
+            w.skill[a],
+            w.legal_distance[a, b],
+            w.data_protection[b] - protection,
+            skill_weight=cfg.skill_weight,
+            distance_weight=cfg.legal_distance_weight,
+            gap_weight=cfg.data_protection_weight,
+        )
+        voluntary_days = lognormal_days(
+            np.where(urgent, emergency_days, cfg.voluntary_response_days), z, sigma
+        )
+        voluntary_end = np.where(u_yes < p_yes, ANSWERED, FALLBACK)
+        order = route == PRODUCTION_ORDER
+        days = np.where(order, order_days, voluntary_days)
+        end = np.where(order, order_end, voluntary_end)
+        ids = self.book.append(
+            requesting_state=a,
+            provider_state=b,
+            case_type=case_type,
+            severity=severity,
+            political_sensitivity=sensitivity,
+            t_deadline=deadline,
+            route=route,
+            urgent=urgent,
+            t_created=model.day,
+            t_end=model.day + days,
+            end=end,
+        )
+        back = end == FALLBACK
+        # The formal route starts on the day the provider's refusal (or the deadline) comes.
+        self._fallback.add(ids[back], np.ceil(model.day + days[back]).astype(np.int64))
+
+    def _send_formal(self, ids: np.ndarray) -> None:
+        """Requests the provider declined (or ignored) go the formal route, a case each."""
+        book, day = self.book, self.model.day
+        live = book.t_deadline[ids] > day  # an investigation gone cold asks no more
+        ids = ids[live]
+        if ids.size == 0:
+            return
+        book.mla_request[ids] = self.model.open_formal_requests(
+            book.requesting_state[ids].astype(np.int64),
+            book.provider_state[ids].astype(np.int64),
+            book.case_type[ids].astype(np.int64),
+            book.severity[ids],
+            book.political_sensitivity[ids],
+            book.t_deadline[ids].astype(np.int64),
+        )
+        self.formal_cases[day] += ids.size
+
+    # ------------------------------------------------------------------ outcomes
+    def chain(self, end_day: int) -> dict[str, np.ndarray]:
+        """How each e-evidence request's whole chain ends by ``end_day``.
+
+        Returns:
+            ``days`` followed (to the end of the chain, or to ``end_day`` if open),
+            ``cause`` (0 open or censored, else obtained, refused, no answer) and
+            ``answered`` (the provider or the formal route answered).
+        """
+        book, led = self.book, self.model.ledger
+        t0 = book.col("t_created").astype(float)
+        t_end, end = book.col("t_end"), book.col("end")
+        mla = book.col("mla_request")
+        days = np.full(t0.size, end_day - t0)
+        cause = np.zeros(t0.size, dtype=np.int64)
+        by_provider = (end == ANSWERED) & (t_end <= end_day)
+        days[by_provider] = (t_end - t0)[by_provider]
+        cause[by_provider] = _OBTAINED
+        formal = mla >= 0
+        outcome = np.zeros(t0.size, dtype=np.int64)
+        closed = np.full(t0.size, -1, dtype=np.int64)
+        outcome[formal] = led.col("outcome")[mla[formal]]
+        closed[formal] = led.col("t_closed")[mla[formal]]
+        done = formal & (outcome != Outcome.OPEN)
+        days[done] = (closed - t0)[done]
+        cause[done & (outcome == Outcome.EXECUTED)] = _OBTAINED
+        cause[done & (outcome == Outcome.REFUSED)] = _REFUSED
+        cause[done & (outcome != Outcome.EXECUTED) & (outcome != Outcome.REFUSED)] = _NO_ANSWER
+        # Due for the formal route on a day already run but never sent: the investigation
+        # had gone cold by then, so it ended without an answer.
+        fallback_day = np.ceil(t_end)
+        dropped = (end == FALLBACK) & ~formal & (fallback_day < end_day)
+        cold = np.minimum(book.col("t_deadline"), fallback_day)
+        days[dropped] = (cold - t0)[dropped]
+        cause[dropped] = _NO_ANSWER
+        answered = (cause == _OBTAINED) | (cause == _REFUSED)
+        return {"days": np.maximum(days, 0.0), "cause": cause, "answered": answered}
+
+    def outcomes(self, since: int) -> dict[str, Any]:
+        """Outcomes over the window from day ``since``; see docs/ODD.md."""
+        model, book = self.model, self.book
+        window = slice(since, model.day)
+        domestic = int(self.opened[window].sum())
+        cross = int(self.cross_border[window].sum())
+        cases = model.cases
+        transnational = int(np.count_nonzero(cases.col("t_created") >= since)) - int(
+            self.formal_cases[window].sum()
+        )
+        cohort = book.col("t_created") >= since
+        route = book.col("route")[cohort]
+        by_route = {name: int(np.count_nonzero(route == code)) for code, name in enumerate(ROUTES)}
+        by_route["mla_fallback"] = int(np.count_nonzero(book.col("mla_request")[cohort] >= 0))
+        ch = self.chain(model.day)
+        days, cause, answered = ch["days"][cohort], ch["cause"][cohort], ch["answered"][cohort]
+        success = survival.cumulative_incidence(days, cause, _CHAIN_ENDS)["obtained"]
+        return {
+            "domestic_investigations": domestic,
+            "cross_border_share": (
+                (cross + transnational) / (domestic + transnational)
+                if self.enabled and domestic + transnational
+                else math.nan
+            ),
+            "eevidence_requests_by_route": by_route,
+            "eevidence_response_days": survival.km_quantiles(days, answered)["median"],
+            "eevidence_response_days_by_route": {
+                name: survival.km_quantiles(days[route == code], answered[route == code])["median"]
+                for code, name in enumerate(ROUTES)
+            },
+            "eevidence_success_share": success,
+        }
+
+    def production_order_mean_days(self, follow_up_days: int) -> float:
+        """Mean days from a production order to the provider's answer (stylized fact F6).
+
+        Orders sent from the window's start to ``follow_up_days`` before the end, answered
+        by the provider (the deadline is what the figure states, so orders enforced by
+        the formal route are left out).
+        """
+        model, book = self.model, self.book
+        t0 = book.col("t_created")
+        last = max(model.window_start + 1, model.day - follow_up_days)
+        mine = (
+            (t0 >= model.window_start)
+            & (t0 < last)
+            & (book.col("route") == PRODUCTION_ORDER)
+            & (book.col("end") == ANSWERED)
+        )
+        days = (book.col("t_end") - t0)[mine]
+        return float(days.mean()) if days.size else math.nan
