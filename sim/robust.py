@@ -225,7 +225,9 @@ def minimax_regret(table: pd.DataFrame) -> pd.DataFrame:
             }
         )
     summary = pd.DataFrame(rows)
-    ranks = summary.groupby("outcome")["max_regret"].rank(method="min")
+    # Equal up to rounding error (0.8 - 0.7 vs 0.7 - 0.6) is a tie.
+    rounded = summary.assign(max_regret=summary["max_regret"].round(12))
+    ranks = rounded.groupby("outcome")["max_regret"].rank(method="min")
     summary["rank"] = ranks.astype("Int64")  # no rank where regret is undefined in every world
     order = list(dict.fromkeys(table["outcome"]))
     summary["_o"] = summary["outcome"].map(order.index)

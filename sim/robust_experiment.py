@@ -36,7 +36,7 @@ from sim.experiment import (
     replication_seeds,
     resolve_experiment_path,
 )
-from sim.robust import Threshold, direction, parse_threshold
+from sim.robust import Threshold, ThresholdError, direction, parse_threshold
 from sim.scenario import Scenario, ScenarioError, load_scenario, parameter_table, read_toml_file
 from sim.store import sha256_file
 
@@ -294,9 +294,12 @@ def robust_from_dict(
             msg = err["msg"].removeprefix("Value error, ")
             lines.append(f"{source}: {key}: {msg} (found {err.get('input')!r}){meaning}")
         raise ScenarioError("\n".join(lines)) from None
-    thresholds = [
-        parse_threshold(t, f"{source}: thresholds[{i}]") for i, t in enumerate(spec.thresholds)
-    ]
+    try:
+        thresholds = [
+            parse_threshold(t, f"{source}: thresholds[{i}]") for i, t in enumerate(spec.thresholds)
+        ]
+    except ThresholdError as exc:
+        raise ScenarioError(str(exc)) from None
     check_outcomes(spec.outcomes, f"{source}: outcomes")
     check_thresholds(thresholds, f"{source}: thresholds")
     changes = _package_overrides(spec, source, base_dir)
