@@ -219,7 +219,8 @@ def minimax_regret(table: pd.DataFrame) -> pd.DataFrame:
                 "outcome": name,
                 "package": package,
                 "max_regret": worst["regret"] if worst is not None else math.nan,
-                "worst_world": worst["world"] if worst is not None else "",
+                # A package that is the best option in every world has no worst world.
+                "worst_world": worst["world"] if worst is not None and worst["regret"] > 0 else "",
                 "mean_regret": defined["regret"].mean() if len(defined) else math.nan,
                 "worlds": len(defined),
             }
@@ -369,7 +370,7 @@ def format_robustness(tables: dict[str, pd.DataFrame]) -> str:
             rank = "-" if pd.isna(r.rank) else str(r.rank)
             lines.append(
                 f"  {rank:>4}  {r.package:<26}{_num(r.max_regret, name):>12}  "
-                f"{r.worst_world:<24}{_num(r.mean_regret, name):>12}"
+                f"{r.worst_world or '-':<24}{_num(r.mean_regret, name):>12}"
             )
     summary = tables["satisficing"]
     lines += ["", f"  {MEASURES['satisficing']}"]
