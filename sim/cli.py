@@ -362,13 +362,28 @@ def looks_like_experiment(path: Path) -> bool:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate scenario and experiment files; report every error."""
-    from sim.experiment import load_experiment, planned_size
+    from sim.experiment import (
+        is_robustness_file,
+        load_experiment,
+        planned_size,
+        read_experiment_file,
+    )
     from sim.scenario import load_scenario
 
     failed = 0
     for path in args.files:
         try:
             if Path(path).is_file() and looks_like_experiment(Path(path)):
+                if is_robustness_file(read_experiment_file(path)):
+                    from sim.robust_experiment import load_robust
+
+                    robust = load_robust(path)
+                    print(
+                        f"{path}: ok (experiment {robust.name!r}, coopsim robust: "
+                        f"{len(robust.worlds)} worlds x {len(robust.packages)} options x "
+                        f"{robust.spec.replications} replications = {len(robust.run_specs())} runs)"
+                    )
+                    continue
                 experiment = load_experiment(path)
                 policies, points, reps = planned_size(experiment.spec)
                 detail = (
@@ -534,9 +549,8 @@ def _same_plan(out: Path, experiment) -> bool:
     return isinstance(manifest, dict) and manifest.get("plan_hash") == experiment.plan_hash()
 
 
-def _run_and_analyze(experiment, out: Path, executor, resume: bool) -> tuple[object, dict, list]:
-    """Run (or resume) an experiment, then analyse and write its tables; StoreError -> exit 2."""
-    from sim.analysis import analyze
+def _execute(experiment, out: Path, executor, resume: bool):
+    """Run (or resume) an experiment into ``out``; StoreError -> exit 2."""
     from sim.experiment import Interrupted, run_experiment
     from sim.store import StoreError
 
@@ -545,13 +559,20 @@ def _run_and_analyze(experiment, out: Path, executor, resume: bool) -> tuple[obj
     except OSError as exc:  # e.g. no Dask scheduler at the address
         raise CliError(f"executor {executor.name}: {exc}") from None
     try:
-        results = run_experiment(experiment, out, executor=executor, resume=resume)
+        return run_experiment(experiment, out, executor=executor, resume=resume)
     except StoreError as exc:
         raise CliError(str(exc)) from None
     except Interrupted:
         raise
     finally:
         executor.close()
+
+
+def _run_and_analyze(experiment, out: Path, executor, resume: bool) -> tuple[object, dict, list]:
+    """Run (or resume) an experiment, then analyse and write its tables; StoreError -> exit 2."""
+    from sim.analysis import analyze
+
+    results = _execute(experiment, out, executor, resume)
     tables = analyze(results)
     title = f"{experiment.name}: {experiment.spec.description}"
     every = bool(experiment.spec.outcomes)
@@ -645,6 +666,68 @@ def cmd_compare(args: argparse.Namespace) -> int:
         experiment, out, make_executor(args.workers), resume=resume
     )
     return _report(results, tables, written, out, fmt=args.format)
+
+
+def cmd_robust(args: argparse.Namespace) -> int:
+    """Run every reform package in every world (paired by seed); regret and satisficing."""
+    from sim.experiment import make_executor
+    from sim.robust import format_robustness, parse_threshold, robustness
+    from sim.robust_experiment import check_outcomes, check_thresholds, load_robust
+    from sim.robust_plots import write_robustness
+
+    _check_experiment_arg(args.experiment, "robust: EXPERIMENT_FILE")
+    changes: dict = {}
+    if args.reps is not None:
+        changes["replications"] = args.reps
+    if args.seed is not None:
+        changes["base_seed"] = args.seed
+    if args.years is not None or args.warmup_years is not None:
+        changes["overrides"] = _run_overrides(args)
+    if args.outcomes:
+        check_outcomes(args.outcomes, "robust: --outcomes")
+        changes["outcomes"] = args.outcomes
+    if args.threshold is not None:
+        check_thresholds([parse_threshold(t) for t in args.threshold], "robust: --threshold")
+        changes["thresholds"] = args.threshold
+    if args.calibrated_draws is not None:
+        changes["calibrated_draws"] = args.calibrated_draws
+    if args.heatmap is not None:
+        changes["heatmap"] = args.heatmap
+    experiment = load_robust(args.experiment, changes, args.worlds, args.packages)
+    out = prepare_out(args.out or Path("results") / experiment.name, "experiment", args.force)
+    resume = args.resume or _same_plan(out, experiment)
+    results = _execute(experiment, out, make_executor(args.workers), resume)
+    spec = experiment.robust
+    tables = robustness(
+        results.outcomes, list(spec.outcomes), spec.reference, experiment.thresholds,
+        spec.confidence,
+    )  # fmt: skip
+    written = write_robustness(tables, out, spec.heatmap)
+    print(format_robustness(tables))
+    print(
+        f"\n{len(results.outcomes)} of {len(results.plan)} runs done "
+        f"({len(experiment.worlds)} worlds x {len(experiment.packages)} options x "
+        f"{spec.replications} replications); results in {out}/ ({', '.join(written)})"
+    )
+    if not results.failures.empty:
+        print(
+            f"warning: {len(results.failures)} runs failed twice; their errors are in "
+            f"{out}/runs.parquet; rerun the same command to retry them",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _threshold(text: str) -> str:
+    """``--threshold``: checked here (``OUTCOME>=NUMBER``), parsed again by the loader."""
+    from sim.robust import ThresholdError, parse_threshold
+
+    try:
+        parse_threshold(text)
+    except ThresholdError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -910,6 +993,19 @@ EXAMPLES = {
         with --parameter-uncertainty the calibrated parameters of each replication are
         drawn from the history-matching accepted set, the CI covers parameters and chance,
         and two columns say how much of it comes from each
+        """,
+    "robust": """
+        examples:
+          coopsim robust                       # experiments/robust_packages.toml
+          coopsim robust --years 1 --reps 4 --worlds baseline budget_cuts
+          coopsim robust --threshold "completion_rate>=0.6" --threshold "mean_trust>0.5"
+          coopsim robust --calibrated-draws 3  # each world x 3 calibrated parameter draws
+        runs each reform package in each world (and each world without reform) with the
+        same seeds; prints the minimax-regret ranking (maximum regret, Savage) per outcome
+        and satisficing (domain criterion, Starr: share of worlds meeting every
+        threshold); writes robust_effects.csv (effect and 95% CI per world), robust_regret.csv,
+        robust_max_regret.csv, robust_satisficing.csv, robust_satisficing_worlds.csv and
+        robust_heatmap.png to results/<name>/. The same command resumes an interrupted run.
         """,
     "sweep": """
         examples:
@@ -1202,6 +1298,8 @@ def _add_experiment_parsers(sub) -> None:
     )
     _add_format(p)
 
+    _add_robust_parser(sub)
+
     p = _add(
         sub, "sweep", cmd_sweep, "Run an experiment file: uncertainties x levers x replications."
     )
@@ -1242,6 +1340,60 @@ def _add_experiment_parsers(sub) -> None:
     )
     _add_force(p)
     _add_format(p)
+
+
+def _add_robust_parser(sub) -> None:
+    """Parser of robust."""
+    p = _add(
+        sub,
+        "robust",
+        cmd_robust,
+        "Reform packages across worlds: effects, regret (minimax) and satisficing.",
+    )
+    p.add_argument(
+        "experiment",
+        nargs="?",
+        default="robust_packages",
+        metavar="EXPERIMENT_FILE",
+        help="robustness file (worlds, packages), or a shipped name (default robust_packages)",
+    )
+    p.add_argument("--reps", type=_reps, help="replications per package and world")
+    p.add_argument("--seed", type=_seed, help="base seed of the replications")
+    p.add_argument(
+        "--years", type=_positive_years, help="override the measurement window (run.years)"
+    )
+    _add_warmup_years(p)
+    p.add_argument("--worlds", nargs="+", metavar="WORLD", help="only these worlds of the file")
+    p.add_argument(
+        "--packages", nargs="+", metavar="PACKAGE", help="only these packages of the file"
+    )
+    p.add_argument(
+        "--outcomes",
+        nargs="+",
+        metavar="OUTCOME",
+        help="outcomes for effects and regret (names with a better direction)",
+    )
+    p.add_argument(
+        "--threshold",
+        action="append",
+        type=_threshold,
+        metavar="OUTCOME>=X",
+        help="satisficing criterion, repeatable (<=, >, < too); replaces the file's thresholds",
+    )
+    p.add_argument(
+        "--calibrated-draws",
+        type=_bounded("--calibrated-draws", 0, 1000, int),
+        help="cross each world with N parameter vectors of the calibrated accepted set",
+    )
+    p.add_argument(
+        "--heatmap", choices=("regret", "effect"), help="what the heat map colours (default regret)"
+    )
+    p.add_argument("--workers", type=_workers, help="local worker processes (default: all CPUs)")
+    p.add_argument("--out", help="results folder (default: results/<name in the file>)")
+    _add_force(p)
+    p.add_argument(
+        "--resume", action="store_true", help="keep finished runs of an earlier, identical plan"
+    )
 
 
 def _crash_dir() -> Path:

@@ -62,6 +62,7 @@ from sim.experiment_spec import (  # re-exported: the file's schema and reader
     check_plan_size,
     did_you_mean,
     flatten_tables,
+    is_robustness_file,
     model_outcome_names,
     parse_spec,
     planned_size,
@@ -108,6 +109,7 @@ __all__ = [
     "did_you_mean",
     "execute_run",
     "experiment_from_dict",
+    "is_robustness_file",
     "load_experiment",
     "make_executor",
     "model_outcome_names",
@@ -116,6 +118,7 @@ __all__ = [
     "planned_size",
     "read_experiment_file",
     "replication_seeds",
+    "resolve_scenario_ref",
     "resolve_experiment_path",
     "run_experiment",
     "run_id",
@@ -262,7 +265,7 @@ class Experiment:
         }
 
 
-def _resolve_scenario_ref(ref: str, base_dir: Path | None) -> str:
+def resolve_scenario_ref(ref: str, base_dir: Path | None) -> str:
     """A scenario named in an experiment file: shipped name, or path relative to the file."""
     if ref.endswith(".toml") and base_dir is not None and not Path(ref).is_absolute():
         candidate = base_dir / ref
@@ -277,7 +280,7 @@ def _resolve_model_policies(
     """Load and validate each policy's scenario; errors name the experiment key."""
     scenarios: dict[str, Scenario] = {}
     for policy in policies:
-        ref = _resolve_scenario_ref(str(policy.scenario), base_dir)
+        ref = resolve_scenario_ref(str(policy.scenario), base_dir)
         index = spec.levers.get(SCENARIOS_LEVER, ["baseline"]).index(policy.scenario)
         try:
             scenario = load_scenario(ref)

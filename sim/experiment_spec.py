@@ -211,6 +211,11 @@ def _format_errors(exc: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
+def is_robustness_file(data: Mapping[str, Any]) -> bool:
+    """Whether experiment-file content is a ``coopsim robust`` file (worlds and packages)."""
+    return "worlds" in data and "packages" in data
+
+
 def parse_spec(data: Mapping[str, Any], source: str = "<dict>") -> ExperimentSpec:
     """Validate experiment content (as read from TOML).
 
@@ -225,6 +230,11 @@ def parse_spec(data: Mapping[str, Any], source: str = "<dict>") -> ExperimentSpe
         ScenarioError: Naming the file, the key and what is allowed.
     """
     data = dict(data)
+    if is_robustness_file(data):
+        raise ScenarioError(
+            f"{source}: worlds, packages: a robustness file (reform packages across worlds); "
+            "run it with `coopsim robust FILE`"
+        )
     for key, leaf_is_dict in (("uncertainties", False), ("levers", False), ("overrides", True)):
         if isinstance(data.get(key), dict):
             data[key] = flatten_tables(data[key], leaf_is_dict=leaf_is_dict)

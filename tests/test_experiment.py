@@ -13,7 +13,9 @@ from sim.cli import main
 from sim.errors import CoopsimError
 from sim.experiment import (
     experiment_from_dict,
+    is_robustness_file,
     load_experiment,
+    read_experiment_file,
     replication_seeds,
     run_experiment,
     shipped_experiments_dir,
@@ -54,6 +56,8 @@ def test_shipped_experiment_files_parse():
     names = {f.stem for f in files}
     assert {"compare_packages", "sweep_capacity", "sobol_baseline", "morris_baseline"} <= names
     for f in files:
+        if is_robustness_file(read_experiment_file(f)):
+            continue  # coopsim robust's file: tests/test_robust.py
         exp = load_experiment(f)
         assert len(exp.run_specs()) == len(exp.plan_frame())
 

@@ -17,7 +17,13 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 
 def test_the_four_notebooks_exist_and_are_committed_without_outputs():
     names = [p.stem for p in NOTEBOOKS]
-    for expected in ("01_quickstart", "02_compare_reforms", "03_sensitivity", "04_real_world"):
+    for expected in (
+        "01_quickstart",
+        "02_compare_reforms",
+        "03_sensitivity",
+        "04_real_world",
+        "06_robustness",
+    ):
         assert expected in names
     for path in NOTEBOOKS:
         book = nbformat.read(path, as_version=4)
