@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim import outcomes as registry
-from sim.plots import STYLE, figure_bytes
+from sim.plot_style import STYLE, figure_bytes
 from sim.robust import direction
 
 KINDS = ("regret", "effect")

@@ -230,7 +230,7 @@ def test_every_package_in_every_world_shares_the_seeds_of_its_replication():
 
 
 def test_calibrated_draws_cross_each_world_with_accepted_parameter_vectors():
-    from sim.history_matching import load_accepted
+    from sim.accepted_set import load_accepted
 
     exp = robust_from_dict(tiny_robust(calibrated_draws=2))
     assert exp.worlds == [
