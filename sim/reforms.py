@@ -18,6 +18,8 @@ the instrument and channel they were drafted with; new ones use the new world.
 | capacity_building | coordinating body's budget and recipients |
 | diplomatic_engagement | meetings (relations, familiarity, trust decay); liaison officers |
 | confidentiality_standards | confidentiality (sharing, leaks, data-protection gaps) |
+| coordinated_operation | for a time: queue priority, shared intelligence, searches, teams |
+| counterterrorism_agreement | treaty, sharing commitment, joint teams between the parties |
 | geopolitical_tension | relations, sovereignty sensitivity (stress test) |
 | demand_surge | case arrivals (stress test) |
 | budget_cuts | agency capacity (stress test) |
@@ -198,6 +200,24 @@ def apply_confidentiality_standards(model: CooperationModel, targets: np.ndarray
     w.confidentiality[targets] = np.maximum(w.confidentiality[targets], p.level)
 
 
+def apply_coordinated_operation(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """A coordinating body starts a time-limited operation with the targets.
+
+    It acts only through queues, intelligence sharing, INTERPOL searches and joint
+    teams (:mod:`sim.operations`); arrests and resolved cases follow from those.
+    """
+    model.operations.start_operation(targets, p)
+
+
+def apply_counterterrorism_agreement(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """Every pair of the targets signs the agreement: treaty, sharing, joint work.
+
+    Its intelligence items and joint teams follow from the sharing commitment and
+    the easier team terms (:mod:`sim.operations`), never set directly.
+    """
+    model.operations.sign_agreement(targets, p)
+
+
 def apply_geopolitical_tension(model: CooperationModel, targets: np.ndarray, p) -> None:
     """Relations with the targets fall and the targets guard sovereignty more.
 
@@ -235,6 +255,8 @@ EFFECTS = {
     "capacity_building": apply_capacity_building,
     "diplomatic_engagement": apply_diplomatic_engagement,
     "confidentiality_standards": apply_confidentiality_standards,
+    "coordinated_operation": apply_coordinated_operation,
+    "counterterrorism_agreement": apply_counterterrorism_agreement,
     "geopolitical_tension": apply_geopolitical_tension,
     "demand_surge": apply_demand_surge,
     "budget_cuts": apply_budget_cuts,
