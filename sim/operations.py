@@ -11,8 +11,9 @@ model already has:
   INTERPOL also intensifies the searches for persons sought in those cases: each
   participant has a daily chance to locate every person still sought on its
   territory (a notice or diffusion not yet successful), and notice requests of
-  participants are reviewed faster. UNODC instead brings the participants into
-  joint teams for those cases at a lower severity and trust. When the operation
+  participants are reviewed faster. UNODC instead brings the states of an
+  operation case that needs another participant into a joint team at a lower
+  severity and trust. When the operation
   ends, everything is as before; its arrests and teams carry on.
 - A **bilateral agreement** (lever ``counterterrorism_agreement``): every pair of its
   parties gets a bilateral treaty (the legal basis of their requests), a commitment
@@ -282,9 +283,10 @@ class Operations:
         threshold = np.array(threshold, dtype=float, copy=True)
         relief = np.zeros(case_ids.size)
         if op is not None:
-            # Joint work among the participants: every partner of the case takes part.
-            outsiders = np.bincount(owner, ~op.participant[requested], minlength=case_ids.size)
-            joint = op.cases(origin, case_type) & (outsiders == 0)
+            # Joint work among the participants: the case needs another participant.
+            others = np.bincount(owner, op.participant[requested], minlength=case_ids.size)
+            joint = op.cases(origin, case_type) & (others > 0)
+            sizes = np.where(joint, np.minimum(sizes, op.params.team_min_states), sizes)
             threshold = np.where(joint, threshold - op.params.team_threshold_reduction, threshold)
             relief = np.where(joint, op.params.team_trust_reduction, relief)
         if ag is not None:
@@ -357,8 +359,8 @@ def operation_outcomes(model: CooperationModel, op: OperationPlan | None) -> dic
         opened during it and resolved by the end), ``operation_requests`` (requests
         between participants in its cases sent during it), ``operation_intel_shared``
         (items of its cases shared between participants during it) and
-        ``operation_joint_teams`` (teams formed during it for its cases among
-        participants only).
+        ``operation_joint_teams`` (teams formed during it for its cases with two
+        participants or more among their members).
     """
     names = (
         "operation_arrests",
@@ -392,7 +394,7 @@ def operation_outcomes(model: CooperationModel, op: OperationPlan | None) -> dic
     shared &= mine[shares["case"]]
     teams = _teams(m)
     formed = [
-        (start <= day < end) and mine[case] and op.participant[members].all()
+        (start <= day < end) and mine[case] and op.participant[members].sum() >= 2
         for case, members, day in teams
     ]
     return {

@@ -515,8 +515,8 @@ _ENTRIES = (
         "operation joint teams",
         "teams",
         "neither",
-        "Joint teams formed during the operation for its cases, among participants only "
-        "(NaN without an operation).",
+        "Joint teams formed during the operation for its cases, with two participants or "
+        "more among their members (NaN without an operation).",
     ),
     _o(
         "agreement_intel_shared",

@@ -1196,6 +1196,13 @@ class BudgetCutsSection(LeverSection):
 CaseTypeList = list[Literal[CASE_TYPES]]
 
 
+def _some_case_types(v: list[str]) -> list[str]:
+    """A lever that covers case types must name at least one."""
+    if not v:
+        raise ValueError(f"an empty list of case types; name at least one of {list(CASE_TYPES)}")
+    return v
+
+
 class CoordinatedOperationSection(LeverSection):
     """Lever: a time-limited operation a coordinating body runs across participating states.
 
@@ -1257,12 +1264,21 @@ class CoordinatedOperationSection(LeverSection):
         "INTERPOL: share by which the review of participants' notice requests in targeted "
         "cases gets shorter.",
     )
+    team_min_states: int = P(
+        2,
+        2,
+        50,
+        "states",
+        "UNODC: smallest number of states in an operation case that needs another "
+        "participant for a joint team.",
+    )
     team_threshold_reduction: float = P(
         0.3,
         0.0,
         1.0,
         "index",
-        "UNODC: fall in the severity a targeted case among participants needs for a joint team.",
+        "UNODC: fall in the severity an operation case that needs another participant needs "
+        "for a joint team.",
     )
     team_trust_reduction: float = P(
         0.1,
@@ -1271,6 +1287,11 @@ class CoordinatedOperationSection(LeverSection):
         "index",
         "UNODC: fall in the trust participants need to agree to a team for a targeted case.",
     )
+
+    @field_validator("case_types")
+    @classmethod
+    def _named_case_types(cls, v: list[str]) -> list[str]:
+        return _some_case_types(v)
 
 
 class CounterterrorismAgreementSection(LeverSection):
@@ -1321,6 +1342,11 @@ class CounterterrorismAgreementSection(LeverSection):
         "index",
         "Fall in the trust the parties need to agree to a joint team for a covered case.",
     )
+
+    @field_validator("case_types")
+    @classmethod
+    def _named_case_types(cls, v: list[str]) -> list[str]:
+        return _some_case_types(v)
 
 
 LEVERS = (

@@ -29,6 +29,8 @@ TARGETS = {
     "capacity_building": ("capacity_by_capacity_group.low", +1),
     "diplomatic_engagement": ("mean_relations", +1),
     "confidentiality_standards": ("intel_shared", +1),
+    "coordinated_operation": ("arrests_via_notices", +1),
+    "counterterrorism_agreement": ("intel_shared", +1),
     "geopolitical_tension": ("refusal_rate_by_ground.sovereignty", +1),
     "demand_surge": ("cases_total", +1),
     "budget_cuts": ("completion_rate", -1),
