@@ -104,7 +104,9 @@ def test_an_operation_runs_for_its_duration_and_then_stops():
 
 
 def test_operation_arrests_are_arrests_of_persons_sought_in_participants_in_its_window():
-    result = tiny_run(seed=2, **OPERATION, coordinated_operation__applies_to="high_capacity")
+    result = tiny_run(
+        seed=2, **OPERATION, coordinated_operation__applies_to="high_capacity", run__years=0.4
+    )
     model = result.model
     op = model.operations.operation
     record = model.interpol.record
@@ -117,10 +119,10 @@ def test_operation_arrests_are_arrests_of_persons_sought_in_participants_in_its_
 
 
 def test_without_the_levers_their_outcomes_are_nan_and_with_them_counts():
-    plain = tiny_run(seed=1).outcomes
+    plain = tiny_run(seed=1, run__years=0.2).outcomes
     names = [k for k in plain if k.startswith(("operation_", "agreement_"))]
     assert len(names) == 8 and all(math.isnan(plain[k]) for k in names)
-    signed = tiny_run(seed=1, counterterrorism_agreement__enabled=True).outcomes
+    signed = tiny_run(seed=1, run__years=0.2, counterterrorism_agreement__enabled=True).outcomes
     assert signed["agreement_requests"] > 0 and signed["agreement_intel_shared"] > 0
 
 
