@@ -11,7 +11,8 @@
 Each claim compares a case-study scenario with the same scenario with its lever
 switched off, over common seeds (the same world and cases), measuring the
 intervention's outcomes in both runs on the same plan (participants, case types,
-window) with :func:`sim.operations.plans_of`. The rules are tested directly too.
+window) with :func:`sim.operations.plans_of` and :mod:`sim.case_outcomes`. The rules
+are tested directly too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pytest
 from conftest import tiny_run, tiny_scenario
 
 import sim
+from sim import case_outcomes
 from sim import operations as ops
 from sim.requests import CaseStatus
 from sim.scenario import CASE_TYPES, ScenarioError
@@ -220,7 +222,7 @@ def test_interpol_operation_raises_arrests_of_persons_sought_in_participants():
         },
         "coordinated_operation.enabled",
         (1, 2, 3),
-        lambda model, plans: ops.operation_outcomes(model, plans[0]),
+        lambda model, plans: case_outcomes.operation_outcomes(model, plans[0]),
     )
     diff = np.array([a["operation_arrests"] - b["operation_arrests"] for a, b in pairs])
     assert (diff > 0).all(), diff
@@ -236,7 +238,7 @@ def test_us_uk_agreement_raises_intelligence_shared_and_joint_teams_between_them
         {"run.years": 0.5, "run.warmup_years": 0.0},
         "counterterrorism_agreement.enabled",
         (1, 2, 3),
-        lambda model, plans: ops.agreement_outcomes(model, plans[1]),
+        lambda model, plans: case_outcomes.agreement_outcomes(model, plans[1]),
     )
     intel = np.array([a["agreement_intel_shared"] - b["agreement_intel_shared"] for a, b in pairs])
     teams = np.array([a["agreement_joint_teams"] - b["agreement_joint_teams"] for a, b in pairs])
@@ -247,7 +249,7 @@ def test_us_uk_agreement_raises_intelligence_shared_and_joint_teams_between_them
 def _drug_operation_measures(model, plans) -> dict:
     """The operation's outcomes plus, for specificity, the same of the other case types."""
     op = plans[0]
-    out = ops.operation_outcomes(model, op)
+    out = case_outcomes.operation_outcomes(model, op)
     cases, shares = model.cases, model.intelligence.shares
     origin = cases.col("origin").astype(np.int64)
     created = cases.col("t_created")
