@@ -149,6 +149,8 @@ class IntelligenceSharing:
         first_item = self.items + n_items.cumsum() - n_items
         self.items += int(n_items.sum())
         position, partner = self._partners(producing)
+        # A coordinated operation or a bilateral agreement offers items to more partners.
+        position, partner = m.operations.extra_partners(producing, position, partner)
         if position.size == 0:
             return
         # One row per (item, partner): for each case, its items in turn, each offered
@@ -170,6 +172,7 @@ class IntelligenceSharing:
             alliance_bonus=cfg.alliance_share_bonus,
             confidentiality_bonus=cfg.confidentiality_share_bonus,
         )
+        p = m.operations.share_probability(p, producing[row_case], sharer, recipient)
         shared = rng.random(p.size) < p
         platform = w.platform[sharer] & w.platform[recipient]
         mean = np.where(platform, cfg.platform_days, cfg.sharing_days)

@@ -96,6 +96,8 @@ class InterpolSecretariat(mesa.Agent):
             noisy_days(rng, np.full(cases.size, cfg.review_days), m.config.drafting.noise_sigma)
             + m.config.transmission.interpol_days
         )
+        # A coordinated operation's notice requests are reviewed first.
+        review = m.operations.notice_review_days(review, cases, requesting)
         notices = self.record.append(
             case=cases,
             requesting=requesting,
@@ -147,9 +149,17 @@ class InterpolSecretariat(mesa.Agent):
             record.t_reviewed[ids] = m.day
             record.status[ids[rejected]] = NoticeStatus.REJECTED
             self._circulate(ids[~rejected])
+        # An INTERPOL operation's participants locate persons sought on their territory;
+        # the arrest is reported on INTERPOL's channel, as any other.
+        found = m.operations.intensified_searches()
+        if found.size:
+            record.status[found] = NoticeStatus.CIRCULATING
+            self._searches.add(found, m.day + to_whole_days(m.config.transmission.interpol_days))
         ids = self._searches.pop(m.day)
         if ids is None:
             return
+        # A search both scheduled and found by an operation is reported once, the first time.
+        ids = ids[record.status[ids] == NoticeStatus.CIRCULATING]
         # A person found after the case went cold is of no use to it any more.
         found = m.cases.status[record.case[ids]] == CaseStatus.OPEN
         record.status[ids] = np.where(found, NoticeStatus.LOCATED, NoticeStatus.NOT_LOCATED)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim import survival
+from sim import case_outcomes, survival
 from sim.agents import ROLE_CODES
 from sim.frictions import decision_deadline_days
 from sim.requests import CaseStatus, Channel, Instrument, Kind, Outcome, RefusalGround
@@ -207,6 +207,7 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     out["persons_sought_unlocated"] = int(model.fugitives_unlocated)
     out.update(model.teams.outcomes(since=w0))
     out.update(model.eevidence.outcomes(since=w0))
+    out.update(case_outcomes.outcomes(model))
     out["effort"] = float(model.agency_table.effort.sum())
     out["coordination_meetings"] = int(model.meetings.meetings)
     out["capacity_building_delivered"] = float(model.coordinating_body.delivered)

@@ -53,6 +53,7 @@ from sim.engagement import CoordinatingBody, CoordinationMeetings
 from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
 from sim.negotiation import BilateralNegotiation
+from sim.operations import Operations
 from sim.policy import PolicyState
 from sim.reforms import enabled_reforms
 from sim.requests import (
@@ -174,6 +175,7 @@ class CooperationModel(mesa.Model):
         self.intelligence = IntelligenceSharing(self)
         self.interpol = InterpolSecretariat(self)
         self.teams = TeamFormation(self)
+        self.operations = Operations(self)  # coordinated operations, bilateral agreements
         self.meetings = CoordinationMeetings(self)
         self.coordinating_body = CoordinatingBody(self)
         self.series = {name: np.zeros(self.horizon_days) for name in SERIES_COLUMNS}
@@ -340,6 +342,9 @@ class CooperationModel(mesa.Model):
             | (channel == _CONTACT_POINT)
             | (channel == _JIT)
         )  # False (0) is served first
+        operation_work = self.operations.first_in_queue(ids)
+        if operation_work is not None:
+            deadline_class &= ~operation_work
         discipline = self.config.agencies.queue_discipline
         if discipline == "reciprocity":
             partner_trust = self.trust.get(
@@ -543,10 +548,15 @@ class CooperationModel(mesa.Model):
         # that pass it go on to the members' agreement (trust, capacity, chance).
         origin = self.cases.origin[case_ids]
         threshold = np.maximum(0.0, cfg.severity_threshold - self.teams.threshold_shift[origin])
+        min_states, relief = cfg.min_states, None
+        # An operation's or an agreement's joint work: teams on easier terms.
+        terms = self.operations.team_terms(case_ids, requested, links, cfg.min_states, threshold)
+        if terms is not None:
+            min_states, threshold, relief = terms
         proposed = team_is_proposed(
             links + 1,
             self.cases.severity[case_ids],
-            min_states=cfg.min_states,
+            min_states=min_states,
             severity_threshold=threshold,
         )
         candidates = proposed.nonzero()[0]
@@ -561,7 +571,9 @@ class CooperationModel(mesa.Model):
         slot = np.ones(members.size, dtype=bool)
         slot[member_start] = False
         members[slot] = requested[spans(starts[candidates], links[candidates])]
-        formed = self.teams.consider(case_ids[candidates], members, sizes)
+        formed = self.teams.consider(
+            case_ids[candidates], members, sizes, None if relief is None else relief[candidates]
+        )
         in_team[spans(starts[candidates[formed]], links[candidates[formed]])] = True
         return in_team
 

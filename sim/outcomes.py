@@ -528,6 +528,71 @@ _ENTRIES = (
         "Share of e-evidence requests created in the window that obtain the data, from the "
         "provider or by the formal route (Aalen-Johansen).",
     ),
+    # ----------------------------------------------------------------- case studies
+    _o(
+        "operation_arrests",
+        "operation arrests",
+        "arrests",
+        "higher",
+        "Persons sought in cases of the operation's types located in participating states "
+        "during the coordinated operation (NaN without one).",
+    ),
+    _o(
+        "operation_cases_resolved",
+        "operation cases resolved",
+        "cases",
+        "higher",
+        "The operation's cases (targeted types, from participants) opened during it and "
+        "resolved by the end of the run (NaN without an operation).",
+    ),
+    _o(
+        "operation_requests",
+        "operation requests",
+        "requests",
+        "neither",
+        "Requests between participants in the operation's cases sent during it (NaN without "
+        "an operation).",
+    ),
+    _o(
+        "operation_intel_shared",
+        "operation intelligence shared",
+        "items",
+        "higher",
+        "Intelligence items of the operation's cases shared with participants during it "
+        "(NaN without an operation).",
+    ),
+    _o(
+        "operation_joint_teams",
+        "operation joint teams",
+        "teams",
+        "neither",
+        "Joint teams formed during the operation for its cases, with two participants or "
+        "more among their members (NaN without an operation).",
+    ),
+    _o(
+        "agreement_intel_shared",
+        "intelligence shared between parties",
+        "items",
+        "higher",
+        "Intelligence items one party of the bilateral agreement shared with another, in "
+        "the window (NaN without an agreement).",
+    ),
+    _o(
+        "agreement_joint_teams",
+        "joint teams between parties",
+        "teams",
+        "neither",
+        "Joint teams with two parties of the agreement among their members, formed in the "
+        "window (NaN without an agreement).",
+    ),
+    _o(
+        "agreement_requests",
+        "requests between parties",
+        "requests",
+        "neither",
+        "Requests one party of the agreement sent another in the window (NaN without an "
+        "agreement).",
+    ),
     # ----------------------------------------------------------------- diplomacy
     _o(
         "mean_relations",

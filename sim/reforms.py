@@ -23,6 +23,8 @@ same function on the day it adopts.
 | confidentiality_standards | confidentiality (sharing, leaks, data-protection gaps) |
 | bilateral_agreements | negotiations between target pairs (treaty network, after ratification) |
 | e_evidence | the e-evidence regime (route of requests to service providers: production orders) |
+| coordinated_operation | for a time: queue priority, shared intelligence, searches, teams |
+| counterterrorism_agreement | treaty, sharing commitment, joint teams between the parties |
 | geopolitical_tension | relations, sovereignty sensitivity (stress test) |
 | demand_surge | case arrivals (stress test) |
 | budget_cuts | agency capacity (stress test) |
@@ -233,6 +235,24 @@ def apply_e_evidence(model: CooperationModel, targets: np.ndarray, p) -> None:
     model.policy.e_evidence[targets] = True
 
 
+def apply_coordinated_operation(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """A coordinating body starts a time-limited operation with the targets.
+
+    It acts only through queues, intelligence sharing, INTERPOL searches and joint
+    teams (:mod:`sim.operations`); arrests and resolved cases follow from those.
+    """
+    model.operations.start_operation(targets, p)
+
+
+def apply_counterterrorism_agreement(model: CooperationModel, targets: np.ndarray, p) -> None:
+    """Every pair of the targets signs the agreement: treaty, sharing, joint work.
+
+    Its intelligence items and joint teams follow from the sharing commitment and
+    the easier team terms (:mod:`sim.operations`), never set directly.
+    """
+    model.operations.sign_agreement(targets, p)
+
+
 def apply_geopolitical_tension(model: CooperationModel, targets: np.ndarray, p) -> None:
     """Relations with the targets fall and the targets guard sovereignty more.
 
@@ -272,6 +292,8 @@ EFFECTS = {
     "confidentiality_standards": apply_confidentiality_standards,
     "bilateral_agreements": apply_bilateral_agreements,
     "e_evidence": apply_e_evidence,
+    "coordinated_operation": apply_coordinated_operation,
+    "counterterrorism_agreement": apply_counterterrorism_agreement,
     "geopolitical_tension": apply_geopolitical_tension,
     "demand_surge": apply_demand_surge,
     "budget_cuts": apply_budget_cuts,

@@ -67,6 +67,8 @@ class TeamFormation:
     Attributes:
         formed: Number of teams formed.
         team_cases: Ids of cases that had a team.
+        team_members: Member states of each of those teams (the originating state first).
+        team_days: Day each of those teams formed.
     """
 
     def __init__(self, model: CooperationModel):
@@ -74,6 +76,8 @@ class TeamFormation:
         self.active: dict[int, JointInvestigationTeam] = {}
         self.formed = 0
         self.team_cases: list[int] = []
+        self.team_members: list[list[int]] = []
+        self.team_days: list[int] = []
         self.effort = 0.0
         self.threshold_shift = np.zeros(model.world.n_states)  # set by reforms
         self.cost_factor = np.ones(model.world.n_states)  # set by reforms
@@ -82,7 +86,13 @@ class TeamFormation:
         staffed = model.agency_table.capacity[model.le_of]
         self.reserve = (1.0 - model.config.jit.lendable_share) * staffed
 
-    def consider(self, cases: np.ndarray, members: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    def consider(
+        self,
+        cases: np.ndarray,
+        members: np.ndarray,
+        sizes: np.ndarray,
+        trust_relief: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Decide, case by case in order, whether teams form for proposed new cases.
 
         The trust test for all cases at once (trust does not change while teams
@@ -94,6 +104,8 @@ class TeamFormation:
             members: Member states of all cases, concatenated (each case's
                 originating state first, then its partners; all distinct).
             sizes: Number of members of each case.
+            trust_relief: Per case, how much less trust its members need (an operation's
+                or an agreement's joint work); None for none.
 
         Returns:
             Whether a team formed, per case.
@@ -115,6 +127,8 @@ class TeamFormation:
         capacity, le_of = m.agency_table.capacity, m.le_of
         # Model agreements (a lever) lower the trust the originating state needs.
         needed = np.maximum(0.0, cfg.agreement_trust - self.trust_shift[members[start]])
+        if trust_relief is not None:
+            needed = np.maximum(0.0, needed - trust_relief)
         for k in (lowest >= needed).nonzero()[0].tolist():
             group = members[start[k] : start[k] + sizes[k]]
             origin = int(group[0])
@@ -131,6 +145,8 @@ class TeamFormation:
             self.active[case] = JointInvestigationTeam(m, case, group.tolist(), cost)
             self.formed += 1
             self.team_cases.append(case)
+            self.team_members.append(group.tolist())
+            self.team_days.append(m.day)
             formed[k] = True
         return formed
 

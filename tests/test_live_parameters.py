@@ -151,6 +151,12 @@ CONTEXT: dict[str, dict[str, Any]] = {
         "bilateral_agreements.negotiation_days": 0.0,
         "bilateral_agreements.ratification_days": 30.0,
     },
+    # UNODC's joint work: the operation's coordinator must be UNODC (INTERPOL searches).
+    "coordinated_operation.team_min_states": {"coordinated_operation.coordinator": "unodc"},
+    "coordinated_operation.team_threshold_reduction": {
+        "coordinated_operation.coordinator": "unodc"
+    },
+    "coordinated_operation.team_trust_reduction": {"coordinated_operation.coordinator": "unodc"},
 }
 
 # applies_to: every group is tried on one lever (the group -> states rule is shared by
@@ -189,6 +195,9 @@ def _ends(row: dict[str, Any]) -> list[tuple[str, Any, Any]]:
         return [(f"={g}", "all", g) for g in groups if g != "all"] + [("=[S001]", "all", ["S001"])]
     if isinstance(default, bool):
         return [("", default, not default)]
+    if isinstance(default, list):
+        # A list of choices (case types): the default against every choice.
+        return [("", default, _list_choices(row))]
     if isinstance(default, dict):
         # All the weight on the first key against the same weight on every key.
         keys = list(default)
@@ -211,6 +220,16 @@ def _choices(row: dict[str, Any]) -> list[str]:
     section = Scenario.model_fields[row["section"]].annotation
     annotation = section.model_fields[row["key"]].annotation
     return list(getattr(annotation, "__args__", ()))
+
+
+def _list_choices(row: dict[str, Any]) -> list[str]:
+    from typing import get_args
+
+    from sim.scenario import Scenario
+
+    section = Scenario.model_fields[row["section"]].annotation
+    (item,) = get_args(section.model_fields[row["key"]].annotation)
+    return list(get_args(item))
 
 
 def _cases() -> list[Any]:

@@ -72,6 +72,7 @@ class VectorisedQueues:
             ),
         )
         self.trust = SimpleNamespace(get=lambda a, b, day: trust[a, b])
+        self.operations = SimpleNamespace(first_in_queue=lambda ids: None)  # no operation
         self.day = 0
         self.window_start = 0
         self.served: list[tuple[int, int, int]] = []  # (day, agency, request)

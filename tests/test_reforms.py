@@ -33,6 +33,8 @@ TARGETS = {
     # The baseline has no domestic investigations, so no order at all; the paired
     # effects with them on in both arms are in tests/test_eevidence.py.
     "e_evidence": ("eevidence_requests_by_route.production_order", +1),
+    "coordinated_operation": ("arrests_via_notices", +1),
+    "counterterrorism_agreement": ("intel_shared", +1),
     "geopolitical_tension": ("refusal_rate_by_ground.sovereignty", +1),
     "demand_surge": ("cases_total", +1),
     "budget_cuts": ("completion_rate", -1),

@@ -1,0 +1,371 @@
+"""Case-study interventions beyond the formal channels: coordinated operations and agreements.
+
+Two levers of the seed's case studies act here, each only through mechanisms the
+model already has:
+
+- A **coordinated operation** (lever ``coordinated_operation``): for a limited time a
+  coordinating body works with the national agencies of the participating states
+  on cases of the targeted types that originate in a participant (the operation's
+  cases). Their requests to one another go first in every queue; the body passes
+  their intelligence items on to every other participant, who share more readily.
+  INTERPOL also intensifies the searches for persons sought in those cases: each
+  participant has a daily chance to locate every person still sought on its
+  territory (a notice or diffusion not yet successful), and notice requests of
+  participants are reviewed faster. UNODC instead brings the states of an
+  operation case that needs another participant into a joint team at a lower
+  severity and trust. When the operation
+  ends, everything is as before; its arrests and teams carry on.
+- A **bilateral agreement** (lever ``counterterrorism_agreement``): every pair of its
+  parties gets a bilateral treaty (the legal basis of their requests), a commitment
+  to offer each other the intelligence items of covered cases and to share them more
+  readily, and joint work: joint teams between them for covered cases with fewer
+  states, at a lower severity and a lower trust.
+
+The rules are the small functions at the top; :class:`Operations` holds what is in
+force and is called by the model (queues, teams), the intelligence services (sharing)
+and the INTERPOL secretariat (reviews, searches). Their outcomes are measured in
+:mod:`sim.case_outcomes`, on the plans :func:`plans_of` gives, so that a test can
+measure the same thing in a run without the intervention.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.interpol import NoticeStatus
+from sim.requests import CaseStatus, sorted_unique
+from sim.scenario import CASE_TYPES, DAYS_PER_YEAR
+
+if TYPE_CHECKING:
+    from sim.model import CooperationModel
+
+# Statuses of a search that has not (yet) found its person.
+_CIRCULATING, _NOT_LOCATED = int(NoticeStatus.CIRCULATING), int(NoticeStatus.NOT_LOCATED)
+
+
+def in_window(day: int, start_day: int, end_day: int) -> bool:
+    """Whether ``day`` falls inside an operation running from ``start_day`` to ``end_day``."""
+    return start_day <= day < end_day
+
+
+def type_mask(case_types: list[str]) -> np.ndarray:
+    """A boolean mask over :data:`~sim.scenario.CASE_TYPES` of the listed types."""
+    return np.array([t in case_types for t in CASE_TYPES])
+
+
+def raised_share_probability(p, uplift):
+    """Sharing chance after a commitment closes the share ``uplift`` of the gap to 1."""
+    p = np.asarray(p, dtype=float)
+    return p + np.asarray(uplift) * (1.0 - p)
+
+
+def shortened_review(days, speedup):
+    """Review days of a notice request the coordinator handles first."""
+    return np.asarray(days, dtype=float) * (1.0 - np.asarray(speedup))
+
+
+def search_hazard(on_participant, targeted, case_open, *, hazard):
+    """Daily chance that a participant locates a person still sought on its territory.
+
+    Args:
+        on_participant: The person is sought in a participating state (an INTERPOL member).
+        targeted: The case is of a type the operation targets.
+        case_open: The case is still open (a person found for a closed case is of no use).
+        hazard: The operation's daily chance per person sought.
+
+    Returns:
+        Probability per search, 0 where the operation does not search.
+    """
+    return np.where(
+        np.asarray(on_participant) & np.asarray(targeted) & np.asarray(case_open), hazard, 0.0
+    )
+
+
+def pair_matrix(parties: np.ndarray, n_states: int) -> np.ndarray:
+    """Every unordered pair of distinct ``parties`` as a symmetric (n, n) boolean matrix."""
+    member = np.zeros(n_states, dtype=bool)
+    member[parties] = True
+    pairs = member[:, None] & member[None, :]
+    np.fill_diagonal(pairs, False)
+    return pairs
+
+
+@dataclass
+class OperationPlan:
+    """A coordinated operation: who, on what, when, and how.
+
+    Attributes:
+        participant: Participating states (boolean per state).
+        targeted: Targeted case types (boolean per case type).
+        start_day: First day of the operation.
+        end_day: First day after it.
+        params: The lever section (coordinator and how the operation acts).
+    """
+
+    participant: np.ndarray
+    targeted: np.ndarray
+    start_day: int
+    end_day: int
+    params: Any
+
+    @classmethod
+    def from_lever(cls, params, targets: np.ndarray, n_states: int, start_day: int):
+        """The plan of a ``coordinated_operation`` section for its resolved target states."""
+        participant = np.zeros(n_states, dtype=bool)
+        participant[targets] = True
+        end = start_day + max(1, int(round(params.duration_days)))
+        return cls(participant, type_mask(params.case_types), start_day, end, params)
+
+    def cases(self, origin: np.ndarray, case_type: np.ndarray) -> np.ndarray:
+        """Which cases are the operation's: a targeted type, from a participant."""
+        return self.participant[origin] & self.targeted[case_type]
+
+
+@dataclass
+class AgreementPlan:
+    """A bilateral agreement between pairs of parties.
+
+    Attributes:
+        pair: Symmetric (n, n) matrix of the pairs of parties.
+        covered: Covered case types (boolean per case type).
+        params: The lever section (its provisions).
+    """
+
+    pair: np.ndarray
+    covered: np.ndarray
+    params: Any
+
+    @classmethod
+    def from_lever(cls, params, targets: np.ndarray, n_states: int):
+        """The plan of a ``counterterrorism_agreement`` section for its target states."""
+        return cls(pair_matrix(targets, n_states), type_mask(params.case_types), params)
+
+
+class Operations:
+    """The operation and the agreement in force, as the stages of the model see them.
+
+    Args:
+        model: The model whose world, cases and records are read.
+
+    Attributes:
+        operation: The coordinated operation once its lever took effect, else None.
+        agreement: The bilateral agreement once its lever took effect, else None.
+    """
+
+    def __init__(self, model: CooperationModel):
+        self.model = model
+        self.operation: OperationPlan | None = None
+        self.agreement: AgreementPlan | None = None
+        self._found: set[int] = set()  # searches the operation located (report under way)
+
+    # ------------------------------------------------------------ levers take effect
+    def start_operation(self, targets: np.ndarray, params) -> None:
+        """The coordinated operation starts today (its lever's effect)."""
+        m = self.model
+        self.operation = OperationPlan.from_lever(params, targets, m.world.n_states, m.day)
+
+    def sign_agreement(self, targets: np.ndarray, params) -> None:
+        """The bilateral agreement comes into force today (its lever's effect)."""
+        m = self.model
+        self.agreement = AgreementPlan.from_lever(params, targets, m.world.n_states)
+        if params.bilateral_treaty:
+            for a, b in zip(*np.nonzero(np.triu(self.agreement.pair)), strict=True):
+                m.world.add_treaty(int(a), int(b))
+
+    def running(self, coordinator: str | None = None) -> OperationPlan | None:
+        """The operation if it runs today (and has that coordinator), else None."""
+        op = self.operation
+        if op is None or not in_window(self.model.day, op.start_day, op.end_day):
+            return None
+        if coordinator is not None and op.params.coordinator != coordinator:
+            return None
+        return op
+
+    # ------------------------------------------------------------ queues
+    def first_in_queue(self, ids: np.ndarray) -> np.ndarray | None:
+        """Which requests go first in a queue as the operation's work (None: no such)."""
+        op = self.running()
+        if op is None or not op.params.prioritise_requests:
+            return None
+        m = self.model
+        led = m.ledger
+        a, b = led.requesting_state[ids], led.requested_state[ids]
+        case = led.case[ids]
+        return (
+            op.cases(m.cases.origin[case], m.cases.case_type[case])
+            & op.participant[b]
+            & (op.participant[a])
+        )
+
+    # ------------------------------------------------------------ intelligence
+    def extra_partners(
+        self, producing: np.ndarray, position: np.ndarray, partner: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Add the partners the operation and the agreement offer each new item to.
+
+        The coordinator passes the items of an operation case to every other
+        participant; a party offers the items of a covered case to its partners in
+        the agreement. Pairs come back sorted by case, then partner, as
+        :meth:`sim.intelligence.IntelligenceSharing._partners` gives them.
+        """
+        op, ag = self.running(), self.agreement
+        if op is None and ag is None:
+            return position, partner
+        m = self.model
+        n = m.world.n_states
+        origin = m.cases.origin[producing].astype(np.int64)
+        case_type = m.cases.case_type[producing]
+        offered = np.zeros((producing.size, n), dtype=bool)
+        if op is not None:
+            offered |= op.cases(origin, case_type)[:, None] & op.participant[None, :]
+        if ag is not None:
+            offered |= ag.covered[case_type][:, None] & ag.pair[origin]
+        offered[np.arange(producing.size), origin] = False
+        more_position, more_partner = np.nonzero(offered)
+        if more_position.size == 0:
+            return position, partner
+        pair = sorted_unique(
+            np.concatenate([position * n + partner, more_position * n + more_partner])
+        )
+        return pair // n, pair % n
+
+    def share_probability(
+        self, p: np.ndarray, case_ids: np.ndarray, sharer: np.ndarray, recipient: np.ndarray
+    ) -> np.ndarray:
+        """Sharing chance of each (item, partner) row under the operation and the agreement."""
+        op, ag = self.running(), self.agreement
+        if op is None and ag is None:
+            return p
+        m = self.model
+        case_type = m.cases.case_type[case_ids]
+        uplift = np.zeros(p.size)
+        if op is not None:
+            among = op.cases(sharer, case_type) & op.participant[recipient]
+            uplift = np.where(among, op.params.intel_share_uplift, uplift)
+        if ag is not None:
+            between = ag.pair[sharer, recipient] & ag.covered[case_type]
+            # Where both apply, the stronger commitment holds.
+            uplift = np.where(between, np.maximum(uplift, ag.params.share_commitment), uplift)
+        return raised_share_probability(p, uplift)
+
+    # ------------------------------------------------------------ joint teams
+    def team_terms(
+        self,
+        case_ids: np.ndarray,
+        requested: np.ndarray,
+        links: np.ndarray,
+        min_states: int,
+        threshold: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Team terms of new cases: smallest size, severity threshold, trust relief.
+
+        Args:
+            case_ids: New cases.
+            requested: Their partner states, concatenated (``links[k]`` per case).
+            links: Number of partners of each case.
+            min_states: The usual smallest number of states for a team.
+            threshold: The usual severity threshold of each case.
+
+        Returns:
+            Per case (smallest number of states, severity threshold, trust relief), or
+            None when neither a UNODC operation runs nor an agreement is in force.
+        """
+        op, ag = self.running("unodc"), self.agreement
+        if op is None and ag is None:
+            return None
+        m = self.model
+        origin = m.cases.origin[case_ids].astype(np.int64)
+        case_type = m.cases.case_type[case_ids]
+        owner = np.arange(case_ids.size).repeat(links)
+        sizes = np.full(case_ids.size, min_states)
+        threshold = np.array(threshold, dtype=float, copy=True)
+        relief = np.zeros(case_ids.size)
+        if op is not None:
+            # Joint work among the participants: the case needs another participant.
+            others = np.bincount(owner, op.participant[requested], minlength=case_ids.size)
+            joint = op.cases(origin, case_type) & (others > 0)
+            sizes = np.where(joint, np.minimum(sizes, op.params.team_min_states), sizes)
+            threshold = np.where(joint, threshold - op.params.team_threshold_reduction, threshold)
+            relief = np.where(joint, op.params.team_trust_reduction, relief)
+        if ag is not None:
+            # Joint work between the parties: a covered case of one that needs the other.
+            partners = np.bincount(
+                owner, ag.pair[origin[owner], requested], minlength=case_ids.size
+            )
+            joint = ag.covered[case_type] & (partners > 0)
+            p = ag.params
+            sizes = np.where(joint, np.minimum(sizes, p.team_min_states), sizes)
+            threshold = np.where(joint, threshold - p.team_threshold_reduction, threshold)
+            relief = np.where(joint, np.maximum(relief, p.team_trust_reduction), relief)
+        return sizes, np.maximum(0.0, threshold), relief
+
+    # ------------------------------------------------------------ INTERPOL
+    def notice_review_days(self, review, cases: np.ndarray, requesting: np.ndarray):
+        """Review days of new notice requests: shorter for an INTERPOL operation's cases."""
+        op = self.running("interpol")
+        if op is None:
+            return review
+        m = self.model
+        mine = op.cases(requesting.astype(np.int64), m.cases.case_type[cases])
+        return np.where(mine, shortened_review(review, op.params.review_speedup), review)
+
+    def intensified_searches(self) -> np.ndarray:
+        """Today's draws of an INTERPOL operation: the searches its participants succeed in.
+
+        Every search not yet successful (circulating, or given up) for a person on a
+        participant's territory in a targeted case, whose case is still open, has the
+        operation's daily chance. Returns the record ids of the searches that succeed
+        today (each is reported once); empty when no INTERPOL operation runs.
+        """
+        op = self.running("interpol")
+        if op is None or op.params.search_hazard_per_day <= 0:
+            return np.zeros(0, dtype=np.int64)
+        m = self.model
+        record = m.interpol.record
+        status = record["status"]
+        waiting = np.flatnonzero((status == _CIRCULATING) | (status == _NOT_LOCATED))
+        if self._found:
+            waiting = waiting[~np.isin(waiting, np.fromiter(self._found, np.int64))]
+        if waiting.size == 0:
+            return waiting
+        where = record.located_in[waiting].astype(np.int64)
+        case = record.case[waiting]
+        p = search_hazard(
+            op.participant[where] & m.world.interpol_member[where],
+            op.targeted[m.cases.case_type[case]],
+            m.cases.status[case] == CaseStatus.OPEN,
+            hazard=op.params.search_hazard_per_day,
+        )
+        candidates = p > 0
+        waiting, p = waiting[candidates], p[candidates]
+        found = waiting[m.rng.random(waiting.size) < p]
+        self._found.update(found.tolist())
+        return found
+
+
+def plans_of(
+    model: CooperationModel, scenario
+) -> tuple[OperationPlan | None, AgreementPlan | None]:
+    """The plans a scenario's levers would put in force in ``model``'s world.
+
+    For measuring, in a run without the intervention, what the intervention is
+    measured on (the same participants, case types and window).
+    """
+    from sim.reforms import resolve_targets  # deferred: reforms applies these plans
+
+    n = model.world.n_states
+    source = scenario.source or "<scenario>"
+    op = ag = None
+    p = scenario.coordinated_operation
+    if p.enabled:
+        targets = resolve_targets(p.applies_to, model.world, "coordinated_operation", source)
+        start = model.window_start + int(round(p.start_year * DAYS_PER_YEAR))
+        op = OperationPlan.from_lever(p, targets, n, start)
+    q = scenario.counterterrorism_agreement
+    if q.enabled:
+        targets = resolve_targets(q.applies_to, model.world, "counterterrorism_agreement", source)
+        ag = AgreementPlan.from_lever(q, targets, n)
+    return op, ag
