@@ -1310,8 +1310,12 @@ class RapidChannelsSection(LeverSection):
     )
 
 
-class JointTaskForcesSection(LeverSection):
-    """Lever: easier joint investigation teams (funding, model agreements)."""
+class JointTaskForcesSection(AdoptableLeverSection):
+    """Lever: easier joint investigation teams (funding, model agreements).
+
+    Adopted by choice (``adoption = "endogenous"``), a state joins the funded programme
+    when its experience, budget, sovereignty concerns and peers lead it to.
+    """
 
     threshold_reduction: float = P(
         0.2, 0.0, 1.0, "index", "Fall in the severity a case needs for a team."
@@ -1693,7 +1697,13 @@ LEVERS = (
     "coordinated_operation",
     "counterterrorism_agreement",
 )
-ADOPTABLE_LEVERS = ("nsc_law", "treaty_expansion", "secure_platform", "mutual_recognition")
+ADOPTABLE_LEVERS = (
+    "nsc_law",
+    "treaty_expansion",
+    "secure_platform",
+    "mutual_recognition",
+    "joint_task_forces",
+)
 STRESS_TESTS = ("geopolitical_tension", "demand_surge", "budget_cuts")
 
 
