@@ -1,0 +1,406 @@
+"""Schema sections of the world and its people: the run, the states, the cases, the agencies."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import (
+    ValidationInfo,
+    field_validator,
+)
+
+from sim.schema_base import (
+    CASE_TYPES,
+    LEGAL_FAMILIES,
+    P,
+    Section,
+    ShareMix,
+    check_mix_total,
+)
+
+
+class RunSection(Section):
+    """How long to simulate: a warm-up, then the measurement window."""
+
+    years: float = P(
+        5.0,
+        0.01,
+        50.0,
+        "years",
+        "Length of the measurement window after the warm-up; one step is one day, a year 365 days.",
+    )
+    warmup_years: float = P(
+        0.0,
+        0.0,
+        20.0,
+        "years",
+        "Simulated time before the window, left out of every outcome (chosen by MSER-5).",
+    )
+
+
+class WorldSection(Section):
+    """The synthetic world: states, legal families, blocs and the treaty network."""
+
+    n_states: int = P(40, 1, 400, "states", "Number of states in a synthetic world.")
+    data_file: str = P(
+        "",
+        None,
+        None,
+        "path",
+        "CSV of real states (relative to the scenario file, or a shipped name); empty = synthetic.",
+    )
+    legal_family_shares: ShareMix = P(
+        {"common": 0.25, "civil": 0.45, "mixed": 0.15, "religious": 0.08, "socialist": 0.07},
+        None,
+        None,
+        "share",
+        "Share of states in each legal family (normalised).",
+    )
+    n_language_groups: int = P(
+        6, 1, 50, "groups", "Number of language groups states are drawn from."
+    )
+    capacity_median: float = P(1.0, 0.01, 100.0, "budget units", "Median state capacity.")
+    economic_size_sigma: float = P(
+        1.4, 0.0, 5.0, "log units", "Spread of states' lognormal economic size (GDP-like)."
+    )
+    income_sigma: float = P(
+        0.8,
+        0.0,
+        3.0,
+        "log units",
+        "Spread of states' lognormal income per head; population = economic size / income.",
+    )
+    capacity_size_exponent: float = P(
+        0.5,
+        0.0,
+        1.5,
+        "exponent",
+        "Agency budgets grow with economic size to this power (capacity / median).",
+    )
+    openness_sigma: float = P(
+        0.5,
+        0.0,
+        3.0,
+        "log units",
+        "Spread of states' lognormal openness (trade, travel, finance hub) that draws foreign "
+        "links beyond economic size.",
+    )
+    culture_spread: float = P(
+        0.15,
+        0.0,
+        1.0,
+        "index",
+        "Spread of states' organisational culture around their language group's; the gap "
+        "between two states is their cultural and organisational distance.",
+    )
+    rights_standard_mean: float = P(
+        0.6,
+        0.0,
+        1.0,
+        "index",
+        "Mean strength of states' human-rights and fair-trial protections (0-1), higher in "
+        "the bloc.",
+    )
+    rights_standard_sigma: float = P(
+        0.15, 0.0, 1.0, "index", "Spread of states' rights standards around the mean."
+    )
+    rights_standard_bloc_bonus: float = P(
+        0.2,
+        0.0,
+        1.0,
+        "index",
+        "How much stronger rights standards are in the mutual-recognition bloc (membership "
+        "requires them).",
+    )
+    rights_standard_death_penalty_gap: float = P(
+        0.2,
+        0.0,
+        1.0,
+        "index",
+        "How much weaker rights standards are where the death penalty is retained.",
+    )
+    technology_mean: float = P(
+        0.5, 0.0, 1.0, "index", "Mean technology level (0-1), rises with capacity."
+    )
+    technology_capacity_slope: float = P(
+        0.15,
+        0.0,
+        1.0,
+        "index/log unit",
+        "How much technology rises per log unit of state capacity over the median.",
+    )
+    technology_sigma: float = P(
+        0.1, 0.0, 1.0, "index", "Spread of technology around what capacity predicts."
+    )
+    sovereignty_sensitivity_mean: float = P(
+        0.45, 0.0, 1.0, "index", "Mean sovereignty sensitivity of states (0 = none, 1 = extreme)."
+    )
+    sovereignty_sensitivity_sigma: float = P(
+        0.2, 0.0, 1.0, "index", "Spread of sovereignty sensitivity across states."
+    )
+    death_penalty_share: float = P(
+        0.2, 0.0, 1.0, "share", "Share of states that retain the death penalty."
+    )
+    data_protection_mean: float = P(
+        0.5, 0.0, 1.0, "index", "Mean strictness of data-protection law (0-1)."
+    )
+    mr_bloc_share: float = P(
+        0.3, 0.0, 1.0, "share", "Share of states in the mutual-recognition bloc (EU-like)."
+    )
+    alliance_share: float = P(
+        0.12, 0.0, 1.0, "share", "Share of states in the intelligence alliance."
+    )
+    convention_share: float = P(
+        0.55, 0.0, 1.0, "share", "Share of states party to the multilateral MLA convention."
+    )
+    bilateral_treaty_density: float = P(
+        0.12,
+        0.0,
+        1.0,
+        "share of pairs",
+        "Probability that a pair of states has a bilateral treaty.",
+    )
+    treaty_capacity_bias: float = P(
+        1.0, 0.0, 5.0, "exponent", "How much richer states are favoured as treaty partners."
+    )
+    nsc_share: float = P(
+        0.15, 0.0, 1.0, "share", "Share of states that already have a national security court."
+    )
+    initial_trust: float = P(0.5, 0.0, 1.0, "index", "Initial directed trust between states (0-1).")
+    initial_trust_spread: float = P(
+        0.1, 0.0, 0.5, "index", "Spread (sd) of initial trust around its mean."
+    )
+    bloc_trust_bonus: float = P(
+        0.15, 0.0, 0.5, "index", "Extra initial trust between bloc partners."
+    )
+    initial_relations: float = P(
+        0.6, 0.0, 1.0, "index", "Mean diplomatic relations between states (0-1)."
+    )
+    relations_sigma: float = P(
+        0.1, 0.0, 1.0, "index", "Spread of initial relations of pairs around the mean."
+    )
+    relations_bloc_bonus: float = P(
+        0.15, 0.0, 1.0, "index", "Better initial relations between members of a shared bloc."
+    )
+    relations_legal_distance_penalty: float = P(
+        0.1,
+        0.0,
+        1.0,
+        "index",
+        "Worse initial relations per unit of legal distance between two states' systems.",
+    )
+    interpol_member_share: float = P(
+        1.0, 0.0, 1.0, "share", "Share of states that are INTERPOL members (196 of 197 in reality)."
+    )
+    platform_share: float = P(
+        0.0, 0.0, 1.0, "share", "Share of states already connected to a secure sharing platform."
+    )
+    contact_point_share: float = P(
+        0.3, 0.0, 1.0, "share", "Share of states with a 24/7 point of contact for urgent requests."
+    )
+    confidentiality_mean: float = P(
+        0.3,
+        0.0,
+        1.0,
+        "index",
+        "Mean strength of confidentiality agreements and legal protections for partners (0-1).",
+    )
+
+    @field_validator("data_file")
+    @classmethod
+    def _usable_file_name(cls, v: str) -> str:
+        if "\x00" in v:
+            raise ValueError("a file name cannot contain a NUL character")
+        too_long = [part for part in v.replace("\\", "/").split("/") if len(part.encode()) > 255]
+        if too_long:
+            raise ValueError("a file name longer than 255 bytes; name a CSV file that exists")
+        return v
+
+    @field_validator("legal_family_shares")
+    @classmethod
+    def _known_families(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(LEGAL_FAMILIES))
+        if unknown:
+            raise ValueError(f"unknown legal family {unknown}; allowed: {list(LEGAL_FAMILIES)}")
+        check_mix_total(v)
+        return v
+
+
+class CasesSection(Section):
+    """Case generation (process 1): arrivals, types and foreign links."""
+
+    arrivals_per_state_per_year: float = P(
+        55.0,
+        0.0,
+        100000.0,
+        "cases/state/year",
+        "Mean transnational case arrivals for a state of threat level 1 (Poisson).",
+    )
+    threat_level_sigma: float = P(
+        0.5, 0.0, 3.0, "log units", "Spread of states' lognormal threat level."
+    )
+    arrivals_population_exponent: float = P(
+        0.5,
+        0.0,
+        2.0,
+        "exponent",
+        "Populous states open more transnational cases ((population / median) ** exponent).",
+    )
+    type_shares: ShareMix = P(
+        {
+            "terrorism": 0.12,
+            "cybercrime": 0.25,
+            "drug_trafficking": 0.3,
+            "organised_crime": 0.25,
+            "espionage": 0.08,
+        },
+        None,
+        None,
+        "share",
+        "Share of cases by type (normalised).",
+    )
+    mean_foreign_links: float = P(
+        1.4, 1.0, 10.0, "states", "Mean number of foreign states a case needs (1 + Poisson)."
+    )
+    gravity_affinity_weight: float = P(
+        1.5, 0.0, 10.0, "weight", "Gravity rule: weight of shared language and legal family."
+    )
+    gravity_bloc_weight: float = P(1.0, 0.0, 10.0, "weight", "Gravity rule: weight of shared bloc.")
+    gravity_capacity_exponent: float = P(
+        0.5,
+        0.0,
+        3.0,
+        "exponent",
+        "Gravity rule: attraction of economically larger partners (economic size ** exponent).",
+    )
+    extradition_share: float = P(
+        0.25, 0.0, 1.0, "share", "Probability that a foreign link has a suspect to extradite."
+    )
+    coercive_share: float = P(
+        0.3,
+        0.0,
+        1.0,
+        "share",
+        "Share of evidence requests needing a coercive measure (court order).",
+    )
+    national_share: float = P(
+        0.3,
+        0.0,
+        1.0,
+        "share",
+        "Probability that a person sought is a national of the requested state.",
+    )
+    deadline_days_mean: float = P(
+        900.0, 1.0, 36500.0, "days", "Mean time before a case goes cold (exponential-like gamma)."
+    )
+    deadline_shape: float = P(
+        4.0, 0.1, 100.0, "shape", "Gamma shape of case deadlines (higher = tighter)."
+    )
+    severity_shape: float = P(2.0, 0.1, 50.0, "beta a", "Beta a-parameter of case severity (0-1).")
+    severity_shape_b: float = P(
+        2.0, 0.1, 50.0, "beta b", "Beta b-parameter of case severity (0-1)."
+    )
+    sensitivity_concentration: float = P(
+        4.0,
+        0.1,
+        1000.0,
+        "beta a + b",
+        "How closely a case's political sensitivity follows its type's mean (Beta "
+        "concentration: higher, less spread).",
+    )
+    political_sensitivity_by_type: ShareMix = P(
+        {
+            "terrorism": 0.6,
+            "cybercrime": 0.3,
+            "drug_trafficking": 0.15,
+            "organised_crime": 0.2,
+            "espionage": 0.9,
+        },
+        None,
+        None,
+        "index",
+        "Mean political sensitivity (0-1) of cases of each type.",
+    )
+
+    @field_validator("type_shares", "political_sensitivity_by_type")
+    @classmethod
+    def _known_types(cls, v: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        unknown = sorted(set(v) - set(CASE_TYPES))
+        if unknown:
+            raise ValueError(f"unknown case type {unknown}; allowed: {list(CASE_TYPES)}")
+        if info.field_name == "type_shares":
+            check_mix_total(v)
+        return v
+
+
+class AgenciesSection(Section):
+    """Agency capacities, skills and queue disciplines."""
+
+    central_authority_capacity: float = P(
+        2.3,
+        0.0,
+        10000.0,
+        "capacity/expected request",
+        "Central authorities' staffing: requests a day they can review per request a day the "
+        "gravity rule is expected to send them (above 1 leaves slack).",
+    )
+    staffing_budget_exponent: float = P(
+        0.2,
+        0.0,
+        2.0,
+        "power",
+        "Richer states staff their agencies more for the same demand: staffing grows with "
+        "state capacity / median to this power.",
+    )
+    law_enforcement_capacity: float = P(
+        1.2,
+        0.0,
+        10000.0,
+        "capacity/expected request",
+        "Law enforcement's staffing: requests a day it can start executing per request a day "
+        "the state is expected to receive (also sizes intelligence and INTERPOL offices).",
+    )
+    court_capacity: float = P(
+        0.6,
+        0.0,
+        10000.0,
+        "capacity/expected request",
+        "Courts' staffing: proceedings a day they can open per request a day the state is "
+        "expected to receive.",
+    )
+    nsc_capacity: float = P(
+        0.3,
+        0.0,
+        10000.0,
+        "capacity/expected request",
+        "A national security court's staffing: proceedings a day per request a day the "
+        "state is expected to receive (in addition to the ordinary court).",
+    )
+    capacity_floor: float = P(
+        0.1, 0.0, 100.0, "requests/day", "Smallest capacity any agency has (a skeleton staff)."
+    )
+    queue_discipline: Literal["fifo", "severity", "reciprocity"] = P(
+        "fifo",
+        None,
+        None,
+        "choice",
+        "Order in which agencies serve their queue: fifo, severity (most severe first), "
+        "reciprocity (partners that served well first).",
+    )
+    skill_mean: float = P(0.6, 0.0, 1.0, "index", "Mean staff skill (0-1); rises with capacity.")
+    skill_capacity_slope: float = P(
+        0.1,
+        0.0,
+        1.0,
+        "index/log unit",
+        "How much staff skill rises per log unit of state capacity over the median.",
+    )
+    skill_sigma: float = P(0.1, 0.0, 1.0, "index", "Spread of skill around what capacity predicts.")
+    skill_speed_effect: float = P(
+        1.0,
+        0.0,
+        1.0,
+        "service-time factor",
+        "How much skill speeds service: service time x (1 + effect x (0.5 - skill)), so at "
+        "1 a skilled office (skill 1) is three times as fast as an unskilled one.",
+    )
