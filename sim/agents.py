@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 # Queue families: the code of each agency class in AgencyTable.role.
 ROLE_CODES = {"central_authority": 0, "court": 1, "law_enforcement": 2}
+QUEUE_ROLES = tuple(ROLE_CODES)  # the agencies with queues, in code order
 NO_QUEUE = 3
 
 

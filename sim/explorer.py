@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 
 from sim.errors import CoopsimError
-from sim.model import DAYS_PER_YEAR, CooperationModel
-from sim.scenario import LeverSection, Scenario, load_scenario, resolve_scenario_path
+from sim.model import CooperationModel
+from sim.scenario import DAYS_PER_YEAR, LeverSection, Scenario, load_scenario, resolve_scenario_path
 
 SCENARIO_ENV = "COOPSIM_EXPLORER_SCENARIO"
 """Environment variable through which :func:`serve` hands the scenario to the app."""

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim import case_outcomes, survival
-from sim.agents import ROLE_CODES
+from sim.agents import QUEUE_ROLES, ROLE_CODES
 from sim.frictions import decision_deadline_days
 from sim.requests import CaseStatus, Channel, Instrument, Kind, Outcome, RefusalGround
 from sim.world import CAPACITY_GROUPS
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from sim.model import CooperationModel
 
 OUTCOME_KINDS = (Kind.MLA_EVIDENCE, Kind.EXTRADITION)
-_QUEUE_ROLES = ("central_authority", "court", "law_enforcement")
 _GROUNDS = tuple(g for g in RefusalGround if g != RefusalGround.NONE)
 # Competing ends of a request, with each refusal ground a cause of its own.
 _GROUND_CAUSE = 100
@@ -198,7 +197,7 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     )
     days = slice(w0, end)
     out["mean_trust"] = _mean(model.series["mean_trust"][days])
-    out["backlog"] = {role: _mean(model.series[f"backlog_{role}"][days]) for role in _QUEUE_ROLES}
+    out["backlog"] = {role: _mean(model.series[f"backlog_{role}"][days]) for role in QUEUE_ROLES}
     out["utilisation"] = _utilisation(model)
 
     out.update(model.intelligence.outcomes(since=w0))
@@ -255,7 +254,7 @@ def _utilisation(model: CooperationModel) -> dict[str, float]:
     table = model.agency_table
     load = agency_utilisation(table)
     out = {}
-    for role in _QUEUE_ROLES:
+    for role in QUEUE_ROLES:
         mine = load[table.role[: table.size] == ROLE_CODES[role]]
         mine = mine[np.isfinite(mine)]
         out[f"{role}_median"] = quantile(mine, 0.5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.model import _DENSE_LOOKUP_LIMIT, category_cdf, count_at_most, draw_categories
+from sim.casegen import _DENSE_LOOKUP_LIMIT, category_cdf, count_at_most, draw_categories
 from sim.requests import sorted_unique
 
 

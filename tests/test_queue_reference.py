@@ -23,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.agents import (
+    QUEUE_ROLES,
     ROLE_CODES,
     Agency,
     AgencyTable,
@@ -32,7 +33,7 @@ from sim.agents import (
     QueuePool,
     State,
 )
-from sim.model import QUEUE_ROLES, CooperationModel
+from sim.model import CooperationModel
 from sim.requests import Channel, Ledger, Outcome, Stage
 
 ROLE_CLASS = {
