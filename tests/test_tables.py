@@ -17,7 +17,8 @@ from sim.analysis import (
     sensitivity,
     sensitivity_warnings,
 )
-from sim.cli import _format_summary, main
+from sim.cli import main
+from sim.cli_commands import _format_summary
 from sim.experiment import design_matrix, parse_spec, salib_problem
 from sim.metrics import to_jsonable
 
