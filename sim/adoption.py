@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.frictions import logistic
 from sim.reforms import EFFECTS, Reform, apply_treaty_expansion
 from sim.requests import Outcome
 from sim.scenario import ADOPTABLE_LEVERS
@@ -44,11 +45,6 @@ if TYPE_CHECKING:
     from sim.model import CooperationModel
     from sim.scenario import AdoptionSection
     from sim.world import World
-
-
-def logistic(log_odds: np.ndarray | float) -> np.ndarray:
-    """The probability with these log-odds."""
-    return 1.0 / (1.0 + np.exp(-np.asarray(log_odds, dtype=float)))
 
 
 def adoption_probability(

@@ -335,7 +335,12 @@ def consent_probability(strength, national, conditions, contest_years, judicial)
         + judicial.consent_conditions_weight * np.asarray(conditions)
         + judicial.consent_contest_weight * np.asarray(contest_years)
     )
-    return 1.0 / (1.0 + np.exp(-z))
+    return logistic(z)
+
+
+def logistic(log_odds: np.ndarray | float) -> np.ndarray:
+    """The probability with these log-odds (every choice rule of the model uses it)."""
+    return 1.0 / (1.0 + np.exp(-np.asarray(log_odds, dtype=float)))
 
 
 def decision_deadline_days(kind, consent, mutual_recognition):

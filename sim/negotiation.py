@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.frictions import logistic
 from sim.requests import Outcome
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def conclusion_probability(
         - p.sovereignty_weight * np.maximum(sovereignty_a, sovereignty_b)
         - p.rights_gap_weight * np.asarray(rights_gap, dtype=float)
     )
-    return 1.0 / (1.0 + np.exp(-log_odds))
+    return logistic(log_odds)
 
 
 @dataclass
