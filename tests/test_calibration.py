@@ -233,7 +233,7 @@ def test_baseline_shows_the_pattern(pattern, baseline_measures):
 
 def test_p3_channels_secure_platform_is_far_faster_than_diplomatic():
     table = calibration.measure_replications(
-        sim.load_scenario("secure_platform", {"run.years": 1.0}), SEEDS[:2]
+        sim.load_scenario("secure_platform", {"run.years": 2.0}), SEEDS[:2]
     )
     quantity, low, high, _ = PATTERN_QUANTITIES["P3"]
     assert low <= table[quantity].mean() <= high
