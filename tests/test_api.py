@@ -128,7 +128,7 @@ def test_parameters_table_lists_every_parameter_with_ranges():
 
 def test_every_deliberate_error_is_a_coopsim_error():
     from sim.analysis import AnalysisError
-    from sim.cli import CliError
+    from sim.cli_common import CliError
     from sim.explorer import ExplorerError
     from sim.outcomes import UnregisteredOutcomeError
     from sim.plots import PlotError
