@@ -284,7 +284,9 @@ def model_outcome_names() -> tuple[str, ...]:
     from sim.metrics import flatten
     from sim.model import run
 
-    probe = load_scenario("baseline", {"world.n_states": 3, "run.years": 0.01})
+    probe = load_scenario(
+        "baseline", {"world.n_states": 3, "run.years": 0.01, "run.warmup_years": 0.0}
+    )
     flat = flatten(run(probe, seed=1).outcomes)
     return tuple(
         k

@@ -35,7 +35,7 @@ def compare_dir(tmp_path_factory):
             "--reps",
             "2",
             "--years",
-            "1.2",
+            "0.6",
             "--warmup-years",
             "0",
             "--workers",
