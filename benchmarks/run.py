@@ -187,6 +187,13 @@ def child_sweep(replications: int, years: float, workers: int) -> dict:
         return _timed_sweep(spec, workers, Path(out) / "sweep")[1]
 
 
+def _horizon_days(years: float) -> int:
+    """Days of a baseline run with a ``years`` window: its warm-up and the window."""
+    from sim.scenario import load_scenario, warmup_days
+
+    return warmup_days(load_scenario("baseline")) + max(1, int(round(years * 365)))
+
+
 def child_batch_run(replications: int, years: float, workers: int, every_step: bool) -> dict:
     """The same runs driven by mesa.batch_run through benchmarks/mesa_wrapper.py."""
     import mesa
@@ -195,7 +202,9 @@ def child_batch_run(replications: int, years: float, workers: int, every_step: b
     from sim.experiment import replication_seeds
 
     seeds = replication_seeds(1, replications)  # the experiment's seeds (base_seed 1)
-    horizon = max(1, int(round(years * 365)))
+    # The wrapped model runs the baseline's warm-up before the window: batch_run must
+    # step through both, or it stops before any run has its outcomes.
+    horizon = _horizon_days(years)
     cpu = _cpu_s()
     t0 = time.perf_counter()
     rows = mesa.batch_run(
@@ -286,7 +295,9 @@ def child_batch_run_agencies(replications: int, years: float, workers: int) -> d
     from sim.experiment import replication_seeds
 
     seeds = replication_seeds(1, replications)  # the experiment's seeds (base_seed 1)
-    horizon = max(1, int(round(years * 365)))
+    # The wrapped model runs the baseline's warm-up before the window: batch_run must
+    # step through both, or it stops before any run has its outcomes.
+    horizon = _horizon_days(years)
     cpu = _cpu_s()
     t0 = time.perf_counter()
     rows = mesa.batch_run(
