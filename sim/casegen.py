@@ -116,7 +116,8 @@ class CaseGeneration:
         # The size and severity test for all new cases at once; only the few cases
         # that pass it go on to the members' agreement (trust, capacity, chance).
         origin = self.cases.origin[case_ids]
-        threshold = np.maximum(0.0, cfg.severity_threshold - self.teams.threshold_shift[origin])
+        shift = self.policy.team_threshold_shift[origin]
+        threshold = np.maximum(0.0, cfg.severity_threshold - shift)
         min_states, relief = cfg.min_states, None
         # An operation's or an agreement's joint work: teams on easier terms.
         terms = self.operations.team_terms(case_ids, requested, links, cfg.min_states, threshold)

@@ -63,7 +63,6 @@ class CoordinationMeetings:
     def __init__(self, model: CooperationModel):
         self.model = model
         self.meetings = 0
-        self.engaged = np.zeros(model.world.n_states)  # set by the diplomatic-engagement lever
         self.extra_pairs = 0
         cfg = model.config.diplomacy
         # A bound method of a live object: Mesa holds event callbacks weakly.
@@ -76,7 +75,8 @@ class CoordinationMeetings:
         m = self.model
         cfg = m.config.diplomacy
         k = cfg.pairs_per_round + self.extra_pairs
-        boost = self.engaged if self.engaged.any() else None
+        engaged = m.policy.diplomatic_engagement
+        boost = engaged if engaged.any() else None
         pairs = busiest_pairs(m.traffic, k, boost)
         if pairs.size == 0:
             return

@@ -4,7 +4,8 @@ A lever changes the world in one of two ways: through the world's own
 attributes (treaties, bloc membership, legal distance, platform, contact points,
 confidentiality, cultural distance) or through the settings gathered here. Every
 field is read by a stage of the model; nothing else is written by reforms
-except the submodels' own lever settings (teams, meetings, coordinating body).
+except through the submodels' own methods (a negotiation opened, an operation
+started, a budget given to the coordinating body).
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ class PolicyState:
         demand_start_day: Day from which that growth runs.
         e_evidence: The state is under the e-evidence regime: it issues production
             orders, and providers based there receive them.
+        team_threshold_shift: Fall in the severity a case from the state needs for a
+            joint team (joint task forces).
+        team_cost_factor: Share of a team's cost the originating state still pays (the
+            rest is funded centrally).
+        team_trust_shift: Fall in the trust the originating state needs to agree to a
+            team (model agreements).
+        diplomatic_engagement: The state is engaged by diplomacy: its pairs weigh more
+            when meetings are chosen (1) or not (0).
     """
 
     procedure_clarity: np.ndarray
@@ -43,6 +52,10 @@ class PolicyState:
     demand_growth: np.ndarray
     demand_start_day: np.ndarray
     e_evidence: np.ndarray
+    team_threshold_shift: np.ndarray
+    team_cost_factor: np.ndarray
+    team_trust_shift: np.ndarray
+    diplomatic_engagement: np.ndarray
 
     @classmethod
     def initial(cls, scenario: Scenario, has_security_court: np.ndarray) -> PolicyState:
@@ -64,4 +77,8 @@ class PolicyState:
             demand_growth=np.zeros(n),
             demand_start_day=np.zeros(n),
             e_evidence=np.zeros(n, dtype=bool),
+            team_threshold_shift=np.zeros(n),
+            team_cost_factor=np.ones(n),
+            team_trust_shift=np.zeros(n),
+            diplomatic_engagement=np.zeros(n),
         )

@@ -170,12 +170,16 @@ def apply_rapid_channels(model: CooperationModel, targets: np.ndarray, p) -> Non
 
 def apply_joint_task_forces(model: CooperationModel, targets: np.ndarray, p) -> None:
     """Teams form more easily and cost the targets less."""
-    teams = model.teams
-    teams.threshold_shift[targets] = np.maximum(
-        teams.threshold_shift[targets], p.threshold_reduction
+    policy = model.policy
+    policy.team_threshold_shift[targets] = np.maximum(
+        policy.team_threshold_shift[targets], p.threshold_reduction
     )
-    teams.cost_factor[targets] = np.minimum(teams.cost_factor[targets], 1.0 - p.cost_reduction)
-    teams.trust_shift[targets] = np.maximum(teams.trust_shift[targets], p.agreement_trust_reduction)
+    policy.team_cost_factor[targets] = np.minimum(
+        policy.team_cost_factor[targets], 1.0 - p.cost_reduction
+    )
+    policy.team_trust_shift[targets] = np.maximum(
+        policy.team_trust_shift[targets], p.agreement_trust_reduction
+    )
 
 
 def apply_capacity_building(model: CooperationModel, targets: np.ndarray, p) -> None:
@@ -193,7 +197,7 @@ def apply_diplomatic_engagement(model: CooperationModel, targets: np.ndarray, p)
     falls, and with it the misunderstandings that cost clarification rounds.
     """
     meetings = model.meetings
-    meetings.engaged[targets] = 1.0
+    model.policy.diplomatic_engagement[targets] = 1.0
     meetings.extra_pairs += p.extra_pairs_per_round
     w = model.world
     r = w.relations

@@ -79,9 +79,6 @@ class TeamFormation:
         self.team_members: list[list[int]] = []
         self.team_days: list[int] = []
         self.effort = 0.0
-        self.threshold_shift = np.zeros(model.world.n_states)  # set by reforms
-        self.cost_factor = np.ones(model.world.n_states)  # set by reforms
-        self.trust_shift = np.zeros(model.world.n_states)  # set by reforms
         # Law-enforcement capacity each state keeps for its own queue, whatever teams ask.
         staffed = model.agency_table.capacity[model.le_of]
         self.reserve = (1.0 - model.config.jit.lendable_share) * staffed
@@ -126,13 +123,13 @@ class TeamFormation:
         np.minimum.at(lowest, owner[first[distinct]], trust)
         capacity, le_of = m.agency_table.capacity, m.le_of
         # Model agreements (a lever) lower the trust the originating state needs.
-        needed = np.maximum(0.0, cfg.agreement_trust - self.trust_shift[members[start]])
+        needed = np.maximum(0.0, cfg.agreement_trust - m.policy.team_trust_shift[members[start]])
         if trust_relief is not None:
             needed = np.maximum(0.0, needed - trust_relief)
         for k in (lowest >= needed).nonzero()[0].tolist():
             group = members[start[k] : start[k] + sizes[k]]
             origin = int(group[0])
-            cost = cfg.cost_per_day * float(self.cost_factor[origin])
+            cost = cfg.cost_per_day * float(m.policy.team_cost_factor[origin])
             # An office lends only what it can spare beyond its own queue's share.
             spare = float((capacity[le_of[group]] - self.reserve[group]).min())
             if not members_agree(
