@@ -293,6 +293,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         results = load_results(args.results)
     except StoreError as exc:
         raise CliError(str(exc)) from None
+    if "robust" in results.manifest:
+        # Its options are package-in-world pairs: comparing them all with one reference
+        # would mix worlds. Effects, regret and satisficing are computed per world.
+        raise CliError(
+            f"analyze: {args.results} holds a robustness run (coopsim robust); its effects, "
+            "regret and satisficing are its robust_*.csv files. To recompute them, run the "
+            f"same `coopsim robust ... --out {args.results}` again (it runs nothing new)"
+        )
     if args.outcomes:
         available = outcome_columns(results.outcomes, results.plan)
         check_outcome_patterns(args.outcomes, available, "analyze: --outcomes")

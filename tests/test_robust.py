@@ -385,3 +385,7 @@ def test_robust_writes_tables_and_heat_map_and_resumes(robust_file, tmp_path, ca
     code, stdout, err = _run(capsys, [*argv, "--heatmap", "effect"])
     assert code == 0, err
     assert len(pd.read_parquet(out / "runs.parquet")) == runs_before == 12
+    # coopsim analyze would compare every package-in-world with one reference: refused.
+    code, _, err = _run(capsys, ["analyze", str(out)])
+    assert code == 2 and "robustness run" in err and "coopsim robust" in err
+    assert not (out / "analysis").exists()
