@@ -188,21 +188,38 @@ def flatten_tables(table: Mapping[str, Any], leaf_is_dict: bool = False) -> dict
     return flat
 
 
-def _format_errors(exc: ValidationError, source: str) -> str:
-    """Pydantic errors as lines naming the file, the key and what is allowed."""
+def format_errors(
+    exc: ValidationError,
+    source: str,
+    spec: type[BaseModel] | None = None,
+    nested: Mapping[str, type[BaseModel]] | None = None,
+) -> str:
+    """Pydantic errors as lines naming the file, the key and what is allowed.
+
+    Args:
+        exc: The validation error.
+        source: The file, for messages.
+        spec: The model validated (an experiment file by default).
+        nested: Sub-tables validated by their own model, by key (their allowed keys
+            are listed for an unknown key inside them).
+    """
+    spec = spec or ExperimentSpec
+    if nested is None and spec is ExperimentSpec:
+        nested = {"parameter_uncertainty": ParameterUncertainty}
+    nested = nested or {}
     lines = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
         top = str(err["loc"][0]) if err["loc"] else ""
         if err["type"] == "extra_forbidden":
-            fields = ExperimentSpec.model_fields
-            if top == "parameter_uncertainty" and len(err["loc"]) > 1:
-                fields = ParameterUncertainty.model_fields
+            fields = spec.model_fields
+            if top in nested and len(err["loc"]) > 1:
+                fields = nested[top].model_fields
             allowed = ", ".join(fields)
             hint = did_you_mean(str(err["loc"][-1]), fields)
             lines.append(f"{source}: {key}: unknown key{hint}; allowed keys: {allowed}")
             continue
-        field_info = ExperimentSpec.model_fields.get(top)
+        field_info = spec.model_fields.get(top)
         meaning = f"; {top}: {field_info.description}" if field_info else ""
         shown = repr(err.get("input"))
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
@@ -243,7 +260,7 @@ def parse_spec(data: Mapping[str, Any], source: str = "<dict>") -> ExperimentSpe
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_format_errors(exc, source)) from None
+        raise ScenarioError(format_errors(exc, source)) from None
     if spec.design == "sobol" and spec.sample_size & (spec.sample_size - 1):
         raise ScenarioError(
             f"{source}: sample_size: a sobol design needs a power of 2 (e.g. 64, 128, 256), "

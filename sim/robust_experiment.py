@@ -36,6 +36,7 @@ from sim.experiment import (
     resolve_experiment_path,
     resolve_scenario_ref,
 )
+from sim.experiment_spec import format_errors
 from sim.robust import Threshold, ThresholdError, direction, parse_threshold
 from sim.scenario import Scenario, ScenarioError, load_scenario, parameter_table, read_toml_file
 from sim.store import sha256_file
@@ -112,17 +113,6 @@ class RobustExperiment(Experiment):
         return manifest
 
 
-def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` for a dumped scenario (sections, then keys)."""
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, dict) and not prefix:
-            out.update(_flat(value, f"{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def package_changes(package: Scenario, baseline: Scenario) -> dict[str, Any]:
     """What a package scenario changes from the baseline, as dotted overrides.
 
@@ -136,7 +126,10 @@ def package_changes(package: Scenario, baseline: Scenario) -> dict[str, Any]:
     Returns:
         ``{"nsc_law.enabled": True, ...}`` in schema order.
     """
-    mine, base = _flat(package.model_dump(mode="json")), _flat(baseline.model_dump(mode="json"))
+    mine, base = (
+        flatten_tables(package.model_dump(mode="json")),
+        flatten_tables(baseline.model_dump(mode="json")),
+    )
     return {
         k: v for k, v in mine.items() if v != base.get(k) and k.split(".", 1)[0] not in IGNORED_KEYS
     }
@@ -199,7 +192,7 @@ def _world_scenarios(
 
     defaults = {f"{r['section']}.{r['key']}": r["default"] for r in parameter_table()}
     for name, scenario in worlds.items():
-        values = _flat(scenario.model_dump(mode="json"))
+        values = flatten_tables(scenario.model_dump(mode="json"))
         for key in CALIBRATED_PARAMETERS:
             if values[key] != defaults[key]:
                 raise ScenarioError(
@@ -281,19 +274,7 @@ def robust_from_dict(
     try:
         spec = RobustSpec.model_validate(data)
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            if err["type"] == "extra_forbidden":
-                allowed = ", ".join(RobustSpec.model_fields)
-                hint = did_you_mean(str(err["loc"][-1]), RobustSpec.model_fields)
-                lines.append(f"{source}: {key}: unknown key{hint}; allowed keys: {allowed}")
-                continue
-            info = RobustSpec.model_fields.get(str(err["loc"][0]))
-            meaning = f"; {err['loc'][0]}: {info.description}" if info else ""
-            msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"{source}: {key}: {msg} (found {err.get('input')!r}){meaning}")
-        raise ScenarioError("\n".join(lines)) from None
+        raise ScenarioError(format_errors(exc, source, RobustSpec)) from None
     try:
         thresholds = [
             parse_threshold(t, f"{source}: thresholds[{i}]") for i, t in enumerate(spec.thresholds)
