@@ -2,7 +2,7 @@
 
 The impact of a law depends on who adopts it. A lever with ``adoption =
 "endogenous"`` (``nsc_law``, ``treaty_expansion``, ``secure_platform``,
-``mutual_recognition``) is not imposed on its ``applies_to`` states: they are
+``mutual_recognition``, ``joint_task_forces``) is not imposed on its ``applies_to`` states: they are
 candidates. From ``start_year``, every ``adoption.review_days``, each candidate
 that has not adopted decides, adopting with the probability
 :func:`adoption_probability` gives from four drivers:
