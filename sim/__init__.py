@@ -13,8 +13,9 @@ from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
+from sim import scenario as _scenario
 from sim.errors import CoopsimError
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import ScenarioError, load_scenario
 
 try:
     __version__ = version("coopsim")
@@ -38,11 +39,14 @@ if TYPE_CHECKING:
     from sim import ema, metrics, outcomes
     from sim.api import RunResult, parameters, run
     from sim.model import CooperationModel
+    from sim.scenario import Scenario
     from sim.store import load_results
 
 
 def __getattr__(name: str):
     """Import the model and store lazily (PEP 562)."""
+    if name == "Scenario":  # read at every access: registering a lever rebuilds the class
+        return _scenario.Scenario
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -1,11 +1,12 @@
 """Endogenous adoption: states that choose whether to enact a reform, and when.
 
 The impact of a law depends on who adopts it. A lever with ``adoption =
-"endogenous"`` (``nsc_law``, ``treaty_expansion``, ``secure_platform``,
-``mutual_recognition``, ``joint_task_forces``) is not imposed on its ``applies_to`` states: they are
-candidates. From ``start_year``, every ``adoption.review_days``, each candidate
-that has not adopted decides, adopting with the probability
-:func:`adoption_probability` gives from four drivers:
+"endogenous"`` (any lever whose section is an
+:class:`~sim.schema_base.AdoptableLeverSection`: ``nsc_law``, ``treaty_expansion``,
+``mutual_recognition``, ``secure_platform``, ``joint_task_forces``) is not imposed
+on its ``applies_to`` states: they are candidates. From ``start_year``, every
+``adoption.review_days``, each candidate that has not adopted decides, adopting
+with the probability :func:`adoption_probability` gives from four drivers:
 
 - its experience with partners over the last period, read from the ledger of its
   own requests (:func:`experience`): the share refused or lapsed, and its mean
@@ -16,7 +17,7 @@ that has not adopted decides, adopting with the probability
 - the share of its partners, weighted by requests exchanged, that already hold
   the instrument (:func:`peer_share`).
 
-An adopter gets the lever's own effect (:data:`sim.reforms.EFFECTS`) that day. A
+An adopter gets the lever's own effect (:data:`sim.levers.EFFECTS`) that day. A
 treaty joins the adopters' network (treaties with the busiest other holders up to
 the coverage target); mutual recognition is joining the bloc, so it binds an
 adopter to the bloc's members only; the platform connects it to the other
@@ -37,9 +38,10 @@ import numpy as np
 import pandas as pd
 
 from sim.frictions import logistic
-from sim.reforms import EFFECTS, Reform, apply_treaty_expansion
+from sim.lever_effects import apply_treaty_expansion
+from sim.levers import EFFECTS, adoptable_lever_names
+from sim.reforms import Reform
 from sim.requests import Outcome
-from sim.scenario import ADOPTABLE_LEVERS
 
 if TYPE_CHECKING:
     from sim.model import CooperationModel
@@ -261,7 +263,7 @@ class AdoptionProcess:
     def outcomes(self) -> dict[str, dict[str, float]]:
         """Final adoption share and mean days to adopt, by adoptable lever (NaN if imposed)."""
         share, days = {}, {}
-        for lever in ADOPTABLE_LEVERS:
+        for lever in adoptable_lever_names():
             state = self.levers.get(lever)
             if state is None:
                 share[lever] = days[lever] = float("nan")

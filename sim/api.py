@@ -33,7 +33,13 @@ import pandas as pd
 
 from sim import model as _model
 from sim.outcomes import flatten
-from sim.scenario import Scenario, ScenarioError, load_scenario, parameter_table
+from sim.scenario import (
+    Scenario,
+    ScenarioBase,
+    ScenarioError,
+    load_scenario,
+    parameter_table,
+)
 
 
 @dataclass
@@ -108,7 +114,7 @@ def run(
     changes = dict(overrides or {})
     if years is not None:
         changes["run.years"] = years
-    if isinstance(scenario, Scenario):
+    if isinstance(scenario, ScenarioBase):
         scenario = scenario.with_overrides(changes) if changes else scenario
     else:
         scenario = load_scenario(scenario, changes)

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from sim import levers
 from sim.errors import CoopsimError
 from sim.model import CooperationModel
 from sim.scenario import DAYS_PER_YEAR, LeverSection, Scenario, load_scenario, resolve_scenario_path
@@ -106,12 +107,8 @@ BACKLOG_COLORS = {
 
 
 def lever_names() -> tuple[str, ...]:
-    """Every reform lever and stress test of the schema, reforms first."""
-    names = [
-        name
-        for name, field in Scenario.model_fields.items()
-        if isinstance(field.annotation, type) and issubclass(field.annotation, LeverSection)
-    ]
+    """Every registered reform lever and stress test, reforms first."""
+    names = [lever.name for lever in levers.registered()]
     ordered = [n for n in LEVER_LABELS if n in names]
     return tuple(ordered + [n for n in names if n not in LEVER_LABELS])
 

@@ -76,6 +76,7 @@ from sim.scenario import (
     CASE_TYPES,
     DAYS_PER_YEAR,
     Scenario,
+    ScenarioBase,
     load_scenario,
     warmup_days,
 )
@@ -122,7 +123,9 @@ class CooperationModel(ModelSetup, RequestLifecycle, CaseGeneration, Drafting, S
 
     def __init__(self, scenario: Scenario | str | Path, rng: Any = None):
         super().__init__(rng=rng)
-        if not isinstance(scenario, Scenario):
+        # ScenarioBase, not Scenario: the name imported above may be a class rebuilt
+        # for a lever registered since then (sim.levers).
+        if not isinstance(scenario, ScenarioBase):
             scenario = load_scenario(scenario)
         # Mesa's Model already owns an attribute called `scenario`; ours is `config`.
         self.config = scenario
@@ -457,7 +460,7 @@ def run(
     Returns:
         A :class:`RunResult`.
     """
-    if not isinstance(scenario, Scenario):
+    if not isinstance(scenario, ScenarioBase):
         scenario = load_scenario(scenario)
     if years is not None:
         scenario = scenario.with_overrides({"run.years": years})

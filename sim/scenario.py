@@ -10,13 +10,23 @@ the ODD parameter tables and the error messages all read it. Its sections are
 declared by subject in :mod:`sim.schema_world`, :mod:`sim.schema_procedure`,
 :mod:`sim.schema_channels`, :mod:`sim.schema_levers` and :mod:`sim.schema_agreements`
 (building blocks in :mod:`sim.schema_base`); this module assembles them into
-:class:`Scenario`, reads scenario files and re-exports the sections.
+:class:`Scenario`, validates scenario files (read by :mod:`sim.scenario_files`;
+messages from :mod:`sim.scenario_errors`) and re-exports the sections and helpers.
+
+:class:`Scenario` is :class:`ScenarioBase` (the sections every scenario has) plus
+one section per lever of the lever registry (:mod:`sim.levers`). Registering a
+lever rebuilds it (``sim.scenario.Scenario`` then names the new class, a subclass
+of :data:`BuiltinScenario`), so a ``[lever]`` table is validated like any other.
+Code that needs the levers registered after it was imported reads
+``sim.scenario.Scenario`` (or :func:`scenario_sections`) when it runs rather
+than a name imported once, and asks ``isinstance(x, ScenarioBase)``, true of
+every Scenario class. ``LEVERS``, ``STRESS_TESTS`` and ``ADOPTABLE_LEVERS`` are
+the registry's, read when accessed.
 """
 
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -25,8 +35,24 @@ from pydantic import (
     BaseModel,
     Field,
     ValidationError,
+    create_model,
 )
 
+from sim import levers
+from sim.scenario_errors import describe_field, format_validation_error
+from sim.scenario_files import (
+    PACKAGE_DIR,
+    deep_merge,
+    load_raw,
+    read_toml_file,
+    resolve_named_file,
+    resolve_scenario_path,
+    set_dotted,
+    shipped_dir,
+    shipped_dir_candidates,
+    shipped_scenarios,
+    shipped_scenarios_dir,
+)
 from sim.schema_agreements import (
     BilateralAgreementsSection,
     CoordinatedOperationSection,
@@ -89,8 +115,10 @@ from sim.schema_world import (
     WorldSection,
 )
 
-# Re-exported: the schema's sections and building blocks are part of this module's API.
+# Re-exported: the schema's sections and building blocks, and the file helpers of
+# sim.scenario_files, are part of this module's API.
 __all__ = [
+    "PACKAGE_DIR",
     "APPLIES_TO_GROUPS",
     "AdoptableLeverSection",
     "AdoptionSection",
@@ -139,37 +167,29 @@ __all__ = [
     "TrustSection",
     "WorldSection",
     "check_mix_total",
+    "deep_merge",
+    "describe_field",
+    "format_validation_error",
+    "load_raw",
+    "read_toml_file",
+    "resolve_named_file",
+    "resolve_scenario_path",
+    "set_dotted",
+    "shipped_dir",
+    "shipped_dir_candidates",
+    "shipped_scenarios",
+    "shipped_scenarios_dir",
     "some_case_types",
 ]
 
-LEVERS = (
-    "nsc_law",
-    "legal_harmonization",
-    "treaty_expansion",
-    "mutual_recognition",
-    "secure_platform",
-    "rapid_channels",
-    "joint_task_forces",
-    "capacity_building",
-    "diplomatic_engagement",
-    "confidentiality_standards",
-    "bilateral_agreements",
-    "e_evidence",
-    "coordinated_operation",
-    "counterterrorism_agreement",
-)
-ADOPTABLE_LEVERS = (
-    "nsc_law",
-    "treaty_expansion",
-    "secure_platform",
-    "mutual_recognition",
-    "joint_task_forces",
-)
-STRESS_TESTS = ("geopolitical_tension", "demand_surge", "budget_cuts")
 
+class ScenarioBase(Section):
+    """The sections every scenario has; :data:`Scenario` adds one per registered lever.
 
-class Scenario(Section):
-    """A complete, validated scenario: the input of one model run."""
+    ``mutual_recognition`` and ``capacity_building`` are levers declared here too:
+    the model reads them with the lever off (the bloc's instrument, the coordinating
+    body's baseline budget), and here they keep their place in scenario dumps.
+    """
 
     name: str = P("unnamed", None, None, "text", "Short name of the scenario.")
     description: str = P("", None, None, "text", "One line saying what the scenario represents.")
@@ -192,23 +212,6 @@ class Scenario(Section):
     adoption: AdoptionSection = AdoptionSection()
     electronic_evidence: ElectronicEvidenceSection = ElectronicEvidenceSection()
     capacity_building: CapacityBuildingSection = CapacityBuildingSection()
-    nsc_law: NscLawSection = NscLawSection()
-    legal_harmonization: LegalHarmonizationSection = LegalHarmonizationSection()
-    treaty_expansion: TreatyExpansionSection = TreatyExpansionSection()
-    secure_platform: SecurePlatformSection = SecurePlatformSection()
-    rapid_channels: RapidChannelsSection = RapidChannelsSection()
-    joint_task_forces: JointTaskForcesSection = JointTaskForcesSection()
-    diplomatic_engagement: DiplomaticEngagementSection = DiplomaticEngagementSection()
-    confidentiality_standards: ConfidentialityStandardsSection = ConfidentialityStandardsSection()
-    bilateral_agreements: BilateralAgreementsSection = BilateralAgreementsSection()
-    e_evidence: EEvidenceSection = EEvidenceSection()
-    coordinated_operation: CoordinatedOperationSection = CoordinatedOperationSection()
-    counterterrorism_agreement: CounterterrorismAgreementSection = (
-        CounterterrorismAgreementSection()
-    )
-    geopolitical_tension: GeopoliticalTensionSection = GeopoliticalTensionSection()
-    demand_surge: DemandSurgeSection = DemandSurgeSection()
-    budget_cuts: BudgetCutsSection = BudgetCutsSection()
 
     # Where the scenario came from; not a model parameter.
     source: str = Field(default="", exclude=True, description="File the scenario was loaded from.")
@@ -235,42 +238,96 @@ class Scenario(Section):
         return validate_dict(data, source=self.source or "<scenario>", overridden=overrides)
 
 
+SCENARIO_DOC = "A complete, validated scenario: the input of one model run."
+
+
+def _lever_fields(lever_list: tuple[levers.Lever, ...], base: type[BaseModel]) -> dict[str, Any]:
+    """A field (section class, its default) for every lever ``base`` does not declare.
+
+    Raises:
+        ValueError: If a lever's name is a section of another kind (``run``, ``name``).
+    """
+    fields: dict[str, Any] = {}
+    for lever in lever_list:
+        declared = base.model_fields.get(lever.name)
+        if declared is None:
+            fields[lever.name] = (lever.section, lever.section())
+        elif declared.annotation is not lever.section:
+            raise ValueError(
+                f"lever {lever.name!r}: the scenario already has a {lever.name!r} of another kind"
+            )
+    return fields
+
+
+def build_scenario_class(
+    lever_list: tuple[levers.Lever, ...], base: type[ScenarioBase] = ScenarioBase
+) -> type[ScenarioBase]:
+    """A Scenario class: ``base`` plus one section per lever, in the levers' order.
+
+    Args:
+        lever_list: The levers whose sections the class holds.
+        base: The class to extend (its sections come first).
+
+    Returns:
+        A pydantic model named ``Scenario``, strict like every section.
+    """
+    return create_model(
+        "Scenario",
+        __base__=base,
+        __module__=__name__,
+        __doc__=SCENARIO_DOC,
+        **_lever_fields(lever_list, base),
+    )
+
+
+# The class of the built-in levers. A lever registered later gets a subclass of it
+# (rebound to `Scenario` below), so that a Scenario validated before still passes
+# every `isinstance(x, Scenario)` of modules that imported the name earlier.
+BuiltinScenario = build_scenario_class(tuple(x for x in levers.registered() if x.builtin))
+# Pickle finds a class by module and qualified name: this one stays findable (worker
+# processes get scenarios pickled) while `Scenario` names a rebuilt class.
+BuiltinScenario.__qualname__ = "BuiltinScenario"
+Scenario = BuiltinScenario
+
+
+def _follow_registry() -> None:
+    """Rebind :data:`Scenario` to a class holding a section for every registered lever."""
+    global Scenario
+    added = tuple(x for x in levers.registered() if not x.builtin)
+    Scenario = build_scenario_class(added, BuiltinScenario) if added else BuiltinScenario
+
+
+levers.on_change(_follow_registry)
+_follow_registry()  # levers registered before this module was imported
+
+
+def scenario_sections() -> dict[str, type[Section]]:
+    """The sections of the current Scenario class, by name, in their order."""
+    sections = {}
+    for name, field in Scenario.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, Section):
+            sections[name] = annotation
+    return sections
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """``LEVERS``, ``STRESS_TESTS``, ``ADOPTABLE_LEVERS``: read from :mod:`sim.levers`."""
+    if name in ("LEVERS", "STRESS_TESTS", "ADOPTABLE_LEVERS"):
+        return getattr(levers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # --------------------------------------------------------------------------------------
-# Loading: extends, merging, error messages
+# Loading: overrides and validation (files: sim.scenario_files)
 # --------------------------------------------------------------------------------------
 
-PACKAGE_DIR = Path(__file__).resolve().parent
 DAYS_PER_YEAR = 365  # one step is one day; a simulated year is 365 of them
 
 
 def warmup_days(scenario: Scenario) -> int:
     """Days of warm-up before the measurement window (the window's first day)."""
     return int(round(scenario.run.warmup_years * DAYS_PER_YEAR))
-
-
-def shipped_dir_candidates(kind: str, package_dir: Path = PACKAGE_DIR) -> tuple[Path, Path]:
-    """Where shipped files of a kind (``"scenarios"``, ``"experiments"``) can be.
-
-    An installed wheel carries them inside the package (``sim/_scenarios``, mapped
-    by ``force-include`` in pyproject.toml); a clone or an editable install has them
-    next to the package. The package's own copy comes first, so that an unrelated
-    ``scenarios`` folder beside an installed package is never taken for ours.
-    """
-    return package_dir / f"_{kind}", package_dir.parent / kind
-
-
-def shipped_dir(kind: str, package_dir: Path = PACKAGE_DIR) -> Path:
-    """Return the folder of the shipped files of a kind (see :func:`shipped_dir_candidates`)."""
-    candidates = shipped_dir_candidates(kind, package_dir)
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    return candidates[-1]
-
-
-def shipped_scenarios_dir() -> Path:
-    """Return the folder holding the shipped scenario files."""
-    return shipped_dir("scenarios")
 
 
 def field_annotation(dotted: str) -> Any:
@@ -327,183 +384,6 @@ def coerce_override(dotted: str, value: Any) -> Any:
     return value
 
 
-def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
-    """Set ``data["a"]["b"] = value`` for ``dotted = "a.b"``, creating sections as needed."""
-    keys = dotted.split(".")
-    node = data
-    for key in keys[:-1]:
-        node = node.setdefault(key, {})
-        if not isinstance(node, dict):
-            raise ScenarioError(f"{dotted}: '{key}' is a value, not a section")
-    node[keys[-1]] = value
-
-
-def deep_merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    """Merge ``child`` over ``base``: sections merge key by key, values replace."""
-    merged = dict(base)
-    for key, value in child.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _resolve_extends(name: str, current: Path) -> Path:
-    """Find the file named by ``extends`` in ``current``."""
-    if name.endswith(".toml"):
-        return (current.parent / name).resolve()
-    return (shipped_scenarios_dir() / f"{name}.toml").resolve()
-
-
-def read_toml_file(path: Path, kind: str = "scenario", where: str = "") -> dict[str, Any]:
-    """Read a TOML data file (nothing in it is executed), with errors for the user.
-
-    Args:
-        path: The file.
-        kind: What the file is, for messages ("scenario", "experiment").
-        where: Extra context for messages, e.g. which file named this one.
-
-    Returns:
-        The parsed TOML tables.
-
-    Raises:
-        ScenarioError: If the file is missing, unreadable or not valid TOML.
-    """
-    try:
-        found = path.is_file()
-    except (OSError, ValueError) as exc:  # e.g. a file name too long for the file system
-        raise ScenarioError(f"{path}: cannot use this file name{where}: {exc}") from None
-    if not found:
-        raise ScenarioError(f"{path}: {kind} file not found{where}")
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a text (UTF-8) TOML file") from None
-    except OSError as exc:  # e.g. no permission to read it
-        raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from None
-
-
-def load_raw(path: str | Path) -> dict[str, Any]:
-    """Read a scenario file and everything it extends into one merged dict.
-
-    Args:
-        path: The scenario file.
-
-    Returns:
-        The merged dict, without ``extends``.
-
-    Raises:
-        ScenarioError: On missing files, bad TOML or a cycle of ``extends``.
-    """
-    chain: list[Path] = []
-    current = Path(path).resolve()
-    referrer: Path | None = None
-    layers: list[dict[str, Any]] = []
-    while True:
-        if current in chain:
-            cycle = " -> ".join(str(p) for p in [*chain, current])
-            raise ScenarioError(f"{chain[0]}: extends: cycle of 'extends': {cycle}")
-        chain.append(current)
-        where = f" (named by 'extends' in {referrer})" if referrer else ""
-        data = read_toml_file(current, "scenario", where)
-        if "source" in data:
-            raise ScenarioError(
-                f"{current}: source: unknown key (the file a scenario comes from is recorded "
-                "by coopsim itself)"
-            )
-        if len(chain) == 1:
-            # A scenario that names nothing is called after its own file, not its parent.
-            data.setdefault("name", current.stem)
-        parent = data.pop("extends", None)
-        layers.append(data)
-        if parent is None:
-            break
-        if not isinstance(parent, str) or not parent.strip():
-            raise ScenarioError(
-                f'{current}: extends: expected the name of a shipped scenario (e.g. "baseline") '
-                f"or a .toml file relative to this one, found {parent!r}"
-            )
-        try:
-            target = _resolve_extends(parent.strip(), current)
-        except (OSError, ValueError) as exc:  # e.g. a NUL character in the name
-            raise ScenarioError(
-                f"{current}: extends: cannot use {parent!r} as a file name: {exc}"
-            ) from None
-        referrer, current = current, target
-    merged: dict[str, Any] = {}
-    for layer in reversed(layers):
-        merged = deep_merge(merged, layer)
-    return merged
-
-
-def describe_field(section: type[BaseModel], key: str) -> str:
-    """Say what a field allows, for error messages: type, range, unit and default."""
-    field = section.model_fields.get(key)
-    if field is None:
-        return ""
-    lo = hi = None
-    for meta in field.metadata:
-        lo = getattr(meta, "ge", lo)
-        hi = getattr(meta, "le", hi)
-    unit = (field.json_schema_extra or {}).get("unit", "")
-    kind = getattr(field.annotation, "__name__", str(field.annotation))
-    parts = [f"type {kind}"]
-    if lo is not None or hi is not None:
-        parts.append(f"range [{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]")
-    if unit:
-        parts.append(f"unit {unit}")
-    parts.append(f"default {field.default!r}")
-    return "; allowed: " + ", ".join(parts)
-
-
-def _section_for(loc: tuple[Any, ...]) -> tuple[type[BaseModel], str]:
-    """Walk the schema along an error location to the owning section and key."""
-    section: type[BaseModel] = Scenario
-    for key in loc[:-1]:
-        field = section.model_fields.get(str(key))
-        annotation = getattr(field, "annotation", None)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            section = annotation
-        else:
-            break
-    return section, str(loc[-1]) if loc else ""
-
-
-def format_validation_error(
-    exc: ValidationError, source: str, overridden: Collection[str] = ()
-) -> str:
-    """Turn a pydantic error into lines naming the file, key path and what is allowed.
-
-    Args:
-        exc: The pydantic error.
-        source: The scenario file (or what the data came from).
-        overridden: Dotted keys whose values came from overrides, not the file: their
-            errors name the override instead of the file.
-    """
-    lines = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        key_path = ".".join(str(p) for p in loc) or "(top level)"
-        from_override = any(key_path == k or key_path.startswith(f"{k}.") for k in overridden)
-        where = f"override {key_path} (applied to {source})" if from_override else None
-        section, key = _section_for(loc)
-        found = err.get("input")
-        if err["type"] == "extra_forbidden":
-            allowed = ", ".join(sorted(k for k in section.model_fields if k != "source"))
-            msg = f"unknown key; allowed keys here: {allowed}"
-        else:
-            shown = repr(found)
-            if len(shown) > 60:
-                shown = shown[:57] + "..."
-            msg = f"{err['msg']} (found {shown}){describe_field(section, key)}"
-        lines.append(f"{where}: {msg}" if where else f"{source}: {key_path}: {msg}")
-    return "\n".join(lines)
-
-
 def validate_dict(
     data: dict[str, Any], source: str = "<dict>", overridden: Collection[str] = ()
 ) -> Scenario:
@@ -523,7 +403,9 @@ def validate_dict(
     try:
         scenario = Scenario.model_validate({**data, "source": source})
     except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, source, overridden)) from None
+        raise ScenarioError(
+            format_validation_error(exc, source, overridden, schema=Scenario)
+        ) from None
     return scenario
 
 
@@ -551,43 +433,11 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     return validate_dict(data, source=str(path), overridden=overrides or ())
 
 
-def resolve_named_file(path: str | Path, shipped_dir: Path) -> Path:
-    """Accept a path, or the bare name of a file shipped in ``shipped_dir``.
-
-    Raises:
-        ScenarioError: If the operating system rejects the name (too long, NUL byte).
-    """
-    candidate = Path(path)
-    try:
-        exists = candidate.exists()
-    except (OSError, ValueError) as exc:  # e.g. a file name too long for the file system
-        raise ScenarioError(f"{path}: cannot use this file name: {exc}") from None
-    if not exists and not str(path).endswith(".toml"):
-        shipped = shipped_dir / f"{path}.toml"
-        if shipped.is_file():
-            return shipped
-    return candidate
-
-
-def resolve_scenario_path(path: str | Path) -> Path:
-    """Accept a path, or the bare name of a shipped scenario."""
-    return resolve_named_file(path, shipped_scenarios_dir())
-
-
-def shipped_scenarios() -> dict[str, Path]:
-    """Map the name of each shipped scenario to its file."""
-    folder = shipped_scenarios_dir()
-    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
-
-
 def parameter_table() -> list[dict[str, Any]]:
     """List every model parameter: section, key, type, unit, default, range, meaning."""
     rows = []
-    for section_name, field in Scenario.model_fields.items():
-        annotation = field.annotation
-        if not (isinstance(annotation, type) and issubclass(annotation, Section)):
-            continue
-        for key, sub in annotation.model_fields.items():
+    for section_name, section in scenario_sections().items():
+        for key, sub in section.model_fields.items():
             lo = hi = None
             for meta in sub.metadata:
                 lo = getattr(meta, "ge", lo)

@@ -1,7 +1,8 @@
 """Schema sections of levers between particular states.
 
 Negotiated bilateral agreements, coordinated operations and an imposed
-counter-terrorism agreement (the case studies).
+counter-terrorism agreement (the case studies). Registered with their effects in
+:mod:`sim.levers`.
 """
 
 from __future__ import annotations

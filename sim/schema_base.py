@@ -2,7 +2,9 @@
 
 Every number of the model is declared with :func:`P` (default, range, unit, meaning);
 sections group them by process; a lever section adds ``enabled``, ``start_year`` and
-``applies_to``. :mod:`sim.scenario` assembles the sections into a :class:`~sim.scenario.Scenario`.
+``applies_to`` (and, if adoptable, ``adoption`` and ``adoption_cost``). :mod:`sim.scenario`
+assembles the sections into a :class:`~sim.scenario.Scenario`, a lever's section once
+the lever is registered with its effect (:mod:`sim.levers`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Schema sections of the reform levers and stress tests (see :mod:`sim.reforms`)."""
+"""Schema sections of the reform levers and stress tests.
+
+Each is registered with its effect (:mod:`sim.lever_effects`) in the lever
+registry, :mod:`sim.levers`, which adds it to the scenario schema.
+"""
 
 from __future__ import annotations
 

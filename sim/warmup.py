@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from sim.requests import Kind, Outcome
-from sim.scenario import DAYS_PER_YEAR, Scenario, ScenarioError, load_scenario
+from sim.scenario import DAYS_PER_YEAR, Scenario, ScenarioBase, ScenarioError, load_scenario
 
 BATCH_SIZE = 5  # MSER-5: batch means of five observations (White et al. 2000)
 # MSER's statistic drops towards 0 over the last few batches whenever they happen to
@@ -426,7 +426,7 @@ def warmup_report(
     if not seeds:
         raise ScenarioError("warm-up: at least one seed is needed")
     changes = {**(overrides or {}), "run.warmup_years": 0.0, "run.years": years}
-    if isinstance(scenario, Scenario):
+    if isinstance(scenario, ScenarioBase):
         scenario = scenario.with_overrides(changes)
     else:
         scenario = load_scenario(scenario, changes)
