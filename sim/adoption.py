@@ -42,6 +42,7 @@ from sim.requests import Outcome
 from sim.scenario import ADOPTABLE_LEVERS
 
 if TYPE_CHECKING:
+    from sim.contracts import DecisionHost
     from sim.model import CooperationModel
     from sim.scenario import AdoptionSection
     from sim.world import World
@@ -189,7 +190,7 @@ class AdoptionProcess:
         levers: Lever name -> :class:`LeverAdoption`, for the levers opened so far.
     """
 
-    def __init__(self, model: CooperationModel):
+    def __init__(self, model: DecisionHost):
         self.model = model
         self.levers: dict[str, LeverAdoption] = {}
         self.rng: np.random.Generator | None = None
