@@ -44,6 +44,7 @@ from sim.reforms import Reform
 from sim.requests import Outcome
 
 if TYPE_CHECKING:
+    from sim.contracts import DecisionHost
     from sim.model import CooperationModel
     from sim.scenario import AdoptionSection
     from sim.world import World
@@ -191,7 +192,7 @@ class AdoptionProcess:
         levers: Lever name -> :class:`LeverAdoption`, for the levers opened so far.
     """
 
-    def __init__(self, model: CooperationModel):
+    def __init__(self, model: DecisionHost):
         self.model = model
         self.levers: dict[str, LeverAdoption] = {}
         self.rng: np.random.Generator | None = None

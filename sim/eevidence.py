@@ -43,7 +43,7 @@ from sim.requests import Calendar, ColumnTable, Outcome
 from sim.scenario import CASE_TYPES, DAYS_PER_YEAR
 
 if TYPE_CHECKING:
-    from sim.model import CooperationModel
+    from sim.contracts import ElectronicEvidenceHost
 
 ROUTES = ("production_order", "direct_request")
 PRODUCTION_ORDER, DIRECT_REQUEST = 0, 1
@@ -144,7 +144,7 @@ class ElectronicEvidence:
         rng: This process's own random stream.
     """
 
-    def __init__(self, model: CooperationModel, rng: np.random.Generator):
+    def __init__(self, model: ElectronicEvidenceHost, rng: np.random.Generator):
         self.model = model
         self.rng = rng
         cfg = model.config.electronic_evidence

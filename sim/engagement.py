@@ -22,7 +22,7 @@ import numpy as np
 from mesa.time import Schedule
 
 if TYPE_CHECKING:
-    from sim.model import CooperationModel
+    from sim.contracts import EngagementHost
 
 
 def move_towards_one(value, rate):
@@ -60,7 +60,7 @@ class CoordinationMeetings:
         extra_pairs: Extra meetings per round for states a reform engages (per state).
     """
 
-    def __init__(self, model: CooperationModel):
+    def __init__(self, model: EngagementHost):
         self.model = model
         self.meetings = 0
         self.extra_pairs = 0
@@ -96,7 +96,7 @@ class CoordinatingBody(mesa.Agent):
         model: The model.
     """
 
-    def __init__(self, model: CooperationModel):
+    def __init__(self, model: EngagementHost):
         super().__init__(model)
         self.budget_per_year = model.config.capacity_building.budget_per_year
         self.recipients_per_year = model.config.capacity_building.recipients

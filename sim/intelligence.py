@@ -22,7 +22,7 @@ from sim.frictions import noisy_days, to_whole_days
 from sim.requests import Calendar, ColumnTable, sorted_unique
 
 if TYPE_CHECKING:
-    from sim.model import CooperationModel
+    from sim.contracts import IntelligenceHost
 
 
 def share_probability(
@@ -94,7 +94,7 @@ class IntelligenceSharing:
         "platform": (np.bool_, False),
     }
 
-    def __init__(self, model: CooperationModel):
+    def __init__(self, model: IntelligenceHost):
         self.model = model
         self.items = 0
         self.shares = ColumnTable(self.COLUMNS, initial_capacity=256)

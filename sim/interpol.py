@@ -29,7 +29,7 @@ from sim.requests import Calendar, CaseStatus, ColumnTable
 from sim.survival import km_quantiles
 
 if TYPE_CHECKING:
-    from sim.model import CooperationModel
+    from sim.contracts import InterpolHost
 
 
 class NoticeStatus(IntEnum):
@@ -73,7 +73,7 @@ class InterpolSecretariat(mesa.Agent):
         "t_located": (np.int32, -1),
     }
 
-    def __init__(self, model: CooperationModel):
+    def __init__(self, model: InterpolHost):
         super().__init__(model)
         self.record = ColumnTable(self.COLUMNS, initial_capacity=256)
         self._reviews = Calendar(256)  # notices, by the day their review ends

@@ -37,7 +37,7 @@ from sim.frictions import logistic
 from sim.requests import Outcome
 
 if TYPE_CHECKING:
-    from sim.model import CooperationModel
+    from sim.contracts import DecisionHost
     from sim.scenario import BilateralAgreementsSection
 
 SERIES = "agreements_in_force"
@@ -130,7 +130,7 @@ class BilateralNegotiation:
         negotiations: Every agreement proposed, in order.
     """
 
-    def __init__(self, model: CooperationModel):
+    def __init__(self, model: DecisionHost):
         self.model = model
         self.negotiations: list[Negotiation] = []
         self.targets = np.zeros(model.world.n_states, dtype=bool)

@@ -40,7 +40,7 @@ from sim.requests import CaseStatus, sorted_unique
 from sim.scenario import CASE_TYPES, DAYS_PER_YEAR
 
 if TYPE_CHECKING:
-    from sim.model import CooperationModel
+    from sim.contracts import OperationsHost
 
 # Statuses of a search that has not (yet) found its person.
 _CIRCULATING, _NOT_LOCATED = int(NoticeStatus.CIRCULATING), int(NoticeStatus.NOT_LOCATED)
@@ -155,7 +155,7 @@ class Operations:
         agreement: The bilateral agreement once its lever took effect, else None.
     """
 
-    def __init__(self, model: CooperationModel):
+    def __init__(self, model: OperationsHost):
         self.model = model
         self.operation: OperationPlan | None = None
         self.agreement: AgreementPlan | None = None
@@ -346,9 +346,7 @@ class Operations:
         return found
 
 
-def plans_of(
-    model: CooperationModel, scenario
-) -> tuple[OperationPlan | None, AgreementPlan | None]:
+def plans_of(model: OperationsHost, scenario) -> tuple[OperationPlan | None, AgreementPlan | None]:
     """The plans a scenario's levers would put in force in ``model``'s world.
 
     For measuring, in a run without the intervention, what the intervention is

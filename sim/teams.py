@@ -21,7 +21,7 @@ from sim.requests import CaseStatus, spans
 from sim.survival import cumulative_incidence, km_quantiles
 
 if TYPE_CHECKING:
-    from sim.model import CooperationModel
+    from sim.contracts import TeamsHost
 
 
 def team_is_proposed(n_states, severity, *, min_states, severity_threshold):
@@ -44,7 +44,7 @@ class JointInvestigationTeam(mesa.Agent):
         cost_per_day: Law-enforcement capacity each member gives the team.
     """
 
-    def __init__(self, model: CooperationModel, case: int, members: list[int], cost_per_day: float):
+    def __init__(self, model: TeamsHost, case: int, members: list[int], cost_per_day: float):
         super().__init__(model)
         self.case = case
         self.members = members
@@ -71,7 +71,7 @@ class TeamFormation:
         team_days: Day each of those teams formed.
     """
 
-    def __init__(self, model: CooperationModel):
+    def __init__(self, model: TeamsHost):
         self.model = model
         self.active: dict[int, JointInvestigationTeam] = {}
         self.formed = 0
