@@ -3,8 +3,9 @@
 Usage (from the repository root):
 
     uv run python benchmarks/run.py                 # everything (about 17 minutes on 2 cores)
-    uv run python benchmarks/run.py --only world    # one section: world, scaling, load, sweep,
-                                                    # batch_run, batch_run_agencies
+    uv run python benchmarks/run.py --only world    # one section: targets, world, scaling,
+                                                    # load, sweep, batch_run, batch_run_agencies
+    uv run python benchmarks/run.py --only targets,world,scaling   # the issue's targets table
     uv run python benchmarks/run.py --quick         # shorter runs, for a smoke test
     uv run python benchmarks/run.py --only batch_run_agencies   # per-agency backlog sweep
 
@@ -37,6 +38,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "output"
+sys.path.insert(0, str(HERE))  # benchmarks/targets.py, run as a script from the root
+
+import targets  # noqa: E402  (after the path line above)
 
 
 # ---------------------------------------------------------------- memory of a process tree
@@ -563,7 +567,13 @@ def section_batch_run_agencies(quick: bool, repeats: int = 1) -> dict:
     }
 
 
+def section_targets(quick: bool, repeats: int = 1) -> dict:
+    """The issue's targets for a sweep worker: the baseline's run time, a Sobol study's."""
+    return targets.section_targets(run_child, quick)
+
+
 SECTIONS = {
+    "targets": section_targets,
     "world": section_world,
     "scaling": section_scaling,
     "load": section_load,
@@ -618,7 +628,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.child:
         kind, *rest = args.child
-        if kind == "model":
+        if kind.startswith("targets_"):
+            result = targets.run_child_kind(kind, rest)
+        elif kind == "model":
             result = child_model(rest[0], json.loads(rest[1]), int(rest[2]))
         elif kind == "sweep":
             result = child_sweep(int(rest[0]), float(rest[1]), int(rest[2]))
@@ -640,6 +652,8 @@ def main(argv: list[str] | None = None) -> int:
         report[name] = SECTIONS[name](args.quick, args.repeats)
         print(f"== {name} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
         print(json.dumps(report[name], indent=1)[:3000], file=sys.stderr)
+    report["summary"] = targets.summary(report)
+    print(targets.format_summary(report["summary"]), file=sys.stderr)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")

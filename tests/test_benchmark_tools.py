@@ -187,3 +187,39 @@ def test_world_repeats_report_the_run_of_median_time(monkeypatch):
     assert world["requests_per_s_end_to_end"] == pytest.approx(1000 / 35.0)
     assert world["end_to_end_s_each"] == [30.0, 35.0, 40.0]
     assert world["repeats"] == 3
+
+
+targets_py = _module("targets")
+
+
+def test_the_targets_summary_compares_each_measurement_with_its_goal():
+    report = {
+        "world": {"requests_per_s_end_to_end": 44_748, "ledger_bytes_per_request": 59.0},
+        "scaling": {"rows": [{"relative_to_50": 1.0}, {"relative_to_50": 0.26}]},
+        "targets": {
+            "baseline": {"years": 5.0, "s_per_run": 0.15},
+            "sobol": {
+                "planned_runs": 3072,
+                "s_per_run": 2.0,
+                "projected_minutes_on_2_workers": 51.2,
+            },
+        },
+    }
+    rows = {r["target"].split(",")[0]: r for r in targets_py.summary(report)}
+    assert rows["world_scale requests/s"]["met"] is False
+    assert rows["ledger bytes per request"]["met"] is True
+    assert rows["time a request"]["met"] is True
+    assert rows["40-state 5-year baseline"]["met"] is True  # 0.15 s <= 0.2 s
+    assert rows["sobol_baseline at N = 512 on 2 cores"]["met"] is False  # 51.2 min
+    assert "3,072 runs x 2.0 s / 2" in rows["sobol_baseline at N = 512 on 2 cores"]["note"]
+    table = targets_py.format_summary(targets_py.summary(report))
+    assert "| world_scale requests/s, end to end | >= 500,000 | 44,748 | **no** |" in table
+
+
+def test_a_quick_or_missing_measurement_is_not_judged():
+    quick = {"targets": {"baseline": {"years": 1.0, "s_per_run": 0.05}}}
+    rows = {r["target"]: r for r in targets_py.summary(quick)}
+    baseline = rows["40-state 5-year baseline, s a run in a worker"]
+    assert baseline["met"] is None and "not comparable" in baseline["note"]
+    assert rows["world_scale requests/s, end to end"]["measured"] is None
+    assert "not measured" in targets_py.format_summary(targets_py.summary({}))

@@ -1,0 +1,160 @@
+"""The targets of the compiled-pipeline issue, measured the way a sweep worker sees them.
+
+Two measurements run in a child process each (``benchmarks/run.py --only targets``):
+
+- **baseline**: the shipped 40-state baseline (2-year warm-up, 5-year window), run
+  several times in one process after a first run, as a sweep worker runs its
+  chunk: seconds a run (median), requests a run. Target: at most 0.2 s.
+- **sobol**: the first runs of ``experiments/sobol_baseline.toml`` at N = 512, run
+  one after another in one process; the median seconds a run times the plan's
+  size over two workers projects the study's wall time. Target: under 30 minutes
+  on 2 cores.
+
+:func:`summary` then puts every target of the issue beside what the results file
+holds (these two, and world_scale's requests a second, its bytes a request and the
+flatness of time a request over 50-400 states from the ``world`` and ``scaling``
+sections). A target whose section was not run is reported as not measured.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+BASELINE_TARGET_S = 0.2
+SOBOL_TARGET_MIN = 30.0
+WORLD_TARGET_RPS = 500_000
+BYTES_TARGET = 200
+FLAT_TARGET = 1.5  # time a request at 400 states over that at 50: at most this
+COMPILE_TARGET_S = 20.0
+LOAD_TARGET_S = 1.0
+WORKERS = 2
+SOBOL_N = 512
+
+
+def child_baseline(runs: int, years: float | None) -> dict:
+    """Run the baseline ``runs + 1`` times in this process; the first pays the imports."""
+    from sim.model import CooperationModel
+    from sim.scenario import load_scenario
+
+    overrides = {} if years is None else {"run.years": years}
+    scenario = load_scenario("baseline", overrides)
+    times, requests = [], []
+    for seed in range(runs + 1):
+        t0 = time.perf_counter()
+        model = CooperationModel(scenario, rng=seed).run()
+        model.outcomes()
+        times.append(time.perf_counter() - t0)
+        requests.append(len(model.ledger))
+    return {
+        "runs": runs,
+        "years": scenario.run.years,
+        "warmup_years": scenario.run.warmup_years,
+        "first_run_s": round(times[0], 3),
+        "s_per_run_each": [round(t, 3) for t in times[1:]],
+        "s_per_run": round(statistics.median(times[1:]), 3),
+        "requests_per_run": round(statistics.median(requests[1:])),
+    }
+
+
+def child_sobol(runs: int) -> dict:
+    """Time the first ``runs`` runs of the Sobol study at N = 512; project the whole plan."""
+    from sim.experiment import load_experiment
+
+    experiment = load_experiment("sobol_baseline", {"sample_size": SOBOL_N})
+    specs = experiment.run_specs()
+    times = []
+    experiment.target(specs[0])  # imports and first-run costs, as a worker pays once
+    for spec in specs[1 : runs + 1]:
+        t0 = time.perf_counter()
+        experiment.target(spec)
+        times.append(time.perf_counter() - t0)
+    per_run = statistics.median(times)
+    return {
+        "sample_size": SOBOL_N,
+        "planned_runs": len(specs),
+        "timed_runs": len(times),
+        "s_per_run": round(per_run, 3),
+        "projected_minutes_on_2_workers": round(len(specs) * per_run / WORKERS / 60, 1),
+    }
+
+
+def section_targets(run_child, quick: bool) -> dict:
+    """Both measurements, each in a fresh child process (see the module docstring)."""
+    baseline_args = ["targets_baseline", "2" if quick else "5", "1.0" if quick else "-"]
+    return {
+        "baseline": run_child(baseline_args),
+        "sobol": run_child(["targets_sobol", "4" if quick else "12"]),
+    }
+
+
+def run_child_kind(kind: str, rest: list[str]) -> dict:
+    """Dispatch a ``--child`` measurement of this module."""
+    if kind == "targets_baseline":
+        return child_baseline(int(rest[0]), None if rest[1] == "-" else float(rest[1]))
+    return child_sobol(int(rest[0]))
+
+
+def summary(report: dict) -> list[dict]:
+    """Every target of the issue with what ``report`` measured (None: not measured)."""
+    rows = []
+
+    def row(target: str, goal: str, measured, met: bool | None, note: str = "") -> None:
+        rows.append(
+            {"target": target, "goal": goal, "measured": measured, "met": met, "note": note}
+        )
+
+    world = report.get("world")
+    if world:
+        rps = world["requests_per_s_end_to_end"]
+        row(
+            "world_scale requests/s, end to end",
+            f">= {WORLD_TARGET_RPS:,}",
+            rps,
+            rps >= WORLD_TARGET_RPS,
+        )
+        per = world.get("ledger_bytes_per_request")
+        if per is not None:
+            row("ledger bytes per request", f"<= {BYTES_TARGET}", per, per <= BYTES_TARGET)
+    else:
+        row("world_scale requests/s, end to end", f">= {WORLD_TARGET_RPS:,}", None, None)
+    scaling = report.get("scaling")
+    if scaling:
+        ratio = scaling["rows"][-1]["relative_to_50"]
+        row("time a request, 400 over 50 states", f"<= {FLAT_TARGET}", ratio, ratio <= FLAT_TARGET)
+    targets = report.get("targets") or {}
+    base = targets.get("baseline")
+    full = base is not None and base["years"] == 5.0
+    row(
+        "40-state 5-year baseline, s a run in a worker",
+        f"<= {BASELINE_TARGET_S}",
+        None if base is None else base["s_per_run"],
+        None if base is None else (base["s_per_run"] <= BASELINE_TARGET_S if full else None),
+        "" if full or base is None else f"quick: {base['years']}-year window, not comparable",
+    )
+    sobol = targets.get("sobol")
+    minutes = None if sobol is None else sobol["projected_minutes_on_2_workers"]
+    row(
+        f"sobol_baseline at N = {SOBOL_N} on 2 cores, minutes",
+        f"< {SOBOL_TARGET_MIN:g}",
+        minutes,
+        None if minutes is None else minutes < SOBOL_TARGET_MIN,
+        "" if sobol is None else f"{sobol['planned_runs']:,} runs x {sobol['s_per_run']} s / 2",
+    )
+    # There is no compiled code yet: nothing to compile or load (see docs/performance.md).
+    row(
+        "compile once per machine, s", f"<= {COMPILE_TARGET_S:g}", None, None, "no compiled kernels"
+    )
+    row("load compiled kernels, s", f"<= {LOAD_TARGET_S:g}", None, None, "no compiled kernels")
+    return rows
+
+
+def format_summary(rows: list[dict]) -> str:
+    """The summary as a Markdown table."""
+    lines = ["| target | goal | measured | met |", "|---|---|---|---|"]
+    for r in rows:
+        measured = "not measured" if r["measured"] is None else f"{r['measured']:,}"
+        met = {True: "yes", False: "**no**", None: "-"}[r["met"]]
+        note = f" ({r['note']})" if r["note"] else ""
+        lines.append(f"| {r['target']} | {r['goal']} | {measured}{note} | {met} |")
+    return "\n".join(lines)
