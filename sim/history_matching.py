@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration import _measure_run
+from sim.calibration_measure import _measure_run
 from sim.emulator import Emulator, latin_hypercube, random_subset, run_seeds
 from sim.implausibility import (
     CUTOFF,
