@@ -5,9 +5,10 @@ Each subcommand is a small function ``cmd_<name>(args) -> int``. Bad input
 before anything is written.
 
 This module builds the parser and runs a command; the commands live in
-:mod:`sim.cli_commands` (single scenarios and checks) and :mod:`sim.cli_experiments`
-(experiments), sharing :mod:`sim.cli_common` (exit codes, ``--out`` safety, argument
-types) and the help examples of :mod:`sim.cli_examples`.
+:mod:`sim.cli_commands` (single scenarios and checks), :mod:`sim.cli_experiments`
+(experiments) and :mod:`sim.cli_robust` (robustness across worlds), sharing
+:mod:`sim.cli_common` (exit codes, ``--out`` safety, argument types) and the help
+examples of :mod:`sim.cli_examples`.
 """
 
 from __future__ import annotations

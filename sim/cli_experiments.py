@@ -1,15 +1,16 @@
-"""The coopsim commands on experiments: compare, robust, sweep, analyze, and their parsers."""
+"""The coopsim commands on experiments: compare, sweep, analyze, and their parsers.
+
+Running an experiment and writing its tables is shared with ``coopsim robust`` in
+:mod:`sim.cli_results`; robust itself is :mod:`sim.cli_robust`, its parser added here
+so that the commands keep their order in the help.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 
 from sim.cli_common import (
-    EXIT_FAILED,
-    EXIT_OK,
     CliError,
     add_command,
     add_force,
@@ -19,8 +20,6 @@ from sim.cli_common import (
     arg_reps,
     arg_sample_size,
     arg_scheduler,
-    arg_seed,
-    arg_threshold,
     arg_workers,
     bounded,
     check_experiment_arg,
@@ -29,146 +28,25 @@ from sim.cli_common import (
     prepare_out,
     run_overrides,
 )
+from sim.cli_results import (  # write_tables re-exported: the tables of analyze and compare
+    FOREST_PANELS_PER_PAGE,
+    _report,
+    _run_and_analyze,
+    _same_plan,
+    write_tables,
+)
+from sim.cli_robust import add_robust_parser, cmd_robust
 
-FOREST_PANELS_PER_PAGE = 12
-
-
-def write_tables(tables: dict, out: Path, title: str, every_outcome: bool = True) -> list[str]:
-    """Write the comparison (CSV + forest plot pages) and sensitivity tables into ``out``.
-
-    The forest plot shows every outcome: 12 panels a page, ``comparison.png`` then
-    ``comparison-2.png``, ... (stale pages of an earlier, longer table are removed).
-
-    Args:
-        tables: Output of :func:`sim.analysis.analyze`.
-        out: The folder.
-        title: Figure title.
-        every_outcome: False when nobody named the outcomes (all ~90 by default): one
-            page of the first 12, with a note saying how to draw others.
-
-    Returns:
-        The names of the files written.
-    """
-    from sim.plots import forest_plot
-    from sim.store import atomic_write_text
-
-    written: list[str] = []
-    comparison = tables["comparison"]
-    if not comparison.empty:
-        atomic_write_text(out / "comparison.csv", comparison.to_csv(index=False))
-        written.append("comparison.csv")
-        outcomes = list(dict.fromkeys(comparison["outcome"]))
-        if not every_outcome and len(outcomes) > FOREST_PANELS_PER_PAGE:
-            print(
-                f"note: comparison.png draws the first {FOREST_PANELS_PER_PAGE} of "
-                f"{len(outcomes)} outcomes (the CSV has them all); name outcomes to draw them: "
-                "coopsim analyze RESULTS --outcomes ...",
-                file=sys.stderr,
-            )
-            outcomes = outcomes[:FOREST_PANELS_PER_PAGE]
-        pages = [
-            outcomes[i : i + FOREST_PANELS_PER_PAGE]
-            for i in range(0, len(outcomes), FOREST_PANELS_PER_PAGE)
-        ]
-        for number, page in enumerate(pages, start=1):
-            name = "comparison.png" if number == 1 else f"comparison-{number}.png"
-            suffix = f" ({number}/{len(pages)})" if len(pages) > 1 else ""
-            forest_plot(
-                comparison[comparison["outcome"].isin(page)],
-                out / name,
-                title=title[: 90 - len(suffix)] + suffix,
-                max_outcomes=len(page),
-            )
-            written.append(name)
-        for stale in out.glob("comparison-*.png"):
-            if stale.name not in written and stale.stem.split("-")[-1].isdigit():
-                stale.unlink()
-    if not tables["sensitivity"].empty:
-        atomic_write_text(out / "sensitivity.csv", tables["sensitivity"].to_csv(index=False))
-        written.append("sensitivity.csv")
-    return written
-
-
-def _same_plan(out: Path, experiment) -> bool:
-    """Whether ``out`` holds (part of) the results of this very plan."""
-    try:
-        manifest = json.loads((out / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(manifest, dict) and manifest.get("plan_hash") == experiment.plan_hash()
-
-
-def _execute(experiment, out: Path, executor, resume: bool):
-    """Run (or resume) an experiment into ``out``; StoreError -> exit 2."""
-    from sim.experiment import Interrupted, run_experiment
-    from sim.store import StoreError
-
-    try:
-        executor.__enter__()
-    except OSError as exc:  # e.g. no Dask scheduler at the address
-        raise CliError(f"executor {executor.name}: {exc}") from None
-    try:
-        return run_experiment(experiment, out, executor=executor, resume=resume)
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
-    except Interrupted:
-        raise
-    finally:
-        executor.close()
-
-
-def _run_and_analyze(experiment, out: Path, executor, resume: bool) -> tuple[object, dict, list]:
-    """Run (or resume) an experiment, then analyse and write its tables; StoreError -> exit 2."""
-    from sim.analysis import analyze
-
-    results = _execute(experiment, out, executor, resume)
-    tables = analyze(results)
-    title = f"{experiment.name}: {experiment.spec.description}"
-    every = bool(experiment.spec.outcomes)
-    return results, tables, write_tables(tables, out, title, every_outcome=every)
-
-
-def _report(
-    results,
-    tables: dict,
-    written: list[str],
-    out: Path,
-    data_files: bool = True,
-    fmt: str = "text",
-) -> int:
-    """Print the tables (in ``fmt``) and where they went; exit 1 if runs failed for good."""
-    from sim.analysis import format_comparison, format_sensitivity, sensitivity_warnings
-
-    if not tables["comparison"].empty:
-        print(format_comparison(tables["comparison"], fmt))
-    if not tables["sensitivity"].empty:
-        print(format_sensitivity(tables["sensitivity"], fmt))
-        for warning in sensitivity_warnings(tables["sensitivity"], results.manifest):
-            print(warning, file=sys.stderr)
-    n_plan, n_ok = len(results.plan), len(results.outcomes)
-    folder = Path(results.folder)
-    files = ["outcomes.parquet", "runs.parquet", "manifest.json"] if data_files else []
-    files += [
-        f
-        for f in ("series.parquet", "agency_series.parquet")
-        if data_files and (folder / f).is_file()
-    ]
-    files += written
-    # Only the table goes to stdout in a machine format (csv, markdown, latex).
-    status = sys.stdout if fmt == "text" else sys.stderr
-    print(f"\n{n_ok} of {n_plan} runs done; results in {out}/ ({', '.join(files)})", file=status)
-    if not results.failures.empty:
-        print(
-            f"warning: {len(results.failures)} runs failed twice; their errors are in "
-            f"{folder}/runs.parquet; rerun the same command to retry them:",
-            file=sys.stderr,
-        )
-        for row in results.failures.head(5).itertuples():
-            print(
-                f"  {row.run_id} ({row.policy}): {str(row.error).splitlines()[0]}", file=sys.stderr
-            )
-        return EXIT_FAILED
-    return EXIT_OK
+__all__ = [
+    "FOREST_PANELS_PER_PAGE",
+    "add_experiment_parsers",
+    "add_robust_parser",
+    "cmd_analyze",
+    "cmd_compare",
+    "cmd_robust",
+    "cmd_sweep",
+    "write_tables",
+]
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -215,57 +93,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
         experiment, out, make_executor(args.workers), resume=resume
     )
     return _report(results, tables, written, out, fmt=args.format)
-
-
-def cmd_robust(args: argparse.Namespace) -> int:
-    """Run every reform package in every world (paired by seed); regret and satisficing."""
-    from sim.experiment import make_executor
-    from sim.robust import format_robustness, parse_threshold, robustness
-    from sim.robust_experiment import check_outcomes, check_thresholds, load_robust
-    from sim.robust_plots import write_robustness
-
-    check_experiment_arg(args.experiment, "robust: EXPERIMENT_FILE")
-    changes: dict = {}
-    if args.reps is not None:
-        changes["replications"] = args.reps
-    if args.seed is not None:
-        changes["base_seed"] = args.seed
-    if args.years is not None or args.warmup_years is not None:
-        changes["overrides"] = run_overrides(args)
-    if args.outcomes:
-        check_outcomes(args.outcomes, "robust: --outcomes")
-        changes["outcomes"] = args.outcomes
-    if args.threshold is not None:
-        check_thresholds([parse_threshold(t) for t in args.threshold], "robust: --threshold")
-        changes["thresholds"] = args.threshold
-    if args.calibrated_draws is not None:
-        changes["calibrated_draws"] = args.calibrated_draws
-    if args.heatmap is not None:
-        changes["heatmap"] = args.heatmap
-    experiment = load_robust(args.experiment, changes, args.worlds, args.packages)
-    out = prepare_out(args.out or Path("results") / experiment.name, "experiment", args.force)
-    resume = args.resume or _same_plan(out, experiment)
-    results = _execute(experiment, out, make_executor(args.workers), resume)
-    spec = experiment.robust
-    tables = robustness(
-        results.outcomes, list(spec.outcomes), spec.reference, experiment.thresholds,
-        spec.confidence,
-    )  # fmt: skip
-    written = write_robustness(tables, out, spec.heatmap)
-    print(format_robustness(tables))
-    print(
-        f"\n{len(results.outcomes)} of {len(results.plan)} runs done "
-        f"({len(experiment.worlds)} worlds x {len(experiment.packages)} options x "
-        f"{spec.replications} replications); results in {out}/ ({', '.join(written)})"
-    )
-    if not results.failures.empty:
-        print(
-            f"warning: {len(results.failures)} runs failed twice; their errors are in "
-            f"{out}/runs.parquet; rerun the same command to retry them",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
-    return EXIT_OK
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -419,57 +246,3 @@ def add_experiment_parsers(sub) -> None:
     )
     add_force(p)
     add_format(p)
-
-
-def add_robust_parser(sub) -> None:
-    """Parser of robust."""
-    p = add_command(
-        sub,
-        "robust",
-        cmd_robust,
-        "Reform packages across worlds: effects, regret (minimax) and satisficing.",
-    )
-    p.add_argument(
-        "experiment",
-        nargs="?",
-        default="robust_packages",
-        metavar="EXPERIMENT_FILE",
-        help="robustness file (worlds, packages), or a shipped name (default robust_packages)",
-    )
-    p.add_argument("--reps", type=arg_reps, help="replications per package and world")
-    p.add_argument("--seed", type=arg_seed, help="base seed of the replications")
-    p.add_argument(
-        "--years", type=arg_positive_years, help="override the measurement window (run.years)"
-    )
-    add_warmup_years(p)
-    p.add_argument("--worlds", nargs="+", metavar="WORLD", help="only these worlds of the file")
-    p.add_argument(
-        "--packages", nargs="+", metavar="PACKAGE", help="only these packages of the file"
-    )
-    p.add_argument(
-        "--outcomes",
-        nargs="+",
-        metavar="OUTCOME",
-        help="outcomes for effects and regret (names with a better direction)",
-    )
-    p.add_argument(
-        "--threshold",
-        action="append",
-        type=arg_threshold,
-        metavar="OUTCOME>=X",
-        help="satisficing criterion, repeatable (<=, >, < too); replaces the file's thresholds",
-    )
-    p.add_argument(
-        "--calibrated-draws",
-        type=bounded("--calibrated-draws", 0, 1000, int),
-        help="cross each world with N parameter vectors of the calibrated accepted set",
-    )
-    p.add_argument(
-        "--heatmap", choices=("regret", "effect"), help="what the heat map colours (default regret)"
-    )
-    p.add_argument("--workers", type=arg_workers, help="local worker processes (default: all CPUs)")
-    p.add_argument("--out", help="results folder (default: results/<name in the file>)")
-    add_force(p)
-    p.add_argument(
-        "--resume", action="store_true", help="keep finished runs of an earlier, identical plan"
-    )

@@ -6,7 +6,8 @@ incidence: executed + refused + lapsed + withdrawn = 1 once every request has
 ended); response days run from the day a request was sent to the day the answer
 arrived, as Kaplan-Meier quartiles with open requests censored, beside the naive
 figures of executed requests. An empty set gives NaN (reported as ``null`` in
-JSON), never an error.
+JSON), never an error. The run's tables (incidence curves, agency loads, the
+durations table) are :mod:`sim.metrics_frames`, re-exported here.
 """
 
 from __future__ import annotations
@@ -15,18 +16,36 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from sim import case_outcomes, survival
 from sim.agents import QUEUE_ROLES, ROLE_CODES
 from sim.frictions import decision_deadline_days
+from sim.metrics_frames import (  # re-exported: the run's tables are imported from here
+    OUTCOME_KINDS,
+    agency_utilisation,
+    duration_table,
+    incidence_frame,
+    utilisation_frame,
+)
 from sim.requests import CaseStatus, Channel, Instrument, Kind, Outcome, RefusalGround
 from sim.world import CAPACITY_GROUPS
 
 if TYPE_CHECKING:
     from sim.model import CooperationModel
 
-OUTCOME_KINDS = (Kind.MLA_EVIDENCE, Kind.EXTRADITION)
+__all__ = [
+    "OUTCOME_KINDS",
+    "agency_utilisation",
+    "compute_outcomes",
+    "duration_table",
+    "flatten",
+    "incidence_frame",
+    "quantile",
+    "share",
+    "to_jsonable",
+    "utilisation_frame",
+]
+
 _GROUNDS = tuple(g for g in RefusalGround if g != RefusalGround.NONE)
 # Competing ends of a request, with each refusal ground a cause of its own.
 _GROUND_CAUSE = 100
@@ -262,13 +281,6 @@ def _utilisation(model: CooperationModel) -> dict[str, float]:
     return out
 
 
-def agency_utilisation(table) -> np.ndarray:
-    """Offered load of every agency over the window (NaN for one that offered nothing)."""
-    n = table.size
-    offered = table.capacity_days[:n]
-    return np.divide(table.arrived[:n], offered, out=np.full(n, math.nan), where=offered > 0)
-
-
 def flatten(outcomes: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Flatten nested outcome dicts to dotted keys (``median_response_days.extradition``)."""
     flat: dict[str, Any] = {}
@@ -324,109 +336,3 @@ def _mutual_recognition_outcomes(model: CooperationModel, cohort: np.ndarray) ->
             "execution": _mean(executed_in_time[due_execution].astype(float)),
         },
     }
-
-
-def incidence_frame(model: CooperationModel) -> pd.DataFrame:
-    """How requests sent in the window end over time: Aalen-Johansen curves by kind.
-
-    Args:
-        model: A model that has run.
-
-    Returns:
-        Long frame with columns ``kind`` (MLA evidence, extradition), ``time`` (days
-        since sending), one column per way of ending (executed, refused, lapsed,
-        withdrawn: the share ended that way by then) and ``still_open``; open requests
-        are censored at the end of the run.
-    """
-    led = model.ledger
-    issued = led.col("t_issued")
-    sent = issued >= model.window_start
-    kind = led.col("kind")
-    frames = []
-    for k in OUTCOME_KINDS:
-        mine = sent & (kind == k)
-        durations, cause = survival.request_durations(
-            issued[mine], led.col("t_closed")[mine], led.col("outcome")[mine], model.day
-        )
-        frames.append(survival.incidence_curves(durations, cause).assign(kind=k.name.lower()))
-    return pd.concat(frames, ignore_index=True)
-
-
-def utilisation_frame(model: CooperationModel) -> pd.DataFrame:
-    """Offered load of every queueing agency over the window (see :func:`_utilisation`).
-
-    Returns:
-        One row per central authority, court and law-enforcement office: ``state``
-        (code), ``role``, ``capacity`` (requests a day at the end) and ``utilisation``.
-    """
-    table = model.agency_table
-    n = table.size
-    roles = {code: role for role, code in ROLE_CODES.items()}
-    queueing = np.isin(table.role[:n], list(roles))
-    codes = np.asarray(model.world.codes)
-    states = np.array([a.state.index for a in model.agency_list[:n]])
-    return pd.DataFrame(
-        {
-            "state": codes[states[queueing]],
-            "role": np.where(
-                table.nsc[:n][queueing],
-                "national_security_court",
-                [roles[int(r)] for r in table.role[:n][queueing]],
-            ),
-            "capacity": table.capacity[:n][queueing],
-            "utilisation": agency_utilisation(table)[queueing],
-        }
-    )
-
-
-def duration_table(model: CooperationModel) -> pd.DataFrame:
-    """Response times and how requests end, the survival way, by group.
-
-    Requests sent in the window, grouped by request kind, legal instrument,
-    requested state and capacity group of the requested state. Open requests are
-    censored at the end of the run.
-
-    Returns:
-        One row per (grouping, group): ``n`` requests, ``answers`` (executed or
-        refused), Kaplan-Meier ``km_q25``, ``km_median``, ``km_q75`` days to an
-        answer, the ``naive_median`` of executed requests, and the Aalen-Johansen
-        share that ends ``executed``, ``refused``, ``lapsed``, ``withdrawn``.
-    """
-    led = model.ledger
-    issued = led.col("t_issued")
-    sent = issued >= model.window_start
-    durations, cause = survival.request_durations(
-        issued[sent], led.col("t_closed")[sent], led.col("outcome")[sent], model.day
-    )
-    answered = (cause == Outcome.EXECUTED) | (cause == Outcome.REFUSED)
-    requested = led.col("requested_state")[sent]
-    groupings = {
-        "kind": np.array([Kind(k).name.lower() for k in led.col("kind")[sent]], dtype=object),
-        "instrument": np.array(
-            [Instrument(i).name.lower() for i in led.col("instrument")[sent]], dtype=object
-        ),
-        "requested_state": np.asarray(model.world.codes, dtype=object)[requested],
-        "requested_capacity_group": np.asarray(CAPACITY_GROUPS, dtype=object)[
-            model.world.capacity_group[requested]
-        ],
-    }
-    rows = []
-    for grouping, labels in groupings.items():
-        for group in sorted(set(labels)):
-            mine = labels == group
-            km = survival.km_quantiles(durations[mine], answered[mine])
-            done = mine & (cause == Outcome.EXECUTED)
-            rows.append(
-                {
-                    "grouping": grouping,
-                    "group": group,
-                    "n": km["n"],
-                    "answers": km["events"],
-                    "km_q25": km["q25"],
-                    "km_median": km["median"],
-                    "km_q75": km["q75"],
-                    "naive_median": survival.naive_quantiles(durations[done])["median"],
-                    **survival.cumulative_incidence(durations[mine], cause[mine]),
-                }
-            )
-    return pd.DataFrame(rows)

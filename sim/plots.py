@@ -8,9 +8,10 @@ notebook shows it and the CLI saves it. Figures are built without ``pyplot``
 
 ``coopsim plot RESULTS`` calls :func:`write_figures`, which draws every figure a
 results folder supports and writes each as PNG and SVG. The figures themselves live by
-subject in :mod:`sim.plots_run`, :mod:`sim.plots_network`, :mod:`sim.plots_experiment` and
-:mod:`sim.plots_calibration` (shared style in :mod:`sim.plot_style`); this module
-re-exports them, so ``from sim import plots; plots.forest(...)`` works.
+subject in :mod:`sim.plots_run`, :mod:`sim.plots_network`, :mod:`sim.plots_experiment`,
+:mod:`sim.plots_equity` and :mod:`sim.plots_calibration` (shared style in
+:mod:`sim.plot_style`); this module re-exports them, so
+``from sim import plots; plots.forest(...)`` works.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from sim.plot_style import (
     save_figure,
 )
 from sim.plots_calibration import calibration_pairs, calibration_plot, warmup, warmup_plot
+from sim.plots_equity import equity
 from sim.plots_experiment import (
-    equity,
     forest,
     forest_plot,
     policy_models,

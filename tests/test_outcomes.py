@@ -11,7 +11,7 @@ from sim.metrics import flatten
 def test_every_outcome_the_model_produces_is_registered(tiny_result):
     missing = [n for n in flatten(tiny_result.outcomes) if not outcomes.is_registered(n)]
     assert not missing, (
-        f"outcomes without an entry in the registry (sim/outcomes.py): {missing}; add one "
+        f"outcomes without an entry in the registry (sim/outcome_registry.py): {missing}; add one "
         "entry each (name, plain label, unit, better direction, one-line description), "
         "then run `uv run python -m sim.docs`"
     )
@@ -37,7 +37,7 @@ def test_entries_are_complete():
 
 
 def test_an_unregistered_outcome_fails_with_a_clear_message():
-    with pytest.raises(outcomes.UnregisteredOutcomeError, match="sim/outcomes.py"):
+    with pytest.raises(outcomes.UnregisteredOutcomeError, match="sim/outcome_registry.py"):
         outcomes.flatten({"completion_rate": 0.5, "brand_new_outcome": 3})
     with pytest.raises(outcomes.UnregisteredOutcomeError, match="breakdown by request kind"):
         outcomes.info("median_response_days")
