@@ -3,12 +3,23 @@
 Every rule here takes numbers or numpy arrays and returns numbers or arrays, so
 a stage can apply it to a whole batch of requests and a test can call it
 directly. Refusal grounds live here and nowhere else.
+The rules for how long things take are in :mod:`sim.durations` and re-exported
+here, so stages call every rule as ``frictions.<rule>``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from sim.durations import (  # noqa: F401  (re-exported: the stages call frictions.X)
+    decision_deadline_days,
+    drafting_days,
+    judicial_days,
+    noisy_days,
+    timeliness_factor,
+    to_whole_days,
+    transmission_days,
+)
 from sim.requests import Channel, Instrument, Kind, RefusalGround
 from sim.scenario import LEGAL_FAMILIES
 
@@ -37,27 +48,6 @@ def legal_family_distance_matrix() -> np.ndarray:
         i, j = LEGAL_FAMILIES.index(a), LEGAL_FAMILIES.index(b)
         matrix[i, j] = matrix[j, i] = d
     return matrix
-
-
-def drafting_days(
-    base, language_days, legal_distance_days, different_language, legal_distance, skill
-):
-    """Expected drafting and translation time.
-
-    Args:
-        base: Days with no distance.
-        language_days: Extra days when the languages differ.
-        legal_distance_days: Extra days per unit of legal distance.
-        different_language: 1 if the two states' languages differ, else 0.
-        legal_distance: Legal distance between the two states (0-1).
-        skill: Drafting agency's skill (0-1); unskilled staff take up to twice as long.
-
-    Returns:
-        Expected days (before noise).
-    """
-    return (base + language_days * different_language + legal_distance_days * legal_distance) * (
-        2.0 - skill
-    )
 
 
 def choose_instrument(mutual_recognition, bilateral_treaty, convention):
@@ -115,19 +105,6 @@ def choose_channel(instrument, *, platform, urgent_contact, in_team, formal=Fals
     )
     channel = np.where(urgent_contact, Channel.CONTACT_POINT_24_7, channel)
     return np.where(in_team, Channel.JIT, channel)
-
-
-def transmission_days(channel, delays_by_channel: np.ndarray):
-    """One-way delay of a channel.
-
-    Args:
-        channel: ``Channel`` codes.
-        delays_by_channel: Array of delays indexed by ``Channel``.
-
-    Returns:
-        Days, same shape as ``channel``.
-    """
-    return delays_by_channel[channel]
 
 
 def clarification_probability(
@@ -343,42 +320,9 @@ def logistic(log_odds: np.ndarray | float) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(log_odds, dtype=float)))
 
 
-def decision_deadline_days(kind, consent, mutual_recognition):
-    """Days a mutual-recognition request may take from receipt to decision.
-
-    A warrant's surrender decision has its own deadline, shorter when the person
-    consents; every other request has the decision deadline.
-
-    Args:
-        kind: ``Kind`` codes.
-        consent: Whether the person sought consents.
-        mutual_recognition: The ``mutual_recognition`` section (the deadlines).
-    """
-    surrender = np.where(
-        consent,
-        mutual_recognition.surrender_deadline_consent_days,
-        mutual_recognition.surrender_deadline_days,
-    )
-    return np.where(
-        np.asarray(kind) == Kind.EXTRADITION, surrender, mutual_recognition.decision_deadline_days
-    )
-
-
 def court_refusal_probability(human_rights_refusal, kind, rights_gap):
     """Chance the court refuses an extradition on human-rights grounds."""
     return human_rights_refusal * (np.asarray(kind) == Kind.EXTRADITION) * np.asarray(rights_gap)
-
-
-def timeliness_factor(response_days, expected_days, weight):
-    """How much an executed request raises trust, relative to one answered on time.
-
-    ``1 + weight`` for an answer at once, 1 at the expected time, and less the
-    later it comes, falling faster with lateness (quadratic), down to nothing.
-    The curve is concave over the usual range: partners value a steady answer
-    over answers with the same mean and a wide spread.
-    """
-    lateness = np.asarray(response_days, dtype=float) / expected_days
-    return np.clip(1.0 + weight * (1.0 - lateness**2), 0.0, None)
 
 
 def first_ground(probabilities: dict, uniforms: np.ndarray) -> np.ndarray:
@@ -400,53 +344,3 @@ def first_ground(probabilities: dict, uniforms: np.ndarray) -> np.ndarray:
         fires = (ground == RefusalGround.NONE) & (uniforms[:, column] < p)
         ground[fires] = code
     return ground
-
-
-def judicial_days(
-    kind,
-    consent,
-    security_case,
-    national_security_court,
-    *,
-    extradition_days,
-    coercive_order_days,
-    consent_factor,
-    nsc_speed_factor,
-):
-    """Expected judicial-stage time (extradition hearing or coercive order).
-
-    A national security court hears security cases faster (``nsc_speed_factor``).
-    """
-    extradition = np.asarray(kind) == Kind.EXTRADITION
-    days = np.where(
-        extradition,
-        extradition_days * np.where(consent, consent_factor, 1.0),
-        coercive_order_days,
-    )
-    nsc = np.asarray(national_security_court) & np.asarray(security_case)
-    return np.where(nsc, days * nsc_speed_factor, days)
-
-
-def noisy_days(rng: np.random.Generator, mean_days, sigma):
-    """Lognormal durations with the given means (mean-preserving noise).
-
-    Args:
-        rng: Random generator.
-        mean_days: Expected durations (array).
-        sigma: Log-scale spread (array or scalar); 0 gives the mean exactly.
-
-    Returns:
-        Durations in days, same shape as ``mean_days``.
-    """
-    mean_days = np.asarray(mean_days, dtype=float)
-    if not isinstance(sigma, float):  # a scalar or one per duration: broadcasts
-        sigma = np.asarray(sigma, dtype=float)
-    z = rng.standard_normal(mean_days.shape)
-    return mean_days * np.exp(sigma * z - 0.5 * sigma**2)
-
-
-def to_whole_days(days) -> np.ndarray:
-    """Round durations to whole simulated days (the model's time step)."""
-    if not (isinstance(days, np.ndarray) and days.dtype == np.float64):
-        days = np.asarray(days, dtype=float)
-    return np.rint(np.maximum(days, 0.0)).astype(np.int64)

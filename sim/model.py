@@ -23,9 +23,10 @@ kept for agent-level happenings (reforms taking effect), not for requests.
 The model's work is grouped by process in mixins, one module each, so that a change
 to one stage is read in one place: :mod:`sim.model_setup` (agents staffed for demand,
 precomputed tables), :mod:`sim.casegen` (process 1: cases and partners),
-:mod:`sim.drafting` (process 2), :mod:`sim.stages` (processes 3-7 and queue service)
-and :mod:`sim.lifecycle` (scheduling, queueing and closing requests). This module
-holds the day, the services submodels call and the outputs.
+:mod:`sim.drafting` (process 2), :mod:`sim.stages` (processes 3-7 and queue service),
+:mod:`sim.lifecycle` (scheduling, queueing and closing requests), :mod:`sim.model_services`
+(the calls submodels and reforms make, :mod:`sim.contracts`) and :mod:`sim.model_outputs`
+(outcomes and frames). This module holds the construction and the day.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ from sim.adoption import AdoptionProcess
 from sim.agents import (
     QUEUE_ROLES,
     AgencyTable,
-    NationalSecurityCourt,
     QueuePool,
 )
 from sim.casegen import CaseGeneration
@@ -53,6 +53,8 @@ from sim.engagement import CoordinatingBody, CoordinationMeetings
 from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
 from sim.lifecycle import RequestLifecycle
+from sim.model_outputs import ModelOutputs
+from sim.model_services import ModelServices
 from sim.model_setup import ModelSetup
 from sim.negotiation import BilateralNegotiation
 from sim.operations import Operations
@@ -104,7 +106,16 @@ SERIES_COLUMNS = (
 )
 
 
-class CooperationModel(ModelSetup, RequestLifecycle, CaseGeneration, Drafting, Stages, mesa.Model):
+class CooperationModel(
+    ModelSetup,
+    RequestLifecycle,
+    CaseGeneration,
+    Drafting,
+    Stages,
+    ModelServices,
+    ModelOutputs,
+    mesa.Model,
+):
     """States and agencies processing cross-border security requests.
 
     Args:
@@ -312,114 +323,6 @@ class CooperationModel(ModelSetup, RequestLifecycle, CaseGeneration, Drafting, S
         for _ in days:
             self.step()
         return self
-
-    # ------------------------------------------------------------------ services to submodels
-    def case_resolved_mask(self, case_ids: np.ndarray) -> np.ndarray:
-        """Which of the given cases were resolved."""
-        return self.cases.status[case_ids] == CaseStatus.RESOLVED
-
-    def extend_related_cases(self, states: np.ndarray, case_types: np.ndarray, days: float) -> int:
-        """Move the deadline of each state's latest open case of a type later (new leads).
-
-        Args:
-            states: States that received a lead, one entry per lead.
-            case_types: The case type of each lead.
-            days: Days each lead adds (a case with several leads gets each).
-
-        Returns:
-            How many leads found an open case to extend.
-        """
-        case = self.latest_case[states, case_types]
-        case = case[case >= 0]
-        case = case[self.cases.status[case] == _CASE_OPEN]
-        np.add.at(self.cases.t_deadline, case, int(round(days)))
-        return int(case.size)
-
-    def add_national_security_court(self, state: int) -> None:
-        """Give a state a national security court (if it has none)."""
-        if self.nsc_of[state] >= 0:
-            return
-        a, w = self.config.agencies, self.world
-        court = NationalSecurityCourt(
-            self,
-            self.states[state],
-            self._staffed_capacity(a.nsc_capacity, state),
-            a.queue_discipline,
-            w.skill[state],
-            w.technology[state],
-        )
-        assert court.index == len(self.agency_list)
-        self.agency_list.append(court)
-        self.nsc_of[state] = court.index
-        w.nsc[state] = True
-
-    def capacity_of(self, role: str, state: int) -> float:
-        """Current capacity (work units a day) of a state's agency."""
-        return self.states[state].agencies[role].capacity_per_day
-
-    def adjust_capacity(self, role: str, state: int, delta: float) -> None:
-        """Add ``delta`` work units a day to a state's agency (never below zero)."""
-        agency = self.states[state].agencies[role]
-        agency.capacity_per_day = max(0.0, agency.capacity_per_day + delta)
-
-    def grow_state(
-        self, state: int, capacity: float = 0.0, technology: float = 0.0, skill: float = 0.0
-    ) -> None:
-        """Raise a state's capacity, technology and skill (capacity building)."""
-        w = self.world
-        before = w.capacity[state]
-        w.capacity[state] += capacity
-        w.technology[state] = min(1.0, w.technology[state] + technology)
-        w.skill[state] = min(1.0, w.skill[state] + skill)
-        # A transfer buys staff: a budget 10% larger staffs every agency 10% more. (The
-        # exponent of agents.staffed_capacity is how staffing differs across states.)
-        growth = w.capacity[state] / before
-        for agency in self.states[state].agencies.values():
-            agency.capacity_per_day *= growth
-            agency.skill = w.skill[state]
-            agency.technology = w.technology[state]
-
-    # ------------------------------------------------------------------ outputs
-    def outcomes(self) -> dict[str, Any]:
-        """Outcomes of the run so far (see :func:`sim.metrics.compute_outcomes`)."""
-        return metrics.compute_outcomes(self)
-
-    def series_frame(self) -> pd.DataFrame:
-        """Daily series of the days simulated so far."""
-        df = pd.DataFrame({k: v[: self.day] for k, v in self.series.items()})
-        df.insert(0, "day", np.arange(self.day))
-        return df
-
-    def agency_series_frame(self) -> pd.DataFrame:
-        """Daily queue length of every queueing agency, one row per agency and day.
-
-        Columns: day, agency (its index), state (code), role, backlog (live requests
-        waiting at the end of the day). Agencies added during the run (a national
-        security court) have backlog 0 before they exist.
-        """
-        queueing = [a for a in self.agency_list if a.queue_family]
-        index = np.asarray([a.index for a in queueing], dtype=np.int64)
-        days = np.arange(self.day)
-        codes = np.asarray(self.world.codes)
-        return pd.DataFrame(
-            {
-                "day": np.repeat(days, index.size).astype(np.int32),
-                "agency": np.tile(index, days.size).astype(np.int32),
-                "state": pd.Categorical(
-                    np.tile(codes[[a.state.index for a in queueing]], days.size)
-                ),
-                "role": pd.Categorical(np.tile([a.role for a in queueing], days.size)),
-                "backlog": self.agency_backlog[: self.day][:, index].reshape(-1),
-            }
-        )
-
-    def ledger_frame(self) -> pd.DataFrame:
-        """The request ledger with readable labels and state codes."""
-        df = self.ledger.to_dataframe()
-        codes = np.asarray(self.world.codes)
-        for col in ("requesting_state", "requested_state"):
-            df[col] = codes[df[col].to_numpy()]
-        return df
 
 
 def _off_diagonal_mean(matrix: np.ndarray) -> float:

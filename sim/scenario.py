@@ -101,6 +101,7 @@ from sim.schema_levers import (
     TreatyExpansionSection,
 )
 from sim.schema_procedure import (
+    AgenciesSection,
     DraftingSection,
     ExecutionSection,
     JudicialSection,
@@ -109,7 +110,6 @@ from sim.schema_procedure import (
     TrustSection,
 )
 from sim.schema_world import (
-    AgenciesSection,
     CasesSection,
     RunSection,
     WorldSection,

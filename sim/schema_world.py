@@ -1,8 +1,9 @@
-"""Schema sections of the world and its people: the run, the states, the cases, the agencies."""
+"""Schema sections of the world and its people: the run, the states, the cases.
+
+The agencies that serve the cases are in :mod:`sim.schema_procedure`.
+"""
 
 from __future__ import annotations
-
-from typing import Literal
 
 from pydantic import (
     ValidationInfo,
@@ -331,76 +332,3 @@ class CasesSection(Section):
         if info.field_name == "type_shares":
             check_mix_total(v)
         return v
-
-
-class AgenciesSection(Section):
-    """Agency capacities, skills and queue disciplines."""
-
-    central_authority_capacity: float = P(
-        2.3,
-        0.0,
-        10000.0,
-        "capacity/expected request",
-        "Central authorities' staffing: requests a day they can review per request a day the "
-        "gravity rule is expected to send them (above 1 leaves slack).",
-    )
-    staffing_budget_exponent: float = P(
-        0.2,
-        0.0,
-        2.0,
-        "power",
-        "Richer states staff their agencies more for the same demand: staffing grows with "
-        "state capacity / median to this power.",
-    )
-    law_enforcement_capacity: float = P(
-        1.2,
-        0.0,
-        10000.0,
-        "capacity/expected request",
-        "Law enforcement's staffing: requests a day it can start executing per request a day "
-        "the state is expected to receive (also sizes intelligence and INTERPOL offices).",
-    )
-    court_capacity: float = P(
-        0.6,
-        0.0,
-        10000.0,
-        "capacity/expected request",
-        "Courts' staffing: proceedings a day they can open per request a day the state is "
-        "expected to receive.",
-    )
-    nsc_capacity: float = P(
-        0.3,
-        0.0,
-        10000.0,
-        "capacity/expected request",
-        "A national security court's staffing: proceedings a day per request a day the "
-        "state is expected to receive (in addition to the ordinary court).",
-    )
-    capacity_floor: float = P(
-        0.1, 0.0, 100.0, "requests/day", "Smallest capacity any agency has (a skeleton staff)."
-    )
-    queue_discipline: Literal["fifo", "severity", "reciprocity"] = P(
-        "fifo",
-        None,
-        None,
-        "choice",
-        "Order in which agencies serve their queue: fifo, severity (most severe first), "
-        "reciprocity (partners that served well first).",
-    )
-    skill_mean: float = P(0.6, 0.0, 1.0, "index", "Mean staff skill (0-1); rises with capacity.")
-    skill_capacity_slope: float = P(
-        0.1,
-        0.0,
-        1.0,
-        "index/log unit",
-        "How much staff skill rises per log unit of state capacity over the median.",
-    )
-    skill_sigma: float = P(0.1, 0.0, 1.0, "index", "Spread of skill around what capacity predicts.")
-    skill_speed_effect: float = P(
-        1.0,
-        0.0,
-        1.0,
-        "service-time factor",
-        "How much skill speeds service: service time x (1 + effect x (0.5 - skill)), so at "
-        "1 a skilled office (skill 1) is three times as fast as an unskilled one.",
-    )

@@ -1,0 +1,55 @@
+"""What a run gives out: its outcomes, daily series, per-agency backlog and ledger as frames."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import metrics
+
+
+class ModelOutputs:
+    """Part of :class:`~sim.model.CooperationModel`: the run's outputs."""
+
+    def outcomes(self) -> dict[str, Any]:
+        """Outcomes of the run so far (see :func:`sim.metrics.compute_outcomes`)."""
+        return metrics.compute_outcomes(self)
+
+    def series_frame(self) -> pd.DataFrame:
+        """Daily series of the days simulated so far."""
+        df = pd.DataFrame({k: v[: self.day] for k, v in self.series.items()})
+        df.insert(0, "day", np.arange(self.day))
+        return df
+
+    def agency_series_frame(self) -> pd.DataFrame:
+        """Daily queue length of every queueing agency, one row per agency and day.
+
+        Columns: day, agency (its index), state (code), role, backlog (live requests
+        waiting at the end of the day). Agencies added during the run (a national
+        security court) have backlog 0 before they exist.
+        """
+        queueing = [a for a in self.agency_list if a.queue_family]
+        index = np.asarray([a.index for a in queueing], dtype=np.int64)
+        days = np.arange(self.day)
+        codes = np.asarray(self.world.codes)
+        return pd.DataFrame(
+            {
+                "day": np.repeat(days, index.size).astype(np.int32),
+                "agency": np.tile(index, days.size).astype(np.int32),
+                "state": pd.Categorical(
+                    np.tile(codes[[a.state.index for a in queueing]], days.size)
+                ),
+                "role": pd.Categorical(np.tile([a.role for a in queueing], days.size)),
+                "backlog": self.agency_backlog[: self.day][:, index].reshape(-1),
+            }
+        )
+
+    def ledger_frame(self) -> pd.DataFrame:
+        """The request ledger with readable labels and state codes."""
+        df = self.ledger.to_dataframe()
+        codes = np.asarray(self.world.codes)
+        for col in ("requesting_state", "requested_state"):
+            df[col] = codes[df[col].to_numpy()]
+        return df
