@@ -15,16 +15,8 @@ outcomes. This module chooses it by an accepted method:
 The statistics (MSER-5, the ensemble mean) are in :mod:`sim.mser`, re-exported
 here; this module runs the scenario and makes the report.
 
-References:
-    White, K. P., Jr. (1997). An effective truncation heuristic for bias reduction
-    in simulation output. *Simulation* 69(6), 323-334.
-
-    White, K. P., Jr., Cobb, M. J. and Spratt, S. C. (2000). A comparison of five
-    steady-state truncation heuristics for simulation. *Proceedings of the 2000
-    Winter Simulation Conference*, 755-760.
-
-    Welch, P. D. (1983). The statistical analysis of simulation results. In
-    S. S. Lavenberg (ed.), *The Computer Performance Modeling Handbook*, 268-328.
+The method's references (White 1997; White, Cobb and Spratt 2000; Welch 1983) are in
+:mod:`sim.mser`.
 """
 
 from __future__ import annotations
