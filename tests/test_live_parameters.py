@@ -58,6 +58,8 @@ LEVER_SECTIONS = frozenset(LEVERS) | frozenset(STRESS_TESTS)
 # run (a 50-year run, 400 states, 100,000 cases a year per state).
 ENDS: dict[str, tuple[Any, Any]] = {
     "run.years": (0.3, 0.9),
+    # The schema allows a 20-year warm-up; one year already shifts every window outcome.
+    "run.warmup_years": (0.0, 1.0),
     "world.n_states": (2, 10),
     "world.data_file": ("", str(TINY_WORLD_CSV)),
     "cases.arrivals_per_state_per_year": (0.0, 150.0),
