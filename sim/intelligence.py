@@ -56,16 +56,19 @@ def share_probability(
     return np.clip(p, 0.0, 1.0)
 
 
-def leak_probability(data_security, confidentiality, on_platform, *, base, platform_factor):
+def leak_probability(
+    data_security, confidentiality, on_platform, *, base, platform_factor, confidentiality_cut
+):
     """Chance that a shared item leaks at the recipient.
 
-    Falls with the recipient's data security and confidentiality standards;
-    a secure platform multiplies it by ``platform_factor``.
+    Falls with the recipient's data security and confidentiality standards (full
+    standards prevent the share ``confidentiality_cut`` of leaks); a secure
+    platform multiplies it by ``platform_factor``.
     """
     p = (
         base
         * (1.0 - np.asarray(data_security))
-        * (1.0 - 0.8 * np.asarray(confidentiality))
+        * (1.0 - confidentiality_cut * np.asarray(confidentiality))
         * np.where(on_platform, platform_factor, 1.0)
     )
     return np.clip(p, 0.0, 1.0)
@@ -205,6 +208,7 @@ class IntelligenceSharing:
             shares.platform[ids],
             base=cfg.leak_base,
             platform_factor=cfg.platform_leak_factor,
+            confidentiality_cut=cfg.confidentiality_leak_cut,
         )
         leaked = rng.random(ids.size) < p_leak
         prevent = rng.random(ids.size) < cfg.prevention_probability

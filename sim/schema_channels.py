@@ -84,6 +84,14 @@ class IntelligenceSection(Section):
     leak_base: float = P(
         0.02, 0.0, 1.0, "probability", "Chance a shared item leaks at zero data security."
     )
+    confidentiality_leak_cut: float = P(
+        0.8,
+        0.0,
+        1.0,
+        "share",
+        "Share of leaks a recipient with full confidentiality standards prevents (in proportion "
+        "to its standard).",
+    )
     platform_leak_factor: float = P(
         0.3, 0.0, 1.0, "factor", "Leak chance multiplier when both ends are on a secure platform."
     )

@@ -78,6 +78,9 @@ class AgenciesSection(Section):
         "How much staff skill rises per log unit of state capacity over the median.",
     )
     skill_sigma: float = P(0.1, 0.0, 1.0, "index", "Spread of skill around what capacity predicts.")
+    skill_floor: float = P(
+        0.05, 0.0, 1.0, "index", "Lowest staff skill an agency has (however small its state)."
+    )
     skill_speed_effect: float = P(
         1.0,
         0.0,

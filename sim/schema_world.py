@@ -133,6 +133,9 @@ class WorldSection(Section):
     technology_sigma: float = P(
         0.1, 0.0, 1.0, "index", "Spread of technology around what capacity predicts."
     )
+    technology_floor: float = P(
+        0.05, 0.0, 1.0, "index", "Lowest technology level a state has (however small its capacity)."
+    )
     sovereignty_sensitivity_mean: float = P(
         0.45, 0.0, 1.0, "index", "Mean sovereignty sensitivity of states (0 = none, 1 = extreme)."
     )
@@ -144,6 +147,33 @@ class WorldSection(Section):
     )
     data_protection_mean: float = P(
         0.5, 0.0, 1.0, "index", "Mean strictness of data-protection law (0-1)."
+    )
+    data_protection_sigma: float = P(
+        0.2, 0.0, 1.0, "index", "Spread of data-protection strictness across synthetic states."
+    )
+    bloc_data_protection_bonus: float = P(
+        0.3,
+        0.0,
+        1.0,
+        "index",
+        "Worlds from a data file: how much stricter the bloc's (EU) data-protection law is than "
+        "the mean.",
+    )
+    data_file_data_protection_sigma: float = P(
+        0.1,
+        0.0,
+        1.0,
+        "index",
+        "Worlds from a data file: spread of data-protection strictness once bloc membership is "
+        "accounted for.",
+    )
+    bloc_sovereignty_discount: float = P(
+        0.15,
+        0.0,
+        1.0,
+        "index",
+        "Worlds from a data file: how much less the bloc's (EU) members guard sovereignty than "
+        "the mean (synthetic worlds pick members among the less sensitive instead).",
     )
     mr_bloc_share: float = P(
         0.3, 0.0, 1.0, "share", "Share of states in the mutual-recognition bloc (EU-like)."
@@ -205,6 +235,16 @@ class WorldSection(Section):
         1.0,
         "index",
         "Mean strength of confidentiality agreements and legal protections for partners (0-1).",
+    )
+    confidentiality_sigma: float = P(
+        0.15, 0.0, 1.0, "index", "Spread of confidentiality standards across states."
+    )
+    alliance_confidentiality_bonus: float = P(
+        0.2,
+        0.0,
+        1.0,
+        "index",
+        "How much stronger the intelligence alliance's members' confidentiality standards are.",
     )
 
     @field_validator("data_file")

@@ -121,7 +121,9 @@ def synthetic_world(scenario: Scenario, rng: np.random.Generator) -> World:
         rng.normal(w.sovereignty_sensitivity_mean, w.sovereignty_sensitivity_sigma, n), 0.0, 1.0
     )
     death_penalty = rng.random(n) < w.death_penalty_share
-    data_protection = np.clip(rng.normal(w.data_protection_mean, 0.2, n), 0.0, 1.0)
+    data_protection = np.clip(
+        rng.normal(w.data_protection_mean, w.data_protection_sigma, n), 0.0, 1.0
+    )
     # Blocs gather richer states with low sovereignty sensitivity (EU-like); the
     # convention attracts many; national security courts are where capacity is.
     mr_bloc = _pick_share(rng, n, w.mr_bloc_share, rel_cap - 2 * sovereignty)
@@ -153,9 +155,7 @@ def synthetic_world(scenario: Scenario, rng: np.random.Generator) -> World:
         threat_level=threat,
         platform=_pick_share(rng, n, w.platform_share, rel_cap + mr_bloc),
         contact_point=_pick_share(rng, n, w.contact_point_share, rel_cap),
-        confidentiality=np.clip(
-            rng.normal(w.confidentiality_mean, 0.15, n) + 0.2 * alliance, 0.0, 1.0
-        ),
+        confidentiality=_confidentiality(rng, w, alliance),
         treaties=_treaty_graph(rng, scenario, capacity),
         initial_trust=trust,
         relations=relations,
@@ -188,15 +188,23 @@ def _size_attributes(
 
 
 def _technology(rng, w, rel_cap: np.ndarray) -> np.ndarray:
-    """Technology level (0.05-1): rises with capacity (log over the median), with noise."""
+    """Technology level (floor-1): rises with capacity (log over the median), with noise."""
     noise = rng.normal(0, w.technology_sigma, rel_cap.size)
-    return np.clip(w.technology_mean + w.technology_capacity_slope * rel_cap + noise, 0.05, 1.0)
+    level = w.technology_mean + w.technology_capacity_slope * rel_cap + noise
+    return np.clip(level, w.technology_floor, 1.0)
 
 
 def _skill(rng, agencies, rel_cap: np.ndarray) -> np.ndarray:
-    """Staff skill (0.05-1): rises with capacity (log over the median), with noise."""
+    """Staff skill (floor-1): rises with capacity (log over the median), with noise."""
     noise = rng.normal(0, agencies.skill_sigma, rel_cap.size)
-    return np.clip(agencies.skill_mean + agencies.skill_capacity_slope * rel_cap + noise, 0.05, 1.0)
+    level = agencies.skill_mean + agencies.skill_capacity_slope * rel_cap + noise
+    return np.clip(level, agencies.skill_floor, 1.0)
+
+
+def _confidentiality(rng, w, alliance: np.ndarray) -> np.ndarray:
+    """Confidentiality standards (0-1): around the mean, stronger in the intelligence alliance."""
+    noise = rng.normal(w.confidentiality_mean, w.confidentiality_sigma, alliance.size)
+    return np.clip(noise + w.alliance_confidentiality_bonus * alliance, 0.0, 1.0)
 
 
 def _rights_standard(rng, w, mr_bloc: np.ndarray, death_penalty: np.ndarray):
@@ -289,7 +297,7 @@ def world_from_data(scenario: Scenario, rng: np.random.Generator) -> World:
     alliance = df["five_eyes"].to_numpy(bool)
     sovereignty = np.clip(
         rng.normal(w.sovereignty_sensitivity_mean, w.sovereignty_sensitivity_sigma, n)
-        - 0.15 * mr_bloc,
+        - w.bloc_sovereignty_discount * mr_bloc,
         0.0,
         1.0,
     )
@@ -307,7 +315,11 @@ def world_from_data(scenario: Scenario, rng: np.random.Generator) -> World:
         sovereignty=sovereignty,
         death_penalty=death_penalty,
         data_protection=np.clip(
-            w.data_protection_mean + 0.3 * mr_bloc + rng.normal(0, 0.1, n), 0, 1
+            w.data_protection_mean
+            + w.bloc_data_protection_bonus * mr_bloc
+            + rng.normal(0, w.data_file_data_protection_sigma, n),
+            0,
+            1,
         ),
         mr_bloc=mr_bloc,
         alliance=alliance,
@@ -318,9 +330,7 @@ def world_from_data(scenario: Scenario, rng: np.random.Generator) -> World:
         threat_level=np.exp(rng.normal(0.0, scenario.cases.threat_level_sigma, n)),
         platform=_pick_share(rng, n, w.platform_share, rel_cap + mr_bloc),
         contact_point=_pick_share(rng, n, w.contact_point_share, rel_cap),
-        confidentiality=np.clip(
-            rng.normal(w.confidentiality_mean, 0.15, n) + 0.2 * alliance, 0.0, 1.0
-        ),
+        confidentiality=_confidentiality(rng, w, alliance),
         treaties=_treaty_graph(rng, scenario, capacity),
         initial_trust=trust,
         relations=relations,

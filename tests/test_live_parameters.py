@@ -102,6 +102,23 @@ CONTEXT: dict[str, dict[str, Any]] = {
         "intelligence.leak_base": 1.0,
     },
     "intelligence.leak_trust_loss": {"intelligence.leak_base": 1.0},
+    "intelligence.confidentiality_leak_cut": {"intelligence.leak_base": 1.0},
+    "world.technology_floor": {"intelligence.leak_base": 1.0},
+    "world.confidentiality_sigma": {"intelligence.leak_base": 1.0},
+    "world.data_protection_sigma": {"review.data_protection_base": 1.0},
+    # Bloc shifts that apply to worlds read from a data file only (the tiny world file).
+    "world.bloc_data_protection_bonus": {
+        "world.data_file": str(TINY_WORLD_CSV),
+        "review.data_protection_base": 1.0,
+    },
+    "world.data_file_data_protection_sigma": {
+        "world.data_file": str(TINY_WORLD_CSV),
+        "review.data_protection_base": 1.0,
+    },
+    "world.bloc_sovereignty_discount": {
+        "world.data_file": str(TINY_WORLD_CSV),
+        "world.sovereignty_sensitivity_mean": 1.0,
+    },
     "intelligence.lead_days": {"cases.deadline_days_mean": 60.0},
     # A lapse (a case gone cold) is rare in half a year; so is a lead that delays one.
     "trust.loss_on_lapse": {"cases.deadline_days_mean": 60.0},

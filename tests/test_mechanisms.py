@@ -40,12 +40,16 @@ def test_share_probability_rises_with_trust_alliance_and_confidentiality():
 
 
 def test_leak_probability_falls_with_security_confidentiality_and_platform():
-    kw = dict(base=0.1, platform_factor=0.3)
+    kw = dict(base=0.1, platform_factor=0.3, confidentiality_cut=0.8)
     base = intelligence.leak_probability(0.0, 0.0, False, **kw)
     assert base == pytest.approx(0.1)
     assert intelligence.leak_probability(0.5, 0.0, False, **kw) == pytest.approx(0.05)
     assert intelligence.leak_probability(0.0, 1.0, False, **kw) == pytest.approx(0.02)
+    assert intelligence.leak_probability(0.0, 0.5, False, **kw) == pytest.approx(0.06)
     assert intelligence.leak_probability(0.0, 0.0, True, **kw) == pytest.approx(0.03)
+    # Confidentiality that prevents nothing leaves the base rate.
+    no_cut = {**kw, "confidentiality_cut": 0.0}
+    assert intelligence.leak_probability(0.0, 1.0, False, **no_cut) == pytest.approx(0.1)
 
 
 def test_one_leak_outweighs_many_good_exchanges_with_default_parameters():
