@@ -313,3 +313,10 @@ def take_effect(model: CooperationModel, state: LeverAdoption, adopters: np.ndar
         apply_treaty_expansion(model, adopters, reform.params, partners=np.flatnonzero(state.holds))
     else:
         EFFECTS[reform.name](model, adopters, reform.params)
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """``ADOPTABLE_LEVERS``: the registry's adoptable levers, when read (:mod:`sim.levers`)."""
+    if name == "ADOPTABLE_LEVERS":
+        return adoptable_lever_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

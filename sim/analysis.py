@@ -35,7 +35,8 @@ from sim.analysis_sensitivity import (
 from sim.analysis_sensitivity import (
     _index_warning as _index_warning,  # re-exported: tests check the warning rules
 )
-from sim.analysis_tables import (
+from sim.analysis_tables import (  # noqa: F401  (TABLE_FORMATS re-exported)
+    TABLE_FORMATS,
     annotate_comparison,
     comparison_display,
     format_comparison,

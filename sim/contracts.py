@@ -3,10 +3,15 @@
 The submodels (intelligence, INTERPOL, joint teams, meetings, e-evidence, operations,
 adoption, negotiation) are given the model, but each is typed against a
 :class:`typing.Protocol` below that lists the members it uses, and nothing else.
-``tests/test_layout.py`` reads every submodel's source and fails when it touches a
+``tests/test_contracts.py`` reads every submodel's source and fails when it touches a
 member of the model its contract does not list, so a new dependency is a visible
 change here rather than a silent reach into the model. :class:`CooperationModel`
-satisfies every contract (a type checker can verify it).
+satisfies every contract (the same test checks that it has every member).
+
+Lever effects are not submodels: an effect changes the model on the day its lever
+takes effect, through :class:`~sim.policy.PolicyState`, the world and the services
+the model offers (:mod:`sim.model_services`), and is given the whole model. So is the
+adoption process when it applies a lever's effect to an adopter.
 
 Reading a contract tells what a submodel depends on: the INTERPOL secretariat, for
 example, needs the day, the world, the case book, the operations (for their
@@ -155,7 +160,7 @@ class DecisionHost(Clock, Scheduler, Protocol):
     series: dict[str, np.ndarray]  # daily series (they add their own)
 
 
-# Module -> the contract its submodels are typed against (checked by tests/test_layout.py).
+# Module -> the contract its submodels are typed against (checked by tests/test_contracts.py).
 CONTRACTS: dict[str, type] = {
     "intelligence": IntelligenceHost,
     "interpol": InterpolHost,

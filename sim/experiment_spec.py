@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from sim import levers
 from sim.experiment_schema import (  # re-exported: the schema is imported from here
     ANALYSIS_ONLY,
     DESIGNS,
@@ -201,6 +202,10 @@ def model_outcome_names() -> tuple[str, ...]:
         for k, v in flat.items()
         if isinstance(v, int | float | np.number) and not isinstance(v, bool)
     )
+
+
+# A lever registered later (an adoptable one adds its adoption outcomes): probe again.
+levers.on_change(model_outcome_names.cache_clear)
 
 
 def check_outcome_patterns(patterns: Iterable[str], available: Iterable[str], where: str) -> None:

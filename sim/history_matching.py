@@ -53,7 +53,12 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration_measure import _measure_run
-from sim.emulator import latin_hypercube, random_subset, run_seeds
+from sim.emulator import (  # noqa: F401  (Emulator re-exported)
+    Emulator,
+    latin_hypercube,
+    random_subset,
+    run_seeds,
+)
 from sim.history_emulation import (
     HistoryMatching,
     _fit_emulators,
@@ -63,10 +68,11 @@ from sim.history_emulation import (
     simulated_implausibility,
     stochastic_variance,
 )
-from sim.implausibility import (
+from sim.implausibility import (  # noqa: F401  (fact_implausibility re-exported)
     CUTOFF,
     Observation,
     Prior,
+    fact_implausibility,
     load_priors,
     observations,
 )

@@ -41,9 +41,10 @@ import pandas as pd
 
 from sim import metrics
 from sim.adoption import AdoptionProcess
-from sim.agents import (
+from sim.agents import (  # noqa: F401  (NationalSecurityCourt re-exported)
     QUEUE_ROLES,
     AgencyTable,
+    NationalSecurityCourt,
     QueuePool,
 )
 from sim.casegen import CaseGeneration

@@ -18,6 +18,25 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim import levers
+from sim.lever_effects import (  # noqa: F401  (re-exported: the effects were defined here)
+    apply_bilateral_agreements,
+    apply_budget_cuts,
+    apply_capacity_building,
+    apply_confidentiality_standards,
+    apply_coordinated_operation,
+    apply_counterterrorism_agreement,
+    apply_demand_surge,
+    apply_diplomatic_engagement,
+    apply_e_evidence,
+    apply_geopolitical_tension,
+    apply_joint_task_forces,
+    apply_legal_harmonization,
+    apply_mutual_recognition,
+    apply_nsc_law,
+    apply_rapid_channels,
+    apply_secure_platform,
+    apply_treaty_expansion,
+)
 from sim.levers import EFFECTS
 from sim.scenario import (
     DAYS_PER_YEAR,
@@ -30,8 +49,22 @@ from sim.world import CAPACITY_GROUPS, World
 if TYPE_CHECKING:
     from sim.model import CooperationModel
 
-# Re-exported: the registry's effects by lever name (tests and older code read them here).
-__all__ = ["EFFECTS", "Reform", "enabled_reforms", "resolve_targets"]
+# Re-exported: the registry's effects by lever name and the built-in effects (tests and
+# older code read them here); LEVERS and STRESS_TESTS come from the registry when read.
+__all__ = [
+    "EFFECTS",
+    "Reform",
+    "enabled_reforms",
+    "resolve_targets",
+    *sorted(n for n in dir() if n.startswith("apply_")),
+]
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """``LEVERS`` and ``STRESS_TESTS``: the registry's, when read (:mod:`sim.levers`)."""
+    if name in ("LEVERS", "STRESS_TESTS"):
+        return getattr(levers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def resolve_targets(applies_to: str | list[str], world: World, key: str, source: str) -> np.ndarray:

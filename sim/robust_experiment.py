@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sim import levers
 from sim.experiment import (
     Experiment,
     ModelTarget,
@@ -41,8 +42,8 @@ from sim.robust import Threshold, ThresholdError, direction, parse_threshold
 from sim.scenario import Scenario, ScenarioError, load_scenario, parameter_table, read_toml_file
 from sim.store import sha256_file
 
-# Sections a package may not change: they make a world (stress tests), or set the run.
-WORLD_SECTIONS = ("geopolitical_tension", "demand_surge", "budget_cuts")
+# A package may not change the sections that make a world (the stress tests, read from
+# the lever registry when a file is checked) or set the run.
 IGNORED_KEYS = ("name", "description", "run")
 
 
@@ -159,7 +160,7 @@ def _package_overrides(
             found = package_changes(_load_ref(value, where, base_dir), baseline)
         else:
             found = flatten_tables(value, leaf_is_dict=True)
-        stress = [k for k in found if k.split(".", 1)[0] in WORLD_SECTIONS]
+        stress = [k for k in found if k.split(".", 1)[0] in levers.stress_test_names()]
         if stress:
             raise ScenarioError(
                 f"{where}: changes {stress[0]}, a stress test; stress tests make worlds "

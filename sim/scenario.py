@@ -39,7 +39,8 @@ from pydantic import (
 )
 
 from sim import levers
-from sim.scenario_errors import describe_field, format_validation_error
+from sim.scenario_errors import describe_field
+from sim.scenario_errors import format_validation_error as _format_validation_error
 from sim.scenario_files import (
     PACKAGE_DIR,
     deep_merge,
@@ -216,6 +217,23 @@ class ScenarioBase(Section):
     # Where the scenario came from; not a model parameter.
     source: str = Field(default="", exclude=True, description="File the scenario was loaded from.")
 
+    def __reduce__(self):
+        """Pickle as data, validated again by the receiving process's Scenario class.
+
+        Worker processes (sweeps) get scenarios pickled. Pickling the class itself
+        would fail once the registry has changed here, and a spawned worker would
+        find a class without the levers registered after import. The sections of
+        levers registered at run time travel first (by reference: unpickling them
+        imports the module that registers them), then the scenario's content.
+        """
+        fields = type(self).model_fields
+        plugins = tuple(
+            lever.section
+            for lever in levers.registered()
+            if not lever.builtin and lever.name in fields
+        )
+        return (_restore_scenario, (plugins, self.model_dump(), self.source))
+
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """Return a copy with dotted-key overrides applied and validated.
 
@@ -245,11 +263,16 @@ def _lever_fields(lever_list: tuple[levers.Lever, ...], base: type[BaseModel]) -
     """A field (section class, its default) for every lever ``base`` does not declare.
 
     Raises:
-        ValueError: If a lever's name is a section of another kind (``run``, ``name``).
+        ValueError: If a lever's name is a section of another kind (``run``, ``name``)
+            or an attribute of a scenario (``with_overrides``, ``copy``).
     """
     fields: dict[str, Any] = {}
     for lever in lever_list:
         declared = base.model_fields.get(lever.name)
+        if declared is None and hasattr(base, lever.name):
+            raise ValueError(
+                f"lever {lever.name!r}: a scenario already has an attribute of that name"
+            )
         if declared is None:
             fields[lever.name] = (lever.section, lever.section())
         elif declared.annotation is not lever.section:
@@ -290,11 +313,35 @@ BuiltinScenario.__qualname__ = "BuiltinScenario"
 Scenario = BuiltinScenario
 
 
+# One class per set of registered levers: registering and removing a lever gives back
+# the class scenarios validated earlier were made with.
+_CLASSES: dict[tuple[tuple[str, type], ...], type[ScenarioBase]] = {(): BuiltinScenario}
+
+
 def _follow_registry() -> None:
     """Rebind :data:`Scenario` to a class holding a section for every registered lever."""
     global Scenario
     added = tuple(x for x in levers.registered() if not x.builtin)
-    Scenario = build_scenario_class(added, BuiltinScenario) if added else BuiltinScenario
+    key = tuple((x.name, x.section) for x in added)
+    if key not in _CLASSES:
+        _CLASSES[key] = build_scenario_class(added, BuiltinScenario)
+    Scenario = _CLASSES[key]
+
+
+def _restore_scenario(plugins: tuple[type, ...], data: dict[str, Any], source: str) -> Scenario:
+    """Unpickle a scenario (:meth:`ScenarioBase.__reduce__`) against this process's levers.
+
+    Raises:
+        ScenarioError: If the scenario holds a lever this process has not registered.
+    """
+    unknown = sorted(set(data) - set(Scenario.model_fields))
+    if unknown:
+        raise ScenarioError(
+            f"{source or '<scenario>'}: lever section(s) {unknown} are not registered in this "
+            "process; register them in a module that worker processes import "
+            f"(sections from {sorted({p.__module__ for p in plugins})}; see sim.levers)"
+        )
+    return validate_dict(data, source=source)
 
 
 levers.on_change(_follow_registry)
@@ -384,6 +431,21 @@ def coerce_override(dotted: str, value: Any) -> Any:
     return value
 
 
+def format_validation_error(
+    exc: ValidationError,
+    source: str,
+    overridden: Collection[str] = (),
+    *,
+    schema: type[BaseModel] | None = None,
+) -> str:
+    """A pydantic error as lines naming the file, the key path and what is allowed.
+
+    See :func:`sim.scenario_errors.format_validation_error`; ``schema`` defaults to
+    the current :data:`Scenario` class (with every registered lever).
+    """
+    return _format_validation_error(exc, source, overridden, schema=schema or Scenario)
+
+
 def validate_dict(
     data: dict[str, Any], source: str = "<dict>", overridden: Collection[str] = ()
 ) -> Scenario:
@@ -403,9 +465,7 @@ def validate_dict(
     try:
         scenario = Scenario.model_validate({**data, "source": source})
     except ValidationError as exc:
-        raise ScenarioError(
-            format_validation_error(exc, source, overridden, schema=Scenario)
-        ) from None
+        raise ScenarioError(format_validation_error(exc, source, overridden)) from None
     return scenario
 
 

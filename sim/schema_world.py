@@ -19,6 +19,9 @@ from sim.schema_base import (
     check_mix_total,
 )
 
+# Re-exported: the agencies' section moved to the procedure's module.
+from sim.schema_procedure import AgenciesSection  # noqa: F401
+
 
 class RunSection(Section):
     """How long to simulate: a warm-up, then the measurement window."""

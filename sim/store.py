@@ -34,7 +34,8 @@ import pyarrow as pa
 
 # The writers are looked up in this module's namespace when called, so a test that
 # replaces sim.store.atomic_write_bytes or sim.store.frame_to_parquet_bytes reaches
-# the shard and single-run writes below.
+# the shard and single-run writes below (not the plan, series companions and
+# consolidated files, which sim.store_files writes with its own copies).
 from sim.store_files import (
     AGENCY_SERIES,
     COMPANIONS,

@@ -8,6 +8,8 @@ and applied from its start day, and leaves no trace once the fixture ends.
 from __future__ import annotations
 
 import pickle
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -110,7 +112,10 @@ def test_a_registered_lever_is_validated_and_scheduled_like_a_builtin(test_lever
     assert isinstance(scenario, Scenario)  # the class imported before the lever existed
     assert sim.Scenario is sim.scenario.Scenario is type(scenario)
     assert pickle.loads(pickle.dumps(scenario)) == scenario  # as sent to worker processes
-    assert pickle.loads(pickle.dumps(Scenario())) == Scenario()
+    # A scenario made before comes back as one of today's class, its content unchanged.
+    restored = pickle.loads(pickle.dumps(Scenario()))
+    assert restored.model_dump(exclude={"test_lever"}) == Scenario().model_dump()
+    assert not restored.test_lever.enabled
     again = scenario.with_overrides({"test_lever.clarity": 1})  # an exact int, as ever
     assert again.test_lever.clarity == 1.0
     rows = [r for r in parameter_table() if r["section"] == "test_lever"]
@@ -163,10 +168,16 @@ def test_the_lever_is_gone_when_its_registration_ends(write_toml):
 
 
 def test_adoptability_follows_from_the_section():
+    from sim.experiment_spec import model_outcome_names
+
+    assert "adoption_share.test_adoptable" not in model_outcome_names()
     with temporary_lever("test_adoptable", AdoptableClaritySection, apply_clarity):
         assert levers.ADOPTABLE_LEVERS[-1] == "test_adoptable"
         scenario = load_scenario("baseline", {"test_adoptable.adoption": "endogenous"})
         assert scenario.test_adoptable.adoption == "endogenous"
+        # Experiment files may name its adoption outcomes (the outcome list follows).
+        assert "adoption_share.test_adoptable" in model_outcome_names()
+    assert "adoption_share.test_adoptable" not in model_outcome_names()
     with temporary_lever("test_stress", ClaritySection, apply_clarity, stress_test=True):
         assert levers.STRESS_TESTS == (*BUILTIN_STRESS_TESTS, "test_stress")
         assert tuple(EFFECTS)[-1] == "test_stress"
@@ -191,3 +202,42 @@ def test_a_lever_the_schema_cannot_hold_is_refused_and_leaves_no_trace(name, sec
 def test_a_builtin_lever_cannot_be_unregistered():
     with pytest.raises(ValueError, match="built in"):
         unregister_lever("nsc_law")
+
+
+def _reforms_in_a_fresh_process(scenario):
+    """What a spawned worker (as sweeps start them) makes of a pickled scenario."""
+    model = sim.CooperationModel(scenario, rng=SEED)
+    return scenario.liaison_lever.clarity, [reform.name for reform in model.reforms]
+
+
+def test_a_scenario_with_a_registered_lever_reaches_a_spawned_worker(monkeypatch):
+    import multiprocessing
+
+    plugins = str(Path(__file__).parent / "data" / "plugins")
+    monkeypatch.syspath_prepend(plugins)  # a spawned worker starts with the parent's path
+    import liaison_lever
+
+    try:
+        scenario = load_scenario(
+            "baseline", {"liaison_lever.enabled": True, "liaison_lever.clarity": 0.7}
+        )
+        changed = scenario.with_overrides({"liaison_lever.clarity": 0.2})
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            assert pool.apply(_reforms_in_a_fresh_process, (changed,)) == (0.2, ["liaison_lever"])
+        # Another lever registered meanwhile: the scenario still pickles, and comes back whole.
+        with levers.temporary_lever("other_lever", liaison_lever.LiaisonSection, print):
+            restored = pickle.loads(pickle.dumps(changed))
+        assert restored.model_dump(exclude={"other_lever"}) == changed.model_dump()
+    finally:
+        levers.unregister_lever("liaison_lever")
+        sys.modules.pop("liaison_lever", None)
+
+
+def test_a_lever_may_not_shadow_what_a_scenario_offers():
+    class Section(LeverSection):
+        """Lever (tests only)."""
+
+    for name in ("with_overrides", "model_dump", "copy"):
+        with pytest.raises(ValueError, match="attribute of that name"):
+            levers.register_lever(name, Section, print)
+        assert name not in levers.lever_names()
