@@ -26,9 +26,13 @@ Tests register a lever for their own duration with :func:`temporary_lever`.
 Order matters: reforms taking effect the same day apply in registry order,
 reform levers (in the order registered) before stress tests. The built-in
 levers are registered at the bottom of this module in the order every stored
-result was produced with; keep it, or runs stop being bit-identical. A lever
-registered at run time exists in this process only (and in workers forked from
-it): register it in a module the workers import for spawned workers.
+result was produced with; keep it, or runs stop being bit-identical.
+
+A lever registered at run time exists in the process that registered it. Sweep
+workers are spawned: declare the lever in an importable module that registers it
+when imported (not in a notebook's cells), and a scenario that has its section
+imports that module in the worker before it is validated there
+(:meth:`sim.scenario.ScenarioBase.__reduce__`).
 
 ``LEVERS``, ``STRESS_TESTS``, ``ADOPTABLE_LEVERS`` (names) and ``EFFECTS`` (name
 -> effect) are read from the registry: ``EFFECTS`` is a live view, the tuples
