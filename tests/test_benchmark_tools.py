@@ -227,3 +227,34 @@ def test_a_quick_or_missing_measurement_is_not_judged():
     for target in ("world_scale", "ledger bytes", "time a request", "baseline", "sobol", "compile"):
         assert target in empty
     assert "| ledger bytes per request | <= 200 | not measured | - |" in empty
+
+
+identity_py = _module("identity")
+
+
+def _tiny_model(seed):
+    from sim.model import CooperationModel
+    from sim.scenario import load_scenario
+
+    small = {"world.n_states": 5, "run.years": 0.2, "run.warmup_years": 0.0}
+    return CooperationModel(load_scenario("baseline", small), rng=seed).run()
+
+
+def test_identity_fingerprints_find_what_differs_and_from_which_day():
+    model = _tiny_model(1)
+    same = identity_py.fingerprint(_tiny_model(1))
+    assert identity_py.compare(identity_py.fingerprint(model), same) == []
+    # One day's value changed: that series differs, from the block the day falls in.
+    model.series["leaks"][40] += 1
+    differ = identity_py.compare(same, identity_py.fingerprint(model))
+    assert differ == ["series.leaks (from day 30)"]
+    # Another seed: the ledger differs too.
+    other = identity_py.compare(same, identity_py.fingerprint(_tiny_model(2)))
+    assert "ledger.t_closed" in other and "trust" in other
+
+
+def test_identity_check_of_a_missing_file_says_how_to_make_it(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        identity_py.main(["--check", str(tmp_path / "none.json")])
+    assert stop.value.code == 2
+    assert "write it first with --write" in capsys.readouterr().err
