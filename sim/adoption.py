@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim import levers
 from sim.frictions import logistic
 from sim.lever_effects import apply_treaty_expansion
 from sim.levers import EFFECTS, adoptable_lever_names
@@ -315,8 +316,5 @@ def take_effect(model: CooperationModel, state: LeverAdoption, adopters: np.ndar
         EFFECTS[reform.name](model, adopters, reform.params)
 
 
-def __getattr__(name: str) -> tuple[str, ...]:
-    """``ADOPTABLE_LEVERS``: the registry's adoptable levers, when read (:mod:`sim.levers`)."""
-    if name == "ADOPTABLE_LEVERS":
-        return adoptable_lever_names()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# ``ADOPTABLE_LEVERS``: the registry's adoptable levers, read when accessed.
+__getattr__ = levers.reexport(__name__, "ADOPTABLE_LEVERS")

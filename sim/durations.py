@@ -117,10 +117,18 @@ def noisy_days(rng: np.random.Generator, mean_days, sigma):
         Durations in days, same shape as ``mean_days``.
     """
     mean_days = np.asarray(mean_days, dtype=float)
+    return lognormal_days(mean_days, rng.standard_normal(mean_days.shape), sigma)
+
+
+def lognormal_days(mean_days, z, sigma) -> np.ndarray:
+    """Durations with the given means from standard normals ``z`` (mean-preserving noise).
+
+    :func:`noisy_days` draws ``z``; a caller that must give two routes the same draws
+    (e-evidence: production order or voluntary request) passes its own.
+    """
     if not isinstance(sigma, float):  # a scalar or one per duration: broadcasts
         sigma = np.asarray(sigma, dtype=float)
-    z = rng.standard_normal(mean_days.shape)
-    return mean_days * np.exp(sigma * z - 0.5 * sigma**2)
+    return np.asarray(mean_days, dtype=float) * np.exp(sigma * np.asarray(z) - 0.5 * sigma**2)
 
 
 def to_whole_days(days) -> np.ndarray:

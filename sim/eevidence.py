@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim import survival
+from sim.durations import lognormal_days
 from sim.eevidence_rules import (  # re-exported: the rules are imported from here too
     ANSWERED,
     DIRECT_REQUEST,
@@ -50,7 +51,6 @@ from sim.eevidence_rules import (  # re-exported: the rules are imported from he
     ROUTES,
     choose_route,
     disclosure_probability,
-    lognormal_days,
     order_outcome,
     provider_market_shares,
     provider_states,

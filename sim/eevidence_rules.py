@@ -87,8 +87,3 @@ def order_outcome(handling_days, deadline_days, complies):
     """
     days = np.where(complies, np.minimum(handling_days, deadline_days), deadline_days)
     return days, np.where(complies, ANSWERED, FALLBACK)
-
-
-def lognormal_days(mean_days, z, sigma) -> np.ndarray:
-    """Durations with the given means from standard normals ``z`` (mean-preserving)."""
-    return np.asarray(mean_days, dtype=float) * np.exp(sigma * np.asarray(z) - 0.5 * sigma**2)

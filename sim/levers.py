@@ -270,6 +270,21 @@ def __getattr__(name: str) -> tuple[str, ...]:
     return derive()
 
 
+def reexport(module: str, *names: str) -> Callable[[str], tuple[str, ...]]:
+    """A module ``__getattr__`` that serves some of the names above, read when accessed.
+
+    For modules where older code imports them (``from sim.scenario import LEVERS``):
+    ``__getattr__ = levers.reexport(__name__, "LEVERS", "STRESS_TESTS")``.
+    """
+
+    def module_getattr(name: str) -> tuple[str, ...]:
+        if name in names:
+            return _DERIVED[name]()
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return module_getattr
+
+
 # --------------------------------------------------------------------------------------
 # The built-in levers. Their order is the order reforms of the same day apply in.
 # --------------------------------------------------------------------------------------

@@ -60,11 +60,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> tuple[str, ...]:
-    """``LEVERS`` and ``STRESS_TESTS``: the registry's, when read (:mod:`sim.levers`)."""
-    if name in ("LEVERS", "STRESS_TESTS"):
-        return getattr(levers, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = levers.reexport(__name__, "LEVERS", "STRESS_TESTS")
 
 
 def resolve_targets(applies_to: str | list[str], world: World, key: str, source: str) -> np.ndarray:

@@ -358,11 +358,8 @@ def scenario_sections() -> dict[str, type[Section]]:
     return sections
 
 
-def __getattr__(name: str) -> tuple[str, ...]:
-    """``LEVERS``, ``STRESS_TESTS``, ``ADOPTABLE_LEVERS``: read from :mod:`sim.levers`."""
-    if name in ("LEVERS", "STRESS_TESTS", "ADOPTABLE_LEVERS"):
-        return getattr(levers, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# ``LEVERS``, ``STRESS_TESTS``, ``ADOPTABLE_LEVERS``: the registry's, read when accessed.
+__getattr__ = levers.reexport(__name__, "LEVERS", "STRESS_TESTS", "ADOPTABLE_LEVERS")
 
 
 # --------------------------------------------------------------------------------------
