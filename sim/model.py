@@ -53,6 +53,8 @@ from sim.eevidence import ElectronicEvidence
 from sim.engagement import CoordinatingBody, CoordinationMeetings
 from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
+from sim.kernel_stages import advance_due
+from sim.kernel_state import K_SLOTS, outbox, parameters
 from sim.lifecycle import RequestLifecycle
 from sim.model_outputs import ModelOutputs
 from sim.model_services import ModelServices
@@ -65,15 +67,10 @@ from sim.requests import (
     CASE_OPEN_CODE as _CASE_OPEN,
 )
 from sim.requests import (
-    OPEN_CODE as _OPEN,
-)
-from sim.requests import (
     Calendar,
     CaseBook,
     CaseStatus,
     Ledger,
-    Outcome,
-    Stage,
 )
 from sim.scenario import (
     CASE_TYPES,
@@ -160,18 +157,20 @@ class CooperationModel(
         # Per-state settings that reforms change and stages read.
         self.policy = PolicyState.initial(scenario, self.world.nsc)
         self.fugitives_unlocated = 0  # persons sought whose whereabouts were unknown
-        self.clarification_rounds = 0  # rounds asked for over the run
+        # Outcome counts, clarification rounds, open cases and backlogs, at the offsets of
+        # sim.kernel_state (the compiled rules update them in place).
+        self.counters = np.zeros(K_SLOTS, dtype=np.int64)
+        self._parameters = parameters(scenario, self.window_start)
+        self._no_states = np.zeros(self.world.n_states, dtype=bool)
+        self._no_types = np.zeros(len(CASE_TYPES), dtype=bool)
         self.ledger = Ledger(initial_capacity=self._expected_requests())
         self.cases = CaseBook()
         self._due = Calendar()  # requests in a timed stage, by the day it ends
         self._case_deadlines = Calendar()  # open cases, by deadline day
-        self._open = 0  # cases open now
         # Every agency's capacity, credit, effort and queue length as arrays; the waiting
         # requests of each queue family in one ordered pool (served all at once each day).
         self.agency_table = AgencyTable(6 * self.config.world.n_states + 8)
         self.pools = {role: QueuePool() for role in QUEUE_ROLES}
-        self.backlog_by_role = dict.fromkeys(QUEUE_ROLES, 0)
-        self._counts = dict.fromkeys(("issued", "executed", "refused", "lapsed", "withdrawn"), 0)
         # Domestic investigations and e-evidence requests: a stream of their own, derived
         # from the case seed without drawing from the model's (off, nothing else moves).
         self.eevidence = ElectronicEvidence(self, np.random.default_rng([int(case_seed), 0xE]))
@@ -205,33 +204,19 @@ class CooperationModel(
 
     # ------------------------------------------------------------------ the day
     def _advance_due(self) -> None:
-        """Move every request whose stage ends today, stage by stage in a fixed order."""
-        led = self.ledger
-        handlers = (
-            (Stage.DRAFTING, self._transmit),
-            (Stage.CLARIFICATION, self._transmit),
-            (Stage.TRANSMISSION, self._arrive),
-            (Stage.REVIEW, self._review_decision),
-            (Stage.DELIBERATE_DELAY, self._route_after_review),
-            (Stage.JUDICIAL, self._judicial_decision),
-            (Stage.EXECUTION, self._respond),
-            (Stage.RESPONSE, lambda ids: self._close(ids, Outcome.EXECUTED)),
-        )
-        # Zero-day stages put requests back into today's bucket: loop until it is empty.
-        while (ids := self._due.pop(self.day)) is not None:
-            ids = ids[led.outcome[ids] == _OPEN]
-            stage = led.stage[ids]
-            # Group by stage once (stable, so each group keeps its order); every group
-            # is taken from this snapshot, as if selected by ``stage == code``.
-            order = np.argsort(stage, kind="stable")
-            grouped = ids[order]
-            counts = np.bincount(stage, minlength=len(Stage)).tolist()
-            starts = [0]
-            for c in counts:
-                starts.append(starts[-1] + c)
-            for code, handler in handlers:
-                if counts[code]:
-                    handler(grouped[starts[code] : starts[code + 1]])
+        """Move every request whose stage ends today, stage by stage in a fixed order.
+
+        The passes run compiled (:func:`sim.kernel_stages.advance_due`); what they file
+        for later days joins the calendar and the queues afterwards.
+        """
+        ids = self._due.pop(self.day)
+        if ids is None:
+            return
+        # Each pass files each of its requests at most once, and a request passes
+        # through at most a few zero-day stages a day.
+        out = outbox(8 * ids.size + 64)
+        advance_due(*self.kernel_arrays(), out, self.rng, ids.astype(np.int64), self.day)
+        self._file(out)
 
     def _expire_cases(self) -> None:
         cases = self._case_deadlines.pop(self.day)
@@ -249,11 +234,11 @@ class CooperationModel(
         d, s = self.day, self.series
         s["cases_opened"][d] = self.cases.size
         s["cases_open"][d] = self._open_cases()
-        s["requests_issued"][d] = self._counts["issued"]
+        s["requests_issued"][d] = self.outcome_count("issued")
         for key in ("executed", "refused", "lapsed", "withdrawn"):
-            s[key][d] = self._counts[key]
-        for role in QUEUE_ROLES:
-            s[f"backlog_{role}"][d] = self.backlog_by_role[role]
+            s[key][d] = self.outcome_count(key)
+        for role, count in self.backlog_by_role.items():
+            s[f"backlog_{role}"][d] = count
         s["mean_trust"][d] = self.trust.mean(d)
         s["mean_relations"][d] = _off_diagonal_mean(self.world.relations)
         s["intel_shared"][d] = len(self.intelligence.shares["item"])

@@ -20,6 +20,7 @@ from sim.columns import (  # noqa: F401
     sorted_unique,
     spans,
 )
+from sim.kernel_lifecycle import request_ids
 
 
 class Kind(IntEnum):
@@ -213,10 +214,13 @@ class CaseBook(ColumnTable):
             initial_capacity,
         )
         # Each case's requests: a run of consecutive ids (those drafted with the case)
-        # plus, rarely, later ones (an extradition after an arrest) kept in ``_extra``.
+        # plus, rarely, later ones (an extradition after an arrest) kept in ``extra_case`` and
+        # ``extra_request``.
         self._first = np.full(self._capacity, -1, dtype=np.int64)
         self._count = np.zeros(self._capacity, dtype=np.int64)
-        self._extra: dict[int, list[int]] = {}
+        # The later ones as two parallel arrays (case, request), in the order they came.
+        self.extra_case = np.empty(0, dtype=np.int64)
+        self.extra_request = np.empty(0, dtype=np.int64)
         self.requests = _CaseRequests(self)
 
     def _grow(self, needed: int) -> None:
@@ -245,27 +249,23 @@ class CaseBook(ColumnTable):
             self._first[unique] = request_ids[start]
             self._count[unique] = _run_lengths(start, case_ids.size)
             return
+        extra_case, extra_request = [], []
         for case, request in zip(case_ids.tolist(), request_ids.tolist(), strict=True):
             if self._count[case] == 0:
                 self._first[case], self._count[case] = request, 1
             else:
-                self._extra.setdefault(case, []).append(request)
+                extra_case.append(case)
+                extra_request.append(request)
+        if extra_case:
+            self.extra_case = np.concatenate([self.extra_case, extra_case]).astype(np.int64)
+            self.extra_request = np.concatenate([self.extra_request, extra_request]).astype(
+                np.int64
+            )
 
     def request_ids(self, case_ids: np.ndarray) -> np.ndarray:
         """Ids of every request of the given cases."""
-        case_ids = np.asarray(case_ids, dtype=np.int64)
-        first, count = self._first[case_ids], self._count[case_ids]
-        total = int(count.sum())
-        offsets = count.cumsum() - count
-        ids = (first - offsets).repeat(count) + np.arange(total)
-        if self._extra:
-            extra = self._extra
-            # Over the batch, not over every case with extra requests so far.
-            with_more = sorted({c for c in case_ids.tolist() if c in extra})
-            more = [r for c in with_more for r in self._extra[c]]
-            if more:
-                ids = np.concatenate([ids, np.asarray(more, dtype=np.int64)])
-        return ids
+        case_ids = np.ascontiguousarray(case_ids, dtype=np.int64)
+        return request_ids(self._first, self._count, self.extra_case, self.extra_request, case_ids)
 
     def to_dataframe(self, case_types: tuple[str, ...]) -> pd.DataFrame:
         """Export the cases with readable labels."""

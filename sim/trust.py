@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.kernel_state import T_DAY, T_DECAY0, T_GAP, T_VALID, TrustArrays
+from sim.kernel_trust import sums_at, trust_apply
 from sim.scenario import DAYS_PER_YEAR
 
 
@@ -67,9 +69,11 @@ class TrustNetwork:
         # pairs that keep the common decay relax by the same factor each day, so their
         # summed gap to baseline shrinks by that factor; the few pairs with their own
         # decay (slowed by meetings) are summed exactly each time.
-        self._decay0 = float(decay_per_year)
-        self._sum_day: float | None = None  # day the sums hold for; None: rebuild
-        self._gap_sum = 0.0  # sum of relaxed gaps of off-diagonal common-decay pairs
+        # ``sums`` holds, at the offsets of sim.kernel_state: the summed relaxed gaps of
+        # the off-diagonal common-decay pairs, the day they hold for, whether they are
+        # valid (0: rebuild before use) and the common decay.
+        self.sums = np.zeros(4)
+        self.sums[T_DECAY0] = float(decay_per_year)
         self._base_sum = 0.0  # sum of off-diagonal baselines
         self._own_decay = np.zeros(self.baseline.shape, dtype=bool)
         self._own_decay_flat = np.zeros(0, dtype=np.int64)
@@ -94,27 +98,24 @@ class TrustNetwork:
         # Rare writes (reforms, meetings, crises): mean() rebuilds its sums afterwards.
         self._value[i, j] = np.clip(values, 0.0, 1.0)
         self._last[i, j] = day
-        self._sum_day = None
-
-    def _sums_at(self, day: float) -> bool:
-        """Bring the running sums to ``day``; False if they must be rebuilt."""
-        if self._sum_day is None or day < self._sum_day:
-            self._sum_day = None
-            return False
-        if day > self._sum_day:
-            self._gap_sum *= (1.0 - self._decay0) ** ((day - self._sum_day) / DAYS_PER_YEAR)
-            self._sum_day = day
-        return True
+        self.sums[T_VALID] = 0.0
 
     def _rebuild_sums(self, day: float) -> None:
         """Recompute the running sums from the whole matrix (after a rare write)."""
         off = ~np.eye(self._value.shape[0], dtype=bool)
-        self._own_decay = off & (self.decay != self._decay0)
+        self._own_decay = off & (self.decay != self.sums[T_DECAY0])
         self._own_decay_flat = np.flatnonzero(self._own_decay)
         gap = self.snapshot(day) - self.baseline
-        self._gap_sum = float(gap[off & ~self._own_decay].sum())
+        self.sums[T_GAP] = float(gap[off & ~self._own_decay].sum())
         self._base_sum = float(self.baseline[off].sum())
-        self._sum_day = day
+        self.sums[T_DAY] = day
+        self.sums[T_VALID] = 1.0
+
+    def arrays(self) -> TrustArrays:
+        """The arrays the compiled rules read and write (:mod:`sim.kernel_trust`)."""
+        return TrustArrays(
+            self._value, self._last, self.decay, self.baseline, self._own_decay, self.sums
+        )
 
     def reward(self, i, j, rate, day: float) -> None:
         """Apply :func:`gain` to pairs (i, j); ``rate`` is one value or one per pair.
@@ -128,40 +129,12 @@ class TrustNetwork:
         self._apply(i, j, day, rate, towards_one=False)
 
     def _apply(self, i, j, day, rate, towards_one: bool) -> None:
-        i = np.atleast_1d(i)
-        j = np.atleast_1d(j)
+        i = np.atleast_1d(np.asarray(i, dtype=np.int64))
         if i.size == 0:
             return
-        rule = gain if towards_one else loss
-        value, last = self._value, self._last
-        if i.size == 1:
-            a, b = int(i[0]), int(j[0])
-            r = min(max(float(np.asarray(rate).reshape(-1)[0]), 0.0), 1.0)
-            old = self.get_one(a, b, day)
-            value[a, b] = new = min(max(rule(old, r), 0.0), 1.0)
-            last[a, b] = day
-            if self._sums_at(day) and a != b and not self._own_decay[a, b]:
-                self._gap_sum += new - old
-            return
-        # Both rules scale a distance by (1 - rate): the gap to 1 for a gain, the
-        # trust itself for a loss. Applied k times in turn that is the product of
-        # the k factors, so repeated pairs in one batch compound exactly.
-        n = value.shape[1]
-        key = i.astype(np.int64) * n + j
-        pair, where = np.unique(key, return_inverse=True)
-        keep = np.ones(pair.size)
-        rate = np.broadcast_to(np.clip(np.asarray(rate, dtype=float), 0.0, 1.0), key.shape)
-        np.multiply.at(keep, where, 1.0 - rate)
-        a, b = pair // n, pair % n
-        old = self.get(a, b, day)
-        trust = (1.0 - (1.0 - old) * keep) if towards_one else old * keep
-        trust = trust.clip(0.0, 1.0)
-        value[a, b] = trust
-        last[a, b] = day
-        if self._sums_at(day):
-            # The gap to baseline moves by what the value moved (baselines unchanged).
-            common = (a != b) & ~self._own_decay[a, b]
-            self._gap_sum += float((trust - old)[common].sum())
+        j = np.atleast_1d(np.asarray(j, dtype=np.int64))
+        rate = np.broadcast_to(np.asarray(rate, dtype=np.float64), i.shape)
+        trust_apply(self.arrays(), i, j, np.ascontiguousarray(rate), float(day), towards_one)
 
     def snapshot(self, day: float) -> np.ndarray:
         """Full matrix of current trust (costs n^2: for outputs, not for the hot path)."""
@@ -176,9 +149,9 @@ class TrustNetwork:
         n = self._value.shape[0]
         if n < 2:
             return float("nan")
-        if not self._sums_at(day):
+        if not sums_at(self.arrays(), float(day)):
             self._rebuild_sums(day)
-        total = self._base_sum + self._gap_sum
+        total = self._base_sum + self.sums[T_GAP]
         own = self._own_decay_flat
         if own.size:
             value, base = self._value.ravel()[own], self.baseline.ravel()[own]

@@ -2,15 +2,17 @@
 
 ``CooperationModel`` keeps every agency's numbers in an :class:`~sim.agents.AgencyTable`
 and the waiting requests of a queue family in one :class:`~sim.agents.QueuePool`,
-and serves all agencies of a day at once (``_enqueue``, ``_close``, ``_serve_queues``).
+and serves all agencies of a day at once (the compiled ``enqueue`` and ``close`` of
+:mod:`sim.kernel_lifecycle`, then ``_serve_queues``).
 The reference is an agency on its own: a heap (:class:`~sim.agents.RequestQueue`)
 served one request at a time by :meth:`~sim.agents.Agency.take_today`.
 
 Hypothesis feeds both the same days of arrivals, closures in place and services,
 and checks that the same requests come out of the same agencies in the same order
 on the same day, with the same credit and effort. The model's own methods are
-called on a stand-in holding only what they read, so the code under test is the
-code that runs.
+called on a stand-in holding only what they read (the world's arrays come from a
+small real model, so the kernels see the types they see in a run), so the code under
+test is the code that runs.
 """
 
 from __future__ import annotations
@@ -33,8 +35,24 @@ from sim.agents import (
     QueuePool,
     State,
 )
+from sim.columns import Calendar
+from sim.kernel_lifecycle import close, enqueue
+from sim.kernel_state import (
+    K_SLOTS,
+    P_DECISION_DEADLINE,
+    P_DISCIPLINE,
+    P_EXECUTION_DEADLINE,
+    P_SURRENDER_DEADLINE,
+    P_SURRENDER_DEADLINE_CONSENT,
+    DISCIPLINES,
+    AgencyArrays,
+    LedgerArrays,
+    outbox,
+)
 from sim.model import CooperationModel
 from sim.requests import Channel, Ledger, Outcome, Stage
+from sim.scenario import load_scenario
+from sim.trust import TrustNetwork
 
 ROLE_CLASS = {
     "central_authority": CentralAuthority,
@@ -51,6 +69,17 @@ N_STATES = 3
 SEVERITIES = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
+_WORLD = {}
+
+
+def _small_model() -> CooperationModel:
+    """A real model of three states, for arrays of the types a run passes the kernels."""
+    if not _WORLD:
+        scenario = load_scenario("baseline").with_overrides({"world.n_states": N_STATES})
+        _WORLD["model"] = CooperationModel(scenario, rng=0)
+    return _WORLD["model"]
+
+
 class VectorisedQueues:
     """The model's queue machinery on a stand-in model holding only what it reads."""
 
@@ -60,26 +89,34 @@ class VectorisedQueues:
             self.agency_table.add(capacity, 0.5, ROLE_CODES[role], False)
         self.ledger = Ledger(initial_capacity=8)
         self.pools = {role: QueuePool() for role in QUEUE_ROLES}
-        self.backlog_by_role = dict.fromkeys(QUEUE_ROLES, 0)
-        self._counts = dict.fromkeys(("issued", "executed", "refused", "lapsed", "withdrawn"), 0)
-        self.config = SimpleNamespace(
-            agencies=SimpleNamespace(queue_discipline=discipline),
-            trust=SimpleNamespace(gain_on_success=0.0, loss_on_refusal=0.0, loss_on_lapse=0.0),
-            mutual_recognition=SimpleNamespace(
-                decision_deadline_days=30.0,
-                surrender_deadline_consent_days=10.0,
-                surrender_deadline_days=60.0,
-                execution_deadline_days=90.0,
-            ),
-        )
-        self.trust = SimpleNamespace(get=lambda a, b, day: trust[a, b])
-        self.operations = SimpleNamespace(first_in_queue=lambda ids: None)  # no operation
+        self.counters = np.zeros(K_SLOTS, dtype=np.int64)
+        self._due = Calendar()
+        self.teams = SimpleNamespace(active={})
+        model = _small_model()
+        _, self._cases, self._world, _, _, parameters, _ = model.kernel_arrays()
+        self._parameters = parameters.copy()
+        self._parameters[P_DISCIPLINE] = DISCIPLINES.index(discipline)
+        self._parameters[P_DECISION_DEADLINE] = 30.0
+        self._parameters[P_SURRENDER_DEADLINE_CONSENT] = 10.0
+        self._parameters[P_SURRENDER_DEADLINE] = 60.0
+        self._parameters[P_EXECUTION_DEADLINE] = 90.0
+        # Decay 0: trust stays where it starts, as the reference's fixed matrix.
+        self.trust = TrustNetwork(trust, 0.0)
         self.day = 0
         self.window_start = 0
         self.served: list[tuple[int, int, int]] = []  # (day, agency, request)
 
-    def _deadline_day(self, ids, role):
-        return CooperationModel._deadline_day(self, ids, role)
+    def _arrays(self):
+        led, table = self.ledger, self.agency_table
+        return (
+            LedgerArrays(*[getattr(led, name) for name in LedgerArrays._fields]),
+            self._cases,
+            self._world,
+            self.trust.arrays(),
+            AgencyArrays(table.waiting, table.arrived, table.role, table.skill, table.nsc),
+            self._parameters,
+            self.counters,
+        )
 
     def _service_days(self, role, ids, agencies):
         self.served.extend(zip([self.day] * ids.size, agencies.tolist(), ids.tolist(), strict=True))
@@ -95,11 +132,18 @@ class VectorisedQueues:
             severity=severity,
             channel=np.where(urgent, Channel.CONTACT_POINT_24_7, Channel.CENTRAL_AUTHORITY),
         )
-        CooperationModel._enqueue(self, ids, np.asarray(agencies), QUEUE_STAGE[role], role)
+        out = outbox(ids.size)
+        agencies = np.asarray(agencies, dtype=np.int64)
+        role_code, stage = ROLE_CODES[role], int(QUEUE_STAGE[role])
+        enqueue(*self._arrays(), out, ids, agencies, stage, role_code, self.day)
+        CooperationModel._file(self, out)
         return ids
 
     def close(self, ids) -> None:
-        CooperationModel._close(self, np.asarray(ids, dtype=np.int64), Outcome.WITHDRAWN)
+        ids = np.asarray(ids, dtype=np.int64)
+        out = outbox(ids.size)
+        close(*self._arrays(), out, ids, int(Outcome.WITHDRAWN), 0, self.day)
+        CooperationModel._file(self, out)
 
     def serve(self) -> None:
         CooperationModel._serve_queues(self)

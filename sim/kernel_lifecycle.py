@@ -1,0 +1,361 @@
+"""A request's passage between stages, compiled: scheduling, queueing, closing, trust.
+
+The rules of :mod:`sim.lifecycle` as numba functions over the model's arrays, so that
+the day's stage handlers (:mod:`sim.kernel_stages`) run as one compiled call instead
+of a few thousand small numpy calls. The Python methods of
+:class:`~sim.lifecycle.RequestLifecycle` call these same functions: there is one
+implementation.
+
+Arrays travel in named tuples (:mod:`sim.kernel_state`): ``L`` the ledger, ``C`` the
+case book, ``W`` the world and the model's tables, ``T`` trust, ``A`` the agencies,
+``P`` the scenario's numbers (float array, offsets in :mod:`sim.kernel_state`), ``K``
+the model's counters and ``B`` the buffers of what the call leaves for Python to file (calendar
+entries, queue arrivals, cases whose teams dissolve).
+
+Every formula is written in the order of operations (and the float32 arithmetic) of
+the vectorised code it replaced, so runs are the same draw for draw and bit for bit
+(``benchmarks/identity.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim.kernel_state import (
+    K_BACKLOG,
+    K_OPEN,
+    O_CAL,
+    O_CLOSED,
+    O_DIRTY,
+    O_PUSH,
+    O_SEGMENTS,
+    O_TODAY,
+    P_DECISION_DEADLINE,
+    P_DISCIPLINE,
+    P_EXECUTION_DEADLINE,
+    P_EXPECTED_RESPONSE,
+    P_GAIN_ON_SUCCESS,
+    P_LOSS_ON_LAPSE,
+    P_LOSS_ON_REFUSAL,
+    P_OPERATION_ON,
+    P_SURRENDER_DEADLINE,
+    P_SURRENDER_DEADLINE_CONSENT,
+    P_TIMELINESS_WEIGHT,
+    P_WINDOW_START,
+)
+from sim.kernel_trust import trust_apply, trust_get
+
+OPEN = 0
+EXECUTED, REFUSED, LAPSED, WITHDRAWN = 1, 2, 3, 4
+CASE_OPEN, RESOLVED, COLD, FAILED = 0, 1, 2, 3
+CLOSED_STAGE = 11
+EXTRADITION = 1
+MUTUAL_RECOGNITION = 3
+JIT, CONTACT_POINT = 5, 6
+LAW_ENFORCEMENT = 2
+
+
+# ---------------------------------------------------------------- numbers
+@njit(cache=True)
+def noisy(rng, mean, sigma):
+    """Lognormal durations with means ``mean`` (:func:`sim.durations.noisy_days`)."""
+    out = np.empty(mean.size)
+    for k in range(mean.size):
+        z = rng.standard_normal()
+        s = sigma[k]
+        out[k] = mean[k] * np.exp(s * z - 0.5 * s**2)
+    return out
+
+
+@njit(cache=True)
+def whole_days(days):
+    """:func:`sim.durations.to_whole_days` for one duration."""
+    return np.int64(np.rint(max(days, 0.0)))
+
+
+@njit(cache=True)
+def append(buffer, n, values):
+    """Write ``values`` at ``buffer[n:]``; returns the new fill (buffers are sized ahead)."""
+    for k in range(values.size):
+        buffer[n + k] = values[k]
+    return n + values.size
+
+
+# ---------------------------------------------------------------- scheduling, queueing
+@njit(cache=True)
+def stage_until(outcome, stage_column, ids, stage, days, day):
+    """Put the live ``ids`` into ``stage``; return them and the day each one's stage ends."""
+    live = np.empty(ids.size, dtype=np.int64)
+    due = np.empty(ids.size, dtype=np.int64)
+    n = 0
+    for k in range(ids.size):
+        r = ids[k]
+        if outcome[r] != OPEN:  # closed earlier in the same decision: stays closed
+            continue
+        stage_column[r] = stage
+        live[n] = r
+        due[n] = day + whole_days(days[k])
+        n += 1
+    return live[:n], due[:n]
+
+
+@njit(cache=True)
+def schedule(L, B, ids, stage, days, day):
+    """Put live requests into ``stage`` until ``day + days`` (closed ones stay closed).
+
+    Those due today go to the pass now running (``O_TODAY``); the rest are left for
+    the calendar, in filing order.
+    """
+    live, due = stage_until(L.outcome, L.stage, ids, stage, days, day)
+    for k in range(live.size):
+        if due[k] == day:
+            B.today[B.counts[O_TODAY]] = live[k]
+            B.counts[O_TODAY] += 1
+        else:
+            n = B.counts[O_CAL]
+            B.cal_ids[n] = live[k]
+            B.cal_days[n] = due[k]
+            B.counts[O_CAL] = n + 1
+
+
+@njit(cache=True)
+def _deadline_day(L, P, r, role, day):
+    """:meth:`sim.lifecycle.RequestLifecycle._deadline_day` for one request."""
+    if L.instrument[r] != MUTUAL_RECOGNITION:
+        return float(day)
+    if role == LAW_ENFORCEMENT:
+        return float(L.t_decided[r] + P[P_EXECUTION_DEADLINE])
+    if L.kind[r] == EXTRADITION:
+        if L.consent[r]:
+            limit = P[P_SURRENDER_DEADLINE_CONSENT]
+        else:
+            limit = P[P_SURRENDER_DEADLINE]
+    else:
+        limit = P[P_DECISION_DEADLINE]
+    return float(L.t_received[r] + limit)
+
+
+@njit(cache=True)
+def enqueue(L, C, W, T, A, P, K, B, ids, agencies, stage, role, day):
+    """Put live requests in their agencies' queues, first or after the rest.
+
+    Requests under a deadline (mutual recognition), urgent ones (24/7 contact
+    points), team work and a running operation's work go before the rest; among
+    those the earliest deadline goes first.
+    """
+    discipline = P[P_DISCIPLINE]
+    pushed = 0
+    for k in range(ids.size):
+        r = ids[k]
+        if L.outcome[r] != OPEN:
+            continue
+        agency = agencies[k]
+        L.stage[r] = stage
+        L.queue_agency[r] = agency
+        channel = L.channel[r]
+        first = L.instrument[r] == MUTUAL_RECOGNITION or channel == CONTACT_POINT or channel == JIT
+        if P[P_OPERATION_ON] != 0.0 and not first:
+            a, b, case = L.requesting_state[r], L.requested_state[r], L.case[r]
+            first = (
+                W.op_participant[C.origin[case]]
+                and W.op_targeted[C.case_type[case]]
+                and W.op_participant[b]
+                and W.op_participant[a]
+            )
+        if first:
+            priority = _deadline_day(L, P, r, role, day)
+        elif discipline == 1.0:  # severity
+            priority = -np.float64(L.severity[r])
+        elif discipline == 2.0:  # reciprocity
+            priority = -trust_get(T, L.requested_state[r], L.requesting_state[r], day)
+        else:  # fifo
+            priority = float(day)
+        n = B.counts[O_PUSH]
+        B.push_role[n] = role
+        B.push_ids[n] = r
+        B.push_agency[n] = agency
+        B.push_class[n] = not first
+        B.push_priority[n] = priority
+        B.counts[O_PUSH] = n + 1
+        A.waiting[agency] += 1
+        if day >= P[P_WINDOW_START]:
+            A.arrived[agency] += 1
+        pushed += 1
+        K[K_BACKLOG + role] += 1
+    return pushed
+
+
+# ---------------------------------------------------------------- closing
+@njit(cache=True)
+def timeliness(response_days, expected, weight):
+    """:func:`sim.durations.timeliness_factor` for one answer."""
+    lateness = response_days / expected
+    return max(1.0 + weight * (1.0 - lateness**2), 0.0)
+
+
+@njit(cache=True)
+def _mark_closed(L, A, K, B, ids, outcome, ground, day):
+    """Record the outcome of the still-open ``ids``; returns them."""
+    mask = np.zeros(ids.size, dtype=np.bool_)
+    for k in range(ids.size):
+        mask[k] = L.outcome[ids[k]] == OPEN
+    ids = ids[mask]
+    for r in ids:
+        agency = L.queue_agency[r]
+        if agency >= 0:
+            # Closed in place: the pool drops it at its next service.
+            A.waiting[agency] -= 1
+            role = A.role[agency]
+            K[K_BACKLOG + role] -= 1
+            B.counts[O_DIRTY + role] = 1
+        L.queue_agency[r] = -1
+        L.outcome[r] = outcome
+        L.refusal_ground[r] = ground
+        L.stage[r] = CLOSED_STAGE
+        L.t_closed[r] = day
+    K[outcome - 1] += ids.size
+    return ids
+
+
+@njit(cache=True)
+def _states(L, ids):
+    requesting = np.empty(ids.size, dtype=np.int64)
+    requested = np.empty(ids.size, dtype=np.int64)
+    for k in range(ids.size):
+        requesting[k] = L.requesting_state[ids[k]]
+        requested[k] = L.requested_state[ids[k]]
+    return requesting, requested
+
+
+@njit(cache=True)
+def _blame_lapses(L, T, P, ids, day):
+    """Only a partner that had the request and had not yet answered it is blamed."""
+    requesting, requested = _states(L, ids)
+    reached = np.zeros(ids.size, dtype=np.bool_)
+    for k in range(ids.size):
+        reached[k] = L.t_received[ids[k]] >= 0 and L.t_executed[ids[k]] < 0
+    rate = np.full(int(reached.sum()), P[P_LOSS_ON_LAPSE])
+    trust_apply(T, requesting[reached], requested[reached], rate, day, False)
+
+
+@njit(cache=True)
+def close(L, C, W, T, A, P, K, B, ids, outcome, ground, day):
+    """Give requests their one final outcome and apply its consequences."""
+    ids = _mark_closed(L, A, K, B, ids, outcome, ground, day)
+    n = ids.size
+    if n == 0:
+        return
+    requesting, requested = _states(L, ids)
+    if outcome == EXECUTED:
+        # Faster (and steadier) answers build more trust than slow ones.
+        rate = np.empty(n)
+        for k in range(n):
+            factor = timeliness(
+                float(day - L.t_issued[ids[k]]), P[P_EXPECTED_RESPONSE], P[P_TIMELINESS_WEIGHT]
+            )
+            rate[k] = P[P_GAIN_ON_SUCCESS] * factor
+        trust_apply(T, requesting, requested, rate, day, True)
+        case_progress(L, C, K, B, ids, day)
+    elif outcome == REFUSED:
+        trust_apply(T, requesting, requested, np.full(n, P[P_LOSS_ON_REFUSAL]), day, False)
+        cases = np.empty(n, dtype=np.int64)
+        for k in range(n):
+            cases[k] = L.case[ids[k]]
+        end_cases(L, C, W, T, A, P, K, B, cases, FAILED, day)
+    elif outcome == LAPSED:
+        _blame_lapses(L, T, P, ids, day)
+
+
+@njit(cache=True)
+def _teams_dissolve(B, cases):
+    """Leave the ended cases for Python (their teams free their officers), call by call."""
+    n = B.counts[O_CLOSED]
+    B.counts[O_CLOSED] = append(B.closed_cases, n, cases)
+    segment = B.counts[O_SEGMENTS]
+    B.segments[segment] = B.counts[O_CLOSED]
+    B.counts[O_SEGMENTS] = segment + 1
+
+
+@njit(cache=True)
+def case_progress(L, C, K, B, ids, day):
+    """Count executed requests towards their cases; resolve the cases that have all."""
+    cases = np.empty(ids.size, dtype=np.int64)
+    for k in range(ids.size):
+        cases[k] = L.case[ids[k]]
+        C.received[cases[k]] += 1
+    unique = np.unique(cases)
+    done = np.zeros(unique.size, dtype=np.bool_)
+    for k in range(unique.size):
+        c = unique[k]
+        done[k] = C.status[c] == CASE_OPEN and C.received[c] >= C.needed[c]
+    resolved = unique[done]
+    if resolved.size:
+        for c in resolved:
+            C.status[c] = RESOLVED
+            C.t_closed[c] = day
+        K[K_OPEN] -= resolved.size
+        _teams_dissolve(B, resolved)
+
+
+@njit(cache=True)
+def request_ids(first, count, extra_case, extra_request, cases):
+    """Every request of the given cases (:meth:`sim.requests.CaseBook.request_ids`).
+
+    Each case's run of consecutive ids, case by case; then the later ones of the
+    cases that have any, by case (sorted) and in the order they came.
+    """
+    total = 0
+    for c in cases:
+        total += count[c]
+    with_more = np.empty(0, dtype=np.int64)
+    extra = 0
+    if extra_case.size:
+        with_more = np.unique(cases)
+        for c in with_more:
+            for e in range(extra_case.size):
+                extra += extra_case[e] == c
+    out = np.empty(total + extra, dtype=np.int64)
+    n = 0
+    for c in cases:
+        for k in range(count[c]):
+            out[n] = first[c] + k
+            n += 1
+    if extra:
+        for c in with_more:
+            for e in range(extra_case.size):
+                if extra_case[e] == c:
+                    out[n] = extra_request[e]
+                    n += 1
+    return out
+
+
+@njit(cache=True)
+def end_cases(L, C, W, T, A, P, K, B, cases, status, day):
+    """Close open cases; their requests still open lapse (cold) or are withdrawn."""
+    outcome = LAPSED if status == COLD else WITHDRAWN
+    unique = np.unique(cases)
+    still = np.zeros(unique.size, dtype=np.bool_)
+    for k in range(unique.size):
+        still[k] = C.status[unique[k]] == CASE_OPEN
+    unique = unique[still]
+    if unique.size == 0:
+        return
+    for c in unique:
+        C.status[c] = status
+        C.t_closed[c] = day
+    K[K_OPEN] -= unique.size
+    _teams_dissolve(B, unique)
+    # Withdrawn and lapsed requests end no further case (so no recursion into close).
+    ids = _mark_closed(
+        L,
+        A,
+        K,
+        B,
+        request_ids(C.first, C.count, C.extra_case, C.extra_request, unique),
+        outcome,
+        0,
+        day,
+    )
+    if outcome == LAPSED and ids.size:
+        _blame_lapses(L, T, P, ids, day)

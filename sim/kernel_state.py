@@ -1,0 +1,232 @@
+"""What the compiled request pipeline reads and writes, named.
+
+The kernels of :mod:`sim.kernel_lifecycle` and :mod:`sim.kernel_stages` take the
+model's arrays in a few named tuples (numba compiles attribute access on them to
+plain loads), the scenario's numbers as one float array read at the offsets below,
+the model's counters as one int array, and an :class:`Outbox` for what Python files
+after the call. Nothing here is compiled; the model packs these tuples before a call
+(:mod:`sim.lifecycle`).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+LedgerArrays = namedtuple(
+    "LedgerArrays",
+    [
+        "case",
+        "kind",
+        "requesting_state",
+        "requested_state",
+        "instrument",
+        "channel",
+        "security_case",
+        "coercive",
+        "consent",
+        "national",
+        "severity",
+        "political_sensitivity",
+        "stage",
+        "outcome",
+        "refusal_ground",
+        "clarification_rounds",
+        "queue_agency",
+        "t_issued",
+        "t_received",
+        "t_decided",
+        "t_judicial",
+        "t_executed",
+        "t_closed",
+    ],
+)
+
+CaseArrays = namedtuple(
+    "CaseArrays",
+    [
+        "origin",
+        "case_type",
+        "needed",
+        "received",
+        "status",
+        "t_closed",
+        "first",
+        "count",
+        "extra_case",
+        "extra_request",
+    ],
+)
+
+# The world's attributes and the model's tables the stages read.
+WorldArrays = namedtuple(
+    "WorldArrays",
+    [
+        "legal_distance",
+        "different_language",
+        "cultural_distance",
+        "sovereignty",
+        "relations",
+        "death_penalty",
+        "rights_standard",
+        "data_protection",
+        "confidentiality",
+        "familiarity",
+        "listed_type",
+        "is_civil",
+        "nsc_of",
+        "ca_of",
+        "court_of",
+        "le_of",
+        "channel_days",
+        "procedure_clarity",
+        "court_transparency",
+        "court_safeguards",
+        "op_participant",
+        "op_targeted",
+    ],
+)
+
+TrustArrays = namedtuple("TrustArrays", ["value", "last", "decay", "baseline", "own_decay", "sums"])
+# TrustArrays.sums: the running sums behind TrustNetwork.mean().
+T_GAP, T_DAY, T_VALID, T_DECAY0 = range(4)
+
+AgencyArrays = namedtuple("AgencyArrays", ["waiting", "arrived", "role", "skill", "nsc"])
+
+Outbox = namedtuple(
+    "Outbox",
+    [
+        "counts",
+        "today",
+        "cal_ids",
+        "cal_days",
+        "push_role",
+        "push_ids",
+        "push_agency",
+        "push_class",
+        "push_priority",
+        "closed_cases",
+        "segments",
+    ],
+)
+# Outbox.counts: fills of its buffers (O_TODAY: requests filed for today), and
+# one "some entries closed while waiting" flag per queue family.
+O_TODAY, O_CAL, O_PUSH, O_CLOSED, O_SEGMENTS, O_DIRTY = range(6)
+O_SLOTS = O_DIRTY + 3
+
+# The model's counters (K): outcomes by Outcome code - 1, then the rest.
+K_EXECUTED, K_REFUSED, K_LAPSED, K_WITHDRAWN, K_ISSUED, K_CLARIFICATION_ROUNDS, K_OPEN = range(7)
+K_BACKLOG = 7  # + role code
+K_SLOTS = K_BACKLOG + 3
+OUTCOME_COUNTERS = ("executed", "refused", "lapsed", "withdrawn", "issued")
+
+# The scenario's numbers (P), by offset: (section, field) in the scenario.
+PARAMETERS = (
+    ("drafting", "noise_sigma"),
+    ("trust", "loss_on_clarification"),
+    ("trust", "loss_on_refusal"),
+    ("trust", "loss_on_lapse"),
+    ("trust", "gain_on_success"),
+    ("trust", "expected_response_days"),
+    ("trust", "timeliness_weight"),
+    ("review", "max_clarification_rounds"),
+    ("review", "clarification_base"),
+    ("review", "clarification_per_legal_distance"),
+    ("review", "clarification_days"),
+    ("communication", "language_misunderstanding"),
+    ("communication", "organisational_distance_weight"),
+    ("communication", "familiarity_effect"),
+    ("mutual_recognition", "standard_form_clarity"),
+    ("mutual_recognition", "nationality_residence_refusal"),
+    ("mutual_recognition", "surrender_deadline_consent_days"),
+    ("mutual_recognition", "surrender_deadline_days"),
+    ("mutual_recognition", "decision_deadline_days"),
+    ("mutual_recognition", "execution_deadline_days"),
+    ("review", "rights_gap_tolerance"),
+    ("review", "nationality_bar"),
+    ("review", "dual_criminality_base"),
+    ("review", "political_offence_base"),
+    ("review", "ne_bis_in_idem_base"),
+    ("review", "human_rights_base"),
+    ("review", "fair_trial_base"),
+    ("review", "in_absentia_base"),
+    ("review", "proportionality_base"),
+    ("review", "data_protection_base"),
+    ("review", "sovereignty_refusal"),
+    ("review", "sovereignty_delay"),
+    ("review", "sovereignty_delay_days"),
+    ("judicial", "human_rights_refusal"),
+)
+(
+    P_NOISE_SIGMA,
+    P_LOSS_ON_CLARIFICATION,
+    P_LOSS_ON_REFUSAL,
+    P_LOSS_ON_LAPSE,
+    P_GAIN_ON_SUCCESS,
+    P_EXPECTED_RESPONSE,
+    P_TIMELINESS_WEIGHT,
+    P_MAX_CLARIFICATION_ROUNDS,
+    P_CLARIFICATION_BASE,
+    P_CLARIFICATION_PER_LEGAL_DISTANCE,
+    P_CLARIFICATION_DAYS,
+    P_LANGUAGE_MISUNDERSTANDING,
+    P_ORGANISATIONAL_DISTANCE_WEIGHT,
+    P_FAMILIARITY_EFFECT,
+    P_STANDARD_FORM_CLARITY,
+    P_NATIONALITY_RESIDENCE_REFUSAL,
+    P_SURRENDER_DEADLINE_CONSENT,
+    P_SURRENDER_DEADLINE,
+    P_DECISION_DEADLINE,
+    P_EXECUTION_DEADLINE,
+    P_RIGHTS_GAP_TOLERANCE,
+    P_NATIONALITY_BAR,
+    P_DUAL_CRIMINALITY_BASE,
+    P_POLITICAL_OFFENCE_BASE,
+    P_NE_BIS_IN_IDEM_BASE,
+    P_HUMAN_RIGHTS_BASE,
+    P_FAIR_TRIAL_BASE,
+    P_IN_ABSENTIA_BASE,
+    P_PROPORTIONALITY_BASE,
+    P_DATA_PROTECTION_BASE,
+    P_SOVEREIGNTY_REFUSAL,
+    P_SOVEREIGNTY_DELAY,
+    P_SOVEREIGNTY_DELAY_DAYS,
+    P_HUMAN_RIGHTS_REFUSAL,
+) = range(len(PARAMETERS))
+# Set by the model, not read from a section.
+P_DISCIPLINE = len(PARAMETERS)  # queue discipline: 0 fifo, 1 severity, 2 reciprocity
+P_WINDOW_START = P_DISCIPLINE + 1
+P_OPERATION_ON = P_DISCIPLINE + 2  # a running operation puts its requests first
+P_SLOTS = P_DISCIPLINE + 3
+DISCIPLINES = ("fifo", "severity", "reciprocity")
+
+
+def parameters(config, window_start: int) -> np.ndarray:
+    """The scenario's numbers the kernels read, at the offsets above."""
+    values = np.zeros(P_SLOTS)
+    for k, (section, name) in enumerate(PARAMETERS):
+        values[k] = float(getattr(getattr(config, section), name))
+    values[P_DISCIPLINE] = DISCIPLINES.index(config.agencies.queue_discipline)
+    values[P_WINDOW_START] = window_start
+    return values
+
+
+def outbox(size: int) -> Outbox:
+    """Empty buffers for a call that files at most ``size`` entries of each sort."""
+    size = max(int(size), 1)
+    counts = np.zeros(O_SLOTS, dtype=np.int64)
+    ints = lambda: np.empty(size, dtype=np.int64)  # noqa: E731
+    return Outbox(
+        counts,
+        ints(),
+        ints(),
+        ints(),
+        ints(),
+        ints(),
+        ints(),
+        np.empty(size, dtype=np.bool_),
+        np.empty(size),
+        ints(),
+        ints(),
+    )
