@@ -38,13 +38,13 @@ from sim.agents import (
 from sim.columns import Calendar
 from sim.kernel_lifecycle import close, enqueue
 from sim.kernel_state import (
+    DISCIPLINES,
     K_SLOTS,
     P_DECISION_DEADLINE,
     P_DISCIPLINE,
     P_EXECUTION_DEADLINE,
     P_SURRENDER_DEADLINE,
     P_SURRENDER_DEADLINE_CONSENT,
-    DISCIPLINES,
     AgencyArrays,
     LedgerArrays,
     outbox,
