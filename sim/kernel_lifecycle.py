@@ -43,6 +43,7 @@ from sim.kernel_state import (
     P_SURRENDER_DEADLINE_CONSENT,
     P_TIMELINESS_WEIGHT,
     P_WINDOW_START,
+    TrustArrays,
 )
 from sim.kernel_trust import trust_apply, trust_get
 
@@ -57,6 +58,19 @@ LAW_ENFORCEMENT = 2
 
 
 # ---------------------------------------------------------------- numbers
+@njit(cache=True)
+def trust_arrays(S):
+    """Trust's arrays, as :mod:`sim.kernel_trust` takes them."""
+    return TrustArrays(
+        S.trust_value,
+        S.trust_last,
+        S.trust_decay,
+        S.trust_baseline,
+        S.trust_own_decay,
+        S.trust_sums,
+    )
+
+
 @njit(cache=True)
 def noisy(rng, mean, sigma):
     """Lognormal durations with means ``mean`` (:func:`sim.durations.noisy_days`)."""
@@ -101,88 +115,88 @@ def stage_until(outcome, stage_column, ids, stage, days, day):
 
 
 @njit(cache=True)
-def schedule(L, B, ids, stage, days, day):
+def schedule(S, ids, stage, days, day):
     """Put live requests into ``stage`` until ``day + days`` (closed ones stay closed).
 
     Those due today go to the pass now running (``O_TODAY``); the rest are left for
     the calendar, in filing order.
     """
-    live, due = stage_until(L.outcome, L.stage, ids, stage, days, day)
+    live, due = stage_until(S.outcome, S.stage, ids, stage, days, day)
     for k in range(live.size):
         if due[k] == day:
-            B.today[B.counts[O_TODAY]] = live[k]
-            B.counts[O_TODAY] += 1
+            S.out_today[S.out_counts[O_TODAY]] = live[k]
+            S.out_counts[O_TODAY] += 1
         else:
-            n = B.counts[O_CAL]
-            B.cal_ids[n] = live[k]
-            B.cal_days[n] = due[k]
-            B.counts[O_CAL] = n + 1
+            n = S.out_counts[O_CAL]
+            S.out_cal_ids[n] = live[k]
+            S.out_cal_days[n] = due[k]
+            S.out_counts[O_CAL] = n + 1
 
 
 @njit(cache=True)
-def _deadline_day(L, P, r, role, day):
+def _deadline_day(S, r, role, day):
     """:meth:`sim.lifecycle.RequestLifecycle._deadline_day` for one request."""
-    if L.instrument[r] != MUTUAL_RECOGNITION:
+    if S.instrument[r] != MUTUAL_RECOGNITION:
         return float(day)
     if role == LAW_ENFORCEMENT:
-        return float(L.t_decided[r] + P[P_EXECUTION_DEADLINE])
-    if L.kind[r] == EXTRADITION:
-        if L.consent[r]:
-            limit = P[P_SURRENDER_DEADLINE_CONSENT]
+        return float(S.t_decided[r] + S.params[P_EXECUTION_DEADLINE])
+    if S.kind[r] == EXTRADITION:
+        if S.consent[r]:
+            limit = S.params[P_SURRENDER_DEADLINE_CONSENT]
         else:
-            limit = P[P_SURRENDER_DEADLINE]
+            limit = S.params[P_SURRENDER_DEADLINE]
     else:
-        limit = P[P_DECISION_DEADLINE]
-    return float(L.t_received[r] + limit)
+        limit = S.params[P_DECISION_DEADLINE]
+    return float(S.t_received[r] + limit)
 
 
 @njit(cache=True)
-def enqueue(L, C, W, T, A, P, K, B, ids, agencies, stage, role, day):
+def enqueue(S, ids, agencies, stage, role, day):
     """Put live requests in their agencies' queues, first or after the rest.
 
     Requests under a deadline (mutual recognition), urgent ones (24/7 contact
     points), team work and a running operation's work go before the rest; among
     those the earliest deadline goes first.
     """
-    discipline = P[P_DISCIPLINE]
+    discipline = S.params[P_DISCIPLINE]
     pushed = 0
     for k in range(ids.size):
         r = ids[k]
-        if L.outcome[r] != OPEN:
+        if S.outcome[r] != OPEN:
             continue
         agency = agencies[k]
-        L.stage[r] = stage
-        L.queue_agency[r] = agency
-        channel = L.channel[r]
-        first = L.instrument[r] == MUTUAL_RECOGNITION or channel == CONTACT_POINT or channel == JIT
-        if P[P_OPERATION_ON] != 0.0 and not first:
-            a, b, case = L.requesting_state[r], L.requested_state[r], L.case[r]
+        S.stage[r] = stage
+        S.queue_agency[r] = agency
+        channel = S.channel[r]
+        first = S.instrument[r] == MUTUAL_RECOGNITION or channel == CONTACT_POINT or channel == JIT
+        if S.params[P_OPERATION_ON] != 0.0 and not first:
+            a, b, case = S.requesting_state[r], S.requested_state[r], S.case[r]
             first = (
-                W.op_participant[C.origin[case]]
-                and W.op_targeted[C.case_type[case]]
-                and W.op_participant[b]
-                and W.op_participant[a]
+                S.op_participant[S.case_origin[case]]
+                and S.op_targeted[S.case_type[case]]
+                and S.op_participant[b]
+                and S.op_participant[a]
             )
         if first:
-            priority = _deadline_day(L, P, r, role, day)
+            priority = _deadline_day(S, r, role, day)
         elif discipline == 1.0:  # severity
-            priority = -np.float64(L.severity[r])
+            priority = -np.float64(S.severity[r])
         elif discipline == 2.0:  # reciprocity
-            priority = -trust_get(T, L.requested_state[r], L.requesting_state[r], day)
+            priority = -trust_get(trust_arrays(S), S.requested_state[r], S.requesting_state[r], day)
         else:  # fifo
             priority = float(day)
-        n = B.counts[O_PUSH]
-        B.push_role[n] = role
-        B.push_ids[n] = r
-        B.push_agency[n] = agency
-        B.push_class[n] = not first
-        B.push_priority[n] = priority
-        B.counts[O_PUSH] = n + 1
-        A.waiting[agency] += 1
-        if day >= P[P_WINDOW_START]:
-            A.arrived[agency] += 1
+        n = S.out_counts[O_PUSH]
+        S.out_push_role[n] = role
+        S.out_push_ids[n] = r
+        S.out_push_agency[n] = agency
+        S.out_push_class[n] = not first
+        S.out_push_priority[n] = priority
+        S.out_counts[O_PUSH] = n + 1
+        S.agency_waiting[agency] += 1
+        if day >= S.params[P_WINDOW_START]:
+            S.agency_arrived[agency] += 1
         pushed += 1
-        K[K_BACKLOG + role] += 1
+        S.counters[K_BACKLOG + role] += 1
     return pushed
 
 
@@ -195,107 +209,116 @@ def timeliness(response_days, expected, weight):
 
 
 @njit(cache=True)
-def _mark_closed(L, A, K, B, ids, outcome, ground, day):
+def _mark_closed(S, ids, outcome, ground, day):
     """Record the outcome of the still-open ``ids``; returns them."""
     mask = np.zeros(ids.size, dtype=np.bool_)
     for k in range(ids.size):
-        mask[k] = L.outcome[ids[k]] == OPEN
+        mask[k] = S.outcome[ids[k]] == OPEN
     ids = ids[mask]
     for r in ids:
-        agency = L.queue_agency[r]
+        agency = S.queue_agency[r]
         if agency >= 0:
             # Closed in place: the pool drops it at its next service.
-            A.waiting[agency] -= 1
-            role = A.role[agency]
-            K[K_BACKLOG + role] -= 1
-            B.counts[O_DIRTY + role] = 1
-        L.queue_agency[r] = -1
-        L.outcome[r] = outcome
-        L.refusal_ground[r] = ground
-        L.stage[r] = CLOSED_STAGE
-        L.t_closed[r] = day
-    K[outcome - 1] += ids.size
+            S.agency_waiting[agency] -= 1
+            role = S.agency_role[agency]
+            S.counters[K_BACKLOG + role] -= 1
+            S.out_counts[O_DIRTY + role] = 1
+        S.queue_agency[r] = -1
+        S.outcome[r] = outcome
+        S.refusal_ground[r] = ground
+        S.stage[r] = CLOSED_STAGE
+        S.t_closed[r] = day
+    S.counters[outcome - 1] += ids.size
     return ids
 
 
 @njit(cache=True)
-def _states(L, ids):
+def _states(S, ids):
     requesting = np.empty(ids.size, dtype=np.int64)
     requested = np.empty(ids.size, dtype=np.int64)
     for k in range(ids.size):
-        requesting[k] = L.requesting_state[ids[k]]
-        requested[k] = L.requested_state[ids[k]]
+        requesting[k] = S.requesting_state[ids[k]]
+        requested[k] = S.requested_state[ids[k]]
     return requesting, requested
 
 
 @njit(cache=True)
-def _blame_lapses(L, T, P, ids, day):
+def _blame_lapses(S, ids, day):
     """Only a partner that had the request and had not yet answered it is blamed."""
-    requesting, requested = _states(L, ids)
+    requesting, requested = _states(S, ids)
     reached = np.zeros(ids.size, dtype=np.bool_)
     for k in range(ids.size):
-        reached[k] = L.t_received[ids[k]] >= 0 and L.t_executed[ids[k]] < 0
-    rate = np.full(int(reached.sum()), P[P_LOSS_ON_LAPSE])
-    trust_apply(T, requesting[reached], requested[reached], rate, day, False)
+        reached[k] = S.t_received[ids[k]] >= 0 and S.t_executed[ids[k]] < 0
+    rate = np.full(int(reached.sum()), S.params[P_LOSS_ON_LAPSE])
+    trust_apply(trust_arrays(S), requesting[reached], requested[reached], rate, day, False)
 
 
 @njit(cache=True)
-def close(L, C, W, T, A, P, K, B, ids, outcome, ground, day):
+def close(S, ids, outcome, ground, day):
     """Give requests their one final outcome and apply its consequences."""
-    ids = _mark_closed(L, A, K, B, ids, outcome, ground, day)
+    ids = _mark_closed(S, ids, outcome, ground, day)
     n = ids.size
     if n == 0:
         return
-    requesting, requested = _states(L, ids)
+    requesting, requested = _states(S, ids)
     if outcome == EXECUTED:
         # Faster (and steadier) answers build more trust than slow ones.
         rate = np.empty(n)
         for k in range(n):
             factor = timeliness(
-                float(day - L.t_issued[ids[k]]), P[P_EXPECTED_RESPONSE], P[P_TIMELINESS_WEIGHT]
+                float(day - S.t_issued[ids[k]]),
+                S.params[P_EXPECTED_RESPONSE],
+                S.params[P_TIMELINESS_WEIGHT],
             )
-            rate[k] = P[P_GAIN_ON_SUCCESS] * factor
-        trust_apply(T, requesting, requested, rate, day, True)
-        case_progress(L, C, K, B, ids, day)
+            rate[k] = S.params[P_GAIN_ON_SUCCESS] * factor
+        trust_apply(trust_arrays(S), requesting, requested, rate, day, True)
+        case_progress(S, ids, day)
     elif outcome == REFUSED:
-        trust_apply(T, requesting, requested, np.full(n, P[P_LOSS_ON_REFUSAL]), day, False)
+        trust_apply(
+            trust_arrays(S),
+            requesting,
+            requested,
+            np.full(n, S.params[P_LOSS_ON_REFUSAL]),
+            day,
+            False,
+        )
         cases = np.empty(n, dtype=np.int64)
         for k in range(n):
-            cases[k] = L.case[ids[k]]
-        end_cases(L, C, W, T, A, P, K, B, cases, FAILED, day)
+            cases[k] = S.case[ids[k]]
+        end_cases(S, cases, FAILED, day)
     elif outcome == LAPSED:
-        _blame_lapses(L, T, P, ids, day)
+        _blame_lapses(S, ids, day)
 
 
 @njit(cache=True)
-def _teams_dissolve(B, cases):
+def _teams_dissolve(S, cases):
     """Leave the ended cases for Python (their teams free their officers), call by call."""
-    n = B.counts[O_CLOSED]
-    B.counts[O_CLOSED] = append(B.closed_cases, n, cases)
-    segment = B.counts[O_SEGMENTS]
-    B.segments[segment] = B.counts[O_CLOSED]
-    B.counts[O_SEGMENTS] = segment + 1
+    n = S.out_counts[O_CLOSED]
+    S.out_counts[O_CLOSED] = append(S.out_closed_cases, n, cases)
+    segment = S.out_counts[O_SEGMENTS]
+    S.out_segments[segment] = S.out_counts[O_CLOSED]
+    S.out_counts[O_SEGMENTS] = segment + 1
 
 
 @njit(cache=True)
-def case_progress(L, C, K, B, ids, day):
+def case_progress(S, ids, day):
     """Count executed requests towards their cases; resolve the cases that have all."""
     cases = np.empty(ids.size, dtype=np.int64)
     for k in range(ids.size):
-        cases[k] = L.case[ids[k]]
-        C.received[cases[k]] += 1
+        cases[k] = S.case[ids[k]]
+        S.case_received[cases[k]] += 1
     unique = np.unique(cases)
     done = np.zeros(unique.size, dtype=np.bool_)
     for k in range(unique.size):
         c = unique[k]
-        done[k] = C.status[c] == CASE_OPEN and C.received[c] >= C.needed[c]
+        done[k] = S.case_status[c] == CASE_OPEN and S.case_received[c] >= S.case_needed[c]
     resolved = unique[done]
     if resolved.size:
         for c in resolved:
-            C.status[c] = RESOLVED
-            C.t_closed[c] = day
-        K[K_OPEN] -= resolved.size
-        _teams_dissolve(B, resolved)
+            S.case_status[c] = RESOLVED
+            S.case_t_closed[c] = day
+        S.counters[K_OPEN] -= resolved.size
+        _teams_dissolve(S, resolved)
 
 
 @njit(cache=True)
@@ -331,31 +354,23 @@ def request_ids(first, count, extra_case, extra_request, cases):
 
 
 @njit(cache=True)
-def end_cases(L, C, W, T, A, P, K, B, cases, status, day):
+def end_cases(S, cases, status, day):
     """Close open cases; their requests still open lapse (cold) or are withdrawn."""
     outcome = LAPSED if status == COLD else WITHDRAWN
     unique = np.unique(cases)
     still = np.zeros(unique.size, dtype=np.bool_)
     for k in range(unique.size):
-        still[k] = C.status[unique[k]] == CASE_OPEN
+        still[k] = S.case_status[unique[k]] == CASE_OPEN
     unique = unique[still]
     if unique.size == 0:
         return
     for c in unique:
-        C.status[c] = status
-        C.t_closed[c] = day
-    K[K_OPEN] -= unique.size
-    _teams_dissolve(B, unique)
+        S.case_status[c] = status
+        S.case_t_closed[c] = day
+    S.counters[K_OPEN] -= unique.size
+    _teams_dissolve(S, unique)
     # Withdrawn and lapsed requests end no further case (so no recursion into close).
-    ids = _mark_closed(
-        L,
-        A,
-        K,
-        B,
-        request_ids(C.first, C.count, C.extra_case, C.extra_request, unique),
-        outcome,
-        0,
-        day,
-    )
+    ids = request_ids(S.case_first, S.case_count, S.case_extra_case, S.case_extra_request, unique)
+    ids = _mark_closed(S, ids, outcome, 0, day)
     if outcome == LAPSED and ids.size:
-        _blame_lapses(L, T, P, ids, day)
+        _blame_lapses(S, ids, day)

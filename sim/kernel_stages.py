@@ -28,6 +28,7 @@ from sim.kernel_lifecycle import (
     enqueue,
     noisy,
     schedule,
+    trust_arrays,
 )
 from sim.kernel_rules import clarification_probability, first_grounds, rights_gap
 from sim.kernel_state import (
@@ -55,84 +56,84 @@ N_GROUND_CODES = 12
 
 
 @njit(cache=True)
-def _sigmas(P, n):
-    return np.full(n, P[P_NOISE_SIGMA])
+def _sigmas(S, n):
+    return np.full(n, S.params[P_NOISE_SIGMA])
 
 
 @njit(cache=True)
-def _transmission(L, W, ids):
+def _transmission(S, ids):
     days = np.empty(ids.size)
     for k in range(ids.size):
-        days[k] = W.channel_days[L.channel[ids[k]]]
+        days[k] = S.channel_days[S.channel[ids[k]]]
     return days
 
 
 @njit(cache=True)
-def transmit(L, C, W, T, A, P, K, B, rng, ids, day):
+def transmit(S, rng, ids, day):
     """Process 3: a drafted (or clarified) request leaves; team evidence goes straight to work."""
     for r in ids:
-        if L.t_issued[r] < 0:
-            L.t_issued[r] = day
-            K[K_ISSUED] += 1
+        if S.t_issued[r] < 0:
+            S.t_issued[r] = day
+            S.counters[K_ISSUED] += 1
     team = np.zeros(ids.size, dtype=np.bool_)
     for k in range(ids.size):
-        team[k] = L.channel[ids[k]] == JIT
+        team[k] = S.channel[ids[k]] == JIT
     if team.any():
         # Evidence moves inside the team: no central authority, no review.
         direct = ids[team]
         agencies = np.empty(direct.size, dtype=np.int64)
         for k in range(direct.size):
             r = direct[k]
-            L.t_received[r] = day
-            L.t_decided[r] = day
-            agencies[k] = W.le_of[L.requested_state[r]]
-        enqueue(L, C, W, T, A, P, K, B, direct, agencies, EXECUTION_QUEUE, LAW_ENFORCEMENT, day)
+            S.t_received[r] = day
+            S.t_decided[r] = day
+            agencies[k] = S.le_of[S.requested_state[r]]
+        enqueue(S, direct, agencies, EXECUTION_QUEUE, LAW_ENFORCEMENT, day)
         ids = ids[~team]
-    days = noisy(rng, _transmission(L, W, ids), _sigmas(P, ids.size))
-    schedule(L, B, ids, TRANSMISSION, days, day)
+    days = noisy(rng, _transmission(S, ids), _sigmas(S, ids.size))
+    schedule(S, ids, TRANSMISSION, days, day)
 
 
 @njit(cache=True)
-def _is_warrant(L, r):
-    return L.instrument[r] == MUTUAL_RECOGNITION and L.kind[r] == EXTRADITION
+def _is_warrant(S, r):
+    return S.instrument[r] == MUTUAL_RECOGNITION and S.kind[r] == EXTRADITION
 
 
 @njit(cache=True)
-def arrive(L, C, W, T, A, P, K, B, rng, ids, day):
+def arrive(S, rng, ids, day):
     """A request reaches the requested state: its central authority's queue (warrants: a court)."""
     for r in ids:
-        if L.t_received[r] < 0:
-            L.t_received[r] = day
+        if S.t_received[r] < 0:
+            S.t_received[r] = day
     # A mutual-recognition warrant goes straight to the executing judicial authority.
     warrant = np.zeros(ids.size, dtype=np.bool_)
     for k in range(ids.size):
-        warrant[k] = _is_warrant(L, ids[k])
+        warrant[k] = _is_warrant(S, ids[k])
     if warrant.any():
-        route_after_review(L, C, W, T, A, P, K, B, rng, ids[warrant], day)
+        route_after_review(S, rng, ids[warrant], day)
         ids = ids[~warrant]
     agencies = np.empty(ids.size, dtype=np.int64)
     for k in range(ids.size):
-        agencies[k] = W.ca_of[L.requested_state[ids[k]]]
-    enqueue(L, C, W, T, A, P, K, B, ids, agencies, REVIEW_QUEUE, CENTRAL_AUTHORITY, day)
+        agencies[k] = S.ca_of[S.requested_state[ids[k]]]
+    enqueue(S, ids, agencies, REVIEW_QUEUE, CENTRAL_AUTHORITY, day)
 
 
 @njit(cache=True)
-def close_by_ground(L, C, W, T, A, P, K, B, ids, ground, day):
+def close_by_ground(S, ids, ground, day):
     """Refuse the requests a ground fired for, ground by ground in code order."""
     for code in range(1, N_GROUND_CODES):
         hit = ground == code
         if hit.any():
-            close(L, C, W, T, A, P, K, B, ids[hit], REFUSED, code, day)
+            close(S, ids[hit], REFUSED, code, day)
 
 
 @njit(cache=True)
-def review_decision(L, C, W, T, A, P, K, B, rng, ids, day):
+def review_decision(S, rng, ids, day):
     """Process 4: clarification, the legal grounds, then the sovereignty check."""
     n = ids.size
     clarify = np.empty(n, dtype=np.bool_)
     p = np.empty(n)
     for k in range(n):
-        p[k] = clarification_probability(L, W, P, ids[k])
+        p[k] = clarification_probability(S, ids[k])
     for k in range(n):
         clarify[k] = rng.random() < p[k]
     # A misunderstanding costs the requesting state's trust in its partner a little.
@@ -140,28 +141,30 @@ def review_decision(L, C, W, T, A, P, K, B, rng, ids, day):
     a = np.empty(asked.size, dtype=np.int64)
     b = np.empty(asked.size, dtype=np.int64)
     for k in range(asked.size):
-        a[k], b[k] = L.requesting_state[asked[k]], L.requested_state[asked[k]]
-    trust_apply(T, a, b, np.full(asked.size, P[P_LOSS_ON_CLARIFICATION]), day, False)
+        a[k], b[k] = S.requesting_state[asked[k]], S.requested_state[asked[k]]
+    trust_apply(
+        trust_arrays(S), a, b, np.full(asked.size, S.params[P_LOSS_ON_CLARIFICATION]), day, False
+    )
     exhausted = np.zeros(n, dtype=np.bool_)
     for k in range(n):
         exhausted[k] = (
-            clarify[k] and L.clarification_rounds[ids[k]] >= P[P_MAX_CLARIFICATION_ROUNDS]
+            clarify[k] and S.clarification_rounds[ids[k]] >= S.params[P_MAX_CLARIFICATION_ROUNDS]
         )
-    close(L, C, W, T, A, P, K, B, ids[exhausted], REFUSED, FORM_DEFECT, day)
+    close(S, ids[exhausted], REFUSED, FORM_DEFECT, day)
     back = ids[clarify & ~exhausted]
     mean = np.empty(back.size)
     for k in range(back.size):
         r = back[k]
-        L.clarification_rounds[r] += 1
-        mean[k] = P[P_CLARIFICATION_DAYS] + W.channel_days[L.channel[r]]
-    K[K_CLARIFICATION_ROUNDS] += back.size
-    schedule(L, B, back, CLARIFICATION, noisy(rng, mean, _sigmas(P, back.size)), day)
+        S.clarification_rounds[r] += 1
+        mean[k] = S.params[P_CLARIFICATION_DAYS] + S.channel_days[S.channel[r]]
+    S.counters[K_CLARIFICATION_ROUNDS] += back.size
+    schedule(S, back, CLARIFICATION, noisy(rng, mean, _sigmas(S, back.size)), day)
     ids = ids[~clarify]
     mr = np.empty(ids.size, dtype=np.bool_)
     for k in range(ids.size):
-        mr[k] = L.instrument[ids[k]] == MUTUAL_RECOGNITION
-    ground = first_grounds(L, C, W, P, rng, ids, mr)
-    close_by_ground(L, C, W, T, A, P, K, B, ids, ground, day)
+        mr[k] = S.instrument[ids[k]] == MUTUAL_RECOGNITION
+    ground = first_grounds(S, rng, ids, mr)
+    close_by_ground(S, ids, ground, day)
     keep = ground == 0
     ids, mr = ids[keep], mr[keep]
     # Sovereignty (frictions.sovereignty_score): no political review under mutual recognition.
@@ -169,53 +172,53 @@ def review_decision(L, C, W, T, A, P, K, B, rng, ids, day):
     score = np.empty(m)
     for k in range(m):
         r = ids[k]
-        a_k, b_k = L.requesting_state[r], L.requested_state[r]
+        a_k, b_k = S.requesting_state[r], S.requested_state[r]
         s = (
-            np.float64(L.political_sensitivity[r])
-            * W.sovereignty[b_k]
-            * (1.0 - trust_get(T, b_k, a_k, day))
-            * (1.0 - W.relations[a_k, b_k])
+            np.float64(S.political_sensitivity[r])
+            * S.sovereignty[b_k]
+            * (1.0 - trust_get(trust_arrays(S), b_k, a_k, day))
+            * (1.0 - S.relations[a_k, b_k])
         )
         score[k] = min(max(s, 0.0), 1.0) * (0.0 if mr[k] else 1.0)
     refuse = np.empty(m, dtype=np.bool_)
     for k in range(m):
-        refuse[k] = rng.random() < P[P_SOVEREIGNTY_REFUSAL] * score[k]
-    close(L, C, W, T, A, P, K, B, ids[refuse], REFUSED, SOVEREIGNTY, day)
+        refuse[k] = rng.random() < S.params[P_SOVEREIGNTY_REFUSAL] * score[k]
+    close(S, ids[refuse], REFUSED, SOVEREIGNTY, day)
     delay = np.empty(m, dtype=np.bool_)
     for k in range(m):
-        delay[k] = rng.random() < P[P_SOVEREIGNTY_DELAY] * score[k]
+        delay[k] = rng.random() < S.params[P_SOVEREIGNTY_DELAY] * score[k]
         delay[k] = delay[k] and not refuse[k]
         if not refuse[k]:
-            L.t_decided[ids[k]] = day
+            S.t_decided[ids[k]] = day
     delayed = ids[delay]
-    mean = np.full(delayed.size, P[P_SOVEREIGNTY_DELAY_DAYS])
-    schedule(L, B, delayed, DELIBERATE_DELAY, noisy(rng, mean, _sigmas(P, delayed.size)), day)
-    route_after_review(L, C, W, T, A, P, K, B, rng, ids[~refuse & ~delay], day)
+    mean = np.full(delayed.size, S.params[P_SOVEREIGNTY_DELAY_DAYS])
+    schedule(S, delayed, DELIBERATE_DELAY, noisy(rng, mean, _sigmas(S, delayed.size)), day)
+    route_after_review(S, rng, ids[~refuse & ~delay], day)
 
 
 @njit(cache=True)
-def route_after_review(L, C, W, T, A, P, K, B, rng, ids, day):
+def route_after_review(S, rng, ids, day):
     """Extraditions and coercive measures go to a court; the rest to law enforcement."""
     judicial = np.empty(ids.size, dtype=np.bool_)
     for k in range(ids.size):
-        judicial[k] = L.kind[ids[k]] == EXTRADITION or L.coercive[ids[k]]
+        judicial[k] = S.kind[ids[k]] == EXTRADITION or S.coercive[ids[k]]
     to_court = ids[judicial]
     courts = np.empty(to_court.size, dtype=np.int64)
     for k in range(to_court.size):
         r = to_court[k]
-        b = L.requested_state[r]
-        nsc = W.nsc_of[b]
-        courts[k] = nsc if (L.security_case[r] and nsc >= 0) else W.court_of[b]
-    enqueue(L, C, W, T, A, P, K, B, to_court, courts, JUDICIAL_QUEUE, COURT, day)
+        b = S.requested_state[r]
+        nsc = S.nsc_of[b]
+        courts[k] = nsc if (S.security_case[r] and nsc >= 0) else S.court_of[b]
+    enqueue(S, to_court, courts, JUDICIAL_QUEUE, COURT, day)
     rest = ids[~judicial]
     agencies = np.empty(rest.size, dtype=np.int64)
     for k in range(rest.size):
-        agencies[k] = W.le_of[L.requested_state[rest[k]]]
-    enqueue(L, C, W, T, A, P, K, B, rest, agencies, EXECUTION_QUEUE, LAW_ENFORCEMENT, day)
+        agencies[k] = S.le_of[S.requested_state[rest[k]]]
+    enqueue(S, rest, agencies, EXECUTION_QUEUE, LAW_ENFORCEMENT, day)
 
 
 @njit(cache=True)
-def judicial_decision(L, C, W, T, A, P, K, B, rng, ids, day):
+def judicial_decision(S, rng, ids, day):
     """Process 5: the court's decision.
 
     A mutual-recognition warrant reaches the executing court directly, so the court
@@ -225,58 +228,58 @@ def judicial_decision(L, C, W, T, A, P, K, B, rng, ids, day):
     n = ids.size
     warrant = np.empty(n, dtype=np.bool_)
     for k in range(n):
-        warrant[k] = _is_warrant(L, ids[k])
+        warrant[k] = _is_warrant(S, ids[k])
     if warrant.any():
         w_ids = ids[warrant]
-        ground = first_grounds(L, C, W, P, rng, w_ids, np.ones(w_ids.size, dtype=np.bool_))
-        close_by_ground(L, C, W, T, A, P, K, B, w_ids, ground, day)
+        ground = first_grounds(S, rng, w_ids, np.ones(w_ids.size, dtype=np.bool_))
+        close_by_ground(S, w_ids, ground, day)
     refuse = np.empty(n, dtype=np.bool_)
     for k in range(n):
         r = ids[k]
-        extradition = 1.0 if L.kind[r] == EXTRADITION else 0.0
-        gap = rights_gap(W, P, L.requesting_state[r], L.requested_state[r])
-        p = P[P_HUMAN_RIGHTS_REFUSAL] * extradition * gap
+        extradition = 1.0 if S.kind[r] == EXTRADITION else 0.0
+        gap = rights_gap(S, S.requesting_state[r], S.requested_state[r])
+        p = S.params[P_HUMAN_RIGHTS_REFUSAL] * extradition * gap
         refuse[k] = (rng.random() < p) and not warrant[k]
-    close(L, C, W, T, A, P, K, B, ids[refuse], REFUSED, HUMAN_RIGHTS, day)
+    close(S, ids[refuse], REFUSED, HUMAN_RIGHTS, day)
     going = np.empty(n, dtype=np.bool_)
     for k in range(n):
-        going[k] = not refuse[k] and L.outcome[ids[k]] == OPEN
+        going[k] = not refuse[k] and S.outcome[ids[k]] == OPEN
     ids = ids[going]
     agencies = np.empty(ids.size, dtype=np.int64)
     for k in range(ids.size):
         r = ids[k]
-        L.t_judicial[r] = day
-        if L.t_decided[r] < 0:  # warrants: the court's decision is the decision
-            L.t_decided[r] = day
-        agencies[k] = W.le_of[L.requested_state[r]]
-    enqueue(L, C, W, T, A, P, K, B, ids, agencies, EXECUTION_QUEUE, LAW_ENFORCEMENT, day)
+        S.t_judicial[r] = day
+        if S.t_decided[r] < 0:  # warrants: the court's decision is the decision
+            S.t_decided[r] = day
+        agencies[k] = S.le_of[S.requested_state[r]]
+    enqueue(S, ids, agencies, EXECUTION_QUEUE, LAW_ENFORCEMENT, day)
 
 
 @njit(cache=True)
-def respond(L, C, W, T, A, P, K, B, rng, ids, day):
+def respond(S, rng, ids, day):
     """Process 7: the executed request's answer travels back."""
     for r in ids:
-        L.t_executed[r] = day
-    days = noisy(rng, _transmission(L, W, ids), _sigmas(P, ids.size))
-    schedule(L, B, ids, RESPONSE, days, day)
+        S.t_executed[r] = day
+    days = noisy(rng, _transmission(S, ids), _sigmas(S, ids.size))
+    schedule(S, ids, RESPONSE, days, day)
 
 
 @njit(cache=True)
-def _run_stage(L, C, W, T, A, P, K, B, rng, stage, ids, day):
+def _run_stage(S, rng, stage, ids, day):
     if stage == DRAFTING or stage == CLARIFICATION:
-        transmit(L, C, W, T, A, P, K, B, rng, ids, day)
+        transmit(S, rng, ids, day)
     elif stage == TRANSMISSION:
-        arrive(L, C, W, T, A, P, K, B, rng, ids, day)
+        arrive(S, rng, ids, day)
     elif stage == REVIEW:
-        review_decision(L, C, W, T, A, P, K, B, rng, ids, day)
+        review_decision(S, rng, ids, day)
     elif stage == DELIBERATE_DELAY:
-        route_after_review(L, C, W, T, A, P, K, B, rng, ids, day)
+        route_after_review(S, rng, ids, day)
     elif stage == JUDICIAL:
-        judicial_decision(L, C, W, T, A, P, K, B, rng, ids, day)
+        judicial_decision(S, rng, ids, day)
     elif stage == EXECUTION:
-        respond(L, C, W, T, A, P, K, B, rng, ids, day)
+        respond(S, rng, ids, day)
     elif stage == RESPONSE:
-        close(L, C, W, T, A, P, K, B, ids, 1, 0, day)  # executed
+        close(S, ids, 1, 0, day)  # executed
 
 
 # The handlers' fixed order (each takes its stage's requests of the pass).
@@ -296,7 +299,7 @@ HANDLER_ORDER = np.array(
 
 
 @njit(cache=True)
-def advance_due(L, C, W, T, A, P, K, B, rng, ids, day):
+def advance_due(S, rng, ids, day):
     """Move every request whose stage ends today, stage by stage in a fixed order.
 
     Zero-day stages file requests for today again: they form the next pass.
@@ -304,15 +307,15 @@ def advance_due(L, C, W, T, A, P, K, B, rng, ids, day):
     while ids.size:
         live = np.empty(ids.size, dtype=np.bool_)
         for k in range(ids.size):
-            live[k] = L.outcome[ids[k]] == OPEN
+            live[k] = S.outcome[ids[k]] == OPEN
         ids = ids[live]
         # Every group is taken from this snapshot of the stages, in batch order.
         stage = np.empty(ids.size, dtype=np.int64)
         for k in range(ids.size):
-            stage[k] = L.stage[ids[k]]
-        B.counts[O_TODAY] = 0
+            stage[k] = S.stage[ids[k]]
+        S.out_counts[O_TODAY] = 0
         for code in HANDLER_ORDER:
             group = ids[stage == code]
             if group.size:
-                _run_stage(L, C, W, T, A, P, K, B, rng, code, group, day)
-        ids = B.today[: B.counts[O_TODAY]].copy()
+                _run_stage(S, rng, code, group, day)
+        ids = S.out_today[: S.out_counts[O_TODAY]].copy()

@@ -1,11 +1,18 @@
 """What the compiled request pipeline reads and writes, named.
 
-The kernels of :mod:`sim.kernel_lifecycle` and :mod:`sim.kernel_stages` take the
-model's arrays in a few named tuples (numba compiles attribute access on them to
-plain loads), the scenario's numbers as one float array read at the offsets below,
-the model's counters as one int array, and an :class:`Outbox` for what Python files
-after the call. Nothing here is compiled; the model packs these tuples before a call
-(:mod:`sim.lifecycle`).
+The kernels of :mod:`sim.kernel_lifecycle` and :mod:`sim.kernel_stages` take one
+argument, a :class:`KernelState`: a numba struct passed by reference that holds the
+model's arrays (the ledger's columns, the case book's, the world's and the model's
+tables, trust, the agencies), the scenario's numbers as one float array read at the
+``P_`` offsets below, the model's counters as one int array (``K_`` offsets), and the
+buffers of what the call leaves for Python to file (``out_``, :class:`Outbox`).
+
+The model packs its arrays in the named tuples below (:mod:`sim.lifecycle`) and
+:func:`kernel_state` turns them into the struct; a field's name is its tuple's prefix
+and the tuple's field (``case_status``, ``trust_value``, ``out_today``; the ledger's and
+the world's without a prefix). One struct, not the tuples themselves, because numba
+compiles every function that takes sixty arrays in about a second, and one that takes
+a struct in a tenth of that.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
+from numba import njit, types
+from numba.experimental import structref
 
 LedgerArrays = namedtuple(
     "LedgerArrays",
@@ -47,7 +56,7 @@ CaseArrays = namedtuple(
     "CaseArrays",
     [
         "origin",
-        "case_type",
+        "type",
         "needed",
         "received",
         "status",
@@ -230,3 +239,44 @@ def outbox(size: int) -> Outbox:
         ints(),
         ints(),
     )
+
+
+# ---------------------------------------------------------------- the struct
+GROUPS = (
+    ("", LedgerArrays),
+    ("case_", CaseArrays),
+    ("", WorldArrays),
+    ("trust_", TrustArrays),
+    ("agency_", AgencyArrays),
+    ("out_", Outbox),
+)
+FIELDS = [prefix + name for prefix, group in GROUPS for name in group._fields]
+FIELDS += ["params", "counters"]
+
+
+@structref.register
+class KernelStateType(types.StructRef):
+    """numba's type of :class:`KernelState` (one per set of field types)."""
+
+    def preprocess_fields(self, fields):
+        """Field types as numba infers them, without literal values."""
+        return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+
+class KernelState(structref.StructRefProxy):
+    """The model's arrays as one struct the kernels read and write in place."""
+
+
+structref.define_proxy(KernelState, KernelStateType, FIELDS)
+
+
+@njit(cache=True)
+def _new_state(*arrays):
+    # Compiled and cached: building the struct from Python (the proxy's own
+    # constructor) would compile anew in every process.
+    return KernelState(*arrays)
+
+
+def kernel_state(ledger, cases, world, trust, agencies, out, params, counters) -> KernelState:
+    """The struct over these arrays (the named tuples above, in GROUPS order)."""
+    return _new_state(*ledger, *cases, *world, *trust, *agencies, *out, params, counters)

@@ -26,8 +26,11 @@ from sim.kernel_state import (
     P_OPERATION_ON,
     AgencyArrays,
     CaseArrays,
+    KernelState,
     LedgerArrays,
+    Outbox,
     WorldArrays,
+    kernel_state,
     outbox,
 )
 from sim.requests import CaseStatus, Stage
@@ -61,14 +64,18 @@ class RequestLifecycle:
         return int(self.counters[OUTCOME_COUNTERS.index(name)])
 
     # ------------------------------------------------------------------ the kernels' view
-    def kernel_arrays(self) -> tuple:
-        """The arrays the compiled rules read and write, packed (:mod:`sim.kernel_state`)."""
+    def kernel_state(self, out: Outbox) -> KernelState:
+        """The struct of arrays the compiled rules read and write (:mod:`sim.kernel_state`).
+
+        Built for each call (the ledger's and the case book's columns are replaced
+        when they grow); ``out`` receives what the call files.
+        """
         led, cases, w, policy = self.ledger, self.cases, self.world, self.policy
         op = self.operations.running()
         prioritise = op is not None and op.params.prioritise_requests
         self._parameters[P_OPERATION_ON] = float(prioritise)
         table = self.agency_table
-        return (
+        return kernel_state(
             LedgerArrays(*[getattr(led, name) for name in LedgerArrays._fields]),
             CaseArrays(
                 cases.origin,
@@ -108,6 +115,7 @@ class RequestLifecycle:
             ),
             self.trust.arrays(),
             AgencyArrays(table.waiting, table.arrived, table.role, table.skill, table.nsc),
+            out,
             self._parameters,
             self.counters,
         )
@@ -162,5 +170,5 @@ class RequestLifecycle:
         if case_ids.size == 0:
             return
         out = outbox(case_ids.size)
-        end_cases(*self.kernel_arrays(), out, case_ids, int(status), self.day)
+        end_cases(self.kernel_state(out), case_ids, int(status), self.day)
         self._file(out)

@@ -215,7 +215,7 @@ class CooperationModel(
         # Each pass files each of its requests at most once, and a request passes
         # through at most a few zero-day stages a day.
         out = outbox(8 * ids.size + 64)
-        advance_due(*self.kernel_arrays(), out, self.rng, ids.astype(np.int64), self.day)
+        advance_due(self.kernel_state(out), self.rng, ids.astype(np.int64), self.day)
         self._file(out)
 
     def _expire_cases(self) -> None:
@@ -316,6 +316,18 @@ def _off_diagonal_mean(matrix: np.ndarray) -> float:
     if n < 2:
         return float("nan")
     return float((matrix.sum() - np.trace(matrix)) / (n * (n - 1)))
+
+
+def compile_kernels() -> None:
+    """Compile (or load from numba's cache) the kernels a run calls, with a short run.
+
+    The first run on a machine compiles them once; later processes load the cached
+    machine code. ``.ci/run`` and the test session call this before starting workers.
+    """
+    scenario = load_scenario("baseline").with_overrides(
+        {"world.n_states": 12, "run.years": 1.0, "run.warmup_years": 0.0}
+    )
+    CooperationModel(scenario, rng=0).run()
 
 
 @dataclass

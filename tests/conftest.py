@@ -162,6 +162,19 @@ SLOW_TESTS = {
 }
 
 
+def pytest_sessionstart(session):
+    """Compile the model's kernels once, before the xdist workers start.
+
+    numba caches compiled kernels next to their modules (:mod:`sim.kernel_state`);
+    on a fresh clone every worker would otherwise compile them at the same time.
+    """
+    if hasattr(session.config, "workerinput"):
+        return  # a worker: the controller has warmed the cache
+    from sim.model import compile_kernels
+
+    compile_kernels()
+
+
 def pytest_collection_modifyitems(config, items):
     """Mark the tests of SLOW_MODULES and SLOW_TESTS as slow (see above)."""
     seen = set()

@@ -45,8 +45,6 @@ from sim.kernel_state import (
     P_EXECUTION_DEADLINE,
     P_SURRENDER_DEADLINE,
     P_SURRENDER_DEADLINE_CONSENT,
-    AgencyArrays,
-    LedgerArrays,
     outbox,
 )
 from sim.model import CooperationModel
@@ -93,8 +91,8 @@ class VectorisedQueues:
         self._due = Calendar()
         self.teams = SimpleNamespace(active={})
         model = _small_model()
-        _, self._cases, self._world, _, _, parameters, _ = model.kernel_arrays()
-        self._parameters = parameters.copy()
+        self._model = model
+        self._parameters = model._parameters.copy()
         self._parameters[P_DISCIPLINE] = DISCIPLINES.index(discipline)
         self._parameters[P_DECISION_DEADLINE] = 30.0
         self._parameters[P_SURRENDER_DEADLINE_CONSENT] = 10.0
@@ -106,17 +104,22 @@ class VectorisedQueues:
         self.window_start = 0
         self.served: list[tuple[int, int, int]] = []  # (day, agency, request)
 
-    def _arrays(self):
-        led, table = self.ledger, self.agency_table
-        return (
-            LedgerArrays(*[getattr(led, name) for name in LedgerArrays._fields]),
-            self._cases,
-            self._world,
-            self.trust.arrays(),
-            AgencyArrays(table.waiting, table.arrived, table.role, table.skill, table.nsc),
-            self._parameters,
-            self.counters,
-        )
+    def _state(self, out):
+        """The small model's struct, with this stand-in's ledger, trust, agencies and counters."""
+        model = self._model
+        saved = model.ledger, model.trust, model.agency_table, model._parameters, model.counters
+        model.ledger, model.trust, model.agency_table = self.ledger, self.trust, self.agency_table
+        model._parameters, model.counters = self._parameters, self.counters
+        try:
+            return model.kernel_state(out)
+        finally:
+            (
+                model.ledger,
+                model.trust,
+                model.agency_table,
+                model._parameters,
+                model.counters,
+            ) = saved
 
     def _service_days(self, role, ids, agencies):
         self.served.extend(zip([self.day] * ids.size, agencies.tolist(), ids.tolist(), strict=True))
@@ -135,14 +138,14 @@ class VectorisedQueues:
         out = outbox(ids.size)
         agencies = np.asarray(agencies, dtype=np.int64)
         role_code, stage = ROLE_CODES[role], int(QUEUE_STAGE[role])
-        enqueue(*self._arrays(), out, ids, agencies, stage, role_code, self.day)
+        enqueue(self._state(out), ids, agencies, stage, role_code, self.day)
         CooperationModel._file(self, out)
         return ids
 
     def close(self, ids) -> None:
         ids = np.asarray(ids, dtype=np.int64)
         out = outbox(ids.size)
-        close(*self._arrays(), out, ids, int(Outcome.WITHDRAWN), 0, self.day)
+        close(self._state(out), ids, int(Outcome.WITHDRAWN), 0, self.day)
         CooperationModel._file(self, out)
 
     def serve(self) -> None:
