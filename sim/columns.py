@@ -158,6 +158,11 @@ class ColumnTable:
     def __len__(self) -> int:
         return self.size
 
+    @property
+    def capacity(self) -> int:
+        """Rows the buffers hold before they grow."""
+        return self._capacity
+
     def col(self, name: str) -> np.ndarray:
         """Return the filled part of a column (a view)."""
         return self._cols[name][: self.size]

@@ -27,8 +27,6 @@ from sim.kernel_state import (
     K_OPEN,
     O_CAL,
     O_CLOSED,
-    O_DIRTY,
-    O_PUSH,
     O_SEGMENTS,
     O_TODAY,
     P_DECISION_DEADLINE,
@@ -43,6 +41,9 @@ from sim.kernel_state import (
     P_SURRENDER_DEADLINE_CONSENT,
     P_TIMELINESS_WEIGHT,
     P_WINDOW_START,
+    Q_DIRTY,
+    Q_NEW,
+    Q_SEQUENCE,
     TrustArrays,
 )
 from sim.kernel_trust import trust_apply, trust_get
@@ -118,8 +119,8 @@ def stage_until(outcome, stage_column, ids, stage, days, day):
 def schedule(S, ids, stage, days, day):
     """Put live requests into ``stage`` until ``day + days`` (closed ones stay closed).
 
-    Those due today go to the pass now running (``O_TODAY``); the rest are left for
-    the calendar, in filing order.
+    Those due today go to the pass now running (``O_TODAY``) if there is one; the
+    rest are left for the calendar, in filing order.
     """
     live, due = stage_until(S.outcome, S.stage, ids, stage, days, day)
     for k in range(live.size):
@@ -131,6 +132,19 @@ def schedule(S, ids, stage, days, day):
             S.out_cal_ids[n] = live[k]
             S.out_cal_days[n] = due[k]
             S.out_counts[O_CAL] = n + 1
+
+
+@njit(cache=True)
+def pool_add(S, request, agency, deadline_class, priority):
+    """A new arrival; lower (deadline class, priority) is served first, ties in arrival order."""
+    n = S.pool_counts[Q_NEW]
+    S.pool_new_group[n] = agency * 2 + deadline_class
+    S.pool_new_priority[n] = priority + 0.0  # -0.0 and 0.0 are the same priority
+    S.pool_new_sequence[n] = S.pool_counts[Q_SEQUENCE]
+    S.pool_new_ids[n] = request
+    S.pool_new_agency[n] = agency
+    S.pool_counts[Q_NEW] = n + 1
+    S.pool_counts[Q_SEQUENCE] += 1
 
 
 @njit(cache=True)
@@ -185,13 +199,7 @@ def enqueue(S, ids, agencies, stage, role, day):
             priority = -trust_get(trust_arrays(S), S.requested_state[r], S.requesting_state[r], day)
         else:  # fifo
             priority = float(day)
-        n = S.out_counts[O_PUSH]
-        S.out_push_role[n] = role
-        S.out_push_ids[n] = r
-        S.out_push_agency[n] = agency
-        S.out_push_class[n] = not first
-        S.out_push_priority[n] = priority
-        S.out_counts[O_PUSH] = n + 1
+        pool_add(S, r, agency, 0 if first else 1, priority)
         S.agency_waiting[agency] += 1
         if day >= S.params[P_WINDOW_START]:
             S.agency_arrived[agency] += 1
@@ -222,7 +230,7 @@ def _mark_closed(S, ids, outcome, ground, day):
             S.agency_waiting[agency] -= 1
             role = S.agency_role[agency]
             S.counters[K_BACKLOG + role] -= 1
-            S.out_counts[O_DIRTY + role] = 1
+            S.pool_counts[Q_DIRTY] = 1
         S.queue_agency[r] = -1
         S.outcome[r] = outcome
         S.refusal_ground[r] = ground

@@ -319,3 +319,4 @@ def advance_due(S, rng, ids, day):
             if group.size:
                 _run_stage(S, rng, code, group, day)
         ids = S.out_today[: S.out_counts[O_TODAY]].copy()
+    S.out_counts[O_TODAY] = -1

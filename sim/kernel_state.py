@@ -101,7 +101,10 @@ TrustArrays = namedtuple("TrustArrays", ["value", "last", "decay", "baseline", "
 # TrustArrays.sums: the running sums behind TrustNetwork.mean().
 T_GAP, T_DAY, T_VALID, T_DECAY0 = range(4)
 
-AgencyArrays = namedtuple("AgencyArrays", ["waiting", "arrived", "role", "skill", "nsc"])
+AgencyArrays = namedtuple(
+    "AgencyArrays",
+    ["waiting", "arrived", "role", "skill", "nsc", "capacity", "credit", "effort"],
+)
 
 Outbox = namedtuple(
     "Outbox",
@@ -110,19 +113,39 @@ Outbox = namedtuple(
         "today",
         "cal_ids",
         "cal_days",
-        "push_role",
-        "push_ids",
-        "push_agency",
-        "push_class",
-        "push_priority",
+        "taken_ids",
+        "taken_agency",
         "closed_cases",
         "segments",
     ],
 )
-# Outbox.counts: fills of its buffers (O_TODAY: requests filed for today), and
-# one "some entries closed while waiting" flag per queue family.
-O_TODAY, O_CAL, O_PUSH, O_CLOSED, O_SEGMENTS, O_DIRTY = range(6)
-O_SLOTS = O_DIRTY + 3
+# Outbox.counts: fills of its buffers (O_TODAY: requests filed for today; O_TAKEN:
+# requests agencies took from their queues today, in service order).
+O_TODAY, O_CAL, O_TAKEN, O_CLOSED, O_SEGMENTS = range(5)
+O_SLOTS = O_SEGMENTS + 1
+
+# Every agency's waiting requests in one pool (sim.queues.QueuePool), sorted by
+# (agency and deadline class, priority, arrival sequence), and the arrivals not yet
+# merged into it; arrays of the ledger's capacity, filled to the counts below.
+PoolArrays = namedtuple(
+    "PoolArrays",
+    [
+        "group",
+        "priority",
+        "sequence",
+        "ids",
+        "agency",
+        "new_group",
+        "new_priority",
+        "new_sequence",
+        "new_ids",
+        "new_agency",
+        "counts",
+    ],
+)
+# PoolArrays.counts: entries, arrivals, the next arrival's sequence number, and whether
+# some entries closed while waiting (dropped at the next service).
+Q_SIZE, Q_NEW, Q_SEQUENCE, Q_DIRTY = range(4)
 
 # The model's counters (K): outcomes by Outcome code - 1, then the rest.
 K_EXECUTED, K_REFUSED, K_LAPSED, K_WITHDRAWN, K_ISSUED, K_CLARIFICATION_ROUNDS, K_OPEN = range(7)
@@ -166,6 +189,18 @@ PARAMETERS = (
     ("review", "sovereignty_delay"),
     ("review", "sovereignty_delay_days"),
     ("judicial", "human_rights_refusal"),
+    ("agencies", "skill_speed_effect"),
+    ("review", "service_days"),
+    ("mutual_recognition", "review_days"),
+    ("judicial", "extradition_days"),
+    ("judicial", "coercive_order_days"),
+    ("judicial", "consent_factor"),
+    ("judicial", "nsc_speed_factor"),
+    ("judicial", "nsc_noise_factor"),
+    ("mutual_recognition", "hearing_days"),
+    ("mutual_recognition", "surrender_days"),
+    ("execution", "surrender_days"),
+    ("execution", "evidence_days"),
 )
 (
     P_NOISE_SIGMA,
@@ -202,6 +237,18 @@ PARAMETERS = (
     P_SOVEREIGNTY_DELAY,
     P_SOVEREIGNTY_DELAY_DAYS,
     P_HUMAN_RIGHTS_REFUSAL,
+    P_SKILL_SPEED_EFFECT,
+    P_SERVICE_DAYS,
+    P_MR_REVIEW_DAYS,
+    P_EXTRADITION_DAYS,
+    P_COERCIVE_ORDER_DAYS,
+    P_CONSENT_FACTOR,
+    P_NSC_SPEED_FACTOR,
+    P_NSC_NOISE_FACTOR,
+    P_HEARING_DAYS,
+    P_MR_SURRENDER_DAYS,
+    P_SURRENDER_DAYS,
+    P_EVIDENCE_DAYS,
 ) = range(len(PARAMETERS))
 # Set by the model, not read from a section.
 P_DISCIPLINE = len(PARAMETERS)  # queue discipline: 0 fifo, 1 severity, 2 reciprocity
@@ -225,20 +272,8 @@ def outbox(size: int) -> Outbox:
     """Empty buffers for a call that files at most ``size`` entries of each sort."""
     size = max(int(size), 1)
     counts = np.zeros(O_SLOTS, dtype=np.int64)
-    ints = lambda: np.empty(size, dtype=np.int64)  # noqa: E731
-    return Outbox(
-        counts,
-        ints(),
-        ints(),
-        ints(),
-        ints(),
-        ints(),
-        ints(),
-        np.empty(size, dtype=np.bool_),
-        np.empty(size),
-        ints(),
-        ints(),
-    )
+    counts[O_TODAY] = -1  # no pass running: what is due today goes to the calendar
+    return Outbox(counts, *(np.empty(size, dtype=np.int64) for _ in Outbox._fields[1:]))
 
 
 # ---------------------------------------------------------------- the struct
@@ -248,6 +283,7 @@ GROUPS = (
     ("", WorldArrays),
     ("trust_", TrustArrays),
     ("agency_", AgencyArrays),
+    ("pool_", PoolArrays),
     ("out_", Outbox),
 )
 FIELDS = [prefix + name for prefix, group in GROUPS for name in group._fields]
@@ -277,6 +313,6 @@ def _new_state(*arrays):
     return KernelState(*arrays)
 
 
-def kernel_state(ledger, cases, world, trust, agencies, out, params, counters) -> KernelState:
+def kernel_state(ledger, cases, world, trust, agencies, pool, out, params, counters) -> KernelState:
     """The struct over these arrays (the named tuples above, in GROUPS order)."""
-    return _new_state(*ledger, *cases, *world, *trust, *agencies, *out, params, counters)
+    return _new_state(*ledger, *cases, *world, *trust, *agencies, *pool, *out, params, counters)

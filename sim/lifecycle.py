@@ -19,8 +19,6 @@ from sim.kernel_state import (
     K_OPEN,
     O_CAL,
     O_CLOSED,
-    O_DIRTY,
-    O_PUSH,
     O_SEGMENTS,
     OUTCOME_COUNTERS,
     P_OPERATION_ON,
@@ -114,33 +112,28 @@ class RequestLifecycle:
                 op.targeted if prioritise else self._no_types,
             ),
             self.trust.arrays(),
-            AgencyArrays(table.waiting, table.arrived, table.role, table.skill, table.nsc),
+            AgencyArrays(
+                table.waiting,
+                table.arrived,
+                table.role,
+                table.skill,
+                table.nsc,
+                table.capacity,
+                table.credit,
+                table.effort,
+            ),
+            self.pool.arrays(led.capacity),
             out,
             self._parameters,
             self.counters,
         )
 
     def _file(self, out) -> None:
-        """File what a compiled call left: calendar entries, queue arrivals, ended teams."""
+        """File what a compiled call left: calendar entries and the cases whose teams end."""
         counts = out.counts
         n = counts[O_CAL]
         if n:
             self._due.add(out.cal_ids[:n], out.cal_days[:n])
-        n = counts[O_PUSH]
-        if n:
-            roles = out.push_role[:n]
-            for code, role in enumerate(QUEUE_ROLES):
-                mine = (roles == code).nonzero()[0]
-                if mine.size:
-                    self.pools[role].push(
-                        out.push_ids[mine],
-                        out.push_agency[mine],
-                        out.push_class[mine],
-                        out.push_priority[mine],
-                    )
-        for code, role in enumerate(QUEUE_ROLES):
-            if counts[O_DIRTY + code]:
-                self.pools[role].dirty = True
         if counts[O_SEGMENTS] and self.teams.active:
             start = 0
             for end in out.segments[: counts[O_SEGMENTS]].tolist():

@@ -168,9 +168,9 @@ class CooperationModel(
         self._due = Calendar()  # requests in a timed stage, by the day it ends
         self._case_deadlines = Calendar()  # open cases, by deadline day
         # Every agency's capacity, credit, effort and queue length as arrays; the waiting
-        # requests of each queue family in one ordered pool (served all at once each day).
+        # requests of every agency in one ordered pool (served all at once each day).
         self.agency_table = AgencyTable(6 * self.config.world.n_states + 8)
-        self.pools = {role: QueuePool() for role in QUEUE_ROLES}
+        self.pool = QueuePool(self.ledger.capacity)
         # Domestic investigations and e-evidence requests: a stream of their own, derived
         # from the case seed without drawing from the model's (off, nothing else moves).
         self.eevidence = ElectronicEvidence(self, np.random.default_rng([int(case_seed), 0xE]))

@@ -1,8 +1,8 @@
 """Agencies' numbers and queues as arrays: what lets a day serve every agency at once.
 
 Inside a model, each agency's numbers (capacity, credit, effort, queue length) live
-in one row of an :class:`AgencyTable`, and the waiting requests of every agency of
-a queue family sit in one :class:`QueuePool`. An agency made on its own keeps its
+in one row of an :class:`AgencyTable`, and the waiting requests of every agency sit
+in one :class:`QueuePool`. An agency made on its own keeps its
 requests in a :class:`RequestQueue` and serves them one at a time: the reference
 the pooled queues are tested against (tests/test_queue_reference.py). The agents
 themselves are in :mod:`sim.agents`.
@@ -13,6 +13,8 @@ from __future__ import annotations
 import heapq
 
 import numpy as np
+
+from sim.kernel_state import Q_NEW, Q_SIZE, PoolArrays
 
 # Queue families: the code of each agency class in AgencyTable.role.
 ROLE_CODES = {"central_authority": 0, "court": 1, "law_enforcement": 2}
@@ -90,103 +92,42 @@ class AgencyTable:
 
 
 class QueuePool:
-    """The waiting requests of every agency of one queue family, in service order.
+    """Every agency's waiting requests, in service order, as the compiled queues keep them.
 
-    Entries are kept sorted by (agency, deadline class, priority, arrival
-    sequence) as 16-byte keys that compare as bytes, so the day's arrivals are
-    merged in with one binary search and each agency's next requests are the
-    first entries of its block: a day costs what arrives and what leaves, not
-    what waits. Requests that close while waiting are dropped at the next
-    service (:meth:`purge`).
+    Entries sorted by (agency and deadline class, priority, arrival sequence) and the
+    arrivals not yet merged, in arrays as long as the ledger (a request waits in at
+    most one queue at a time); :mod:`sim.kernel_queues` adds, merges, drops and takes
+    entries in place.
     """
 
-    _KEY = np.dtype([("group", ">u4"), ("priority", ">u8"), ("sequence", ">u4")])
+    def __init__(self, capacity: int = 16) -> None:
+        self.counts = np.zeros(4, dtype=np.int64)  # sim.kernel_state: Q_SIZE, Q_NEW, ...
+        self._arrays = {name: None for name in PoolArrays._fields[:-1]}
+        self._allocate(max(1, int(capacity)), keep=0)
 
-    def __init__(self) -> None:
-        self.keys = np.empty(0, dtype="S16")
-        self.ids = np.empty(0, dtype=np.int64)
-        self.agency = np.empty(0, dtype=np.int64)
-        self._arrivals: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self._sequence = 0
-        self.dirty = False  # some entries closed while waiting
+    def _allocate(self, capacity: int, keep: int) -> None:
+        for name in self._arrays:
+            dtype = np.float64 if name.endswith("priority") else np.int64
+            new = np.zeros(capacity, dtype=dtype)
+            old = self._arrays[name]
+            if old is not None:
+                new[:keep] = old[:keep]
+            self._arrays[name] = new
+        self.capacity = capacity
 
-    def push(
-        self, ids: np.ndarray, agencies: np.ndarray, deadline_class: np.ndarray, priority
-    ) -> None:
-        """Add requests; lower (deadline class, priority) is served first, ties in arrival order."""
-        n = ids.size
-        key = np.empty(n, dtype=self._KEY)
-        key["group"] = agencies * 2 + deadline_class
-        # + 0.0 turns -0.0 into 0.0: equal priorities must give equal keys.
-        bits = (np.asarray(priority, dtype=np.float64).reshape(-1) + 0.0).view(np.uint64)
-        if bits.size == 1 and n > 1:
-            bits = np.full(n, bits[0])
-        # Order-preserving map of floats onto unsigned integers.
-        key["priority"] = np.where(bits >> np.uint64(63), ~bits, bits | np.uint64(1 << 63))
-        key["sequence"] = np.arange(self._sequence, self._sequence + n, dtype=np.uint64)
-        self._sequence += n
-        self._arrivals.append((key.view("S16"), ids, agencies))
+    def arrays(self, capacity: int) -> PoolArrays:
+        """The pool's arrays, grown first to hold ``capacity`` requests."""
+        if capacity > self.capacity:
+            self._allocate(capacity, keep=int(self.counts[:2].max()))
+        return PoolArrays(*self._arrays.values(), self.counts)
 
-    def merge(self) -> None:
-        """Merge the arrivals since the last service into the ordered entries."""
-        if not self._arrivals:
-            return
-        if len(self._arrivals) == 1:
-            keys, ids, agencies = self._arrivals[0]
-        else:
-            keys = np.concatenate([a[0] for a in self._arrivals])
-            ids = np.concatenate([a[1] for a in self._arrivals])
-            agencies = np.concatenate([a[2] for a in self._arrivals])
-        self._arrivals = []
-        order = keys.argsort()
-        keys, ids, agencies = keys[order], ids[order], agencies[order]
-        if self.keys.size == 0:
-            self.keys, self.ids, self.agency = keys, ids, agencies
-            return
-        # The new entries' places in the merged arrays; the old ones fill the rest
-        # (what np.insert does, once for all three arrays).
-        at = self.keys.searchsorted(keys) + np.arange(keys.size)
-        old = np.ones(self.keys.size + keys.size, dtype=bool)
-        old[at] = False
-        for name, new in (("keys", keys), ("ids", ids), ("agency", agencies)):
-            merged = np.empty(old.size, dtype=new.dtype)
-            merged[at] = new
-            merged[old] = getattr(self, name)
-            setattr(self, name, merged)
-
-    def purge(self, outcome: np.ndarray) -> None:
-        """Drop entries whose request closed (``outcome`` is the ledger's outcome column).
-
-        Reads only the waiting entries' outcomes, so it costs what waits, not the
-        whole ledger.
-        """
-        keep = outcome[self.ids] == 0  # Outcome.OPEN
-        if not keep.all():
-            self.keys, self.ids, self.agency = self.keys[keep], self.ids[keep], self.agency[keep]
-        self.dirty = False
-
-    def take(self, agencies: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Remove and return the first ``counts[k]`` entries of each agency ``agencies[k]``.
-
-        Args:
-            agencies: Agencies that serve today, in increasing order.
-            counts: How many each takes (no more than it has waiting).
-
-        Returns:
-            Request ids and their agencies, agency by agency in service order.
-        """
-        starts = self.agency.searchsorted(agencies)
-        total = int(counts.sum())
-        offsets = counts.cumsum() - counts
-        rows = (starts - offsets).repeat(counts) + np.arange(total)
-        ids, owners = self.ids[rows], self.agency[rows]
-        keep = np.ones(self.ids.size, dtype=bool)
-        keep[rows] = False
-        self.keys, self.ids, self.agency = self.keys[keep], self.ids[keep], self.agency[keep]
-        return ids, owners
+    @property
+    def ids(self) -> np.ndarray:
+        """The waiting requests in service order (closed ones not yet dropped included)."""
+        return self._arrays["ids"][: self.counts[Q_SIZE]]
 
     def __len__(self) -> int:
-        return self.ids.size + sum(a[1].size for a in self._arrivals)
+        return int(self.counts[Q_SIZE] + self.counts[Q_NEW])
 
 
 class RequestQueue:

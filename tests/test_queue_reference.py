@@ -1,9 +1,9 @@
 """The vectorised queues of the model against the one-agency reference queue.
 
 ``CooperationModel`` keeps every agency's numbers in an :class:`~sim.agents.AgencyTable`
-and the waiting requests of a queue family in one :class:`~sim.agents.QueuePool`,
+and the waiting requests of every agency in one :class:`~sim.agents.QueuePool`,
 and serves all agencies of a day at once (the compiled ``enqueue`` and ``close`` of
-:mod:`sim.kernel_lifecycle`, then ``_serve_queues``).
+:mod:`sim.kernel_lifecycle` and ``serve_queues`` of :mod:`sim.kernel_queues`).
 The reference is an agency on its own: a heap (:class:`~sim.agents.RequestQueue`)
 served one request at a time by :meth:`~sim.agents.Agency.take_today`.
 
@@ -86,7 +86,7 @@ class VectorisedQueues:
         for role, capacity in zip(roles, capacities, strict=True):
             self.agency_table.add(capacity, 0.5, ROLE_CODES[role], False)
         self.ledger = Ledger(initial_capacity=8)
-        self.pools = {role: QueuePool() for role in QUEUE_ROLES}
+        self.pool = QueuePool()
         self.counters = np.zeros(K_SLOTS, dtype=np.int64)
         self._due = Calendar()
         self.teams = SimpleNamespace(active={})
@@ -100,6 +100,7 @@ class VectorisedQueues:
         self._parameters[P_EXECUTION_DEADLINE] = 90.0
         # Decay 0: trust stays where it starts, as the reference's fixed matrix.
         self.trust = TrustNetwork(trust, 0.0)
+        self.rng = np.random.default_rng(0)  # service times (not compared)
         self.day = 0
         self.window_start = 0
         self.served: list[tuple[int, int, int]] = []  # (day, agency, request)
@@ -107,26 +108,18 @@ class VectorisedQueues:
     def _state(self, out):
         """The small model's struct, with this stand-in's ledger, trust, agencies and counters."""
         model = self._model
-        saved = model.ledger, model.trust, model.agency_table, model._parameters, model.counters
-        model.ledger, model.trust, model.agency_table = self.ledger, self.trust, self.agency_table
-        model._parameters, model.counters = self._parameters, self.counters
+        mine = ("ledger", "trust", "agency_table", "pool", "_parameters", "counters")
+        saved = {name: getattr(model, name) for name in mine}
+        for name in mine:
+            setattr(model, name, getattr(self, name))
         try:
             return model.kernel_state(out)
         finally:
-            (
-                model.ledger,
-                model.trust,
-                model.agency_table,
-                model._parameters,
-                model.counters,
-            ) = saved
+            for name, value in saved.items():
+                setattr(model, name, value)
 
-    def _service_days(self, role, ids, agencies):
-        self.served.extend(zip([self.day] * ids.size, agencies.tolist(), ids.tolist(), strict=True))
-        return np.zeros(ids.size)
-
-    def _schedule(self, ids, stage, days):
-        self.ledger.stage[ids] = stage
+    kernel_state = _state
+    _file = CooperationModel._file
 
     def push(self, role: str, agencies, requesting, severity, urgent) -> np.ndarray:
         ids = self.ledger.append(
@@ -149,7 +142,8 @@ class VectorisedQueues:
         CooperationModel._file(self, out)
 
     def serve(self) -> None:
-        CooperationModel._serve_queues(self)
+        ids, agencies = CooperationModel._serve_queues(self)
+        self.served.extend(zip([self.day] * ids.size, agencies.tolist(), ids.tolist(), strict=True))
 
 
 def run_both(data, discipline: str):

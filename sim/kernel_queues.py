@@ -1,0 +1,240 @@
+"""Queues and their service, compiled: every agency's waiting requests in one sorted pool.
+
+Entries are kept sorted by (agency and deadline class, priority, arrival sequence), so
+each agency's next requests are the first entries of its block; the day's arrivals
+wait beside the pool and are merged in at the next service, and requests that close
+while waiting are dropped then. A day costs what arrives and what leaves plus one
+pass over what waits. The order is that of the reference agency,
+:meth:`sim.agents.Agency.take_today` (``tests/test_queue_reference.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim.kernel_lifecycle import (
+    EXTRADITION,
+    MUTUAL_RECOGNITION,
+    OPEN,
+    noisy,
+    schedule,
+)
+from sim.kernel_rules import procedure_clarity
+from sim.kernel_state import (
+    K_BACKLOG,
+    O_TAKEN,
+    P_COERCIVE_ORDER_DAYS,
+    P_CONSENT_FACTOR,
+    P_EVIDENCE_DAYS,
+    P_EXTRADITION_DAYS,
+    P_HEARING_DAYS,
+    P_MR_REVIEW_DAYS,
+    P_MR_SURRENDER_DAYS,
+    P_NOISE_SIGMA,
+    P_NSC_NOISE_FACTOR,
+    P_NSC_SPEED_FACTOR,
+    P_SERVICE_DAYS,
+    P_SKILL_SPEED_EFFECT,
+    P_SURRENDER_DAYS,
+    Q_DIRTY,
+    Q_NEW,
+    Q_SIZE,
+)
+
+CENTRAL_AUTHORITY, COURT, LAW_ENFORCEMENT = 0, 1, 2
+NEXT_STAGE = (3, 7, 9)  # REVIEW, JUDICIAL, EXECUTION after each family's queue
+
+
+@njit(cache=True)
+def _before(S, new, old):
+    """Whether arrival ``new`` goes before entry ``old`` (keys are unique)."""
+    if S.pool_new_group[new] != S.pool_group[old]:
+        return S.pool_new_group[new] < S.pool_group[old]
+    if S.pool_new_priority[new] != S.pool_priority[old]:
+        return S.pool_new_priority[new] < S.pool_priority[old]
+    return S.pool_new_sequence[new] < S.pool_sequence[old]
+
+
+@njit(cache=True)
+def _move(S, to, source, new):
+    if new:
+        S.pool_group[to] = S.pool_new_group[source]
+        S.pool_priority[to] = S.pool_new_priority[source]
+        S.pool_sequence[to] = S.pool_new_sequence[source]
+        S.pool_ids[to] = S.pool_new_ids[source]
+        S.pool_agency[to] = S.pool_new_agency[source]
+    else:
+        S.pool_group[to] = S.pool_group[source]
+        S.pool_priority[to] = S.pool_priority[source]
+        S.pool_sequence[to] = S.pool_sequence[source]
+        S.pool_ids[to] = S.pool_ids[source]
+        S.pool_agency[to] = S.pool_agency[source]
+
+
+@njit(cache=True)
+def pool_merge(S):
+    """Merge the arrivals into the sorted entries."""
+    m = S.pool_counts[Q_NEW]
+    if m == 0:
+        return
+    # Arrivals come in sequence order: two stable sorts give (group, priority, sequence).
+    order = np.argsort(S.pool_new_priority[:m], kind="mergesort")
+    order = order[np.argsort(S.pool_new_group[:m][order], kind="mergesort")]
+    for name in range(5):  # put the arrivals in that order
+        _permute_new(S, order, name)
+    # Merge from the back (the larger key first), so each entry moves at most once.
+    n = S.pool_counts[Q_SIZE]
+    i, j, to = n - 1, m - 1, n + m - 1
+    while j >= 0:
+        if i >= 0 and _before(S, j, i):
+            _move(S, to, i, False)
+            i -= 1
+        else:
+            _move(S, to, j, True)
+            j -= 1
+        to -= 1
+    S.pool_counts[Q_SIZE] = n + m
+    S.pool_counts[Q_NEW] = 0
+
+
+@njit(cache=True)
+def _permute_new(S, order, name):
+    m = order.size
+    if name == 0:
+        S.pool_new_group[:m] = S.pool_new_group[:m][order]
+    elif name == 1:
+        S.pool_new_priority[:m] = S.pool_new_priority[:m][order]
+    elif name == 2:
+        S.pool_new_sequence[:m] = S.pool_new_sequence[:m][order]
+    elif name == 3:
+        S.pool_new_ids[:m] = S.pool_new_ids[:m][order]
+    else:
+        S.pool_new_agency[:m] = S.pool_new_agency[:m][order]
+
+
+@njit(cache=True)
+def pool_purge(S):
+    """Drop entries whose request closed while waiting."""
+    n, kept = S.pool_counts[Q_SIZE], 0
+    for k in range(n):
+        if S.outcome[S.pool_ids[k]] == OPEN:
+            if kept != k:
+                _move(S, kept, k, False)
+            kept += 1
+    S.pool_counts[Q_SIZE] = kept
+    S.pool_counts[Q_DIRTY] = 0
+
+
+@njit(cache=True)
+def service_days(S, rng, role, ids, agencies):
+    """How long each request occupies the agency that just took it (noisy)."""
+    n = ids.size
+    mean = np.empty(n)
+    sigma = np.full(n, S.params[P_NOISE_SIGMA])
+    effect = S.params[P_SKILL_SPEED_EFFECT]
+    for k in range(n):
+        r, agency = ids[k], agencies[k]
+        mr = S.instrument[r] == MUTUAL_RECOGNITION
+        extradition = S.kind[r] == EXTRADITION
+        # At the default effect (1) an office of skill 1 takes half the mean time and
+        # one of skill 0 one and a half times it.
+        slowness = (1.0 + 0.5 * effect) - effect * S.agency_skill[agency]
+        if role == CENTRAL_AUTHORITY:
+            mean[k] = (S.params[P_MR_REVIEW_DAYS] if mr else S.params[P_SERVICE_DAYS]) * slowness
+            # Clear procedures make the review of security requests more consistent.
+            sigma[k] = S.params[P_NOISE_SIGMA] * (1.0 - procedure_clarity(S, r))
+        elif role == COURT:
+            consent = S.params[P_CONSENT_FACTOR] if S.consent[r] else 1.0
+            if extradition:
+                days = S.params[P_EXTRADITION_DAYS] * consent
+            else:
+                days = S.params[P_COERCIVE_ORDER_DAYS]
+            nsc = S.agency_nsc[agency]
+            if nsc and S.security_case[r]:
+                days = days * S.params[P_NSC_SPEED_FACTOR]
+            if mr and extradition:  # the hearing is the recognition of a warrant
+                days = S.params[P_HEARING_DAYS] * consent
+            mean[k] = days * slowness
+            if nsc:
+                sigma[k] = S.params[P_NOISE_SIGMA] * S.params[P_NSC_NOISE_FACTOR]
+        else:
+            surrender = S.params[P_MR_SURRENDER_DAYS] if mr else S.params[P_SURRENDER_DAYS]
+            mean[k] = (surrender if extradition else S.params[P_EVIDENCE_DAYS]) * slowness
+    return noisy(rng, mean, sigma)
+
+
+@njit(cache=True)
+def _take(S, busy, counts):
+    """Remove the first ``counts[k]`` entries of each agency ``busy[k]`` (increasing)."""
+    total = counts.sum()
+    ids = np.empty(total, dtype=np.int64)
+    agencies = np.empty(total, dtype=np.int64)
+    n, taken, kept, k = S.pool_counts[Q_SIZE], 0, 0, 0
+    row = 0
+    while row < n:
+        agency = S.pool_agency[row]
+        while k < busy.size and busy[k] < agency:
+            k += 1
+        if k < busy.size and busy[k] == agency:
+            end = row
+            while end < n and S.pool_agency[end] == agency:
+                end += 1
+            for q in range(row, end):
+                if q - row < counts[k]:
+                    ids[taken] = S.pool_ids[q]
+                    agencies[taken] = agency
+                    taken += 1
+                else:
+                    _move(S, kept, q, False)
+                    kept += 1
+            row = end
+        else:
+            _move(S, kept, row, False)
+            kept += 1
+            row += 1
+    S.pool_counts[Q_SIZE] = kept
+    return ids, agencies
+
+
+@njit(cache=True)
+def serve_queues(S, rng, n_agencies, day):
+    """Every agency with waiting work takes as many requests as its capacity allows.
+
+    The rule of :meth:`sim.agents.Agency.take_today` for all agencies at once, family
+    by family: capacity accumulates as credit (only the fraction of a request left
+    over carries to the next day; an idle agency banks nothing), and each agency
+    takes the first live requests of its queue.
+    """
+    for role in range(3):
+        if S.counters[K_BACKLOG + role] == 0:
+            continue
+        pool_merge(S)
+        if S.pool_counts[Q_DIRTY]:
+            pool_purge(S)
+        n_busy = 0
+        for a in range(n_agencies):
+            n_busy += S.agency_waiting[a] > 0 and S.agency_role[a] == role
+        busy = np.empty(n_busy, dtype=np.int64)
+        counts = np.empty(n_busy, dtype=np.int64)
+        k = 0
+        for a in range(n_agencies):
+            if S.agency_waiting[a] > 0 and S.agency_role[a] == role:
+                credit = S.agency_credit[a] % 1.0 + S.agency_capacity[a]
+                count = min(np.int64(np.floor(credit)), S.agency_waiting[a])
+                S.agency_credit[a] = credit - count
+                S.agency_effort[a] += count
+                S.agency_waiting[a] -= count
+                busy[k], counts[k] = a, count
+                k += 1
+        if counts.sum() == 0:
+            continue
+        ids, agencies = _take(S, busy, counts)
+        S.counters[K_BACKLOG + role] -= ids.size
+        for q in range(ids.size):
+            S.queue_agency[ids[q]] = -1
+            S.out_taken_ids[S.out_counts[O_TAKEN] + q] = ids[q]
+            S.out_taken_agency[S.out_counts[O_TAKEN] + q] = agencies[q]
+        S.out_counts[O_TAKEN] += ids.size
+        days = service_days(S, rng, role, ids, agencies)
+        schedule(S, ids, NEXT_STAGE[role], days, day)
