@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import frictions
+from sim.kernel_cases import consents
 from sim.requests import (
     Kind,
     Stage,
@@ -113,7 +114,16 @@ class Drafting:
         requesting, requested = np.asarray(requesting), np.asarray(requested)
         n = requesting.size
         national = self.rng.random(n) < c.national_share
-        consent = self._consents(self.rng, requesting, requested, national)
+        w = self.world
+        consent = consents(
+            self.rng,
+            requesting.astype(np.int64),
+            requested.astype(np.int64),
+            national,
+            w.mr_bloc,
+            w.rights_standard,
+            self._case_parameters,
+        )
         self._create_requests(
             np.asarray(case_ids),
             requesting,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import kernel_cases
 from sim.durations import (  # noqa: F401  (re-exported: the stages call frictions.X)
     decision_deadline_days,
     drafting_days,
@@ -291,9 +292,8 @@ def legal_refusal_probabilities(
 def consent_probability(strength, national, conditions, contest_years, judicial):
     """Chance that a person sought consents to surrender (a logistic choice).
 
-    A strong case, good detention and trial conditions in the requesting state and
-    a long contested route (in custody) push towards consent; being a national of
-    the requested state pushes against it.
+    The rule is :func:`sim.kernel_cases.consent_probability` (compiled, one person at a
+    time); this applies it to arrays, with the weights of the ``judicial`` section.
 
     Args:
         strength: Strength of the case against the person (0-1).
@@ -303,16 +303,31 @@ def consent_probability(strength, national, conditions, contest_years, judicial)
         judicial: The ``judicial`` section (the weights).
 
     Returns:
-        Probability in (0, 1).
+        Probability in (0, 1), shaped as the arguments broadcast.
     """
-    z = (
-        judicial.consent_base
-        + judicial.consent_strength_weight * np.asarray(strength)
-        + judicial.consent_national_weight * np.asarray(national, dtype=float)
-        + judicial.consent_conditions_weight * np.asarray(conditions)
-        + judicial.consent_contest_weight * np.asarray(contest_years)
+    weights = np.array(
+        [
+            judicial.consent_base,
+            judicial.consent_strength_weight,
+            judicial.consent_national_weight,
+            judicial.consent_conditions_weight,
+            judicial.consent_contest_weight,
+        ],
+        dtype=float,
     )
-    return logistic(z)
+    arrays = np.broadcast_arrays(
+        np.asarray(strength, dtype=float),
+        np.asarray(national, dtype=bool),
+        np.asarray(conditions, dtype=float),
+        np.asarray(contest_years, dtype=float),
+    )
+    p = np.array(
+        [
+            kernel_cases.consent_probability(*values, weights)
+            for values in zip(*map(np.ravel, arrays), strict=True)
+        ]
+    )
+    return p.reshape(arrays[0].shape)
 
 
 def logistic(log_odds: np.ndarray | float) -> np.ndarray:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
 from sim.kernel_state import (
     K_BACKLOG,
     K_OPEN,
@@ -124,7 +125,7 @@ def schedule(S, ids, stage, days, day):
     """
     live, due = stage_until(S.outcome, S.stage, ids, stage, days, day)
     for k in range(live.size):
-        if due[k] == day:
+        if due[k] == day and S.out_counts[O_TODAY] >= 0:
             S.out_today[S.out_counts[O_TODAY]] = live[k]
             S.out_counts[O_TODAY] += 1
         else:

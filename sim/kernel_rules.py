@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
 from sim.kernel_lifecycle import EXTRADITION, MUTUAL_RECOGNITION
 from sim.kernel_state import (
     P_CLARIFICATION_BASE,

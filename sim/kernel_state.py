@@ -23,6 +23,8 @@ import numpy as np
 from numba import njit, types
 from numba.experimental import structref
 
+import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
+
 LedgerArrays = namedtuple(
     "LedgerArrays",
     [

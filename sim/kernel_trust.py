@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
 from sim.kernel_state import T_DAY, T_DECAY0, T_GAP, T_VALID
 
 DAYS_PER_YEAR = 365.0

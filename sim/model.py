@@ -53,6 +53,7 @@ from sim.eevidence import ElectronicEvidence
 from sim.engagement import CoordinatingBody, CoordinationMeetings
 from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
+from sim.kernel_cases import case_parameters
 from sim.kernel_stages import advance_due
 from sim.kernel_state import K_SLOTS, outbox, parameters
 from sim.lifecycle import RequestLifecycle
@@ -161,6 +162,7 @@ class CooperationModel(
         # sim.kernel_state (the compiled rules update them in place).
         self.counters = np.zeros(K_SLOTS, dtype=np.int64)
         self._parameters = parameters(scenario, self.window_start)
+        self._case_parameters = case_parameters(scenario)
         self._no_states = np.zeros(self.world.n_states, dtype=bool)
         self._no_types = np.zeros(len(CASE_TYPES), dtype=bool)
         self.ledger = Ledger(initial_capacity=self._expected_requests())

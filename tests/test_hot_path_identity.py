@@ -1,28 +1,70 @@
-"""Shortcuts on the hot path give exactly what the numpy calls they replace give."""
+"""Shortcuts and compiled draws on the hot path give what the numpy calls they replace give."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sim.casegen import _DENSE_LOOKUP_LIMIT, category_cdf, count_at_most, draw_categories
+from sim.casegen import category_cdf
+from sim.kernel_cases import CASE_PARAMETERS, draw_cases, gravity_partners
 from sim.requests import sorted_unique
+
+
+def _reference_partners(rng, row, origin, k):
+    """The gravity rule drawn in Python: ``k`` uniforms at a time until ``k`` are distinct."""
+    chosen: list[int] = []
+    while len(chosen) < k:
+        u = rng.random(k)
+        for p in np.searchsorted(row, u * row[-1], side="right").tolist():
+            p = min(p, len(row) - 1)
+            if p != origin and p not in chosen and len(chosen) < k:
+                chosen.append(p)
+    return chosen
+
+
+def _draw(rng, p, rate, cum):
+    n = rate.size
+    cp = np.zeros(len(CASE_PARAMETERS))
+    cp[:6] = [2.0, 5.0, 10.0, 2.0, 300.0, 2.5]  # severity a, b; concentration; deadline; links
+    return draw_cases(
+        rng, rate, category_cdf(p), np.full(p.size, 0.3), cum, np.zeros(n, bool), np.zeros(n), cp, 0
+    )
 
 
 @pytest.mark.parametrize(
     "p", [[0.1, 0.2, 0.3, 0.25, 0.15], [0.0, 0.5, 0.0, 0.5, 0.0], [0.2] * 5, [1.0], [0.3, 0.7]]
 )
-def test_draw_categories_equals_generator_choice_draw_for_draw(p):
+def test_case_types_are_generator_choice_draw_for_draw(p):
+    """The compiled case draws take the cases' types as ``Generator.choice`` would."""
     p = np.asarray(p)
-    cdf = category_cdf(p)
-    for seed in range(50):
-        expected, actual = np.random.default_rng(seed), np.random.default_rng(seed)
-        for n in (0, 1, 7, 40, 1000):
+    cum = np.ones((6, 6)).cumsum(axis=1)
+    for seed in range(20):
+        for scale in (0.0, 0.5, 5.0):
+            rate = np.full(6, scale)
+            expected, actual = np.random.default_rng(seed), np.random.default_rng(seed)
+            n = int(expected.poisson(rate).sum())
             want = expected.choice(p.size, size=n, p=p)
-            got = draw_categories(actual, cdf, n)
-            np.testing.assert_array_equal(got, want)
-        # The streams are left in the same state: later draws agree too.
-        assert expected.random() == actual.random()
+            np.testing.assert_array_equal(_draw(actual, p, rate, cum)[1], want)
+
+
+@pytest.mark.parametrize("n", [2, 3, 40, 195])
+def test_gravity_partners_equal_the_python_rule_draw_for_draw(n):
+    rng = np.random.default_rng(n)
+    weights = rng.random((n, n))
+    weights[rng.random((n, n)) < 0.2] = 0.0  # repeated cumulative values (ties)
+    np.fill_diagonal(weights, 0.0)  # as in the gravity matrix
+    cum = weights.cumsum(axis=1)
+    for seed in range(30):
+        origin = int(rng.integers(n))
+        if cum[origin, -1] == 0.0:
+            continue
+        k = int(rng.integers(1, min(n - 1, np.count_nonzero(weights[origin])) + 1))
+        expected, actual = np.random.default_rng(seed), np.random.default_rng(seed)
+        out = np.full(k + 2, -1, dtype=np.int64)
+        gravity_partners(actual, cum[origin], origin, k, out, 1)
+        assert out[1 : k + 1].tolist() == _reference_partners(expected, cum[origin], origin, k)
+        assert out[0] == out[-1] == -1  # only its slots are written
+        assert expected.random() == actual.random()  # the streams are left in the same state
 
 
 def test_sorted_unique_equals_np_unique():
@@ -38,26 +80,3 @@ def test_sorted_unique_equals_np_unique():
     int8 = np.array([3, -1, 3, 0], dtype=np.int8)
     assert sorted_unique(int8).dtype == np.int8
     np.testing.assert_array_equal(sorted_unique(int8), [-1, 0, 3])
-
-
-@pytest.mark.parametrize("n", [1, 2, 3, 40, 64, 195, 400])
-@pytest.mark.parametrize("queries", [1, 25, 3000])
-def test_count_at_most_equals_searchsorted_row_by_row(n, queries):
-    rng = np.random.default_rng(n * 10_007 + queries)
-    weights = rng.random((n, n))
-    weights[rng.random((n, n)) < 0.2] = 0.0  # repeated cumulative values (ties)
-    np.fill_diagonal(weights, 0.0)  # as in the gravity matrix
-    weights[rng.integers(n)] = 0.0  # a row of zeros (a state with no partners)
-    cum = weights.cumsum(axis=1)
-    rows = rng.integers(0, n, size=queries)
-    x = rng.random(queries) * cum[rows, -1]
-    x[::3] = cum[rows[::3], rng.integers(0, n, size=x[::3].size)]  # exactly on an entry
-    x[::7] = 0.0
-    x[1::11] = cum[rows[1::11], -1] + 1.0  # above every entry of the row
-    x[2::13] = -1.0  # below every entry
-    want = np.array([cum[r].searchsorted(v, side="right") for r, v in zip(rows, x, strict=True)])
-    got = count_at_most(cum, rows, x)
-    np.testing.assert_array_equal(got, want)
-    assert got.dtype == np.int64
-    # Both paths are exercised: whole-row comparison below the limit, binary search above.
-    assert (queries * n > _DENSE_LOOKUP_LIMIT) == (queries == 3000 and n >= 40)

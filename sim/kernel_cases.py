@@ -1,0 +1,229 @@
+"""Process 1's draws, compiled: the day's new cases, their partners and what each link needs.
+
+:func:`draw_cases` makes every draw of a day's case generation from the case stream,
+in the order the vectorised code made them (so runs are unchanged draw for draw):
+cases per state, their types, severities, sensitivities, deadlines and numbers of
+foreign links; each case's partner states by the gravity rule, case by case; then,
+link by link, whether it asks for a person or for evidence, whether the person's
+whereabouts are unknown, whether a coercive measure is needed, whether the person is
+a national of the requested state, and whether they would consent to surrender.
+:mod:`sim.casegen` records the cases and drafts the requests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
+
+EXTRADITION, MLA_EVIDENCE = 1, 0
+DAYS_PER_YEAR = 365.0
+
+# The scenario's numbers draw_cases reads (case_parameters builds the array).
+CASE_PARAMETERS = (
+    ("cases", "severity_shape"),
+    ("cases", "severity_shape_b"),
+    ("cases", "sensitivity_concentration"),
+    ("cases", "deadline_shape"),
+    ("cases", "deadline_days_mean"),
+    ("cases", "mean_foreign_links"),
+    ("cases", "extradition_share"),
+    ("interpol", "location_unknown_share"),
+    ("cases", "coercive_share"),
+    ("cases", "national_share"),
+    ("judicial", "consent_base"),
+    ("judicial", "consent_strength_weight"),
+    ("judicial", "consent_national_weight"),
+    ("judicial", "consent_conditions_weight"),
+    ("judicial", "consent_contest_weight"),
+    ("mutual_recognition", "hearing_days"),
+    ("judicial", "extradition_days"),
+)
+(
+    C_SEVERITY_A,
+    C_SEVERITY_B,
+    C_CONCENTRATION,
+    C_DEADLINE_SHAPE,
+    C_DEADLINE_MEAN,
+    C_MEAN_LINKS,
+    C_EXTRADITION_SHARE,
+    C_UNKNOWN_SHARE,
+    C_COERCIVE_SHARE,
+    C_NATIONAL_SHARE,
+    C_CONSENT_BASE,
+    C_CONSENT_STRENGTH,
+    C_CONSENT_NATIONAL,
+    C_CONSENT_CONDITIONS,
+    C_CONSENT_CONTEST,
+    C_HEARING_DAYS,
+    C_EXTRADITION_DAYS,
+) = range(len(CASE_PARAMETERS))
+
+
+def case_parameters(config) -> np.ndarray:
+    """The scenario's numbers :func:`draw_cases` reads, at the ``C_`` offsets."""
+    return np.array(
+        [float(getattr(getattr(config, section), name)) for section, name in CASE_PARAMETERS]
+    )
+
+
+@njit(cache=True)
+def gravity_partners(rng, row, origin, k, out, at):
+    """Draw ``k`` distinct partners other than ``origin`` into ``out[at:]`` (gravity rule).
+
+    ``row`` holds the origin's cumulative partner weights. ``k`` uniforms at a time
+    until ``k`` distinct partners are found, each kept if new and not the origin.
+    """
+    last = row.size - 1
+    chosen = 0
+    u = np.empty(k)
+    while chosen < k:
+        for q in range(k):
+            u[q] = rng.random()
+        for q in range(k):
+            p = min(np.searchsorted(row, u[q] * row[last], side="right"), last)
+            if p == origin or chosen >= k:
+                continue
+            new = True
+            for c in range(chosen):
+                if out[at + c] == p:
+                    new = False
+                    break
+            if new:
+                out[at + chosen] = p
+                chosen += 1
+
+
+@njit(cache=True)
+def consent_probability(strength, national, conditions, contest_years, weights):
+    """Chance that a person sought consents to surrender (a logistic choice).
+
+    A strong case, good detention and trial conditions in the requesting state and a
+    long contested route (in custody) push towards consent; being a national of the
+    requested state pushes against it.
+
+    Args:
+        strength: Strength of the case against the person (0-1).
+        national: The person is a national of the requested state.
+        conditions: The requesting state's rights standards (0-1).
+        contest_years: Expected length of the contested route, in years.
+        weights: The base and the weights of the four drivers, in that order
+            (``judicial.consent_base`` ... ``judicial.consent_contest_weight``).
+    """
+    z = (
+        weights[0]
+        + weights[1] * strength
+        + weights[2] * (1.0 if national else 0.0)
+        + weights[3] * conditions
+        + weights[4] * contest_years
+    )
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+@njit(cache=True)
+def consents(rng, requesting, requested, national, mr_bloc, rights, cp):
+    """Whether each person sought would consent to surrender (drawn once, at the request).
+
+    The person weighs the strength of the case against them (a uniform draw for every
+    link), whether they are a national of the state holding them, conditions in the
+    requesting state and how long contesting would take there (a warrant hearing in
+    the bloc, a full extradition hearing elsewhere).
+    """
+    k = requesting.size
+    strength = np.empty(k)
+    for q in range(k):
+        strength[q] = rng.random()
+    weights = cp[C_CONSENT_BASE : C_CONSENT_CONTEST + 1]
+    consent = np.empty(k, dtype=np.bool_)
+    for q in range(k):
+        a, b = requesting[q], requested[q]
+        contest = cp[C_HEARING_DAYS] if (mr_bloc[a] and mr_bloc[b]) else cp[C_EXTRADITION_DAYS]
+        p = consent_probability(
+            strength[q], national[q], rights[a], contest / DAYS_PER_YEAR, weights
+        )
+        consent[q] = rng.random() < p
+    return consent
+
+
+@njit(cache=True)
+def draw_cases(rng, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, rights, cp, day):
+    """Every draw of one day's case generation (see the module docstring).
+
+    Args:
+        rng: The case stream.
+        rate: Expected new cases a day per state.
+        type_cdf: Cumulative distribution of case types.
+        type_sensitivity: Mean political sensitivity of each case type.
+        gravity_cum: Each state's cumulative partner weights (one row per state).
+        mr_bloc: Whether each state is in the mutual-recognition bloc.
+        rights: Each state's rights standards (the conditions a person weighs).
+        cp: The scenario's numbers (:func:`case_parameters`).
+        day: Today.
+
+    Returns:
+        Per case: origin, type, severity, sensitivity, deadline, links; per link
+        (case by case): requested state, kind, whereabouts unknown, coercive,
+        national, consent.
+    """
+    n_states = rate.size
+    counts = np.empty(n_states, dtype=np.int64)
+    for s in range(n_states):
+        counts[s] = rng.poisson(rate[s])
+    n = counts.sum()
+    origin = np.repeat(np.arange(n_states), counts)
+    u = np.empty(n)
+    for c in range(n):
+        u[c] = rng.random()
+    case_type = np.searchsorted(type_cdf, u, side="right")
+    severity = np.empty(n)
+    for c in range(n):
+        severity[c] = rng.beta(cp[C_SEVERITY_A], cp[C_SEVERITY_B])
+    sensitivity = np.empty(n)
+    concentration = cp[C_CONCENTRATION]
+    for c in range(n):
+        mean = min(max(type_sensitivity[case_type[c]], 0.02), 0.98)
+        sensitivity[c] = rng.beta(concentration * mean, concentration * (1 - mean))
+    scale = cp[C_DEADLINE_MEAN] / cp[C_DEADLINE_SHAPE]
+    deadline = np.empty(n, dtype=np.int64)
+    for c in range(n):
+        days = rng.gamma(cp[C_DEADLINE_SHAPE], scale)
+        deadline[c] = day + 1 + np.int64(np.rint(max(days, 0.0)))
+    links = np.empty(n, dtype=np.int64)
+    for c in range(n):
+        links[c] = min(1 + rng.poisson(cp[C_MEAN_LINKS] - 1.0), n_states - 1)
+    k = links.sum()
+    requested = np.empty(k, dtype=np.int64)
+    at = 0
+    for c in range(n):
+        gravity_partners(rng, gravity_cum[origin[c]], origin[c], links[c], requested, at)
+        at += links[c]
+    requesting = np.repeat(origin, links)
+    extradition = np.empty(k, dtype=np.bool_)
+    for q in range(k):
+        extradition[q] = rng.random() < cp[C_EXTRADITION_SHARE]
+    hidden = np.empty(k, dtype=np.bool_)
+    for q in range(k):
+        hidden[q] = (rng.random() < cp[C_UNKNOWN_SHARE]) and extradition[q]
+    coercive = np.empty(k, dtype=np.bool_)
+    for q in range(k):
+        coercive[q] = (rng.random() < cp[C_COERCIVE_SHARE]) and not extradition[q]
+    national = np.empty(k, dtype=np.bool_)
+    for q in range(k):
+        national[q] = (rng.random() < cp[C_NATIONAL_SHARE]) and extradition[q]
+    consent = consents(rng, requesting, requested, national, mr_bloc, rights, cp) & extradition
+    kind = np.where(extradition, EXTRADITION, MLA_EVIDENCE)
+    return (
+        origin,
+        case_type,
+        severity,
+        sensitivity,
+        deadline,
+        links,
+        requested,
+        kind,
+        hidden,
+        coercive,
+        national,
+        consent,
+    )
