@@ -69,8 +69,22 @@ def fingerprint(model) -> dict[str, str | list[str]]:
             for start in range(0, days, BLOCK_DAYS)
         ]
     out["agency_backlog"] = digest(model.agency_backlog[:days])
-    out["trust"] = digest(model.trust.snapshot(days))
+    trust = model.trust.snapshot(days)
+    out["trust"] = digest(trust)
+    # The values too, for floats: how far apart two runs are where the digests differ
+    # (vectorised and compiled maths may round the last bit differently).
+    out["values.trust"] = trust.ravel().tolist()
+    out["values.mean_trust"] = model.series["mean_trust"][:days].tolist()
     return out
+
+
+def largest_difference(old: list, new: list) -> float:
+    """Largest absolute difference between two equally long lists of floats (NaN: equal)."""
+    a, b = np.asarray(old, dtype=float), np.asarray(new, dtype=float)
+    if a.shape != b.shape:
+        return float("inf")
+    gap = np.abs(a - b)
+    return float(np.nanmax(gap, initial=0.0))
 
 
 def run_case(scenario: str, seed: int, overrides: dict):
@@ -91,17 +105,22 @@ def compare(stored: dict, current: dict) -> list[str]:
     found = []
     for name in sorted(set(stored) | set(current)):
         old, new = stored.get(name), current.get(name)
-        if old == new or name.startswith("blocks."):
+        if old == new or name.startswith(("blocks.", "values.")):
             continue
+        label = name
+        values = f"values.{name.removeprefix('series.')}"
+        if values in stored and values in current:
+            gap = largest_difference(stored[values], current[values])
+            label = f"{name} [largest difference {gap:.2g}]"
         blocks = f"blocks.{name.removeprefix('series.')}"
         if name.startswith("series.") and blocks in stored and blocks in current:
             pairs = zip(stored[blocks], current[blocks], strict=False)
             first = next((k for k, (a, b) in enumerate(pairs) if a != b), None)
             if first is None:  # equal as far as both go: one run is longer
                 first = min(len(stored[blocks]), len(current[blocks]))
-            found.append(f"{name} (from day {first * BLOCK_DAYS})")
+            found.append(f"{label} (from day {first * BLOCK_DAYS})")
         else:
-            found.append(name)
+            found.append(label)
     return found
 
 
@@ -111,8 +130,18 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--write", metavar="FILE", help="record the fingerprints of every case")
     mode.add_argument("--check", metavar="FILE", help="compare with fingerprints recorded before")
     parser.add_argument("--only", type=int, nargs="*", help="case numbers (0-based) to run")
+    parser.add_argument(
+        "--all-scenarios",
+        action="store_true",
+        help="also every shipped scenario (seed 1, half a year, no warm-up)",
+    )
     args = parser.parse_args(argv)
     cases = [c for i, c in enumerate(CASES) if args.only is None or i in args.only]
+    if args.all_scenarios:
+        from sim.scenario import shipped_scenarios
+
+        short = {"run.years": 0.5, "run.warmup_years": 0.0}
+        cases += [(name, 1, short) for name in sorted(shipped_scenarios())]
     if args.check:
         path = Path(args.check)
         if not path.is_file():

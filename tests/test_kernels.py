@@ -1,0 +1,77 @@
+"""The compiled kernels: their numbers, their cache, and one compiled version for every run.
+
+The kernels' rules are tested through the model (tests/test_mechanisms.py and the rest)
+and against references where one exists (tests/test_queue_reference.py,
+tests/test_hot_path_identity.py); here are the properties of the compiled layer itself.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import numba
+import numpy as np
+import pytest
+
+import sim.kernel_cache as kernel_cache
+from sim.kernel_state import outbox
+from sim.kernel_trust import pairwise_sum
+from sim.model import CooperationModel
+from sim.scenario import load_scenario, shipped_scenarios
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 7, 8, 9, 15, 16, 17, 100, 128, 129, 300, 1000, 4099])
+def test_pairwise_sum_adds_as_numpy_does_bit_for_bit(size):
+    """Trust's running sums add like ndarray.sum (pairwise), so the daily mean is unchanged."""
+    rng = np.random.default_rng(size)
+    for _ in range(20):
+        values = rng.normal(size=size) * 10.0 ** rng.integers(-12, 3, size=size)
+        assert pairwise_sum(values) == values.sum()
+    # And it is not plain left-to-right addition (which rounds differently).
+    if size == 1000:
+        values = np.array([1.0, 1e-16, 1e-16, 1e-16] * 250)
+        assert pairwise_sum(values) == values.sum() != sum(values.tolist())
+
+
+def _struct_type(name: str):
+    scenario = load_scenario(name).with_overrides(
+        {"world.n_states": 6, "run.years": 0.1, "run.warmup_years": 0.0}
+    )
+    model = CooperationModel(scenario, rng=0)
+    model.step()
+    return numba.typeof(model.kernel_state(outbox(1)))
+
+
+def test_every_shipped_scenario_uses_the_same_compiled_kernels():
+    """Every array the kernels read has one dtype in every scenario: one compile serves all.
+
+    A world built from a data file or a lever that stored an int where others store a
+    float would give the struct another numba type, and every kernel would compile
+    again for it (a minute) in each sweep worker that meets it.
+    """
+    names = sorted(shipped_scenarios())
+    first = _struct_type(names[0])
+    different = [name for name in names[1:] if _struct_type(name) != first]
+    assert not different, f"these scenarios give the kernels other array types: {different}"
+
+
+def test_cache_directory_follows_every_kernel_source(tmp_path, monkeypatch):
+    """A change to any kernel module moves the cache: callers never run stale code."""
+    package = tmp_path / "sim"
+    shutil.copytree(kernel_cache.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(kernel_cache, "PACKAGE", package)
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
+    before = kernel_cache.cache_dir()
+    assert before.parent == tmp_path / "cache"
+    assert before.name == f"numba-{kernel_cache.source_digest()}"
+    other = package / "model.py"  # not a kernel: no new compile
+    other.write_text(other.read_text() + "\n# a comment\n")
+    assert kernel_cache.cache_dir() == before
+    kernel = package / "kernel_rules.py"
+    kernel.write_text(kernel.read_text() + "\n# a comment\n")
+    assert kernel_cache.cache_dir() != before
+
+
+def test_the_model_runs_from_the_numba_cache_of_its_own_source():
+    assert numba.config.CACHE_DIR == str(kernel_cache.CACHE_DIR)
+    assert kernel_cache.CACHE_DIR.name == f"numba-{kernel_cache.source_digest()}"
