@@ -7,8 +7,8 @@ tables, trust, the agencies), the scenario's numbers as one float array read at 
 ``P_`` offsets below, the model's counters as one int array (``K_`` offsets), and the
 buffers of what the call leaves for Python to file (``out_``, :class:`Outbox`).
 
-The model packs its arrays in the named tuples below (:mod:`sim.lifecycle`) and
-:func:`kernel_state` turns them into the struct; a field's name is its tuple's prefix
+The model passes its arrays to :func:`new_state` in the order of the named tuples
+below (:mod:`sim.lifecycle`); a field's name is its tuple's prefix
 and the tuple's field (``case_status``, ``trust_value``, ``out_today``; the ledger's and
 the world's without a prefix). One struct, not the tuples themselves, because numba
 compiles every function that takes sixty arrays in about a second, and one that takes
@@ -309,12 +309,10 @@ structref.define_proxy(KernelState, KernelStateType, FIELDS)
 
 
 @njit(cache=True)
-def _new_state(*arrays):
-    # Compiled and cached: building the struct from Python (the proxy's own
-    # constructor) would compile anew in every process.
+def new_state(*arrays):
+    """The struct over these arrays, in :data:`FIELDS` order.
+
+    Compiled and cached: building the struct from Python (the proxy's own
+    constructor) would compile anew in every process.
+    """
     return KernelState(*arrays)
-
-
-def kernel_state(ledger, cases, world, trust, agencies, pool, out, params, counters) -> KernelState:
-    """The struct over these arrays (the named tuples above, in GROUPS order)."""
-    return _new_state(*ledger, *cases, *world, *trust, *agencies, *pool, *out, params, counters)

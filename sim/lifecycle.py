@@ -20,15 +20,13 @@ from sim.kernel_state import (
     O_CAL,
     O_CLOSED,
     O_SEGMENTS,
+    O_TODAY,
     OUTCOME_COUNTERS,
     P_OPERATION_ON,
-    AgencyArrays,
-    CaseArrays,
     KernelState,
     LedgerArrays,
     Outbox,
-    WorldArrays,
-    kernel_state,
+    new_state,
     outbox,
 )
 from sim.requests import CaseStatus, Stage
@@ -62,68 +60,79 @@ class RequestLifecycle:
         return int(self.counters[OUTCOME_COUNTERS.index(name)])
 
     # ------------------------------------------------------------------ the kernels' view
-    def kernel_state(self, out: Outbox) -> KernelState:
-        """The struct of arrays the compiled rules read and write (:mod:`sim.kernel_state`).
+    def kernel_state(self, size: int) -> tuple[KernelState, Outbox]:
+        """The struct of arrays the compiled rules read and write, and its emptied outbox.
 
-        Built for each call (the ledger's and the case book's columns are replaced
-        when they grow); ``out`` receives what the call files.
+        The struct (:mod:`sim.kernel_state`) is kept between calls and built again only
+        when one of its arrays was replaced (the ledger or the case book grew, a reform
+        or a meeting stored a new array); the outbox grows to hold ``size`` entries.
         """
+        out = self._outbox
+        if out is None or out.today.size < size:
+            grown = max(size, 2 * out.today.size) if out is not None else size
+            out = self._outbox = outbox(grown)
+        else:
+            out.counts[:] = 0
+            out.counts[O_TODAY] = -1
+        arrays = self._kernel_arrays(out)
+        cached = self._state_arrays
+        if cached is None or any(a is not b for a, b in zip(arrays, cached, strict=True)):
+            self._state = new_state(*arrays)
+            self._state_arrays = arrays
+        return self._state, out
+
+    def _kernel_arrays(self, out: Outbox) -> tuple:
+        """Every array of the struct, in its field order (:data:`sim.kernel_state.FIELDS`)."""
         led, cases, w, policy = self.ledger, self.cases, self.world, self.policy
         op = self.operations.running()
         prioritise = op is not None and op.params.prioritise_requests
         self._parameters[P_OPERATION_ON] = float(prioritise)
         table = self.agency_table
-        return kernel_state(
-            LedgerArrays(*[getattr(led, name) for name in LedgerArrays._fields]),
-            CaseArrays(
-                cases.origin,
-                cases.case_type,
-                cases.needed,
-                cases.received,
-                cases.status,
-                cases.t_closed,
-                cases._first,
-                cases._count,
-                cases.extra_case,
-                cases.extra_request,
-            ),
-            WorldArrays(
-                w.legal_distance,
-                w.different_language,
-                w.cultural_distance,
-                w.sovereignty,
-                w.relations,
-                w.death_penalty,
-                w.rights_standard,
-                w.data_protection,
-                w.confidentiality,
-                self.familiarity,
-                self._listed_type,
-                self._is_civil,
-                self.nsc_of,
-                self.ca_of,
-                self.court_of,
-                self.le_of,
-                self._channel_days,
-                policy.procedure_clarity,
-                policy.court_transparency,
-                policy.court_safeguards,
-                op.participant if prioritise else self._no_states,
-                op.targeted if prioritise else self._no_types,
-            ),
-            self.trust.arrays(),
-            AgencyArrays(
-                table.waiting,
-                table.arrived,
-                table.role,
-                table.skill,
-                table.nsc,
-                table.capacity,
-                table.credit,
-                table.effort,
-            ),
-            self.pool.arrays(led.capacity),
-            out,
+        return (
+            *[getattr(led, name) for name in LedgerArrays._fields],
+            cases.origin,
+            cases.case_type,
+            cases.needed,
+            cases.received,
+            cases.status,
+            cases.t_closed,
+            cases._first,
+            cases._count,
+            cases.extra_case,
+            cases.extra_request,
+            w.legal_distance,
+            w.different_language,
+            w.cultural_distance,
+            w.sovereignty,
+            w.relations,
+            w.death_penalty,
+            w.rights_standard,
+            w.data_protection,
+            w.confidentiality,
+            self.familiarity,
+            self._listed_type,
+            self._is_civil,
+            self.nsc_of,
+            self.ca_of,
+            self.court_of,
+            self.le_of,
+            self._channel_days,
+            policy.procedure_clarity,
+            policy.court_transparency,
+            policy.court_safeguards,
+            op.participant if prioritise else self._no_states,
+            op.targeted if prioritise else self._no_types,
+            *self.trust.arrays(),
+            table.waiting,
+            table.arrived,
+            table.role,
+            table.skill,
+            table.nsc,
+            table.capacity,
+            table.credit,
+            table.effort,
+            *self.pool.arrays(led.capacity),
+            *out,
             self._parameters,
             self.counters,
         )
@@ -162,6 +171,6 @@ class RequestLifecycle:
         case_ids = np.ascontiguousarray(np.atleast_1d(case_ids), dtype=np.int64)
         if case_ids.size == 0:
             return
-        out = outbox(case_ids.size)
-        end_cases(self.kernel_state(out), case_ids, int(status), self.day)
+        state, out = self.kernel_state(case_ids.size)
+        end_cases(state, case_ids, int(status), self.day)
         self._file(out)

@@ -56,7 +56,7 @@ from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
 from sim.kernel_cases import case_parameters
 from sim.kernel_stages import advance_due
-from sim.kernel_state import K_SLOTS, outbox, parameters
+from sim.kernel_state import K_SLOTS, parameters
 from sim.lifecycle import RequestLifecycle
 from sim.model_outputs import ModelOutputs
 from sim.model_services import ModelServices
@@ -166,6 +166,8 @@ class CooperationModel(
         self._case_parameters = case_parameters(scenario)
         self._no_states = np.zeros(self.world.n_states, dtype=bool)
         self._no_types = np.zeros(len(CASE_TYPES), dtype=bool)
+        # The kernels' struct, the arrays it was built over, and its outbox (reused).
+        self._state = self._state_arrays = self._outbox = None
         self.ledger = Ledger(initial_capacity=self._expected_requests())
         self.cases = CaseBook()
         self._due = Calendar()  # requests in a timed stage, by the day it ends
@@ -217,8 +219,8 @@ class CooperationModel(
             return
         # Each pass files each of its requests at most once, and a request passes
         # through at most a few zero-day stages a day.
-        out = outbox(8 * ids.size + 64)
-        advance_due(self.kernel_state(out), self.rng, ids.astype(np.int64), self.day)
+        state, out = self.kernel_state(8 * ids.size + 64)
+        advance_due(state, self.rng, ids.astype(np.int64), self.day)
         self._file(out)
 
     def _expire_cases(self) -> None:

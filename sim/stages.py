@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_queues import serve_queues
-from sim.kernel_state import K_BACKLOG, O_TAKEN, outbox
+from sim.kernel_state import K_BACKLOG, O_TAKEN
 
 
 class Stages:
@@ -28,8 +28,8 @@ class Stages:
         waiting = int(self.counters[K_BACKLOG : K_BACKLOG + 3].sum())
         if waiting == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        out = outbox(waiting)
-        serve_queues(self.kernel_state(out), self.rng, self.agency_table.size, self.day)
+        state, out = self.kernel_state(waiting)
+        serve_queues(state, self.rng, self.agency_table.size, self.day)
         self._file(out)
         taken = out.counts[O_TAKEN]
-        return out.taken_ids[:taken], out.taken_agency[:taken]
+        return out.taken_ids[:taken].copy(), out.taken_agency[:taken].copy()

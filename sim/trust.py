@@ -134,7 +134,7 @@ class TrustNetwork:
             return
         j = np.atleast_1d(np.asarray(j, dtype=np.int64))
         rate = np.broadcast_to(np.asarray(rate, dtype=np.float64), i.shape)
-        trust_apply(self.arrays(), i, j, np.ascontiguousarray(rate), float(day), towards_one)
+        trust_apply(self.arrays(), i, j, np.ascontiguousarray(rate), _whole_day(day), towards_one)
 
     def snapshot(self, day: float) -> np.ndarray:
         """Full matrix of current trust (costs n^2: for outputs, not for the hot path)."""
@@ -149,7 +149,7 @@ class TrustNetwork:
         n = self._value.shape[0]
         if n < 2:
             return float("nan")
-        if not sums_at(self.arrays(), float(day)):
+        if not sums_at(self.arrays(), _whole_day(day)):
             self._rebuild_sums(day)
         total = self._base_sum + self.sums[T_GAP]
         own = self._own_decay_flat
@@ -163,3 +163,10 @@ class TrustNetwork:
         """Slow the relaxation of pairs (i, j) by the share ``relief`` (e.g. after a meeting)."""
         self._store(i, j, self.get(i, j, day), day)
         self.decay[i, j] = self.decay[i, j] * (1.0 - relief)
+
+
+def _whole_day(day) -> int:
+    """The day as the kernels take it (one compiled version): a whole simulated day."""
+    if int(day) != day:
+        raise ValueError(f"trust is updated and read on whole days, not on day {day!r}")
+    return int(day)

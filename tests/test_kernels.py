@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 import sim.kernel_cache as kernel_cache
-from sim.kernel_state import outbox
 from sim.kernel_trust import pairwise_sum
 from sim.model import CooperationModel
 from sim.scenario import load_scenario, shipped_scenarios
@@ -39,7 +38,7 @@ def _struct_type(name: str):
     )
     model = CooperationModel(scenario, rng=0)
     model.step()
-    return numba.typeof(model.kernel_state(outbox(1)))
+    return numba.typeof(model.kernel_state(1)[0])
 
 
 def test_every_shipped_scenario_uses_the_same_compiled_kernels():

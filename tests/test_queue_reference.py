@@ -45,7 +45,6 @@ from sim.kernel_state import (
     P_EXECUTION_DEADLINE,
     P_SURRENDER_DEADLINE,
     P_SURRENDER_DEADLINE_CONSENT,
-    outbox,
 )
 from sim.model import CooperationModel
 from sim.requests import Channel, Ledger, Outcome, Stage
@@ -105,7 +104,7 @@ class VectorisedQueues:
         self.window_start = 0
         self.served: list[tuple[int, int, int]] = []  # (day, agency, request)
 
-    def _state(self, out):
+    def kernel_state(self, size):
         """The small model's struct, with this stand-in's ledger, trust, agencies and counters."""
         model = self._model
         mine = ("ledger", "trust", "agency_table", "pool", "_parameters", "counters")
@@ -113,12 +112,11 @@ class VectorisedQueues:
         for name in mine:
             setattr(model, name, getattr(self, name))
         try:
-            return model.kernel_state(out)
+            return model.kernel_state(size)
         finally:
             for name, value in saved.items():
                 setattr(model, name, value)
 
-    kernel_state = _state
     _file = CooperationModel._file
 
     def push(self, role: str, agencies, requesting, severity, urgent) -> np.ndarray:
@@ -128,17 +126,17 @@ class VectorisedQueues:
             severity=severity,
             channel=np.where(urgent, Channel.CONTACT_POINT_24_7, Channel.CENTRAL_AUTHORITY),
         )
-        out = outbox(ids.size)
+        state, out = self.kernel_state(ids.size)
         agencies = np.asarray(agencies, dtype=np.int64)
         role_code, stage = ROLE_CODES[role], int(QUEUE_STAGE[role])
-        enqueue(self._state(out), ids, agencies, stage, role_code, self.day)
+        enqueue(state, ids, agencies, stage, role_code, self.day)
         CooperationModel._file(self, out)
         return ids
 
     def close(self, ids) -> None:
         ids = np.asarray(ids, dtype=np.int64)
-        out = outbox(ids.size)
-        close(self._state(out), ids, int(Outcome.WITHDRAWN), 0, self.day)
+        state, out = self.kernel_state(ids.size)
+        close(state, ids, int(Outcome.WITHDRAWN), 0, self.day)
         CooperationModel._file(self, out)
 
     def serve(self) -> None:
