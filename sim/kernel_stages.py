@@ -265,24 +265,6 @@ def respond(S, rng, ids, day):
     schedule(S, ids, RESPONSE, days, day)
 
 
-@njit(cache=True)
-def _run_stage(S, rng, stage, ids, day):
-    if stage == DRAFTING or stage == CLARIFICATION:
-        transmit(S, rng, ids, day)
-    elif stage == TRANSMISSION:
-        arrive(S, rng, ids, day)
-    elif stage == REVIEW:
-        review_decision(S, rng, ids, day)
-    elif stage == DELIBERATE_DELAY:
-        route_after_review(S, rng, ids, day)
-    elif stage == JUDICIAL:
-        judicial_decision(S, rng, ids, day)
-    elif stage == EXECUTION:
-        respond(S, rng, ids, day)
-    elif stage == RESPONSE:
-        close(S, ids, 1, 0, day)  # executed
-
-
 # The handlers' fixed order (each takes its stage's requests of the pass).
 HANDLER_ORDER = np.array(
     [
@@ -317,7 +299,21 @@ def advance_due(S, rng, ids, day):
         S.out_counts[O_TODAY] = 0
         for code in HANDLER_ORDER:
             group = ids[stage == code]
-            if group.size:
-                _run_stage(S, rng, code, group, day)
+            if group.size == 0:
+                continue
+            if code == DRAFTING or code == CLARIFICATION:
+                transmit(S, rng, group, day)
+            elif code == TRANSMISSION:
+                arrive(S, rng, group, day)
+            elif code == REVIEW:
+                review_decision(S, rng, group, day)
+            elif code == DELIBERATE_DELAY:
+                route_after_review(S, rng, group, day)
+            elif code == JUDICIAL:
+                judicial_decision(S, rng, group, day)
+            elif code == EXECUTION:
+                respond(S, rng, group, day)
+            else:  # RESPONSE: the answer arrives, the request is executed
+                close(S, group, 1, 0, day)
         ids = S.out_today[: S.out_counts[O_TODAY]].copy()
     S.out_counts[O_TODAY] = -1
