@@ -42,5 +42,9 @@ def cache_dir() -> Path:
     return base / f"numba-{source_digest()}"
 
 
-CACHE_DIR = cache_dir()
-numba.config.CACHE_DIR = str(CACHE_DIR)
+def active_cache_dir() -> Path:
+    """Where numba is caching compiled kernels now."""
+    return Path(numba.config.CACHE_DIR)
+
+
+numba.config.CACHE_DIR = str(cache_dir())

@@ -91,6 +91,13 @@ def whole_days(days):
 
 
 @njit(cache=True)
+def room(buffer, needed):
+    """Stop with an error, not a write past the end, if a buffer is too small (a bug)."""
+    if needed > buffer.size:
+        raise IndexError("a kernel's outbox is too small for what the call files")
+
+
+@njit(cache=True)
 def append(buffer, n, values):
     """Write ``values`` at ``buffer[n:]``; returns the new fill (buffers are sized ahead)."""
     for k in range(values.size):
@@ -124,15 +131,16 @@ def schedule(S, ids, stage, days, day):
     rest are left for the calendar, in filing order.
     """
     live, due = stage_until(S.outcome, S.stage, ids, stage, days, day)
+    room(S.filed_ids, S.filed[O_CAL] + max(S.filed[O_TODAY], 0) + live.size)
     for k in range(live.size):
-        if due[k] == day and S.out_counts[O_TODAY] >= 0:
-            S.out_today[S.out_counts[O_TODAY]] = live[k]
-            S.out_counts[O_TODAY] += 1
+        if due[k] == day and S.filed[O_TODAY] >= 0:
+            S.today[S.filed[O_TODAY]] = live[k]
+            S.filed[O_TODAY] += 1
         else:
-            n = S.out_counts[O_CAL]
-            S.out_cal_ids[n] = live[k]
-            S.out_cal_days[n] = due[k]
-            S.out_counts[O_CAL] = n + 1
+            n = S.filed[O_CAL]
+            S.filed_ids[n] = live[k]
+            S.filed_days[n] = due[k]
+            S.filed[O_CAL] = n + 1
 
 
 @njit(cache=True)
@@ -201,9 +209,9 @@ def enqueue(S, ids, agencies, stage, role, day):
         else:  # fifo
             priority = float(day)
         pool_add(S, r, agency, 0 if first else 1, priority)
-        S.agency_waiting[agency] += 1
+        S.waiting[agency] += 1
         if day >= S.params[P_WINDOW_START]:
-            S.agency_arrived[agency] += 1
+            S.arrived[agency] += 1
         pushed += 1
         S.counters[K_BACKLOG + role] += 1
     return pushed
@@ -228,8 +236,8 @@ def _mark_closed(S, ids, outcome, ground, day):
         agency = S.queue_agency[r]
         if agency >= 0:
             # Closed in place: the pool drops it at its next service.
-            S.agency_waiting[agency] -= 1
-            role = S.agency_role[agency]
+            S.waiting[agency] -= 1
+            role = S.role[agency]
             S.counters[K_BACKLOG + role] -= 1
             S.pool_counts[Q_DIRTY] = 1
         S.queue_agency[r] = -1
@@ -302,11 +310,12 @@ def close(S, ids, outcome, ground, day):
 @njit(cache=True)
 def _teams_dissolve(S, cases):
     """Leave the ended cases for Python (their teams free their officers), call by call."""
-    n = S.out_counts[O_CLOSED]
-    S.out_counts[O_CLOSED] = append(S.out_closed_cases, n, cases)
-    segment = S.out_counts[O_SEGMENTS]
-    S.out_segments[segment] = S.out_counts[O_CLOSED]
-    S.out_counts[O_SEGMENTS] = segment + 1
+    n = S.filed[O_CLOSED]
+    room(S.ended_cases, n + cases.size)
+    S.filed[O_CLOSED] = append(S.ended_cases, n, cases)
+    segment = S.filed[O_SEGMENTS]
+    S.ended_segments[segment] = S.filed[O_CLOSED]
+    S.filed[O_SEGMENTS] = segment + 1
 
 
 @njit(cache=True)
@@ -325,7 +334,6 @@ def case_progress(S, ids, day):
     if resolved.size:
         for c in resolved:
             S.case_status[c] = RESOLVED
-            S.case_t_closed[c] = day
         S.counters[K_OPEN] -= resolved.size
         _teams_dissolve(S, resolved)
 
@@ -375,7 +383,6 @@ def end_cases(S, cases, status, day):
         return
     for c in unique:
         S.case_status[c] = status
-        S.case_t_closed[c] = day
     S.counters[K_OPEN] -= unique.size
     _teams_dissolve(S, unique)
     # Withdrawn and lapsed requests end no further case (so no recursion into close).

@@ -19,6 +19,7 @@ from sim.kernel_lifecycle import (
     MUTUAL_RECOGNITION,
     OPEN,
     noisy,
+    room,
     schedule,
 )
 from sim.kernel_rules import procedure_clarity
@@ -140,7 +141,7 @@ def service_days(S, rng, role, ids, agencies):
         extradition = S.kind[r] == EXTRADITION
         # At the default effect (1) an office of skill 1 takes half the mean time and
         # one of skill 0 one and a half times it.
-        slowness = (1.0 + 0.5 * effect) - effect * S.agency_skill[agency]
+        slowness = (1.0 + 0.5 * effect) - effect * S.skill[agency]
         if role == CENTRAL_AUTHORITY:
             mean[k] = (S.params[P_MR_REVIEW_DAYS] if mr else S.params[P_SERVICE_DAYS]) * slowness
             # Clear procedures make the review of security requests more consistent.
@@ -151,7 +152,7 @@ def service_days(S, rng, role, ids, agencies):
                 days = S.params[P_EXTRADITION_DAYS] * consent
             else:
                 days = S.params[P_COERCIVE_ORDER_DAYS]
-            nsc = S.agency_nsc[agency]
+            nsc = S.nsc[agency]
             if nsc and S.security_case[r]:
                 days = days * S.params[P_NSC_SPEED_FACTOR]
             if mr and extradition:  # the hearing is the recognition of a warrant
@@ -215,27 +216,28 @@ def serve_queues(S, rng, n_agencies, day):
             pool_purge(S)
         n_busy = 0
         for a in range(n_agencies):
-            n_busy += S.agency_waiting[a] > 0 and S.agency_role[a] == role
+            n_busy += S.waiting[a] > 0 and S.role[a] == role
         busy = np.empty(n_busy, dtype=np.int64)
         counts = np.empty(n_busy, dtype=np.int64)
         k = 0
         for a in range(n_agencies):
-            if S.agency_waiting[a] > 0 and S.agency_role[a] == role:
-                credit = S.agency_credit[a] % 1.0 + S.agency_capacity[a]
-                count = min(np.int64(np.floor(credit)), S.agency_waiting[a])
-                S.agency_credit[a] = credit - count
-                S.agency_effort[a] += count
-                S.agency_waiting[a] -= count
+            if S.waiting[a] > 0 and S.role[a] == role:
+                credit = S.credit[a] % 1.0 + S.capacity[a]
+                count = min(np.int64(np.floor(credit)), S.waiting[a])
+                S.credit[a] = credit - count
+                S.effort[a] += count
+                S.waiting[a] -= count
                 busy[k], counts[k] = a, count
                 k += 1
         if counts.sum() == 0:
             continue
         ids, agencies = _take(S, busy, counts)
         S.counters[K_BACKLOG + role] -= ids.size
+        room(S.taken_ids, S.filed[O_TAKEN] + ids.size)
         for q in range(ids.size):
             S.queue_agency[ids[q]] = -1
-            S.out_taken_ids[S.out_counts[O_TAKEN] + q] = ids[q]
-            S.out_taken_agency[S.out_counts[O_TAKEN] + q] = agencies[q]
-        S.out_counts[O_TAKEN] += ids.size
+            S.taken_ids[S.filed[O_TAKEN] + q] = ids[q]
+            S.taken_agency[S.filed[O_TAKEN] + q] = agencies[q]
+        S.filed[O_TAKEN] += ids.size
         days = service_days(S, rng, role, ids, agencies)
         schedule(S, ids, NEXT_STAGE[role], days, day)

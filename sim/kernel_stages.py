@@ -296,7 +296,7 @@ def advance_due(S, rng, ids, day):
         stage = np.empty(ids.size, dtype=np.int64)
         for k in range(ids.size):
             stage[k] = S.stage[ids[k]]
-        S.out_counts[O_TODAY] = 0
+        S.filed[O_TODAY] = 0
         for code in HANDLER_ORDER:
             group = ids[stage == code]
             if group.size == 0:
@@ -315,5 +315,5 @@ def advance_due(S, rng, ids, day):
                 respond(S, rng, group, day)
             else:  # RESPONSE: the answer arrives, the request is executed
                 close(S, group, 1, 0, day)
-        ids = S.out_today[: S.out_counts[O_TODAY]].copy()
-    S.out_counts[O_TODAY] = -1
+        ids = S.today[: S.filed[O_TODAY]].copy()
+    S.filed[O_TODAY] = -1

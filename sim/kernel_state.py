@@ -5,14 +5,14 @@ argument, a :class:`KernelState`: a numba struct passed by reference that holds 
 model's arrays (the ledger's columns, the case book's, the world's and the model's
 tables, trust, the agencies), the scenario's numbers as one float array read at the
 ``P_`` offsets below, the model's counters as one int array (``K_`` offsets), and the
-buffers of what the call leaves for Python to file (``out_``, :class:`Outbox`).
+buffers of what the call leaves for Python to file (:class:`Outbox`).
 
 The model passes its arrays to :func:`new_state` in the order of the named tuples
-below (:mod:`sim.lifecycle`); a field's name is its tuple's prefix
-and the tuple's field (``case_status``, ``trust_value``, ``out_today``; the ledger's and
-the world's without a prefix). One struct, not the tuples themselves, because numba
-compiles every function that takes sixty arrays in about a second, and one that takes
-a struct in a tenth of that.
+below (:mod:`sim.lifecycle`); a field's name is its tuple's prefix and the tuple's
+field (``case_status``, ``trust_value``, ``pool_ids``; the ledger's, the world's, the
+agencies' and the outbox's have no prefix). One struct, not the tuples themselves,
+because numba compiles every function that takes sixty arrays in about a second, and
+one that takes a struct in a tenth of that.
 """
 
 from __future__ import annotations
@@ -62,7 +62,6 @@ CaseArrays = namedtuple(
         "needed",
         "received",
         "status",
-        "t_closed",
         "first",
         "count",
         "extra_case",
@@ -111,17 +110,17 @@ AgencyArrays = namedtuple(
 Outbox = namedtuple(
     "Outbox",
     [
-        "counts",
+        "filed",
         "today",
-        "cal_ids",
-        "cal_days",
+        "filed_ids",
+        "filed_days",
         "taken_ids",
         "taken_agency",
-        "closed_cases",
-        "segments",
+        "ended_cases",
+        "ended_segments",
     ],
 )
-# Outbox.counts: fills of its buffers (O_TODAY: requests filed for today; O_TAKEN:
+# Outbox.filed: fills of its buffers (O_TODAY: requests filed for today; O_TAKEN:
 # requests agencies took from their queues today, in service order).
 O_TODAY, O_CAL, O_TAKEN, O_CLOSED, O_SEGMENTS = range(5)
 O_SLOTS = O_SEGMENTS + 1
@@ -273,9 +272,9 @@ def parameters(config, window_start: int) -> np.ndarray:
 def outbox(size: int) -> Outbox:
     """Empty buffers for a call that files at most ``size`` entries of each sort."""
     size = max(int(size), 1)
-    counts = np.zeros(O_SLOTS, dtype=np.int64)
-    counts[O_TODAY] = -1  # no pass running: what is due today goes to the calendar
-    return Outbox(counts, *(np.empty(size, dtype=np.int64) for _ in Outbox._fields[1:]))
+    filed = np.zeros(O_SLOTS, dtype=np.int64)
+    filed[O_TODAY] = -1  # no pass running: what is due today goes to the calendar
+    return Outbox(filed, *(np.empty(size, dtype=np.int64) for _ in Outbox._fields[1:]))
 
 
 # ---------------------------------------------------------------- the struct
@@ -284,9 +283,9 @@ GROUPS = (
     ("case_", CaseArrays),
     ("", WorldArrays),
     ("trust_", TrustArrays),
-    ("agency_", AgencyArrays),
+    ("", AgencyArrays),
     ("pool_", PoolArrays),
-    ("out_", Outbox),
+    ("", Outbox),
 )
 FIELDS = [prefix + name for prefix, group in GROUPS for name in group._fields]
 FIELDS += ["params", "counters"]

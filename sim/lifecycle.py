@@ -72,8 +72,8 @@ class RequestLifecycle:
             grown = max(size, 2 * out.today.size) if out is not None else size
             out = self._outbox = outbox(grown)
         else:
-            out.counts[:] = 0
-            out.counts[O_TODAY] = -1
+            out.filed[:] = 0
+            out.filed[O_TODAY] = -1
         arrays = self._kernel_arrays(out)
         cached = self._state_arrays
         if cached is None or any(a is not b for a, b in zip(arrays, cached, strict=True)):
@@ -95,7 +95,6 @@ class RequestLifecycle:
             cases.needed,
             cases.received,
             cases.status,
-            cases.t_closed,
             cases._first,
             cases._count,
             cases.extra_case,
@@ -138,17 +137,18 @@ class RequestLifecycle:
         )
 
     def _file(self, out) -> None:
-        """File what a compiled call left: calendar entries and the cases whose teams end."""
-        counts = out.counts
-        n = counts[O_CAL]
+        """File what a compiled call left: calendar entries and the cases that ended."""
+        filed = out.filed
+        ended = out.ended_cases[: filed[O_CLOSED]]
+        self.cases.t_closed[ended] = self.day  # resolved, cold or failed today
+        n = filed[O_CAL]
         if n:
-            self._due.add(out.cal_ids[:n], out.cal_days[:n])
-        if counts[O_SEGMENTS] and self.teams.active:
+            self._due.add(out.filed_ids[:n], out.filed_days[:n])
+        if filed[O_SEGMENTS] and self.teams.active:
             start = 0
-            for end in out.segments[: counts[O_SEGMENTS]].tolist():
-                self.teams.cases_closed(out.closed_cases[start:end])
+            for end in out.ended_segments[: filed[O_SEGMENTS]].tolist():
+                self.teams.cases_closed(out.ended_cases[start:end])
                 start = end
-        assert counts[O_CLOSED] <= out.closed_cases.size
 
     # ------------------------------------------------------------------ helpers
     def _schedule(self, ids: np.ndarray, stage: Stage, days: np.ndarray) -> None:

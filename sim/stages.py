@@ -31,5 +31,5 @@ class Stages:
         state, out = self.kernel_state(waiting)
         serve_queues(state, self.rng, self.agency_table.size, self.day)
         self._file(out)
-        taken = out.counts[O_TAKEN]
+        taken = out.filed[O_TAKEN]
         return out.taken_ids[:taken].copy(), out.taken_agency[:taken].copy()

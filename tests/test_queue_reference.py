@@ -89,6 +89,7 @@ class VectorisedQueues:
         self.counters = np.zeros(K_SLOTS, dtype=np.int64)
         self._due = Calendar()
         self.teams = SimpleNamespace(active={})
+        self.cases = _small_model().cases  # no case ends here (closures are withdrawals)
         model = _small_model()
         self._model = model
         self._parameters = model._parameters.copy()
