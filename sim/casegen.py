@@ -32,20 +32,7 @@ class CaseGeneration:
             rate = rate * (1.0 + policy.demand_growth) ** years
         # Every draw of the day's cases, compiled (sim.kernel_cases), in the order the
         # vectorised code drew them.
-        (
-            origin,
-            case_type,
-            severity,
-            sensitivity,
-            deadline,
-            links,
-            requested,
-            kind,
-            hidden,
-            coercive,
-            national,
-            consent,
-        ) = draw_cases(
+        drawn = draw_cases(
             rng,
             np.ascontiguousarray(rate, dtype=np.float64),
             self._type_cdf,
@@ -56,15 +43,22 @@ class CaseGeneration:
             self._case_parameters,
             self.day,
         )
+        origin, case_type, links, requested = (
+            drawn.origin,
+            drawn.case_type,
+            drawn.links,
+            drawn.requested,
+        )
+        kind, hidden = drawn.kind, drawn.hidden
         if origin.size == 0:
             return
         case_ids = self.cases.append(
             origin=origin,
             case_type=case_type,
-            severity=severity,
-            political_sensitivity=sensitivity,
+            severity=drawn.severity,
+            political_sensitivity=drawn.sensitivity,
             t_created=self.day,
-            t_deadline=deadline,
+            t_deadline=drawn.deadline,
             needed=links,
         )
         self.latest_case[origin, case_type] = case_ids
@@ -78,16 +72,16 @@ class CaseGeneration:
             requesting[known],
             requested[known],
             kind[known],
-            coercive[known],
-            consent[known],
-            national[known],
+            drawn.coercive[known],
+            drawn.consent[known],
+            drawn.national[known],
             in_team[known] & ~extradition[known],
         )
         self.fugitives_unlocated += np.count_nonzero(hidden)
         self.interpol.search(case_of_link[hidden], requesting[hidden], requested[hidden])
         self.intelligence.produce(case_ids)
         self._open += case_ids.size
-        self._file_deadlines(case_ids, deadline)
+        self._file_deadlines(case_ids, drawn.deadline)
 
     def _file_deadlines(self, case_ids: np.ndarray, deadline: np.ndarray) -> None:
         """File cases under their deadline day."""

@@ -12,6 +12,8 @@ a national of the requested state, and whether they would consent to surrender.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
@@ -19,6 +21,25 @@ import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
 
 EXTRADITION, MLA_EVIDENCE = 1, 0
 DAYS_PER_YEAR = 365.0
+
+# What draw_cases gives back: per case, then per link (case by case).
+CaseDraws = namedtuple(
+    "CaseDraws",
+    [
+        "origin",
+        "case_type",
+        "severity",
+        "sensitivity",
+        "deadline",
+        "links",
+        "requested",
+        "kind",
+        "hidden",
+        "coercive",
+        "national",
+        "consent",
+    ],
+)
 
 # The scenario's numbers draw_cases reads (case_parameters builds the array).
 CASE_PARAMETERS = (
@@ -162,9 +183,7 @@ def draw_cases(rng, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, righ
         day: Today.
 
     Returns:
-        Per case: origin, type, severity, sensitivity, deadline, links; per link
-        (case by case): requested state, kind, whereabouts unknown, coercive,
-        national, consent.
+        A :data:`CaseDraws`.
     """
     n_states = rate.size
     counts = np.empty(n_states, dtype=np.int64)
@@ -213,7 +232,7 @@ def draw_cases(rng, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, righ
         national[q] = (rng.random() < cp[C_NATIONAL_SHARE]) and extradition[q]
     consent = consents(rng, requesting, requested, national, mr_bloc, rights, cp) & extradition
     kind = np.where(extradition, EXTRADITION, MLA_EVIDENCE)
-    return (
+    return CaseDraws(
         origin,
         case_type,
         severity,

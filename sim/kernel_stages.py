@@ -70,6 +70,15 @@ def _transmission(S, ids):
 
 
 @njit(cache=True)
+def requested_agency(S, agency_of, ids):
+    """Each request's agency in its requested state (``agency_of``: one per state)."""
+    agencies = np.empty(ids.size, dtype=np.int64)
+    for k in range(ids.size):
+        agencies[k] = agency_of[S.requested_state[ids[k]]]
+    return agencies
+
+
+@njit(cache=True)
 def transmit(S, rng, ids, day):
     """Process 3: a drafted (or clarified) request leaves; team evidence goes straight to work."""
     for r in ids:
@@ -82,13 +91,12 @@ def transmit(S, rng, ids, day):
     if team.any():
         # Evidence moves inside the team: no central authority, no review.
         direct = ids[team]
-        agencies = np.empty(direct.size, dtype=np.int64)
-        for k in range(direct.size):
-            r = direct[k]
+        for r in direct:
             S.t_received[r] = day
             S.t_decided[r] = day
-            agencies[k] = S.le_of[S.requested_state[r]]
-        enqueue(S, direct, agencies, EXECUTION_QUEUE, LAW_ENFORCEMENT, day)
+        enqueue(
+            S, direct, requested_agency(S, S.le_of, direct), EXECUTION_QUEUE, LAW_ENFORCEMENT, day
+        )
         ids = ids[~team]
     days = noisy(rng, _transmission(S, ids), _sigmas(S, ids.size))
     schedule(S, ids, TRANSMISSION, days, day)
@@ -112,10 +120,7 @@ def arrive(S, rng, ids, day):
     if warrant.any():
         route_after_review(S, rng, ids[warrant], day)
         ids = ids[~warrant]
-    agencies = np.empty(ids.size, dtype=np.int64)
-    for k in range(ids.size):
-        agencies[k] = S.ca_of[S.requested_state[ids[k]]]
-    enqueue(S, ids, agencies, REVIEW_QUEUE, CENTRAL_AUTHORITY, day)
+    enqueue(S, ids, requested_agency(S, S.ca_of, ids), REVIEW_QUEUE, CENTRAL_AUTHORITY, day)
 
 
 @njit(cache=True)
@@ -212,10 +217,7 @@ def route_after_review(S, rng, ids, day):
         courts[k] = nsc if (S.security_case[r] and nsc >= 0) else S.court_of[b]
     enqueue(S, to_court, courts, JUDICIAL_QUEUE, COURT, day)
     rest = ids[~judicial]
-    agencies = np.empty(rest.size, dtype=np.int64)
-    for k in range(rest.size):
-        agencies[k] = S.le_of[S.requested_state[rest[k]]]
-    enqueue(S, rest, agencies, EXECUTION_QUEUE, LAW_ENFORCEMENT, day)
+    enqueue(S, rest, requested_agency(S, S.le_of, rest), EXECUTION_QUEUE, LAW_ENFORCEMENT, day)
 
 
 @njit(cache=True)
@@ -246,14 +248,11 @@ def judicial_decision(S, rng, ids, day):
     for k in range(n):
         going[k] = not refuse[k] and S.outcome[ids[k]] == OPEN
     ids = ids[going]
-    agencies = np.empty(ids.size, dtype=np.int64)
-    for k in range(ids.size):
-        r = ids[k]
+    for r in ids:
         S.t_judicial[r] = day
         if S.t_decided[r] < 0:  # warrants: the court's decision is the decision
             S.t_decided[r] = day
-        agencies[k] = S.le_of[S.requested_state[r]]
-    enqueue(S, ids, agencies, EXECUTION_QUEUE, LAW_ENFORCEMENT, day)
+    enqueue(S, ids, requested_agency(S, S.le_of, ids), EXECUTION_QUEUE, LAW_ENFORCEMENT, day)
 
 
 @njit(cache=True)
