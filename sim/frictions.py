@@ -1,8 +1,11 @@
 """Frictions of cooperation as small pure functions: legal, sovereignty, communication.
 
 Every rule here takes numbers or numpy arrays and returns numbers or arrays, so
-a stage can apply it to a whole batch of requests and a test can call it
-directly. Refusal grounds live here and nowhere else.
+a test can call it directly and the Python parts of the day (drafting, negotiation,
+outcomes) can apply it to a batch. The stages apply the same rules compiled, request
+by request (:mod:`sim.kernel_rules`); these are their reference:
+tests/test_kernel_reference.py checks that both give the same numbers, bit for bit,
+on the requests of a run.
 The rules for how long things take are in :mod:`sim.durations` and re-exported
 here, so stages call every rule as ``frictions.<rule>``.
 """

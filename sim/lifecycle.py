@@ -23,13 +23,29 @@ from sim.kernel_state import (
     O_TODAY,
     OUTCOME_COUNTERS,
     P_OPERATION_ON,
+    AgencyArrays,
+    CaseArrays,
     KernelState,
     LedgerArrays,
     Outbox,
+    WorldArrays,
     new_state,
     outbox,
 )
 from sim.requests import CaseStatus, Stage
+
+# The world's attributes the kernels read under their own names.
+WORLD_FIELDS = (
+    "legal_distance",
+    "different_language",
+    "cultural_distance",
+    "sovereignty",
+    "relations",
+    "death_penalty",
+    "rights_standard",
+    "data_protection",
+    "confidentiality",
+)
 
 
 class RequestLifecycle:
@@ -88,48 +104,43 @@ class RequestLifecycle:
         prioritise = op is not None and op.params.prioritise_requests
         self._parameters[P_OPERATION_ON] = float(prioritise)
         table = self.agency_table
+        # Built by field name: the struct's fields are these tuples' fields, in order.
+        cases_arrays = CaseArrays(
+            origin=cases.origin,
+            type=cases.case_type,
+            needed=cases.needed,
+            received=cases.received,
+            status=cases.status,
+            first=cases._first,
+            count=cases._count,
+            extra_case=cases.extra_case,
+            extra_request=cases.extra_request,
+        )
+        world_arrays = WorldArrays(
+            **{name: getattr(w, name) for name in WORLD_FIELDS},
+            familiarity=self.familiarity,
+            listed_type=self._listed_type,
+            is_civil=self._is_civil,
+            nsc_of=self.nsc_of,
+            ca_of=self.ca_of,
+            court_of=self.court_of,
+            le_of=self.le_of,
+            channel_days=self._channel_days,
+            procedure_clarity=policy.procedure_clarity,
+            court_transparency=policy.court_transparency,
+            court_safeguards=policy.court_safeguards,
+            op_participant=op.participant if prioritise else self._no_states,
+            op_targeted=op.targeted if prioritise else self._no_types,
+        )
+        agency_arrays = AgencyArrays(
+            **{name: getattr(table, name) for name in AgencyArrays._fields}
+        )
         return (
             *[getattr(led, name) for name in LedgerArrays._fields],
-            cases.origin,
-            cases.case_type,
-            cases.needed,
-            cases.received,
-            cases.status,
-            cases._first,
-            cases._count,
-            cases.extra_case,
-            cases.extra_request,
-            w.legal_distance,
-            w.different_language,
-            w.cultural_distance,
-            w.sovereignty,
-            w.relations,
-            w.death_penalty,
-            w.rights_standard,
-            w.data_protection,
-            w.confidentiality,
-            self.familiarity,
-            self._listed_type,
-            self._is_civil,
-            self.nsc_of,
-            self.ca_of,
-            self.court_of,
-            self.le_of,
-            self._channel_days,
-            policy.procedure_clarity,
-            policy.court_transparency,
-            policy.court_safeguards,
-            op.participant if prioritise else self._no_states,
-            op.targeted if prioritise else self._no_types,
+            *cases_arrays,
+            *world_arrays,
             *self.trust.arrays(),
-            table.waiting,
-            table.arrived,
-            table.role,
-            table.skill,
-            table.nsc,
-            table.capacity,
-            table.credit,
-            table.effort,
+            *agency_arrays,
             *self.pool.arrays(led.capacity),
             *out,
             self._parameters,
