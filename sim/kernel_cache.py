@@ -2,12 +2,17 @@
 
 numba checks a cached kernel against its own source file only, so a kernel compiled
 with an older version of a function it calls from another module would be reused
-(stale machine code). Every kernel module imports this one first; it points numba's
-cache at a directory named after a digest of all the kernel modules' sources, so any
-change to any of them compiles everything afresh.
+(stale machine code). Every kernel module imports this one first; it caches the
+package's kernels in a directory named after a digest of all the kernel modules'
+sources, so any change to any of them compiles everything afresh.
 
 The directory is ``numba-<digest>`` under ``$NUMBA_CACHE_DIR`` if set, else under the
-package's ``__pycache__`` if writable, else under ``~/.cache/coopsim``.
+package's ``__pycache__`` if writable, else under ``~/.cache/coopsim``. Inside it the
+cache does not depend on where the package lives (numba's own locators name a
+subdirectory after the source's absolute path): a clone, an installed wheel and a
+cluster's shared environment with the same kernel sources load the same machine code
+from a shared ``$NUMBA_CACHE_DIR``. numba still keys each entry by its version and the
+CPU it was compiled for. Other numba code in the process is cached as numba decides.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import hashlib
 import os
 from pathlib import Path
 
-import numba
+from numba.core import caching
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -42,9 +47,35 @@ def cache_dir() -> Path:
     return base / f"numba-{source_digest()}"
 
 
+CACHE_DIR = cache_dir()
+
+
 def active_cache_dir() -> Path:
-    """Where numba is caching compiled kernels now."""
-    return Path(numba.config.CACHE_DIR)
+    """Where this process caches and loads the compiled kernels."""
+    return CACHE_DIR
 
 
-numba.config.CACHE_DIR = str(cache_dir())
+class KernelCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
+    """numba's cache locator for this package's kernels: :data:`CACHE_DIR`, path-free.
+
+    Entries are still checked against a hash of their source file's content (numba's
+    source stamp); only the directory no longer encodes the file's absolute path.
+    """
+
+    def __init__(self, py_func, py_file):
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno
+        self._cache_path = str(CACHE_DIR)
+
+    def get_cache_path(self) -> str:
+        return self._cache_path
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if Path(py_file).resolve().parent != PACKAGE:
+            return None  # not one of ours: numba's own locators decide
+        return super().from_function(py_func, py_file)
+
+
+if KernelCacheLocator not in caching.CacheImpl._locator_classes:
+    caching.CacheImpl._locator_classes.insert(0, KernelCacheLocator)

@@ -175,8 +175,23 @@ def pytest_sessionstart(session):
     compile_kernels()
 
 
+# Modules whose tests take 10-25 s each (processes, a browser, notebooks, long runs) run
+# first: with two xdist workers the suite then ends on short tests, and the worker that
+# finishes early steals short tests instead of idling while a long one runs alone.
+START_FIRST = (
+    "test_notebooks",
+    "test_cli_signals",
+    "test_steady_state",
+    "test_worker_failure",
+    "test_interrupts",
+    "test_experiment_executors",
+    "test_explorer",
+    "test_experiment_cli",
+)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Mark the tests of SLOW_MODULES and SLOW_TESTS as slow (see above)."""
+    """Mark the tests of SLOW_MODULES and SLOW_TESTS as slow; long modules first."""
     seen = set()
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1]
@@ -189,3 +204,5 @@ def pytest_collection_modifyitems(config, items):
     stale = {n for n in SLOW_TESTS if n.split("::")[0] in collected_modules} - seen
     if stale and not config.getoption("keyword") and not config.getoption("markexpr"):
         raise pytest.UsageError(f"tests/conftest.py SLOW_TESTS names no collected test: {stale}")
+    position = {module: i for i, module in enumerate(START_FIRST)}
+    items.sort(key=lambda item: position.get(item.module.__name__.rsplit(".", 1)[-1], 99))

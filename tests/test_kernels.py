@@ -75,3 +75,9 @@ def test_the_model_runs_from_the_numba_cache_of_its_own_source():
     active = kernel_cache.active_cache_dir()
     assert active == kernel_cache.cache_dir()
     assert active.name == f"numba-{kernel_cache.source_digest()}"
+    # The session compiled the kernels into it, by module and function name only: no
+    # subdirectory named after the package's path, so another copy of the same source
+    # (an installed wheel) finds them.
+    indexes = {path.name.split("-")[0] for path in active.glob("*.nbi")}
+    assert {"kernel_stages.advance_due", "kernel_queues.serve_queues"} <= indexes
+    assert not [path for path in active.iterdir() if path.is_dir()]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import sim.kernel_cache as kernel_cache
 from sim.experiment import shipped_experiments_dir
 from sim.scenario import shipped_dir, shipped_scenarios, shipped_scenarios_dir
 
@@ -63,6 +64,12 @@ def test_a_built_wheel_installed_in_a_fresh_environment_runs_baseline(tmp_path):
         check=True,
         capture_output=True,
     )
+    # The clone's compiled kernels (the test session compiled them) serve the installed
+    # wheel too: the cache does not depend on where the package lives, so the fresh
+    # environment loads them instead of compiling for a minute, and writes nothing new.
+    cache = kernel_cache.active_cache_dir()
+    before = {path.name: path.stat().st_mtime_ns for path in cache.iterdir()}
+    env["NUMBA_CACHE_DIR"] = str(cache.parent)
     code = (
         "import sim, sim.experiment as e\n"
         "r = sim.run('baseline', seed=1, years=0.05, overrides={'world.n_states': 6})\n"
@@ -73,3 +80,4 @@ def test_a_built_wheel_installed_in_a_fresh_environment_runs_baseline(tmp_path):
         [str(python), "-c", code], cwd=tmp_path, env=env, check=True, capture_output=True, text=True
     )
     assert out.stdout.split() == ["18", "_scenarios", "compare_packages"]
+    assert {path.name: path.stat().st_mtime_ns for path in cache.iterdir()} == before
