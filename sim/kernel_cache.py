@@ -68,12 +68,14 @@ class KernelCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLo
         self._cache_path = str(CACHE_DIR)
 
     def get_cache_path(self) -> str:
+        """The directory of this source's kernels."""
         return self._cache_path
 
     @classmethod
     def from_function(cls, py_func, py_file):
+        """A locator for a kernel of this package, else None (numba's locators decide)."""
         if Path(py_file).resolve().parent != PACKAGE:
-            return None  # not one of ours: numba's own locators decide
+            return None
         return super().from_function(py_func, py_file)
 
 
