@@ -267,7 +267,9 @@ def _blame_lapses(S, ids, day):
     for k in range(ids.size):
         reached[k] = S.t_received[ids[k]] >= 0 and S.t_executed[ids[k]] < 0
     rate = np.full(int(reached.sum()), S.params[P_LOSS_ON_LAPSE])
-    trust_apply(trust_arrays(S), requesting[reached], requested[reached], rate, day, False)
+    trust_apply(
+        trust_arrays(S), requesting[reached], requested[reached], rate, day, np.bool_(False)
+    )
 
 
 @njit(cache=True)
@@ -288,7 +290,7 @@ def close(S, ids, outcome, ground, day):
                 S.params[P_TIMELINESS_WEIGHT],
             )
             rate[k] = S.params[P_GAIN_ON_SUCCESS] * factor
-        trust_apply(trust_arrays(S), requesting, requested, rate, day, True)
+        trust_apply(trust_arrays(S), requesting, requested, rate, day, np.bool_(True))
         case_progress(S, ids, day)
     elif outcome == REFUSED:
         trust_apply(
@@ -297,12 +299,12 @@ def close(S, ids, outcome, ground, day):
             requested,
             np.full(n, S.params[P_LOSS_ON_REFUSAL]),
             day,
-            False,
+            np.bool_(False),
         )
         cases = np.empty(n, dtype=np.int64)
         for k in range(n):
             cases[k] = S.case[ids[k]]
-        end_cases(S, cases, FAILED, day)
+        end_cases(S, cases, np.int64(FAILED), day)
     elif outcome == LAPSED:
         _blame_lapses(S, ids, day)
 

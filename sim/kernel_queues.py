@@ -75,44 +75,74 @@ def _move(S, to, source, new):
 
 
 @njit(cache=True)
+def _not_after(major, minor, a, b):
+    """Whether entry ``a`` sorts no later than ``b`` by (major, minor)."""
+    if major[a] != major[b]:
+        return major[a] < major[b]
+    return minor[a] <= minor[b]
+
+
+@njit(cache=True)
+def stable_order(major, minor):
+    """Indices that sort by (``major``, ``minor``), equal pairs in their given order.
+
+    A bottom-up merge sort: the order of ``np.lexsort((minor, major))`` and several
+    times cheaper to compile than numba's argsort.
+    """
+    m = major.size
+    order = np.arange(m)
+    buffer = np.empty(m, dtype=np.int64)
+    width = 1
+    while width < m:
+        for lo in range(0, m, 2 * width):
+            mid, hi = min(lo + width, m), min(lo + 2 * width, m)
+            i, j = lo, mid
+            for k in range(lo, hi):
+                if j >= hi or (i < mid and _not_after(major, minor, order[i], order[j])):
+                    buffer[k] = order[i]
+                    i += 1
+                else:
+                    buffer[k] = order[j]
+                    j += 1
+        order, buffer = buffer, order
+        width *= 2
+    return order
+
+
+@njit(cache=True)
+def _permute(values, order):
+    """Put the first ``order.size`` values in ``order``, in place."""
+    old = values[: order.size].copy()
+    for k in range(order.size):
+        values[k] = old[order[k]]
+
+
+@njit(cache=True)
 def pool_merge(S):
     """Merge the arrivals into the sorted entries."""
     m = S.pool_counts[Q_NEW]
     if m == 0:
         return
-    # Arrivals come in sequence order: two stable sorts give (group, priority, sequence).
-    order = np.argsort(S.pool_new_priority[:m], kind="mergesort")
-    order = order[np.argsort(S.pool_new_group[:m][order], kind="mergesort")]
-    for name in range(5):  # put the arrivals in that order
-        _permute_new(S, order, name)
+    # Arrivals come in sequence order: a stable sort by (group, priority) gives the key.
+    order = stable_order(S.pool_new_group[:m], S.pool_new_priority[:m])
+    _permute(S.pool_new_group, order)
+    _permute(S.pool_new_priority, order)
+    _permute(S.pool_new_sequence, order)
+    _permute(S.pool_new_ids, order)
+    _permute(S.pool_new_agency, order)
     # Merge from the back (the larger key first), so each entry moves at most once.
     n = S.pool_counts[Q_SIZE]
     i, j, to = n - 1, m - 1, n + m - 1
     while j >= 0:
         if i >= 0 and _before(S, j, i):
-            _move(S, to, i, False)
+            _move(S, to, i, np.bool_(False))
             i -= 1
         else:
-            _move(S, to, j, True)
+            _move(S, to, j, np.bool_(True))
             j -= 1
         to -= 1
     S.pool_counts[Q_SIZE] = n + m
     S.pool_counts[Q_NEW] = 0
-
-
-@njit(cache=True)
-def _permute_new(S, order, name):
-    m = order.size
-    if name == 0:
-        S.pool_new_group[:m] = S.pool_new_group[:m][order]
-    elif name == 1:
-        S.pool_new_priority[:m] = S.pool_new_priority[:m][order]
-    elif name == 2:
-        S.pool_new_sequence[:m] = S.pool_new_sequence[:m][order]
-    elif name == 3:
-        S.pool_new_ids[:m] = S.pool_new_ids[:m][order]
-    else:
-        S.pool_new_agency[:m] = S.pool_new_agency[:m][order]
 
 
 @njit(cache=True)
@@ -122,7 +152,7 @@ def pool_purge(S):
     for k in range(n):
         if S.outcome[S.pool_ids[k]] == OPEN:
             if kept != k:
-                _move(S, kept, k, False)
+                _move(S, kept, k, np.bool_(False))
             kept += 1
     S.pool_counts[Q_SIZE] = kept
     S.pool_counts[Q_DIRTY] = 0
@@ -188,11 +218,11 @@ def _take(S, busy, counts):
                     agencies[taken] = agency
                     taken += 1
                 else:
-                    _move(S, kept, q, False)
+                    _move(S, kept, q, np.bool_(False))
                     kept += 1
             row = end
         else:
-            _move(S, kept, row, False)
+            _move(S, kept, row, np.bool_(False))
             kept += 1
             row += 1
     S.pool_counts[Q_SIZE] = kept
@@ -240,4 +270,4 @@ def serve_queues(S, rng, n_agencies, day):
             S.taken_agency[S.filed[O_TAKEN] + q] = agencies[q]
         S.filed[O_TAKEN] += ids.size
         days = service_days(S, rng, role, ids, agencies)
-        schedule(S, ids, NEXT_STAGE[role], days, day)
+        schedule(S, ids, np.int64(NEXT_STAGE[role]), days, day)

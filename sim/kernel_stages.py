@@ -19,6 +19,7 @@ from numba import njit
 
 import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
 from sim.kernel_lifecycle import (
+    EXECUTED,
     EXTRADITION,
     JIT,
     LAW_ENFORCEMENT,
@@ -95,11 +96,16 @@ def transmit(S, rng, ids, day):
             S.t_received[r] = day
             S.t_decided[r] = day
         enqueue(
-            S, direct, requested_agency(S, S.le_of, direct), EXECUTION_QUEUE, LAW_ENFORCEMENT, day
+            S,
+            direct,
+            requested_agency(S, S.le_of, direct),
+            np.int64(EXECUTION_QUEUE),
+            np.int64(LAW_ENFORCEMENT),
+            day,
         )
         ids = ids[~team]
     days = noisy(rng, _transmission(S, ids), _sigmas(S, ids.size))
-    schedule(S, ids, TRANSMISSION, days, day)
+    schedule(S, ids, np.int64(TRANSMISSION), days, day)
 
 
 @njit(cache=True)
@@ -120,7 +126,14 @@ def arrive(S, rng, ids, day):
     if warrant.any():
         route_after_review(S, rng, ids[warrant], day)
         ids = ids[~warrant]
-    enqueue(S, ids, requested_agency(S, S.ca_of, ids), REVIEW_QUEUE, CENTRAL_AUTHORITY, day)
+    enqueue(
+        S,
+        ids,
+        requested_agency(S, S.ca_of, ids),
+        np.int64(REVIEW_QUEUE),
+        np.int64(CENTRAL_AUTHORITY),
+        day,
+    )
 
 
 @njit(cache=True)
@@ -129,7 +142,7 @@ def close_by_ground(S, ids, ground, day):
     for code in range(1, N_GROUND_CODES):
         hit = ground == code
         if hit.any():
-            close(S, ids[hit], REFUSED, code, day)
+            close(S, ids[hit], np.int64(REFUSED), code, day)
 
 
 @njit(cache=True)
@@ -149,14 +162,19 @@ def review_decision(S, rng, ids, day):
     for k in range(asked.size):
         a[k], b[k] = S.requesting_state[asked[k]], S.requested_state[asked[k]]
     trust_apply(
-        trust_arrays(S), a, b, np.full(asked.size, S.params[P_LOSS_ON_CLARIFICATION]), day, False
+        trust_arrays(S),
+        a,
+        b,
+        np.full(asked.size, S.params[P_LOSS_ON_CLARIFICATION]),
+        day,
+        np.bool_(False),
     )
     exhausted = np.zeros(n, dtype=np.bool_)
     for k in range(n):
         exhausted[k] = (
             clarify[k] and S.clarification_rounds[ids[k]] >= S.params[P_MAX_CLARIFICATION_ROUNDS]
         )
-    close(S, ids[exhausted], REFUSED, FORM_DEFECT, day)
+    close(S, ids[exhausted], np.int64(REFUSED), np.int64(FORM_DEFECT), day)
     back = ids[clarify & ~exhausted]
     mean = np.empty(back.size)
     for k in range(back.size):
@@ -164,7 +182,7 @@ def review_decision(S, rng, ids, day):
         S.clarification_rounds[r] += 1
         mean[k] = S.params[P_CLARIFICATION_DAYS] + S.channel_days[S.channel[r]]
     S.counters[K_CLARIFICATION_ROUNDS] += back.size
-    schedule(S, back, CLARIFICATION, noisy(rng, mean, _sigmas(S, back.size)), day)
+    schedule(S, back, np.int64(CLARIFICATION), noisy(rng, mean, _sigmas(S, back.size)), day)
     ids = ids[~clarify]
     mr = np.empty(ids.size, dtype=np.bool_)
     for k in range(ids.size):
@@ -189,7 +207,7 @@ def review_decision(S, rng, ids, day):
     refuse = np.empty(m, dtype=np.bool_)
     for k in range(m):
         refuse[k] = rng.random() < S.params[P_SOVEREIGNTY_REFUSAL] * score[k]
-    close(S, ids[refuse], REFUSED, SOVEREIGNTY, day)
+    close(S, ids[refuse], np.int64(REFUSED), np.int64(SOVEREIGNTY), day)
     delay = np.empty(m, dtype=np.bool_)
     for k in range(m):
         delay[k] = rng.random() < S.params[P_SOVEREIGNTY_DELAY] * score[k]
@@ -198,7 +216,9 @@ def review_decision(S, rng, ids, day):
             S.t_decided[ids[k]] = day
     delayed = ids[delay]
     mean = np.full(delayed.size, S.params[P_SOVEREIGNTY_DELAY_DAYS])
-    schedule(S, delayed, DELIBERATE_DELAY, noisy(rng, mean, _sigmas(S, delayed.size)), day)
+    schedule(
+        S, delayed, np.int64(DELIBERATE_DELAY), noisy(rng, mean, _sigmas(S, delayed.size)), day
+    )
     route_after_review(S, rng, ids[~refuse & ~delay], day)
 
 
@@ -215,9 +235,16 @@ def route_after_review(S, rng, ids, day):
         b = S.requested_state[r]
         nsc = S.nsc_of[b]
         courts[k] = nsc if (S.security_case[r] and nsc >= 0) else S.court_of[b]
-    enqueue(S, to_court, courts, JUDICIAL_QUEUE, COURT, day)
+    enqueue(S, to_court, courts, np.int64(JUDICIAL_QUEUE), np.int64(COURT), day)
     rest = ids[~judicial]
-    enqueue(S, rest, requested_agency(S, S.le_of, rest), EXECUTION_QUEUE, LAW_ENFORCEMENT, day)
+    enqueue(
+        S,
+        rest,
+        requested_agency(S, S.le_of, rest),
+        np.int64(EXECUTION_QUEUE),
+        np.int64(LAW_ENFORCEMENT),
+        day,
+    )
 
 
 @njit(cache=True)
@@ -243,7 +270,7 @@ def judicial_decision(S, rng, ids, day):
         gap = rights_gap(S, S.requesting_state[r], S.requested_state[r])
         p = S.params[P_HUMAN_RIGHTS_REFUSAL] * extradition * gap
         refuse[k] = (rng.random() < p) and not warrant[k]
-    close(S, ids[refuse], REFUSED, HUMAN_RIGHTS, day)
+    close(S, ids[refuse], np.int64(REFUSED), np.int64(HUMAN_RIGHTS), day)
     going = np.empty(n, dtype=np.bool_)
     for k in range(n):
         going[k] = not refuse[k] and S.outcome[ids[k]] == OPEN
@@ -252,7 +279,14 @@ def judicial_decision(S, rng, ids, day):
         S.t_judicial[r] = day
         if S.t_decided[r] < 0:  # warrants: the court's decision is the decision
             S.t_decided[r] = day
-    enqueue(S, ids, requested_agency(S, S.le_of, ids), EXECUTION_QUEUE, LAW_ENFORCEMENT, day)
+    enqueue(
+        S,
+        ids,
+        requested_agency(S, S.le_of, ids),
+        np.int64(EXECUTION_QUEUE),
+        np.int64(LAW_ENFORCEMENT),
+        day,
+    )
 
 
 @njit(cache=True)
@@ -261,7 +295,7 @@ def respond(S, rng, ids, day):
     for r in ids:
         S.t_executed[r] = day
     days = noisy(rng, _transmission(S, ids), _sigmas(S, ids.size))
-    schedule(S, ids, RESPONSE, days, day)
+    schedule(S, ids, np.int64(RESPONSE), days, day)
 
 
 # The handlers' fixed order (each takes its stage's requests of the pass).
@@ -313,6 +347,6 @@ def advance_due(S, rng, ids, day):
             elif code == EXECUTION:
                 respond(S, rng, group, day)
             else:  # RESPONSE: the answer arrives, the request is executed
-                close(S, group, 1, 0, day)
+                close(S, group, np.int64(EXECUTED), np.int64(0), day)
         ids = S.today[: S.filed[O_TODAY]].copy()
     S.filed[O_TODAY] = -1

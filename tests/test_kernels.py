@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import sim.kernel_cache as kernel_cache
+from sim.kernel_queues import stable_order
 from sim.kernel_trust import pairwise_sum
 from sim.model import CooperationModel
 from sim.scenario import load_scenario, shipped_scenarios
@@ -39,6 +40,15 @@ def _struct_type(name: str):
     model = CooperationModel(scenario, rng=0)
     model.step()
     return numba.typeof(model.kernel_state(1)[0])
+
+
+@pytest.mark.parametrize(("size", "distinct"), [(0, 1), (1, 1), (7, 2), (64, 5), (1000, 40)])
+def test_stable_order_sorts_as_numpy_s_lexsort(size, distinct):
+    """The queue pool's merge orders arrivals (group, then a float priority) as lexsort."""
+    rng = np.random.default_rng(size)
+    group = rng.integers(0, distinct, size).astype(np.int32)
+    priority = -rng.integers(0, 3, size) / 2.0  # negative, with ties
+    np.testing.assert_array_equal(stable_order(group, priority), np.lexsort((priority, group)))
 
 
 def test_every_shipped_scenario_uses_the_same_compiled_kernels():
