@@ -213,7 +213,7 @@ def draw_cases(rng, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, righ
         links[c] = min(1 + rng.poisson(cp[C_MEAN_LINKS] - 1.0), n_states - 1)
     k = links.sum()
     requested = np.empty(k, dtype=np.int64)
-    at = 0
+    at = np.int64(0)
     for c in range(n):
         gravity_partners(rng, gravity_cum[origin[c]], origin[c], links[c], requested, at)
         at += links[c]

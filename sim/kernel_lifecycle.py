@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit
 
 import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
+from sim.kernel_pick import pick
 from sim.kernel_state import (
     K_BACKLOG,
     K_OPEN,
@@ -231,7 +232,7 @@ def _mark_closed(S, ids, outcome, ground, day):
     mask = np.zeros(ids.size, dtype=np.bool_)
     for k in range(ids.size):
         mask[k] = S.outcome[ids[k]] == OPEN
-    ids = ids[mask]
+    ids = pick(ids, mask)
     for r in ids:
         agency = S.queue_agency[r]
         if agency >= 0:
@@ -268,7 +269,12 @@ def _blame_lapses(S, ids, day):
         reached[k] = S.t_received[ids[k]] >= 0 and S.t_executed[ids[k]] < 0
     rate = np.full(int(reached.sum()), S.params[P_LOSS_ON_LAPSE])
     trust_apply(
-        trust_arrays(S), requesting[reached], requested[reached], rate, day, np.bool_(False)
+        trust_arrays(S),
+        pick(requesting, reached),
+        pick(requested, reached),
+        rate,
+        day,
+        np.bool_(False),
     )
 
 
@@ -332,7 +338,7 @@ def case_progress(S, ids, day):
     for k in range(unique.size):
         c = unique[k]
         done[k] = S.case_status[c] == CASE_OPEN and S.case_received[c] >= S.case_needed[c]
-    resolved = unique[done]
+    resolved = pick(unique, done)
     if resolved.size:
         for c in resolved:
             S.case_status[c] = RESOLVED
@@ -380,7 +386,7 @@ def end_cases(S, cases, status, day):
     still = np.zeros(unique.size, dtype=np.bool_)
     for k in range(unique.size):
         still[k] = S.case_status[unique[k]] == CASE_OPEN
-    unique = unique[still]
+    unique = pick(unique, still)
     if unique.size == 0:
         return
     for c in unique:
@@ -389,6 +395,6 @@ def end_cases(S, cases, status, day):
     _teams_dissolve(S, unique)
     # Withdrawn and lapsed requests end no further case (so no recursion into close).
     ids = request_ids(S.case_first, S.case_count, S.case_extra_case, S.case_extra_request, unique)
-    ids = _mark_closed(S, ids, outcome, 0, day)
+    ids = _mark_closed(S, ids, outcome, np.int64(0), day)
     if outcome == LAPSED and ids.size:
         _blame_lapses(S, ids, day)

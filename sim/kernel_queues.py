@@ -148,7 +148,7 @@ def pool_merge(S):
 @njit(cache=True)
 def pool_purge(S):
     """Drop entries whose request closed while waiting."""
-    n, kept = S.pool_counts[Q_SIZE], 0
+    n, kept = S.pool_counts[Q_SIZE], np.int64(0)
     for k in range(n):
         if S.outcome[S.pool_ids[k]] == OPEN:
             if kept != k:
@@ -202,8 +202,9 @@ def _take(S, busy, counts):
     total = counts.sum()
     ids = np.empty(total, dtype=np.int64)
     agencies = np.empty(total, dtype=np.int64)
-    n, taken, kept, k = S.pool_counts[Q_SIZE], 0, 0, 0
-    row = 0
+    # Counters start as int64, not literal zeros: numba would compile _move once more.
+    n, taken, kept, k = S.pool_counts[Q_SIZE], 0, np.int64(0), 0
+    row = np.int64(0)
     while row < n:
         agency = S.pool_agency[row]
         while k < busy.size and busy[k] < agency:

@@ -32,6 +32,7 @@ from sim.kernel_lifecycle import (
     schedule,
     trust_arrays,
 )
+from sim.kernel_pick import pick, pick_equal, pick_not
 from sim.kernel_rules import clarification_probability, first_grounds, rights_gap
 from sim.kernel_state import (
     K_CLARIFICATION_ROUNDS,
@@ -91,7 +92,7 @@ def transmit(S, rng, ids, day):
         team[k] = S.channel[ids[k]] == JIT
     if team.any():
         # Evidence moves inside the team: no central authority, no review.
-        direct = ids[team]
+        direct = pick(ids, team)
         for r in direct:
             S.t_received[r] = day
             S.t_decided[r] = day
@@ -103,7 +104,7 @@ def transmit(S, rng, ids, day):
             np.int64(LAW_ENFORCEMENT),
             day,
         )
-        ids = ids[~team]
+        ids = pick_not(ids, team)
     days = noisy(rng, _transmission(S, ids), _sigmas(S, ids.size))
     schedule(S, ids, np.int64(TRANSMISSION), days, day)
 
@@ -124,8 +125,8 @@ def arrive(S, rng, ids, day):
     for k in range(ids.size):
         warrant[k] = _is_warrant(S, ids[k])
     if warrant.any():
-        route_after_review(S, rng, ids[warrant], day)
-        ids = ids[~warrant]
+        route_after_review(S, rng, pick(ids, warrant), day)
+        ids = pick_not(ids, warrant)
     enqueue(
         S,
         ids,
@@ -140,9 +141,9 @@ def arrive(S, rng, ids, day):
 def close_by_ground(S, ids, ground, day):
     """Refuse the requests a ground fired for, ground by ground in code order."""
     for code in range(1, N_GROUND_CODES):
-        hit = ground == code
-        if hit.any():
-            close(S, ids[hit], np.int64(REFUSED), code, day)
+        hit = pick_equal(ids, ground, code)
+        if hit.size:
+            close(S, hit, np.int64(REFUSED), code, day)
 
 
 @njit(cache=True)
@@ -156,7 +157,7 @@ def review_decision(S, rng, ids, day):
     for k in range(n):
         clarify[k] = rng.random() < p[k]
     # A misunderstanding costs the requesting state's trust in its partner a little.
-    asked = ids[clarify]
+    asked = pick(ids, clarify)
     a = np.empty(asked.size, dtype=np.int64)
     b = np.empty(asked.size, dtype=np.int64)
     for k in range(asked.size):
@@ -170,12 +171,14 @@ def review_decision(S, rng, ids, day):
         np.bool_(False),
     )
     exhausted = np.zeros(n, dtype=np.bool_)
+    again = np.zeros(n, dtype=np.bool_)
     for k in range(n):
         exhausted[k] = (
             clarify[k] and S.clarification_rounds[ids[k]] >= S.params[P_MAX_CLARIFICATION_ROUNDS]
         )
-    close(S, ids[exhausted], np.int64(REFUSED), np.int64(FORM_DEFECT), day)
-    back = ids[clarify & ~exhausted]
+        again[k] = clarify[k] and not exhausted[k]
+    close(S, pick(ids, exhausted), np.int64(REFUSED), np.int64(FORM_DEFECT), day)
+    back = pick(ids, again)
     mean = np.empty(back.size)
     for k in range(back.size):
         r = back[k]
@@ -183,14 +186,13 @@ def review_decision(S, rng, ids, day):
         mean[k] = S.params[P_CLARIFICATION_DAYS] + S.channel_days[S.channel[r]]
     S.counters[K_CLARIFICATION_ROUNDS] += back.size
     schedule(S, back, np.int64(CLARIFICATION), noisy(rng, mean, _sigmas(S, back.size)), day)
-    ids = ids[~clarify]
+    ids = pick_not(ids, clarify)
     mr = np.empty(ids.size, dtype=np.bool_)
     for k in range(ids.size):
         mr[k] = S.instrument[ids[k]] == MUTUAL_RECOGNITION
     ground = first_grounds(S, rng, ids, mr)
     close_by_ground(S, ids, ground, day)
-    keep = ground == 0
-    ids, mr = ids[keep], mr[keep]
+    ids, mr = pick_equal(ids, ground, 0), pick_equal(mr, ground, 0)
     # Sovereignty (frictions.sovereignty_score): no political review under mutual recognition.
     m = ids.size
     score = np.empty(m)
@@ -207,19 +209,21 @@ def review_decision(S, rng, ids, day):
     refuse = np.empty(m, dtype=np.bool_)
     for k in range(m):
         refuse[k] = rng.random() < S.params[P_SOVEREIGNTY_REFUSAL] * score[k]
-    close(S, ids[refuse], np.int64(REFUSED), np.int64(SOVEREIGNTY), day)
+    close(S, pick(ids, refuse), np.int64(REFUSED), np.int64(SOVEREIGNTY), day)
     delay = np.empty(m, dtype=np.bool_)
+    onward = np.empty(m, dtype=np.bool_)
     for k in range(m):
         delay[k] = rng.random() < S.params[P_SOVEREIGNTY_DELAY] * score[k]
         delay[k] = delay[k] and not refuse[k]
+        onward[k] = not refuse[k] and not delay[k]
         if not refuse[k]:
             S.t_decided[ids[k]] = day
-    delayed = ids[delay]
+    delayed = pick(ids, delay)
     mean = np.full(delayed.size, S.params[P_SOVEREIGNTY_DELAY_DAYS])
     schedule(
         S, delayed, np.int64(DELIBERATE_DELAY), noisy(rng, mean, _sigmas(S, delayed.size)), day
     )
-    route_after_review(S, rng, ids[~refuse & ~delay], day)
+    route_after_review(S, rng, pick(ids, onward), day)
 
 
 @njit(cache=True)
@@ -228,7 +232,7 @@ def route_after_review(S, rng, ids, day):
     judicial = np.empty(ids.size, dtype=np.bool_)
     for k in range(ids.size):
         judicial[k] = S.kind[ids[k]] == EXTRADITION or S.coercive[ids[k]]
-    to_court = ids[judicial]
+    to_court = pick(ids, judicial)
     courts = np.empty(to_court.size, dtype=np.int64)
     for k in range(to_court.size):
         r = to_court[k]
@@ -236,7 +240,7 @@ def route_after_review(S, rng, ids, day):
         nsc = S.nsc_of[b]
         courts[k] = nsc if (S.security_case[r] and nsc >= 0) else S.court_of[b]
     enqueue(S, to_court, courts, np.int64(JUDICIAL_QUEUE), np.int64(COURT), day)
-    rest = ids[~judicial]
+    rest = pick_not(ids, judicial)
     enqueue(
         S,
         rest,
@@ -260,7 +264,7 @@ def judicial_decision(S, rng, ids, day):
     for k in range(n):
         warrant[k] = _is_warrant(S, ids[k])
     if warrant.any():
-        w_ids = ids[warrant]
+        w_ids = pick(ids, warrant)
         ground = first_grounds(S, rng, w_ids, np.ones(w_ids.size, dtype=np.bool_))
         close_by_ground(S, w_ids, ground, day)
     refuse = np.empty(n, dtype=np.bool_)
@@ -270,11 +274,11 @@ def judicial_decision(S, rng, ids, day):
         gap = rights_gap(S, S.requesting_state[r], S.requested_state[r])
         p = S.params[P_HUMAN_RIGHTS_REFUSAL] * extradition * gap
         refuse[k] = (rng.random() < p) and not warrant[k]
-    close(S, ids[refuse], np.int64(REFUSED), np.int64(HUMAN_RIGHTS), day)
+    close(S, pick(ids, refuse), np.int64(REFUSED), np.int64(HUMAN_RIGHTS), day)
     going = np.empty(n, dtype=np.bool_)
     for k in range(n):
         going[k] = not refuse[k] and S.outcome[ids[k]] == OPEN
-    ids = ids[going]
+    ids = pick(ids, going)
     for r in ids:
         S.t_judicial[r] = day
         if S.t_decided[r] < 0:  # warrants: the court's decision is the decision
@@ -324,14 +328,14 @@ def advance_due(S, rng, ids, day):
         live = np.empty(ids.size, dtype=np.bool_)
         for k in range(ids.size):
             live[k] = S.outcome[ids[k]] == OPEN
-        ids = ids[live]
+        ids = pick(ids, live)
         # Every group is taken from this snapshot of the stages, in batch order.
         stage = np.empty(ids.size, dtype=np.int64)
         for k in range(ids.size):
             stage[k] = S.stage[ids[k]]
         S.filed[O_TODAY] = 0
         for code in HANDLER_ORDER:
-            group = ids[stage == code]
+            group = pick_equal(ids, stage, code)
             if group.size == 0:
                 continue
             if code == DRAFTING or code == CLARIFICATION:

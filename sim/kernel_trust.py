@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit
 
 import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
+from sim.kernel_pick import pick
 from sim.kernel_state import T_DAY, T_DECAY0, T_GAP, T_VALID
 
 DAYS_PER_YEAR = 365.0
@@ -103,4 +104,4 @@ def trust_apply(T, i, j, rate, day, towards_one):
         moved[p] = new - old
         common[p] = a != b and not T.own_decay[a, b]
     if sums_at(T, day):
-        T.sums[T_GAP] += pairwise_sum(moved[common])
+        T.sums[T_GAP] += pairwise_sum(pick(moved, common))

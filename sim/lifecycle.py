@@ -167,7 +167,8 @@ class RequestLifecycle:
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         if ids.size == 0:
             return
-        days = np.ascontiguousarray(np.broadcast_to(np.asarray(days, dtype=np.float64), ids.shape))
+        # Writable, as the kernels pass it (a read-only view would compile stage_until again).
+        days = np.require(np.broadcast_to(days, ids.shape), np.float64, ["C", "W"])
         led = self.ledger
         live, due = stage_until(led.outcome, led.stage, ids, int(stage), days, self.day)
         self._due.add(live, due)

@@ -133,8 +133,10 @@ class TrustNetwork:
         if i.size == 0:
             return
         j = np.atleast_1d(np.asarray(j, dtype=np.int64))
-        rate = np.broadcast_to(np.asarray(rate, dtype=np.float64), i.shape)
-        trust_apply(self.arrays(), i, j, np.ascontiguousarray(rate), _whole_day(day), towards_one)
+        # Writable and contiguous, as the kernels pass it: a read-only broadcast view
+        # would be another array type, and numba would compile trust_apply again.
+        rate = np.require(np.broadcast_to(rate, i.shape), np.float64, ["C", "W"])
+        trust_apply(self.arrays(), i, j, rate, _whole_day(day), towards_one)
 
     def snapshot(self, day: float) -> np.ndarray:
         """Full matrix of current trust (costs n^2: for outputs, not for the hot path)."""
