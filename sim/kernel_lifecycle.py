@@ -260,7 +260,8 @@ def _states(S, ids):
     return requesting, requested
 
 
-@njit(cache=True)
+# inline="always": one caller, so no separate compile (see sim/kernel_stages.py).
+@njit(cache=True, inline="always")
 def _blame_lapses(S, ids, day):
     """Only a partner that had the request and had not yet answered it is blamed."""
     requesting, requested = _states(S, ids)
@@ -326,7 +327,7 @@ def _teams_dissolve(S, cases):
     S.filed[O_SEGMENTS] = segment + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def case_progress(S, ids, day):
     """Count executed requests towards their cases; resolve the cases that have all."""
     cases = np.empty(ids.size, dtype=np.int64)

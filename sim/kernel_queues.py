@@ -117,7 +117,8 @@ def _permute(values, order):
         values[k] = old[order[k]]
 
 
-@njit(cache=True)
+# inline="always": one caller, so no separate compile (see sim/kernel_stages.py).
+@njit(cache=True, inline="always")
 def pool_merge(S):
     """Merge the arrivals into the sorted entries."""
     m = S.pool_counts[Q_NEW]
@@ -145,7 +146,7 @@ def pool_merge(S):
     S.pool_counts[Q_NEW] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def pool_purge(S):
     """Drop entries whose request closed while waiting."""
     n, kept = S.pool_counts[Q_SIZE], np.int64(0)
@@ -158,7 +159,7 @@ def pool_purge(S):
     S.pool_counts[Q_DIRTY] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def service_days(S, rng, role, ids, agencies):
     """How long each request occupies the agency that just took it (noisy)."""
     n = ids.size
@@ -196,7 +197,7 @@ def service_days(S, rng, role, ids, agencies):
     return noisy(rng, mean, sigma)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _take(S, busy, counts):
     """Remove the first ``counts[k]`` entries of each agency ``busy[k]`` (increasing)."""
     total = counts.sum()

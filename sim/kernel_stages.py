@@ -10,6 +10,10 @@ for one request, in the same order of operations, and the draws are taken from t
 model's generator in the order the vectorised handlers took them (a whole batch's
 clarification draws, then its grounds request by request, then its sovereignty
 draws), so runs are unchanged draw for draw.
+
+The handlers are ``inline="always"``: each has one caller, and numba would otherwise
+compile each on its own and then again inside :func:`advance_due` (about 6 s of the
+compile; docs/compiled_pipeline.md, "Compile and load").
 """
 
 from __future__ import annotations
@@ -80,7 +84,7 @@ def requested_agency(S, agency_of, ids):
     return agencies
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def transmit(S, rng, ids, day):
     """Process 3: a drafted (or clarified) request leaves; team evidence goes straight to work."""
     for r in ids:
@@ -114,7 +118,7 @@ def _is_warrant(S, r):
     return S.instrument[r] == MUTUAL_RECOGNITION and S.kind[r] == EXTRADITION
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def arrive(S, rng, ids, day):
     """A request reaches the requested state: its central authority's queue (warrants: a court)."""
     for r in ids:
@@ -137,7 +141,7 @@ def arrive(S, rng, ids, day):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def close_by_ground(S, ids, ground, day):
     """Refuse the requests a ground fired for, ground by ground in code order."""
     for code in range(1, N_GROUND_CODES):
@@ -146,7 +150,7 @@ def close_by_ground(S, ids, ground, day):
             close(S, hit, np.int64(REFUSED), code, day)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def review_decision(S, rng, ids, day):
     """Process 4: clarification, the legal grounds, then the sovereignty check."""
     n = ids.size
@@ -226,7 +230,7 @@ def review_decision(S, rng, ids, day):
     route_after_review(S, rng, pick(ids, onward), day)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def route_after_review(S, rng, ids, day):
     """Extraditions and coercive measures go to a court; the rest to law enforcement."""
     judicial = np.empty(ids.size, dtype=np.bool_)
@@ -251,7 +255,7 @@ def route_after_review(S, rng, ids, day):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def judicial_decision(S, rng, ids, day):
     """Process 5: the court's decision.
 
@@ -293,7 +297,7 @@ def judicial_decision(S, rng, ids, day):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def respond(S, rng, ids, day):
     """Process 7: the executed request's answer travels back."""
     for r in ids:
