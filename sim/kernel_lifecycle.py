@@ -209,7 +209,7 @@ def enqueue(S, ids, agencies, stage, role, day):
             priority = -trust_get(trust_arrays(S), S.requested_state[r], S.requesting_state[r], day)
         else:  # fifo
             priority = float(day)
-        pool_add(S, r, agency, 0 if first else 1, priority)
+        pool_add(S, r, agency, np.int64(0 if first else 1), priority)
         S.waiting[agency] += 1
         if day >= S.params[P_WINDOW_START]:
             S.arrived[agency] += 1

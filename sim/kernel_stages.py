@@ -196,7 +196,7 @@ def review_decision(S, rng, ids, day):
         mr[k] = S.instrument[ids[k]] == MUTUAL_RECOGNITION
     ground = first_grounds(S, rng, ids, mr)
     close_by_ground(S, ids, ground, day)
-    ids, mr = pick_equal(ids, ground, 0), pick_equal(mr, ground, 0)
+    ids, mr = pick_equal(ids, ground, np.int64(0)), pick_equal(mr, ground, np.int64(0))
     # Sovereignty (frictions.sovereignty_score): no political review under mutual recognition.
     m = ids.size
     score = np.empty(m)
