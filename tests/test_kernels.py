@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import sim.kernel_cache as kernel_cache
+from sim.kernel_pick import pick, pick_equal, pick_not
 from sim.kernel_queues import stable_order
 from sim.kernel_trust import pairwise_sum
 from sim.model import CooperationModel
@@ -49,6 +50,18 @@ def test_stable_order_sorts_as_numpy_s_lexsort(size, distinct):
     group = rng.integers(0, distinct, size).astype(np.int32)
     priority = -rng.integers(0, 3, size) / 2.0  # negative, with ties
     np.testing.assert_array_equal(stable_order(group, priority), np.lexsort((priority, group)))
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 9, 300])
+def test_selections_give_what_numpy_gives(size):
+    """The compiled selections in place of boolean indexing."""
+    rng = np.random.default_rng(size)
+    values = rng.integers(-5, 40, size)
+    keys = rng.integers(0, 4, size)
+    mask = keys == 1
+    np.testing.assert_array_equal(pick(values, mask), values[mask])
+    np.testing.assert_array_equal(pick_not(values, mask), values[~mask])
+    np.testing.assert_array_equal(pick_equal(values, keys, np.int64(2)), values[keys == 2])
 
 
 def test_every_shipped_scenario_uses_the_same_compiled_kernels():
