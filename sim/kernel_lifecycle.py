@@ -268,15 +268,9 @@ def _blame_lapses(S, ids, day):
     reached = np.zeros(ids.size, dtype=np.bool_)
     for k in range(ids.size):
         reached[k] = S.t_received[ids[k]] >= 0 and S.t_executed[ids[k]] < 0
-    rate = np.full(int(reached.sum()), S.params[P_LOSS_ON_LAPSE])
-    trust_apply(
-        trust_arrays(S),
-        pick(requesting, reached),
-        pick(requested, reached),
-        rate,
-        day,
-        np.bool_(False),
-    )
+    a, b = pick(requesting, reached), pick(requested, reached)
+    rate = np.full(a.size, S.params[P_LOSS_ON_LAPSE])
+    trust_apply(trust_arrays(S), a, b, rate, day, np.bool_(False))
 
 
 @njit(cache=True)
