@@ -63,6 +63,7 @@ class KernelCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLo
     """
 
     def __init__(self, py_func, py_file):
+        # numba's mixin reads these two: the source's hash and the entry's line number.
         self._py_file = py_file
         self._lineno = py_func.__code__.co_firstlineno
         self._cache_path = str(CACHE_DIR)

@@ -84,6 +84,13 @@ def requested_agency(S, agency_of, ids):
     return agencies
 
 
+@njit(cache=True)
+def to_law_enforcement(S, ids, day):
+    """Queue requests for execution by the law enforcement of their requested state."""
+    agencies = requested_agency(S, S.le_of, ids)
+    enqueue(S, ids, agencies, np.int64(EXECUTION_QUEUE), np.int64(LAW_ENFORCEMENT), day)
+
+
 @njit(cache=True, inline="always")
 def transmit(S, rng, ids, day):
     """Process 3: a drafted (or clarified) request leaves; team evidence goes straight to work."""
@@ -100,14 +107,7 @@ def transmit(S, rng, ids, day):
         for r in direct:
             S.t_received[r] = day
             S.t_decided[r] = day
-        enqueue(
-            S,
-            direct,
-            requested_agency(S, S.le_of, direct),
-            np.int64(EXECUTION_QUEUE),
-            np.int64(LAW_ENFORCEMENT),
-            day,
-        )
+        to_law_enforcement(S, direct, day)
         ids = pick_not(ids, team)
     days = noisy(rng, _transmission(S, ids), _sigmas(S, ids.size))
     schedule(S, ids, np.int64(TRANSMISSION), days, day)
@@ -245,14 +245,7 @@ def route_after_review(S, rng, ids, day):
         courts[k] = nsc if (S.security_case[r] and nsc >= 0) else S.court_of[b]
     enqueue(S, to_court, courts, np.int64(JUDICIAL_QUEUE), np.int64(COURT), day)
     rest = pick_not(ids, judicial)
-    enqueue(
-        S,
-        rest,
-        requested_agency(S, S.le_of, rest),
-        np.int64(EXECUTION_QUEUE),
-        np.int64(LAW_ENFORCEMENT),
-        day,
-    )
+    to_law_enforcement(S, rest, day)
 
 
 @njit(cache=True, inline="always")
@@ -287,14 +280,7 @@ def judicial_decision(S, rng, ids, day):
         S.t_judicial[r] = day
         if S.t_decided[r] < 0:  # warrants: the court's decision is the decision
             S.t_decided[r] = day
-    enqueue(
-        S,
-        ids,
-        requested_agency(S, S.le_of, ids),
-        np.int64(EXECUTION_QUEUE),
-        np.int64(LAW_ENFORCEMENT),
-        day,
-    )
+    to_law_enforcement(S, ids, day)
 
 
 @njit(cache=True, inline="always")
