@@ -67,7 +67,11 @@ def test_a_built_wheel_installed_in_a_fresh_environment_runs_baseline(tmp_path):
     # The clone's compiled kernels (the test session compiled them) serve the installed
     # wheel too: the cache does not depend on where the package lives, so the fresh
     # environment loads them instead of compiling for a minute, and writes nothing new.
-    cache = kernel_cache.active_cache_dir()
+    # A copy, so that other tests compiling kernels for new argument types meanwhile
+    # cannot touch what is compared.
+    session_cache = kernel_cache.active_cache_dir()
+    cache = tmp_path / "numba-cache" / session_cache.name
+    shutil.copytree(session_cache, cache)
     before = {path.name: path.stat().st_mtime_ns for path in cache.iterdir()}
     env["NUMBA_CACHE_DIR"] = str(cache.parent)
     code = (
