@@ -55,29 +55,24 @@ def active_cache_dir() -> Path:
     return CACHE_DIR
 
 
-class KernelCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
+class KernelCacheLocator(caching.UserProvidedCacheLocator):
     """numba's cache locator for this package's kernels: :data:`CACHE_DIR`, path-free.
 
     Entries are still checked against a hash of their source file's content (numba's
     source stamp); only the directory no longer encodes the file's absolute path.
     """
 
-    def __init__(self, py_func, py_file):
-        # numba's mixin reads these two: the source's hash and the entry's line number.
-        self._py_file = py_file
-        self._lineno = py_func.__code__.co_firstlineno
-        self._cache_path = str(CACHE_DIR)
-
     def get_cache_path(self) -> str:
         """The directory of this source's kernels."""
-        return self._cache_path
+        return str(CACHE_DIR)
 
     @classmethod
     def from_function(cls, py_func, py_file):
         """A locator for a kernel of this package, else None (numba's locators decide)."""
         if Path(py_file).resolve().parent != PACKAGE:
             return None
-        return super().from_function(py_func, py_file)
+        # The source-file locator's checks, without the parent's "is NUMBA_CACHE_DIR set?".
+        return super(caching.UserProvidedCacheLocator, cls).from_function(py_func, py_file)
 
 
 if KernelCacheLocator not in caching.CacheImpl._locator_classes:

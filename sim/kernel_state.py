@@ -69,19 +69,24 @@ CaseArrays = namedtuple(
     ],
 )
 
+# The world's attributes the kernels read under their own names (``sim.world_state``).
+WORLD_FIELDS = (
+    "legal_distance",
+    "different_language",
+    "cultural_distance",
+    "sovereignty",
+    "relations",
+    "death_penalty",
+    "rights_standard",
+    "data_protection",
+    "confidentiality",
+)
+
 # The world's attributes and the model's tables the stages read.
 WorldArrays = namedtuple(
     "WorldArrays",
     [
-        "legal_distance",
-        "different_language",
-        "cultural_distance",
-        "sovereignty",
-        "relations",
-        "death_penalty",
-        "rights_standard",
-        "data_protection",
-        "confidentiality",
+        *WORLD_FIELDS,
         "familiarity",
         "listed_type",
         "is_civil",

@@ -23,6 +23,7 @@ from sim.kernel_state import (
     O_TODAY,
     OUTCOME_COUNTERS,
     P_OPERATION_ON,
+    WORLD_FIELDS,
     AgencyArrays,
     CaseArrays,
     KernelState,
@@ -33,19 +34,6 @@ from sim.kernel_state import (
     outbox,
 )
 from sim.requests import CaseStatus, Stage
-
-# The world's attributes the kernels read under their own names.
-WORLD_FIELDS = (
-    "legal_distance",
-    "different_language",
-    "cultural_distance",
-    "sovereignty",
-    "relations",
-    "death_penalty",
-    "rights_standard",
-    "data_protection",
-    "confidentiality",
-)
 
 
 class RequestLifecycle:
