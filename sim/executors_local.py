@@ -21,6 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Any
 
+from sim.held_signals import held_signals
 from sim.processes import die_with_parent
 
 
@@ -74,9 +75,13 @@ class Executor:
         """
         for item in items:
             try:
-                yield item, fn(item)
+                # An interrupt lands between simulated days or after the run, never
+                # inside a kernel call (sim.held_signals).
+                with held_signals():
+                    result = fn(item)
             except Exception as exc:  # noqa: BLE001 - reported per item, like the others
-                yield item, exc
+                result = exc
+            yield item, result
 
 
 class SerialExecutor(Executor):

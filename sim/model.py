@@ -52,6 +52,7 @@ from sim.casegen import CaseGeneration
 from sim.drafting import Drafting
 from sim.eevidence import ElectronicEvidence
 from sim.engagement import CoordinatingBody, CoordinationMeetings
+from sim.held_signals import held_signals
 from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
 from sim.kernel_cases import case_parameters
@@ -134,80 +135,83 @@ class CooperationModel(
 
     def __init__(self, scenario: Scenario | str | Path, rng: Any = None):
         super().__init__(rng=rng)
-        # ScenarioBase, not Scenario: the name imported above may be a class rebuilt
-        # for a lever registered since then (sim.levers).
-        if not isinstance(scenario, ScenarioBase):
-            scenario = load_scenario(scenario)
-        # Mesa's Model already owns an attribute called `scenario`; ours is `config`.
-        self.config = scenario
-        # A warm-up, then the measurement window every outcome is computed over.
-        self.window_start = warmup_days(scenario)
-        self.horizon_days = self.window_start + max(
-            1, int(round(scenario.run.years * DAYS_PER_YEAR))
-        )
-        self.day = 0
-        # Separate streams: the world and the cases must not depend on how the
-        # processes (which reforms change) consume random numbers.
-        world_seed, case_seed = self.rng.integers(2**63, size=2)
-        self.world = build_world(scenario, np.random.default_rng(world_seed))
-        self.case_rng = np.random.default_rng(case_seed)
-        self.trust = TrustNetwork(self.world.initial_trust, scenario.trust.decay_per_year)
-        n = self.world.n_states
-        self.traffic = np.zeros((n, n), dtype=np.int64)  # requests sent, row -> column
-        self.familiarity = np.zeros((n, n))  # built by coordination meetings
-        self.latest_case = np.full((n, len(CASE_TYPES)), -1, dtype=np.int64)
-        # Per-state settings that reforms change and stages read.
-        self.policy = PolicyState.initial(scenario, self.world.nsc)
-        self.fugitives_unlocated = 0  # persons sought whose whereabouts were unknown
-        # Outcome counts, clarification rounds, open cases and backlogs, at the offsets of
-        # sim.kernel_state (the compiled rules update them in place).
-        self.counters = np.zeros(K_SLOTS, dtype=np.int64)
-        self._parameters = parameters(scenario, self.window_start)
-        self._case_parameters = case_parameters(scenario)
-        self._no_states = np.zeros(self.world.n_states, dtype=bool)
-        self._no_types = np.zeros(len(CASE_TYPES), dtype=bool)
-        # The kernels' struct, the arrays it was built over, and its outbox (reused).
-        self._state = self._state_arrays = self._outbox = None
-        self.ledger = Ledger(initial_capacity=self._expected_requests())
-        self.cases = CaseBook()
-        self._due = Calendar()  # requests in a timed stage, by the day it ends
-        self._case_deadlines = Calendar()  # open cases, by deadline day
-        # Every agency's capacity, credit, effort and queue length as arrays; the waiting
-        # requests of every agency in one ordered pool (served all at once each day).
-        self.agency_table = AgencyTable(6 * self.config.world.n_states + 8)
-        self.pool = QueuePool(self.ledger.capacity)
-        # Domestic investigations and e-evidence requests: a stream of their own, derived
-        # from the case seed without drawing from the model's (off, nothing else moves).
-        self.eevidence = ElectronicEvidence(self, np.random.default_rng([int(case_seed), 0xE]))
-        self._precompute()  # the agencies are staffed for the demand it expects
-        self._build_agents()
-        self.intelligence = IntelligenceSharing(self)
-        self.interpol = InterpolSecretariat(self)
-        self.teams = TeamFormation(self)
-        self.operations = Operations(self)  # coordinated operations, bilateral agreements
-        self.meetings = CoordinationMeetings(self)
-        self.coordinating_body = CoordinatingBody(self)
-        self.series = {name: np.zeros(self.horizon_days) for name in SERIES_COLUMNS}
-        # Each agency's queue length at the end of every day (room for agencies added later).
-        self.agency_backlog = np.zeros(
-            (self.horizon_days, self.agency_table.capacity.size), dtype=np.int32
-        )
-        # Counters at the start of the measurement window (zero until it starts).
-        self.window_counts = dict.fromkeys(self.running_counts(), 0)
-        # States deciding on endogenous levers; pairs negotiating agreements (idle unless a
-        # lever opens them).
-        self.adoption = AdoptionProcess(self)
-        self.negotiation = BilateralNegotiation(self)
-        self.reforms = enabled_reforms(scenario, self.world)
-        for reform in self.reforms:
-            reform.model = self
-            if reform.start_day <= 0:
-                reform.take_effect()
-            else:
-                # Mesa time T is the end of day T - 1: the reform is in force from day T.
-                self.schedule_event(reform.take_effect, at=reform.start_day)
+        # Signals wait for the end of the setup (sim.held_signals): it calls kernels.
+        with held_signals():
+            # ScenarioBase, not Scenario: the name imported above may be a class rebuilt
+            # for a lever registered since then (sim.levers).
+            if not isinstance(scenario, ScenarioBase):
+                scenario = load_scenario(scenario)
+            # Mesa's Model already owns an attribute called `scenario`; ours is `config`.
+            self.config = scenario
+            # A warm-up, then the measurement window every outcome is computed over.
+            self.window_start = warmup_days(scenario)
+            self.horizon_days = self.window_start + max(
+                1, int(round(scenario.run.years * DAYS_PER_YEAR))
+            )
+            self.day = 0
+            # Separate streams: the world and the cases must not depend on how the
+            # processes (which reforms change) consume random numbers.
+            world_seed, case_seed = self.rng.integers(2**63, size=2)
+            self.world = build_world(scenario, np.random.default_rng(world_seed))
+            self.case_rng = np.random.default_rng(case_seed)
+            self.trust = TrustNetwork(self.world.initial_trust, scenario.trust.decay_per_year)
+            n = self.world.n_states
+            self.traffic = np.zeros((n, n), dtype=np.int64)  # requests sent, row -> column
+            self.familiarity = np.zeros((n, n))  # built by coordination meetings
+            self.latest_case = np.full((n, len(CASE_TYPES)), -1, dtype=np.int64)
+            # Per-state settings that reforms change and stages read.
+            self.policy = PolicyState.initial(scenario, self.world.nsc)
+            self.fugitives_unlocated = 0  # persons sought whose whereabouts were unknown
+            # Outcome counts, clarification rounds, open cases and backlogs, at the offsets of
+            # sim.kernel_state (the compiled rules update them in place).
+            self.counters = np.zeros(K_SLOTS, dtype=np.int64)
+            self._parameters = parameters(scenario, self.window_start)
+            self._case_parameters = case_parameters(scenario)
+            self._no_states = np.zeros(self.world.n_states, dtype=bool)
+            self._no_types = np.zeros(len(CASE_TYPES), dtype=bool)
+            # The kernels' struct, the arrays it was built over, and its outbox (reused).
+            self._state = self._state_arrays = self._outbox = None
+            self.ledger = Ledger(initial_capacity=self._expected_requests())
+            self.cases = CaseBook()
+            self._due = Calendar()  # requests in a timed stage, by the day it ends
+            self._case_deadlines = Calendar()  # open cases, by deadline day
+            # Every agency's capacity, credit, effort and queue length as arrays; the waiting
+            # requests of every agency in one ordered pool (served all at once each day).
+            self.agency_table = AgencyTable(6 * self.config.world.n_states + 8)
+            self.pool = QueuePool(self.ledger.capacity)
+            # Domestic investigations and e-evidence requests: a stream of their own, derived
+            # from the case seed without drawing from the model's (off, nothing else moves).
+            self.eevidence = ElectronicEvidence(self, np.random.default_rng([int(case_seed), 0xE]))
+            self._precompute()  # the agencies are staffed for the demand it expects
+            self._build_agents()
+            self.intelligence = IntelligenceSharing(self)
+            self.interpol = InterpolSecretariat(self)
+            self.teams = TeamFormation(self)
+            self.operations = Operations(self)  # coordinated operations, bilateral agreements
+            self.meetings = CoordinationMeetings(self)
+            self.coordinating_body = CoordinatingBody(self)
+            self.series = {name: np.zeros(self.horizon_days) for name in SERIES_COLUMNS}
+            # Each agency's queue length at the end of every day (room for agencies added later).
+            self.agency_backlog = np.zeros(
+                (self.horizon_days, self.agency_table.capacity.size), dtype=np.int32
+            )
+            # Counters at the start of the measurement window (zero until it starts).
+            self.window_counts = dict.fromkeys(self.running_counts(), 0)
+            # States deciding on endogenous levers; pairs negotiating agreements (idle unless a
+            # lever opens them).
+            self.adoption = AdoptionProcess(self)
+            self.negotiation = BilateralNegotiation(self)
+            self.reforms = enabled_reforms(scenario, self.world)
+            for reform in self.reforms:
+                reform.model = self
+                if reform.start_day <= 0:
+                    reform.take_effect()
+                else:
+                    # Mesa time T is the end of day T - 1: the reform is in force from day T.
+                    self.schedule_event(reform.take_effect, at=reform.start_day)
 
-    # ------------------------------------------------------------------ the day
+        # ------------------------------------------------------------------ the day
+
     def _advance_due(self) -> None:
         """Move every request whose stage ends today, stage by stage in a fixed order.
 
@@ -311,9 +315,17 @@ class CooperationModel(
             from tqdm import tqdm
 
             days = tqdm(days, desc=self.config.name, unit="day")
-        for _ in days:
-            self.step()
+        with held_signals() as held:
+            for _ in days:
+                self.step()
+                held.deliver()  # Ctrl-C and SIGTERM land here, between days
         return self
+
+    def _advance_time(self, until: float) -> None:
+        # Mesa's step: the events due (reforms) and the day, with signals held
+        # (sim.held_signals) so that none interrupts a kernel call.
+        with held_signals():
+            super()._advance_time(until)
 
 
 def _off_diagonal_mean(matrix: np.ndarray) -> float:
