@@ -22,7 +22,7 @@ class CaseGeneration:
 
     # ------------------------------------------------------------------ process 1: cases
     def _generate_cases(self) -> None:
-        w, rng = self.world, self.case_rng
+        w = self.world
         if w.n_states < 2:
             return
         rate = self._daily_rate
@@ -33,7 +33,7 @@ class CaseGeneration:
         # Every draw of the day's cases, compiled (sim.kernel_cases), in the order the
         # vectorised code drew them.
         drawn = draw_cases(
-            rng,
+            self.streams,
             np.ascontiguousarray(rate, dtype=np.float64),
             self._type_cdf,
             self._type_sensitivity,

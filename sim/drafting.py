@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import frictions
-from sim.kernel_cases import consents
+from sim.kernel_cases import consents_on_model_stream
 from sim.requests import (
     Kind,
     Stage,
@@ -115,8 +115,8 @@ class Drafting:
         n = requesting.size
         national = self.rng.random(n) < c.national_share
         w = self.world
-        consent = consents(
-            self.rng,
+        consent = consents_on_model_stream(
+            self.streams,
             requesting.astype(np.int64),
             requested.astype(np.int64),
             national,

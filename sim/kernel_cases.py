@@ -168,11 +168,17 @@ def consents(rng, requesting, requested, national, mr_bloc, rights, cp):
 
 
 @njit(cache=True)
-def draw_cases(rng, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, rights, cp, day):
+def consents_on_model_stream(R, requesting, requested, national, mr_bloc, rights, cp):
+    """:func:`consents` drawn from ``R.model``: extraditions that follow an arrest."""
+    return consents(R.model, requesting, requested, national, mr_bloc, rights, cp)
+
+
+@njit(cache=True)
+def draw_cases(R, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, rights, cp, day):
     """Every draw of one day's case generation (see the module docstring).
 
     Args:
-        rng: The case stream.
+        R: The model's :class:`~sim.kernel_state.Streams`; the draws are ``R.cases``'.
         rate: Expected new cases a day per state.
         type_cdf: Cumulative distribution of case types.
         type_sensitivity: Mean political sensitivity of each case type.
@@ -185,6 +191,7 @@ def draw_cases(rng, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, righ
     Returns:
         A :data:`CaseDraws`.
     """
+    rng = R.cases
     n_states = rate.size
     counts = np.empty(n_states, dtype=np.int64)
     for s in range(n_states):

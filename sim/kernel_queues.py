@@ -232,14 +232,16 @@ def _take(S, busy, counts):
 
 
 @njit(cache=True)
-def serve_queues(S, rng, n_agencies, day):
+def serve_queues(S, R, n_agencies, day):
     """Every agency with waiting work takes as many requests as its capacity allows.
 
     The rule of :meth:`sim.agents.Agency.take_today` for all agencies at once, family
     by family: capacity accumulates as credit (only the fraction of a request left
     over carries to the next day; an idle agency banks nothing), and each agency
-    takes the first live requests of its queue.
+    takes the first live requests of its queue. Service times draw from ``R.model``
+    (:class:`~sim.kernel_state.Streams`).
     """
+    rng = R.model
     for role in range(3):
         if S.counters[K_BACKLOG + role] == 0:
             continue

@@ -309,11 +309,13 @@ HANDLER_ORDER = np.array(
 
 
 @njit(cache=True)
-def advance_due(S, rng, ids, day):
+def advance_due(S, R, ids, day):
     """Move every request whose stage ends today, stage by stage in a fixed order.
 
-    Zero-day stages file requests for today again: they form the next pass.
+    Zero-day stages file requests for today again: they form the next pass. ``R`` is
+    the model's :class:`~sim.kernel_state.Streams`; the stages draw from its ``model``.
     """
+    rng = R.model
     while ids.size:
         live = np.empty(ids.size, dtype=np.bool_)
         for k in range(ids.size):

@@ -320,3 +320,27 @@ def new_state(*arrays):
     constructor) would compile anew in every process.
     """
     return KernelState(*arrays)
+
+
+@structref.register
+class StreamsType(types.StructRef):
+    """numba's type of :class:`Streams`."""
+
+
+class Streams(structref.StructRefProxy):
+    """The model's random streams as the kernels take them: ``model`` and ``cases``.
+
+    Each shares its state with its Python Generator (``model.rng``, ``model.case_rng``),
+    so draws in Python and in the kernels interleave as on one stream. Built once per
+    model: a Generator passed to a kernel itself is converted again at every call,
+    about 16 µs of Python code (``ctypes.cast``; see :mod:`sim.held_signals`).
+    """
+
+
+structref.define_proxy(Streams, StreamsType, ["model", "cases"])
+
+
+@njit(cache=True)
+def new_streams(model, cases):
+    """The :class:`Streams` over the model's and the case Generators."""
+    return Streams(model, cases)

@@ -8,6 +8,8 @@ cases whose joint teams dissolve.
 
 from __future__ import annotations
 
+from operator import attrgetter, is_not
+
 import numpy as np
 
 from sim import frictions
@@ -34,6 +36,29 @@ from sim.kernel_state import (
     outbox,
 )
 from sim.requests import CaseStatus, Stage
+
+# The struct's arrays, group by group in its field order, each read from its owner.
+_LEDGER = attrgetter(*LedgerArrays._fields)
+# The case book's attribute behind each CaseArrays field.
+_CASE_BOOK_NAMES = {"type": "case_type", "first": "_first", "count": "_count"}
+_CASES = attrgetter(*(_CASE_BOOK_NAMES.get(name, name) for name in CaseArrays._fields))
+# WorldArrays: the world's own fields, the model's tables, then the policy's arrays and
+# the running operation's (the last two, read in _kernel_arrays).
+_WORLD = attrgetter(*WORLD_FIELDS)
+_POLICY_FIELDS = ("procedure_clarity", "court_transparency", "court_safeguards")
+_MODEL_NAMES = {
+    "listed_type": "_listed_type",
+    "is_civil": "_is_civil",
+    "channel_days": "_channel_days",
+}
+_MODEL_TABLES = attrgetter(
+    *(
+        _MODEL_NAMES.get(name, name)
+        for name in WorldArrays._fields[len(WORLD_FIELDS) : -len(_POLICY_FIELDS) - 2]
+    )
+)
+_POLICY = attrgetter(*_POLICY_FIELDS)
+_AGENCIES = attrgetter(*AgencyArrays._fields)
 
 
 class RequestLifecycle:
@@ -80,56 +105,31 @@ class RequestLifecycle:
             out.filed[O_TODAY] = -1
         arrays = self._kernel_arrays(out)
         cached = self._state_arrays
-        if cached is None or any(a is not b for a, b in zip(arrays, cached, strict=True)):
+        if cached is None or any(map(is_not, arrays, cached)):
             self._state = new_state(*arrays)
             self._state_arrays = arrays
         return self._state, out
 
     def _kernel_arrays(self, out: Outbox) -> tuple:
-        """Every array of the struct, in its field order (:data:`sim.kernel_state.FIELDS`)."""
-        led, cases, w, policy = self.ledger, self.cases, self.world, self.policy
+        """Every array of the struct, in its field order (:data:`sim.kernel_state.FIELDS`).
+
+        Read with getters made once (:data:`_LEDGER` and the like): this runs before
+        every kernel call, several times a day.
+        """
         op = self.operations.running()
         prioritise = op is not None and op.params.prioritise_requests
         self._parameters[P_OPERATION_ON] = float(prioritise)
-        table = self.agency_table
-        # Built by field name: the struct's fields are these tuples' fields, in order.
-        cases_arrays = CaseArrays(
-            origin=cases.origin,
-            type=cases.case_type,
-            needed=cases.needed,
-            received=cases.received,
-            status=cases.status,
-            first=cases._first,
-            count=cases._count,
-            extra_case=cases.extra_case,
-            extra_request=cases.extra_request,
-        )
-        world_arrays = WorldArrays(
-            **{name: getattr(w, name) for name in WORLD_FIELDS},
-            familiarity=self.familiarity,
-            listed_type=self._listed_type,
-            is_civil=self._is_civil,
-            nsc_of=self.nsc_of,
-            ca_of=self.ca_of,
-            court_of=self.court_of,
-            le_of=self.le_of,
-            channel_days=self._channel_days,
-            procedure_clarity=policy.procedure_clarity,
-            court_transparency=policy.court_transparency,
-            court_safeguards=policy.court_safeguards,
-            op_participant=op.participant if prioritise else self._no_states,
-            op_targeted=op.targeted if prioritise else self._no_types,
-        )
-        agency_arrays = AgencyArrays(
-            **{name: getattr(table, name) for name in AgencyArrays._fields}
-        )
         return (
-            *[getattr(led, name) for name in LedgerArrays._fields],
-            *cases_arrays,
-            *world_arrays,
+            *_LEDGER(self.ledger),
+            *_CASES(self.cases),
+            *_WORLD(self.world),
+            *_MODEL_TABLES(self),
+            *_POLICY(self.policy),
+            op.participant if prioritise else self._no_states,
+            op.targeted if prioritise else self._no_types,
             *self.trust.arrays(),
-            *agency_arrays,
-            *self.pool.arrays(led.capacity),
+            *_AGENCIES(self.agency_table),
+            *self.pool.arrays(self.ledger.capacity),
             *out,
             self._parameters,
             self.counters,

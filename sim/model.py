@@ -57,7 +57,7 @@ from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
 from sim.kernel_cases import case_parameters
 from sim.kernel_stages import advance_due
-from sim.kernel_state import K_SLOTS, parameters
+from sim.kernel_state import K_SLOTS, new_streams, parameters
 from sim.lifecycle import RequestLifecycle
 from sim.model_outputs import ModelOutputs
 from sim.model_services import ModelServices
@@ -154,6 +154,8 @@ class CooperationModel(
             world_seed, case_seed = self.rng.integers(2**63, size=2)
             self.world = build_world(scenario, np.random.default_rng(world_seed))
             self.case_rng = np.random.default_rng(case_seed)
+            # Both streams as the kernels take them, converted once (sim.kernel_state).
+            self.streams = new_streams(self.rng, self.case_rng)
             self.trust = TrustNetwork(self.world.initial_trust, scenario.trust.decay_per_year)
             n = self.world.n_states
             self.traffic = np.zeros((n, n), dtype=np.int64)  # requests sent, row -> column
@@ -224,7 +226,7 @@ class CooperationModel(
         # Each pass files each of its requests at most once, and a request passes
         # through at most a few zero-day stages a day.
         state, out = self.kernel_state(8 * ids.size + 64)
-        advance_due(state, self.rng, ids.astype(np.int64), self.day)
+        advance_due(state, self.streams, ids.astype(np.int64), self.day)
         self._file(out)
 
     def _expire_cases(self) -> None:

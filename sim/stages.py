@@ -29,7 +29,7 @@ class Stages:
         if waiting == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         state, out = self.kernel_state(waiting)
-        serve_queues(state, self.rng, self.agency_table.size, self.day)
+        serve_queues(state, self.streams, self.agency_table.size, self.day)
         self._file(out)
         taken = out.filed[O_TAKEN]
         return out.taken_ids[:taken].copy(), out.taken_agency[:taken].copy()

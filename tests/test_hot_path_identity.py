@@ -7,6 +7,7 @@ import pytest
 
 from sim.casegen import category_cdf
 from sim.kernel_cases import CASE_PARAMETERS, draw_cases, gravity_partners
+from sim.kernel_state import new_streams
 from sim.requests import sorted_unique
 
 
@@ -26,8 +27,17 @@ def _draw(rng, p, rate, cum):
     n = rate.size
     cp = np.zeros(len(CASE_PARAMETERS))
     cp[:6] = [2.0, 5.0, 10.0, 2.0, 300.0, 2.5]  # severity a, b; concentration; deadline; links
+    streams = new_streams(rng, rng)  # the case draws take the cases' stream
     return draw_cases(
-        rng, rate, category_cdf(p), np.full(p.size, 0.3), cum, np.zeros(n, bool), np.zeros(n), cp, 0
+        streams,
+        rate,
+        category_cdf(p),
+        np.full(p.size, 0.3),
+        cum,
+        np.zeros(n, bool),
+        np.zeros(n),
+        cp,
+        0,
     )
 
 

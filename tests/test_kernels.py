@@ -104,3 +104,68 @@ def test_the_model_runs_from_the_numba_cache_of_its_own_source():
     indexes = {path.name.split("-")[0] for path in active.glob("*.nbi")}
     assert {"kernel_stages.advance_due", "kernel_queues.serve_queues"} <= indexes
     assert not [path for path in active.iterdir() if path.is_dir()]
+
+
+def test_the_struct_holds_each_array_under_its_own_name():
+    """The kernels read the array they name: field by field, the model's own object."""
+    from sim.kernel_state import (
+        FIELDS,
+        WORLD_FIELDS,
+        AgencyArrays,
+        CaseArrays,
+        LedgerArrays,
+        WorldArrays,
+    )
+
+    scenario = load_scenario("case_interpol_operation").with_overrides(
+        {"world.n_states": 8, "run.years": 0.3, "run.warmup_years": 0.0}
+    )
+    model = CooperationModel(scenario, rng=2).run()
+    _, out = model.kernel_state(1)
+    arrays = dict(zip(FIELDS, model._state_arrays, strict=True))
+    c, p, op = model.cases, model.policy, model.operations.running()
+    expected = {
+        **{name: getattr(model.ledger, name) for name in LedgerArrays._fields},
+        **{
+            f"case_{k}": v
+            for k, v in zip(
+                CaseArrays._fields,
+                (
+                    c.origin,
+                    c.case_type,
+                    c.needed,
+                    c.received,
+                    c.status,
+                    c._first,
+                    c._count,
+                    c.extra_case,
+                    c.extra_request,
+                ),
+                strict=True,
+            )
+        },
+        **{name: getattr(model.world, name) for name in WORLD_FIELDS},
+        "familiarity": model.familiarity,
+        "listed_type": model._listed_type,
+        "is_civil": model._is_civil,
+        "nsc_of": model.nsc_of,
+        "ca_of": model.ca_of,
+        "court_of": model.court_of,
+        "le_of": model.le_of,
+        "channel_days": model._channel_days,
+        "procedure_clarity": p.procedure_clarity,
+        "court_transparency": p.court_transparency,
+        "court_safeguards": p.court_safeguards,
+        **{f"trust_{k}": v for k, v in model.trust.arrays()._asdict().items()},
+        **{name: getattr(model.agency_table, name) for name in AgencyArrays._fields},
+        **{f"pool_{k}": v for k, v in model.pool.arrays(model.ledger.capacity)._asdict().items()},
+        **out._asdict(),
+        "params": model._parameters,
+        "counters": model.counters,
+    }
+    prioritise = op is not None and op.params.prioritise_requests
+    expected["op_participant"] = op.participant if prioritise else model._no_states
+    expected["op_targeted"] = op.targeted if prioritise else model._no_types
+    assert set(WorldArrays._fields) <= set(expected) and set(expected) == set(FIELDS)
+    for name in FIELDS:
+        assert arrays[name] is expected[name], name
