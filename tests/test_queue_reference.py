@@ -45,6 +45,7 @@ from sim.kernel_state import (
     P_EXECUTION_DEADLINE,
     P_SURRENDER_DEADLINE,
     P_SURRENDER_DEADLINE_CONSENT,
+    new_streams,
 )
 from sim.model import CooperationModel
 from sim.requests import Channel, Ledger, Outcome, Stage
@@ -101,6 +102,7 @@ class VectorisedQueues:
         # Decay 0: trust stays where it starts, as the reference's fixed matrix.
         self.trust = TrustNetwork(trust, 0.0)
         self.rng = np.random.default_rng(0)  # service times (not compared)
+        self.streams = new_streams(self.rng, self.rng)
         self.day = 0
         self.window_start = 0
         self.served: list[tuple[int, int, int]] = []  # (day, agency, request)
