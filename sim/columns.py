@@ -192,9 +192,19 @@ class ColumnTable:
         n = max((_length(v) for v in columns.values()), default=0)
         if n == 0:
             return np.empty(0, dtype=np.int64)
+        start = self.size
+        ids = self.extend(n)
+        for name, values in columns.items():
+            self._cols[name][start : self.size] = values
+        return ids
+
+    def extend(self, n: int) -> np.ndarray:
+        """Add ``n`` rows with every column at its fill value (a kernel writes them).
+
+        Returns:
+            The ids (row numbers) of the new rows.
+        """
         if self.size + n > self._capacity:
             self._grow(self.size + n)
         start, self.size = self.size, self.size + n
-        for name, values in columns.items():
-            self._cols[name][start : self.size] = values
         return np.arange(start, self.size)

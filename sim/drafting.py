@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import frictions
 from sim.kernel_cases import consents_on_model_stream
+from sim.kernel_drafting import draft
 from sim.requests import (
     Kind,
-    Stage,
 )
 
 
@@ -19,56 +18,27 @@ class Drafting:
     def _create_requests(
         self, case_ids, requesting, requested, kind, coercive, consent, national, in_team
     ) -> np.ndarray:
-        """Draft the requests of new case links: instrument, channel and drafting time."""
-        if np.size(case_ids) == 0:
+        """Draft the requests of new case links: instrument, channel and drafting time.
+
+        Compiled (:func:`sim.kernel_drafting.draft`) into ledger rows added here.
+        """
+        n = np.size(case_ids)
+        if n == 0:
             return np.empty(0, dtype=np.int64)
-        w, cases = self.world, self.cases
-        mr = w.mr_bloc[requesting] & w.mr_bloc[requested]
-        treaty = w.treaty_matrix[requesting, requested]
-        convention = w.convention[requesting] & w.convention[requested]
-        instrument = frictions.choose_instrument(mr, treaty, convention)
-        severity = cases.severity[case_ids]
-        policy = self.policy
-        channel = frictions.choose_channel(
-            instrument,
-            platform=w.platform[requesting] & w.platform[requested],
-            urgent_contact=(severity >= policy.urgent_threshold[requesting])
-            & w.contact_point[requesting]
-            & w.contact_point[requested],
-            in_team=in_team,
-            formal=policy.formal_channel[requesting] | policy.formal_channel[requested],
+        ids = self.ledger.extend(n)
+        state, out = self.kernel_state(n)
+        draft(
+            state,
+            self.streams,
+            np.int64(ids[0]),
+            *(np.ascontiguousarray(a, dtype=np.int64) for a in (case_ids, requesting, requested)),
+            np.ascontiguousarray(kind, dtype=np.int64),
+            *(np.ascontiguousarray(a, dtype=np.bool_) for a in (coercive, consent, national)),
+            np.ascontiguousarray(np.broadcast_to(in_team, (n,)), dtype=np.bool_),
+            self.day,
         )
-        case_type = cases.case_type[case_ids]
-        ids = self.ledger.append(
-            case=case_ids,
-            kind=kind,
-            requesting_state=requesting,
-            requested_state=requested,
-            instrument=instrument,
-            channel=channel,
-            security_case=self.security_type[case_type],
-            coercive=coercive,
-            consent=consent,
-            national=national,
-            severity=severity,
-            political_sensitivity=cases.political_sensitivity[case_ids],
-            stage=Stage.DRAFTING,
-            t_created=self.day,
-        )
-        cases.add_requests(case_ids, ids)
-        np.add.at(self.traffic, (requesting, requested), 1)
-        d, j = self.config.drafting, self.config.jit
-        mean = frictions.drafting_days(
-            d.base_days,
-            d.language_days,
-            d.legal_distance_days,
-            w.different_language[requesting, requested],
-            w.legal_distance[requesting, requested],
-            w.skill[requesting],
-        )
-        # Inside a team there is no formal request to draft: evidence moves once it is set up.
-        mean = np.where(in_team, j.formation_days + j.exchange_days, mean)
-        self._schedule(ids, Stage.DRAFTING, self._noisy(mean))
+        self._file(out)
+        self.cases.add_requests(case_ids, ids)
         return ids
 
     def open_formal_requests(

@@ -51,6 +51,7 @@ LedgerArrays = namedtuple(
         "t_judicial",
         "t_executed",
         "t_closed",
+        "t_created",
     ],
 )
 
@@ -66,6 +67,8 @@ CaseArrays = namedtuple(
         "count",
         "extra_case",
         "extra_request",
+        "severity",
+        "political_sensitivity",
     ],
 )
 
@@ -100,6 +103,25 @@ WorldArrays = namedtuple(
         "court_safeguards",
         "op_participant",
         "op_targeted",
+    ],
+)
+
+# What drafting reads and writes (sim.kernel_drafting): the world's agreements and
+# links, the policy's per-state settings, which case types are security cases, and the
+# requests sent so far between each ordered pair of states.
+DraftingArrays = namedtuple(
+    "DraftingArrays",
+    [
+        "mr_bloc",
+        "treaty_matrix",
+        "convention",
+        "platform",
+        "contact_point",
+        "drafting_skill",
+        "urgent_threshold",
+        "formal_channel",
+        "security_type",
+        "traffic",
     ],
 )
 
@@ -207,6 +229,11 @@ PARAMETERS = (
     ("mutual_recognition", "surrender_days"),
     ("execution", "surrender_days"),
     ("execution", "evidence_days"),
+    ("drafting", "base_days"),
+    ("drafting", "language_days"),
+    ("drafting", "legal_distance_days"),
+    ("jit", "formation_days"),
+    ("jit", "exchange_days"),
 )
 (
     P_NOISE_SIGMA,
@@ -255,6 +282,11 @@ PARAMETERS = (
     P_MR_SURRENDER_DAYS,
     P_SURRENDER_DAYS,
     P_EVIDENCE_DAYS,
+    P_DRAFTING_BASE_DAYS,
+    P_DRAFTING_LANGUAGE_DAYS,
+    P_DRAFTING_LEGAL_DISTANCE_DAYS,
+    P_TEAM_FORMATION_DAYS,
+    P_TEAM_EXCHANGE_DAYS,
 ) = range(len(PARAMETERS))
 # Set by the model, not read from a section.
 P_DISCIPLINE = len(PARAMETERS)  # queue discipline: 0 fifo, 1 severity, 2 reciprocity
@@ -287,6 +319,7 @@ GROUPS = (
     ("", LedgerArrays),
     ("case_", CaseArrays),
     ("", WorldArrays),
+    ("", DraftingArrays),
     ("trust_", TrustArrays),
     ("", AgencyArrays),
     ("pool_", PoolArrays),

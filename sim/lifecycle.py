@@ -28,6 +28,7 @@ from sim.kernel_state import (
     WORLD_FIELDS,
     AgencyArrays,
     CaseArrays,
+    DraftingArrays,
     KernelState,
     LedgerArrays,
     Outbox,
@@ -59,6 +60,12 @@ _MODEL_TABLES = attrgetter(
 )
 _POLICY = attrgetter(*_POLICY_FIELDS)
 _AGENCIES = attrgetter(*AgencyArrays._fields)
+# DraftingArrays: the world's (skill under its own name), the policy's, then the
+# model's security_type and traffic (read in _kernel_arrays).
+_DRAFTING_WORLD = attrgetter(
+    *(name.replace("drafting_", "") for name in DraftingArrays._fields[:6])
+)
+_DRAFTING_POLICY = attrgetter(*DraftingArrays._fields[6:8])
 
 
 class RequestLifecycle:
@@ -127,6 +134,10 @@ class RequestLifecycle:
             *_POLICY(self.policy),
             op.participant if prioritise else self._no_states,
             op.targeted if prioritise else self._no_types,
+            *_DRAFTING_WORLD(self.world),
+            *_DRAFTING_POLICY(self.policy),
+            self.security_type,
+            self.traffic,
             *self.trust.arrays(),
             *_AGENCIES(self.agency_table),
             *self.pool.arrays(self.ledger.capacity),

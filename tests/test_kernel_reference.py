@@ -16,7 +16,7 @@ import pytest
 from sim import frictions, kernel_rules
 from sim.kernel_lifecycle import timeliness
 from sim.model import CooperationModel
-from sim.requests import Instrument
+from sim.requests import Channel, Instrument
 from sim.scenario import load_scenario
 
 
@@ -144,3 +144,59 @@ def test_timeliness_is_the_durations_rule():
     want = frictions.timeliness_factor(days, 120.0, 0.5)
     got = np.array([timeliness(float(d), 120.0, 0.5) for d in days])
     np.testing.assert_array_equal(got, want)
+
+
+def test_instrument_and_channel_are_the_frictions_rules_for_every_combination():
+    """Drafting's compiled choices (sim.kernel_drafting) against sim.frictions, exhaustively."""
+    from itertools import product
+
+    from sim.kernel_drafting import channel_of, instrument_of
+
+    for mr, treaty, convention in product([False, True], repeat=3):
+        want = int(frictions.choose_instrument(np.array([mr]), np.array([treaty]), [convention])[0])
+        assert instrument_of(mr, treaty, convention) == want, (mr, treaty, convention)
+    for instrument, platform, urgent, team, formal in product(
+        range(len(Instrument)), *[[False, True]] * 4
+    ):
+        want = frictions.choose_channel(
+            np.array([instrument]),
+            platform=np.array([platform]),
+            urgent_contact=np.array([urgent]),
+            in_team=np.array([team]),
+            formal=np.array([formal]),
+        )[0]
+        got = channel_of(np.int64(instrument), platform, urgent, team, formal)
+        assert got == int(want), (instrument, platform, urgent, team, formal)
+
+
+def test_drafted_requests_carry_the_frictions_choices_and_their_case(run):
+    """Every request of the run as drafting left it: its pair's rules and its case's numbers."""
+    model, _, ids = run
+    w, led, cases, policy = model.world, model.ledger, model.cases, model.policy
+    a, b, _ = _pairs(model, ids)
+    instrument = frictions.choose_instrument(
+        w.mr_bloc[a] & w.mr_bloc[b], w.treaty_matrix[a, b], w.convention[a] & w.convention[b]
+    )
+    np.testing.assert_array_equal(led.instrument[ids], instrument)
+    case = led.case[ids]
+    severity = cases.severity[case]
+    channel = frictions.choose_channel(
+        instrument,
+        platform=w.platform[a] & w.platform[b],
+        urgent_contact=(severity >= policy.urgent_threshold[a])
+        & w.contact_point[a]
+        & w.contact_point[b],
+        in_team=led.channel[ids] == Channel.JIT,
+        formal=policy.formal_channel[a] | policy.formal_channel[b],
+    )
+    np.testing.assert_array_equal(led.channel[ids], channel)
+    np.testing.assert_array_equal(led.severity[ids], severity)
+    np.testing.assert_array_equal(led.political_sensitivity[ids], cases.political_sensitivity[case])
+    np.testing.assert_array_equal(
+        led.security_case[ids], model.security_type[cases.case_type[case]]
+    )
+    assert (led.t_created[ids] >= cases.t_created[case]).all()
+    np.testing.assert_array_equal(
+        model.traffic,
+        np.bincount(a * w.n_states + b, minlength=w.n_states**2).reshape(model.traffic.shape),
+    )

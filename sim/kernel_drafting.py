@@ -1,0 +1,118 @@
+"""Process 2, compiled: drafting the requests of new case links.
+
+For each new link, :func:`draft` picks the strongest legal basis the two states
+share (:func:`sim.frictions.choose_instrument`) and the channel
+(:func:`sim.frictions.choose_channel`), fills the request's ledger row, counts it in
+the pair's traffic, and draws its drafting time (:func:`sim.durations.drafting_days`
+with lognormal noise; inside a joint team, the team's set-up and exchange instead),
+filed for the calendar. The rules are the pure functions named above, written for one
+request; ``tests/test_kernel_reference.py`` holds them equal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
+from sim.kernel_lifecycle import noisy, schedule
+from sim.kernel_state import (
+    P_DRAFTING_BASE_DAYS,
+    P_DRAFTING_LANGUAGE_DAYS,
+    P_DRAFTING_LEGAL_DISTANCE_DAYS,
+    P_NOISE_SIGMA,
+    P_TEAM_EXCHANGE_DAYS,
+    P_TEAM_FORMATION_DAYS,
+)
+
+# Instrument codes (sim.requests.Instrument), channel codes (sim.requests.Channel) and
+# the drafting stage's code (sim.requests.Stage).
+COMITY, CONVENTION, BILATERAL_TREATY, MUTUAL_RECOGNITION = 0, 1, 2, 3
+DIPLOMATIC, CENTRAL_AUTHORITY, DIRECT, SECURE_PLATFORM, JIT, CONTACT_POINT_24_7 = 0, 1, 2, 4, 5, 6
+DRAFTING = 0
+
+
+@njit(cache=True)
+def instrument_of(mutual_recognition, bilateral_treaty, convention):
+    """:func:`sim.frictions.choose_instrument` for one request."""
+    if mutual_recognition:
+        return MUTUAL_RECOGNITION
+    if bilateral_treaty:
+        return BILATERAL_TREATY
+    if convention:
+        return CONVENTION
+    return COMITY
+
+
+@njit(cache=True)
+def channel_of(instrument, platform, urgent_contact, in_team, formal):
+    """:func:`sim.frictions.choose_channel` for one request."""
+    if in_team:
+        return JIT
+    if urgent_contact:
+        return CONTACT_POINT_24_7
+    if platform and instrument != COMITY:
+        return SECURE_PLATFORM
+    if instrument == MUTUAL_RECOGNITION:
+        return DIRECT
+    if instrument == COMITY and not formal:
+        return DIPLOMATIC
+    return CENTRAL_AUTHORITY
+
+
+@njit(cache=True)
+def draft(
+    S, R, first, case_ids, requesting, requested, kind, coercive, consent, national, in_team, day
+):
+    """Draft one request per link into the ledger rows ``first``, ``first + 1``, ...
+
+    The rows exist already (the ledger grew in Python) with their fill values. The
+    drafting times draw from ``R.model``, one per request in order, and the requests
+    are filed for the day their drafting ends (``S``'s outbox).
+    """
+    n = case_ids.size
+    ids = np.empty(n, dtype=np.int64)
+    mean = np.empty(n)
+    team_days = S.params[P_TEAM_FORMATION_DAYS] + S.params[P_TEAM_EXCHANGE_DAYS]
+    for k in range(n):
+        r = first + k
+        ids[k] = r
+        c, a, b = case_ids[k], requesting[k], requested[k]
+        instrument = instrument_of(
+            S.mr_bloc[a] and S.mr_bloc[b],
+            S.treaty_matrix[a, b],
+            S.convention[a] and S.convention[b],
+        )
+        severity = S.case_severity[c]
+        urgent = severity >= S.urgent_threshold[a] and S.contact_point[a] and S.contact_point[b]
+        S.channel[r] = channel_of(
+            instrument,
+            S.platform[a] and S.platform[b],
+            urgent,
+            in_team[k],
+            S.formal_channel[a] or S.formal_channel[b],
+        )
+        S.case[r] = c
+        S.kind[r] = kind[k]
+        S.requesting_state[r] = a
+        S.requested_state[r] = b
+        S.instrument[r] = instrument
+        S.security_case[r] = S.security_type[S.case_type[c]]
+        S.coercive[r] = coercive[k]
+        S.consent[r] = consent[k]
+        S.national[r] = national[k]
+        S.severity[r] = severity
+        S.political_sensitivity[r] = S.case_political_sensitivity[c]
+        S.stage[r] = DRAFTING
+        S.t_created[r] = day
+        S.traffic[a, b] += 1
+        if in_team[k]:
+            mean[k] = team_days
+        else:  # sim.durations.drafting_days
+            mean[k] = (
+                S.params[P_DRAFTING_BASE_DAYS]
+                + S.params[P_DRAFTING_LANGUAGE_DAYS] * S.different_language[a, b]
+                + S.params[P_DRAFTING_LEGAL_DISTANCE_DAYS] * S.legal_distance[a, b]
+            ) * (2.0 - S.drafting_skill[a])
+    days = noisy(R.model, mean, np.full(n, S.params[P_NOISE_SIGMA]))
+    schedule(S, ids, np.int64(DRAFTING), days, day)
