@@ -27,7 +27,7 @@ class Drafting:
             return np.empty(0, dtype=np.int64)
         ids = self.ledger.extend(n)
         state, out = self.kernel_state(n)
-        draft(
+        linked = draft(
             state,
             self.streams,
             np.int64(ids[0]),
@@ -38,7 +38,8 @@ class Drafting:
             self.day,
         )
         self._file(out)
-        self.cases.add_requests(case_ids, ids)
+        if not linked:
+            self.cases.add_requests(case_ids, ids)
         return ids
 
     def open_formal_requests(

@@ -69,6 +69,9 @@ def draft(
     The rows exist already (the ledger grew in Python) with their fill values. The
     drafting times draw from ``R.model``, one per request in order, and the requests
     are filed for the day their drafting ends (``S``'s outbox).
+
+    Returns:
+        Whether the requests were also linked to their cases (:func:`link_to_cases`).
     """
     n = case_ids.size
     ids = np.empty(n, dtype=np.int64)
@@ -116,3 +119,26 @@ def draft(
             ) * (2.0 - S.drafting_skill[a])
     days = noisy(R.model, mean, np.full(n, S.params[P_NOISE_SIGMA]))
     schedule(S, ids, np.int64(DRAFTING), days, day)
+    return link_to_cases(S, case_ids, first)
+
+
+@njit(cache=True, inline="always")
+def link_to_cases(S, case_ids, first):
+    """:meth:`sim.requests.CaseBook.add_requests`' usual case, for rows ``first``, ...
+
+    New cases in order, none with a request yet: each case's requests are the run of
+    rows with its id. Anything else (a case that has requests already, cases out of
+    order) is left to Python, and nothing is written.
+
+    Returns:
+        Whether the requests were linked here.
+    """
+    for k in range(case_ids.size):
+        if S.case_count[case_ids[k]] != 0 or (k > 0 and case_ids[k] < case_ids[k - 1]):
+            return False
+    for k in range(case_ids.size):
+        c = case_ids[k]
+        if k == 0 or c != case_ids[k - 1]:
+            S.case_first[c] = first + k
+        S.case_count[c] += 1
+    return True
