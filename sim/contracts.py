@@ -61,6 +61,7 @@ class IntelligenceHost(Protocol):
     config: Scenario
     world: World
     rng: np.random.Generator
+    streams: Any  # sim.kernel_state.Streams: the model's stream as the kernels take it
     trust: TrustNetwork
     cases: CaseBook
     ledger: Ledger

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.frictions import noisy_days, to_whole_days
-from sim.requests import Calendar, ColumnTable, sorted_unique
+from sim.kernel_intelligence import offers
+from sim.requests import Calendar, ColumnTable
 
 if TYPE_CHECKING:
     from sim.contracts import IntelligenceHost
@@ -106,52 +107,33 @@ class IntelligenceSharing:
         self.cases_helped = 0
         self.leaks = 0
 
-    def _partners(self, producing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Distinct partners of each producing case, as (case position, partner) pairs.
-
-        The partners are the states the case sent requests to plus, for a member of
-        the intelligence alliance, ``alliance_partners`` other members drawn at random;
-        never the originating state. Pairs come sorted by case, then partner.
-        """
-        m = self.model
-        cfg, w, rng, n = m.config.intelligence, m.world, m.rng, m.world.n_states
-        origin = m.cases.origin[producing].astype(np.int64)
-        per_case = m.cases._count[producing]
-        position = [np.arange(producing.size).repeat(per_case)]
-        partner = [m.ledger.requested_state[m.cases.request_ids(producing)].astype(np.int64)]
-        members = np.flatnonzero(w.alliance)
-        if cfg.alliance_partners > 0 and members.size > 1:
-            allied = np.flatnonzero(w.alliance[origin])
-            if allied.size:
-                # k members other than the origin, without replacement: the k smallest
-                # of one uniform key per member (the origin's key never among them).
-                k = min(cfg.alliance_partners, members.size - 1)
-                keys = rng.random((allied.size, members.size))
-                keys[members[None, :] == origin[allied, None]] = np.inf
-                chosen = np.argpartition(keys, k - 1, axis=1)[:, :k]
-                position.append(allied.repeat(k))
-                partner.append(members[chosen].reshape(-1))
-        pair = sorted_unique(np.concatenate(position) * n + np.concatenate(partner))
-        position, partner = pair // n, pair % n
-        keep = partner != origin[position]
-        return position[keep], partner[keep]
-
     def produce(self, case_ids: np.ndarray) -> None:
         """Create items from new cases and decide, per partner, whether to share them."""
         m = self.model
         cfg, w, rng = m.config.intelligence, m.world, m.rng
         if case_ids.size == 0 or w.n_states < 2:
             return
-        security = m.security_type[m.cases.case_type[case_ids]]
-        rate = np.where(security, cfg.items_per_security_case, cfg.items_per_other_case)
-        n_items = rng.poisson(rate)
-        producing = case_ids[n_items > 0]
+        cases = m.cases
+        # Compiled (sim.kernel_intelligence): each case's items, and the partners it
+        # offers them to: the states the case sent requests to and, for a member of the
+        # alliance, alliance_partners other members drawn at random.
+        producing, n_items, position, partner = offers(
+            m.streams,
+            np.ascontiguousarray(case_ids, dtype=np.int64),
+            cases.case_type,
+            cases.origin,
+            *cases.request_runs,
+            m.ledger.requested_state,
+            m.security_type,
+            w.alliance,
+            float(cfg.items_per_security_case),
+            float(cfg.items_per_other_case),
+            int(cfg.alliance_partners),
+        )
         if producing.size == 0:
             return
-        n_items = n_items[n_items > 0]
         first_item = self.items + n_items.cumsum() - n_items
         self.items += int(n_items.sum())
-        position, partner = self._partners(producing)
         # A coordinated operation or a bilateral agreement offers items to more partners.
         position, partner = m.operations.extra_partners(producing, position, partner)
         if position.size == 0:

@@ -262,6 +262,11 @@ class CaseBook(ColumnTable):
                 np.int64
             )
 
+    @property
+    def request_runs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each case's first request and how many follow in a run (extras aside), by case id."""
+        return self._first, self._count
+
     def request_ids(self, case_ids: np.ndarray) -> np.ndarray:
         """Ids of every request of the given cases."""
         case_ids = np.ascontiguousarray(case_ids, dtype=np.int64)

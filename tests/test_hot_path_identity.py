@@ -90,3 +90,84 @@ def test_sorted_unique_equals_np_unique():
     int8 = np.array([3, -1, 3, 0], dtype=np.int8)
     assert sorted_unique(int8).dtype == np.int8
     np.testing.assert_array_equal(sorted_unique(int8), [-1, 0, 3])
+
+
+def _reference_offers(
+    rng,
+    case_ids,
+    case_type,
+    origin,
+    first,
+    count,
+    requested,
+    security,
+    alliance,
+    items_security,
+    items_other,
+    alliance_partners,
+):
+    """The vectorised rule the intelligence kernel replaced (IntelligenceSharing.produce)."""
+    rate = np.where(security[case_type[case_ids]], items_security, items_other)
+    n_items = rng.poisson(rate)
+    producing = case_ids[n_items > 0]
+    n_items = n_items[n_items > 0]
+    n = alliance.size
+    cases_origin = origin[producing]
+    position = [np.arange(producing.size).repeat(count[producing])]
+    partner = [
+        np.concatenate(
+            [requested[first[c] : first[c] + count[c]] for c in producing] + [[]]
+        ).astype(np.int64)
+    ]
+    members = np.flatnonzero(alliance)
+    if alliance_partners > 0 and members.size > 1:
+        allied = np.flatnonzero(alliance[cases_origin])
+        if allied.size:
+            k = min(alliance_partners, members.size - 1)
+            keys = rng.random((allied.size, members.size))
+            keys[members[None, :] == cases_origin[allied, None]] = np.inf
+            chosen = np.argpartition(keys, k - 1, axis=1)[:, :k]
+            position.append(allied.repeat(k))
+            partner.append(members[chosen].reshape(-1))
+    pair = sorted_unique(np.concatenate(position) * n + np.concatenate(partner))
+    position, partner = pair // n, pair % n
+    keep = partner != cases_origin[position]
+    return producing, n_items, position[keep], partner[keep]
+
+
+@pytest.mark.parametrize("n_states", [2, 3, 12, 40])
+def test_intelligence_offers_equal_the_vectorised_rule_draw_for_draw(n_states):
+    """sim.kernel_intelligence.offers: the same items, partners and draws as the numpy rule."""
+    from sim.kernel_intelligence import offers
+
+    world = np.random.default_rng(n_states)
+    for seed in range(25):
+        n_cases = int(world.integers(1, 30))
+        case_type = world.integers(0, 5, size=n_cases).astype(np.int8)
+        origin = world.integers(0, n_states, size=n_cases).astype(np.int16)
+        count = world.integers(0, 4, size=n_cases)
+        first = np.where(count > 0, np.concatenate(([0], count.cumsum()[:-1])), -1)
+        requested = world.integers(0, n_states, size=int(count.sum()) + 1).astype(np.int16)
+        security = np.array([True, False, True, False, False])
+        alliance = world.random(n_states) < 0.5
+        case_ids = np.sort(
+            world.choice(n_cases, size=int(world.integers(1, n_cases + 1)), replace=False)
+        )
+        args = (
+            case_type,
+            origin,
+            first,
+            count,
+            requested,
+            security,
+            alliance,
+            1.5,
+            0.4,
+            int(seed % 4),
+        )
+        expected, actual = np.random.default_rng(seed), np.random.default_rng(seed)
+        want = _reference_offers(expected, case_ids, *args)
+        got = offers(new_streams(actual, actual), case_ids, *args)
+        for w, g in zip(want, got, strict=True):
+            np.testing.assert_array_equal(g, w)
+        assert expected.random() == actual.random()  # the streams are left in the same state
