@@ -92,21 +92,10 @@ def test_sorted_unique_equals_np_unique():
     np.testing.assert_array_equal(sorted_unique(int8), [-1, 0, 3])
 
 
-def _reference_offers(
-    rng,
-    case_ids,
-    case_type,
-    origin,
-    first,
-    count,
-    requested,
-    security,
-    alliance,
-    items_security,
-    items_other,
-    alliance_partners,
-):
+def _reference_offers(rng, case_ids, columns, numbers):
     """The vectorised rule the intelligence kernel replaced (IntelligenceSharing.produce)."""
+    case_type, origin, first, count, requested, security, alliance = columns
+    items_security, items_other, alliance_partners = numbers
     rate = np.where(security[case_type[case_ids]], items_security, items_other)
     n_items = rng.poisson(rate)
     producing = case_ids[n_items > 0]
@@ -153,21 +142,11 @@ def test_intelligence_offers_equal_the_vectorised_rule_draw_for_draw(n_states):
         case_ids = np.sort(
             world.choice(n_cases, size=int(world.integers(1, n_cases + 1)), replace=False)
         )
-        args = (
-            case_type,
-            origin,
-            first,
-            count,
-            requested,
-            security,
-            alliance,
-            1.5,
-            0.4,
-            int(seed % 4),
-        )
+        columns = (case_type, origin, first, count, requested, security, alliance)
+        numbers = (1.5, 0.4, int(seed % 4))  # items a security case, another case; partners
         expected, actual = np.random.default_rng(seed), np.random.default_rng(seed)
-        want = _reference_offers(expected, case_ids, *args)
-        got = offers(new_streams(actual, actual), case_ids, *args)
+        want = _reference_offers(expected, case_ids, columns, numbers)
+        got = offers(new_streams(actual, actual), case_ids, *columns, *numbers)
         for w, g in zip(want, got, strict=True):
             np.testing.assert_array_equal(g, w)
         assert expected.random() == actual.random()  # the streams are left in the same state
