@@ -27,14 +27,14 @@ class Drafting:
             return np.empty(0, dtype=np.int64)
         ids = self.ledger.extend(n)
         state, out = self.kernel_state(n)
+        ints = (case_ids, requesting, requested, kind)
+        flags = (coercive, consent, national, in_team)
         linked = draft(
             state,
             self.streams,
             np.int64(ids[0]),
-            *(np.ascontiguousarray(a, dtype=np.int64) for a in (case_ids, requesting, requested)),
-            np.ascontiguousarray(kind, dtype=np.int64),
-            *(np.ascontiguousarray(a, dtype=np.bool_) for a in (coercive, consent, national)),
-            np.ascontiguousarray(np.broadcast_to(in_team, (n,)), dtype=np.bool_),
+            *(np.ascontiguousarray(a, dtype=np.int64) for a in ints),
+            *(np.ascontiguousarray(a, dtype=np.bool_) for a in flags),
             self.day,
         )
         self._file(out)

@@ -124,11 +124,11 @@ def draft(
 
 @njit(cache=True, inline="always")
 def link_to_cases(S, case_ids, first):
-    """:meth:`sim.requests.CaseBook.add_requests`' usual case, for rows ``first``, ...
+    """Link rows ``first``, ``first + 1``, ... to their cases as runs (the usual batch).
 
     New cases in order, none with a request yet: each case's requests are the run of
     rows with its id. Anything else (a case that has requests already, cases out of
-    order) is left to Python, and nothing is written.
+    order) is left to :meth:`sim.requests.CaseBook.add_requests`, and nothing is written.
 
     Returns:
         Whether the requests were linked here.

@@ -12,9 +12,8 @@ from operator import attrgetter, is_not
 
 import numpy as np
 
-from sim import frictions
 from sim.agents import QUEUE_ROLES, ROLE_CODES
-from sim.kernel_lifecycle import end_cases, stage_until
+from sim.kernel_lifecycle import end_cases
 from sim.kernel_state import (
     K_BACKLOG,
     K_CLARIFICATION_ROUNDS,
@@ -27,45 +26,34 @@ from sim.kernel_state import (
     P_OPERATION_ON,
     WORLD_FIELDS,
     AgencyArrays,
-    CaseArrays,
-    DraftingArrays,
     KernelState,
     LedgerArrays,
     Outbox,
-    WorldArrays,
     new_state,
     outbox,
 )
-from sim.requests import CaseStatus, Stage
+from sim.requests import CaseStatus
 
-# The struct's arrays, group by group in its field order, each read from its owner.
+# The struct's arrays, group by group in its field order (sim.kernel_state.FIELDS), each
+# read from its owner; tests/test_kernels.py checks every field against its array.
 _LEDGER = attrgetter(*LedgerArrays._fields)
-# The case book's attribute behind each CaseArrays field.
-_CASE_BOOK_NAMES = {"type": "case_type", "first": "_first", "count": "_count"}
-_CASES = attrgetter(*(_CASE_BOOK_NAMES.get(name, name) for name in CaseArrays._fields))
-# WorldArrays: the world's own fields, the model's tables, then the policy's arrays and
-# the running operation's (the last two, read in _kernel_arrays).
+_CASES = attrgetter(  # CaseArrays
+    "origin", "case_type", "needed", "received", "status", "_first", "_count",
+    "extra_case", "extra_request", "severity", "political_sensitivity",
+)  # fmt: skip
+# WorldArrays: the world's fields, the model's tables, the policy's arrays, then the
+# running operation's (chosen in _kernel_arrays).
 _WORLD = attrgetter(*WORLD_FIELDS)
-_POLICY_FIELDS = ("procedure_clarity", "court_transparency", "court_safeguards")
-_MODEL_NAMES = {
-    "listed_type": "_listed_type",
-    "is_civil": "_is_civil",
-    "channel_days": "_channel_days",
-}
 _MODEL_TABLES = attrgetter(
-    *(
-        _MODEL_NAMES.get(name, name)
-        for name in WorldArrays._fields[len(WORLD_FIELDS) : -len(_POLICY_FIELDS) - 2]
-    )
+    "familiarity", "_listed_type", "_is_civil", "nsc_of", "ca_of", "court_of", "le_of",
+    "_channel_days",
+)  # fmt: skip
+_POLICY = attrgetter("procedure_clarity", "court_transparency", "court_safeguards")
+_DRAFTING_WORLD = attrgetter(  # DraftingArrays: the world's, the policy's, the model's
+    "mr_bloc", "treaty_matrix", "convention", "platform", "contact_point", "skill"
 )
-_POLICY = attrgetter(*_POLICY_FIELDS)
+_DRAFTING_POLICY = attrgetter("urgent_threshold", "formal_channel")
 _AGENCIES = attrgetter(*AgencyArrays._fields)
-# DraftingArrays: the world's (skill under its own name), the policy's, then the
-# model's security_type and traffic (read in _kernel_arrays).
-_DRAFTING_WORLD = attrgetter(
-    *(name.replace("drafting_", "") for name in DraftingArrays._fields[:6])
-)
-_DRAFTING_POLICY = attrgetter(*DraftingArrays._fields[6:8])
 
 
 class RequestLifecycle:
@@ -161,22 +149,6 @@ class RequestLifecycle:
                 start = end
 
     # ------------------------------------------------------------------ helpers
-    def _schedule(self, ids: np.ndarray, stage: Stage, days: np.ndarray) -> None:
-        """Put requests into ``stage`` until ``day + days``; closed ones stay closed."""
-        ids = np.ascontiguousarray(ids, dtype=np.int64)
-        if ids.size == 0:
-            return
-        # Writable, as the kernels pass it (a read-only view would compile stage_until again).
-        days = np.require(np.broadcast_to(days, ids.shape), np.float64, ["C", "W"])
-        led = self.ledger
-        live, due = stage_until(led.outcome, led.stage, ids, int(stage), days, self.day)
-        self._due.add(live, due)
-
-    def _noisy(self, mean_days, sigma_factor=1.0) -> np.ndarray:
-        return frictions.noisy_days(
-            self.rng, mean_days, self.config.drafting.noise_sigma * sigma_factor
-        )
-
     def _end_cases(self, case_ids, status: CaseStatus) -> None:
         """Close open cases; their requests still open lapse (cold) or are withdrawn."""
         case_ids = np.ascontiguousarray(np.atleast_1d(case_ids), dtype=np.int64)

@@ -16,7 +16,6 @@ import pandas as pd
 from sim.columns import (  # noqa: F401
     Calendar,
     ColumnTable,
-    _run_lengths,
     sorted_unique,
     spans,
 )
@@ -233,22 +232,14 @@ class CaseBook(ColumnTable):
         self._count[:old_size] = count[:old_size]
 
     def add_requests(self, case_ids: np.ndarray, request_ids: np.ndarray) -> None:
-        """Record that requests ``request_ids`` belong to cases ``case_ids``."""
+        """Record that requests ``request_ids`` belong to cases ``case_ids``.
+
+        A case's first request starts its run; later ones are kept as extras. The usual
+        batch (new cases in order, each with its run of new requests) is linked by the
+        drafting kernel instead (:func:`sim.kernel_drafting.link_to_cases`).
+        """
         case_ids = np.asarray(case_ids, dtype=np.int64)
         request_ids = np.asarray(request_ids, dtype=np.int64)
-        if case_ids.size == 0:
-            return
-        fresh = self._count[case_ids] == 0
-        # The usual batch: cases without requests yet, in order, with consecutive ids.
-        step = case_ids[1:] - case_ids[:-1]
-        consecutive = (request_ids[1:] - request_ids[:-1] == 1).all()
-        if fresh.all() and (step >= 0).all() and consecutive:
-            # Sorted case ids: each case's run starts where the id changes.
-            start = np.concatenate(([0], step.nonzero()[0] + 1))
-            unique = case_ids[start]
-            self._first[unique] = request_ids[start]
-            self._count[unique] = _run_lengths(start, case_ids.size)
-            return
         extra_case, extra_request = [], []
         for case, request in zip(case_ids.tolist(), request_ids.tolist(), strict=True):
             if self._count[case] == 0:
