@@ -25,7 +25,7 @@ from sim.cli import main
 from sim.store import load_results
 
 ROOT = Path(__file__).resolve().parent.parent
-REPS = 8  # x 2 policies = 16 runs of ~0.3 s (12 states, half a year)
+REPS = 8  # x 2 policies = 16 runs of ~0.3 s (12 states, two years)
 COUNTS = {"worker_failures_survived": 0}
 
 
@@ -60,7 +60,7 @@ def _stop(proc: subprocess.Popen, sig=signal.SIGTERM) -> None:
 def experiment_file(tmp_path):
     (tmp_path / "small.toml").write_text(
         'extends = "baseline"\nname = "small"\n[world]\nn_states = 12\n'
-        "[run]\nyears = 0.5\nwarmup_years = 0.0\n"
+        "[run]\nyears = 2.0\nwarmup_years = 0.0\n"
     )
     (tmp_path / "faster.toml").write_text(
         'extends = "small.toml"\nname = "faster"\n[agencies]\ncentral_authority_capacity = 5.0\n'
@@ -112,14 +112,18 @@ def test_sweep_survives_a_killed_dask_worker(experiment_file, tmp_path):
             + ["--scheduler", address, "--out", str(out)]
         )
         procs.append(sweep)
+        # Wait until some runs are stored and a worker still holds tasks: the store
+        # writes every half second, so a stored count alone can lag behind the workers.
         deadline = time.monotonic() + 180
+        busy: dict = {}
         while sweep.poll() is None and time.monotonic() < deadline:
-            if ok_runs_stored(out) >= 3:
-                break
+            if ok_runs_stored(out) >= 2:
+                busy = client.processing()
+                if any(busy.values()):
+                    break
             time.sleep(0.02)
         assert sweep.poll() is None, "the sweep ended before a worker could be killed"
         # kill the worker holding the most tasks right now
-        busy = client.processing()
         victim_addr = max(busy, key=lambda a: len(busy[a]))
         assert busy[victim_addr], f"no worker is processing anything: {busy}"
         name = client.scheduler_info()["workers"][victim_addr]["name"]
