@@ -104,6 +104,8 @@ def test_sweep_killed_midway_resumes_to_exactly_the_planned_runs(small_scenarios
     exp.write_text(
         'name = "kill"\nreplications = 4\noutcomes = ["completion_rate"]\n'
         'base_seed = 9\ndesign = "grid"\nlevels = 2\n'
+        # one-year runs (~0.15 s): the first shard is written while most runs are still to do
+        '[overrides]\n"run.years" = 1.0\n'
         '[uncertainties]\n"agencies.central_authority_capacity" = [1.0, 6.0]\n'
         f'[levers]\nscenarios = ["{small_scenarios / "small.toml"}", '
         f'"{small_scenarios / "faster.toml"}"]\n'
