@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.frictions import noisy_days, to_whole_days
-from sim.kernel_intelligence import offers
+from sim.kernel_intelligence import offers, share_decisions, with_extra_partners
 from sim.requests import Calendar, ColumnTable
 
 if TYPE_CHECKING:
@@ -106,11 +105,21 @@ class IntelligenceSharing:
         self.incidents_prevented = 0
         self.cases_helped = 0
         self.leaks = 0
+        cfg = model.config.intelligence
+        # share_decisions' numbers, as the kernel takes them
+        self._numbers = (
+            float(cfg.share_base),
+            float(cfg.alliance_share_bonus),
+            float(cfg.confidentiality_share_bonus),
+            float(cfg.platform_days),
+            float(cfg.sharing_days),
+            float(model.config.drafting.noise_sigma),
+        )
 
     def produce(self, case_ids: np.ndarray) -> None:
         """Create items from new cases and decide, per partner, whether to share them."""
         m = self.model
-        cfg, w, rng = m.config.intelligence, m.world, m.rng
+        cfg, w = m.config.intelligence, m.world
         if case_ids.size == 0 or w.n_states < 2:
             return
         cases = m.cases
@@ -132,48 +141,42 @@ class IntelligenceSharing:
         )
         if producing.size == 0:
             return
-        first_item = self.items + n_items.cumsum() - n_items
+        items_before = self.items
         self.items += int(n_items.sum())
         # A coordinated operation or a bilateral agreement offers items to more partners.
-        position, partner = m.operations.extra_partners(producing, position, partner)
-        if position.size == 0:
-            return
-        # One row per (item, partner): for each case, its items in turn, each offered
-        # to every partner of the case in order.
-        n_partners = np.bincount(position, minlength=producing.size)
-        pair_start = n_partners.cumsum() - n_partners
-        rows = n_items * n_partners
-        row_case = np.arange(producing.size).repeat(rows)
-        r = np.arange(row_case.size) - (rows.cumsum() - rows).repeat(rows)
-        width = n_partners[row_case]
-        item = first_item[row_case] + r // width
-        recipient = partner[pair_start[row_case] + r % width]
-        sharer = m.cases.origin[producing].astype(np.int64)[row_case]
-        p = share_probability(
-            m.trust.get(sharer, recipient, m.day),
-            w.alliance[sharer] & w.alliance[recipient],
-            w.confidentiality[recipient],
-            base=cfg.share_base,
-            alliance_bonus=cfg.alliance_share_bonus,
-            confidentiality_bonus=cfg.confidentiality_share_bonus,
+        terms = m.operations.intelligence_terms()
+        position, partner = with_extra_partners(
+            producing, position, partner, cases.origin, cases.case_type, *terms[:2], *terms[3:5]
         )
-        p = m.operations.share_probability(p, producing[row_case], sharer, recipient)
-        shared = rng.random(p.size) < p
-        platform = w.platform[sharer] & w.platform[recipient]
-        mean = np.where(platform, cfg.platform_days, cfg.sharing_days)
-        delay = to_whole_days(noisy_days(rng, mean, m.config.drafting.noise_sigma))
-        if not shared.any():
+        item, case, sharer, recipient, platform, delay = share_decisions(
+            m.streams,
+            m.trust.arrays(),
+            m.day,
+            producing,
+            n_items,
+            items_before,
+            position,
+            partner,
+            cases.origin,
+            cases.case_type,
+            w.alliance,
+            w.confidentiality,
+            w.platform,
+            terms,
+            self._numbers,
+        )
+        if item.size == 0:
             return
         ids = self.shares.append(
-            item=item[shared],
-            case=producing[row_case[shared]],
-            sharer=sharer[shared],
-            recipient=recipient[shared],
+            item=item,
+            case=case,
+            sharer=sharer,
+            recipient=recipient,
             t_shared=m.day,
-            platform=platform[shared],
+            platform=platform,
         )
-        self._due.add(ids, m.day + delay[shared])
-        np.add.at(m.agency_table.effort, m.intel_of[sharer[shared]], 1.0)
+        self._due.add(ids, m.day + delay)
+        np.add.at(m.agency_table.effort, m.intel_of[sharer], 1.0)
 
     def deliver(self) -> None:
         """Deliver today's items: leaks cost trust; useful items help related cases."""

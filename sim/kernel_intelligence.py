@@ -1,11 +1,21 @@
-"""Process 8, compiled in part: which new cases yield intelligence, and to whom it is offered.
+"""Process 8's production, compiled: items, the partners offered them, share decisions.
 
-:func:`offers` draws how many items each new case yields and lists, for each case that
-yields any, the partners its service offers them to: the states the case sent requests
-to and, for a member of the intelligence alliance, ``alliance_partners`` other members
-drawn at random. The rest of :meth:`sim.intelligence.IntelligenceSharing.produce` (the
-partners a running operation or an agreement adds, the share decisions, the delays)
-stays in Python, where the operations' rules are.
+:meth:`sim.intelligence.IntelligenceSharing.produce` calls three kernels in turn:
+
+- :func:`offers` draws how many items each new case yields and lists, for each case
+  that yields any, the partners its service offers them to: the states the case sent
+  requests to and, for a member of the intelligence alliance, ``alliance_partners``
+  other members drawn at random;
+- :func:`with_extra_partners` adds those a running coordinated operation or a bilateral
+  agreement offers them to (the terms :meth:`sim.operations.Operations.intelligence_terms`
+  gives);
+- :func:`share_decisions` decides, for each item and partner, whether the service
+  shares it and when it arrives.
+
+The rules are the pure functions :func:`sim.intelligence.share_probability` and
+:func:`sim.operations.raised_share_probability`, which ``tests/test_hot_path_identity.py``
+checks the kernels against, draw for draw. Delivery (leaks, trust, related cases) stays
+in Python.
 """
 
 from __future__ import annotations
@@ -14,6 +24,9 @@ import numpy as np
 from numba import njit
 
 import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
+from sim.kernel_lifecycle import noisy, whole_days
+from sim.kernel_pick import pick
+from sim.kernel_trust import trust_get
 
 
 @njit(cache=True)
@@ -110,3 +123,183 @@ def offers(
         partner[kept] = state
         kept += 1
     return producing, counts, position[:kept], partner[:kept]
+
+
+@njit(cache=True)
+def _extra_offers(
+    p, c, case_origin, case_type, op_participant, op_targeted, ag_pair, ag_covered, out
+):
+    """Write the extra partners of case ``c`` (position ``p``) as pair keys; returns how many.
+
+    ``out`` may be empty: then they are only counted.
+    """
+    n_states = op_participant.size
+    origin, kind = case_origin[c], case_type[c]
+    op_case = op_participant[origin] and op_targeted[kind]
+    covered = ag_covered[kind]
+    if not (op_case or covered):
+        return 0
+    n = 0
+    for s in range(n_states):
+        if s == origin:
+            continue
+        if (op_case and op_participant[s]) or (covered and ag_pair[origin, s]):
+            if out.size:
+                out[n] = p * n_states + s
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def with_extra_partners(
+    producing,
+    position,
+    partner,
+    case_origin,
+    case_type,
+    op_participant,
+    op_targeted,
+    ag_pair,
+    ag_covered,
+):
+    """Add the partners a running operation and an agreement offer each case's items to.
+
+    The coordinator passes the items of an operation case (a targeted type, from a
+    participant) to every other participant; a party offers the items of a covered case
+    to its partners in the agreement. Pairs come back sorted by case position, then
+    partner, without the case's own state. With no operation (``op_participant`` all
+    False) and no agreement (``ag_covered`` all False) the pairs are returned as they are.
+    """
+    n_states = op_participant.size
+    terms = (case_origin, case_type, op_participant, op_targeted, ag_pair, ag_covered)
+    nothing = np.empty(0, dtype=np.int64)
+    extra = 0
+    for p in range(producing.size):
+        extra += _extra_offers(p, producing[p], *terms, nothing)
+    if extra == 0:
+        return position, partner
+    pairs = np.empty(position.size + extra, dtype=np.int64)
+    for q in range(position.size):
+        pairs[q] = position[q] * n_states + partner[q]
+    at = position.size
+    for p in range(producing.size):
+        at += _extra_offers(p, producing[p], *terms, pairs[at:])
+    pairs.sort()
+    kept = 0
+    for q in range(pairs.size):
+        if q == 0 or pairs[q] != pairs[q - 1]:
+            pairs[kept] = pairs[q]
+            kept += 1
+    return pairs[:kept] // n_states, pairs[:kept] % n_states
+
+
+@njit(cache=True)
+def share_decisions(
+    R,
+    T,
+    day,
+    producing,
+    n_items,
+    items_before,
+    position,
+    partner,
+    case_origin,
+    case_type,
+    alliance,
+    confidentiality,
+    platform,
+    terms,
+    numbers,
+):
+    """Each (item, partner) row's share decision and delivery delay, drawing from ``R.model``.
+
+    Rows run case by case, each case's items in turn, each offered to every partner of
+    the case in order (``position`` sorted). The chance is
+    :func:`sim.intelligence.share_probability` of the sharer's trust in the partner,
+    raised by a running operation or an agreement
+    (:func:`sim.operations.raised_share_probability`); one uniform draw per row decides,
+    then one lognormal delay per row (the platform's mean between two states on the
+    secure platform, else the conventional one).
+
+    Args:
+        R: The model's streams (:class:`sim.kernel_state.Streams`).
+        T: Trust's arrays (:class:`sim.kernel_state.TrustArrays`).
+        day: Today.
+        producing: The cases that yield items.
+        n_items: Items of each producing case.
+        items_before: Items produced before these (the first item's number).
+        position: Each pair's case (its position in ``producing``), sorted.
+        partner: Each pair's partner state.
+        case_origin: The case book's origins.
+        case_type: The case book's types.
+        alliance: Members of the intelligence alliance (per state).
+        confidentiality: Confidentiality standards (per state).
+        platform: States on the secure platform.
+        terms: ``(op_participant, op_targeted, op_uplift, ag_pair, ag_covered,
+            ag_commitment)``: an operation's participants and targeted types (all False
+            when none runs), its uplift; an agreement's pairs and covered types (all
+            False when none is in force), its commitment.
+        numbers: ``(share_base, alliance_bonus, confidentiality_bonus, platform_days,
+            sharing_days, noise_sigma)``.
+
+    Returns:
+        ``(item, case, sharer, recipient, on_platform, delay)`` of the rows shared.
+    """
+    op_participant, op_targeted, op_uplift, ag_pair, ag_covered, ag_commitment = terms
+    base, alliance_bonus, confidentiality_bonus, platform_days, sharing_days, sigma = numbers
+    n_partners = np.zeros(producing.size, dtype=np.int64)
+    for q in range(position.size):
+        n_partners[position[q]] += 1
+    n_rows = 0
+    for p in range(producing.size):
+        n_rows += n_items[p] * n_partners[p]
+    item = np.empty(n_rows, dtype=np.int64)
+    row_case = np.empty(n_rows, dtype=np.int64)
+    sharer = np.empty(n_rows, dtype=np.int64)
+    recipient = np.empty(n_rows, dtype=np.int64)
+    chance = np.empty(n_rows)
+    at, start, first_item = 0, 0, items_before
+    for p in range(producing.size):
+        c = producing[p]
+        origin, kind = case_origin[c], case_type[c]
+        op_case = op_participant[origin] and op_targeted[kind]
+        for i in range(n_items[p]):
+            for q in range(start, start + n_partners[p]):
+                s = partner[q]
+                trust = trust_get(T, origin, s, day)
+                both = 1.0 if alliance[origin] and alliance[s] else 0.0
+                x = base * trust * (1.0 + alliance_bonus * both)
+                x = x * (1.0 + confidentiality_bonus * confidentiality[s])
+                x = min(max(x, 0.0), 1.0)
+                uplift = op_uplift if op_case and op_participant[s] else 0.0
+                if ag_covered[kind] and ag_pair[origin, s]:
+                    uplift = max(uplift, ag_commitment)
+                item[at] = first_item + i
+                row_case[at] = c
+                sharer[at] = origin
+                recipient[at] = s
+                chance[at] = x + uplift * (1.0 - x)
+                at += 1
+        start += n_partners[p]
+        first_item += n_items[p]
+    rng = R.model
+    shared = np.empty(n_rows, dtype=np.bool_)
+    for r in range(n_rows):
+        shared[r] = rng.random() < chance[r]
+    on_platform = np.empty(n_rows, dtype=np.bool_)
+    mean = np.empty(n_rows)
+    for r in range(n_rows):
+        on_platform[r] = platform[sharer[r]] and platform[recipient[r]]
+        mean[r] = platform_days if on_platform[r] else sharing_days
+    days = noisy(rng, mean, np.full(n_rows, sigma))
+    delay = np.empty(n_rows, dtype=np.int64)
+    for r in range(n_rows):
+        delay[r] = whole_days(days[r])
+    return (
+        pick(item, shared),
+        pick(row_case, shared),
+        pick(sharer, shared),
+        pick(recipient, shared),
+        pick(on_platform, shared),
+        pick(delay, shared),
+    )

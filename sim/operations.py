@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.interpol import NoticeStatus
-from sim.requests import CaseStatus, sorted_unique
+from sim.requests import CaseStatus
 from sim.scenario import CASE_TYPES, DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -160,6 +160,7 @@ class Operations:
         self.operation: OperationPlan | None = None
         self.agreement: AgreementPlan | None = None
         self._found: set[int] = set()  # searches the operation located (report under way)
+        self._no_terms: tuple | None = None  # intelligence_terms' arrays without either
 
     # ------------------------------------------------------------ levers take effect
     def start_operation(self, targets: np.ndarray, params) -> None:
@@ -201,55 +202,35 @@ class Operations:
         )
 
     # ------------------------------------------------------------ intelligence
-    def extra_partners(
-        self, producing: np.ndarray, position: np.ndarray, partner: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Add the partners the operation and the agreement offer each new item to.
+    def intelligence_terms(self) -> tuple:
+        """What the operation and the agreement change in intelligence sharing, as arrays.
 
-        The coordinator passes the items of an operation case to every other
-        participant; a party offers the items of a covered case to its partners in
-        the agreement. Pairs come back sorted by case, then partner, as
-        :meth:`sim.intelligence.IntelligenceSharing._partners` gives them.
+        The coordinator passes the items of an operation case (a targeted type, from a
+        participant) to every other participant, who share them more readily (the
+        operation's ``intel_share_uplift``); a party offers the items of a covered case
+        to its partners in the agreement and shares them more readily (its
+        ``share_commitment``; where both apply, the stronger holds). The compiled
+        sharing (:mod:`sim.kernel_intelligence`) applies them.
+
+        Returns:
+            ``(op_participant, op_targeted, op_uplift, ag_pair, ag_covered,
+            ag_commitment)``: all False and 0 for an operation not running today or an
+            agreement not in force.
         """
         op, ag = self.running(), self.agreement
-        if op is None and ag is None:
-            return position, partner
-        m = self.model
-        n = m.world.n_states
-        origin = m.cases.origin[producing].astype(np.int64)
-        case_type = m.cases.case_type[producing]
-        offered = np.zeros((producing.size, n), dtype=bool)
-        if op is not None:
-            offered |= op.cases(origin, case_type)[:, None] & op.participant[None, :]
-        if ag is not None:
-            offered |= ag.covered[case_type][:, None] & ag.pair[origin]
-        offered[np.arange(producing.size), origin] = False
-        more_position, more_partner = np.nonzero(offered)
-        if more_position.size == 0:
-            return position, partner
-        pair = sorted_unique(
-            np.concatenate([position * n + partner, more_position * n + more_partner])
+        n = self.model.world.n_states
+        if self._no_terms is None or self._no_terms[0].size != n:
+            none = np.zeros(n, dtype=bool), np.zeros(len(CASE_TYPES), dtype=bool)
+            self._no_terms = (*none, np.zeros((n, n), dtype=bool))
+        no_states, no_types, no_pairs = self._no_terms
+        return (
+            op.participant if op is not None else no_states,
+            op.targeted if op is not None else no_types,
+            float(op.params.intel_share_uplift) if op is not None else 0.0,
+            ag.pair if ag is not None else no_pairs,
+            ag.covered if ag is not None else no_types,
+            float(ag.params.share_commitment) if ag is not None else 0.0,
         )
-        return pair // n, pair % n
-
-    def share_probability(
-        self, p: np.ndarray, case_ids: np.ndarray, sharer: np.ndarray, recipient: np.ndarray
-    ) -> np.ndarray:
-        """Sharing chance of each (item, partner) row under the operation and the agreement."""
-        op, ag = self.running(), self.agreement
-        if op is None and ag is None:
-            return p
-        m = self.model
-        case_type = m.cases.case_type[case_ids]
-        uplift = np.zeros(p.size)
-        if op is not None:
-            among = op.cases(sharer, case_type) & op.participant[recipient]
-            uplift = np.where(among, op.params.intel_share_uplift, uplift)
-        if ag is not None:
-            between = ag.pair[sharer, recipient] & ag.covered[case_type]
-            # Where both apply, the stronger commitment holds.
-            uplift = np.where(between, np.maximum(uplift, ag.params.share_commitment), uplift)
-        return raised_share_probability(p, uplift)
 
     # ------------------------------------------------------------ joint teams
     def team_terms(

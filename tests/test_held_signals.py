@@ -81,14 +81,18 @@ def test_a_handler_that_does_not_raise_is_called_once_per_signal_and_held_again(
 
 
 def test_the_default_and_ignored_dispositions_are_left_alone():
-    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # Set both here: another test in this worker may have left SIGINT ignored.
+    previous_term = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with held_signals():
             assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
             assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def test_outside_the_main_thread_nothing_is_held(raising_sigterm):

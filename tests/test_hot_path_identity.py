@@ -150,3 +150,130 @@ def test_intelligence_offers_equal_the_vectorised_rule_draw_for_draw(n_states):
         for w, g in zip(want, got, strict=True):
             np.testing.assert_array_equal(g, w)
         assert expected.random() == actual.random()  # the streams are left in the same state
+
+
+def _reference_sharing(rng, trust, day, offered, columns, terms, numbers):
+    """The vectorised rules the sharing kernels replaced (produce and the operations' hooks).
+
+    Extra partners as ``Operations.extra_partners`` added them, rows as ``produce`` built
+    them, the chance of :func:`sim.intelligence.share_probability` raised as
+    ``Operations.share_probability`` raised it, then one uniform and one normal per row.
+    """
+    from sim.durations import noisy_days, to_whole_days
+    from sim.intelligence import share_probability
+    from sim.operations import raised_share_probability
+
+    producing, n_items, items_before, position, partner = offered
+    case_origin, case_type, alliance, confidentiality, platform = columns
+    op_participant, op_targeted, op_uplift, ag_pair, ag_covered, ag_commitment = terms
+    base, alliance_bonus, confidentiality_bonus, platform_days, sharing_days, sigma = numbers
+    n = alliance.size
+    origin = case_origin[producing].astype(np.int64)
+    kind = case_type[producing]
+    extra = (op_participant[origin] & op_targeted[kind])[:, None] & op_participant[None, :]
+    extra |= ag_covered[kind][:, None] & ag_pair[origin]
+    extra[np.arange(producing.size), origin] = False
+    more_position, more_partner = np.nonzero(extra)
+    pair = sorted_unique(np.concatenate([position * n + partner, more_position * n + more_partner]))
+    position, partner = pair // n, pair % n
+    first_item = items_before + n_items.cumsum() - n_items
+    n_partners = np.bincount(position, minlength=producing.size)
+    pair_start = n_partners.cumsum() - n_partners
+    rows = n_items * n_partners
+    row_case = np.arange(producing.size).repeat(rows)
+    r = np.arange(row_case.size) - (rows.cumsum() - rows).repeat(rows)
+    width = n_partners[row_case]
+    item = first_item[row_case] + r // width
+    recipient = partner[pair_start[row_case] + r % width]
+    sharer = origin[row_case]
+    p = share_probability(
+        trust.get(sharer, recipient, day),
+        alliance[sharer] & alliance[recipient],
+        confidentiality[recipient],
+        base=base,
+        alliance_bonus=alliance_bonus,
+        confidentiality_bonus=confidentiality_bonus,
+    )
+    cases = producing[row_case]
+    among = op_participant[sharer] & op_targeted[case_type[cases]] & op_participant[recipient]
+    uplift = np.where(among, op_uplift, 0.0)
+    between = ag_pair[sharer, recipient] & ag_covered[case_type[cases]]
+    uplift = np.where(between, np.maximum(uplift, ag_commitment), uplift)
+    p = raised_share_probability(p, uplift)
+    shared = rng.random(p.size) < p
+    on_platform = platform[sharer] & platform[recipient]
+    delay = to_whole_days(
+        noisy_days(rng, np.where(on_platform, platform_days, sharing_days), sigma)
+    )
+    return tuple(a[shared] for a in (item, cases, sharer, recipient, on_platform, delay))
+
+
+@pytest.mark.parametrize("n_states", [2, 3, 12, 40])
+def test_share_decisions_equal_the_vectorised_rules_draw_for_draw(n_states):
+    """sim.kernel_intelligence: extra partners, chances, decisions and delays as in numpy.
+
+    Random worlds, trust that has moved and relaxed, and an operation and an agreement
+    each in force or not, with uplifts that overlap.
+    """
+    from sim.kernel_intelligence import share_decisions, with_extra_partners
+    from sim.trust import TrustNetwork
+
+    world = np.random.default_rng(100 + n_states)
+    for seed in range(25):
+        n_cases = int(world.integers(1, 30))
+        case_type = world.integers(0, 5, size=n_cases).astype(np.int8)
+        case_origin = world.integers(0, n_states, size=n_cases).astype(np.int16)
+        producing = np.sort(
+            world.choice(n_cases, size=int(world.integers(1, n_cases + 1)), replace=False)
+        ).astype(np.int64)
+        n_items = world.integers(1, 4, size=producing.size).astype(np.int64)
+        pairs = world.random((producing.size, n_states)) < 0.3
+        pairs[np.arange(producing.size), case_origin[producing]] = False
+        position, partner = np.nonzero(pairs)
+        trust = TrustNetwork(world.random((n_states, n_states)), decay_per_year=0.2)
+        moved = world.integers(0, n_states, size=(2, 3 * n_states))
+        trust.reward(moved[0], moved[1], 0.3, 10)
+        trust.penalise(moved[1], moved[0], 0.4, 20)
+        columns = (
+            case_origin,
+            case_type,
+            world.random(n_states) < 0.5,
+            world.random(n_states),
+            world.random(n_states) < 0.5,
+        )
+        no_types = np.zeros(8, dtype=bool)
+        op_on, ag_on = seed % 2 == 1, seed % 4 >= 2
+        parties = world.random(n_states) < 0.6
+        ag_pair = parties[:, None] & parties[None, :] & ~np.eye(n_states, dtype=bool)
+        terms = (
+            (world.random(n_states) < 0.5) if op_on else np.zeros(n_states, dtype=bool),
+            (world.random(8) < 0.6) if op_on else no_types,
+            0.4,
+            ag_pair if ag_on else np.zeros((n_states, n_states), dtype=bool),
+            (world.random(8) < 0.6) if ag_on else no_types,
+            0.3 + 0.3 * (seed % 3 == 0),
+        )
+        numbers = (0.5, 0.25, 0.3, 0.05, 2.0, 0.4)
+        day = 40 + seed
+        offered = (producing, n_items, 7 * seed, position, partner)
+        expected, actual = np.random.default_rng(seed), np.random.default_rng(seed)
+        want = _reference_sharing(expected, trust, day, offered, columns, terms, numbers)
+        position, partner = with_extra_partners(
+            producing, position, partner, case_origin, case_type, *terms[:2], *terms[3:5]
+        )
+        got = share_decisions(
+            new_streams(actual, actual),
+            trust.arrays(),
+            day,
+            producing,
+            n_items,
+            7 * seed,
+            position,
+            partner,
+            *columns,
+            terms,
+            numbers,
+        )
+        for w, g in zip(want, got, strict=True):
+            np.testing.assert_array_equal(g, w)
+        assert expected.random() == actual.random()  # the streams are left in the same state
