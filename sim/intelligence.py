@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.kernel_intelligence import offers, share_decisions, with_extra_partners
+from sim.kernel_intelligence import deliver_items, offers, share_decisions, with_extra_partners
 from sim.requests import Calendar, ColumnTable
 
 if TYPE_CHECKING:
@@ -115,6 +115,15 @@ class IntelligenceSharing:
             float(cfg.sharing_days),
             float(model.config.drafting.noise_sigma),
         )
+        # deliver_items' numbers
+        self._delivery_numbers = (
+            float(cfg.leak_base),
+            float(cfg.platform_leak_factor),
+            float(cfg.confidentiality_leak_cut),
+            float(cfg.prevention_probability),
+            float(cfg.leak_trust_loss),
+            float(cfg.gain_on_share),
+        )
 
     def produce(self, case_ids: np.ndarray) -> None:
         """Create items from new cases and decide, per partner, whether to share them."""
@@ -184,30 +193,28 @@ class IntelligenceSharing:
         ids = self._due.pop(m.day)
         if ids is None:
             return
-        cfg, w, rng, shares = m.config.intelligence, m.world, m.rng, self.shares
-        sharer = shares.sharer[ids].astype(np.int64)
-        recipient = shares.recipient[ids].astype(np.int64)
-        p_leak = leak_probability(
-            w.data_security[recipient],
-            w.confidentiality[recipient],
-            shares.platform[ids],
-            base=cfg.leak_base,
-            platform_factor=cfg.platform_leak_factor,
-            confidentiality_cut=cfg.confidentiality_leak_cut,
+        w, shares = m.world, self.shares
+        # Compiled (sim.kernel_intelligence.deliver_items): the leak and prevention draws,
+        # the record's delivery columns, and trust: a leak costs the sharer's trust in the
+        # recipient, a useful item raises the recipient's trust in the sharer.
+        leaks, prevented, useful = deliver_items(
+            m.streams,
+            m.trust.arrays(),
+            m.day,
+            ids,
+            (shares.sharer, shares.recipient, shares.platform, shares.t_delivered, shares.leaked),
+            w.data_security,
+            w.confidentiality,
+            self._delivery_numbers,
         )
-        leaked = rng.random(ids.size) < p_leak
-        prevent = rng.random(ids.size) < cfg.prevention_probability
-        shares.t_delivered[ids] = m.day
-        shares.leaked[ids] = leaked
-        self.leaks += int(leaked.sum())
-        # A leak costs the sharer's trust in the recipient; a useful item raises the
-        # recipient's trust in the sharer (repeated pairs compound in turn).
-        m.trust.penalise(sharer[leaked], recipient[leaked], cfg.leak_trust_loss, m.day)
-        useful = ~leaked
-        m.trust.reward(recipient[useful], sharer[useful], cfg.gain_on_share, m.day)
-        self.incidents_prevented += int((prevent & useful).sum())
-        case_type = m.cases.case_type[shares.case[ids[useful]]]
-        self.cases_helped += m.extend_related_cases(recipient[useful], case_type, cfg.lead_days)
+        self.leaks += leaks
+        self.incidents_prevented += prevented
+        useful = ids[useful]
+        case_type = m.cases.case_type[shares.case[useful]]
+        recipient = shares.recipient[useful].astype(np.int64)
+        self.cases_helped += m.extend_related_cases(
+            recipient, case_type, m.config.intelligence.lead_days
+        )
 
     def outcomes(self, since: int = 0) -> dict:
         """Counts and rates of intelligence sharing, over items shared from day ``since``.

@@ -26,7 +26,7 @@ from numba import njit
 import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
 from sim.kernel_lifecycle import noisy, whole_days
 from sim.kernel_pick import pick
-from sim.kernel_trust import trust_get
+from sim.kernel_trust import trust_apply, trust_get
 
 
 @njit(cache=True)
@@ -303,3 +303,58 @@ def share_decisions(
         pick(on_platform, shared),
         pick(delay, shared),
     )
+
+
+@njit(cache=True)
+def deliver_items(R, T, day, ids, shares, data_security, confidentiality, numbers):
+    """Deliver the items ``ids``: leaks, prevented incidents and trust (draws from ``R.model``).
+
+    One uniform per item decides a leak (:func:`sim.intelligence.leak_probability`),
+    then one per item whether it helps prevent an incident. The share record's
+    ``t_delivered`` and ``leaked`` are written in place; a leak costs the sharer's
+    trust in the recipient, a useful item raises the recipient's trust in the sharer
+    (:func:`sim.kernel_trust.trust_apply`, repeated pairs compounding).
+
+    Args:
+        R: The model's streams.
+        T: Trust's arrays.
+        day: Today.
+        ids: The share record's rows delivered today.
+        shares: The record's ``(sharer, recipient, platform, t_delivered, leaked)``.
+        data_security: Each state's data security (0-1).
+        confidentiality: Each state's confidentiality standards (0-1).
+        numbers: ``(leak_base, platform_leak_factor, confidentiality_leak_cut,
+            prevention_probability, leak_trust_loss, gain_on_share)``.
+
+    Returns:
+        ``(leaks, prevented, useful)``: how many leaked, how many useful items helped
+        prevent an incident, and the positions (in ``ids``) of the useful items.
+    """
+    sharer_of, recipient_of, platform_of, t_delivered, leaked_of = shares
+    base, platform_factor, cut, prevention, trust_loss, trust_gain = numbers
+    n = ids.size
+    rng = R.model
+    leaked = np.empty(n, dtype=np.bool_)
+    for k in range(n):
+        s = recipient_of[ids[k]]
+        p = base * (1.0 - data_security[s]) * (1.0 - cut * confidentiality[s])
+        p = p * (platform_factor if platform_of[ids[k]] else 1.0)
+        leaked[k] = rng.random() < min(max(p, 0.0), 1.0)
+    prevent = np.empty(n, dtype=np.bool_)
+    for k in range(n):
+        prevent[k] = rng.random() < prevention
+    sharer = np.empty(n, dtype=np.int64)
+    recipient = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        t_delivered[ids[k]] = day
+        leaked_of[ids[k]] = leaked[k]
+        sharer[k] = sharer_of[ids[k]]
+        recipient[k] = recipient_of[ids[k]]
+    useful = np.flatnonzero(~leaked)
+    bad = np.flatnonzero(leaked)
+    trust_apply(T, sharer[bad], recipient[bad], np.full(bad.size, trust_loss), day, False)
+    trust_apply(T, recipient[useful], sharer[useful], np.full(useful.size, trust_gain), day, True)
+    prevented = 0
+    for k in useful:
+        prevented += prevent[k]
+    return bad.size, prevented, useful

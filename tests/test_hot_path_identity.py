@@ -277,3 +277,69 @@ def test_share_decisions_equal_the_vectorised_rules_draw_for_draw(n_states):
         for w, g in zip(want, got, strict=True):
             np.testing.assert_array_equal(g, w)
         assert expected.random() == actual.random()  # the streams are left in the same state
+
+
+@pytest.mark.parametrize("n_states", [2, 12, 40])
+def test_delivery_equals_the_vectorised_rules_draw_for_draw(n_states):
+    """sim.kernel_intelligence.deliver_items: leaks, preventions and trust as in numpy.
+
+    The reference is the delivery the kernel replaced: :func:`leak_probability` over the
+    items, a uniform per item for a leak, then one for prevention, then trust's losses
+    and gains through :class:`sim.trust.TrustNetwork` (repeated pairs compounding).
+    """
+    import copy
+
+    from sim.intelligence import leak_probability
+    from sim.kernel_intelligence import deliver_items
+    from sim.trust import TrustNetwork
+
+    world = np.random.default_rng(200 + n_states)
+    for seed in range(20):
+        n_rows = int(world.integers(1, 60))
+        sharer = world.integers(0, n_states, size=n_rows).astype(np.int16)
+        recipient = world.integers(0, n_states, size=n_rows).astype(np.int16)
+        platform = world.random(n_rows) < 0.3
+        security, confidentiality = world.random(n_states), world.random(n_states)
+        numbers = (0.4, 0.2, 0.5, 0.1, 0.3, 0.05)  # leaks frequent enough to see both
+        leak_base, factor, cut, prevention, loss, gain = numbers
+        ids = np.sort(world.choice(n_rows, size=int(world.integers(1, n_rows + 1)), replace=False))
+        trust = TrustNetwork(world.random((n_states, n_states)), decay_per_year=0.2)
+        trust.reward(sharer, recipient, 0.2, 5)
+        twin = copy.deepcopy(trust)
+        day = 30 + seed
+
+        expected = np.random.default_rng(seed)
+        p = leak_probability(
+            security[recipient[ids]],
+            confidentiality[recipient[ids]],
+            platform[ids],
+            base=leak_base,
+            platform_factor=factor,
+            confidentiality_cut=cut,
+        )
+        leaked = expected.random(ids.size) < p
+        prevent = expected.random(ids.size) < prevention
+        a, b = sharer[ids].astype(np.int64), recipient[ids].astype(np.int64)
+        trust.penalise(a[leaked], b[leaked], loss, day)
+        trust.reward(b[~leaked], a[~leaked], gain, day)
+
+        actual = np.random.default_rng(seed)
+        t_delivered = np.full(n_rows, -1, dtype=np.int32)
+        leaked_col = np.zeros(n_rows, dtype=bool)
+        got = deliver_items(
+            new_streams(actual, actual),
+            twin.arrays(),
+            day,
+            ids.astype(np.int64),
+            (sharer, recipient, platform, t_delivered, leaked_col),
+            security,
+            confidentiality,
+            numbers,
+        )
+        assert got[0] == leaked.sum() and got[1] == (prevent & ~leaked).sum()
+        np.testing.assert_array_equal(got[2], np.flatnonzero(~leaked))
+        np.testing.assert_array_equal(leaked_col[ids], leaked)
+        assert (t_delivered[ids] == day).all() and (np.delete(t_delivered, ids) == -1).all()
+        for mine, theirs in zip(trust.arrays(), twin.arrays(), strict=True):
+            np.testing.assert_array_equal(theirs, mine)
+        assert expected.random() == actual.random()
