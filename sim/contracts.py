@@ -81,6 +81,7 @@ class InterpolHost(Protocol):
     config: Scenario
     world: World
     rng: np.random.Generator
+    streams: Any  # sim.kernel_state.Streams: the model's stream as the kernels take it
     cases: CaseBook
     operations: Any  # an operation's coordinated searches
 

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.frictions import noisy_days, to_whole_days
-from sim.requests import Calendar, CaseStatus, ColumnTable
+from sim.frictions import to_whole_days
+from sim.kernel_interpol import arrests, review_notices, start_searches
+from sim.requests import Calendar, ColumnTable
 from sim.survival import km_quantiles
 
 if TYPE_CHECKING:
@@ -78,6 +79,29 @@ class InterpolSecretariat(mesa.Agent):
         self.record = ColumnTable(self.COLUMNS, initial_capacity=256)
         self._reviews = Calendar(256)  # notices, by the day their review ends
         self._searches = Calendar(256)  # notices that will locate, by that day
+        cfg, sigma = model.config.interpol, float(model.config.drafting.noise_sigma)
+        interpol_days = float(model.config.transmission.interpol_days)
+        locating = (
+            float(cfg.locate_probability),
+            float(cfg.diffusion_locate_probability),
+            float(cfg.locate_days),
+            interpol_days,
+            sigma,
+        )
+        # The kernels' numbers (sim.kernel_interpol)
+        self._search_numbers = (
+            float(cfg.diffusion_share),
+            float(cfg.review_days),
+            sigma,
+            interpol_days,
+            *locating[:3],
+        )
+        self._review_numbers = (
+            float(cfg.rejection_base),
+            float(cfg.rejection_political),
+            float(cfg.rejection_human_rights),
+            *locating,
+        )
 
     def search(self, cases: np.ndarray, requesting: np.ndarray, located_in: np.ndarray) -> int:
         """Start searches for persons of unknown whereabouts; returns how many began.
@@ -86,69 +110,60 @@ class InterpolSecretariat(mesa.Agent):
         cannot be found this way (the search runs but never locates them).
         """
         m = self.model
-        cfg, rng = m.config.interpol, m.rng
         member = m.world.interpol_member[requesting]
         cases, requesting, located_in = cases[member], requesting[member], located_in[member]
         if cases.size == 0:
             return 0
-        diffusion = rng.random(cases.size) < cfg.diffusion_share
-        review = to_whole_days(
-            noisy_days(rng, np.full(cases.size, cfg.review_days), m.config.drafting.noise_sigma)
-            + m.config.transmission.interpol_days
-        )
-        # A coordinated operation's notice requests are reviewed first.
-        review = m.operations.notice_review_days(review, cases, requesting)
         notices = self.record.append(
-            case=cases,
-            requesting=requesting,
-            located_in=located_in,
-            diffusion=diffusion,
-            t_requested=m.day,
+            case=cases, requesting=requesting, located_in=located_in, t_requested=m.day
         )
-        # Diffusions go straight to members; notices wait for the secretariat's review.
-        self._circulate(notices[diffusion])
-        self._reviews.add(notices[~diffusion], m.day + review[~diffusion])
+        # Compiled (sim.kernel_interpol): diffusion or notice request; diffusions go
+        # straight to members, notices wait for the secretariat's review (shorter for a
+        # coordinated INTERPOL operation's cases).
+        review_ids, review_due, search_ids, search_due = start_searches(
+            m.streams,
+            m.day,
+            notices,
+            self._columns(),
+            m.world.interpol_member,
+            m.cases.case_type,
+            m.operations.interpol_terms(),
+            self._search_numbers,
+        )
+        self._searches.add(search_ids, search_due)
+        self._reviews.add(review_ids, review_due)
         return int(cases.size)
 
-    def _circulate(self, notices: np.ndarray) -> None:
-        """Send notices or diffusions to members; schedule whether and when each locates."""
-        if notices.size == 0:
-            return
-        m = self.model
-        cfg, record = m.config.interpol, self.record
-        p = np.where(
-            record.diffusion[notices], cfg.diffusion_locate_probability, cfg.locate_probability
+    def _columns(self) -> tuple:
+        """The record's columns as the kernels take them (see :mod:`sim.kernel_interpol`)."""
+        r = self.record
+        return (
+            r.case,
+            r.requesting,
+            r.located_in,
+            r.diffusion,
+            r.status,
+            r.t_reviewed,
+            r.t_located,
         )
-        found = m.world.interpol_member[record.located_in[notices]] & (
-            m.rng.random(notices.size) < p
-        )
-        record.status[notices] = np.where(found, NoticeStatus.CIRCULATING, NoticeStatus.NOT_LOCATED)
-        # Out to the members and back with the arrest, both on INTERPOL's channel.
-        days = to_whole_days(
-            noisy_days(
-                m.rng, np.full(int(found.sum()), cfg.locate_days), m.config.drafting.noise_sigma
-            )
-            + 2.0 * m.config.transmission.interpol_days
-        )
-        self._searches.add(notices[found], m.day + days)
 
     def daily(self) -> None:
         """Review today's notice requests and report today's arrests."""
         m = self.model
-        cfg, record = m.config.interpol, self.record
+        record = self.record
         ids = self._reviews.pop(m.day)
         if ids is not None:
-            p = rejection_probability(
-                m.cases.political_sensitivity[record.case[ids]],
-                m.world.death_penalty[record.requesting[ids]],
-                base=cfg.rejection_base,
-                political=cfg.rejection_political,
-                human_rights=cfg.rejection_human_rights,
+            search_ids, search_due = review_notices(
+                m.streams,
+                m.day,
+                ids,
+                self._columns(),
+                m.cases.political_sensitivity,
+                m.world.death_penalty,
+                m.world.interpol_member,
+                self._review_numbers,
             )
-            rejected = m.rng.random(ids.size) < p
-            record.t_reviewed[ids] = m.day
-            record.status[ids[rejected]] = NoticeStatus.REJECTED
-            self._circulate(ids[~rejected])
+            self._searches.add(search_ids, search_due)
         # An INTERPOL operation's participants locate persons sought on their territory;
         # the arrest is reported on INTERPOL's channel, as any other.
         found = m.operations.intensified_searches()
@@ -158,18 +173,12 @@ class InterpolSecretariat(mesa.Agent):
         ids = self._searches.pop(m.day)
         if ids is None:
             return
-        # A search both scheduled and found by an operation is reported once, the first time.
-        ids = ids[record.status[ids] == NoticeStatus.CIRCULATING]
-        # A person found after the case went cold is of no use to it any more.
-        found = m.cases.status[record.case[ids]] == CaseStatus.OPEN
-        record.status[ids] = np.where(found, NoticeStatus.LOCATED, NoticeStatus.NOT_LOCATED)
-        record.t_located[ids[found]] = m.day
-        if found.any():
-            ids = ids[found]
+        found = arrests(m.day, ids, self._columns(), m.cases.status)
+        if found.size:
             m.request_extradition_after_arrest(
-                record.case[ids],
-                record.requesting[ids].astype(np.int64),
-                record.located_in[ids].astype(np.int64),
+                record.case[found],
+                record.requesting[found].astype(np.int64),
+                record.located_in[found].astype(np.int64),
             )
 
     def outcomes(self, since: int = 0) -> dict:

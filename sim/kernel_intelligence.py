@@ -352,8 +352,10 @@ def deliver_items(R, T, day, ids, shares, data_security, confidentiality, number
         recipient[k] = recipient_of[ids[k]]
     useful = np.flatnonzero(~leaked)
     bad = np.flatnonzero(leaked)
-    trust_apply(T, sharer[bad], recipient[bad], np.full(bad.size, trust_loss), day, False)
-    trust_apply(T, recipient[useful], sharer[useful], np.full(useful.size, trust_gain), day, True)
+    loss = np.full(bad.size, trust_loss)
+    trust_apply(T, sharer[bad], recipient[bad], loss, day, np.bool_(False))
+    gain = np.full(useful.size, trust_gain)
+    trust_apply(T, recipient[useful], sharer[useful], gain, day, np.bool_(True))
     prevented = 0
     for k in useful:
         prevented += prevent[k]

@@ -160,7 +160,7 @@ class Operations:
         self.operation: OperationPlan | None = None
         self.agreement: AgreementPlan | None = None
         self._found: set[int] = set()  # searches the operation located (report under way)
-        self._no_terms: tuple | None = None  # intelligence_terms' arrays without either
+        self._no_terms: tuple | None = None  # _no_arrays' arrays, made once
 
     # ------------------------------------------------------------ levers take effect
     def start_operation(self, targets: np.ndarray, params) -> None:
@@ -218,11 +218,7 @@ class Operations:
             agreement not in force.
         """
         op, ag = self.running(), self.agreement
-        n = self.model.world.n_states
-        if self._no_terms is None or self._no_terms[0].size != n:
-            none = np.zeros(n, dtype=bool), np.zeros(len(CASE_TYPES), dtype=bool)
-            self._no_terms = (*none, np.zeros((n, n), dtype=bool))
-        no_states, no_types, no_pairs = self._no_terms
+        no_states, no_types, no_pairs = self._no_arrays()
         return (
             op.participant if op is not None else no_states,
             op.targeted if op is not None else no_types,
@@ -231,6 +227,17 @@ class Operations:
             ag.covered if ag is not None else no_types,
             float(ag.params.share_commitment) if ag is not None else 0.0,
         )
+
+    def _no_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All-False arrays of states, case types and pairs: terms with nothing in force."""
+        n = self.model.world.n_states
+        if self._no_terms is None or self._no_terms[0].size != n:
+            self._no_terms = (
+                np.zeros(n, dtype=bool),
+                np.zeros(len(CASE_TYPES), dtype=bool),
+                np.zeros((n, n), dtype=bool),
+            )
+        return self._no_terms
 
     # ------------------------------------------------------------ joint teams
     def team_terms(
@@ -284,14 +291,22 @@ class Operations:
         return sizes, np.maximum(0.0, threshold), relief
 
     # ------------------------------------------------------------ INTERPOL
-    def notice_review_days(self, review, cases: np.ndarray, requesting: np.ndarray):
-        """Review days of new notice requests: shorter for an INTERPOL operation's cases."""
+    def interpol_terms(self) -> tuple:
+        """An INTERPOL operation's faster reviews, as the compiled searches take them.
+
+        Notice requests of the operation's cases (a targeted type, from a participant)
+        are reviewed in the share ``1 - review_speedup`` of the usual time
+        (:func:`shortened_review`; :func:`sim.kernel_interpol.start_searches`).
+
+        Returns:
+            ``(participant, targeted, review_speedup)``; all False and 0 when no
+            INTERPOL operation runs today.
+        """
         op = self.running("interpol")
-        if op is None:
-            return review
-        m = self.model
-        mine = op.cases(requesting.astype(np.int64), m.cases.case_type[cases])
-        return np.where(mine, shortened_review(review, op.params.review_speedup), review)
+        if op is not None:
+            return op.participant, op.targeted, float(op.params.review_speedup)
+        no_states, no_types, _ = self._no_arrays()
+        return no_states, no_types, 0.0
 
     def intensified_searches(self) -> np.ndarray:
         """Today's draws of an INTERPOL operation: the searches its participants succeed in.

@@ -343,3 +343,125 @@ def test_delivery_equals_the_vectorised_rules_draw_for_draw(n_states):
         for mine, theirs in zip(trust.arrays(), twin.arrays(), strict=True):
             np.testing.assert_array_equal(theirs, mine)
         assert expected.random() == actual.random()
+
+
+def _interpol_record(world, n_rows, n_states, n_cases):
+    """Columns of a random INTERPOL record, in the secretariat's dtypes."""
+    return (
+        world.integers(0, n_cases, size=n_rows).astype(np.int64),  # case
+        world.integers(0, n_states, size=n_rows).astype(np.int16),  # requesting
+        world.integers(0, n_states, size=n_rows).astype(np.int16),  # located_in
+        world.random(n_rows) < 0.4,  # diffusion
+        np.zeros(n_rows, dtype=np.int8),  # status
+        np.full(n_rows, -1, dtype=np.int32),  # t_reviewed
+        np.full(n_rows, -1, dtype=np.int32),  # t_located
+    )
+
+
+def _reference_circulate(rng, day, notices, record, member, numbers):
+    """InterpolSecretariat._circulate before it was compiled."""
+    from sim.durations import noisy_days, to_whole_days
+    from sim.interpol import NoticeStatus
+
+    locate_p, diffusion_p, locate_days, interpol_days, sigma = numbers
+    diffusion, status = record[3], record[4]
+    p = np.where(diffusion[notices], diffusion_p, locate_p)
+    found = member[record[2][notices]] & (rng.random(notices.size) < p)
+    status[notices] = np.where(found, NoticeStatus.CIRCULATING, NoticeStatus.NOT_LOCATED)
+    days = to_whole_days(
+        noisy_days(rng, np.full(int(found.sum()), locate_days), sigma) + 2.0 * interpol_days
+    )
+    return notices[found], day + days
+
+
+@pytest.mark.parametrize("n_states", [2, 12, 40])
+def test_interpol_kernels_equal_the_vectorised_rules_draw_for_draw(n_states):
+    """sim.kernel_interpol: new searches, reviews and arrests as the numpy code had them.
+
+    New searches with an INTERPOL operation running or not (its faster reviews keep
+    their fractional day until filed, then drop it); reviews against the rejection
+    rule over a float32 column; arrests only for open cases and circulating searches.
+    """
+    from sim.durations import noisy_days, to_whole_days
+    from sim.interpol import NoticeStatus, rejection_probability
+    from sim.kernel_interpol import arrests, review_notices, start_searches
+    from sim.operations import shortened_review
+
+    world = np.random.default_rng(300 + n_states)
+    locating = (0.6, 0.3, 40.0, 1.5, 0.5)
+    search_numbers = (0.3, 12.0, 0.5, 1.5, *locating[:3])
+    review_numbers = (0.05, 0.3, 0.2, *locating)
+    for seed in range(20):
+        n_cases, n_rows = 30, int(world.integers(1, 40))
+        member = world.random(n_states) < 0.7
+        case_type = world.integers(0, 8, size=n_cases).astype(np.int8)
+        sensitivity = world.random(n_cases).astype(np.float32)
+        death_penalty = world.random(n_states) < 0.3
+        case_status = world.integers(0, 3, size=n_cases).astype(np.int8)
+        op_on = seed % 2 == 1
+        terms = (
+            (world.random(n_states) < 0.5) if op_on else np.zeros(n_states, dtype=bool),
+            (world.random(8) < 0.5) if op_on else np.zeros(8, dtype=bool),
+            0.37 if op_on else 0.0,
+        )
+        want_record = _interpol_record(world, n_rows, n_states, n_cases)
+        got_record = tuple(c.copy() for c in want_record)
+        notices = np.arange(n_rows, dtype=np.int64)
+        day = 100 + seed
+        expected, actual = np.random.default_rng(seed), np.random.default_rng(seed)
+        streams = new_streams(actual, actual)
+
+        # New searches (InterpolSecretariat.search and Operations.notice_review_days)
+        case, requesting = want_record[0], want_record[1]
+        diffusion = expected.random(n_rows) < search_numbers[0]
+        want_record[3][:] = diffusion
+        review = to_whole_days(
+            noisy_days(expected, np.full(n_rows, search_numbers[1]), search_numbers[2])
+            + search_numbers[3]
+        )
+        if op_on:
+            mine = terms[0][requesting.astype(np.int64)] & terms[1][case_type[case]]
+            review = np.where(mine, shortened_review(review, terms[2]), review)
+        due = np.zeros(n_rows, dtype=np.int64)
+        due[:] = day + review  # as Calendar.add files a float day: truncated
+        want = (
+            *(notices[~diffusion], due[~diffusion]),
+            *_reference_circulate(expected, day, notices[diffusion], want_record, member, locating),
+        )
+        got = start_searches(
+            streams, day, notices, got_record, member, case_type, terms, search_numbers
+        )
+        for w, g in zip(want, got, strict=True):
+            np.testing.assert_array_equal(g, w)
+
+        # Reviews (InterpolSecretariat.daily's first half)
+        ids = np.sort(world.choice(n_rows, size=int(world.integers(1, n_rows + 1)), replace=False))
+        p = rejection_probability(
+            sensitivity[case[ids]],
+            death_penalty[requesting[ids]],
+            base=review_numbers[0],
+            political=review_numbers[1],
+            human_rights=review_numbers[2],
+        )
+        rejected = expected.random(ids.size) < p
+        want_record[5][ids] = day
+        want_record[4][ids[rejected]] = NoticeStatus.REJECTED
+        want = _reference_circulate(expected, day, ids[~rejected], want_record, member, locating)
+        got = review_notices(
+            streams, day, ids, got_record, sensitivity, death_penalty, member, review_numbers
+        )
+        for w, g in zip(want, got, strict=True):
+            np.testing.assert_array_equal(g, w)
+
+        # Arrests (its second half)
+        ids = ids[world.random(ids.size) < 0.8]
+        status = want_record[4]
+        ids_circulating = ids[status[ids] == NoticeStatus.CIRCULATING]
+        found = case_status[case[ids_circulating]] == 0
+        status[ids_circulating] = np.where(found, NoticeStatus.LOCATED, NoticeStatus.NOT_LOCATED)
+        want_record[6][ids_circulating[found]] = day
+        got = arrests(day, ids, got_record, case_status)
+        np.testing.assert_array_equal(got, ids_circulating[found])
+        for w, g in zip(want_record, got_record, strict=True):
+            np.testing.assert_array_equal(g, w)
+        assert expected.random() == actual.random()

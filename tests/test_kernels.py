@@ -181,3 +181,25 @@ def test_the_struct_holds_each_array_under_its_own_name():
     assert set(WorldArrays._fields) <= set(expected) and set(expected) == set(FIELDS)
     for name in FIELDS:
         assert arrays[name] is expected[name], name
+
+
+def test_the_kernels_codes_are_the_model_s_enums():
+    """The integer codes the kernels compare with are the Python enums' values."""
+    from sim import kernel_interpol as ki
+    from sim import kernel_lifecycle as kl
+    from sim.interpol import NoticeStatus
+    from sim.queues import ROLE_CODES
+    from sim.requests import CaseStatus, Channel, Instrument, Kind, Outcome, Stage
+
+    assert (kl.OPEN, kl.EXECUTED, kl.REFUSED, kl.LAPSED, kl.WITHDRAWN) == tuple(Outcome)
+    assert (kl.CASE_OPEN, kl.RESOLVED, kl.COLD, kl.FAILED) == tuple(CaseStatus)
+    assert kl.CLOSED_STAGE == Stage.CLOSED and kl.EXTRADITION == Kind.EXTRADITION
+    assert kl.MUTUAL_RECOGNITION == Instrument.MUTUAL_RECOGNITION
+    assert (kl.JIT, kl.CONTACT_POINT) == (Channel.JIT, Channel.CONTACT_POINT_24_7)
+    assert kl.LAW_ENFORCEMENT == ROLE_CODES["law_enforcement"]
+    assert (ki.REJECTED, ki.CIRCULATING, ki.LOCATED, ki.NOT_LOCATED) == (
+        NoticeStatus.REJECTED,
+        NoticeStatus.CIRCULATING,
+        NoticeStatus.LOCATED,
+        NoticeStatus.NOT_LOCATED,
+    )
