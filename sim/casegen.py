@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_cases import draw_cases
+from sim.kernel_teams import team_candidates
 from sim.requests import (
     EXTRADITION_CODE as _EXTRADITION,
 )
@@ -14,7 +15,6 @@ from sim.requests import (
 from sim.scenario import (
     DAYS_PER_YEAR,
 )
-from sim.teams import team_is_proposed
 
 
 class CaseGeneration:
@@ -65,7 +65,7 @@ class CaseGeneration:
         case_of_link = case_ids.repeat(links)
         requesting = origin.repeat(links)
         extradition = kind == _EXTRADITION
-        in_team = self._propose_teams(case_ids, case_of_link, requested, links)
+        in_team = self._propose_teams(case_ids, links, requested)
         known = ~hidden
         self._create_requests(
             case_of_link[known],
@@ -87,42 +87,32 @@ class CaseGeneration:
         """File cases under their deadline day."""
         self._case_deadlines.add(case_ids, deadline)
 
-    def _propose_teams(self, case_ids, case_of_link, requested, links) -> np.ndarray:
+    def _propose_teams(self, case_ids, links, requested) -> np.ndarray:
         """Form joint teams for qualifying cases; returns, per link, whether it is in a team."""
-        cfg = self.config.jit
-        in_team = np.zeros(case_of_link.size, dtype=bool)
-        # The size and severity test for all new cases at once; only the few cases
-        # that pass it go on to the members' agreement (trust, capacity, chance).
-        origin = self.cases.origin[case_ids]
-        shift = self.policy.team_threshold_shift[origin]
-        threshold = np.maximum(0.0, cfg.severity_threshold - shift)
-        min_states, relief = cfg.min_states, None
-        # An operation's or an agreement's joint work: teams on easier terms.
-        terms = self.operations.team_terms(case_ids, requested, links, cfg.min_states, threshold)
-        if terms is not None:
-            min_states, threshold, relief = terms
-        proposed = team_is_proposed(
-            links + 1,
-            self.cases.severity[case_ids],
-            min_states=min_states,
-            severity_threshold=threshold,
+        in_team = np.zeros(requested.size, dtype=bool)
+        # Compiled (sim.kernel_teams): the size and severity test, on an operation's or
+        # an agreement's easier terms, and the members' trust test; only the few cases
+        # that pass go on to the members' capacity and agreement, here in Python.
+        positions, members, sizes, lowest, needed = team_candidates(
+            self.trust.arrays(),
+            self.day,
+            case_ids,
+            links,
+            requested,
+            self.cases.origin,
+            self.cases.case_type,
+            self.cases.severity,
+            self._team_numbers,
+            self.policy.team_threshold_shift,
+            self.policy.team_trust_shift,
+            self.operations.team_terms(),
         )
-        candidates = proposed.nonzero()[0]
-        if candidates.size == 0:
+        if positions.size == 0:
             return in_team
-        # Members of each candidate: its origin, then its partners.
+        formed = self.teams.consider(case_ids[positions], members, sizes, lowest, needed)
         starts = links.cumsum() - links
-        sizes = links[candidates] + 1
-        member_start = sizes.cumsum() - sizes
-        members = np.empty(int(sizes.sum()), dtype=np.int64)
-        members[member_start] = origin[candidates]
-        slot = np.ones(members.size, dtype=bool)
-        slot[member_start] = False
-        members[slot] = requested[spans(starts[candidates], links[candidates])]
-        formed = self.teams.consider(
-            case_ids[candidates], members, sizes, None if relief is None else relief[candidates]
-        )
-        in_team[spans(starts[candidates[formed]], links[candidates[formed]])] = True
+        chosen = positions[formed]
+        in_team[spans(starts[chosen], links[chosen])] = True
         return in_team
 
 

@@ -169,6 +169,12 @@ class CooperationModel(
             self.counters = np.zeros(K_SLOTS, dtype=np.int64)
             self._parameters = parameters(scenario, self.window_start)
             self._case_parameters = case_parameters(scenario)
+            jit = scenario.jit  # team proposals' numbers (sim.kernel_teams.team_candidates)
+            self._team_numbers = (
+                int(jit.min_states),
+                float(jit.severity_threshold),
+                float(jit.agreement_trust),
+            )
             self._no_states = np.zeros(self.world.n_states, dtype=bool)
             self._no_types = np.zeros(len(CASE_TYPES), dtype=bool)
             # The kernels' struct, the arrays it was built over, and its outbox (reused).

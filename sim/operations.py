@@ -240,55 +240,43 @@ class Operations:
         return self._no_terms
 
     # ------------------------------------------------------------ joint teams
-    def team_terms(
-        self,
-        case_ids: np.ndarray,
-        requested: np.ndarray,
-        links: np.ndarray,
-        min_states: int,
-        threshold: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Team terms of new cases: smallest size, severity threshold, trust relief.
+    def team_terms(self) -> tuple:
+        """What a UNODC operation and the agreement change in team proposals, as arrays.
 
-        Args:
-            case_ids: New cases.
-            requested: Their partner states, concatenated (``links[k]`` per case).
-            links: Number of partners of each case.
-            min_states: The usual smallest number of states for a team.
-            threshold: The usual severity threshold of each case.
+        UNODC brings the states of an operation case that needs another participant into
+        a joint team at a lower size, severity and trust; an agreement does the same for
+        a covered case of one party that needs another party
+        (:func:`sim.kernel_teams.team_terms` applies them).
 
         Returns:
-            Per case (smallest number of states, severity threshold, trust relief), or
-            None when neither a UNODC operation runs nor an agreement is in force.
+            ``(op_participant, op_targeted, op_min_states, op_threshold_reduction,
+            op_trust_reduction, ag_pair, ag_covered, ag_min_states,
+            ag_threshold_reduction, ag_trust_reduction)``; all False and 0 for a UNODC
+            operation not running today or an agreement not in force.
         """
         op, ag = self.running("unodc"), self.agreement
-        if op is None and ag is None:
-            return None
-        m = self.model
-        origin = m.cases.origin[case_ids].astype(np.int64)
-        case_type = m.cases.case_type[case_ids]
-        owner = np.arange(case_ids.size).repeat(links)
-        sizes = np.full(case_ids.size, min_states)
-        threshold = np.array(threshold, dtype=float, copy=True)
-        relief = np.zeros(case_ids.size)
+        no_states, no_types, no_pairs = self._no_arrays()
+        op_terms = (no_states, no_types, 0, 0.0, 0.0)
         if op is not None:
-            # Joint work among the participants: the case needs another participant.
-            others = np.bincount(owner, op.participant[requested], minlength=case_ids.size)
-            joint = op.cases(origin, case_type) & (others > 0)
-            sizes = np.where(joint, np.minimum(sizes, op.params.team_min_states), sizes)
-            threshold = np.where(joint, threshold - op.params.team_threshold_reduction, threshold)
-            relief = np.where(joint, op.params.team_trust_reduction, relief)
-        if ag is not None:
-            # Joint work between the parties: a covered case of one that needs the other.
-            partners = np.bincount(
-                owner, ag.pair[origin[owner], requested], minlength=case_ids.size
+            p = op.params
+            op_terms = (
+                op.participant,
+                op.targeted,
+                int(p.team_min_states),
+                float(p.team_threshold_reduction),
+                float(p.team_trust_reduction),
             )
-            joint = ag.covered[case_type] & (partners > 0)
+        ag_terms = (no_pairs, no_types, 0, 0.0, 0.0)
+        if ag is not None:
             p = ag.params
-            sizes = np.where(joint, np.minimum(sizes, p.team_min_states), sizes)
-            threshold = np.where(joint, threshold - p.team_threshold_reduction, threshold)
-            relief = np.where(joint, np.maximum(relief, p.team_trust_reduction), relief)
-        return sizes, np.maximum(0.0, threshold), relief
+            ag_terms = (
+                ag.pair,
+                ag.covered,
+                int(p.team_min_states),
+                float(p.team_threshold_reduction),
+                float(p.team_trust_reduction),
+            )
+        return (*op_terms, *ag_terms)
 
     # ------------------------------------------------------------ INTERPOL
     def interpol_terms(self) -> tuple:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.requests import CaseStatus, spans
+from sim.requests import CaseStatus
 from sim.survival import cumulative_incidence, km_quantiles
 
 if TYPE_CHECKING:
@@ -88,21 +88,23 @@ class TeamFormation:
         cases: np.ndarray,
         members: np.ndarray,
         sizes: np.ndarray,
-        trust_relief: np.ndarray | None = None,
+        lowest: np.ndarray,
+        needed: np.ndarray,
     ) -> np.ndarray:
-        """Decide, case by case in order, whether teams form for proposed new cases.
+        """Decide, case by case in order, whether teams form for cases that passed the trust test.
 
-        The trust test for all cases at once (trust does not change while teams
-        form); capacity and the final agreement in turn, since each team formed
+        The proposal and the trust test come from :func:`sim.kernel_teams.team_candidates`;
+        capacity and the final agreement are decided here in turn, since each team formed
         takes capacity from its members.
 
         Args:
-            cases: Ids of the proposed cases.
+            cases: Ids of the cases.
             members: Member states of all cases, concatenated (each case's
                 originating state first, then its partners; all distinct).
             sizes: Number of members of each case.
-            trust_relief: Per case, how much less trust its members need (an operation's
-                or an agreement's joint work); None for none.
+            lowest: Lowest trust between two members of each case.
+            needed: Trust each case's members need (model agreements, an operation's
+                or an agreement's joint work lower it).
 
         Returns:
             Whether a team formed, per case.
@@ -110,23 +112,9 @@ class TeamFormation:
         m = self.model
         cfg = m.config.jit
         formed = np.zeros(cases.size, dtype=bool)
-        if cases.size == 0:
-            return formed
-        # Every ordered pair (i, j), i != j, of members within each case.
-        owner = np.arange(cases.size).repeat(sizes)
-        start = sizes.cumsum() - sizes
-        first = np.arange(members.size).repeat(sizes[owner])
-        second = spans(start[owner], sizes[owner])
-        distinct = first != second
-        trust = m.trust.get(members[first[distinct]], members[second[distinct]], m.day)
-        lowest = np.full(cases.size, np.inf)
-        np.minimum.at(lowest, owner[first[distinct]], trust)
         capacity, le_of = m.agency_table.capacity, m.le_of
-        # Model agreements (a lever) lower the trust the originating state needs.
-        needed = np.maximum(0.0, cfg.agreement_trust - m.policy.team_trust_shift[members[start]])
-        if trust_relief is not None:
-            needed = np.maximum(0.0, needed - trust_relief)
-        for k in (lowest >= needed).nonzero()[0].tolist():
+        start = sizes.cumsum() - sizes
+        for k in range(cases.size):
             group = members[start[k] : start[k] + sizes[k]]
             origin = int(group[0])
             cost = cfg.cost_per_day * float(m.policy.team_cost_factor[origin])

@@ -26,6 +26,7 @@ from conftest import tiny_run, tiny_scenario
 import sim
 from sim import case_outcomes
 from sim import operations as ops
+from sim.kernel_teams import team_terms
 from sim.requests import CaseStatus
 from sim.scenario import CASE_TYPES, ScenarioError
 
@@ -160,8 +161,15 @@ def test_covered_cases_between_the_parties_get_teams_on_easier_terms():
     )
     # Partners: the other party; a third state; the other party (but drugs); a party.
     requested = np.array([1, 2, 1, 1])
-    sizes, threshold, relief = model.operations.team_terms(
-        cases, requested, np.ones(4, dtype=np.int64), 3, np.full(4, 0.6)
+    sizes, threshold, relief = team_terms(
+        cases,
+        np.ones(4, dtype=np.int64),
+        requested,
+        model.cases.origin,
+        model.cases.case_type,
+        3,
+        np.full(4, 0.6),
+        model.operations.team_terms(),
     )
     assert sizes.tolist() == [2, 3, 3, 3]
     np.testing.assert_allclose(threshold, [0.3, 0.6, 0.6, 0.6])

@@ -465,3 +465,120 @@ def test_interpol_kernels_equal_the_vectorised_rules_draw_for_draw(n_states):
         for w, g in zip(want_record, got_record, strict=True):
             np.testing.assert_array_equal(g, w)
         assert expected.random() == actual.random()
+
+
+def _reference_team_candidates(trust, day, case_ids, links, requested, columns, numbers, terms):
+    """Team proposals and the trust test as numpy had them (_propose_teams, team_terms)."""
+    from sim.teams import team_is_proposed
+
+    case_origin, case_type, severity, threshold_shift, trust_shift = columns
+    min_states, severity_threshold, agreement_trust = numbers
+    op_participant, op_targeted, op_min, op_cut, op_relief = terms[:5]
+    ag_pair, ag_covered, ag_min, ag_cut, ag_relief = terms[5:]
+    origin = case_origin[case_ids].astype(np.int64)
+    kind = case_type[case_ids]
+    threshold = np.maximum(0.0, severity_threshold - threshold_shift[origin])
+    owner = np.arange(case_ids.size).repeat(links)
+    sizes = np.full(case_ids.size, min_states)
+    relief = np.zeros(case_ids.size)
+    others = np.bincount(owner, op_participant[requested], minlength=case_ids.size)
+    joint = op_participant[origin] & op_targeted[kind] & (others > 0)
+    sizes = np.where(joint, np.minimum(sizes, op_min), sizes)
+    threshold = np.where(joint, threshold - op_cut, threshold)
+    relief = np.where(joint, op_relief, relief)
+    partners = np.bincount(owner, ag_pair[origin[owner], requested], minlength=case_ids.size)
+    joint = ag_covered[kind] & (partners > 0)
+    sizes = np.where(joint, np.minimum(sizes, ag_min), sizes)
+    threshold = np.where(joint, threshold - ag_cut, threshold)
+    relief = np.where(joint, np.maximum(relief, ag_relief), relief)
+    proposed = team_is_proposed(
+        links + 1,
+        severity[case_ids],
+        min_states=sizes,
+        severity_threshold=np.maximum(0.0, threshold),
+    )
+    candidates = proposed.nonzero()[0]
+    starts = links.cumsum() - links
+    group_sizes = links[candidates] + 1
+    groups = [
+        np.concatenate(([origin[k]], requested[starts[k] : starts[k] + links[k]]))
+        for k in candidates
+    ]
+    lowest = np.array(
+        [
+            min(
+                # every ordered pair of positions (members are distinct in a run)
+                (
+                    float(trust.get(a, b, day))
+                    for i, a in enumerate(g)
+                    for j, b in enumerate(g)
+                    if i != j
+                ),
+                default=np.inf,
+            )
+            for g in groups
+        ]
+    )
+    needed = np.maximum(0.0, agreement_trust - trust_shift[origin[candidates]])
+    needed = np.maximum(0.0, needed - relief[candidates])
+    ok = lowest >= needed
+    members = np.concatenate([g for g, keep in zip(groups, ok, strict=True) if keep] + [[]])
+    return candidates[ok], members.astype(np.int64), group_sizes[ok], lowest[ok], needed[ok]
+
+
+@pytest.mark.parametrize("n_states", [2, 12, 40])
+def test_team_candidates_equal_the_vectorised_rules(n_states):
+    """sim.kernel_teams.team_candidates: proposals on the operation's and agreement's terms.
+
+    Random new cases and trust, with a UNODC operation and an agreement each in force or
+    not: the same cases pass, with the same members, lowest trust and trust needed.
+    """
+    from sim.kernel_teams import team_candidates
+    from sim.trust import TrustNetwork
+
+    world = np.random.default_rng(400 + n_states)
+    no_states, no_types = np.zeros(n_states, dtype=bool), np.zeros(8, dtype=bool)
+    for seed in range(25):
+        n_cases = 40
+        columns = (
+            world.integers(0, n_states, size=n_cases).astype(np.int16),
+            world.integers(0, 8, size=n_cases).astype(np.int8),
+            world.random(n_cases).astype(np.float32),
+            world.random(n_states) * 0.2,
+            world.random(n_states) * 0.2,
+        )
+        case_ids = np.sort(world.choice(n_cases, size=int(world.integers(1, 20)), replace=False))
+        links = world.integers(0, 4, size=case_ids.size).astype(np.int64)
+        requested = world.integers(0, n_states, size=int(links.sum())).astype(np.int64)
+        trust = TrustNetwork(0.3 + 0.7 * world.random((n_states, n_states)), 0.2)
+        parties = world.random(n_states) < 0.6
+        op_on, ag_on = seed % 2 == 1, seed % 4 >= 2
+        terms = (
+            (world.random(n_states) < 0.5) if op_on else no_states,
+            (world.random(8) < 0.6) if op_on else no_types,
+            2,
+            0.25,
+            0.15,
+            (parties[:, None] & parties[None, :]) if ag_on else np.zeros((n_states,) * 2, bool),
+            (world.random(8) < 0.6) if ag_on else no_types,
+            2,
+            0.3,
+            0.1 + 0.1 * (seed % 3 == 0),
+        )
+        numbers = (3, 0.6, 0.45)
+        want = _reference_team_candidates(
+            trust, 50, case_ids, links, requested, columns, numbers, terms
+        )
+        got = team_candidates(
+            trust.arrays(),
+            50,
+            case_ids.astype(np.int64),
+            links,
+            requested,
+            *columns[:3],
+            numbers,
+            *columns[3:],
+            terms,
+        )
+        for w, g in zip(want, got, strict=True):
+            np.testing.assert_array_equal(g, w)

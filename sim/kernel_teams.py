@@ -1,0 +1,169 @@
+"""Team proposals compiled: which new cases qualify for a joint team, and pass the trust test.
+
+:meth:`sim.casegen.CaseGeneration._propose_teams` calls :func:`team_candidates` for a
+day's new cases; the few that come back go to
+:meth:`sim.teams.TeamFormation.consider`, which checks the members' spare capacity,
+draws their agreement and forms the teams (Mesa agents) in Python.
+
+The rules are :func:`sim.teams.team_is_proposed` (size and severity),
+:func:`sim.teams.members_agree` (trust; capacity stays in Python) and
+:func:`team_terms`: the easier terms of a UNODC operation's or a bilateral agreement's
+joint work.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
+from sim.kernel_trust import trust_get
+
+
+@njit(cache=True)
+def team_terms(case_ids, links, requested, case_origin, case_type, min_states, threshold, terms):
+    """Team terms of new cases: smallest size, severity threshold, trust relief.
+
+    A UNODC operation's case (a targeted type, from a participant) that needs another
+    participant, and an agreement's covered case of one party that needs another party,
+    get teams with fewer states (``team_min_states``), at a lower severity
+    (``threshold`` less ``team_threshold_reduction``) and a lower trust
+    (``team_trust_reduction``; where both apply, the larger relief holds).
+
+    Args:
+        case_ids: New cases.
+        links: Number of partners of each case.
+        requested: Their partner states, concatenated (``links[k]`` per case).
+        case_origin: The case book's origins.
+        case_type: The case book's types.
+        min_states: The usual smallest number of states for a team.
+        threshold: The usual severity threshold of each case.
+        terms: ``(op_participant, op_targeted, op_min_states, op_threshold_reduction,
+            op_trust_reduction, ag_pair, ag_covered, ag_min_states,
+            ag_threshold_reduction, ag_trust_reduction)`` of a UNODC operation running
+            today and an agreement in force (all False when none).
+
+    Returns:
+        ``(sizes, threshold, relief)`` per case, the threshold never below 0.
+    """
+    op_participant, op_targeted, op_min, op_cut, op_relief = terms[:5]
+    ag_pair, ag_covered, ag_min, ag_cut, ag_relief = terms[5:]
+    n = case_ids.size
+    sizes = np.full(n, min_states, dtype=np.int64)
+    lowered = np.empty(n)
+    relief = np.zeros(n)
+    start = 0
+    for k in range(n):
+        origin, kind = case_origin[case_ids[k]], case_type[case_ids[k]]
+        t = threshold[k]
+        op_case = op_participant[origin] and op_targeted[kind]
+        with_participant = with_party = False
+        for q in range(start, start + links[k]):
+            with_participant |= op_participant[requested[q]]
+            with_party |= ag_pair[origin, requested[q]]
+        start += links[k]
+        if op_case and with_participant:  # joint work among the participants
+            sizes[k] = min(sizes[k], op_min)
+            t = t - op_cut
+            relief[k] = op_relief
+        if ag_covered[kind] and with_party:  # joint work between the parties
+            sizes[k] = min(sizes[k], ag_min)
+            t = t - ag_cut
+            relief[k] = max(relief[k], ag_relief)
+        lowered[k] = max(0.0, t)
+    return sizes, lowered, relief
+
+
+@njit(cache=True)
+def team_candidates(
+    T,
+    day,
+    case_ids,
+    links,
+    requested,
+    case_origin,
+    case_type,
+    severity,
+    numbers,
+    threshold_shift,
+    trust_shift,
+    terms,
+):
+    """The new cases proposed for a team whose members trust one another enough.
+
+    A case is proposed when it has enough states and is severe enough
+    (:func:`sim.teams.team_is_proposed`, on :func:`team_terms`); its members, the
+    originating state then its partners, pass the trust test when the lowest trust
+    between any two of them reaches what the originating state needs: the agreement
+    trust, less the model agreements' shift (a lever) and the operation's or the
+    agreement's relief, never below 0.
+
+    Args:
+        T: Trust's arrays.
+        day: Today.
+        case_ids: New cases.
+        links: Number of partners of each case.
+        requested: Their partner states, concatenated.
+        case_origin: The case book's origins.
+        case_type: The case book's types.
+        severity: The case book's severities (float32).
+        numbers: ``(min_states, severity_threshold, agreement_trust)``.
+        threshold_shift: The policy's lowering of the severity threshold (per state).
+        trust_shift: The policy's lowering of the trust a team needs (per state).
+        terms: See :func:`team_terms`.
+
+    Returns:
+        ``(positions, members, sizes, lowest, needed)``: the positions (in ``case_ids``)
+        of the cases that pass both tests, their members concatenated, how many each,
+        the lowest mutual trust and the trust needed.
+    """
+    min_states, severity_threshold, agreement_trust = numbers
+    n = case_ids.size
+    threshold = np.empty(n)
+    for k in range(n):
+        threshold[k] = max(0.0, severity_threshold - threshold_shift[case_origin[case_ids[k]]])
+    sizes, threshold, relief = team_terms(
+        case_ids, links, requested, case_origin, case_type, min_states, threshold, terms
+    )
+    first = np.empty(n, dtype=np.int64)  # each case's first partner in ``requested``
+    at = 0
+    for k in range(n):
+        first[k] = at
+        at += links[k]
+    positions = np.empty(n, dtype=np.int64)
+    lowest = np.empty(n)
+    needed = np.empty(n)
+    n_members = 0
+    kept = 0
+    group = np.empty(links.max() + 1 if n else 1, dtype=np.int64)
+    for k in range(n):
+        c = case_ids[k]
+        if not (links[k] + 1 >= sizes[k] and severity[c] >= threshold[k]):
+            continue
+        origin = case_origin[c]
+        group[0] = origin
+        group[1 : links[k] + 1] = requested[first[k] : first[k] + links[k]]
+        low = np.inf
+        for a in range(links[k] + 1):
+            for b in range(links[k] + 1):
+                if a != b:
+                    low = min(low, trust_get(T, group[a], group[b], day))
+        need = max(0.0, agreement_trust - trust_shift[origin])
+        need = max(0.0, need - relief[k])
+        if low < need:
+            continue
+        positions[kept] = k
+        lowest[kept] = low
+        needed[kept] = need
+        n_members += links[k] + 1
+        kept += 1
+    members = np.empty(n_members, dtype=np.int64)
+    member_sizes = np.empty(kept, dtype=np.int64)
+    at = 0
+    for j in range(kept):
+        k = positions[j]
+        members[at] = case_origin[case_ids[k]]
+        members[at + 1 : at + links[k] + 1] = requested[first[k] : first[k] + links[k]]
+        member_sizes[j] = links[k] + 1
+        at += links[k] + 1
+    return positions[:kept], members, member_sizes, lowest[:kept], needed[:kept]
