@@ -105,9 +105,16 @@ def offers(
             for m in range(members.size):
                 if members[m] == origin:
                     keys[m] = np.inf
-            chosen = np.argsort(keys, kind="mergesort")[:take]
-            for m in chosen:
-                pairs[at] = p * n_states + members[m]
+            # The members with the ``take`` smallest keys, one smallest at a time (a
+            # handful; numba's argsort costs seconds to compile). Their order does not
+            # matter: the pairs are sorted below.
+            for _ in range(take):
+                smallest = 0
+                for m in range(1, members.size):
+                    if keys[m] < keys[smallest]:
+                        smallest = m
+                pairs[at] = p * n_states + members[smallest]
+                keys[smallest] = np.inf
                 at += 1
     pairs.sort()
     position = np.empty(n_pairs, dtype=np.int64)
@@ -261,7 +268,7 @@ def share_decisions(
     at, start, first_item = 0, 0, items_before
     for p in range(producing.size):
         c = producing[p]
-        origin, kind = case_origin[c], case_type[c]
+        origin, kind = np.int64(case_origin[c]), case_type[c]
         op_case = op_participant[origin] and op_targeted[kind]
         for i in range(n_items[p]):
             for q in range(start, start + n_partners[p]):
