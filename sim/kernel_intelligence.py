@@ -197,7 +197,13 @@ def with_extra_partners(
         if q == 0 or pairs[q] != pairs[q - 1]:
             pairs[kept] = pairs[q]
             kept += 1
-    return pairs[:kept] // n_states, pairs[:kept] % n_states
+    # Loops, not array expressions: cheaper to compile.
+    new_position = np.empty(kept, dtype=np.int64)
+    new_partner = np.empty(kept, dtype=np.int64)
+    for q in range(kept):
+        new_position[q] = pairs[q] // n_states
+        new_partner[q] = pairs[q] % n_states
+    return new_position, new_partner
 
 
 @njit(cache=True)
@@ -350,20 +356,31 @@ def deliver_items(R, T, day, ids, shares, data_security, confidentiality, number
     prevent = np.empty(n, dtype=np.bool_)
     for k in range(n):
         prevent[k] = rng.random() < prevention
-    sharer = np.empty(n, dtype=np.int64)
-    recipient = np.empty(n, dtype=np.int64)
+    n_bad = 0
     for k in range(n):
         t_delivered[ids[k]] = day
         leaked_of[ids[k]] = leaked[k]
-        sharer[k] = sharer_of[ids[k]]
-        recipient[k] = recipient_of[ids[k]]
-    useful = np.flatnonzero(~leaked)
-    bad = np.flatnonzero(leaked)
-    loss = np.full(bad.size, trust_loss)
-    trust_apply(T, sharer[bad], recipient[bad], loss, day, np.bool_(False))
-    gain = np.full(useful.size, trust_gain)
-    trust_apply(T, recipient[useful], sharer[useful], gain, day, np.bool_(True))
+        n_bad += leaked[k]
+    # The pairs whose trust moves (loops, not fancy indexing: cheaper to compile).
+    useful = np.empty(n - n_bad, dtype=np.int64)
+    bad_sharer = np.empty(n_bad, dtype=np.int64)
+    bad_recipient = np.empty(n_bad, dtype=np.int64)
+    good_sharer = np.empty(n - n_bad, dtype=np.int64)
+    good_recipient = np.empty(n - n_bad, dtype=np.int64)
+    i = j = 0
     prevented = 0
-    for k in useful:
-        prevented += prevent[k]
-    return bad.size, prevented, useful
+    for k in range(n):
+        a, b = sharer_of[ids[k]], recipient_of[ids[k]]
+        if leaked[k]:
+            bad_sharer[j], bad_recipient[j] = a, b
+            j += 1
+        else:
+            useful[i] = k
+            good_sharer[i], good_recipient[i] = a, b
+            prevented += prevent[k]
+            i += 1
+    loss = np.full(n_bad, trust_loss)
+    trust_apply(T, bad_sharer, bad_recipient, loss, day, np.bool_(False))
+    gain = np.full(n - n_bad, trust_gain)
+    trust_apply(T, good_recipient, good_sharer, gain, day, np.bool_(True))
+    return n_bad, prevented, useful

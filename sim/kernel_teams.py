@@ -135,19 +135,19 @@ def team_candidates(
     needed = np.empty(n)
     n_members = 0
     kept = 0
-    group = np.empty(links.max() + 1 if n else 1, dtype=np.int64)
     for k in range(n):
         c = case_ids[k]
         if not (links[k] + 1 >= sizes[k] and severity[c] >= threshold[k]):
             continue
-        origin = case_origin[c]
-        group[0] = origin
-        group[1 : links[k] + 1] = requested[first[k] : first[k] + links[k]]
+        # Members: position 0 the originating state, then its partners in order.
+        origin = np.int64(case_origin[c])
         low = np.inf
         for a in range(links[k] + 1):
+            i = origin if a == 0 else requested[first[k] + a - 1]
             for b in range(links[k] + 1):
                 if a != b:
-                    low = min(low, trust_get(T, group[a], group[b], day))
+                    j = origin if b == 0 else requested[first[k] + b - 1]
+                    low = min(low, trust_get(T, i, j, day))
         need = max(0.0, agreement_trust - trust_shift[origin])
         need = max(0.0, need - relief[k])
         if low < need:
@@ -163,7 +163,8 @@ def team_candidates(
     for j in range(kept):
         k = positions[j]
         members[at] = case_origin[case_ids[k]]
-        members[at + 1 : at + links[k] + 1] = requested[first[k] : first[k] + links[k]]
+        for q in range(links[k]):
+            members[at + 1 + q] = requested[first[k] + q]
         member_sizes[j] = links[k] + 1
         at += links[k] + 1
     return positions[:kept], members, member_sizes, lowest[:kept], needed[:kept]
