@@ -256,26 +256,26 @@ class Operations:
         """
         op, ag = self.running("unodc"), self.agreement
         no_states, no_types, no_pairs = self._no_arrays()
-        op_terms = (no_states, no_types, 0, 0.0, 0.0)
-        if op is not None:
-            p = op.params
-            op_terms = (
-                op.participant,
-                op.targeted,
-                int(p.team_min_states),
-                float(p.team_threshold_reduction),
-                float(p.team_trust_reduction),
+
+        def terms(parties, covered, params) -> tuple:
+            if params is None:
+                return (parties, covered, 0, 0.0, 0.0)
+            return (
+                parties,
+                covered,
+                int(params.team_min_states),
+                float(params.team_threshold_reduction),
+                float(params.team_trust_reduction),
             )
-        ag_terms = (no_pairs, no_types, 0, 0.0, 0.0)
-        if ag is not None:
-            p = ag.params
-            ag_terms = (
-                ag.pair,
-                ag.covered,
-                int(p.team_min_states),
-                float(p.team_threshold_reduction),
-                float(p.team_trust_reduction),
-            )
+
+        if op is None:
+            op_terms = terms(no_states, no_types, None)
+        else:
+            op_terms = terms(op.participant, op.targeted, op.params)
+        if ag is None:
+            ag_terms = terms(no_pairs, no_types, None)
+        else:
+            ag_terms = terms(ag.pair, ag.covered, ag.params)
         return (*op_terms, *ag_terms)
 
     # ------------------------------------------------------------ INTERPOL

@@ -11,6 +11,12 @@ from sim.kernel_state import new_streams
 from sim.requests import sorted_unique
 
 
+def assert_same_arrays(want, got) -> None:
+    """Each array the kernel returned equals the reference's, element for element."""
+    for w, g in zip(want, got, strict=True):
+        np.testing.assert_array_equal(g, w)
+
+
 def _reference_partners(rng, row, origin, k):
     """The gravity rule drawn in Python: ``k`` uniforms at a time until ``k`` are distinct."""
     chosen: list[int] = []
@@ -147,8 +153,7 @@ def test_intelligence_offers_equal_the_vectorised_rule_draw_for_draw(n_states):
         expected, actual = np.random.default_rng(seed), np.random.default_rng(seed)
         want = _reference_offers(expected, case_ids, columns, numbers)
         got = offers(new_streams(actual, actual), case_ids, *columns, *numbers)
-        for w, g in zip(want, got, strict=True):
-            np.testing.assert_array_equal(g, w)
+        assert_same_arrays(want, got)
         assert expected.random() == actual.random()  # the streams are left in the same state
 
 
@@ -274,8 +279,7 @@ def test_share_decisions_equal_the_vectorised_rules_draw_for_draw(n_states):
             terms,
             numbers,
         )
-        for w, g in zip(want, got, strict=True):
-            np.testing.assert_array_equal(g, w)
+        assert_same_arrays(want, got)
         assert expected.random() == actual.random()  # the streams are left in the same state
 
 
@@ -431,8 +435,7 @@ def test_interpol_kernels_equal_the_vectorised_rules_draw_for_draw(n_states):
         got = start_searches(
             streams, day, notices, got_record, member, case_type, terms, search_numbers
         )
-        for w, g in zip(want, got, strict=True):
-            np.testing.assert_array_equal(g, w)
+        assert_same_arrays(want, got)
 
         # Reviews (InterpolSecretariat.daily's first half)
         ids = np.sort(world.choice(n_rows, size=int(world.integers(1, n_rows + 1)), replace=False))
@@ -450,8 +453,7 @@ def test_interpol_kernels_equal_the_vectorised_rules_draw_for_draw(n_states):
         got = review_notices(
             streams, day, ids, got_record, sensitivity, death_penalty, member, review_numbers
         )
-        for w, g in zip(want, got, strict=True):
-            np.testing.assert_array_equal(g, w)
+        assert_same_arrays(want, got)
 
         # Arrests (its second half)
         ids = ids[world.random(ids.size) < 0.8]
@@ -580,5 +582,4 @@ def test_team_candidates_equal_the_vectorised_rules(n_states):
             *columns[3:],
             terms,
         )
-        for w, g in zip(want, got, strict=True):
-            np.testing.assert_array_equal(g, w)
+        assert_same_arrays(want, got)
