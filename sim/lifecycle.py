@@ -39,7 +39,7 @@ from sim.requests import CaseStatus
 _LEDGER = attrgetter(*LedgerArrays._fields)
 _CASES = attrgetter(  # CaseArrays
     "origin", "case_type", "needed", "received", "status", "_first", "_count",
-    "extra_case", "extra_request", "severity", "political_sensitivity",
+    "extra_first", "extra_next", "extra_request", "severity", "political_sensitivity",
 )  # fmt: skip
 # WorldArrays: the world's fields, the model's tables, the policy's arrays, then the
 # running operation's (chosen in _kernel_arrays).

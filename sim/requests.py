@@ -213,23 +213,44 @@ class CaseBook(ColumnTable):
             initial_capacity,
         )
         # Each case's requests: a run of consecutive ids (those drafted with the case)
-        # plus, rarely, later ones (an extradition after an arrest) kept in ``extra_case`` and
-        # ``extra_request``.
+        # plus, rarely, later ones (an extradition after an arrest, e-evidence's formal
+        # route), kept per case as a linked list in the order they came: the case's first
+        # in ``extra_first`` (-1: none), each one's next in ``extra_next`` (-1: the last),
+        # its request in ``extra_request``. A lookup follows one case's list, not every
+        # later request of the run, and the arrays grow by doubling (the kernels' struct
+        # holds them: it is rebuilt only when one is replaced).
         self._first = np.full(self._capacity, -1, dtype=np.int64)
         self._count = np.zeros(self._capacity, dtype=np.int64)
-        # The later ones as two parallel arrays (case, request), in the order they came.
-        self.extra_case = np.empty(0, dtype=np.int64)
-        self.extra_request = np.empty(0, dtype=np.int64)
+        self.extra_first = np.full(self._capacity, -1, dtype=np.int64)
+        self._extra_last = np.full(self._capacity, -1, dtype=np.int64)
+        self.extra_next = np.full(64, -1, dtype=np.int64)
+        self.extra_request = np.zeros(64, dtype=np.int64)
+        self.n_extra = 0
         self.requests = _CaseRequests(self)
 
     def _grow(self, needed: int) -> None:
         old_size = self.size
-        first, count = self._first, self._count
         super()._grow(needed)
-        self._first = np.full(self._capacity, -1, dtype=np.int64)
-        self._first[:old_size] = first[:old_size]
-        self._count = np.zeros(self._capacity, dtype=np.int64)
-        self._count[:old_size] = count[:old_size]
+        for name, fill in (("_first", -1), ("_count", 0), ("extra_first", -1), ("_extra_last", -1)):
+            old = getattr(self, name)
+            new = np.full(self._capacity, fill, dtype=np.int64)
+            new[:old_size] = old[:old_size]
+            setattr(self, name, new)
+
+    def _add_extra(self, case: int, request: int) -> None:
+        """Append a later request to the end of its case's list."""
+        e = self.n_extra
+        if e == self.extra_next.size:
+            self.extra_next = np.concatenate([self.extra_next, np.full(e, -1, dtype=np.int64)])
+            self.extra_request = np.concatenate([self.extra_request, np.zeros(e, dtype=np.int64)])
+        self.extra_request[e] = request
+        last = self._extra_last[case]
+        if last < 0:
+            self.extra_first[case] = e
+        else:
+            self.extra_next[last] = e
+        self._extra_last[case] = e
+        self.n_extra = e + 1
 
     def add_requests(self, case_ids: np.ndarray, request_ids: np.ndarray) -> None:
         """Record that requests ``request_ids`` belong to cases ``case_ids``.
@@ -240,18 +261,11 @@ class CaseBook(ColumnTable):
         """
         case_ids = np.asarray(case_ids, dtype=np.int64)
         request_ids = np.asarray(request_ids, dtype=np.int64)
-        extra_case, extra_request = [], []
         for case, request in zip(case_ids.tolist(), request_ids.tolist(), strict=True):
             if self._count[case] == 0:
                 self._first[case], self._count[case] = request, 1
             else:
-                extra_case.append(case)
-                extra_request.append(request)
-        if extra_case:
-            self.extra_case = np.concatenate([self.extra_case, extra_case]).astype(np.int64)
-            self.extra_request = np.concatenate([self.extra_request, extra_request]).astype(
-                np.int64
-            )
+                self._add_extra(case, request)
 
     @property
     def request_runs(self) -> tuple[np.ndarray, np.ndarray]:
@@ -261,7 +275,14 @@ class CaseBook(ColumnTable):
     def request_ids(self, case_ids: np.ndarray) -> np.ndarray:
         """Ids of every request of the given cases."""
         case_ids = np.ascontiguousarray(case_ids, dtype=np.int64)
-        return request_ids(self._first, self._count, self.extra_case, self.extra_request, case_ids)
+        return request_ids(
+            self._first,
+            self._count,
+            self.extra_first,
+            self.extra_next,
+            self.extra_request,
+            case_ids,
+        )
 
     def to_dataframe(self, case_types: tuple[str, ...]) -> pd.DataFrame:
         """Export the cases with readable labels."""

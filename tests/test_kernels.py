@@ -138,7 +138,8 @@ def test_the_struct_holds_each_array_under_its_own_name():
                     c.status,
                     c._first,
                     c._count,
-                    c.extra_case,
+                    c.extra_first,
+                    c.extra_next,
                     c.extra_request,
                     c.severity,
                     c.political_sensitivity,
@@ -203,3 +204,38 @@ def test_the_kernels_codes_are_the_model_s_enums():
         NoticeStatus.LOCATED,
         NoticeStatus.NOT_LOCATED,
     )
+
+
+def test_a_case_s_later_requests_follow_its_run_in_the_order_they_came():
+    """CaseBook's requests per case: the run, then the later ones (linked per case).
+
+    More later requests than the lists' first capacity, and a case book that grows past
+    its own, so both kinds of array are replaced while in use.
+    """
+    from sim.requests import CaseBook
+
+    book = CaseBook(initial_capacity=4)
+    cases = book.append(origin=np.zeros(3, dtype=np.int16), t_created=0, t_deadline=9)
+    book.add_requests(cases.repeat(2), np.arange(6))  # runs: 0-1, 2-3, 4-5
+    expected = {0: [0, 1], 1: [2, 3], 2: [4, 5]}
+    rng = np.random.default_rng(3)
+    request = 6
+    for _ in range(150):  # later requests, to random cases, some new ones
+        if rng.random() < 0.1:
+            new = book.append(origin=np.zeros(1, dtype=np.int16), t_created=0, t_deadline=9)
+            book.add_requests(new, np.array([request]))
+            expected[int(new[0])] = [request]
+        else:
+            case = int(rng.integers(0, book.size))
+            book.add_requests(np.array([case]), np.array([request]))
+            expected[case].append(request)
+        request += 1
+    assert book.size > 4 and book.n_extra > 64
+    for case, ids in expected.items():
+        assert book.requests[case] == ids
+    # Several cases at once: each run in the order given (a case given twice, twice),
+    # then the later requests by case, in case order.
+    asked = np.array([2, 0, 2])
+    runs = [r for c in asked.tolist() for r in expected[c][: book.request_runs[1][c]]]
+    later = [r for c in sorted(set(asked.tolist())) for r in expected[c][book.request_runs[1][c] :]]
+    assert book.request_ids(asked).tolist() == runs + later
