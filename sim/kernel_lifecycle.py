@@ -342,28 +342,25 @@ def case_progress(S, ids, day):
 
 
 @njit(cache=True)
-def request_ids(first, count, extra_first, extra_next, extra_request, cases):
+def request_ids(first, count, extras, cases):
     """Every request of the given cases (:meth:`sim.requests.CaseBook.request_ids`).
 
-    Each case's run of consecutive ids, case by case; then the later ones of the
-    cases that have any, by case (sorted) and in the order they came (each case's
-    list: ``extra_first``, ``extra_next``).
+    Each case's run of consecutive ids, case by case; then the later ones of the cases
+    that have any, by case (sorted) and in the order they came: ``extras`` is the case
+    book's ``(extra_first, extra_next, extra_request)``, a linked list per case.
     """
-    total = 0
-    any_extra = False
+    extra_first, extra_next, extra_request = extras
+    total, any_extra = 0, False
     for c in cases:
         total += count[c]
         any_extra |= extra_first[c] >= 0
-    with_more = np.empty(0, dtype=np.int64)
-    extra = 0
-    if any_extra:
-        with_more = np.unique(cases)
-        for c in with_more:
-            e = extra_first[c]
-            while e >= 0:
-                extra += 1
-                e = extra_next[e]
-    out = np.empty(total + extra, dtype=np.int64)
+    with_more = np.unique(cases) if any_extra else np.empty(0, dtype=np.int64)
+    for c in with_more:
+        e = extra_first[c]
+        while e >= 0:
+            total += 1
+            e = extra_next[e]
+    out = np.empty(total, dtype=np.int64)
     n = 0
     for c in cases:
         for k in range(count[c]):
@@ -394,14 +391,8 @@ def end_cases(S, cases, status, day):
     S.counters[K_OPEN] -= unique.size
     _teams_dissolve(S, unique)
     # Withdrawn and lapsed requests end no further case (so no recursion into close).
-    ids = request_ids(
-        S.case_first,
-        S.case_count,
-        S.case_extra_first,
-        S.case_extra_next,
-        S.case_extra_request,
-        unique,
-    )
+    extras = (S.case_extra_first, S.case_extra_next, S.case_extra_request)
+    ids = request_ids(S.case_first, S.case_count, extras, unique)
     ids = _mark_closed(S, ids, outcome, np.int64(0), day)
     if outcome == LAPSED and ids.size:
         _blame_lapses(S, ids, day)

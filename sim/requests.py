@@ -275,14 +275,8 @@ class CaseBook(ColumnTable):
     def request_ids(self, case_ids: np.ndarray) -> np.ndarray:
         """Ids of every request of the given cases."""
         case_ids = np.ascontiguousarray(case_ids, dtype=np.int64)
-        return request_ids(
-            self._first,
-            self._count,
-            self.extra_first,
-            self.extra_next,
-            self.extra_request,
-            case_ids,
-        )
+        extras = (self.extra_first, self.extra_next, self.extra_request)
+        return request_ids(self._first, self._count, extras, case_ids)
 
     def to_dataframe(self, case_types: tuple[str, ...]) -> pd.DataFrame:
         """Export the cases with readable labels."""
