@@ -221,8 +221,8 @@ class CaseBook(ColumnTable):
         # holds them: it is rebuilt only when one is replaced).
         self._first = np.full(self._capacity, -1, dtype=np.int64)
         self._count = np.zeros(self._capacity, dtype=np.int64)
-        self.extra_first = np.full(self._capacity, -1, dtype=np.int64)
-        self._extra_last = np.full(self._capacity, -1, dtype=np.int64)
+        self.extra_first = np.full(self._capacity, -1, dtype=np.int32)
+        self._extra_last: dict[int, int] = {}  # the last one of each case that has any
         self.extra_next = np.full(64, -1, dtype=np.int64)
         self.extra_request = np.zeros(64, dtype=np.int64)
         self.n_extra = 0
@@ -231,9 +231,9 @@ class CaseBook(ColumnTable):
     def _grow(self, needed: int) -> None:
         old_size = self.size
         super()._grow(needed)
-        for name, fill in (("_first", -1), ("_count", 0), ("extra_first", -1), ("_extra_last", -1)):
+        for name, fill in (("_first", -1), ("_count", 0), ("extra_first", -1)):
             old = getattr(self, name)
-            new = np.full(self._capacity, fill, dtype=np.int64)
+            new = np.full(self._capacity, fill, dtype=old.dtype)
             new[:old_size] = old[:old_size]
             setattr(self, name, new)
 
@@ -244,8 +244,8 @@ class CaseBook(ColumnTable):
             self.extra_next = np.concatenate([self.extra_next, np.full(e, -1, dtype=np.int64)])
             self.extra_request = np.concatenate([self.extra_request, np.zeros(e, dtype=np.int64)])
         self.extra_request[e] = request
-        last = self._extra_last[case]
-        if last < 0:
+        last = self._extra_last.get(case)
+        if last is None:
             self.extra_first[case] = e
         else:
             self.extra_next[last] = e
