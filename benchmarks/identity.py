@@ -38,6 +38,16 @@ CASES: tuple[tuple[str, int, dict], ...] = (
     ("case_interpol_operation", 2, {"run.years": 1.0, "run.warmup_years": 0.0}),
     ("nsc_law_endogenous", 2, {"run.years": 1.0, "run.warmup_years": 0.0}),
     ("baseline", 1, {"run.years": 0.5, "agencies.queue_discipline": "reciprocity"}),
+    # The operations at work inside a short run (the shipped ones start after a year).
+    *(
+        (
+            name,
+            seed,
+            {"run.years": 0.8, "run.warmup_years": 0.0, "coordinated_operation.start_year": 0.1},
+        )
+        for name in ("case_interpol_operation", "case_unodc_operation")
+        for seed in (1, 2, 3)
+    ),
 )
 
 

@@ -183,9 +183,12 @@ def review_notices(R, day, ids, record, political_sensitivity, death_penalty, me
 def arrests(day, ids, record, case_status):
     """Today's arrests among the searches ``ids`` that end today.
 
-    A search both scheduled and found by an operation is reported once (the first
-    time: its status is no longer circulating). A person found after the case went
-    cold is of no use to it: the search ends not located.
+    A search both scheduled and found by an operation is reported once, the first
+    time (then its status is no longer circulating), also when both copies come due
+    the same day: the vectorised code checked the status before any change, so it
+    arrested such a person twice and drafted two extraditions (corrected here; see
+    docs/performance.md). A person found after the case went cold is of no use to it:
+    the search ends not located.
 
     Returns:
         The searches that end in an arrest (the case continues as an extradition).

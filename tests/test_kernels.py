@@ -210,7 +210,8 @@ def test_a_case_s_later_requests_follow_its_run_in_the_order_they_came():
     """CaseBook's requests per case: the run, then the later ones (linked per case).
 
     More later requests than the lists' first capacity, and a case book that grows past
-    its own, so both kinds of array are replaced while in use.
+    its own, so both kinds of array are replaced between lookups (which run the
+    compiled ``request_ids`` on the current arrays).
     """
     from sim.requests import CaseBook
 
