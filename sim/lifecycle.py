@@ -111,8 +111,7 @@ class RequestLifecycle:
         Read with getters made once (:data:`_LEDGER` and the like): this runs before
         every kernel call, several times a day.
         """
-        op = self.operations.running()
-        prioritise = op is not None and op.params.prioritise_requests
+        participant, targeted, prioritise = self.operations.queue_terms()
         self._parameters[P_OPERATION_ON] = float(prioritise)
         return (
             *_LEDGER(self.ledger),
@@ -120,8 +119,8 @@ class RequestLifecycle:
             *_WORLD(self.world),
             *_MODEL_TABLES(self),
             *_POLICY(self.policy),
-            op.participant if prioritise else self._no_states,
-            op.targeted if prioritise else self._no_types,
+            participant,
+            targeted,
             *_DRAFTING_WORLD(self.world),
             *_DRAFTING_POLICY(self.policy),
             self.security_type,

@@ -175,8 +175,6 @@ class CooperationModel(
                 float(jit.severity_threshold),
                 float(jit.agreement_trust),
             )
-            self._no_states = np.zeros(self.world.n_states, dtype=bool)
-            self._no_types = np.zeros(len(CASE_TYPES), dtype=bool)
             # The kernels' struct, the arrays it was built over, and its outbox (reused).
             self._state = self._state_arrays = self._outbox = None
             self.ledger = Ledger(initial_capacity=self._expected_requests())

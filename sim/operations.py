@@ -201,6 +201,19 @@ class Operations:
             & (op.participant[a])
         )
 
+    def queue_terms(self) -> tuple[np.ndarray, np.ndarray, bool]:
+        """The operation whose requests go first in every queue, as the kernels take it.
+
+        Returns:
+            ``(participant, targeted, prioritise)``; all False when no operation that
+            prioritises requests runs today.
+        """
+        op = self.running()
+        if op is not None and op.params.prioritise_requests:
+            return op.participant, op.targeted, True
+        no_states, no_types, _ = self._no_arrays()
+        return no_states, no_types, False
+
     # ------------------------------------------------------------ intelligence
     def intelligence_terms(self) -> tuple:
         """What the operation and the agreement change in intelligence sharing, as arrays.

@@ -177,8 +177,9 @@ def test_the_struct_holds_each_array_under_its_own_name():
         "counters": model.counters,
     }
     prioritise = op is not None and op.params.prioritise_requests
-    expected["op_participant"] = op.participant if prioritise else model._no_states
-    expected["op_targeted"] = op.targeted if prioritise else model._no_types
+    no_states, no_types, _ = model.operations._no_arrays()
+    expected["op_participant"] = op.participant if prioritise else no_states
+    expected["op_targeted"] = op.targeted if prioritise else no_types
     assert set(WorldArrays._fields) <= set(expected) and set(expected) == set(FIELDS)
     for name in FIELDS:
         assert arrays[name] is expected[name], name
