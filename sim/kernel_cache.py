@@ -21,7 +21,9 @@ import hashlib
 import os
 from pathlib import Path
 
-from numba.core import caching
+from numba import njit as _numba_njit
+from numba.core import caching, config
+from numba.core.compiler import Compiler
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -77,3 +79,35 @@ class KernelCacheLocator(caching.UserProvidedCacheLocator):
 
 if KernelCacheLocator not in caching.CacheImpl._locator_classes:
     caching.CacheImpl._locator_classes.insert(0, KernelCacheLocator)
+
+
+# LLVM's optimisation level for the package's kernels. At numba's default (3) compiling
+# took 45-59 s; at 1 it takes 30 % less, and runs are as fast (within the machine's
+# noise: a day's cost is mostly its Python calls, docs/compiled_pipeline.md). Results do
+# not change: without fast-math LLVM keeps IEEE arithmetic at every level
+# (benchmarks/identity.py). ``NUMBA_OPT`` in the environment, if set, wins.
+KERNEL_OPT_LEVEL = 1
+
+
+class KernelCompiler(Compiler):
+    """numba's compiler with :data:`KERNEL_OPT_LEVEL` for the kernels it compiles.
+
+    numba reads the level from its global config while it optimises; it is set for
+    this compile only (a kernel's callees are compiled inside it, by this class too)
+    and restored after, so other numba code in the process keeps its own.
+    """
+
+    def _compile_core(self):
+        if "NUMBA_OPT" in os.environ:
+            return super()._compile_core()
+        saved = config.OPT
+        config.OPT = config._OptLevel(KERNEL_OPT_LEVEL)
+        try:
+            return super()._compile_core()
+        finally:
+            config.OPT = saved
+
+
+def njit(*args, **options):
+    """The ``njit`` of numba, with :class:`KernelCompiler`: the decorator of every kernel."""
+    return _numba_njit(*args, pipeline_class=KernelCompiler, **options)

@@ -15,9 +15,8 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 
-import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
+from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 
 EXTRADITION, MLA_EVIDENCE = 1, 0
 DAYS_PER_YEAR = 365.0

@@ -12,9 +12,8 @@ request; ``tests/test_kernel_reference.py`` holds them equal.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
+from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_lifecycle import noisy, schedule
 from sim.kernel_state import (
     P_DRAFTING_BASE_DAYS,

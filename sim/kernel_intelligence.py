@@ -22,9 +22,8 @@ prevented incidents, trust); the related cases an item keeps warm are moved in P
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
+from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_lifecycle import noisy, whole_days
 from sim.kernel_pick import pick
 from sim.kernel_trust import trust_apply, trust_get

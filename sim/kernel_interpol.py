@@ -21,9 +21,8 @@ diffusion, status, t_reviewed, t_located)``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
+from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_lifecycle import CASE_OPEN, noisy, whole_days
 
 # sim.interpol.NoticeStatus (tests/test_kernels.py checks they agree)

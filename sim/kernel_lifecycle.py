@@ -20,9 +20,8 @@ the vectorised code it replaced, so runs are the same draw for draw and bit for 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
+from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_pick import pick
 from sim.kernel_state import (
     K_BACKLOG,

@@ -10,9 +10,8 @@ Each gives exactly what the numpy expression in its docstring gives.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
+from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 
 
 @njit(cache=True)

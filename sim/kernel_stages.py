@@ -19,9 +19,8 @@ compile; docs/compiled_pipeline.md, "Compile and load").
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
+from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_lifecycle import (
     EXECUTED,
     EXTRADITION,

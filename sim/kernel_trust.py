@@ -9,9 +9,8 @@ Python methods and the compiled stages both call them.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-import sim.kernel_cache  # noqa: F401  (first: where numba caches the kernels)
+from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_pick import pick
 from sim.kernel_state import T_DAY, T_DECAY0, T_GAP, T_VALID
 

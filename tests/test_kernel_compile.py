@@ -79,3 +79,47 @@ def test_the_check_finds_a_constant_passed_between_kernels(tmp_path):
         "kernel_example.py:12",
         "kernel_example.py:13",
     ]
+
+
+def _levels_seen_while_compiling(monkeypatch) -> tuple[list[int], int]:
+    """numba's optimisation level during a kernel's compile, and after it."""
+    from numba.core import config
+    from numba.core.compiler import Compiler
+
+    from sim.kernel_cache import njit
+
+    seen: list[int] = []
+    original = Compiler._compile_core
+
+    def recording(self):
+        seen.append(int(config.OPT))
+        return original(self)
+
+    monkeypatch.setattr(Compiler, "_compile_core", recording)
+
+    @njit
+    def add_one(x):
+        return x + 1
+
+    assert add_one(41) == 42
+    return seen, int(config.OPT)
+
+
+def test_kernels_compile_at_their_own_level_and_leave_numba_s_alone(monkeypatch):
+    from numba.core import config
+
+    from sim.kernel_cache import KERNEL_OPT_LEVEL
+
+    monkeypatch.delenv("NUMBA_OPT", raising=False)
+    before = int(config.OPT)
+    seen, after = _levels_seen_while_compiling(monkeypatch)
+    assert seen == [KERNEL_OPT_LEVEL]
+    assert after == before  # other numba code in the process keeps its level
+
+
+def test_numba_opt_in_the_environment_wins(monkeypatch):
+    from numba.core import config
+
+    monkeypatch.setenv("NUMBA_OPT", "3")
+    seen, after = _levels_seen_while_compiling(monkeypatch)
+    assert seen == [int(config.OPT)] and after == int(config.OPT)
