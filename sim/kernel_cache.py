@@ -81,11 +81,12 @@ if KernelCacheLocator not in caching.CacheImpl._locator_classes:
     caching.CacheImpl._locator_classes.insert(0, KernelCacheLocator)
 
 
-# LLVM's optimisation level for the package's kernels. At numba's default (3) compiling
-# took 45-59 s; at 1 it takes 30 % less, and runs are as fast (within the machine's
-# noise: a day's cost is mostly its Python calls, docs/compiled_pipeline.md). Results do
-# not change: without fast-math LLVM keeps IEEE arithmetic at every level
-# (benchmarks/identity.py). ``NUMBA_OPT`` in the environment, if set, wins.
+# LLVM's optimisation level for the package's kernels. At numba's default (3) LLVM's
+# passes took 25-27 s of the 41-48 s compile on an empty cache; at 1 they take 20-23 s
+# (benchmarks/compile_profile.py, interleaved), and runs are as fast: a day's cost is
+# mostly its Python calls (docs/compiled_pipeline.md). Results do not change: without
+# fast-math LLVM keeps IEEE arithmetic at every level (benchmarks/identity.py).
+# ``NUMBA_OPT`` in the environment, if set, wins.
 KERNEL_OPT_LEVEL = 1
 
 
