@@ -28,6 +28,7 @@ import numpy as np
 import pytest
 
 import sim
+from sim.requests import COLUMNS as LEDGER_COLUMNS
 from sim.scenario import (
     ADOPTABLE_LEVERS,
     APPLIES_TO_GROUPS,
@@ -289,10 +290,11 @@ def _signature(overrides: tuple[tuple[str, Any], ...], seed: int) -> dict[str, A
     scenario = sim.load_scenario("baseline", {k: _thaw(v) for k, v in overrides})
     result = sim.run(scenario, seed=seed)
     flat = flatten(result.outcomes)
-    ledger = result.model.ledger.to_dataframe()
+    ledger = result.model.ledger
     sig = {f"outcome:{k}": np.asarray(v, dtype=float) for k, v in flat.items()}
     sig.update({f"series:{c}": result.series[c].to_numpy() for c in result.series.columns})
-    sig.update({f"ledger:{c}": _codes(ledger[c]) for c in ledger.columns})
+    # Every stored column of every request, as stored (the data frame's are made from them).
+    sig.update({f"ledger:{c}": ledger.col(c).copy() for c in LEDGER_COLUMNS})
     return sig
 
 
@@ -302,12 +304,6 @@ def _thaw(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
     return value
-
-
-def _codes(column) -> np.ndarray:
-    if hasattr(column, "cat"):
-        return column.cat.codes.to_numpy()
-    return column.to_numpy()
 
 
 def flatten(outcomes: dict[str, Any], prefix: str = "") -> dict[str, float]:
