@@ -86,7 +86,8 @@ if KernelCacheLocator not in caching.CacheImpl._locator_classes:
 # (benchmarks/compile_profile.py, interleaved), and runs are as fast: a day's cost is
 # mostly its Python calls (docs/compiled_pipeline.md). Results do not change: without
 # fast-math LLVM keeps IEEE arithmetic at every level (benchmarks/identity.py).
-# ``NUMBA_OPT`` in the environment, if set, wins.
+# ``NUMBA_OPT`` in the environment, if set, wins for what that process compiles (the
+# cache does not record the level: compare levels with separate ``NUMBA_CACHE_DIR``s).
 KERNEL_OPT_LEVEL = 1
 
 
