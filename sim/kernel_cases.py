@@ -17,6 +17,7 @@ from collections import namedtuple
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
+from sim.kernel_pick import insert_right, repeat_each
 
 EXTRADITION, MLA_EVIDENCE = 1, 0
 DAYS_PER_YEAR = 365.0
@@ -102,7 +103,7 @@ def gravity_partners(rng, row, origin, k, out, at):
         for q in range(k):
             u[q] = rng.random()
         for q in range(k):
-            p = min(np.searchsorted(row, u[q] * row[last], side="right"), last)
+            p = min(insert_right(row, u[q] * row[last]), last)
             if p == origin or chosen >= k:
                 continue
             new = True
@@ -196,11 +197,13 @@ def draw_cases(R, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, rights
     for s in range(n_states):
         counts[s] = rng.poisson(rate[s])
     n = counts.sum()
-    origin = np.repeat(np.arange(n_states), counts)
+    origin = repeat_each(np.arange(n_states), counts)
     u = np.empty(n)
     for c in range(n):
         u[c] = rng.random()
-    case_type = np.searchsorted(type_cdf, u, side="right")
+    case_type = np.empty(n, dtype=np.int64)
+    for c in range(n):
+        case_type[c] = insert_right(type_cdf, u[c])
     severity = np.empty(n)
     for c in range(n):
         severity[c] = rng.beta(cp[C_SEVERITY_A], cp[C_SEVERITY_B])
@@ -223,7 +226,7 @@ def draw_cases(R, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, rights
     for c in range(n):
         gravity_partners(rng, gravity_cum[origin[c]], origin[c], links[c], requested, at)
         at += links[c]
-    requesting = np.repeat(origin, links)
+    requesting = repeat_each(origin, links)
     extradition = np.empty(k, dtype=np.bool_)
     for q in range(k):
         extradition[q] = rng.random() < cp[C_EXTRADITION_SHARE]
@@ -237,7 +240,9 @@ def draw_cases(R, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, rights
     for q in range(k):
         national[q] = (rng.random() < cp[C_NATIONAL_SHARE]) and extradition[q]
     consent = consents(rng, requesting, requested, national, mr_bloc, rights, cp) & extradition
-    kind = np.where(extradition, EXTRADITION, MLA_EVIDENCE)
+    kind = np.empty(k, dtype=np.int64)
+    for q in range(k):
+        kind[q] = EXTRADITION if extradition[q] else MLA_EVIDENCE
     return CaseDraws(
         origin,
         case_type,

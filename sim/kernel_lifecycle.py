@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
-from sim.kernel_pick import pick
+from sim.kernel_pick import distinct, pick
 from sim.kernel_state import (
     K_BACKLOG,
     K_OPEN,
@@ -327,7 +327,7 @@ def case_progress(S, ids, day):
     for k in range(ids.size):
         cases[k] = S.case[ids[k]]
         S.case_received[cases[k]] += 1
-    unique = np.unique(cases)
+    unique = distinct(cases)
     done = np.zeros(unique.size, dtype=np.bool_)
     for k in range(unique.size):
         c = unique[k]
@@ -353,7 +353,7 @@ def request_ids(first, count, extras, cases):
     for c in cases:
         total += count[c]
         any_extra |= extra_first[c] >= 0
-    with_more = np.unique(cases) if any_extra else np.empty(0, dtype=np.int64)
+    with_more = distinct(cases) if any_extra else np.empty(0, dtype=np.int64)
     for c in with_more:
         e = extra_first[c]
         while e >= 0:
@@ -378,7 +378,7 @@ def request_ids(first, count, extras, cases):
 def end_cases(S, cases, status, day):
     """Close open cases; their requests still open lapse (cold) or are withdrawn."""
     outcome = LAPSED if status == COLD else WITHDRAWN
-    unique = np.unique(cases)
+    unique = distinct(cases)
     still = np.zeros(unique.size, dtype=np.bool_)
     for k in range(unique.size):
         still[k] = S.case_status[unique[k]] == CASE_OPEN

@@ -51,3 +51,59 @@ def pick_equal(values, keys, key):
             out[n] = values[k]
             n += 1
     return out
+
+
+# numpy's own np.unique, np.repeat, np.where and np.searchsorted cost numba about 7 s
+# to compile together, for the few places the kernels use them; these loops cost 2 s
+# (docs/compiled_pipeline.md, "Compile and load").
+
+
+@njit(cache=True)
+def distinct(values):
+    """``np.unique(values)``: the sorted distinct values."""
+    ordered = np.sort(values)
+    out = np.empty(ordered.size, dtype=ordered.dtype)
+    n = 0
+    for k in range(ordered.size):
+        if k == 0 or ordered[k] != ordered[k - 1]:
+            out[n] = ordered[k]
+            n += 1
+    return out[:n]
+
+
+@njit(cache=True)
+def repeat_each(values, counts):
+    """``np.repeat(values, counts)``: each value ``counts[k]`` times, in order."""
+    out = np.empty(counts.sum(), dtype=values.dtype)
+    n = 0
+    for k in range(values.size):
+        for _ in range(counts[k]):
+            out[n] = values[k]
+            n += 1
+    return out
+
+
+@njit(cache=True)
+def insert_right(ordered, value):
+    """``np.searchsorted(ordered, value, side="right")``: how many are <= ``value``."""
+    lo, hi = 0, ordered.size
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if ordered[mid] <= value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def insert_left(ordered, value):
+    """``np.searchsorted(ordered, value)``: how many are < ``value``."""
+    lo, hi = 0, ordered.size
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if ordered[mid] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo

@@ -14,7 +14,15 @@ import numpy as np
 import pytest
 
 import sim.kernel_cache as kernel_cache
-from sim.kernel_pick import pick, pick_equal, pick_not
+from sim.kernel_pick import (
+    distinct,
+    insert_left,
+    insert_right,
+    pick,
+    pick_equal,
+    pick_not,
+    repeat_each,
+)
 from sim.kernel_queues import stable_order
 from sim.kernel_trust import pairwise_sum
 from sim.model import CooperationModel
@@ -62,6 +70,23 @@ def test_selections_give_what_numpy_gives(size):
     np.testing.assert_array_equal(pick(values, mask), values[mask])
     np.testing.assert_array_equal(pick_not(values, mask), values[~mask])
     np.testing.assert_array_equal(pick_equal(values, keys, np.int64(2)), values[keys == 2])
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 9, 300])
+def test_the_loops_in_place_of_numpy_s_functions_give_what_numpy_gives(size):
+    """np.unique, np.repeat and np.searchsorted as the kernels call them, ties included."""
+    rng = np.random.default_rng(size)
+    keys = rng.integers(-3, 12, size)
+    np.testing.assert_array_equal(distinct(keys), np.unique(keys))
+    counts = rng.integers(0, 4, size)
+    np.testing.assert_array_equal(repeat_each(keys, counts), np.repeat(keys, counts))
+    cdf = np.cumsum(rng.integers(0, 3, size) / 2.0)  # sorted, with runs of equal values
+    for value in [-1.0, 0.0, 0.5, 1.0, 2.5, float(cdf[-1]) if size else 0.0, 1e9]:
+        assert insert_right(cdf, value) == np.searchsorted(cdf, value, side="right")
+        assert insert_left(cdf, value) == np.searchsorted(cdf, value)
+    ordered = np.unique(keys)
+    for value in range(-5, 14):
+        assert insert_left(ordered, np.int64(value)) == np.searchsorted(ordered, value)
 
 
 def test_every_shipped_scenario_uses_the_same_compiled_kernels():
