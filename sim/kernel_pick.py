@@ -94,16 +94,3 @@ def insert_right(ordered, value):
         else:
             hi = mid
     return lo
-
-
-@njit(cache=True)
-def insert_left(ordered, value):
-    """``np.searchsorted(ordered, value)``: how many are < ``value``."""
-    lo, hi = 0, ordered.size
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if ordered[mid] < value:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
-from sim.kernel_pick import distinct, insert_left, pick
+from sim.kernel_pick import distinct, insert_right, pick
 from sim.kernel_state import T_DAY, T_DECAY0, T_GAP, T_VALID
 
 DAYS_PER_YEAR = 365.0
@@ -89,7 +89,7 @@ def trust_apply(T, i, j, rate, day, towards_one):
     keep = np.ones(pair.size)
     for k in range(m):
         r = min(max(rate[k], 0.0), 1.0)
-        p = insert_left(pair, key[k])
+        p = insert_right(pair, key[k] - 1)  # keys are integers: the first equal to key[k]
         keep[p] = keep[p] * (1.0 - r)
     moved = np.empty(pair.size)
     common = np.zeros(pair.size, dtype=np.bool_)
