@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import gc
 import os
 import tempfile
 import time
@@ -71,8 +72,6 @@ def _llvm_seconds(dispatchers) -> dict[str, float]:
 def profile(top: int) -> None:
     """Compile on an empty cache and print the costliest kernels."""
     os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="coopsim-compile-")
-    import gc
-
     from numba.core import dispatcher
     from numba.core.registry import CPUDispatcher
 

@@ -79,23 +79,17 @@ class InterpolSecretariat(mesa.Agent):
         self.record = ColumnTable(self.COLUMNS, initial_capacity=256)
         self._reviews = Calendar(256)  # notices, by the day their review ends
         self._searches = Calendar(256)  # notices that will locate, by that day
-        cfg, sigma = model.config.interpol, float(model.config.drafting.noise_sigma)
-        interpol_days = float(model.config.transmission.interpol_days)
+        cfg = model.config.interpol
+        # The kernels' numbers (sim.kernel_interpol): circulate's, after those of the
+        # kernel that starts or reviews searches.
         locating = (
             float(cfg.locate_probability),
             float(cfg.diffusion_locate_probability),
             float(cfg.locate_days),
-            interpol_days,
-            sigma,
+            float(model.config.transmission.interpol_days),
+            float(model.config.drafting.noise_sigma),
         )
-        # The kernels' numbers (sim.kernel_interpol)
-        self._search_numbers = (
-            float(cfg.diffusion_share),
-            float(cfg.review_days),
-            sigma,
-            interpol_days,
-            *locating[:3],
-        )
+        self._search_numbers = (float(cfg.diffusion_share), float(cfg.review_days), *locating)
         self._review_numbers = (
             float(cfg.rejection_base),
             float(cfg.rejection_political),

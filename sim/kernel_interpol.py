@@ -92,15 +92,17 @@ def start_searches(R, day, notices, record, member, case_type, terms, numbers):
         case_type: The case book's types.
         terms: ``(op_participant, op_targeted, review_speedup)`` of an INTERPOL
             operation running today (all False when none).
-        numbers: ``(diffusion_share, review_days, noise_sigma, interpol_days,
-            locate_probability, diffusion_locate_probability, locate_days)``.
+        numbers: ``(diffusion_share, review_days)`` then :func:`circulate`'s numbers
+            ``(locate_probability, diffusion_locate_probability, locate_days,
+            interpol_days, noise_sigma)``.
 
     Returns:
         ``(review_ids, review_due, search_ids, search_due)``: the notices under review
         and the day each review ends; the diffusions that will locate, and when.
     """
     case, requesting, located_in, diffusion, status, t_reviewed, t_located = record
-    share, review_days, sigma, interpol_days, locate_p, diffusion_p, locate_days = numbers
+    share, review_days = numbers[0], numbers[1]
+    interpol_days, sigma = numbers[5], numbers[6]
     op_participant, op_targeted, speedup = terms
     rng = R.model
     n = notices.size
@@ -126,8 +128,7 @@ def start_searches(R, day, notices, record, member, case_type, terms, numbers):
             review_due[i] = day + days
         review_ids[i] = row
         i += 1
-    locate_numbers = (locate_p, diffusion_p, locate_days, interpol_days, sigma)
-    search_ids, search_due = circulate(R, day, diffusions, record, member, locate_numbers)
+    search_ids, search_due = circulate(R, day, diffusions, record, member, numbers[2:])
     return review_ids, review_due, search_ids, search_due
 
 

@@ -393,7 +393,7 @@ def test_interpol_kernels_equal_the_vectorised_rules_draw_for_draw(n_states):
 
     world = np.random.default_rng(300 + n_states)
     locating = (0.6, 0.3, 40.0, 1.5, 0.5)
-    search_numbers = (0.3, 12.0, 0.5, 1.5, *locating[:3])
+    search_numbers = (0.3, 12.0, *locating)
     review_numbers = (0.05, 0.3, 0.2, *locating)
     for seed in range(20):
         n_cases, n_rows = 30, int(world.integers(1, 40))
@@ -420,8 +420,7 @@ def test_interpol_kernels_equal_the_vectorised_rules_draw_for_draw(n_states):
         diffusion = expected.random(n_rows) < search_numbers[0]
         want_record[3][:] = diffusion
         review = to_whole_days(
-            noisy_days(expected, np.full(n_rows, search_numbers[1]), search_numbers[2])
-            + search_numbers[3]
+            noisy_days(expected, np.full(n_rows, search_numbers[1]), locating[4]) + locating[3]
         )
         if op_on:
             mine = terms[0][requesting.astype(np.int64)] & terms[1][case_type[case]]
