@@ -28,9 +28,15 @@ Durations are whole days, so many requests end on the same day (ties). Both
 estimators use the usual convention: everything that happens on one day happens
 at once, and a request censored on day t was still at risk on day t.
 
-Kaplan-Meier comes from :func:`scipy.stats.ecdf`. The Aalen-Johansen estimate is
-computed here, in :func:`_aalen_johansen` (a dozen lines of numpy), rather than
-with lifelines' ``AalenJohansenFitter``, for three reasons:
+Kaplan-Meier's curve is computed here, in :func:`_kaplan_meier`, with the
+expression of :func:`scipy.stats.ecdf` (the same values to the last bit,
+``tests/test_survival.py``); its confidence band comes from scipy. Every run computes
+a dozen medians, and importing ``scipy.stats`` for them would cost each process
+(every CLI command, sweep worker and Dask worker) about half a second, more than the
+runs of a small sweep: scipy is imported only when a band is asked for. The
+Aalen-Johansen estimate is computed here too, in :func:`_aalen_johansen` (a dozen
+lines of numpy over the same curve), rather than with lifelines'
+``AalenJohansenFitter``, for three reasons:
 
 1. lifelines 0.30.3, its newest release, requires ``pandas<3``: depending on it
    would take the whole project from pandas 3.1 back to 2.3.
@@ -63,7 +69,6 @@ from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.requests import Outcome, label
 
@@ -178,12 +183,14 @@ def km_quantiles(
     if result["events"] == 0:  # the curve stays at 1: no quantile is reached
         return result
 
-    km = stats.ecdf(stats.CensoredData.right_censored(durations, censored=~observed)).sf
-    times, survival = km.quantiles, km.probabilities
+    times, survival = _kaplan_meier(durations, observed)
     for key, p in zip(keys, probs, strict=True):
         result[key] = _first_time_at_or_below(times, survival, 1.0 - p)
 
     if confidence_level is not None:
+        from scipy import stats  # only for the band (see the module's docstring)
+
+        km = stats.ecdf(stats.CensoredData.right_censored(durations, censored=~observed)).sf
         with warnings.catch_warnings():
             # scipy warns that the log-log band is undefined where S is 0 or 1;
             # those points are filled in just below.
@@ -357,18 +364,33 @@ def _aalen_johansen(
         ``(times, incidence, still_open)``: sorted distinct times, an array of shape
         ``(len(times), len(codes))``, and S at each time.
     """
-    times, day = np.unique(durations, return_inverse=True)
-    leaving = np.bincount(day, minlength=times.size)  # followed up to this time, no longer
-    at_risk = durations.size - np.cumsum(leaving) + leaving
-    ended = np.bincount(day[cause != 0], minlength=times.size)
-    # Same expression as scipy.stats.ecdf, so S matches km_quantiles to the last bit.
-    still_open = np.cumprod((at_risk - ended) / at_risk)
+    times, day, at_risk, still_open = _kaplan_meier_steps(durations, cause != 0)
     open_before = np.concatenate(([1.0], still_open[:-1]))
     incidence = np.empty((times.size, len(codes)))
     for column, code in enumerate(codes):
         ended_by_cause = np.bincount(day[cause == code], minlength=times.size)
         incidence[:, column] = np.cumsum(open_before * ended_by_cause / at_risk)
     return times, incidence, still_open
+
+
+def _kaplan_meier(durations: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kaplan-Meier survival S(t) at each distinct time: ``(times, S)``, as scipy.stats.ecdf."""
+    times, _, _, survival = _kaplan_meier_steps(durations, observed)
+    return times, survival
+
+
+def _kaplan_meier_steps(durations: np.ndarray, observed: np.ndarray) -> tuple:
+    """Distinct times, each duration's time index, the number at risk and S at each time.
+
+    n(t) counts the requests with durations >= t (one censored at t was still at risk),
+    d(t) the events at t, and S(t) = prod over u <= t of (n(u) - d(u)) / n(u): the
+    expression of :func:`scipy.stats.ecdf`, so both give the same S to the last bit.
+    """
+    times, day = np.unique(durations, return_inverse=True)
+    leaving = np.bincount(day, minlength=times.size)  # followed up to this time, no longer
+    at_risk = durations.size - np.cumsum(leaving) + leaving
+    ended = np.bincount(day[observed], minlength=times.size)
+    return times, day, at_risk, np.cumprod((at_risk - ended) / at_risk)
 
 
 def _first_time_at_or_below(times: np.ndarray, curve: np.ndarray, level: float) -> float:

@@ -1,6 +1,8 @@
 """sim.survival against analytic values, hand-worked arithmetic and lifelines."""
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -141,6 +143,41 @@ def test_still_open_is_scipys_kaplan_meier_and_one_cause_is_its_complement():
     # With a single way of ending, the incidence is 1 - Kaplan-Meier.
     single = survival.incidence_curves(days, ended.astype(int), {1: "closed"}).set_index("time")
     assert_allclose(single["closed"].loc[km.quantiles], 1 - km.probabilities, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["ties", "few_events", "fractional", "one"])
+def test_kaplan_meier_is_scipys_ecdf_to_the_last_bit(case):
+    """km_quantiles' curve (computed here, see the module) is scipy.stats.ecdf's exactly."""
+    rng = np.random.default_rng(11)
+    if case == "ties":  # whole days, many ties, a fifth censored
+        days, cause = _simulated_requests(rng, 2_000)
+        observed = cause != 0
+    elif case == "few_events":  # almost everything still open
+        days = rng.integers(0, 40, 500).astype(float)
+        observed = rng.random(500) < 0.02
+    elif case == "fractional":
+        days = rng.exponential(10.0, 300)
+        observed = rng.random(300) < 0.7
+    else:
+        days, observed = np.array([3.0]), np.array([True])
+    times, curve = survival._kaplan_meier(np.asarray(days, dtype=float), observed)
+    km = stats.ecdf(stats.CensoredData.right_censored(days, censored=~observed)).sf
+    np.testing.assert_array_equal(times, km.quantiles)
+    np.testing.assert_array_equal(curve, km.probabilities)
+
+
+def test_a_run_and_its_outcomes_do_not_import_scipy_stats():
+    """scipy.stats costs each process about half a second: only the confidence band needs it."""
+    code = (
+        "import sys, sim\n"
+        "r = sim.run(sim.load_scenario('baseline', {'world.n_states': 6, 'run.years': 0.3,"
+        " 'run.warmup_years': 0.0}), seed=2)\n"
+        "assert r.outcomes['completion_rate'] >= 0\n"
+        "print(sorted(m for m in sys.modules if m.startswith('scipy.stats')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
 
 
 def test_exponential_durations_with_independent_censoring_recover_the_true_quartiles():
