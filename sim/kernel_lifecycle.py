@@ -22,11 +22,11 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
+from sim.kernel_calendar import file_entry
 from sim.kernel_pick import distinct, pick
 from sim.kernel_state import (
     K_BACKLOG,
     K_OPEN,
-    O_CAL,
     O_CLOSED,
     O_SEGMENTS,
     O_TODAY,
@@ -128,19 +128,16 @@ def schedule(S, ids, stage, days, day):
     """Put live requests into ``stage`` until ``day + days`` (closed ones stay closed).
 
     Those due today go to the pass now running (``O_TODAY``) if there is one; the
-    rest are left for the calendar, in filing order.
+    rest are filed in the calendar (:mod:`sim.kernel_calendar`), in filing order.
     """
     live, due = stage_until(S.outcome, S.stage, ids, stage, days, day)
-    room(S.filed_ids, S.filed[O_CAL] + max(S.filed[O_TODAY], 0) + live.size)
+    room(S.today, max(S.filed[O_TODAY], 0) + live.size)
     for k in range(live.size):
         if due[k] == day and S.filed[O_TODAY] >= 0:
             S.today[S.filed[O_TODAY]] = live[k]
             S.filed[O_TODAY] += 1
         else:
-            n = S.filed[O_CAL]
-            S.filed_ids[n] = live[k]
-            S.filed_days[n] = due[k]
-            S.filed[O_CAL] = n + 1
+            file_entry(S.cal_ids, S.cal_due, S.cal_meta, S.cal_count, live[k], due[k])
 
 
 @njit(cache=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
+from sim.kernel_calendar import take
 from sim.kernel_lifecycle import (
     EXECUTED,
     EXTRADITION,
@@ -308,13 +309,15 @@ HANDLER_ORDER = np.array(
 
 
 @njit(cache=True)
-def advance_due(S, R, ids, day):
+def advance_due(S, R, day):
     """Move every request whose stage ends today, stage by stage in a fixed order.
 
-    Zero-day stages file requests for today again: they form the next pass. ``R`` is
+    The first pass takes today's requests from the calendar (:mod:`sim.kernel_calendar`);
+    zero-day stages file requests for today again: they form the next pass. ``R`` is
     the model's :class:`~sim.kernel_state.Streams`; the stages draw from its ``model``.
     """
     rng = R.model
+    ids = take(S.cal_ids, S.cal_due, S.cal_meta, S.cal_count, day)
     while ids.size:
         live = np.empty(ids.size, dtype=np.bool_)
         for k in range(ids.size):

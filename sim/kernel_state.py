@@ -135,13 +135,15 @@ AgencyArrays = namedtuple(
     ["waiting", "arrived", "role", "skill", "nsc", "capacity", "credit", "effort"],
 )
 
+# The request calendar (sim.kernel_calendar): ids and due days in filing order, and
+# its counters (C_ offsets there).
+CalendarArrays = namedtuple("CalendarArrays", ["ids", "due", "meta", "count"])
+
 Outbox = namedtuple(
     "Outbox",
     [
         "filed",
         "today",
-        "filed_ids",
-        "filed_days",
         "taken_ids",
         "taken_agency",
         "ended_cases",
@@ -150,7 +152,7 @@ Outbox = namedtuple(
 )
 # Outbox.filed: fills of its buffers (O_TODAY: requests filed for today; O_TAKEN:
 # requests agencies took from their queues today, in service order).
-O_TODAY, O_CAL, O_TAKEN, O_CLOSED, O_SEGMENTS = range(5)
+O_TODAY, O_TAKEN, O_CLOSED, O_SEGMENTS = range(4)
 O_SLOTS = O_SEGMENTS + 1
 
 # Every agency's waiting requests in one pool (sim.queues.QueuePool), sorted by
@@ -324,6 +326,7 @@ GROUPS = (
     ("trust_", TrustArrays),
     ("", AgencyArrays),
     ("pool_", PoolArrays),
+    ("cal_", CalendarArrays),
     ("", Outbox),
 )
 FIELDS = [prefix + name for prefix, group in GROUPS for name in group._fields]

@@ -18,7 +18,6 @@ from sim.kernel_state import (
     K_BACKLOG,
     K_CLARIFICATION_ROUNDS,
     K_OPEN,
-    O_CAL,
     O_CLOSED,
     O_SEGMENTS,
     O_TODAY,
@@ -88,8 +87,9 @@ class RequestLifecycle:
         """The struct of arrays the compiled rules read and write, and its emptied outbox.
 
         The struct (:mod:`sim.kernel_state`) is kept between calls and built again only
-        when one of its arrays was replaced (the ledger or the case book grew, a reform
-        or a meeting stored a new array); the outbox grows to hold ``size`` entries.
+        when one of its arrays was replaced (the ledger, the case book or the calendar
+        grew, a reform or a meeting stored a new array); the outbox grows to hold
+        ``size`` entries, and the calendar makes room for as many.
         """
         out = self._outbox
         if out is None or out.today.size < size:
@@ -98,6 +98,9 @@ class RequestLifecycle:
         else:
             out.filed[:] = 0
             out.filed[O_TODAY] = -1
+        # The calendar takes as many filings as the outbox (before the arrays are read:
+        # growing it replaces them).
+        self._due.reserve(out.today.size)
         arrays = self._kernel_arrays(out)
         cached = self._state_arrays
         if cached is None or any(map(is_not, arrays, cached)):
@@ -128,19 +131,17 @@ class RequestLifecycle:
             *self.trust.arrays(),
             *_AGENCIES(self.agency_table),
             *self.pool.arrays(self.ledger.capacity),
+            *self._due.arrays(),
             *out,
             self._parameters,
             self.counters,
         )
 
     def _file(self, out) -> None:
-        """File what a compiled call left: calendar entries and the cases that ended."""
+        """File what a compiled call left: the cases that ended."""
         filed = out.filed
         ended = out.ended_cases[: filed[O_CLOSED]]
         self.cases.t_closed[ended] = self.day  # resolved, cold or failed today
-        n = filed[O_CAL]
-        if n:
-            self._due.add(out.filed_ids[:n], out.filed_days[:n])
         if filed[O_SEGMENTS] and self.teams.active:
             start = 0
             for end in out.ended_segments[: filed[O_SEGMENTS]].tolist():

@@ -13,11 +13,11 @@ One step is one day. Each day the model
 Case generation draws from its own random stream, so every scenario compared
 with the same seed faces the same cases (common random numbers).
 
-Requests in a timed stage wait in a :class:`~sim.requests.Calendar` (one vectorised
-scan of the waiting ids a day) or in agency queues, so a day costs what arrives
-and what leaves plus one cheap pass over what waits, and no work per pair of
-states. The stage handlers, queue service, closing, trust updates and the case
-draws run compiled (numba kernels over the model's arrays, ``sim/kernel_*.py``).
+Requests in a timed stage wait in a calendar the kernels file and take
+(:mod:`sim.kernel_calendar`, one scan of the waiting ids a day) or in agency
+queues, so a day costs what arrives and what leaves plus one cheap pass over what
+waits, and no work per pair of states. The stage handlers, queue service, closing,
+trust updates and the case draws run compiled (numba kernels over the model's arrays, ``sim/kernel_*.py``).
 Mesa's event list is kept for agent-level happenings (reforms taking effect), not
 for requests.
 
@@ -55,6 +55,7 @@ from sim.engagement import CoordinatingBody, CoordinationMeetings
 from sim.held_signals import held_signals
 from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
+from sim.kernel_calendar import RequestCalendar
 from sim.kernel_cases import case_parameters
 from sim.kernel_stages import advance_due
 from sim.kernel_state import K_SLOTS, new_streams, parameters
@@ -179,7 +180,8 @@ class CooperationModel(
             self._state = self._state_arrays = self._outbox = None
             self.ledger = Ledger(initial_capacity=self._expected_requests())
             self.cases = CaseBook()
-            self._due = Calendar()  # requests in a timed stage, by the day it ends
+            # Requests in a timed stage, by the day it ends: filed and taken by the kernels.
+            self._due = RequestCalendar(self.horizon_days)
             self._case_deadlines = Calendar()  # open cases, by deadline day
             # Every agency's capacity, credit, effort and queue length as arrays; the waiting
             # requests of every agency in one ordered pool (served all at once each day).
@@ -221,16 +223,16 @@ class CooperationModel(
     def _advance_due(self) -> None:
         """Move every request whose stage ends today, stage by stage in a fixed order.
 
-        The passes run compiled (:func:`sim.kernel_stages.advance_due`); what they file
-        for later days joins the calendar and the queues afterwards.
+        The passes run compiled (:func:`sim.kernel_stages.advance_due`): they take
+        today's requests from the calendar and file what ends later in it.
         """
-        ids = self._due.pop(self.day)
-        if ids is None:
+        due = self._due.due_on(self.day)
+        if due == 0:
             return
         # Each pass files each of its requests at most once, and a request passes
         # through at most a few zero-day stages a day.
-        state, out = self.kernel_state(8 * ids.size + 64)
-        advance_due(state, self.streams, ids.astype(np.int64), self.day)
+        state, out = self.kernel_state(8 * due + 64)
+        advance_due(state, self.streams, self.day)
         self._file(out)
 
     def _expire_cases(self) -> None:

@@ -1,4 +1,7 @@
-"""The calendar gives back, for a day, exactly the ids filed under it, in filing order.
+"""The calendars give back, for a day, exactly the ids filed under it, in filing order.
+
+Both: the Python one (``sim.columns.Calendar``, intelligence, INTERPOL and case deadlines)
+and the requests' compiled one (``sim.kernel_calendar``, filed and taken by the kernels).
 
 Days are taken in order, as the model takes them, and ids are filed under today or later.
 
@@ -9,10 +12,12 @@ random sequences of filings and takings, through the calendar's growth and compa
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.columns import Calendar
+from sim.kernel_calendar import RequestCalendar, file_entry, take
 
 
 class ListCalendar:
@@ -71,3 +76,41 @@ def test_fractional_days_are_truncated():
     calendar.add(np.array([1, 2]), np.array([3.7, 3.2]))
     assert calendar.pop(3).tolist() == [1, 2]
     assert len(calendar) == 0 and calendar.pop(3) is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(operations)
+def test_the_compiled_calendar_takes_what_the_reference_gives(ops):
+    """The kernels' calendar (sim.kernel_calendar), filed and taken as the kernels do,
+    with room reserved before each filing as the model does, through growth and
+    compaction."""
+    horizon = 2_000
+    calendar, reference = RequestCalendar(horizon, initial_capacity=16), ListCalendar()
+    today = 0
+    for op in ops:
+        if op[0] == "add":
+            _, ids, ahead = op
+            ahead = [ahead] * len(ids) if isinstance(ahead, int) else ahead[: len(ids)]
+            days = today + np.array(ahead, dtype=np.int64)
+            calendar.reserve(len(ids))
+            for request, day in zip(ids, days.tolist(), strict=True):
+                file_entry(*calendar.arrays(), np.int64(request), np.int64(day))
+            reference.add(np.array(ids, dtype=np.int64), days)
+        else:
+            today += op[1]
+            expected = reference.pop(today) or []
+            assert calendar.due_on(today) == len(expected)
+            assert take(*calendar.arrays(), np.int64(today)).tolist() == expected
+        assert len(calendar) == len(reference.pairs)
+
+
+def test_the_compiled_calendar_refuses_a_filing_without_room():
+    calendar = RequestCalendar(10, initial_capacity=16)
+    for request in range(16):
+        file_entry(*calendar.arrays(), np.int64(request), np.int64(3))
+    with pytest.raises(IndexError, match="too little room"):
+        file_entry(*calendar.arrays(), np.int64(16), np.int64(3))
+    calendar.reserve(1)  # grows
+    file_entry(*calendar.arrays(), np.int64(16), np.int64(4))
+    assert take(*calendar.arrays(), np.int64(3)).tolist() == list(range(16))
+    assert calendar.due_on(4) == 1 and len(calendar) == 1
