@@ -17,9 +17,9 @@ Requests in a timed stage wait in a calendar the kernels file and take
 (:mod:`sim.kernel_calendar`, one scan of the waiting ids a day) or in agency
 queues, so a day costs what arrives and what leaves plus one cheap pass over what
 waits, and no work per pair of states. The stage handlers, queue service, closing,
-trust updates and the case draws run compiled (numba kernels over the model's arrays, ``sim/kernel_*.py``).
-Mesa's event list is kept for agent-level happenings (reforms taking effect), not
-for requests.
+trust updates and the case draws run compiled (numba kernels over the model's
+arrays, ``sim/kernel_*.py``). Mesa's event list is kept for agent-level happenings
+(reforms taking effect), not for requests.
 
 The model's work is grouped by process in mixins, one module each, so that a change
 to one stage is read in one place: :mod:`sim.model_setup` (agents staffed for demand,
