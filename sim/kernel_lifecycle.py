@@ -308,7 +308,7 @@ def close(S, ids, outcome, ground, day):
 
 @njit(cache=True)
 def _teams_dissolve(S, cases):
-    """Leave the ended cases for Python (their teams free their officers), call by call."""
+    """Record the ended cases, a segment per call, for their teams (sim.kernel_teams)."""
     n = S.filed[O_CLOSED]
     room(S.ended_cases, n + cases.size)
     S.filed[O_CLOSED] = append(S.ended_cases, n, cases)

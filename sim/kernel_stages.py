@@ -51,6 +51,7 @@ from sim.kernel_state import (
     P_SOVEREIGNTY_DELAY_DAYS,
     P_SOVEREIGNTY_REFUSAL,
 )
+from sim.kernel_teams import give_back_capacity
 from sim.kernel_trust import trust_apply, trust_get
 
 # Stage codes (sim.requests.Stage).
@@ -313,7 +314,8 @@ def advance_due(S, R, day):
     """Move every request whose stage ends today, stage by stage in a fixed order.
 
     The first pass takes today's requests from the calendar (:mod:`sim.kernel_calendar`);
-    zero-day stages file requests for today again: they form the next pass. ``R`` is
+    zero-day stages file requests for today again: they form the next pass. The teams
+    of the cases that ended give their members' capacity back at the end. ``R`` is
     the model's :class:`~sim.kernel_state.Streams`; the stages draw from its ``model``.
     """
     rng = R.model
@@ -348,3 +350,4 @@ def advance_due(S, R, day):
                 close(S, group, np.int64(EXECUTED), np.int64(0), day)
         ids = S.today[: S.filed[O_TODAY]].copy()
     S.filed[O_TODAY] = -1
+    give_back_capacity(S)

@@ -139,6 +139,12 @@ AgencyArrays = namedtuple(
 # its counters (C_ offsets there).
 CalendarArrays = namedtuple("CalendarArrays", ["ids", "due", "meta", "count"])
 
+# The joint teams at work (sim.teams.TeamFormation): each slot's case (-1: free, -2:
+# its case ended and its members have their capacity back, Python still to dissolve
+# it), the law-enforcement capacity each member lends a day, the number of members
+# and the member states (row by slot, the originating state first).
+TeamArrays = namedtuple("TeamArrays", ["case", "cost", "size", "members"])
+
 Outbox = namedtuple(
     "Outbox",
     [
@@ -152,8 +158,9 @@ Outbox = namedtuple(
 )
 # Outbox.filed: fills of its buffers (O_TODAY: requests filed for today; O_TAKEN:
 # requests agencies took from their queues today, in service order).
-O_TODAY, O_TAKEN, O_CLOSED, O_SEGMENTS = range(4)
-O_SLOTS = O_SEGMENTS + 1
+# O_GIVEN: segments of ended cases whose teams' members already have their capacity back.
+O_TODAY, O_TAKEN, O_CLOSED, O_SEGMENTS, O_GIVEN = range(5)
+O_SLOTS = O_GIVEN + 1
 
 # Every agency's waiting requests in one pool (sim.queues.QueuePool), sorted by
 # (agency and deadline class, priority, arrival sequence), and the arrivals not yet
@@ -327,6 +334,7 @@ GROUPS = (
     ("", AgencyArrays),
     ("pool_", PoolArrays),
     ("cal_", CalendarArrays),
+    ("team_", TeamArrays),
     ("", Outbox),
 )
 FIELDS = [prefix + name for prefix, group in GROUPS for name in group._fields]

@@ -9,6 +9,11 @@ The rules are :func:`sim.teams.team_is_proposed` (size and severity),
 :func:`sim.teams.members_agree` (trust; capacity stays in Python) and
 :func:`team_terms`: the easier terms of a UNODC operation's or a bilateral agreement's
 joint work.
+
+When a case ends, its team's members get their law-enforcement capacity back
+(:func:`give_back_capacity`, at the end of every kernel call that can end cases), in the
+order Python's :meth:`sim.teams.TeamFormation.cases_closed` dissolves the teams; the
+team (a Mesa agent) is removed in Python after the call.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
+from sim.kernel_lifecycle import end_cases
+from sim.kernel_state import O_CLOSED, O_GIVEN, O_SEGMENTS
 from sim.kernel_trust import trust_get
 
 
@@ -167,3 +174,50 @@ def team_candidates(
         member_sizes[j] = links[k] + 1
         at += links[k] + 1
     return positions[:kept], members, member_sizes, lowest[:kept], needed[:kept]
+
+
+@njit(cache=True)
+def give_back_capacity(S):
+    """Members of the teams whose cases ended in this call's new segments get their capacity back.
+
+    Segment by segment (one per call that ended cases), the teams in the order of their
+    cases' ids, each member in the team's order: the order of Python's
+    ``TeamFormation.cases_closed``, so capacities add up to the same last bit. A team so
+    handled is marked -2 for Python to remove.
+    """
+    first_segment, segments = S.filed[O_GIVEN], S.filed[O_SEGMENTS]
+    S.filed[O_GIVEN] = segments
+    if first_segment == segments or S.filed[O_CLOSED] == 0:
+        return
+    active = 0
+    for slot in range(S.team_case.size):
+        if S.team_case[slot] >= 0:
+            active += 1
+    if active == 0:
+        return
+    for segment in range(first_segment, segments):
+        start = S.ended_segments[segment - 1] if segment > 0 else 0
+        ended = S.ended_cases[start : S.ended_segments[segment]]
+        while True:  # the active team of an ended case with the lowest case id, until none
+            best = -1
+            for slot in range(S.team_case.size):
+                case = S.team_case[slot]
+                if case >= 0 and (best < 0 or case < S.team_case[best]):
+                    for k in range(ended.size):
+                        if ended[k] == case:
+                            best = slot
+                            break
+            if best < 0:
+                break
+            for k in range(S.team_size[best]):
+                agency = S.le_of[S.team_members[best, k]]
+                lent = S.capacity[agency] + S.team_cost[best]
+                S.capacity[agency] = lent if lent > 0.0 else 0.0
+            S.team_case[best] = -2
+
+
+@njit(cache=True)
+def end_cases_now(S, cases, status, day):
+    """:func:`sim.kernel_lifecycle.end_cases` called from Python, with the teams' capacity back."""
+    end_cases(S, cases, status, day)
+    give_back_capacity(S)

@@ -13,12 +13,12 @@ from operator import attrgetter, is_not
 import numpy as np
 
 from sim.agents import QUEUE_ROLES, ROLE_CODES
-from sim.kernel_lifecycle import end_cases
 from sim.kernel_state import (
     K_BACKLOG,
     K_CLARIFICATION_ROUNDS,
     K_OPEN,
     O_CLOSED,
+    O_GIVEN,
     O_SEGMENTS,
     O_TODAY,
     OUTCOME_COUNTERS,
@@ -31,6 +31,7 @@ from sim.kernel_state import (
     new_state,
     outbox,
 )
+from sim.kernel_teams import end_cases_now
 from sim.requests import CaseStatus
 
 # The struct's arrays, group by group in its field order (sim.kernel_state.FIELDS), each
@@ -132,14 +133,21 @@ class RequestLifecycle:
             *_AGENCIES(self.agency_table),
             *self.pool.arrays(self.ledger.capacity),
             *self._due.arrays(),
+            *self.teams.arrays(),
             *out,
             self._parameters,
             self.counters,
         )
 
     def _file(self, out) -> None:
-        """File what a compiled call left: the cases that ended."""
+        """File what a compiled call left: the cases that ended, and their teams' removal.
+
+        The kernel gave the teams' members their capacity back already
+        (:func:`sim.kernel_teams.give_back_capacity`); here the teams (Mesa agents) go.
+        """
         filed = out.filed
+        if filed[O_GIVEN] != filed[O_SEGMENTS]:
+            raise RuntimeError("a kernel ended cases without giving their teams' capacity back")
         ended = out.ended_cases[: filed[O_CLOSED]]
         self.cases.t_closed[ended] = self.day  # resolved, cold or failed today
         if filed[O_SEGMENTS] and self.teams.active:
@@ -155,5 +163,5 @@ class RequestLifecycle:
         if case_ids.size == 0:
             return
         state, out = self.kernel_state(case_ids.size)
-        end_cases(state, case_ids, int(status), self.day)
+        end_cases_now(state, case_ids, int(status), self.day)
         self._file(out)

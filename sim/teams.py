@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.kernel_state import TeamArrays
 from sim.requests import CaseStatus
 from sim.survival import cumulative_incidence, km_quantiles
 
@@ -50,13 +51,16 @@ class JointInvestigationTeam(mesa.Agent):
         self.members = members
         self.cost_per_day = cost_per_day
         self.formed_day = model.day
+        self.slot = -1  # its row in TeamFormation's arrays (TeamFormation._take_slot)
         for state in members:
             model.adjust_capacity("law_enforcement", state, -cost_per_day)
 
     def dissolve(self) -> float:
-        """Give the members their capacity back; returns the work units the team used."""
-        for state in self.members:
-            self.model.adjust_capacity("law_enforcement", state, self.cost_per_day)
+        """Leave the model; returns the work units the team used.
+
+        The members got their capacity back in the kernel call that ended the case
+        (:func:`sim.kernel_teams.give_back_capacity`).
+        """
         self.remove()
         return self.cost_per_day * len(self.members) * max(1, self.model.day - self.formed_day)
 
@@ -82,6 +86,34 @@ class TeamFormation:
         # Law-enforcement capacity each state keeps for its own queue, whatever teams ask.
         staffed = model.agency_table.capacity[model.le_of]
         self.reserve = (1.0 - model.config.jit.lendable_share) * staffed
+        # The active teams as the kernels see them (sim.kernel_state.TeamArrays): a slot
+        # each, taken at formation and freed at dissolution.
+        self.slot_case = np.full(8, -1, dtype=np.int64)
+        self.slot_cost = np.zeros(8)
+        self.slot_size = np.zeros(8, dtype=np.int64)
+        self.slot_members = np.zeros((8, max(1, model.le_of.size)), dtype=np.int64)  # per state
+
+    def arrays(self) -> TeamArrays:
+        """The struct's fields ``team_case``, ``team_cost``, ``team_size``, ``team_members``."""
+        return TeamArrays(self.slot_case, self.slot_cost, self.slot_size, self.slot_members)
+
+    def _take_slot(self, case: int, members: list[int], cost: float) -> int:
+        """Record a new team for the kernels; the arrays double when every slot is taken."""
+        free = np.flatnonzero(self.slot_case == -1)
+        if free.size == 0:
+            n = self.slot_case.size
+            self.slot_case = np.concatenate([self.slot_case, np.full(n, -1, dtype=np.int64)])
+            self.slot_cost = np.concatenate([self.slot_cost, np.zeros(n)])
+            self.slot_size = np.concatenate([self.slot_size, np.zeros(n, dtype=np.int64)])
+            grown = np.zeros_like(self.slot_members)
+            self.slot_members = np.concatenate([self.slot_members, grown])
+            free = np.array([n])
+        slot = int(free[0])
+        self.slot_case[slot] = case
+        self.slot_cost[slot] = cost
+        self.slot_size[slot] = len(members)
+        self.slot_members[slot, : len(members)] = members
+        return slot
 
     def consider(
         self,
@@ -127,7 +159,9 @@ class TeamFormation:
             if m.rng.random() >= cfg.agreement_probability:
                 continue
             case = int(cases[k])
-            self.active[case] = JointInvestigationTeam(m, case, group.tolist(), cost)
+            team = JointInvestigationTeam(m, case, group.tolist(), cost)
+            team.slot = self._take_slot(case, team.members, cost)
+            self.active[case] = team
             self.formed += 1
             self.team_cases.append(case)
             self.team_members.append(group.tolist())
@@ -139,6 +173,9 @@ class TeamFormation:
         """Dissolve the team of a case that has ended."""
         team = self.active.pop(case, None)
         if team is not None:
+            if self.slot_case[team.slot] != -2:
+                raise RuntimeError(f"case {case}'s team was dissolved before its capacity was back")
+            self.slot_case[team.slot] = -1
             self.effort += team.dissolve()
 
     def cases_closed(self, case_ids: np.ndarray) -> None:

@@ -129,6 +129,7 @@ SLOW_TESTS = {
     "test_explorer::test_explorer_steps_match_a_plain_run_and_keep_a_reference",
     "test_history_matching::test_compare_with_parameter_uncertainty_prints_the_split_and_resumes",
     "test_lever_registry::test_a_scenario_with_a_registered_lever_reaches_a_spawned_worker",
+    "test_mechanisms::test_a_team_holds_its_members_capacity_until_its_case_ends",
     "test_mechanisms::test_baseline_has_every_mechanism_at_work",
     "test_mechanisms::test_capacity_building_speeds_up_recipients_after_the_lag",
     "test_mechanisms::test_cases_with_a_joint_team_resolve_faster_than_the_same_cases_by_formal_requests",

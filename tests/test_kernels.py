@@ -197,6 +197,7 @@ def test_the_struct_holds_each_array_under_its_own_name():
         **{name: getattr(model.agency_table, name) for name in AgencyArrays._fields},
         **{f"pool_{k}": v for k, v in model.pool.arrays(model.ledger.capacity)._asdict().items()},
         **{f"cal_{k}": v for k, v in zip(CalendarArrays._fields, model._due.arrays(), strict=True)},
+        **{f"team_{k}": v for k, v in model.teams.arrays()._asdict().items()},
         **out._asdict(),
         "params": model._parameters,
         "counters": model.counters,

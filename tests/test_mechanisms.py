@@ -86,6 +86,35 @@ def test_team_rules():
     assert not teams.members_agree(0.5, 0.0, agreement_trust=0.45, cost_per_day=0.01)
 
 
+def test_a_team_holds_its_members_capacity_until_its_case_ends():
+    """Law-enforcement capacity is the staffed capacity less what active teams hold.
+
+    Teams take capacity in Python when they form; the kernel call that ends a case gives
+    it back (sim.kernel_teams.give_back_capacity). Both sides must balance at every day.
+    """
+    from sim.model import CooperationModel
+
+    scenario = sim.load_scenario(
+        "joint_task_forces",
+        {"world.n_states": 12, "run.years": 2.0, "run.warmup_years": 0.0},
+    )
+    model = CooperationModel(scenario, rng=4)
+    le = model.le_of
+    staffed = model.agency_table.capacity[le].copy()
+    dissolved = 0
+    while model.running:
+        model.step()
+        lent = np.zeros(le.size)
+        for team in model.teams.active.values():
+            lent[team.members] += team.cost_per_day
+            assert model.teams.slot_case[team.slot] == team.case  # the kernels' view
+        np.testing.assert_allclose(model.agency_table.capacity[le], staffed - lent, atol=1e-9)
+        dissolved = model.teams.formed - len(model.teams.active)
+        # Every slot not held by an active team is free again.
+        assert np.count_nonzero(model.teams.slot_case >= 0) == len(model.teams.active)
+    assert dissolved >= 3 and model.teams.active  # teams ended and others still work
+
+
 def test_busiest_pairs_picks_the_most_traffic_and_boosted_states_first():
     traffic = np.array([[0, 5, 0, 0], [1, 0, 0, 0], [0, 0, 0, 9], [0, 0, 1, 0]])
     assert busiest_pairs(traffic, 1).tolist() == [[2, 3]]
