@@ -21,8 +21,7 @@ from sim.scenario import load_scenario
 
 STAGES = {
     "case generation": (None, "_generate_cases"),
-    "due requests": (None, "_advance_due"),
-    "queues": (None, "_serve_queues"),
+    "due requests and queues": (None, "_move_requests"),
     "intelligence delivery": ("intelligence", "deliver"),
     "INTERPOL": ("interpol", "daily"),
     "case deadlines": (None, "_expire_cases"),

@@ -57,7 +57,6 @@ from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
 from sim.kernel_calendar import RequestCalendar
 from sim.kernel_cases import case_parameters
-from sim.kernel_stages import advance_due
 from sim.kernel_state import K_SLOTS, new_streams, parameters
 from sim.lifecycle import RequestLifecycle
 from sim.model_outputs import ModelOutputs
@@ -220,21 +219,6 @@ class CooperationModel(
 
         # ------------------------------------------------------------------ the day
 
-    def _advance_due(self) -> None:
-        """Move every request whose stage ends today, stage by stage in a fixed order.
-
-        The passes run compiled (:func:`sim.kernel_stages.advance_due`): they take
-        today's requests from the calendar and file what ends later in it.
-        """
-        due = self._due.due_on(self.day)
-        if due == 0:
-            return
-        # Each pass files each of its requests at most once, and a request passes
-        # through at most a few zero-day stages a day.
-        state, out = self.kernel_state(8 * due + 64)
-        advance_due(state, self.streams, self.day)
-        self._file(out)
-
     def _expire_cases(self) -> None:
         cases = self._case_deadlines.pop(self.day)
         if cases is None:
@@ -297,12 +281,10 @@ class CooperationModel(
             self.window_counts = self.running_counts()
         self._generate_cases()
         self.eevidence.daily()
-        self._advance_due()
-        self._serve_queues()
-        self._advance_due()
+        self._move_requests(serve=True)  # stages that end today, queue service, again
         self.intelligence.deliver()
         self.interpol.daily()
-        self._advance_due()  # extraditions after today's arrests start drafting
+        self._move_requests(serve=False)  # extraditions after today's arrests start drafting
         self._expire_cases()
         self._record()
         self.day += 1

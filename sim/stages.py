@@ -2,34 +2,33 @@
 
 The stage handlers (transmission, review and decision, the judicial stage,
 execution and the response) are :mod:`sim.kernel_stages`; queues and their service
-are :mod:`sim.kernel_queues`. This part of the model calls them.
+are :mod:`sim.kernel_queues`; :mod:`sim.kernel_day` runs them in the day's order in
+one call. This part of the model calls it.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
-from sim.kernel_queues import serve_queues
-from sim.kernel_state import K_BACKLOG, O_TAKEN
+from sim.kernel_day import PASSES, QUEUES, move_requests
 
 
 class Stages:
-    """Part of :class:`~sim.model.CooperationModel`: queue service."""
+    """Part of :class:`~sim.model.CooperationModel`: moving requests and queue service."""
 
-    def _serve_queues(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every agency with waiting work takes as many requests as its capacity allows.
+    def _move_requests(self, serve: bool) -> None:
+        """Move every request whose stage ends today; with ``serve``, queue service and again.
 
-        Compiled (:func:`sim.kernel_queues.serve_queues`): the rule of
-        :meth:`sim.agents.Agency.take_today` for all agencies at once.
-
-        Returns:
-            The requests taken and their agencies, in service order.
+        Compiled (:func:`sim.kernel_day.move_requests`): the passes over today's requests
+        (:func:`sim.kernel_stages.advance_due`), every agency's queue service (the rule of
+        :meth:`sim.agents.Agency.take_today` for all agencies at once,
+        :func:`sim.kernel_queues.serve_queues`) and the passes again. The call stops
+        before a step its outbox is too small for; it is then filed and resumed with a
+        larger one.
         """
-        waiting = int(self.counters[K_BACKLOG : K_BACKLOG + 3].sum())
-        if waiting == 0:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        state, out = self.kernel_state(waiting)
-        serve_queues(state, self.streams, self.agency_table.size, self.day)
-        self._file(out)
-        taken = out.filed[O_TAKEN]
-        return out.taken_ids[:taken].copy(), out.taken_agency[:taken].copy()
+        step, last = PASSES, QUEUES + 1 if serve else PASSES
+        room = 1
+        while step <= last:
+            state, out = self.kernel_state(room)
+            step, room = move_requests(
+                state, self.streams, self.agency_table.size, self.day, step, last
+            )
+            self._file(out)

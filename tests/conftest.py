@@ -128,6 +128,7 @@ SLOW_TESTS = {
     "test_explorer::test_explorer_page_in_headless_chromium",
     "test_explorer::test_explorer_steps_match_a_plain_run_and_keep_a_reference",
     "test_history_matching::test_compare_with_parameter_uncertainty_prints_the_split_and_resumes",
+    "test_kernel_day::test_a_call_stopped_for_room_and_resumed_gives_the_same_run",
     "test_lever_registry::test_a_scenario_with_a_registered_lever_reaches_a_spawned_worker",
     "test_mechanisms::test_a_team_holds_its_members_capacity_until_its_case_ends",
     "test_mechanisms::test_baseline_has_every_mechanism_at_work",

@@ -35,11 +35,13 @@ from sim.agents import (
     QueuePool,
     State,
 )
-from sim.columns import Calendar
 from sim.kernel_lifecycle import close, enqueue
+from sim.kernel_queues import serve_queues
 from sim.kernel_state import (
     DISCIPLINES,
+    K_BACKLOG,
     K_SLOTS,
+    O_TAKEN,
     P_DECISION_DEADLINE,
     P_DISCIPLINE,
     P_EXECUTION_DEADLINE,
@@ -88,7 +90,6 @@ class VectorisedQueues:
         self.ledger = Ledger(initial_capacity=8)
         self.pool = QueuePool()
         self.counters = np.zeros(K_SLOTS, dtype=np.int64)
-        self._due = Calendar()
         self.teams = SimpleNamespace(active={})
         self.cases = _small_model().cases  # no case ends here (closures are withdrawals)
         model = _small_model()
@@ -143,7 +144,15 @@ class VectorisedQueues:
         CooperationModel._file(self, out)
 
     def serve(self) -> None:
-        ids, agencies = CooperationModel._serve_queues(self)
+        # Queue service alone (in a model it runs inside sim.kernel_day.move_requests).
+        waiting = int(self.counters[K_BACKLOG : K_BACKLOG + 3].sum())
+        ids = agencies = np.empty(0, dtype=np.int64)
+        if waiting:
+            state, out = self.kernel_state(waiting)
+            serve_queues(state, self.streams, self.agency_table.size, self.day)
+            CooperationModel._file(self, out)
+            taken = out.filed[O_TAKEN]
+            ids, agencies = out.taken_ids[:taken], out.taken_agency[:taken]
         self.served.extend(zip([self.day] * ids.size, agencies.tolist(), ids.tolist(), strict=True))
 
 
