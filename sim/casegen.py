@@ -66,19 +66,25 @@ class CaseGeneration:
         requesting = origin.repeat(links)
         extradition = kind == _EXTRADITION
         in_team = self._propose_teams(case_ids, links, requested)
-        known = ~hidden
-        self._create_requests(
-            case_of_link[known],
-            requesting[known],
-            requested[known],
-            kind[known],
-            drawn.coercive[known],
-            drawn.consent[known],
-            drawn.national[known],
-            in_team[known] & ~extradition[known],
+        links_drafted = (
+            case_of_link,
+            requesting,
+            requested,
+            kind,
+            drawn.coercive,
+            drawn.consent,
+            drawn.national,
+            in_team & ~extradition,
         )
-        self.fugitives_unlocated += np.count_nonzero(hidden)
-        self.interpol.search(case_of_link[hidden], requesting[hidden], requested[hidden])
+        # A person of unknown whereabouts needs a search first, not a request.
+        sought = np.count_nonzero(hidden)
+        if sought:
+            known = ~hidden
+            links_drafted = tuple(column[known] for column in links_drafted)
+        self._create_requests(*links_drafted)
+        if sought:
+            self.fugitives_unlocated += sought
+            self.interpol.search(case_of_link[hidden], requesting[hidden], requested[hidden])
         self.intelligence.produce(case_ids)
         self._open += case_ids.size
         self._file_deadlines(case_ids, drawn.deadline)
