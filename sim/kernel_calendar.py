@@ -98,13 +98,17 @@ class RequestCalendar:
         return self.ids, self.due, self.meta, self.count
 
     def reserve(self, k: int) -> None:
-        """Make room for ``k`` more filings."""
+        """Make room for ``k`` more filings.
+
+        After compacting, the arrays keep at least as much room again as they hold,
+        so that a run of calls each reserving a large ``k`` does not compact at each.
+        """
         if self.meta[C_USED] + k <= self.ids.size:
             return
         compact(self.ids, self.due, self.meta)
         used = int(self.meta[C_USED])
         capacity = self.ids.size
-        while capacity < used + k:
+        while capacity < 2 * (used + k):
             capacity *= 2
         if capacity > self.ids.size:
             for name in ("ids", "due"):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
-from sim.kernel_lifecycle import end_cases
+from sim.kernel_lifecycle import CASE_OPEN, end_cases
 from sim.kernel_state import O_CLOSED, O_GIVEN, O_SEGMENTS
 from sim.kernel_trust import trust_get
 
@@ -180,40 +180,50 @@ def team_candidates(
 def give_back_capacity(S):
     """Members of the teams whose cases ended in this call's new segments get their capacity back.
 
-    Segment by segment (one per call that ended cases), the teams in the order of their
-    cases' ids, each member in the team's order: the order of Python's
-    ``TeamFormation.cases_closed``, so capacities add up to the same last bit. A team so
-    handled is marked -2 for Python to remove.
+    Segment by segment (one per call of ``end_cases`` or per batch of cases resolved),
+    the teams in the order of their cases' ids, each member in the team's order: the
+    order of Python's ``TeamFormation.cases_closed``, so capacities add up to the same
+    last bit. A team so handled is marked -2 for Python to remove. A case leaves
+    ``CASE_OPEN`` only in a segment, and this runs at the end of every call that makes
+    segments, so the active teams whose cases are no longer open are exactly those.
     """
     first_segment, segments = S.filed[O_GIVEN], S.filed[O_SEGMENTS]
     S.filed[O_GIVEN] = segments
-    if first_segment == segments or S.filed[O_CLOSED] == 0:
+    if first_segment == segments:
         return
-    active = 0
+    slots = np.empty(S.team_case.size, dtype=np.int64)
+    segment_of = np.empty(S.team_case.size, dtype=np.int64)
+    found = 0
+    start = S.ended_segments[first_segment - 1] if first_segment > 0 else 0
     for slot in range(S.team_case.size):
-        if S.team_case[slot] >= 0:
-            active += 1
-    if active == 0:
-        return
-    for segment in range(first_segment, segments):
-        start = S.ended_segments[segment - 1] if segment > 0 else 0
-        ended = S.ended_cases[start : S.ended_segments[segment]]
-        while True:  # the active team of an ended case with the lowest case id, until none
-            best = -1
-            for slot in range(S.team_case.size):
-                case = S.team_case[slot]
-                if case >= 0 and (best < 0 or case < S.team_case[best]):
-                    for k in range(ended.size):
-                        if ended[k] == case:
-                            best = slot
-                            break
-            if best < 0:
+        case = S.team_case[slot]
+        if case < 0 or S.case_status[case] == CASE_OPEN:
+            continue
+        segment = first_segment
+        for k in range(start, S.filed[O_CLOSED]):
+            while S.ended_segments[segment] <= k:
+                segment += 1
+            if S.ended_cases[k] == case:
                 break
-            for k in range(S.team_size[best]):
-                agency = S.le_of[S.team_members[best, k]]
-                lent = S.capacity[agency] + S.team_cost[best]
-                S.capacity[agency] = lent if lent > 0.0 else 0.0
-            S.team_case[best] = -2
+        # Ordered by (segment, case) as it goes in: teams are few.
+        at = found
+        while at > 0 and (
+            segment_of[at - 1] > segment
+            or (segment_of[at - 1] == segment and S.team_case[slots[at - 1]] > case)
+        ):
+            slots[at] = slots[at - 1]
+            segment_of[at] = segment_of[at - 1]
+            at -= 1
+        slots[at] = slot
+        segment_of[at] = segment
+        found += 1
+    for n in range(found):
+        slot = slots[n]
+        for k in range(S.team_size[slot]):
+            agency = S.le_of[S.team_members[slot, k]]
+            lent = S.capacity[agency] + S.team_cost[slot]
+            S.capacity[agency] = lent if lent > 0.0 else 0.0
+        S.team_case[slot] = -2
 
 
 @njit(cache=True)
