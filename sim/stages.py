@@ -8,7 +8,7 @@ one call. This part of the model calls it.
 
 from __future__ import annotations
 
-from sim.kernel_day import PASSES, QUEUES, move_requests
+from sim.kernel_day import PASSES, PASSES_AGAIN, move_requests
 
 
 class Stages:
@@ -24,7 +24,7 @@ class Stages:
         before a step its outbox is too small for; it is then filed and resumed with a
         larger one.
         """
-        step, last = PASSES, QUEUES + 1 if serve else PASSES
+        step, last = PASSES, PASSES_AGAIN if serve else PASSES
         room = 1
         while step <= last:
             state, out = self.kernel_state(room)
