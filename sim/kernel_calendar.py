@@ -2,9 +2,9 @@
 
 The same structure as :class:`sim.columns.Calendar` (two flat arrays in filing order,
 taking a day is one scan), held as arrays the kernels' struct carries (``cal_ids``,
-``cal_due``, ``cal_meta``), so that a kernel files a request for a later day and takes
-today's itself, without a crossing back to Python after each call. Python only
-reserves room before a call (:class:`sim.columns.RequestCalendar`), because a
+``cal_due``, ``cal_meta``, ``cal_count``), so that a kernel files a request for a later
+day and takes today's itself, without a crossing back to Python after each call.
+Python only reserves room before a call (:class:`RequestCalendar`, below), because a
 kernel cannot replace an array the struct was built over.
 
 ``meta`` holds the slots used (taken ones included) and the slots already taken

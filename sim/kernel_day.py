@@ -22,7 +22,7 @@ from sim.kernel_cache import njit  # first: where and how numba compiles the ker
 from sim.kernel_calendar import C_USED
 from sim.kernel_queues import serve_queues
 from sim.kernel_stages import advance_due
-from sim.kernel_state import K_BACKLOG, O_CLOSED, O_SEGMENTS
+from sim.kernel_state import K_BACKLOG, O_CLOSED
 
 PASSES, QUEUES, PASSES_AGAIN = range(3)
 
@@ -42,12 +42,14 @@ def step_bound(S, step, day):
 
 @njit(cache=True)
 def has_room(S, needed):
-    """Whether the outbox's buffers and the calendar can take ``needed`` more entries."""
+    """Whether the outbox and the calendar can take ``needed`` more entries.
+
+    The outbox's buffers have one size (:func:`sim.kernel_state.outbox`); the buffers
+    each step refills (today's pass, the requests taken) start empty, and a segment of
+    ended cases holds at least one case, so the ended cases are the one that fills up.
+    """
     return (
         S.filed[O_CLOSED] + needed <= S.ended_cases.size
-        and S.filed[O_SEGMENTS] + needed <= S.ended_segments.size
-        and needed <= S.today.size
-        and needed <= S.taken_ids.size
         and S.cal_meta[C_USED] + needed <= S.cal_ids.size
     )
 
