@@ -2,7 +2,7 @@
 
     uv run python benchmarks/compile_profile.py            # the 25 costliest kernels
 
-Compiles every kernel a run calls (``sim.model.compile_kernels``) on an empty cache in
+Compiles every kernel a run calls (``sim.compiling.compile_kernels``, serially) on an empty cache in
 a temporary ``NUMBA_CACHE_DIR``, timing each compile of a kernel. A kernel's callees
 are compiled inside its own compile (while numba types the call), so the table gives
 both times: **own** (the kernel's compile less its callees': its typing and lowering,
@@ -78,10 +78,10 @@ def profile(top: int) -> None:
     timer = CompileTimer()
     dispatcher.Dispatcher.compile = timer.wrap(dispatcher.Dispatcher.compile)
     started = time.perf_counter()
-    from sim.model import compile_kernels
+    from sim.compiling import compile_kernels
 
     imported = time.perf_counter()
-    compile_kernels()
+    compile_kernels(parallel=False)
     finished = time.perf_counter()
     kernels = [
         obj

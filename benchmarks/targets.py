@@ -82,11 +82,11 @@ def child_sobol(runs: int) -> dict:
 
 
 # In a fresh process: import, compile (or load) the kernels with the short run of
-# sim.model.compile_kernels, then the same run again (nothing left to compile or load).
+# sim.compiling.compile_kernels, then the same run again (nothing left to compile or load).
 _KERNEL_PROBE = """
 import json, time
 t0 = time.perf_counter()
-from sim.model import compile_kernels
+from sim.compiling import compile_kernels
 t1 = time.perf_counter()
 compile_kernels()
 t2 = time.perf_counter()

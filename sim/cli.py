@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sim.cli_commands import (
     cmd_calibrate,
+    cmd_compile,
     cmd_describe,
     cmd_explore,
     cmd_facts,
@@ -93,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_command(sub, "scenarios", cmd_scenarios, "List the shipped scenarios.")
+
+    add_command(
+        sub,
+        "compile",
+        cmd_compile,
+        "Compile the model's kernels for this machine (once; the first run does it anyway).",
+    )
 
     p = add_command(
         sub,

@@ -69,6 +69,7 @@ def _format_summary(outcomes: dict) -> str:
 # ---------------------------------------------------------------------- commands
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario and print (or write) its outcomes."""
+    from sim.compiling import ensure_compiled
     from sim.metrics import to_jsonable
     from sim.model import run
     from sim.scenario import load_scenario
@@ -76,6 +77,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_scenario_arg(args.scenario, "run: SCENARIO")
     scenario = load_scenario(args.scenario, run_overrides(args))
     out = prepare_out(args.out, "run", args.force) if args.out else None
+    ensure_compiled()
     result = run(scenario, seed=args.seed, progress=args.progress)
     if out is not None:
         from sim.store import write_run
@@ -87,6 +89,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(_format_summary(to_jsonable(result.outcomes)))
         if out is not None:
             print(f"wrote outcomes, daily series, ledger and manifest to {out}")
+    return EXIT_OK
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    """Compile the model's kernels for this machine, unless they are compiled already."""
+    import time
+
+    from sim.compiling import cache_is_cold, compile_kernels
+    from sim.kernel_cache import active_cache_dir
+
+    if not cache_is_cold():
+        print(f"the kernels are compiled for this source already: {active_cache_dir()}")
+        return EXIT_OK
+    started = time.perf_counter()
+    compile_kernels()
+    print(f"compiled the kernels in {time.perf_counter() - started:.0f} s: {active_cache_dir()}")
     return EXIT_OK
 
 

@@ -1,6 +1,13 @@
 """The examples each coopsim command's --help ends with."""
 
 EXAMPLES = {
+    "compile": """
+        examples:
+          coopsim compile                  # once per machine: later processes load them
+        the first run, sweep or test session compiles them anyway (numba, on two cores
+        when there are two); with NUMBA_CACHE_DIR shared by a cluster's nodes, run it on
+        one node of each CPU type before starting the workers, which then only load.
+        """,
     "facts": """
         examples:
           coopsim facts                    # 5 replications, table + results/facts/facts.png

@@ -44,6 +44,7 @@ class DaskExecutor(Executor):
     def __init__(self, scheduler: str | None = None, workers: int | None = None):
         super().__init__()
         self.scheduler = scheduler
+        self.local = not scheduler
         self.workers = workers or os.cpu_count() or 1
         self._client = None
         self._cluster = None

@@ -37,6 +37,8 @@ class Executor:
     def __init__(self) -> None:
         self.workers = 1
         self.started = False
+        # Whether the runs execute on this machine (and share its compiled kernels).
+        self.local = True
 
     def __enter__(self) -> Executor:
         self.started = True

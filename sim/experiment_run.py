@@ -135,6 +135,8 @@ def run_experiment(
     """
     from tqdm import tqdm
 
+    from sim.compiling import ensure_compiled
+
     executor = executor or SerialExecutor()
     specs = experiment.run_specs()
     manifest = experiment.manifest()
@@ -170,6 +172,8 @@ def run_experiment(
             dynamic_ncols=True,
         )
         try:
+            if pending and executor.local:
+                ensure_compiled(announce=progress)  # before the workers need the kernels
             if own_executor and pending:
                 executor.__enter__()
             for attempt in (1, 2):

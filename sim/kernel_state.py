@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import types
+from numba import typeof, types
 from numba.experimental import structref
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
@@ -355,6 +355,15 @@ class KernelState(structref.StructRefProxy):
 
 
 structref.define_proxy(KernelState, KernelStateType, FIELDS)
+
+
+def state_type(arrays) -> KernelStateType:
+    """The numba type of the struct :func:`new_state` builds over ``arrays``, unbuilt.
+
+    It lets a kernel that takes the struct be compiled ahead of its first call
+    (:mod:`sim.compiling`).
+    """
+    return KernelStateType(tuple(zip(FIELDS, map(typeof, arrays), strict=True)))
 
 
 @njit(cache=True)

@@ -26,10 +26,12 @@ from sim.kernel_state import (
     WORLD_FIELDS,
     AgencyArrays,
     KernelState,
+    KernelStateType,
     LedgerArrays,
     Outbox,
     new_state,
     outbox,
+    state_type,
 )
 from sim.kernel_teams import end_cases_now
 from sim.requests import CaseStatus
@@ -108,6 +110,10 @@ class RequestLifecycle:
             self._state = new_state(*arrays)
             self._state_arrays = arrays
         return self._state, out
+
+    def kernel_state_type(self) -> KernelStateType:
+        """The numba type of the struct :meth:`kernel_state` builds, without building it."""
+        return state_type(self._kernel_arrays(outbox(1)))
 
     def _kernel_arrays(self, out: Outbox) -> tuple:
         """Every array of the struct, in its field order (:data:`sim.kernel_state.FIELDS`).

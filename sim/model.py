@@ -325,18 +325,6 @@ def _off_diagonal_mean(matrix: np.ndarray) -> float:
     return float((matrix.sum() - np.trace(matrix)) / (n * (n - 1)))
 
 
-def compile_kernels() -> None:
-    """Compile (or load from numba's cache) the kernels a run calls, with a short run.
-
-    The first run on a machine compiles them once; later processes load the cached
-    machine code. ``.ci/run`` and the test session call this before starting workers.
-    """
-    scenario = load_scenario("baseline").with_overrides(
-        {"world.n_states": 12, "run.years": 1.0, "run.warmup_years": 0.0}
-    )
-    CooperationModel(scenario, rng=0).run()
-
-
 @dataclass
 class RunResult:
     """What one run gives back: outcomes, daily series and the model itself."""

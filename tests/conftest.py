@@ -172,7 +172,7 @@ def pytest_sessionstart(session):
     """
     if hasattr(session.config, "workerinput"):
         return  # a worker: the controller has warmed the cache
-    from sim.model import compile_kernels
+    from sim.compiling import compile_kernels
 
     compile_kernels()
 

@@ -1,0 +1,141 @@
+"""Compiling the model's kernels once per machine, on two cores when there are two.
+
+numba compiles a kernel at its first call and caches the machine code
+(:mod:`sim.kernel_cache`); every later process loads it. On an empty cache
+:func:`compile_kernels` compiles every kernel a run calls by running a short model.
+About half of that compile is one kernel, the requests' part of the day
+(:func:`sim.kernel_day.move_requests` with the stage handlers and queue service it
+calls), so with a second core a helper process compiles it, ahead of any call, while
+this one runs the short model without moving requests, which still reaches every
+other kernel. The short model then runs again, whole: it loads what the two
+processes cached and compiles whatever is left.
+
+The helper only fills the cache. If it fails, or its compile does not match the
+types of the run (a bug, which a test guards against), the last run compiles what
+is missing itself: slower, never wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+from numba import typeof
+
+import sim.stages
+from sim.kernel_cache import active_cache_dir
+from sim.kernel_day import PASSES, PASSES_AGAIN, move_requests
+from sim.model import CooperationModel
+from sim.scenario import load_scenario
+
+# The helper: this module run as a script compiles the requests' kernel.
+HELPER = ("-m", "sim.compiling")
+
+
+def short_model() -> CooperationModel:
+    """The run that reaches every kernel: 12 states, one year, no warm-up."""
+    scenario = load_scenario("baseline").with_overrides(
+        {"world.n_states": 12, "run.years": 1.0, "run.warmup_years": 0.0}
+    )
+    return CooperationModel(scenario, rng=0)
+
+
+def cache_is_cold() -> bool:
+    """Whether the requests' kernel has no entry in this source's cache yet."""
+    name = f"{move_requests.py_func.__module__.rpartition('.')[2]}.move_requests-"
+    directory = active_cache_dir()
+    return not directory.is_dir() or not any(directory.glob(f"{name}*.nbi"))
+
+
+def move_requests_types(model: CooperationModel) -> tuple:
+    """The numba types of the arguments :meth:`sim.stages.Stages._move_requests` passes.
+
+    The first step is a Python int, the steps a call resumes from are numpy's: both
+    int64 to numba, like the day and the number of agencies.
+    """
+    scalars = (model.agency_table.size, model.day, PASSES, PASSES_AGAIN)
+    return (model.kernel_state_type(), typeof(model.streams), *map(typeof, scalars))
+
+
+def compile_move_requests() -> None:
+    """Compile :func:`sim.kernel_day.move_requests` for the model's types, without a call."""
+    move_requests.compile(move_requests_types(short_model()))
+
+
+@contextmanager
+def requests_held():
+    """The model's days without moving requests (:meth:`sim.stages.Stages._move_requests`)."""
+
+    def nothing_moves(S, R, n_agencies, day, first_step, last_step):
+        return np.int64(last_step + 1), np.int64(0)
+
+    sim.stages.move_requests = nothing_moves
+    try:
+        yield
+    finally:
+        sim.stages.move_requests = move_requests
+
+
+def compile_kernels(parallel: bool | None = None) -> None:
+    """Compile (or load from numba's cache) the kernels a run calls, with a short run.
+
+    The first run on a machine compiles them once; later processes load the cached
+    machine code. ``.ci/run``, the test session and the sweep executors call this
+    before starting workers.
+
+    Args:
+        parallel: Compile the requests' kernel in a helper process meanwhile; by
+            default when the cache is cold and the machine has a second core.
+    """
+    if parallel is None:
+        parallel = (os.cpu_count() or 1) > 1 and cache_is_cold()
+    if parallel:
+        helper = subprocess.Popen(
+            [sys.executable, *HELPER],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            with requests_held():
+                short_model().run()
+        finally:
+            _, errors = helper.communicate()
+        if helper.returncode:
+            warnings.warn(
+                "compiling the requests' kernel in a helper process failed; compiling it"
+                f" here instead:\n{errors[-2000:]}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+    short_model().run()
+
+
+def ensure_compiled(announce: bool = True) -> None:
+    """Compile the kernels now if this machine has not yet (on two cores when it can).
+
+    Called before a sweep starts its workers and before a single run, so that the
+    workers load the kernels instead of each compiling them, and the one compile
+    uses a second core.
+
+    Args:
+        announce: Say on stderr why the first run waits.
+    """
+    if not cache_is_cold():
+        return
+    if announce:
+        print(
+            "coopsim: compiling the model's kernels for this machine, once"
+            " (about half a minute on two cores)",
+            file=sys.stderr,
+            flush=True,
+        )
+    compile_kernels()
+
+
+if __name__ == "__main__":
+    compile_move_requests()

@@ -1,0 +1,65 @@
+"""Compiling the kernels on two cores: the helper compiles what the run calls."""
+
+from __future__ import annotations
+
+import pytest
+from numba import typeof
+
+import sim.compiling as compiling
+import sim.stages
+from sim.kernel_day import move_requests
+
+
+def test_the_helper_compiles_the_signature_the_run_calls():
+    # The helper compiles move_requests without calling it; a type that differs from the
+    # run's would leave the run to compile it again (a second signature), so the types
+    # computed ahead must be the ones the day's calls pass.
+    model = compiling.short_model()
+    model.run()
+    assert model.kernel_state_type() == typeof(model.kernel_state(1)[0])
+    assert compiling.move_requests_types(model) in move_requests.signatures
+
+
+def test_requests_held_moves_no_request_and_restores_the_kernel():
+    model = compiling.short_model()
+    with compiling.requests_held():
+        for _ in range(60):
+            model.step()
+    assert sim.stages.move_requests is move_requests
+    assert model.ledger.size > 0
+    assert model.outcome_count("executed") == model.outcome_count("refused") == 0
+    # The same days, moving requests: some end within two months.
+    moving = compiling.short_model()
+    for _ in range(60):
+        moving.step()
+    assert moving.outcome_count("executed") > 0
+
+
+def test_the_cache_is_cold_until_the_requests_kernel_has_an_index(tmp_path, monkeypatch):
+    monkeypatch.setattr(compiling, "active_cache_dir", lambda: tmp_path / "numba-x")
+    assert compiling.cache_is_cold()
+    (tmp_path / "numba-x").mkdir()
+    (tmp_path / "numba-x" / "kernel_day.step_bound-31.py312.nbi").touch()
+    assert compiling.cache_is_cold()
+    (tmp_path / "numba-x" / "kernel_day.move_requests-57.py312.nbi").touch()
+    assert not compiling.cache_is_cold()
+
+
+def test_ensure_compiled_compiles_only_a_cold_cache_and_says_so(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(compiling, "compile_kernels", lambda: calls.append(1))
+    monkeypatch.setattr(compiling, "cache_is_cold", lambda: False)
+    compiling.ensure_compiled()
+    assert calls == [] and capsys.readouterr().err == ""
+    monkeypatch.setattr(compiling, "cache_is_cold", lambda: True)
+    compiling.ensure_compiled()
+    assert calls == [1] and "compiling the model's kernels" in capsys.readouterr().err
+    compiling.ensure_compiled(announce=False)
+    assert calls == [1, 1] and capsys.readouterr().err == ""
+
+
+def test_a_failed_helper_is_reported_and_the_run_compiles_alone(monkeypatch):
+    monkeypatch.setattr(compiling, "HELPER", ("-c", "raise SystemExit('helper broke')"))
+    with pytest.warns(RuntimeWarning, match="helper broke"):
+        compiling.compile_kernels(parallel=True)
+    assert sim.stages.move_requests is move_requests
