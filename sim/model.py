@@ -44,6 +44,7 @@ from sim import metrics
 from sim.adoption import AdoptionProcess
 from sim.agents import (  # noqa: F401  (NationalSecurityCourt re-exported)
     QUEUE_ROLES,
+    ROLE_CODES,
     AgencyTable,
     NationalSecurityCourt,
     QueuePool,
@@ -57,7 +58,15 @@ from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
 from sim.kernel_calendar import RequestCalendar
 from sim.kernel_cases import case_parameters
-from sim.kernel_state import K_SLOTS, new_streams, parameters
+from sim.kernel_state import (
+    K_BACKLOG,
+    K_ISSUED,
+    K_OPEN,
+    K_SLOTS,
+    OUTCOME_COUNTERS,
+    new_streams,
+    parameters,
+)
 from sim.lifecycle import RequestLifecycle
 from sim.model_outputs import ModelOutputs
 from sim.model_services import ModelServices
@@ -105,6 +114,16 @@ SERIES_COLUMNS = (
     "leaks",
     "jits_active",
 )
+# The series that copy a counter of the kernels (sim.kernel_state), and those counters:
+# recorded every day in one gather.
+_COUNTED_SERIES = {
+    "cases_open": K_OPEN,
+    "requests_issued": K_ISSUED,
+    **{name: OUTCOME_COUNTERS.index(name) for name in SERIES_COLUMNS[3:7]},
+    **{f"backlog_{role}": K_BACKLOG + ROLE_CODES[role] for role in QUEUE_ROLES},
+}
+_COUNTED_ROWS = np.array([SERIES_COLUMNS.index(name) for name in _COUNTED_SERIES])
+_COUNTER_SLOTS = np.array(list(_COUNTED_SERIES.values()))
 
 
 class CooperationModel(
@@ -197,7 +216,10 @@ class CooperationModel(
             self.operations = Operations(self)  # coordinated operations, bilateral agreements
             self.meetings = CoordinationMeetings(self)
             self.coordinating_body = CoordinatingBody(self)
-            self.series = {name: np.zeros(self.horizon_days) for name in SERIES_COLUMNS}
+            # One row a series (the dict's arrays are its rows), so that the counters'
+            # series are recorded in one gather a day.
+            self._series_rows = np.zeros((len(SERIES_COLUMNS), self.horizon_days))
+            self.series = dict(zip(SERIES_COLUMNS, self._series_rows, strict=True))
             # Each agency's queue length at the end of every day (room for agencies added later).
             self.agency_backlog = np.zeros(
                 (self.horizon_days, self.agency_table.capacity.size), dtype=np.int32
@@ -234,12 +256,7 @@ class CooperationModel(
     def _record(self) -> None:
         d, s = self.day, self.series
         s["cases_opened"][d] = self.cases.size
-        s["cases_open"][d] = self._open_cases()
-        s["requests_issued"][d] = self.outcome_count("issued")
-        for key in ("executed", "refused", "lapsed", "withdrawn"):
-            s[key][d] = self.outcome_count(key)
-        for role, count in self.backlog_by_role.items():
-            s[f"backlog_{role}"][d] = count
+        self._series_rows[_COUNTED_ROWS, d] = self.counters[_COUNTER_SLOTS]
         s["mean_trust"][d] = self.trust.mean(d)
         s["mean_relations"][d] = _off_diagonal_mean(self.world.relations)
         s["intel_shared"][d] = len(self.intelligence.shares["item"])
@@ -253,9 +270,6 @@ class CooperationModel(
         self.agency_backlog[d, : table.size] = table.waiting[: table.size]
         if d >= self.window_start:
             table.capacity_days[: table.size] += table.capacity[: table.size]
-
-    def _open_cases(self) -> int:
-        return self._open
 
     def running_counts(self) -> dict[str, float]:
         """Counters that run over the whole run, for outcomes that count from the window."""
