@@ -21,10 +21,9 @@ from sim.scenario import load_scenario
 
 STAGES = {
     "case generation": (None, "_generate_cases"),
-    "due requests and queues": (None, "_move_requests"),
+    "requests and deadlines": (None, "_move_requests"),
     "intelligence delivery": ("intelligence", "deliver"),
     "INTERPOL": ("interpol", "daily"),
-    "case deadlines": (None, "_expire_cases"),
     "daily series": (None, "_record"),
 }
 

@@ -90,8 +90,8 @@ class CaseGeneration:
         self._file_deadlines(case_ids, drawn.deadline)
 
     def _file_deadlines(self, case_ids: np.ndarray, deadline: np.ndarray) -> None:
-        """File cases under their deadline day."""
-        self._case_deadlines.add(case_ids, deadline)
+        """File cases under their deadline day (taken by :func:`sim.kernel_day.expire_cases`)."""
+        self._deadlines.file(case_ids, deadline)
 
     def _propose_teams(self, case_ids, links, requested) -> np.ndarray:
         """Form joint teams for qualifying cases; returns, per link, whether it is in a team."""

@@ -28,7 +28,7 @@ from numba import typeof
 
 import sim.stages
 from sim.kernel_cache import active_cache_dir
-from sim.kernel_day import PASSES, PASSES_AGAIN, move_requests
+from sim.kernel_day import MORNING, PASSES, STEPS, move_requests
 from sim.model import CooperationModel
 from sim.scenario import load_scenario
 
@@ -55,9 +55,9 @@ def move_requests_types(model: CooperationModel) -> tuple:
     """The numba types of the arguments :meth:`sim.stages.Stages._move_requests` passes.
 
     The first step is a Python int, the steps a call resumes from are numpy's: both
-    int64 to numba, like the day and the number of agencies.
+    int64 to numba, like the day, the number of agencies and the mask of steps.
     """
-    scalars = (model.agency_table.size, model.day, PASSES, PASSES_AGAIN)
+    scalars = (model.agency_table.size, model.day, PASSES, MORNING)
     return (model.kernel_state_type(), typeof(model.streams), *map(typeof, scalars))
 
 
@@ -70,8 +70,8 @@ def compile_move_requests() -> None:
 def requests_held():
     """The model's days without moving requests (:meth:`sim.stages.Stages._move_requests`)."""
 
-    def nothing_moves(S, R, n_agencies, day, first_step, last_step):
-        return np.int64(last_step + 1), np.int64(0)
+    def nothing_moves(S, R, n_agencies, day, first_step, steps):
+        return np.int64(STEPS), np.int64(0)
 
     sim.stages.move_requests = nothing_moves
     try:

@@ -1,16 +1,19 @@
-"""The request calendar, compiled: requests in a timed stage, by the day the stage ends.
+"""Calendars the kernels file and take: ids by the day they come due, compiled.
 
-The same structure as :class:`sim.columns.Calendar` (two flat arrays in filing order,
-taking a day is one scan), held as arrays the kernels' struct carries (``cal_ids``,
-``cal_due``, ``cal_meta``, ``cal_count``), so that a kernel files a request for a later
-day and takes today's itself, without a crossing back to Python after each call.
-Python only reserves room before a call (:class:`RequestCalendar`, below), because a
-kernel cannot replace an array the struct was built over.
+Two calendars of the model use them: the requests in a timed stage, by the day the
+stage ends, and the open cases, by their deadline. The same structure as
+:class:`sim.columns.Calendar` (two flat arrays in filing order, taking a day is one
+scan), held as arrays the kernels' struct carries (``cal_`` and ``deadline_``: ``ids``,
+``due``, ``meta``, ``count``), so that a kernel files an id for a later day and takes
+today's itself, without a crossing back to Python after each call. Python only
+reserves room before a call (:class:`DayCalendar`, below), because a kernel cannot
+replace an array the struct was built over, and files ids of its own with
+:meth:`DayCalendar.file`.
 
 ``meta`` holds the slots used (taken ones included) and the slots already taken
 (their day set to -1, reclaimed by :func:`compact`); ``count`` the number of ids
 waiting for each day of the run, so that the model knows before a call how many
-requests it will move (the outbox is sized by that), and a day with none costs no scan.
+it will take (the outbox is sized by that), and a day with none costs no scan.
 Ids filed for a day after the run are kept but not counted (they are never taken).
 """
 
@@ -25,12 +28,12 @@ C_SLOTS = 2
 
 
 @njit(cache=True)
-def file_entry(ids, due, meta, count, request, day):
-    """File one request under ``day`` (room was reserved before the call)."""
+def file_entry(ids, due, meta, count, entry, day):
+    """File one id under ``day`` (room was reserved before the call)."""
     n = meta[C_USED]
     if n >= ids.size:
-        raise IndexError("the request calendar has too little room reserved for this call")
-    ids[n] = request
+        raise IndexError("a calendar has too little room reserved for this call")
+    ids[n] = entry
     due[n] = day
     meta[C_USED] = n + 1
     if day < count.size:
@@ -75,12 +78,19 @@ def compact(ids, due, meta):
     meta[C_TAKEN] = 0
 
 
-class RequestCalendar:
-    """The model's owner of the compiled calendar's arrays.
+@njit(cache=True)
+def file_all(ids, due, meta, count, new_ids, days):
+    """File ``new_ids[k]`` under ``days[k]`` for every k, in order (room was reserved)."""
+    for k in range(new_ids.size):
+        file_entry(ids, due, meta, count, new_ids[k], days[k])
 
-    Kernels file and take; this side only makes room before a call that may file up to
-    ``k`` requests (:meth:`reserve`), compacting first and growing the arrays (which
-    rebuilds the kernels' struct) only if that is not enough.
+
+class DayCalendar:
+    """The model's owner of a compiled calendar's arrays.
+
+    Kernels file and take; this side makes room before a call that may file up to
+    ``k`` ids (:meth:`reserve`), compacting first and growing the arrays (which
+    rebuilds the kernels' struct) only if that is not enough, and files ids itself.
     """
 
     def __init__(self, days: int, initial_capacity: int = 1024):
@@ -94,7 +104,7 @@ class RequestCalendar:
         return int(self.meta[C_USED] - self.meta[C_TAKEN])
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        """The struct's fields ``cal_ids``, ``cal_due``, ``cal_meta`` and ``cal_count``."""
+        """The struct's fields of this calendar: ``ids``, ``due``, ``meta`` and ``count``."""
         return self.ids, self.due, self.meta, self.count
 
     def reserve(self, k: int) -> None:
@@ -115,6 +125,13 @@ class RequestCalendar:
                 grown = np.empty(capacity, dtype=np.int64)
                 grown[:used] = getattr(self, name)[:used]
                 setattr(self, name, grown)
+
+    def file(self, ids: np.ndarray, days: np.ndarray) -> None:
+        """File ``ids`` under their ``days`` (one each), in order."""
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        days = np.ascontiguousarray(days, dtype=np.int64)
+        self.reserve(ids.size)
+        file_all(self.ids, self.due, self.meta, self.count, ids, days)
 
     def due_on(self, day: int) -> int:
         """How many ids wait for ``day`` (a day of the run)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import typeof, types
+from numba import types
 from numba.experimental import structref
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
@@ -70,6 +70,7 @@ CaseArrays = namedtuple(
         "extra_request",
         "severity",
         "political_sensitivity",
+        "deadline",
     ],
 )
 
@@ -135,8 +136,9 @@ AgencyArrays = namedtuple(
     ["waiting", "arrived", "role", "skill", "nsc", "capacity", "credit", "effort"],
 )
 
-# The request calendar (sim.kernel_calendar): ids and due days in filing order, and
-# its counters (C_ offsets there).
+# A calendar (sim.kernel_calendar): ids and due days in filing order, and its counters
+# (C_ offsets there). Two in the struct: requests in a timed stage (``cal_``) and open
+# cases by their deadline (``deadline_``).
 CalendarArrays = namedtuple("CalendarArrays", ["ids", "due", "meta", "count"])
 
 # The joint teams at work (sim.teams.TeamFormation): each slot's case (-1: free, -2:
@@ -334,6 +336,7 @@ GROUPS = (
     ("", AgencyArrays),
     ("pool_", PoolArrays),
     ("cal_", CalendarArrays),
+    ("deadline_", CalendarArrays),
     ("team_", TeamArrays),
     ("", Outbox),
 )
@@ -355,15 +358,6 @@ class KernelState(structref.StructRefProxy):
 
 
 structref.define_proxy(KernelState, KernelStateType, FIELDS)
-
-
-def state_type(arrays) -> KernelStateType:
-    """The numba type of the struct :func:`new_state` builds over ``arrays``, unbuilt.
-
-    It lets a kernel that takes the struct be compiled ahead of its first call
-    (:mod:`sim.compiling`).
-    """
-    return KernelStateType(tuple(zip(FIELDS, map(typeof, arrays), strict=True)))
 
 
 @njit(cache=True)

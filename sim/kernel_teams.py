@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
-from sim.kernel_lifecycle import CASE_OPEN, end_cases
+from sim.kernel_lifecycle import CASE_OPEN
 from sim.kernel_state import O_CLOSED, O_GIVEN, O_SEGMENTS
 from sim.kernel_trust import trust_get
 
@@ -224,10 +224,3 @@ def give_back_capacity(S):
             lent = S.capacity[agency] + S.team_cost[slot]
             S.capacity[agency] = lent if lent > 0.0 else 0.0
         S.team_case[slot] = -2
-
-
-@njit(cache=True)
-def end_cases_now(S, cases, status, day):
-    """:func:`sim.kernel_lifecycle.end_cases` called from Python, with the teams' capacity back."""
-    end_cases(S, cases, status, day)
-    give_back_capacity(S)

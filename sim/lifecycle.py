@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from operator import attrgetter, is_not
 
-import numpy as np
+from numba import typeof
 
 from sim.agents import QUEUE_ROLES, ROLE_CODES
 from sim.kernel_state import (
+    FIELDS,
     K_BACKLOG,
     K_CLARIFICATION_ROUNDS,
     K_OPEN,
@@ -31,10 +32,7 @@ from sim.kernel_state import (
     Outbox,
     new_state,
     outbox,
-    state_type,
 )
-from sim.kernel_teams import end_cases_now
-from sim.requests import CaseStatus
 
 # The struct's arrays, group by group in its field order (sim.kernel_state.FIELDS), each
 # read from its owner; tests/test_kernels.py checks every field against its array.
@@ -42,6 +40,7 @@ _LEDGER = attrgetter(*LedgerArrays._fields)
 _CASES = attrgetter(  # CaseArrays
     "origin", "case_type", "needed", "received", "status", "_first", "_count",
     "extra_first", "extra_next", "extra_request", "severity", "political_sensitivity",
+    "t_deadline",
 )  # fmt: skip
 # WorldArrays: the world's fields, the model's tables, the policy's arrays, then the
 # running operation's (chosen in _kernel_arrays).
@@ -104,6 +103,7 @@ class RequestLifecycle:
         # The calendar takes as many filings as the outbox (before the arrays are read:
         # growing it replaces them).
         self._due.reserve(out.today.size)
+        self._deadlines.reserve(out.today.size)
         arrays = self._kernel_arrays(out)
         cached = self._state_arrays
         if cached is None or any(map(is_not, arrays, cached)):
@@ -113,7 +113,8 @@ class RequestLifecycle:
 
     def kernel_state_type(self) -> KernelStateType:
         """The numba type of the struct :meth:`kernel_state` builds, without building it."""
-        return state_type(self._kernel_arrays(outbox(1)))
+        arrays = self._kernel_arrays(outbox(1))
+        return KernelStateType(tuple(zip(FIELDS, map(typeof, arrays), strict=True)))
 
     def _kernel_arrays(self, out: Outbox) -> tuple:
         """Every array of the struct, in its field order (:data:`sim.kernel_state.FIELDS`).
@@ -139,6 +140,7 @@ class RequestLifecycle:
             *_AGENCIES(self.agency_table),
             *self.pool.arrays(self.ledger.capacity),
             *self._due.arrays(),
+            *self._deadlines.arrays(),
             *self.teams.arrays(),
             *out,
             self._parameters,
@@ -161,13 +163,3 @@ class RequestLifecycle:
             for end in out.ended_segments[: filed[O_SEGMENTS]].tolist():
                 self.teams.cases_closed(out.ended_cases[start:end])
                 start = end
-
-    # ------------------------------------------------------------------ helpers
-    def _end_cases(self, case_ids, status: CaseStatus) -> None:
-        """Close open cases; their requests still open lapse (cold) or are withdrawn."""
-        case_ids = np.ascontiguousarray(np.atleast_1d(case_ids), dtype=np.int64)
-        if case_ids.size == 0:
-            return
-        state, out = self.kernel_state(case_ids.size)
-        end_cases_now(state, case_ids, int(status), self.day)
-        self._file(out)

@@ -56,8 +56,9 @@ from sim.engagement import CoordinatingBody, CoordinationMeetings
 from sim.held_signals import held_signals
 from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
-from sim.kernel_calendar import RequestCalendar
+from sim.kernel_calendar import DayCalendar
 from sim.kernel_cases import case_parameters
+from sim.kernel_day import EVENING, MORNING
 from sim.kernel_state import (
     K_BACKLOG,
     K_ISSUED,
@@ -76,12 +77,7 @@ from sim.operations import Operations
 from sim.policy import PolicyState
 from sim.reforms import enabled_reforms
 from sim.requests import (
-    CASE_OPEN_CODE as _CASE_OPEN,
-)
-from sim.requests import (
-    Calendar,
     CaseBook,
-    CaseStatus,
     Ledger,
 )
 from sim.scenario import (
@@ -199,8 +195,8 @@ class CooperationModel(
             self.ledger = Ledger(initial_capacity=self._expected_requests())
             self.cases = CaseBook()
             # Requests in a timed stage, by the day it ends: filed and taken by the kernels.
-            self._due = RequestCalendar(self.horizon_days)
-            self._case_deadlines = Calendar()  # open cases, by deadline day
+            self._due = DayCalendar(self.horizon_days)
+            self._deadlines = DayCalendar(self.horizon_days)  # open cases, by deadline day
             # Every agency's capacity, credit, effort and queue length as arrays; the waiting
             # requests of every agency in one ordered pool (served all at once each day).
             self.agency_table = AgencyTable(6 * self.config.world.n_states + 8)
@@ -240,18 +236,6 @@ class CooperationModel(
                     self.schedule_event(reform.take_effect, at=reform.start_day)
 
         # ------------------------------------------------------------------ the day
-
-    def _expire_cases(self) -> None:
-        cases = self._case_deadlines.pop(self.day)
-        if cases is None:
-            return
-        cases = cases[self.cases.status[cases] == _CASE_OPEN]
-        # Intelligence may have moved a deadline later since it was filed here.
-        deadline = self.cases.t_deadline[cases]
-        later = deadline > self.day
-        if later.any():
-            self._file_deadlines(cases[later], deadline[later].astype(np.int64))
-        self._end_cases(cases[~later], CaseStatus.COLD)
 
     def _record(self) -> None:
         d, s = self.day, self.series
@@ -295,11 +279,12 @@ class CooperationModel(
             self.window_counts = self.running_counts()
         self._generate_cases()
         self.eevidence.daily()
-        self._move_requests(serve=True)  # stages that end today, queue service, again
+        self._move_requests(MORNING)  # stages that end today, queue service, again
         self.intelligence.deliver()
         self.interpol.daily()
-        self._move_requests(serve=False)  # extraditions after today's arrests start drafting
-        self._expire_cases()
+        # Extraditions after today's arrests start drafting; cases past their deadline
+        # go cold.
+        self._move_requests(EVENING)
         self._record()
         self.day += 1
         if self.day >= self.horizon_days:

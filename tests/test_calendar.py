@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.columns import Calendar
-from sim.kernel_calendar import RequestCalendar, file_entry, take
+from sim.kernel_calendar import DayCalendar, file_entry, take
 
 
 class ListCalendar:
@@ -81,20 +81,23 @@ def test_fractional_days_are_truncated():
 @settings(max_examples=150, deadline=None)
 @given(operations)
 def test_the_compiled_calendar_takes_what_the_reference_gives(ops):
-    """The kernels' calendar (sim.kernel_calendar), filed and taken as the kernels do,
-    with room reserved before each filing as the model does, through growth and
-    compaction."""
+    """The kernels' calendar (sim.kernel_calendar), filed as the kernels do (with room
+    reserved before) or as Python does (a batch), and taken as the kernels do, through
+    growth and compaction."""
     horizon = 2_000
-    calendar, reference = RequestCalendar(horizon, initial_capacity=16), ListCalendar()
+    calendar, reference = DayCalendar(horizon, initial_capacity=16), ListCalendar()
     today = 0
     for op in ops:
         if op[0] == "add":
             _, ids, ahead = op
             ahead = [ahead] * len(ids) if isinstance(ahead, int) else ahead[: len(ids)]
             days = today + np.array(ahead, dtype=np.int64)
-            calendar.reserve(len(ids))
-            for request, day in zip(ids, days.tolist(), strict=True):
-                file_entry(*calendar.arrays(), np.int64(request), np.int64(day))
+            if len(ids) % 2:  # as a kernel files, one by one after Python reserved room
+                calendar.reserve(len(ids))
+                for request, day in zip(ids, days.tolist(), strict=True):
+                    file_entry(*calendar.arrays(), np.int64(request), np.int64(day))
+            else:  # as Python files a batch
+                calendar.file(np.array(ids, dtype=np.int64), days)
             reference.add(np.array(ids, dtype=np.int64), days)
         else:
             today += op[1]
@@ -105,7 +108,7 @@ def test_the_compiled_calendar_takes_what_the_reference_gives(ops):
 
 
 def test_the_compiled_calendar_refuses_a_filing_without_room():
-    calendar = RequestCalendar(10, initial_capacity=16)
+    calendar = DayCalendar(10, initial_capacity=16)
     for request in range(16):
         file_entry(*calendar.arrays(), np.int64(request), np.int64(3))
     with pytest.raises(IndexError, match="too little room"):

@@ -1,4 +1,4 @@
-"""The requests' part of the day in one call (sim.kernel_day): stopping and resuming.
+"""The requests' part of the day in two calls (sim.kernel_day): stopping and resuming.
 
 ``move_requests`` stops before a step its outbox is too small for, and the model files
 what it left and resumes it with a larger outbox. A run whose outbox starts at one
@@ -12,18 +12,20 @@ import numpy as np
 
 import sim
 from sim import stages
-from sim.kernel_day import PASSES, QUEUES, move_requests
+from sim.kernel_day import DEADLINES, PASSES, QUEUES, move_requests
 from sim.kernel_state import outbox
 from sim.model import CooperationModel
 from sim.requests import COLUMNS as LEDGER_COLUMNS
 
 # Central authorities far below demand: their backlog grows past what a day's passes
-# need, so calls also stop before queue service.
+# need, so calls also stop before queue service. Deadlines within the run, so that
+# evening calls stop before the cases' deadlines too.
 SCENARIO = {
     "world.n_states": 10,
     "run.years": 0.5,
     "run.warmup_years": 0.0,
     "agencies.central_authority_capacity": 0.1,
+    "cases.deadline_days_mean": 60.0,
 }
 
 
@@ -44,6 +46,15 @@ def _run(shrink_every: int | None, monkeypatch) -> tuple[CooperationModel, list[
     monkeypatch.setattr(stages, "move_requests", recording)
     model = CooperationModel(sim.load_scenario("joint_task_forces", SCENARIO), rng=5)
     model._outbox = outbox(1 if shrink_every else 100_000)
+    if shrink_every:
+        # And before every evening call (the passes and the cases' deadlines).
+        daily = model.interpol.daily
+
+        def shrink_after(*args):
+            daily(*args)
+            model._outbox = outbox(1)
+
+        model.interpol.daily = shrink_after
     while model.running:
         if shrink_every and model.day % shrink_every == 0:
             model._outbox = outbox(1)
@@ -56,8 +67,8 @@ def test_a_call_stopped_for_room_and_resumed_gives_the_same_run(monkeypatch):
     roomy, no_stops = _run(None, monkeypatch)
     assert no_stops == []
     # Calls stopped before the first passes and, mid-call, before queue service or the
-    # second passes: every resume point was used.
-    assert {PASSES, QUEUES} <= set(stops) and len(stops) >= 3
+    # cases' deadlines.
+    assert {PASSES, QUEUES, DEADLINES} <= set(stops) and len(stops) >= 3
     for name in LEDGER_COLUMNS:
         np.testing.assert_array_equal(resumed.ledger.col(name), roomy.ledger.col(name), name)
     for name, values in resumed.series.items():

@@ -167,6 +167,7 @@ def test_the_struct_holds_each_array_under_its_own_name():
                     c.extra_request,
                     c.severity,
                     c.political_sensitivity,
+                    c.t_deadline,
                 ),
                 strict=True,
             )
@@ -197,6 +198,10 @@ def test_the_struct_holds_each_array_under_its_own_name():
         **{name: getattr(model.agency_table, name) for name in AgencyArrays._fields},
         **{f"pool_{k}": v for k, v in model.pool.arrays(model.ledger.capacity)._asdict().items()},
         **{f"cal_{k}": v for k, v in zip(CalendarArrays._fields, model._due.arrays(), strict=True)},
+        **{
+            f"deadline_{k}": v
+            for k, v in zip(CalendarArrays._fields, model._deadlines.arrays(), strict=True)
+        },
         **{f"team_{k}": v for k, v in model.teams.arrays()._asdict().items()},
         **out._asdict(),
         "params": model._parameters,
