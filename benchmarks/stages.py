@@ -21,8 +21,7 @@ from sim.scenario import load_scenario
 
 STAGES = {
     "case generation": (None, "_generate_cases"),
-    "requests and deadlines": (None, "_move_requests"),
-    "intelligence delivery": ("intelligence", "deliver"),
+    "requests, intelligence, deadlines": (None, "_move_requests"),
     "INTERPOL": ("interpol", "daily"),
     "daily series": (None, "_record"),
 }

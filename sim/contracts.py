@@ -58,6 +58,7 @@ class IntelligenceHost(Protocol):
     """What :class:`sim.intelligence.IntelligenceSharing` uses."""
 
     day: int
+    horizon_days: int  # days of the run (its delivery calendar's)
     config: Scenario
     world: World
     rng: np.random.Generator
@@ -69,9 +70,6 @@ class IntelligenceHost(Protocol):
     intel_of: np.ndarray  # each state's intelligence service (agency index)
     security_type: np.ndarray  # which case types are security cases
     operations: Any  # sim.operations.Operations: an operation's shared intelligence
-
-    def extend_related_cases(self, states: np.ndarray, case_types: np.ndarray, days: float) -> int:
-        """Move the deadline of each state's latest open case of a type later."""
 
 
 class InterpolHost(Protocol):

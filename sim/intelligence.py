@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.kernel_intelligence import deliver_items, offers, share_decisions, with_extra_partners
-from sim.requests import Calendar, ColumnTable
+from sim.kernel_calendar import DayCalendar
+from sim.kernel_intelligence import offers, share_decisions, with_extra_partners
+from sim.kernel_state import S_HELPED, S_LEAKS, S_PREVENTED, ShareArrays
+from sim.requests import ColumnTable
 
 if TYPE_CHECKING:
     from sim.contracts import IntelligenceHost
@@ -101,10 +103,10 @@ class IntelligenceSharing:
         self.model = model
         self.items = 0
         self.shares = ColumnTable(self.COLUMNS, initial_capacity=256)
-        self._due = Calendar(256)  # shared items, by delivery day
-        self.incidents_prevented = 0
-        self.cases_helped = 0
-        self.leaks = 0
+        # Shared items by delivery day, delivered by the day's first kernel call
+        # (sim.kernel_day.deliver_today).
+        self.deliveries = DayCalendar(model.horizon_days, initial_capacity=256)
+        self._counts = np.zeros(3, dtype=np.int64)  # at S_LEAKS, S_PREVENTED, S_HELPED
         cfg = model.config.intelligence
         # share_decisions' numbers, as the kernel takes them
         self._numbers = (
@@ -115,14 +117,47 @@ class IntelligenceSharing:
             float(cfg.sharing_days),
             float(model.config.drafting.noise_sigma),
         )
-        # deliver_items' numbers
-        self._delivery_numbers = (
-            float(cfg.leak_base),
-            float(cfg.platform_leak_factor),
-            float(cfg.confidentiality_leak_cut),
-            float(cfg.prevention_probability),
-            float(cfg.leak_trust_loss),
-            float(cfg.gain_on_share),
+        # The delivery's numbers, at the S_ offsets of sim.kernel_state.
+        self._delivery_numbers = np.array(
+            [
+                cfg.leak_base,
+                cfg.platform_leak_factor,
+                cfg.confidentiality_leak_cut,
+                cfg.prevention_probability,
+                cfg.leak_trust_loss,
+                cfg.gain_on_share,
+                cfg.lead_days,
+            ],
+            dtype=np.float64,
+        )
+
+    @property
+    def leaks(self) -> int:
+        """Items leaked so far."""
+        return int(self._counts[S_LEAKS])
+
+    @property
+    def incidents_prevented(self) -> int:
+        """Incidents that delivered items helped prevent, so far."""
+        return int(self._counts[S_PREVENTED])
+
+    @property
+    def cases_helped(self) -> int:
+        """Leads that moved an open case's deadline later, so far."""
+        return int(self._counts[S_HELPED])
+
+    def arrays(self) -> ShareArrays:
+        """What the delivery kernel reads and writes (:func:`sim.kernel_day.deliver_today`)."""
+        shares = self.shares
+        return ShareArrays(
+            shares.case,
+            shares.sharer,
+            shares.recipient,
+            shares.platform,
+            shares.t_delivered,
+            shares.leaked,
+            self._delivery_numbers,
+            self._counts,
         )
 
     def produce(self, case_ids: np.ndarray) -> None:
@@ -184,37 +219,8 @@ class IntelligenceSharing:
             t_shared=m.day,
             platform=platform,
         )
-        self._due.add(ids, m.day + delay)
+        self.deliveries.file(ids, m.day + delay)
         np.add.at(m.agency_table.effort, m.intel_of[sharer], 1.0)
-
-    def deliver(self) -> None:
-        """Deliver today's items: leaks cost trust; useful items help related cases."""
-        m = self.model
-        ids = self._due.pop(m.day)
-        if ids is None:
-            return
-        w, shares = m.world, self.shares
-        # Compiled (sim.kernel_intelligence.deliver_items): the leak and prevention draws,
-        # the record's delivery columns, and trust: a leak costs the sharer's trust in the
-        # recipient, a useful item raises the recipient's trust in the sharer.
-        leaks, prevented, useful = deliver_items(
-            m.streams,
-            m.trust.arrays(),
-            m.day,
-            ids,
-            (shares.sharer, shares.recipient, shares.platform, shares.t_delivered, shares.leaked),
-            w.data_security,
-            w.confidentiality,
-            self._delivery_numbers,
-        )
-        self.leaks += leaks
-        self.incidents_prevented += prevented
-        useful = ids[useful]
-        case_type = m.cases.case_type[shares.case[useful]]
-        recipient = shares.recipient[useful].astype(np.int64)
-        self.cases_helped += m.extend_related_cases(
-            recipient, case_type, m.config.intelligence.lead_days
-        )
 
     def outcomes(self, since: int = 0) -> dict:
         """Counts and rates of intelligence sharing, over items shared from day ``since``.

@@ -1,13 +1,14 @@
-"""The requests' part of a day in two kernel calls: passes, queue service, deadlines.
+"""The day after case generation in two kernel calls, but for INTERPOL's review and arrests.
 
 :func:`move_requests` runs, in order, the steps a mask selects of: the passes over
 the requests whose stage ends today (:func:`sim.kernel_stages.advance_due`), every
 agency's queue service (:func:`sim.kernel_queues.serve_queues`), the passes again (for
-what queue service finished today), and the cases whose deadline is today
-(:func:`expire_cases`). The model calls it twice a day: :data:`MORNING` (passes, queue
-service, passes) after the day's new cases, and :data:`EVENING` (passes, deadlines)
-after INTERPOL's arrests, whose extraditions start drafting. It is the first piece of
-the day run from one call (docs/compiled_pipeline.md, "What is left").
+what queue service finished today), the intelligence items due today
+(:func:`deliver_today`) and the cases whose deadline is today (:func:`expire_cases`).
+The model calls it twice a day: :data:`MORNING` (passes, queue service, passes,
+intelligence) after the day's new cases, and :data:`EVENING` (passes, deadlines)
+after INTERPOL's arrests, whose extraditions start drafting. They are the first
+pieces of the day run from one call (docs/compiled_pipeline.md, "What is left").
 
 The outbox (the buffers the call leaves for Python) is sized by Python before the
 call, but how much the later steps move is known only inside it. So before each step
@@ -23,16 +24,24 @@ import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_calendar import C_USED, file_entry, take
-from sim.kernel_lifecycle import CASE_OPEN, COLD, end_cases
+from sim.kernel_intelligence import deliver_items
+from sim.kernel_lifecycle import CASE_OPEN, COLD, end_cases, trust_arrays
 from sim.kernel_queues import serve_queues
 from sim.kernel_stages import advance_due
-from sim.kernel_state import K_BACKLOG, O_CLOSED
+from sim.kernel_state import (
+    K_BACKLOG,
+    O_CLOSED,
+    S_HELPED,
+    S_LEAD_DAYS,
+    S_LEAKS,
+    S_PREVENTED,
+)
 from sim.kernel_teams import give_back_capacity
 
-PASSES, QUEUES, PASSES_AGAIN, DEADLINES = range(4)
-STEPS = 4
+PASSES, QUEUES, PASSES_AGAIN, INTELLIGENCE, DEADLINES = range(5)
+STEPS = 5
 # The day's two calls, as masks of their steps.
-MORNING = (1 << PASSES) | (1 << QUEUES) | (1 << PASSES_AGAIN)
+MORNING = (1 << PASSES) | (1 << QUEUES) | (1 << PASSES_AGAIN) | (1 << INTELLIGENCE)
 EVENING = (1 << PASSES) | (1 << DEADLINES)
 
 
@@ -94,6 +103,41 @@ def expire_cases(S, day):
 
 
 @njit(cache=True)
+def deliver_today(S, R, day):
+    """Deliver the intelligence items due today; useful ones keep related cases warm.
+
+    The draws, the share record and trust are :func:`sim.kernel_intelligence.deliver_items`'.
+    A useful item moves the deadline of the recipient's latest open case of the item's
+    type later by ``lead_days`` (a case with several such leads gets each).
+    """
+    ids = take(S.delivery_ids, S.delivery_due, S.delivery_meta, S.delivery_count, day)
+    if ids.size == 0:
+        return
+    numbers = S.share_numbers
+    leaks, prevented, useful = deliver_items(
+        R,
+        trust_arrays(S),
+        day,
+        ids,
+        (S.share_sharer, S.share_recipient, S.share_platform, S.share_t_delivered, S.share_leaked),
+        0.5 * (S.technology + S.data_protection),  # each state's data security
+        S.confidentiality,
+        (numbers[0], numbers[1], numbers[2], numbers[3], numbers[4], numbers[5]),
+    )
+    lead = np.int64(np.round(numbers[S_LEAD_DAYS]))
+    helped = 0
+    for k in useful:
+        item = ids[k]
+        case = S.latest_case[S.share_recipient[item], S.case_type[S.share_case[item]]]
+        if case >= 0 and S.case_status[case] == CASE_OPEN:
+            S.case_deadline[case] += lead
+            helped += 1
+    S.share_counts[S_LEAKS] += leaks
+    S.share_counts[S_PREVENTED] += prevented
+    S.share_counts[S_HELPED] += helped
+
+
+@njit(cache=True)
 def move_requests(S, R, n_agencies, day, first_step, steps):
     """Run the steps in the mask ``steps`` (:data:`MORNING`, :data:`EVENING`) from ``first_step``.
 
@@ -103,6 +147,9 @@ def move_requests(S, R, n_agencies, day, first_step, steps):
     """
     for step in range(first_step, STEPS):
         if not (steps >> step) & 1:
+            continue
+        if step == INTELLIGENCE:  # leaves nothing to file
+            deliver_today(S, R, day)
             continue
         needed = step_bound(S, np.int64(step), day)
         if needed == 0:

@@ -28,32 +28,13 @@ from sim.kernel_cache import njit  # first: where and how numba compiles the ker
 LedgerArrays = namedtuple(
     "LedgerArrays",
     [
-        "case",
-        "kind",
-        "requesting_state",
-        "requested_state",
-        "instrument",
-        "channel",
-        "security_case",
-        "coercive",
-        "consent",
-        "national",
-        "severity",
-        "political_sensitivity",
-        "stage",
-        "outcome",
-        "refusal_ground",
-        "clarification_rounds",
-        "queue_agency",
-        "t_issued",
-        "t_received",
-        "t_decided",
-        "t_judicial",
-        "t_executed",
-        "t_closed",
-        "t_created",
+        "case", "kind", "requesting_state", "requested_state", "instrument", "channel",
+        "security_case", "coercive", "consent", "national", "severity",
+        "political_sensitivity", "stage", "outcome", "refusal_ground",
+        "clarification_rounds", "queue_agency", "t_issued", "t_received", "t_decided",
+        "t_judicial", "t_executed", "t_closed", "t_created",
     ],
-)
+)  # fmt: skip
 
 CaseArrays = namedtuple(
     "CaseArrays",
@@ -85,6 +66,7 @@ WORLD_FIELDS = (
     "rights_standard",
     "data_protection",
     "confidentiality",
+    "technology",
 )
 
 # The world's attributes and the model's tables the stages read.
@@ -100,6 +82,7 @@ WorldArrays = namedtuple(
         "court_of",
         "le_of",
         "channel_days",
+        "latest_case",
         "procedure_clarity",
         "court_transparency",
         "court_safeguards",
@@ -137,9 +120,19 @@ AgencyArrays = namedtuple(
 )
 
 # A calendar (sim.kernel_calendar): ids and due days in filing order, and its counters
-# (C_ offsets there). Two in the struct: requests in a timed stage (``cal_``) and open
-# cases by their deadline (``deadline_``).
+# (C_ offsets there). Three in the struct: requests in a timed stage (``cal_``), open
+# cases by their deadline (``deadline_``), intelligence by its delivery (``delivery_``).
 CalendarArrays = namedtuple("CalendarArrays", ["ids", "due", "meta", "count"])
+
+# Intelligence shared (sim.intelligence): the share record's columns the delivery reads
+# and writes, its numbers (S_ offsets) and its running counts (S_LEAKS and on).
+ShareArrays = namedtuple(
+    "ShareArrays",
+    ["case", "sharer", "recipient", "platform", "t_delivered", "leaked", "numbers", "counts"],
+)
+S_LEAK_BASE, S_PLATFORM_LEAK, S_LEAK_CUT, S_PREVENTION, S_TRUST_LOSS, S_TRUST_GAIN = range(6)
+S_LEAD_DAYS = 6
+S_LEAKS, S_PREVENTED, S_HELPED = range(3)
 
 # The joint teams at work (sim.teams.TeamFormation): each slot's case (-1: free, -2:
 # its case ended and its members have their capacity back, Python still to dissolve
@@ -337,6 +330,8 @@ GROUPS = (
     ("pool_", PoolArrays),
     ("cal_", CalendarArrays),
     ("deadline_", CalendarArrays),
+    ("share_", ShareArrays),
+    ("delivery_", CalendarArrays),
     ("team_", TeamArrays),
     ("", Outbox),
 )

@@ -47,7 +47,7 @@ _CASES = attrgetter(  # CaseArrays
 _WORLD = attrgetter(*WORLD_FIELDS)
 _MODEL_TABLES = attrgetter(
     "familiarity", "_listed_type", "_is_civil", "nsc_of", "ca_of", "court_of", "le_of",
-    "_channel_days",
+    "_channel_days", "latest_case",
 )  # fmt: skip
 _POLICY = attrgetter("procedure_clarity", "court_transparency", "court_safeguards")
 _DRAFTING_WORLD = attrgetter(  # DraftingArrays: the world's, the policy's, the model's
@@ -141,6 +141,8 @@ class RequestLifecycle:
             *self.pool.arrays(self.ledger.capacity),
             *self._due.arrays(),
             *self._deadlines.arrays(),
+            *self.intelligence.arrays(),
+            *self.intelligence.deliveries.arrays(),
             *self.teams.arrays(),
             *out,
             self._parameters,

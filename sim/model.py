@@ -279,8 +279,8 @@ class CooperationModel(
             self.window_counts = self.running_counts()
         self._generate_cases()
         self.eevidence.daily()
-        self._move_requests(MORNING)  # stages that end today, queue service, again
-        self.intelligence.deliver()
+        # Stages that end today, queue service, again; today's intelligence.
+        self._move_requests(MORNING)
         self.interpol.daily()
         # Extraditions after today's arrests start drafting; cases past their deadline
         # go cold.

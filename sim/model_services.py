@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from sim.agents import NationalSecurityCourt
-from sim.requests import CASE_OPEN_CODE as _CASE_OPEN
 from sim.requests import CaseStatus
 
 
@@ -20,23 +19,6 @@ class ModelServices:
     def case_resolved_mask(self, case_ids: np.ndarray) -> np.ndarray:
         """Which of the given cases were resolved."""
         return self.cases.status[case_ids] == CaseStatus.RESOLVED
-
-    def extend_related_cases(self, states: np.ndarray, case_types: np.ndarray, days: float) -> int:
-        """Move the deadline of each state's latest open case of a type later (new leads).
-
-        Args:
-            states: States that received a lead, one entry per lead.
-            case_types: The case type of each lead.
-            days: Days each lead adds (a case with several leads gets each).
-
-        Returns:
-            How many leads found an open case to extend.
-        """
-        case = self.latest_case[states, case_types]
-        case = case[case >= 0]
-        case = case[self.cases.status[case] == _CASE_OPEN]
-        np.add.at(self.cases.t_deadline, case, int(round(days)))
-        return int(case.size)
 
     def add_national_security_court(self, state: int) -> None:
         """Give a state a national security court (if it has none)."""

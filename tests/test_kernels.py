@@ -181,6 +181,7 @@ def test_the_struct_holds_each_array_under_its_own_name():
         "court_of": model.court_of,
         "le_of": model.le_of,
         "channel_days": model._channel_days,
+        "latest_case": model.latest_case,
         "procedure_clarity": p.procedure_clarity,
         "court_transparency": p.court_transparency,
         "court_safeguards": p.court_safeguards,
@@ -201,6 +202,13 @@ def test_the_struct_holds_each_array_under_its_own_name():
         **{
             f"deadline_{k}": v
             for k, v in zip(CalendarArrays._fields, model._deadlines.arrays(), strict=True)
+        },
+        **{f"share_{k}": v for k, v in model.intelligence.arrays()._asdict().items()},
+        **{
+            f"delivery_{k}": v
+            for k, v in zip(
+                CalendarArrays._fields, model.intelligence.deliveries.arrays(), strict=True
+            )
         },
         **{f"team_{k}": v for k, v in model.teams.arrays()._asdict().items()},
         **out._asdict(),
