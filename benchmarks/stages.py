@@ -21,8 +21,7 @@ from sim.scenario import load_scenario
 
 STAGES = {
     "case generation": (None, "_generate_cases"),
-    "requests, intelligence, deadlines": (None, "_move_requests"),
-    "INTERPOL": ("interpol", "daily"),
+    "the day's call (requests to deadlines)": (None, "_run_day"),
     "daily series": (None, "_record"),
 }
 

@@ -138,7 +138,7 @@ class Agency(mesa.Agent):
         nothing waiting leaves the credit as it is: an idle agency banks nothing.
 
         This is the reference rule, one request at a time, for an agency on its
-        own; inside a model ``CooperationModel._move_requests`` serves all agencies
+        own; inside a model ``CooperationModel._run_day`` serves all agencies
         of a queue family at once, and tests/test_queue_reference.py holds it to
         this method (same requests, same order, same credit and effort).
 

@@ -3,12 +3,12 @@
 numba compiles a kernel at its first call and caches the machine code
 (:mod:`sim.kernel_cache`); every later process loads it. On an empty cache
 :func:`compile_kernels` compiles every kernel a run calls by running a short model.
-About half of that compile is one kernel, the requests' part of the day
-(:func:`sim.kernel_day.move_requests` with the stage handlers and queue service it
-calls), so with a second core a helper process compiles it, ahead of any call, while
-this one runs the short model without moving requests, which still reaches every
-other kernel. The short model then runs again, whole: it loads what the two
-processes cached and compiles whatever is left.
+More than half of that compile is one kernel, the day after case generation
+(:func:`sim.kernel_day.run_day` with the stage handlers, queue service, intelligence's
+delivery and INTERPOL's kernels it calls), so with a second core a helper process
+compiles it, ahead of any call, while this one runs the short model without that
+call, which still reaches every other kernel. The short model then runs again,
+whole: it loads what the two processes cached and compiles whatever is left.
 
 The helper only fills the cache. If it fails, or its compile does not match the
 types of the run (a bug, which a test guards against), the last run compiles what
@@ -28,11 +28,11 @@ from numba import typeof
 
 import sim.stages
 from sim.kernel_cache import active_cache_dir
-from sim.kernel_day import MORNING, PASSES, STEPS, move_requests
+from sim.kernel_day import PASSES, STEPS, run_day
 from sim.model import CooperationModel
 from sim.scenario import load_scenario
 
-# The helper: this module run as a script compiles the requests' kernel.
+# The helper: this module run as a script compiles the day's kernel.
 HELPER = ("-m", "sim.compiling")
 
 
@@ -45,39 +45,39 @@ def short_model() -> CooperationModel:
 
 
 def cache_is_cold() -> bool:
-    """Whether the requests' kernel has no entry in this source's cache yet."""
-    name = f"{move_requests.py_func.__module__.rpartition('.')[2]}.move_requests-"
+    """Whether the day's kernel has no entry in this source's cache yet."""
+    name = f"{run_day.py_func.__module__.rpartition('.')[2]}.run_day-"
     directory = active_cache_dir()
     return not directory.is_dir() or not any(directory.glob(f"{name}*.nbi"))
 
 
-def move_requests_types(model: CooperationModel) -> tuple:
-    """The numba types of the arguments :meth:`sim.stages.Stages._move_requests` passes.
+def run_day_types(model: CooperationModel) -> tuple:
+    """The numba types of the arguments :meth:`sim.stages.Stages._run_day` passes.
 
     The first step is a Python int, the steps a call resumes from are numpy's: both
-    int64 to numba, like the day, the number of agencies and the mask of steps.
+    int64 to numba, like the day and the number of agencies.
     """
-    scalars = (model.agency_table.size, model.day, PASSES, MORNING)
+    scalars = (model.agency_table.size, model.day, PASSES)
     return (model.kernel_state_type(), typeof(model.streams), *map(typeof, scalars))
 
 
-def compile_move_requests() -> None:
-    """Compile :func:`sim.kernel_day.move_requests` for the model's types, without a call."""
-    move_requests.compile(move_requests_types(short_model()))
+def compile_run_day() -> None:
+    """Compile :func:`sim.kernel_day.run_day` for the model's types, without a call."""
+    run_day.compile(run_day_types(short_model()))
 
 
 @contextmanager
-def requests_held():
-    """The model's days without moving requests (:meth:`sim.stages.Stages._move_requests`)."""
+def days_held():
+    """The model's days without their call after case generation (``Stages._run_day``)."""
 
-    def nothing_moves(S, R, n_agencies, day, first_step, steps):
+    def nothing_happens(S, R, n_agencies, day, first_step):
         return np.int64(STEPS), np.int64(0)
 
-    sim.stages.move_requests = nothing_moves
+    sim.stages.run_day = nothing_happens
     try:
         yield
     finally:
-        sim.stages.move_requests = move_requests
+        sim.stages.run_day = run_day
 
 
 def compile_kernels(parallel: bool | None = None) -> None:
@@ -88,7 +88,7 @@ def compile_kernels(parallel: bool | None = None) -> None:
     before starting workers.
 
     Args:
-        parallel: Compile the requests' kernel in a helper process meanwhile; by
+        parallel: Compile the day's kernel in a helper process meanwhile; by
             default when the cache is cold and the machine has a second core.
     """
     if parallel is None:
@@ -101,13 +101,13 @@ def compile_kernels(parallel: bool | None = None) -> None:
             text=True,
         )
         try:
-            with requests_held():
+            with days_held():
                 short_model().run()
         finally:
             _, errors = helper.communicate()
         if helper.returncode:
             warnings.warn(
-                "compiling the requests' kernel in a helper process failed; compiling it"
+                "compiling the day's kernel in a helper process failed; compiling it"
                 f" here instead:\n{errors[-2000:]}",
                 RuntimeWarning,
                 stacklevel=2,
@@ -138,4 +138,4 @@ def ensure_compiled(announce: bool = True) -> None:
 
 
 if __name__ == "__main__":
-    compile_move_requests()
+    compile_run_day()

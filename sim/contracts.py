@@ -76,6 +76,7 @@ class InterpolHost(Protocol):
     """What :class:`sim.interpol.InterpolSecretariat` uses."""
 
     day: int
+    horizon_days: int  # days of the run (its calendars')
     config: Scenario
     world: World
     rng: np.random.Generator

@@ -25,8 +25,10 @@ import mesa
 import numpy as np
 
 from sim.frictions import to_whole_days
-from sim.kernel_interpol import arrests, review_notices, start_searches
-from sim.requests import Calendar, ColumnTable
+from sim.kernel_calendar import DayCalendar
+from sim.kernel_interpol import start_searches
+from sim.kernel_state import NoticeArrays
+from sim.requests import ColumnTable
 from sim.survival import km_quantiles
 
 if TYPE_CHECKING:
@@ -77,8 +79,10 @@ class InterpolSecretariat(mesa.Agent):
     def __init__(self, model: InterpolHost):
         super().__init__(model)
         self.record = ColumnTable(self.COLUMNS, initial_capacity=256)
-        self._reviews = Calendar(256)  # notices, by the day their review ends
-        self._searches = Calendar(256)  # notices that will locate, by that day
+        # Notices by the day their review ends, and searches that will locate by that
+        # day: reviewed and reported by the day's kernel call (sim.kernel_day).
+        self.reviews = DayCalendar(model.horizon_days, initial_capacity=256)
+        self.searches = DayCalendar(model.horizon_days, initial_capacity=256)
         cfg = model.config.interpol
         # The kernels' numbers (sim.kernel_interpol): circulate's, after those of the
         # kernel that starts or reviews searches.
@@ -90,11 +94,9 @@ class InterpolSecretariat(mesa.Agent):
             float(model.config.drafting.noise_sigma),
         )
         self._search_numbers = (float(cfg.diffusion_share), float(cfg.review_days), *locating)
-        self._review_numbers = (
-            float(cfg.rejection_base),
-            float(cfg.rejection_political),
-            float(cfg.rejection_human_rights),
-            *locating,
+        self._review_numbers = np.array(
+            [cfg.rejection_base, cfg.rejection_political, cfg.rejection_human_rights, *locating],
+            dtype=np.float64,
         )
 
     def search(self, cases: np.ndarray, requesting: np.ndarray, located_in: np.ndarray) -> int:
@@ -124,9 +126,13 @@ class InterpolSecretariat(mesa.Agent):
             m.operations.interpol_terms(),
             self._search_numbers,
         )
-        self._searches.add(search_ids, search_due)
-        self._reviews.add(review_ids, review_due)
+        self.searches.file(search_ids, search_due)
+        self.reviews.file(review_ids, review_due)
         return int(cases.size)
+
+    def arrays(self) -> NoticeArrays:
+        """The record's columns and the reviews' numbers, as the day's kernel call takes them."""
+        return NoticeArrays(*self._columns(), self._review_numbers)
 
     def _columns(self) -> tuple:
         """The record's columns as the kernels take them (see :mod:`sim.kernel_interpol`)."""
@@ -141,39 +147,27 @@ class InterpolSecretariat(mesa.Agent):
             r.t_located,
         )
 
-    def daily(self) -> None:
-        """Review today's notice requests and report today's arrests."""
+    def search_intensified(self) -> None:
+        """A running INTERPOL operation's own finds today (Python's step of the day's call).
+
+        Its participants locate persons sought on their territory; the arrest is
+        reported on INTERPOL's channel, as any other.
+        """
         m = self.model
-        record = self.record
-        ids = self._reviews.pop(m.day)
-        if ids is not None:
-            search_ids, search_due = review_notices(
-                m.streams,
-                m.day,
-                ids,
-                self._columns(),
-                m.cases.political_sensitivity,
-                m.world.death_penalty,
-                m.world.interpol_member,
-                self._review_numbers,
-            )
-            self._searches.add(search_ids, search_due)
-        # An INTERPOL operation's participants locate persons sought on their territory;
-        # the arrest is reported on INTERPOL's channel, as any other.
         found = m.operations.intensified_searches()
         if found.size:
-            record.status[found] = NoticeStatus.CIRCULATING
-            self._searches.add(found, m.day + to_whole_days(m.config.transmission.interpol_days))
-        ids = self._searches.pop(m.day)
-        if ids is None:
-            return
-        found = arrests(m.day, ids, self._columns(), m.cases.status)
-        if found.size:
-            m.request_extradition_after_arrest(
-                record.case[found],
-                record.requesting[found].astype(np.int64),
-                record.located_in[found].astype(np.int64),
-            )
+            self.record.status[found] = NoticeStatus.CIRCULATING
+            days = m.day + to_whole_days(m.config.transmission.interpol_days)
+            self.searches.file(found, np.full(found.size, days))
+
+    def report_arrests(self, found: np.ndarray) -> None:
+        """Today's arrests (the day's call found them): the formal extraditions follow."""
+        record = self.record
+        self.model.request_extradition_after_arrest(
+            record.case[found],
+            record.requesting[found].astype(np.int64),
+            record.located_in[found].astype(np.int64),
+        )
 
     def outcomes(self, since: int = 0) -> dict:
         """Notices and diffusions over the window that starts on day ``since``.

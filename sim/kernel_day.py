@@ -1,14 +1,17 @@
-"""The day after case generation in two kernel calls, but for INTERPOL's review and arrests.
+"""The day after case generation in one kernel call, with Python's turns in it.
 
-:func:`move_requests` runs, in order, the steps a mask selects of: the passes over
-the requests whose stage ends today (:func:`sim.kernel_stages.advance_due`), every
-agency's queue service (:func:`sim.kernel_queues.serve_queues`), the passes again (for
-what queue service finished today), the intelligence items due today
-(:func:`deliver_today`) and the cases whose deadline is today (:func:`expire_cases`).
-The model calls it twice a day: :data:`MORNING` (passes, queue service, passes,
-intelligence) after the day's new cases, and :data:`EVENING` (passes, deadlines)
-after INTERPOL's arrests, whose extraditions start drafting. They are the first
-pieces of the day run from one call (docs/compiled_pipeline.md, "What is left").
+:func:`run_day` runs the day's steps in order: the passes over the requests whose
+stage ends today (:func:`sim.kernel_stages.advance_due`), every agency's queue service
+(:func:`sim.kernel_queues.serve_queues`), the passes again (for what queue service
+finished today), the intelligence items due today (:func:`deliver_today`), INTERPOL's
+reviews of notices and the arrests its searches report (:func:`review_today`,
+:func:`arrest_today`), the passes a third time (extraditions after today's arrests
+start drafting) and the cases whose deadline is today (:func:`expire_cases`).
+
+Two steps are Python's: a running INTERPOL operation's own searches (``INTENSIFIED``,
+between the reviews and the arrests) and drafting the extraditions of today's arrests
+(``EXTRADITIONS``). The call stops before them only when they have work (an
+operation runs, someone was arrested), so most days are one call.
 
 The outbox (the buffers the call leaves for Python) is sized by Python before the
 call, but how much the later steps move is known only inside it. So before each step
@@ -23,14 +26,17 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
-from sim.kernel_calendar import C_USED, file_entry, take
+from sim.kernel_calendar import C_USED, file_all, file_entry, take
 from sim.kernel_intelligence import deliver_items
+from sim.kernel_interpol import arrests, review_notices
 from sim.kernel_lifecycle import CASE_OPEN, COLD, end_cases, trust_arrays
 from sim.kernel_queues import serve_queues
 from sim.kernel_stages import advance_due
 from sim.kernel_state import (
     K_BACKLOG,
+    O_ARRESTED,
     O_CLOSED,
+    P_INTENSIFY,
     S_HELPED,
     S_LEAD_DAYS,
     S_LEAKS,
@@ -38,11 +44,20 @@ from sim.kernel_state import (
 )
 from sim.kernel_teams import give_back_capacity
 
-PASSES, QUEUES, PASSES_AGAIN, INTELLIGENCE, DEADLINES = range(5)
-STEPS = 5
-# The day's two calls, as masks of their steps.
-MORNING = (1 << PASSES) | (1 << QUEUES) | (1 << PASSES_AGAIN) | (1 << INTELLIGENCE)
-EVENING = (1 << PASSES) | (1 << DEADLINES)
+(
+    PASSES,
+    QUEUES,
+    PASSES_AGAIN,
+    INTELLIGENCE,
+    REVIEWS,
+    INTENSIFIED,  # Python's
+    ARRESTS,
+    EXTRADITIONS,  # Python's
+    PASSES_LAST,
+    DEADLINES,
+) = range(10)
+STEPS = 10
+PYTHON_TURN = -1  # returned as the room: the step is Python's, resume after it
 
 
 @njit(cache=True)
@@ -51,55 +66,36 @@ def step_bound(S, step, day):
 
     Queue service takes at most what waits. A pass files each of its requests at most
     once, and a request passes through at most a few zero-day stages a day. The
-    deadlines end or file again at most the cases due today.
+    reviews, the arrests and the deadlines file or report at most what is due today.
     """
     if step == QUEUES:
         return S.counters[K_BACKLOG] + S.counters[K_BACKLOG + 1] + S.counters[K_BACKLOG + 2]
     if step == DEADLINES:
         return S.deadline_count[day]
+    if step == REVIEWS:
+        return S.review_count[day]
+    if step == ARRESTS:
+        return S.search_count[day]
     due = S.cal_count[day]
     return 8 * due + 64 if due > 0 else np.int64(0)
 
 
 @njit(cache=True)
 def has_room(S, needed):
-    """Whether the outbox and the calendars can take ``needed`` more entries.
+    """Whether the outbox and the calendars the kernels file in can take ``needed`` more.
 
     The outbox's buffers have one size (:func:`sim.kernel_state.outbox`); the buffers
     each step refills (today's pass, the requests taken) start empty, and a segment of
-    ended cases holds at least one case, so the ended cases are the one that fills up.
+    ended cases holds at least one case, so the ended cases and the arrests are the
+    ones that fill up.
     """
     return (
         S.filed[O_CLOSED] + needed <= S.ended_cases.size
+        and S.filed[O_ARRESTED] + needed <= S.arrested.size
         and S.cal_meta[C_USED] + needed <= S.cal_ids.size
         and S.deadline_meta[C_USED] + needed <= S.deadline_ids.size
+        and S.search_meta[C_USED] + needed <= S.search_ids.size
     )
-
-
-@njit(cache=True)
-def expire_cases(S, day):
-    """The open cases whose deadline is today go cold; their open requests lapse.
-
-    Intelligence may have moved a case's deadline later since it was filed: such a
-    case is filed again under its new deadline.
-    """
-    due = take(S.deadline_ids, S.deadline_due, S.deadline_meta, S.deadline_count, day)
-    cold = np.empty(due.size, dtype=np.int64)
-    n = 0
-    for case in due:
-        if S.case_status[case] != CASE_OPEN:
-            continue
-        deadline = np.int64(S.case_deadline[case])
-        if deadline > day:
-            file_entry(
-                S.deadline_ids, S.deadline_due, S.deadline_meta, S.deadline_count, case, deadline
-            )
-        else:
-            cold[n] = case
-            n += 1
-    if n:
-        end_cases(S, cold[:n], np.int64(COLD), day)
-        give_back_capacity(S)
 
 
 @njit(cache=True)
@@ -138,18 +134,100 @@ def deliver_today(S, R, day):
 
 
 @njit(cache=True)
-def move_requests(S, R, n_agencies, day, first_step, steps):
-    """Run the steps in the mask ``steps`` (:data:`MORNING`, :data:`EVENING`) from ``first_step``.
+def review_today(S, R, day):
+    """The secretariat's decisions on today's notices; the searches that will locate are filed."""
+    ids = take(S.review_ids, S.review_due, S.review_meta, S.review_count, day)
+    n = S.notice_numbers
+    search_ids, search_due = review_notices(
+        R,
+        day,
+        ids,
+        (
+            S.notice_case,
+            S.notice_requesting,
+            S.notice_located_in,
+            S.notice_diffusion,
+            S.notice_status,
+            S.notice_t_reviewed,
+            S.notice_t_located,
+        ),
+        S.case_political_sensitivity,
+        S.death_penalty,
+        S.interpol_member,
+        (n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7]),
+    )
+    file_all(S.search_ids, S.search_due, S.search_meta, S.search_count, search_ids, search_due)
+
+
+@njit(cache=True)
+def arrest_today(S, day):
+    """Today's arrests (:func:`sim.kernel_interpol.arrests`), left in the outbox for Python."""
+    ids = take(S.search_ids, S.search_due, S.search_meta, S.search_count, day)
+    found = arrests(
+        day,
+        ids,
+        (
+            S.notice_case,
+            S.notice_requesting,
+            S.notice_located_in,
+            S.notice_diffusion,
+            S.notice_status,
+            S.notice_t_reviewed,
+            S.notice_t_located,
+        ),
+        S.case_status,
+    )
+    n = S.filed[O_ARRESTED]
+    S.arrested[n : n + found.size] = found
+    S.filed[O_ARRESTED] = n + found.size
+
+
+@njit(cache=True)
+def expire_cases(S, day):
+    """The open cases whose deadline is today go cold; their open requests lapse.
+
+    Intelligence may have moved a case's deadline later since it was filed: such a
+    case is filed again under its new deadline.
+    """
+    due = take(S.deadline_ids, S.deadline_due, S.deadline_meta, S.deadline_count, day)
+    cold = np.empty(due.size, dtype=np.int64)
+    n = 0
+    for case in due:
+        if S.case_status[case] != CASE_OPEN:
+            continue
+        deadline = np.int64(S.case_deadline[case])
+        if deadline > day:
+            file_entry(
+                S.deadline_ids, S.deadline_due, S.deadline_meta, S.deadline_count, case, deadline
+            )
+        else:
+            cold[n] = case
+            n += 1
+    if n:
+        end_cases(S, cold[:n], np.int64(COLD), day)
+        give_back_capacity(S)
+
+
+@njit(cache=True)
+def run_day(S, R, n_agencies, day, first_step):
+    """Run the day's steps from ``first_step``.
 
     Returns:
-        ``(step, room)``: the step to run next and the room it needs, or
-        ``(STEPS, 0)`` when every step ran.
+        ``(step, room)``: the step to run next and the room it needs; ``room`` is
+        :data:`PYTHON_TURN` when the step is Python's (resume from the one after it),
+        and ``(STEPS, 0)`` when every step ran.
     """
     for step in range(first_step, STEPS):
-        if not (steps >> step) & 1:
-            continue
         if step == INTELLIGENCE:  # leaves nothing to file
             deliver_today(S, R, day)
+            continue
+        if step == INTENSIFIED:
+            if S.params[P_INTENSIFY] != 0.0:
+                return np.int64(step), np.int64(PYTHON_TURN)
+            continue
+        if step == EXTRADITIONS:
+            if S.filed[O_ARRESTED] > 0:
+                return np.int64(step), np.int64(PYTHON_TURN)
             continue
         needed = step_bound(S, np.int64(step), day)
         if needed == 0:
@@ -158,6 +236,10 @@ def move_requests(S, R, n_agencies, day, first_step, steps):
             return np.int64(step), needed
         if step == QUEUES:
             serve_queues(S, R, n_agencies, day)
+        elif step == REVIEWS:
+            review_today(S, R, day)
+        elif step == ARRESTS:
+            arrest_today(S, day)
         elif step == DEADLINES:
             expire_cases(S, day)
         else:

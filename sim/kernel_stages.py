@@ -1,6 +1,6 @@
 """Processes 3-7 compiled: the day's passes over the requests whose stage ends today.
 
-:func:`advance_due` (called by :func:`sim.kernel_day.move_requests`) takes the requests
+:func:`advance_due` (called by :func:`sim.kernel_day.run_day`) takes the requests
 the calendar gives for today, groups them by stage and runs each stage's handler, then
 the requests those handlers filed for today (zero-day stages), until none is left.
 The handlers are the rules of the design's processes 3-7 (transmission, the central

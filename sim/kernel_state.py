@@ -39,21 +39,11 @@ LedgerArrays = namedtuple(
 CaseArrays = namedtuple(
     "CaseArrays",
     [
-        "origin",
-        "type",
-        "needed",
-        "received",
-        "status",
-        "first",
-        "count",
-        "extra_first",
-        "extra_next",
-        "extra_request",
-        "severity",
-        "political_sensitivity",
+        "origin", "type", "needed", "received", "status", "first", "count",
+        "extra_first", "extra_next", "extra_request", "severity", "political_sensitivity",
         "deadline",
     ],
-)
+)  # fmt: skip
 
 # The world's attributes the kernels read under their own names (``sim.world_state``).
 WORLD_FIELDS = (
@@ -67,6 +57,7 @@ WORLD_FIELDS = (
     "data_protection",
     "confidentiality",
     "technology",
+    "interpol_member",
 )
 
 # The world's attributes and the model's tables the stages read.
@@ -120,8 +111,9 @@ AgencyArrays = namedtuple(
 )
 
 # A calendar (sim.kernel_calendar): ids and due days in filing order, and its counters
-# (C_ offsets there). Three in the struct: requests in a timed stage (``cal_``), open
-# cases by their deadline (``deadline_``), intelligence by its delivery (``delivery_``).
+# (C_ offsets there). In the struct: requests in a timed stage (``cal_``), open cases by
+# their deadline (``deadline_``), intelligence by its delivery (``delivery_``), notices
+# by the end of their review (``review_``) and searches by the day they end (``search_``).
 CalendarArrays = namedtuple("CalendarArrays", ["ids", "due", "meta", "count"])
 
 # Intelligence shared (sim.intelligence): the share record's columns the delivery reads
@@ -133,6 +125,14 @@ ShareArrays = namedtuple(
 S_LEAK_BASE, S_PLATFORM_LEAK, S_LEAK_CUT, S_PREVENTION, S_TRUST_LOSS, S_TRUST_GAIN = range(6)
 S_LEAD_DAYS = 6
 S_LEAKS, S_PREVENTED, S_HELPED = range(3)
+
+# INTERPOL's record (sim.interpol): the columns its kernels read and write, and the
+# reviews' numbers (sim.kernel_interpol.review_notices).
+NoticeArrays = namedtuple(
+    "NoticeArrays",
+    ["case", "requesting", "located_in", "diffusion", "status", "t_reviewed", "t_located"]
+    + ["numbers"],
+)
 
 # The joint teams at work (sim.teams.TeamFormation): each slot's case (-1: free, -2:
 # its case ended and its members have their capacity back, Python still to dissolve
@@ -149,13 +149,15 @@ Outbox = namedtuple(
         "taken_agency",
         "ended_cases",
         "ended_segments",
+        "arrested",
     ],
 )
 # Outbox.filed: fills of its buffers (O_TODAY: requests filed for today; O_TAKEN:
 # requests agencies took from their queues today, in service order).
 # O_GIVEN: segments of ended cases whose teams' members already have their capacity back.
-O_TODAY, O_TAKEN, O_CLOSED, O_SEGMENTS, O_GIVEN = range(5)
-O_SLOTS = O_GIVEN + 1
+# O_ARRESTED: searches that ended in an arrest today (INTERPOL's record ids).
+O_TODAY, O_TAKEN, O_CLOSED, O_SEGMENTS, O_GIVEN, O_ARRESTED = range(6)
+O_SLOTS = O_ARRESTED + 1
 
 # Every agency's waiting requests in one pool (sim.queues.QueuePool), sorted by
 # (agency and deadline class, priority, arrival sequence), and the arrivals not yet
@@ -297,7 +299,8 @@ PARAMETERS = (
 P_DISCIPLINE = len(PARAMETERS)  # queue discipline: 0 fifo, 1 severity, 2 reciprocity
 P_WINDOW_START = P_DISCIPLINE + 1
 P_OPERATION_ON = P_DISCIPLINE + 2  # a running operation puts its requests first
-P_SLOTS = P_DISCIPLINE + 3
+P_INTENSIFY = P_DISCIPLINE + 3  # a running INTERPOL operation searches itself today
+P_SLOTS = P_DISCIPLINE + 4
 DISCIPLINES = ("fifo", "severity", "reciprocity")
 
 
@@ -332,6 +335,9 @@ GROUPS = (
     ("deadline_", CalendarArrays),
     ("share_", ShareArrays),
     ("delivery_", CalendarArrays),
+    ("notice_", NoticeArrays),
+    ("review_", CalendarArrays),
+    ("search_", CalendarArrays),
     ("team_", TeamArrays),
     ("", Outbox),
 )

@@ -23,6 +23,7 @@ from sim.kernel_state import (
     O_SEGMENTS,
     O_TODAY,
     OUTCOME_COUNTERS,
+    P_INTENSIFY,
     P_OPERATION_ON,
     WORLD_FIELDS,
     AgencyArrays,
@@ -104,6 +105,7 @@ class RequestLifecycle:
         # growing it replaces them).
         self._due.reserve(out.today.size)
         self._deadlines.reserve(out.today.size)
+        self.interpol.searches.reserve(out.today.size)
         arrays = self._kernel_arrays(out)
         cached = self._state_arrays
         if cached is None or any(map(is_not, arrays, cached)):
@@ -124,6 +126,7 @@ class RequestLifecycle:
         """
         participant, targeted, prioritise = self.operations.queue_terms()
         self._parameters[P_OPERATION_ON] = float(prioritise)
+        self._parameters[P_INTENSIFY] = float(self.operations.intensifies_searches())
         return (
             *_LEDGER(self.ledger),
             *_CASES(self.cases),
@@ -143,6 +146,9 @@ class RequestLifecycle:
             *self._deadlines.arrays(),
             *self.intelligence.arrays(),
             *self.intelligence.deliveries.arrays(),
+            *self.interpol.arrays(),
+            *self.interpol.reviews.arrays(),
+            *self.interpol.searches.arrays(),
             *self.teams.arrays(),
             *out,
             self._parameters,

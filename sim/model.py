@@ -58,7 +58,6 @@ from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
 from sim.kernel_calendar import DayCalendar
 from sim.kernel_cases import case_parameters
-from sim.kernel_day import EVENING, MORNING
 from sim.kernel_state import (
     K_BACKLOG,
     K_ISSUED,
@@ -279,12 +278,9 @@ class CooperationModel(
             self.window_counts = self.running_counts()
         self._generate_cases()
         self.eevidence.daily()
-        # Stages that end today, queue service, again; today's intelligence.
-        self._move_requests(MORNING)
-        self.interpol.daily()
-        # Extraditions after today's arrests start drafting; cases past their deadline
-        # go cold.
-        self._move_requests(EVENING)
+        # Stages that end today, queue service, again; intelligence; INTERPOL's reviews
+        # and arrests; the extraditions of today's arrests; cases past their deadline.
+        self._run_day()
         self._record()
         self.day += 1
         if self.day >= self.horizon_days:

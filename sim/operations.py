@@ -309,6 +309,11 @@ class Operations:
         no_states, no_types, _ = self._no_arrays()
         return no_states, no_types, 0.0
 
+    def intensifies_searches(self) -> bool:
+        """Whether an INTERPOL operation whose participants search themselves runs today."""
+        op = self.running("interpol")
+        return op is not None and op.params.search_hazard_per_day > 0
+
     def intensified_searches(self) -> np.ndarray:
         """Today's draws of an INTERPOL operation: the searches its participants succeed in.
 
@@ -317,9 +322,9 @@ class Operations:
         operation's daily chance. Returns the record ids of the searches that succeed
         today (each is reported once); empty when no INTERPOL operation runs.
         """
-        op = self.running("interpol")
-        if op is None or op.params.search_hazard_per_day <= 0:
+        if not self.intensifies_searches():
             return np.zeros(0, dtype=np.int64)
+        op = self.running("interpol")
         m = self.model
         record = m.interpol.record
         status = record["status"]

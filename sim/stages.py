@@ -1,34 +1,42 @@
-"""Processes 3-7, queue service and the cases' deadlines, compiled: the Python side.
+"""Processes 3-8 after case generation, compiled: the Python side of the day's call.
 
 The stage handlers (transmission, review and decision, the judicial stage,
 execution and the response) are :mod:`sim.kernel_stages`; queues and their service
-are :mod:`sim.kernel_queues`; :mod:`sim.kernel_day` runs them, and the cases'
-deadlines, in the day's order in two calls. This part of the model makes them.
+are :mod:`sim.kernel_queues`; :mod:`sim.kernel_day` runs them, intelligence's
+delivery, INTERPOL's reviews and arrests and the cases' deadlines, in the day's order
+in one call. This part of the model makes that call and takes Python's turns in it.
 """
 
 from __future__ import annotations
 
-from sim.kernel_day import PASSES, STEPS, move_requests
+from sim.kernel_day import INTENSIFIED, PASSES, PYTHON_TURN, STEPS, run_day
+from sim.kernel_state import O_ARRESTED
 
 
 class Stages:
-    """Part of :class:`~sim.model.CooperationModel`: moving requests and queue service."""
+    """Part of :class:`~sim.model.CooperationModel`: the day after case generation."""
 
-    def _move_requests(self, steps: int) -> None:
-        """Run the day's steps in the mask ``steps`` (``MORNING`` or ``EVENING``).
+    def _run_day(self) -> None:
+        """Move requests, deliver intelligence, review notices, arrest, expire cases.
 
-        Compiled (:func:`sim.kernel_day.move_requests`): the passes over today's requests
+        Compiled (:func:`sim.kernel_day.run_day`): the passes over today's requests
         (:func:`sim.kernel_stages.advance_due`), every agency's queue service (the rule of
         :meth:`sim.agents.Agency.take_today` for all agencies at once,
-        :func:`sim.kernel_queues.serve_queues`), the passes again, and the cases whose
-        deadline is today (:func:`sim.kernel_day.expire_cases`). The call stops before a
-        step its outbox is too small for; it is then filed and resumed with a larger one.
+        :func:`sim.kernel_queues.serve_queues`), the passes again, today's intelligence,
+        INTERPOL's reviews and arrests, the passes a third time and the cases whose
+        deadline is today. The call stops before a step its outbox is too small for (it
+        is then filed and resumed with a larger one) and before Python's steps: a
+        running INTERPOL operation's own searches, and the extraditions of today's
+        arrests.
         """
-        step = PASSES
-        room = 1
+        step, room = PASSES, 1
         while step < STEPS:
             state, out = self.kernel_state(room)
-            step, room = move_requests(
-                state, self.streams, self.agency_table.size, self.day, step, steps
-            )
+            step, room = run_day(state, self.streams, self.agency_table.size, self.day, step)
             self._file(out)
+            if room == PYTHON_TURN:
+                if step == INTENSIFIED:
+                    self.interpol.search_intensified()
+                else:  # EXTRADITIONS
+                    self.interpol.report_arrests(out.arrested[: out.filed[O_ARRESTED]].copy())
+                step, room = step + 1, 1

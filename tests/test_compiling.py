@@ -7,25 +7,25 @@ from numba import typeof
 
 import sim.compiling as compiling
 import sim.stages
-from sim.kernel_day import move_requests
+from sim.kernel_day import run_day
 
 
 def test_the_helper_compiles_the_signature_the_run_calls():
-    # The helper compiles move_requests without calling it; a type that differs from the
-    # run's would leave the run to compile it again (a second signature), so the types
+    # The helper compiles run_day without calling it; a type that differs from the run's
+    # would leave the run to compile it again (a second signature), so the types
     # computed ahead must be the ones the day's calls pass.
     model = compiling.short_model()
     model.run()
     assert model.kernel_state_type() == typeof(model.kernel_state(1)[0])
-    assert compiling.move_requests_types(model) in move_requests.signatures
+    assert compiling.run_day_types(model) in run_day.signatures
 
 
-def test_requests_held_moves_no_request_and_restores_the_kernel():
+def test_days_held_move_no_request_and_restore_the_kernel():
     model = compiling.short_model()
-    with compiling.requests_held():
+    with compiling.days_held():
         for _ in range(60):
             model.step()
-    assert sim.stages.move_requests is move_requests
+    assert sim.stages.run_day is run_day
     assert model.ledger.size > 0
     assert model.outcome_count("executed") == model.outcome_count("refused") == 0
     # The same days, moving requests: some end within two months.
@@ -39,9 +39,9 @@ def test_the_cache_is_cold_until_the_requests_kernel_has_an_index(tmp_path, monk
     monkeypatch.setattr(compiling, "active_cache_dir", lambda: tmp_path / "numba-x")
     assert compiling.cache_is_cold()
     (tmp_path / "numba-x").mkdir()
-    (tmp_path / "numba-x" / "kernel_day.step_bound-31.py312.nbi").touch()
+    (tmp_path / "numba-x" / "kernel_day.step_bound-62.py312.nbi").touch()
     assert compiling.cache_is_cold()
-    (tmp_path / "numba-x" / "kernel_day.move_requests-57.py312.nbi").touch()
+    (tmp_path / "numba-x" / "kernel_day.run_day-190.py312.nbi").touch()
     assert not compiling.cache_is_cold()
 
 
@@ -62,4 +62,4 @@ def test_a_failed_helper_is_reported_and_the_run_compiles_alone(monkeypatch):
     monkeypatch.setattr(compiling, "HELPER", ("-c", "raise SystemExit('helper broke')"))
     with pytest.warns(RuntimeWarning, match="helper broke"):
         compiling.compile_kernels(parallel=True)
-    assert sim.stages.move_requests is move_requests
+    assert sim.stages.run_day is run_day

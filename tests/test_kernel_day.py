@@ -1,78 +1,117 @@
-"""The requests' part of the day in two calls (sim.kernel_day): stopping and resuming.
+"""The day after case generation in one call (sim.kernel_day): stopping and resuming.
 
-``move_requests`` stops before a step its outbox is too small for, and the model files
-what it left and resumes it with a larger outbox. A run whose outbox starts at one
-entry (so calls stop and resume, mid-day too) must equal a run whose outbox is large
-from the start (no call ever stops), request for request.
+``run_day`` stops before a step its outbox is too small for, and the model files what
+it left and resumes it with a larger outbox; it also stops for Python's steps (a
+running INTERPOL operation's own searches, the extraditions of today's arrests). A run
+whose outbox is always just as large as the last stop asked for (so calls stop before
+every step with work) must equal a run whose outbox is large from the start (no call
+ever stops for room), request for request.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import sim
 from sim import stages
-from sim.kernel_day import DEADLINES, PASSES, QUEUES, move_requests
-from sim.kernel_state import outbox
+from sim.kernel_day import (
+    ARRESTS,
+    DEADLINES,
+    EXTRADITIONS,
+    INTENSIFIED,
+    PASSES,
+    PYTHON_TURN,
+    QUEUES,
+    REVIEWS,
+    run_day,
+)
+from sim.kernel_state import O_CLOSED, outbox
 from sim.model import CooperationModel
 from sim.requests import COLUMNS as LEDGER_COLUMNS
 
-# Central authorities far below demand: their backlog grows past what a day's passes
-# need, so calls also stop before queue service. Deadlines within the run, so that
-# evening calls stop before the cases' deadlines too.
+# An INTERPOL operation from early on (notices reviewed, searches, arrests, the
+# operation's own finds) and deadlines within the run.
 SCENARIO = {
     "world.n_states": 10,
     "run.years": 0.5,
     "run.warmup_years": 0.0,
-    "agencies.central_authority_capacity": 0.1,
     "cases.deadline_days_mean": 60.0,
+    "coordinated_operation.start_year": 0.1,
 }
 
 
-def _run(shrink_every: int | None, monkeypatch) -> tuple[CooperationModel, list[int]]:
-    """A run, and the steps its calls stopped at (and resumed from).
+def _run(tight: bool, monkeypatch) -> tuple[CooperationModel, list[int], list[int]]:
+    """A run, the steps its calls stopped at for room, and the Python turns it took.
 
-    With ``shrink_every``, the outbox goes back to one entry every so many days, so
-    calls stop again; without, it is large enough from the start for every call.
+    With ``tight``, every call gets an outbox of exactly the room it asked for (one
+    entry at a day's start), so it stops again before the next step with work;
+    without, the outbox is large enough from the start for every call.
     """
     stops: list[int] = []
+    turns: list[int] = []
 
     def recording(*args):
-        step, room = move_requests(*args)
-        if room:
-            stops.append(int(step))
+        step, room = run_day(*args)
+        (turns if room == PYTHON_TURN else stops if room else []).append(int(step))
         return step, room
 
-    monkeypatch.setattr(stages, "move_requests", recording)
-    model = CooperationModel(sim.load_scenario("joint_task_forces", SCENARIO), rng=5)
-    model._outbox = outbox(1 if shrink_every else 100_000)
-    if shrink_every:
-        # And before every evening call (the passes and the cases' deadlines).
-        daily = model.interpol.daily
+    monkeypatch.setattr(stages, "run_day", recording)
+    scenario = sim.load_scenario("case_interpol_operation", SCENARIO)
+    model = CooperationModel(scenario, rng=5)
+    model._outbox = outbox(100_000)
+    if tight:
+        kernel_state = model.kernel_state
 
-        def shrink_after(*args):
-            daily(*args)
-            model._outbox = outbox(1)
+        def exactly(size):
+            model._outbox = outbox(size)
+            return kernel_state(size)
 
-        model.interpol.daily = shrink_after
-    while model.running:
-        if shrink_every and model.day % shrink_every == 0:
-            model._outbox = outbox(1)
-        model.step()
-    return model, stops
+        model.kernel_state = exactly
+    model.run()
+    return model, stops, turns
 
 
 def test_a_call_stopped_for_room_and_resumed_gives_the_same_run(monkeypatch):
-    resumed, stops = _run(7, monkeypatch)
-    roomy, no_stops = _run(None, monkeypatch)
+    resumed, stops, turns = _run(True, monkeypatch)
+    roomy, no_stops, same_turns = _run(False, monkeypatch)
     assert no_stops == []
-    # Calls stopped before the first passes and, mid-call, before queue service or the
-    # cases' deadlines.
-    assert {PASSES, QUEUES, DEADLINES} <= set(stops) and len(stops) >= 3
+    assert turns == same_turns and {INTENSIFIED, EXTRADITIONS} <= set(turns)
+    assert {PASSES, DEADLINES} <= set(stops)
     for name in LEDGER_COLUMNS:
         np.testing.assert_array_equal(resumed.ledger.col(name), roomy.ledger.col(name), name)
     for name, values in resumed.series.items():
         np.testing.assert_array_equal(values, roomy.series[name], name)
-    np.testing.assert_array_equal(resumed.cases.col("t_closed"), roomy.cases.col("t_closed"))
+    for name in ("t_closed", "t_deadline", "status"):
+        np.testing.assert_array_equal(resumed.cases.col(name), roomy.cases.col(name), name)
+    for name in ("status", "t_reviewed", "t_located"):
+        np.testing.assert_array_equal(
+            resumed.interpol.record.col(name), roomy.interpol.record.col(name), name
+        )
     np.testing.assert_array_equal(resumed.agency_table.capacity, roomy.agency_table.capacity)
     assert resumed.teams.effort == roomy.teams.effort
+
+
+@pytest.mark.parametrize("step", [QUEUES, REVIEWS, ARRESTS, DEADLINES])
+def test_a_step_without_room_stops_before_it_and_asks_for_its_bound(step):
+    """Each step checks its own bound against the outbox before it runs."""
+    model = CooperationModel(sim.load_scenario("case_interpol_operation", SCENARIO), rng=5)
+    waiting = {
+        QUEUES: lambda: sum(model.backlog_by_role.values()),
+        REVIEWS: lambda: model.interpol.reviews.due_on(model.day),
+        ARRESTS: lambda: model.interpol.searches.due_on(model.day),
+        DEADLINES: lambda: model._deadlines.due_on(model.day),
+    }[step]
+    while waiting() == 0:
+        model.step()
+        assert model.running, "no day with work for this step"
+    model._outbox = outbox(1)
+    state, out = model.kernel_state(1)
+    out.filed[O_CLOSED] = 1  # the outbox is full: no step with work has room
+    counters, filed = model.counters.copy(), out.filed.copy()
+    assert run_day(state, model.streams, model.agency_table.size, model.day, step) == (
+        step,
+        waiting(),
+    )
+    np.testing.assert_array_equal(model.counters, counters)  # nothing ran
+    np.testing.assert_array_equal(out.filed, filed)

@@ -210,6 +210,15 @@ def test_the_struct_holds_each_array_under_its_own_name():
                 CalendarArrays._fields, model.intelligence.deliveries.arrays(), strict=True
             )
         },
+        **{f"notice_{k}": v for k, v in model.interpol.arrays()._asdict().items()},
+        **{
+            f"{prefix}_{k}": v
+            for prefix, calendar in (
+                ("review", model.interpol.reviews),
+                ("search", model.interpol.searches),
+            )
+            for k, v in zip(CalendarArrays._fields, calendar.arrays(), strict=True)
+        },
         **{f"team_{k}": v for k, v in model.teams.arrays()._asdict().items()},
         **out._asdict(),
         "params": model._parameters,

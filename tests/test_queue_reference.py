@@ -144,7 +144,7 @@ class VectorisedQueues:
         CooperationModel._file(self, out)
 
     def serve(self) -> None:
-        # Queue service alone (in a model it runs inside sim.kernel_day.move_requests).
+        # Queue service alone (in a model it runs inside sim.kernel_day.run_day).
         waiting = int(self.counters[K_BACKLOG : K_BACKLOG + 3].sum())
         ids = agencies = np.empty(0, dtype=np.int64)
         if waiting:
