@@ -133,11 +133,12 @@ class ColumnTable:
         initial_capacity: Rows allocated at first.
 
     Attributes:
-        size: Number of rows recorded so far.
+        n_rows: The number of rows recorded so far, as an array of one: a kernel adds
+            rows by writing them and advancing it, in room :meth:`reserve` made.
     """
 
     def __init__(self, columns: dict[str, tuple[type, object]], initial_capacity: int = 1024):
-        self.size = 0
+        self.n_rows = np.zeros(1, dtype=np.int64)
         self._capacity = max(16, int(initial_capacity))
         self._fills = {name: fill for name, (_, fill) in columns.items()}
         self._cols: dict[str, np.ndarray] = {
@@ -157,6 +158,11 @@ class ColumnTable:
 
     def __len__(self) -> int:
         return self.size
+
+    @property
+    def size(self) -> int:
+        """Number of rows recorded so far."""
+        return int(self.n_rows[0])
 
     @property
     def capacity(self) -> int:
@@ -206,5 +212,11 @@ class ColumnTable:
         """
         if self.size + n > self._capacity:
             self._grow(self.size + n)
-        start, self.size = self.size, self.size + n
-        return np.arange(start, self.size)
+        start = self.size
+        self.n_rows[0] = start + n
+        return np.arange(start, start + n)
+
+    def reserve(self, n: int) -> None:
+        """Make room for ``n`` more rows without adding them (a kernel will)."""
+        if self.size + n > self._capacity:
+            self._grow(self.size + n)

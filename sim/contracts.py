@@ -14,8 +14,9 @@ the model offers (:mod:`sim.model_services`), and is given the whole model. So i
 adoption process when it applies a lever's effect to an adopter.
 
 Reading a contract tells what a submodel depends on: the INTERPOL secretariat, for
-example, needs the day, the world, the case book, the operations (for their
-searches) and one service, :meth:`request_extradition_after_arrest`.
+example, needs the day, the world, the case book and the operations (for their
+searches); the extraditions its arrests start are drafted inside the day's kernel
+call (:mod:`sim.kernel_day`).
 """
 
 from __future__ import annotations
@@ -83,9 +84,6 @@ class InterpolHost(Protocol):
     streams: Any  # sim.kernel_state.Streams: the model's stream as the kernels take it
     cases: CaseBook
     operations: Any  # an operation's coordinated searches
-
-    def request_extradition_after_arrest(self, case_ids, requesting, requested) -> None:
-        """Draft the extradition requests that follow arrests on notices."""
 
 
 class TeamsHost(Protocol):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernel_cases import consents_on_model_stream
 from sim.kernel_drafting import draft
 from sim.requests import (
     Kind,
@@ -20,7 +19,8 @@ class Drafting:
     ) -> np.ndarray:
         """Draft the requests of new case links: instrument, channel and drafting time.
 
-        Compiled (:func:`sim.kernel_drafting.draft`) into ledger rows added here.
+        Compiled (:func:`sim.kernel_drafting.draft`) into ledger rows added here; the
+        kernel also links the requests to their cases.
         """
         n = np.size(case_ids)
         if n == 0:
@@ -29,7 +29,7 @@ class Drafting:
         state, out = self.kernel_state(n)
         ints = (case_ids, requesting, requested, kind)
         flags = (coercive, consent, national, in_team)
-        linked = draft(
+        draft(
             state,
             self.streams,
             np.int64(ids[0]),
@@ -38,8 +38,6 @@ class Drafting:
             self.day,
         )
         self._file(out)
-        if not linked:
-            self.cases.add_requests(case_ids, ids)
         return ids
 
     def open_formal_requests(
@@ -78,30 +76,3 @@ class Drafting:
         self._open += n
         self._file_deadlines(case_ids, deadline)
         return ids
-
-    def request_extradition_after_arrest(self, case_ids, requesting, requested) -> None:
-        """A member located a person sought by a notice: the formal extradition follows."""
-        c = self.config.cases
-        requesting, requested = np.asarray(requesting), np.asarray(requested)
-        n = requesting.size
-        national = self.rng.random(n) < c.national_share
-        w = self.world
-        consent = consents_on_model_stream(
-            self.streams,
-            requesting.astype(np.int64),
-            requested.astype(np.int64),
-            national,
-            w.mr_bloc,
-            w.rights_standard,
-            self._case_parameters,
-        )
-        self._create_requests(
-            np.asarray(case_ids),
-            requesting,
-            requested,
-            np.full(n, Kind.EXTRADITION),
-            np.zeros(n, dtype=bool),
-            consent,
-            national,
-            np.zeros(n, dtype=bool),
-        )

@@ -160,15 +160,6 @@ class InterpolSecretariat(mesa.Agent):
             days = m.day + to_whole_days(m.config.transmission.interpol_days)
             self.searches.file(found, np.full(found.size, days))
 
-    def report_arrests(self, found: np.ndarray) -> None:
-        """Today's arrests (the day's call found them): the formal extraditions follow."""
-        record = self.record
-        self.model.request_extradition_after_arrest(
-            record.case[found],
-            record.requesting[found].astype(np.int64),
-            record.located_in[found].astype(np.int64),
-        )
-
     def outcomes(self, since: int = 0) -> dict:
         """Notices and diffusions over the window that starts on day ``since``.
 

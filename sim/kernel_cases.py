@@ -168,12 +168,6 @@ def consents(rng, requesting, requested, national, mr_bloc, rights, cp):
 
 
 @njit(cache=True)
-def consents_on_model_stream(R, requesting, requested, national, mr_bloc, rights, cp):
-    """:func:`consents` drawn from ``R.model``: extraditions that follow an arrest."""
-    return consents(R.model, requesting, requested, national, mr_bloc, rights, cp)
-
-
-@njit(cache=True)
 def draw_cases(R, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, rights, cp, day):
     """Every draw of one day's case generation (see the module docstring).
 

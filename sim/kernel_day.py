@@ -4,14 +4,15 @@
 stage ends today (:func:`sim.kernel_stages.advance_due`), every agency's queue service
 (:func:`sim.kernel_queues.serve_queues`), the passes again (for what queue service
 finished today), the intelligence items due today (:func:`deliver_today`), INTERPOL's
-reviews of notices and the arrests its searches report (:func:`review_today`,
-:func:`arrest_today`), the passes a third time (extraditions after today's arrests
-start drafting) and the cases whose deadline is today (:func:`expire_cases`).
+reviews of notices (:func:`review_today`), the arrests its searches report and the
+extraditions they start (:func:`arrest_today`), the passes a third time (for those
+extraditions' zero-day stages) and the cases whose deadline is today
+(:func:`expire_cases`).
 
-Two steps are Python's: a running INTERPOL operation's own searches (``INTENSIFIED``,
-between the reviews and the arrests) and drafting the extraditions of today's arrests
-(``EXTRADITIONS``). The call stops before them only when they have work (an
-operation runs, someone was arrested), so most days are one call.
+One step is Python's: a running INTERPOL operation's own searches (``INTENSIFIED``,
+between the reviews and the arrests, drawing from the model's stream in Python). The
+call stops before it only on the days an operation searches, so other days are one
+call.
 
 The outbox (the buffers the call leaves for Python) is sized by Python before the
 call, but how much the later steps move is known only inside it. So before each step
@@ -27,14 +28,15 @@ import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_calendar import C_USED, file_all, file_entry, take
+from sim.kernel_cases import C_NATIONAL_SHARE, consents
+from sim.kernel_drafting import draft
 from sim.kernel_intelligence import deliver_items
 from sim.kernel_interpol import arrests, review_notices
-from sim.kernel_lifecycle import CASE_OPEN, COLD, end_cases, trust_arrays
+from sim.kernel_lifecycle import CASE_OPEN, COLD, EXTRADITION, end_cases, trust_arrays
 from sim.kernel_queues import serve_queues
 from sim.kernel_stages import advance_due
 from sim.kernel_state import (
     K_BACKLOG,
-    O_ARRESTED,
     O_CLOSED,
     P_INTENSIFY,
     S_HELPED,
@@ -52,11 +54,10 @@ from sim.kernel_teams import give_back_capacity
     REVIEWS,
     INTENSIFIED,  # Python's
     ARRESTS,
-    EXTRADITIONS,  # Python's
     PASSES_LAST,
     DEADLINES,
-) = range(10)
-STEPS = 10
+) = range(9)
+STEPS = 9
 PYTHON_TURN = -1  # returned as the room: the step is Python's, resume after it
 
 
@@ -86,12 +87,14 @@ def has_room(S, needed):
 
     The outbox's buffers have one size (:func:`sim.kernel_state.outbox`); the buffers
     each step refills (today's pass, the requests taken) start empty, and a segment of
-    ended cases holds at least one case, so the ended cases and the arrests are the
-    ones that fill up.
+    ended cases holds at least one case, so the ended cases are the one that fills up.
+    The arrests' extraditions add ledger rows and, for cases that have requests
+    already, extras.
     """
     return (
         S.filed[O_CLOSED] + needed <= S.ended_cases.size
-        and S.filed[O_ARRESTED] + needed <= S.arrested.size
+        and S.n_rows[0] + needed <= S.case.size
+        and S.case_extras_used[0] + needed <= S.case_extra_next.size
         and S.cal_meta[C_USED] + needed <= S.cal_ids.size
         and S.deadline_meta[C_USED] + needed <= S.deadline_ids.size
         and S.search_meta[C_USED] + needed <= S.search_ids.size
@@ -160,8 +163,14 @@ def review_today(S, R, day):
 
 
 @njit(cache=True)
-def arrest_today(S, day):
-    """Today's arrests (:func:`sim.kernel_interpol.arrests`), left in the outbox for Python."""
+def arrest_today(S, R, day):
+    """Today's arrests (:func:`sim.kernel_interpol.arrests`); the formal extraditions follow.
+
+    For each arrest, in order: whether the person is a national of the requested state
+    (one draw each), then whether they consent to surrender
+    (:func:`sim.kernel_cases.consents`), then the extradition requests are drafted
+    (:func:`sim.kernel_drafting.draft`) into new ledger rows; all from ``R.model``.
+    """
     ids = take(S.search_ids, S.search_due, S.search_meta, S.search_count, day)
     found = arrests(
         day,
@@ -177,9 +186,28 @@ def arrest_today(S, day):
         ),
         S.case_status,
     )
-    n = S.filed[O_ARRESTED]
-    S.arrested[n : n + found.size] = found
-    S.filed[O_ARRESTED] = n + found.size
+    n = found.size
+    if n == 0:
+        return
+    cases = np.empty(n, dtype=np.int64)
+    requesting = np.empty(n, dtype=np.int64)
+    requested = np.empty(n, dtype=np.int64)
+    national = np.empty(n, dtype=np.bool_)
+    rng, cp = R.model, S.case_numbers
+    for k in range(n):
+        cases[k] = S.notice_case[found[k]]
+        requesting[k] = S.notice_requesting[found[k]]
+        requested[k] = S.notice_located_in[found[k]]
+    for k in range(n):
+        national[k] = rng.random() < cp[C_NATIONAL_SHARE]
+    consent = consents(rng, requesting, requested, national, S.mr_bloc, S.rights_standard, cp)
+    first = S.n_rows[0]
+    if first + n > S.case.size:
+        raise IndexError("the ledger has too little room reserved for this call")
+    S.n_rows[0] = first + n
+    no = np.zeros(n, dtype=np.bool_)
+    kind = np.full(n, np.int64(EXTRADITION))
+    draft(S, R, first, cases, requesting, requested, kind, no, consent, national, no, day)
 
 
 @njit(cache=True)
@@ -225,10 +253,6 @@ def run_day(S, R, n_agencies, day, first_step):
             if S.params[P_INTENSIFY] != 0.0:
                 return np.int64(step), np.int64(PYTHON_TURN)
             continue
-        if step == EXTRADITIONS:
-            if S.filed[O_ARRESTED] > 0:
-                return np.int64(step), np.int64(PYTHON_TURN)
-            continue
         needed = step_bound(S, np.int64(step), day)
         if needed == 0:
             continue
@@ -239,7 +263,7 @@ def run_day(S, R, n_agencies, day, first_step):
         elif step == REVIEWS:
             review_today(S, R, day)
         elif step == ARRESTS:
-            arrest_today(S, day)
+            arrest_today(S, R, day)
         elif step == DEADLINES:
             expire_cases(S, day)
         else:

@@ -69,8 +69,9 @@ def draft(
     drafting times draw from ``R.model``, one per request in order, and the requests
     are filed for the day their drafting ends (``S``'s outbox).
 
-    Returns:
-        Whether the requests were also linked to their cases (:func:`link_to_cases`).
+    The requests are linked to their cases: as runs (:func:`link_to_cases`, the usual
+    batch) or, for cases that have requests already, as extras (:func:`link_requests`,
+    in room reserved before the call).
     """
     n = case_ids.size
     ids = np.empty(n, dtype=np.int64)
@@ -118,7 +119,18 @@ def draft(
             ) * (2.0 - S.drafting_skill[a])
     days = noisy(R.model, mean, np.full(n, S.params[P_NOISE_SIGMA]))
     schedule(S, ids, np.int64(DRAFTING), days, day)
-    return link_to_cases(S, case_ids, first)
+    if not link_to_cases(S, case_ids, first):
+        link_requests(
+            S.case_first,
+            S.case_count,
+            S.case_extra_first,
+            S.case_extra_last,
+            S.case_extra_next,
+            S.case_extra_request,
+            S.case_extras_used,
+            case_ids,
+            ids,
+        )
 
 
 @njit(cache=True, inline="always")
@@ -127,7 +139,7 @@ def link_to_cases(S, case_ids, first):
 
     New cases in order, none with a request yet: each case's requests are the run of
     rows with its id. Anything else (a case that has requests already, cases out of
-    order) is left to :meth:`sim.requests.CaseBook.add_requests`, and nothing is written.
+    order) is left to :func:`link_requests`, and nothing is written.
 
     Returns:
         Whether the requests were linked here.
@@ -141,3 +153,32 @@ def link_to_cases(S, case_ids, first):
             S.case_first[c] = first + k
         S.case_count[c] += 1
     return True
+
+
+@njit(cache=True)
+def link_requests(
+    first, count, extra_first, extra_last, extra_next, extra_request, extras_used, cases, requests
+):
+    """Record that ``requests[k]`` belongs to ``cases[k]``, for every k in order.
+
+    A case's first request starts its run (``first``, ``count``); later ones are kept
+    as extras, a linked list per case in the order they came (the case book's
+    ``extra_`` arrays, :class:`sim.requests.CaseBook`), in room reserved before.
+    """
+    for k in range(cases.size):
+        case, request = cases[k], requests[k]
+        if count[case] == 0:
+            first[case] = request
+            count[case] = 1
+            continue
+        e = extras_used[0]
+        if e >= extra_next.size:
+            raise IndexError("the case book has too little room reserved for extras")
+        extra_request[e] = request
+        last = extra_last[case]
+        if last < 0:
+            extra_first[case] = e
+        else:
+            extra_next[last] = e
+        extra_last[case] = e
+        extras_used[0] = e + 1

@@ -32,7 +32,7 @@ LedgerArrays = namedtuple(
         "security_case", "coercive", "consent", "national", "severity",
         "political_sensitivity", "stage", "outcome", "refusal_ground",
         "clarification_rounds", "queue_agency", "t_issued", "t_received", "t_decided",
-        "t_judicial", "t_executed", "t_closed", "t_created",
+        "t_judicial", "t_executed", "t_closed", "t_created", "n_rows",
     ],
 )  # fmt: skip
 
@@ -41,7 +41,7 @@ CaseArrays = namedtuple(
     [
         "origin", "type", "needed", "received", "status", "first", "count",
         "extra_first", "extra_next", "extra_request", "severity", "political_sensitivity",
-        "deadline",
+        "deadline", "extra_last", "extras_used",
     ],
 )  # fmt: skip
 
@@ -83,8 +83,9 @@ WorldArrays = namedtuple(
 )
 
 # What drafting reads and writes (sim.kernel_drafting): the world's agreements and
-# links, the policy's per-state settings, which case types are security cases, and the
-# requests sent so far between each ordered pair of states.
+# links, the policy's per-state settings, which case types are security cases, the
+# requests sent so far between each ordered pair of states, and case generation's
+# numbers (sim.kernel_cases.case_parameters; extraditions after an arrest draw them).
 DraftingArrays = namedtuple(
     "DraftingArrays",
     [
@@ -98,6 +99,7 @@ DraftingArrays = namedtuple(
         "formal_channel",
         "security_type",
         "traffic",
+        "case_numbers",
     ],
 )
 
@@ -149,15 +151,13 @@ Outbox = namedtuple(
         "taken_agency",
         "ended_cases",
         "ended_segments",
-        "arrested",
     ],
 )
 # Outbox.filed: fills of its buffers (O_TODAY: requests filed for today; O_TAKEN:
 # requests agencies took from their queues today, in service order).
 # O_GIVEN: segments of ended cases whose teams' members already have their capacity back.
-# O_ARRESTED: searches that ended in an arrest today (INTERPOL's record ids).
-O_TODAY, O_TAKEN, O_CLOSED, O_SEGMENTS, O_GIVEN, O_ARRESTED = range(6)
-O_SLOTS = O_ARRESTED + 1
+O_TODAY, O_TAKEN, O_CLOSED, O_SEGMENTS, O_GIVEN = range(5)
+O_SLOTS = O_GIVEN + 1
 
 # Every agency's waiting requests in one pool (sim.queues.QueuePool), sorted by
 # (agency and deadline class, priority, arrival sequence), and the arrivals not yet

@@ -41,7 +41,7 @@ _LEDGER = attrgetter(*LedgerArrays._fields)
 _CASES = attrgetter(  # CaseArrays
     "origin", "case_type", "needed", "received", "status", "_first", "_count",
     "extra_first", "extra_next", "extra_request", "severity", "political_sensitivity",
-    "t_deadline",
+    "t_deadline", "extra_last", "extras_used",
 )  # fmt: skip
 # WorldArrays: the world's fields, the model's tables, the policy's arrays, then the
 # running operation's (chosen in _kernel_arrays).
@@ -106,6 +106,9 @@ class RequestLifecycle:
         self._due.reserve(out.today.size)
         self._deadlines.reserve(out.today.size)
         self.interpol.searches.reserve(out.today.size)
+        # Rows for the extraditions of the day's arrests, drafted inside the call.
+        self.ledger.reserve(out.today.size)
+        self.cases.reserve_extras(out.today.size)
         arrays = self._kernel_arrays(out)
         cached = self._state_arrays
         if cached is None or any(map(is_not, arrays, cached)):
@@ -139,6 +142,7 @@ class RequestLifecycle:
             *_DRAFTING_POLICY(self.policy),
             self.security_type,
             self.traffic,
+            self._case_parameters,
             *self.trust.arrays(),
             *_AGENCIES(self.agency_table),
             *self.pool.arrays(self.ledger.capacity),

@@ -19,6 +19,7 @@ from sim.columns import (  # noqa: F401
     sorted_unique,
     spans,
 )
+from sim.kernel_drafting import link_requests
 from sim.kernel_lifecycle import request_ids
 
 
@@ -216,56 +217,64 @@ class CaseBook(ColumnTable):
         # plus, rarely, later ones (an extradition after an arrest, e-evidence's formal
         # route), kept per case as a linked list in the order they came: the case's first
         # in ``extra_first`` (-1: none), each one's next in ``extra_next`` (-1: the last),
-        # its request in ``extra_request``. A lookup follows one case's list, not every
-        # later request of the run, and the arrays grow by doubling (the kernels' struct
-        # holds them: it is rebuilt only when one is replaced).
+        # its request in ``extra_request``, each case's last in ``extra_last``. A lookup
+        # follows one case's list, not every later request of the run, and the arrays
+        # grow by doubling (the kernels' struct holds them, and the kernels add extras
+        # too, :func:`sim.kernel_drafting.link_requests`: it is rebuilt only when one is
+        # replaced). ``extras_used`` counts the extras, as an array the kernels advance.
         self._first = np.full(self._capacity, -1, dtype=np.int64)
         self._count = np.zeros(self._capacity, dtype=np.int64)
         self.extra_first = np.full(self._capacity, -1, dtype=np.int32)
-        self._extra_last: dict[int, int] = {}  # the last one of each case that has any
+        self.extra_last = np.full(self._capacity, -1, dtype=np.int64)
         self.extra_next = np.full(64, -1, dtype=np.int64)
         self.extra_request = np.zeros(64, dtype=np.int64)
-        self.n_extra = 0
+        self.extras_used = np.zeros(1, dtype=np.int64)
         self.requests = _CaseRequests(self)
 
     def _grow(self, needed: int) -> None:
         old_size = self.size
         super()._grow(needed)
-        for name, fill in (("_first", -1), ("_count", 0), ("extra_first", -1)):
+        for name, fill in (("_first", -1), ("_count", 0), ("extra_first", -1), ("extra_last", -1)):
             old = getattr(self, name)
             new = np.full(self._capacity, fill, dtype=old.dtype)
             new[:old_size] = old[:old_size]
             setattr(self, name, new)
 
-    def _add_extra(self, case: int, request: int) -> None:
-        """Append a later request to the end of its case's list."""
+    @property
+    def n_extra(self) -> int:
+        """Requests kept as extras (after their case's run)."""
+        return int(self.extras_used[0])
+
+    def reserve_extras(self, k: int) -> None:
+        """Make room for ``k`` more extras (a kernel may add them)."""
         e = self.n_extra
-        if e == self.extra_next.size:
-            self.extra_next = np.concatenate([self.extra_next, np.full(e, -1, dtype=np.int64)])
-            self.extra_request = np.concatenate([self.extra_request, np.zeros(e, dtype=np.int64)])
-        self.extra_request[e] = request
-        last = self._extra_last.get(case)
-        if last is None:
-            self.extra_first[case] = e
-        else:
-            self.extra_next[last] = e
-        self._extra_last[case] = e
-        self.n_extra = e + 1
+        size = self.extra_next.size
+        while e + k > size:
+            size *= 2
+        if size > self.extra_next.size:
+            grow = size - self.extra_next.size
+            self.extra_next = np.concatenate([self.extra_next, np.full(grow, -1, dtype=np.int64)])
+            self.extra_request = np.concatenate([self.extra_request, np.zeros(grow, np.int64)])
 
     def add_requests(self, case_ids: np.ndarray, request_ids: np.ndarray) -> None:
         """Record that requests ``request_ids`` belong to cases ``case_ids``.
 
-        A case's first request starts its run; later ones are kept as extras. The usual
-        batch (new cases in order, each with its run of new requests) is linked by the
-        drafting kernel instead (:func:`sim.kernel_drafting.link_to_cases`).
+        A case's first request starts its run; later ones are kept as extras
+        (:func:`sim.kernel_drafting.link_requests`, which drafting calls itself).
         """
-        case_ids = np.asarray(case_ids, dtype=np.int64)
-        request_ids = np.asarray(request_ids, dtype=np.int64)
-        for case, request in zip(case_ids.tolist(), request_ids.tolist(), strict=True):
-            if self._count[case] == 0:
-                self._first[case], self._count[case] = request, 1
-            else:
-                self._add_extra(case, request)
+        case_ids = np.ascontiguousarray(case_ids, dtype=np.int64)
+        self.reserve_extras(case_ids.size)
+        link_requests(
+            self._first,
+            self._count,
+            self.extra_first,
+            self.extra_last,
+            self.extra_next,
+            self.extra_request,
+            self.extras_used,
+            case_ids,
+            np.ascontiguousarray(request_ids, dtype=np.int64),
+        )
 
     @property
     def request_runs(self) -> tuple[np.ndarray, np.ndarray]:

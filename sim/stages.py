@@ -9,8 +9,7 @@ in one call. This part of the model makes that call and takes Python's turns in 
 
 from __future__ import annotations
 
-from sim.kernel_day import INTENSIFIED, PASSES, PYTHON_TURN, STEPS, run_day
-from sim.kernel_state import O_ARRESTED
+from sim.kernel_day import PASSES, PYTHON_TURN, STEPS, run_day
 
 
 class Stages:
@@ -23,20 +22,16 @@ class Stages:
         (:func:`sim.kernel_stages.advance_due`), every agency's queue service (the rule of
         :meth:`sim.agents.Agency.take_today` for all agencies at once,
         :func:`sim.kernel_queues.serve_queues`), the passes again, today's intelligence,
-        INTERPOL's reviews and arrests, the passes a third time and the cases whose
-        deadline is today. The call stops before a step its outbox is too small for (it
-        is then filed and resumed with a larger one) and before Python's steps: a
-        running INTERPOL operation's own searches, and the extraditions of today's
-        arrests.
+        INTERPOL's reviews, arrests and the extraditions they start, the passes a third
+        time and the cases whose deadline is today. The call stops before a step its
+        outbox is too small for (it is then filed and resumed with a larger one) and
+        before Python's step, a running INTERPOL operation's own searches.
         """
         step, room = PASSES, 1
         while step < STEPS:
             state, out = self.kernel_state(room)
             step, room = run_day(state, self.streams, self.agency_table.size, self.day, step)
             self._file(out)
-            if room == PYTHON_TURN:
-                if step == INTENSIFIED:
-                    self.interpol.search_intensified()
-                else:  # EXTRADITIONS
-                    self.interpol.report_arrests(out.arrested[: out.filed[O_ARRESTED]].copy())
+            if room == PYTHON_TURN:  # before the arrests, an operation's own searches
+                self.interpol.search_intensified()
                 step, room = step + 1, 1

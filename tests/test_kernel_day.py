@@ -1,8 +1,8 @@
 """The day after case generation in one call (sim.kernel_day): stopping and resuming.
 
 ``run_day`` stops before a step its outbox is too small for, and the model files what
-it left and resumes it with a larger outbox; it also stops for Python's steps (a
-running INTERPOL operation's own searches, the extraditions of today's arrests). A run
+it left and resumes it with a larger outbox; it also stops for Python's step (a
+running INTERPOL operation's own searches). A run
 whose outbox is always just as large as the last stop asked for (so calls stop before
 every step with work) must equal a run whose outbox is large from the start (no call
 ever stops for room), request for request.
@@ -18,7 +18,6 @@ from sim import stages
 from sim.kernel_day import (
     ARRESTS,
     DEADLINES,
-    EXTRADITIONS,
     INTENSIFIED,
     PASSES,
     PYTHON_TURN,
@@ -76,7 +75,7 @@ def test_a_call_stopped_for_room_and_resumed_gives_the_same_run(monkeypatch):
     resumed, stops, turns = _run(True, monkeypatch)
     roomy, no_stops, same_turns = _run(False, monkeypatch)
     assert no_stops == []
-    assert turns == same_turns and {INTENSIFIED, EXTRADITIONS} <= set(turns)
+    assert turns == same_turns and set(turns) == {INTENSIFIED}
     assert {PASSES, DEADLINES} <= set(stops)
     for name in LEDGER_COLUMNS:
         np.testing.assert_array_equal(resumed.ledger.col(name), roomy.ledger.col(name), name)

@@ -168,6 +168,8 @@ def test_the_struct_holds_each_array_under_its_own_name():
                     c.severity,
                     c.political_sensitivity,
                     c.t_deadline,
+                    c.extra_last,
+                    c.extras_used,
                 ),
                 strict=True,
             )
@@ -195,6 +197,7 @@ def test_the_struct_holds_each_array_under_its_own_name():
         "formal_channel": p.formal_channel,
         "security_type": model.security_type,
         "traffic": model.traffic,
+        "case_numbers": model._case_parameters,
         **{f"trust_{k}": v for k, v in model.trust.arrays()._asdict().items()},
         **{name: getattr(model.agency_table, name) for name in AgencyArrays._fields},
         **{f"pool_{k}": v for k, v in model.pool.arrays(model.ledger.capacity)._asdict().items()},
