@@ -86,7 +86,7 @@ class CaseGeneration:
             self.fugitives_unlocated += sought
             self.interpol.search(case_of_link[hidden], requesting[hidden], requested[hidden])
         self.intelligence.produce(case_ids)
-        self._open += case_ids.size
+        self._cases_opened(case_ids.size)
         self._file_deadlines(case_ids, drawn.deadline)
 
     def _file_deadlines(self, case_ids: np.ndarray, deadline: np.ndarray) -> None:

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import warnings
 from contextlib import contextmanager
+from unittest import mock
 
 import numpy as np
 from numba import typeof
@@ -73,11 +74,8 @@ def days_held():
     def nothing_happens(S, R, n_agencies, day, first_step):
         return np.int64(STEPS), np.int64(0)
 
-    sim.stages.run_day = nothing_happens
-    try:
+    with mock.patch.object(sim.stages, "run_day", nothing_happens):
         yield
-    finally:
-        sim.stages.run_day = run_day
 
 
 def compile_kernels(parallel: bool | None = None) -> None:

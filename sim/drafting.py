@@ -73,6 +73,6 @@ class Drafting:
             no,
             no,
         )
-        self._open += n
+        self._cases_opened(n)
         self._file_deadlines(case_ids, deadline)
         return ids

@@ -106,7 +106,8 @@ class IntelligenceSharing:
         # Shared items by delivery day, delivered by the day's first kernel call
         # (sim.kernel_day.deliver_today).
         self.deliveries = DayCalendar(model.horizon_days, initial_capacity=256)
-        self._counts = np.zeros(3, dtype=np.int64)  # at S_LEAKS, S_PREVENTED, S_HELPED
+        # The running counts the delivery kernel adds to, at S_LEAKS, S_PREVENTED, S_HELPED.
+        self.share_counts = np.zeros(3, dtype=np.int64)
         cfg = model.config.intelligence
         # share_decisions' numbers, as the kernel takes them
         self._numbers = (
@@ -134,17 +135,17 @@ class IntelligenceSharing:
     @property
     def leaks(self) -> int:
         """Items leaked so far."""
-        return int(self._counts[S_LEAKS])
+        return int(self.share_counts[S_LEAKS])
 
     @property
     def incidents_prevented(self) -> int:
         """Incidents that delivered items helped prevent, so far."""
-        return int(self._counts[S_PREVENTED])
+        return int(self.share_counts[S_PREVENTED])
 
     @property
     def cases_helped(self) -> int:
         """Leads that moved an open case's deadline later, so far."""
-        return int(self._counts[S_HELPED])
+        return int(self.share_counts[S_HELPED])
 
     def arrays(self) -> ShareArrays:
         """What the delivery kernel reads and writes (:func:`sim.kernel_day.deliver_today`)."""
@@ -157,7 +158,7 @@ class IntelligenceSharing:
             shares.t_delivered,
             shares.leaked,
             self._delivery_numbers,
-            self._counts,
+            self.share_counts,
         )
 
     def produce(self, case_ids: np.ndarray) -> None:

@@ -137,6 +137,20 @@ def deliver_today(S, R, day):
 
 
 @njit(cache=True)
+def notice_columns(S):
+    """INTERPOL's record as :mod:`sim.kernel_interpol` takes it."""
+    return (
+        S.notice_case,
+        S.notice_requesting,
+        S.notice_located_in,
+        S.notice_diffusion,
+        S.notice_status,
+        S.notice_t_reviewed,
+        S.notice_t_located,
+    )
+
+
+@njit(cache=True)
 def review_today(S, R, day):
     """The secretariat's decisions on today's notices; the searches that will locate are filed."""
     ids = take(S.review_ids, S.review_due, S.review_meta, S.review_count, day)
@@ -145,15 +159,7 @@ def review_today(S, R, day):
         R,
         day,
         ids,
-        (
-            S.notice_case,
-            S.notice_requesting,
-            S.notice_located_in,
-            S.notice_diffusion,
-            S.notice_status,
-            S.notice_t_reviewed,
-            S.notice_t_located,
-        ),
+        notice_columns(S),
         S.case_political_sensitivity,
         S.death_penalty,
         S.interpol_member,
@@ -175,15 +181,7 @@ def arrest_today(S, R, day):
     found = arrests(
         day,
         ids,
-        (
-            S.notice_case,
-            S.notice_requesting,
-            S.notice_located_in,
-            S.notice_diffusion,
-            S.notice_status,
-            S.notice_t_reviewed,
-            S.notice_t_located,
-        ),
+        notice_columns(S),
         S.case_status,
     )
     n = found.size

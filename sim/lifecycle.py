@@ -62,14 +62,9 @@ class RequestLifecycle:
     """Part of :class:`~sim.model.CooperationModel`: moving requests and closing them once."""
 
     # ------------------------------------------------------------------ counters
-    @property
-    def _open(self) -> int:
-        """Cases open now."""
-        return int(self.counters[K_OPEN])
-
-    @_open.setter
-    def _open(self, value: int) -> None:
-        self.counters[K_OPEN] = value
+    def _cases_opened(self, n: int) -> None:
+        """Count ``n`` new open cases (the kernels count those that end)."""
+        self.counters[K_OPEN] += n
 
     @property
     def clarification_rounds(self) -> int:
