@@ -15,8 +15,8 @@
 The rules are the pure functions :func:`sim.intelligence.share_probability` and
 :func:`sim.operations.raised_share_probability`, which ``tests/test_hot_path_identity.py``
 checks the kernels against, draw for draw. :func:`deliver_items` delivers (leaks,
-prevented incidents, trust); the related cases an item keeps warm are moved in Python
-(:meth:`sim.model_services.ModelServices.extend_related_cases`).
+prevented incidents, trust), called by :func:`sim.kernel_day.deliver_today`, which
+also moves the deadlines of the related cases a useful item keeps warm.
 """
 
 from __future__ import annotations
