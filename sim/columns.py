@@ -177,9 +177,10 @@ class ColumnTable:
         new_capacity = self._capacity
         while new_capacity < needed:
             new_capacity *= 2
+        size = self.size
         for name, old in self._cols.items():
             new = np.full(new_capacity, self._fills[name], dtype=old.dtype)
-            new[: self.size] = old[: self.size]
+            new[:size] = old[:size]
             self._cols[name] = new
         self.__dict__.update(self._cols)
         self._capacity = new_capacity
@@ -198,10 +199,11 @@ class ColumnTable:
         n = max((_length(v) for v in columns.values()), default=0)
         if n == 0:
             return np.empty(0, dtype=np.int64)
-        start = self.size
         ids = self.extend(n)
+        start, stop = int(ids[0]), int(ids[0]) + n
+        cols = self._cols
         for name, values in columns.items():
-            self._cols[name][start : self.size] = values
+            cols[name][start:stop] = values
         return ids
 
     def extend(self, n: int) -> np.ndarray:
@@ -210,11 +212,12 @@ class ColumnTable:
         Returns:
             The ids (row numbers) of the new rows.
         """
-        if self.size + n > self._capacity:
-            self._grow(self.size + n)
-        start = self.size
-        self.n_rows[0] = start + n
-        return np.arange(start, start + n)
+        start = int(self.n_rows[0])
+        stop = start + n
+        if stop > self._capacity:
+            self._grow(stop)
+        self.n_rows[0] = stop
+        return np.arange(start, stop)
 
     def reserve(self, n: int) -> None:
         """Make room for ``n`` more rows without adding them (a kernel will)."""

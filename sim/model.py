@@ -317,7 +317,7 @@ def _off_diagonal_mean(matrix: np.ndarray) -> float:
     n = matrix.shape[0]
     if n < 2:
         return float("nan")
-    return float((matrix.sum() - np.trace(matrix)) / (n * (n - 1)))
+    return float((matrix.sum() - matrix.trace()) / (n * (n - 1)))
 
 
 @dataclass
