@@ -51,6 +51,25 @@ def test_ledger_grows_and_keeps_data():
     assert led.nbytes() == 70 * sum(np.dtype(t).itemsize for t in COLUMNS.values())
 
 
+def test_rows_reserved_then_added_by_advancing_the_row_count_as_a_kernel_does():
+    led = Ledger(initial_capacity=16)
+    led.append(kind=np.full(10, Kind.MLA_EVIDENCE))
+    column = led.kind
+    led.reserve(4)  # room enough: nothing moves
+    assert led.capacity == 16 and led.kind is column and led.size == 10
+    led.reserve(20)  # grows: new buffers, the rows kept, none added
+    assert led.capacity >= 30 and led.kind is not column and led.size == 10
+    # A kernel writes the reserved rows and advances the count, which the struct
+    # holds (the same array object).
+    rows = led.n_rows
+    led.kind[10:13] = Kind.EXTRADITION
+    rows[0] += 3
+    assert led.size == 13 and len(led) == 13 and led.n_rows is rows
+    np.testing.assert_array_equal(led.col("kind")[9:], [Kind.MLA_EVIDENCE] + [Kind.EXTRADITION] * 3)
+    np.testing.assert_array_equal(led.col("t_created")[10:], [-1, -1, -1])  # fill values
+    np.testing.assert_array_equal(led.extend(2), [13, 14])
+
+
 def test_append_nothing_is_a_no_op():
     led = Ledger()
     assert led.append().size == 0
