@@ -2,11 +2,13 @@
 
 The ledger of requests and the case book (:mod:`sim.requests`), the intelligence
 shares and INTERPOL notices keep their records in a :class:`ColumnTable`, a struct
-of numpy arrays that grows by doubling; whatever waits for a day (a request in a
-timed stage, a case's deadline, a notice under review) waits in a
-:class:`Calendar`. Both are used batch-wise, so a day costs what arrives and what
-leaves, not what is stored. ``spans`` and ``sorted_unique`` are the small array
-helpers the hot path shares.
+of numpy arrays that grows by doubling (its row count an array, so that a kernel can
+add rows in room reserved for it). What waits for a day in the compiled day (a
+request in a timed stage, a case's deadline, a notice under review) waits in a
+compiled calendar (:mod:`sim.kernel_calendar`); e-evidence's requests for the formal
+route wait in a :class:`Calendar`, the same structure in numpy. Both are used
+batch-wise, so a day costs what arrives and what leaves, not what is stored.
+``spans`` and ``sorted_unique`` are the small array helpers the hot path shares.
 """
 
 from __future__ import annotations

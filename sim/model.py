@@ -114,7 +114,10 @@ SERIES_COLUMNS = (
 _COUNTED_SERIES = {
     "cases_open": K_OPEN,
     "requests_issued": K_ISSUED,
-    **{name: OUTCOME_COUNTERS.index(name) for name in SERIES_COLUMNS[3:7]},
+    **{
+        name: OUTCOME_COUNTERS.index(name)
+        for name in ("executed", "refused", "lapsed", "withdrawn")
+    },
     **{f"backlog_{role}": K_BACKLOG + ROLE_CODES[role] for role in QUEUE_ROLES},
 }
 _COUNTED_ROWS = np.array([SERIES_COLUMNS.index(name) for name in _COUNTED_SERIES])
