@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import warnings
 from contextlib import contextmanager
 from unittest import mock
@@ -92,24 +93,26 @@ def compile_kernels(parallel: bool | None = None) -> None:
     if parallel is None:
         parallel = (os.cpu_count() or 1) > 1 and cache_is_cold()
     if parallel:
-        helper = subprocess.Popen(
-            [sys.executable, *HELPER],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            with days_held():
-                short_model().run()
-        finally:
-            _, errors = helper.communicate()
-        if helper.returncode:
-            warnings.warn(
-                "compiling the day's kernel in a helper process failed; compiling it"
-                f" here instead:\n{errors[-2000:]}",
-                RuntimeWarning,
-                stacklevel=2,
+        # The helper's messages go to a file, not a pipe: a full pipe would stall it.
+        with tempfile.TemporaryFile(mode="w+") as errors:
+            helper = subprocess.Popen(
+                [sys.executable, *HELPER], stdout=subprocess.DEVNULL, stderr=errors
             )
+            try:
+                with days_held():
+                    short_model().run()
+            except BaseException:
+                helper.kill()
+                helper.wait()
+                raise
+            if helper.wait():
+                errors.seek(0)
+                warnings.warn(
+                    "compiling the day's kernel in a helper process failed; compiling it"
+                    f" here instead:\n{errors.read()[-2000:]}",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
     short_model().run()
 
 
