@@ -188,11 +188,16 @@ def model_outcome_names() -> tuple[str, ...]:
     """The numeric outcomes every coopsim run reports (flattened, dotted names).
 
     Found by running the smallest model for a few days (once per process, ~20 ms after
-    the model is imported): the outcomes of a run are the same for every scenario.
+    the model is imported and its kernels compiled): the outcomes of a run are the same
+    for every scenario.
     """
+    from sim.compiling import ensure_compiled
     from sim.metrics import flatten
     from sim.model import run
 
+    # On a machine that has not compiled the kernels yet, this probe is the first run:
+    # compile them here on two cores, not serially inside the probe.
+    ensure_compiled()
     probe = load_scenario(
         "baseline", {"world.n_states": 3, "run.years": 0.01, "run.warmup_years": 0.0}
     )
