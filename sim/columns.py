@@ -1,89 +1,17 @@
-"""Growable column tables and the calendar of due days: the model's storage for records.
+"""Growable column tables: the model's storage for records.
 
 The ledger of requests and the case book (:mod:`sim.requests`), the intelligence
 shares and INTERPOL notices keep their records in a :class:`ColumnTable`, a struct
 of numpy arrays that grows by doubling (its row count an array, so that a kernel can
-add rows in room reserved for it). What waits for a day in the compiled day (a
-request in a timed stage, a case's deadline, a notice under review) waits in a
-compiled calendar (:mod:`sim.kernel_calendar`); e-evidence's requests for the formal
-route wait in a :class:`Calendar`, the same structure in numpy. Both are used
-batch-wise, so a day costs what arrives and what leaves, not what is stored.
+add rows in room reserved for it). What waits for a day waits in a calendar
+(:mod:`sim.kernel_calendar`). Both are used batch-wise, so a day costs what arrives
+and what leaves, not what is stored.
 ``spans`` and ``sorted_unique`` are the small array helpers the hot path shares.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-
-class Calendar:
-    """Ids waiting for a day: ``add`` files them under due days, ``pop`` takes a day's.
-
-    All waiting ids sit in two flat arrays in the order they were filed; taking a
-    day is one scan of those arrays, so filing a batch spread over many days costs
-    no Python loop over the days. A day's ids come back in filing order.
-    """
-
-    def __init__(self, initial_capacity: int = 1024):
-        capacity = max(16, int(initial_capacity))
-        self._ids = np.empty(capacity, dtype=np.int64)
-        self._due = np.empty(capacity, dtype=np.int64)
-        self._n = 0  # slots used, taken ones included
-        self._taken = 0  # slots already popped (due set to -1), reclaimed by _compact
-        self._earliest = np.iinfo(np.int64).max  # no waiting id is due before this
-
-    def __len__(self) -> int:
-        return self._n - self._taken
-
-    def add(self, ids: np.ndarray, days) -> None:
-        """File ``ids`` under their due ``days`` (one day for all, or one each)."""
-        ids = np.asarray(ids)
-        k = ids.size
-        if k == 0:
-            return
-        if self._n + k > self._ids.size:
-            self._compact()
-            if self._n + k > self._ids.size:
-                capacity = self._ids.size
-                while capacity < self._n + k:
-                    capacity *= 2
-                for name in ("_ids", "_due"):
-                    new = np.empty(capacity, dtype=np.int64)
-                    new[: self._n] = getattr(self, name)[: self._n]
-                    setattr(self, name, new)
-        self._ids[self._n : self._n + k] = ids
-        self._due[self._n : self._n + k] = days
-        self._earliest = min(self._earliest, int(self._due[self._n : self._n + k].min()))
-        self._n += k
-
-    def pop(self, day: int) -> np.ndarray | None:
-        """Take the ids due on ``day`` (None if there are none).
-
-        Days are taken in order, so after ``day`` nothing earlier waits unless
-        filed afterwards.
-        """
-        if self._earliest > day:
-            return None
-        due = self._due[: self._n]
-        hit = (due == day).nonzero()[0]
-        self._earliest = day + 1
-        if hit.size == 0:
-            return None
-        ids = self._ids[hit]
-        due[hit] = -1
-        self._taken += hit.size
-        if self._taken * 2 > self._n:
-            self._compact()
-        return ids
-
-    def _compact(self) -> None:
-        if self._taken == 0:
-            return
-        keep = (self._due[: self._n] >= 0).nonzero()[0]
-        self._n = keep.size
-        self._ids[: self._n] = self._ids[keep]
-        self._due[: self._n] = self._due[keep]
-        self._taken = 0
 
 
 def spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:

@@ -55,11 +55,9 @@ class Scheduler(Protocol):
         """Call ``function`` on a recurring schedule."""
 
 
-class IntelligenceHost(Protocol):
+class IntelligenceHost(Clock, Protocol):
     """What :class:`sim.intelligence.IntelligenceSharing` uses."""
 
-    day: int
-    horizon_days: int  # days of the run (its delivery calendar's)
     config: Scenario
     world: World
     rng: np.random.Generator
@@ -73,11 +71,9 @@ class IntelligenceHost(Protocol):
     operations: Any  # sim.operations.Operations: an operation's shared intelligence
 
 
-class InterpolHost(Protocol):
+class InterpolHost(Clock, Protocol):
     """What :class:`sim.interpol.InterpolSecretariat` uses."""
 
-    day: int
-    horizon_days: int  # days of the run (its calendars')
     config: Scenario
     world: World
     rng: np.random.Generator

@@ -55,7 +55,8 @@ from sim.eevidence_rules import (  # re-exported: the rules are imported from he
     provider_market_shares,
     provider_states,
 )
-from sim.requests import Calendar, ColumnTable, Outcome
+from sim.kernel_calendar import DayCalendar
+from sim.requests import ColumnTable, Outcome
 from sim.scenario import CASE_TYPES, DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -137,7 +138,8 @@ class ElectronicEvidence:
             },
             initial_capacity=1024,
         )
-        self._fallback = Calendar()  # requests to send by the formal route, by day
+        # Requests to send by the formal route, by day.
+        self._fallback = DayCalendar(model.horizon_days)
         if self.enabled:
             k = cfg.disclosure_propensity_concentration
             m = cfg.disclosure_propensity_mean
@@ -182,9 +184,8 @@ class ElectronicEvidence:
         if not self.enabled:
             return
         self._open_investigations()
-        due = self._fallback.pop(self.model.day)
-        if due is not None:
-            self._send_formal(due)
+        if self._fallback.due_on(self.model.day):
+            self._send_formal(self._fallback.pop(self.model.day))
 
     def _open_investigations(self) -> None:
         model, rng, cfg = self.model, self.rng, self.cfg
@@ -285,7 +286,7 @@ class ElectronicEvidence:
         )
         back = end == FALLBACK
         # The formal route starts on the day the provider's refusal (or the deadline) comes.
-        self._fallback.add(ids[back], np.ceil(model.day + days[back]).astype(np.int64))
+        self._fallback.file(ids[back], np.ceil(model.day + days[back]))
 
     def _send_formal(self, ids: np.ndarray) -> None:
         """Requests the provider declined (or ignored) go the formal route, a case each."""

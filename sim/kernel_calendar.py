@@ -1,14 +1,15 @@
-"""Calendars the kernels file and take: ids by the day they come due, compiled.
+"""The model's calendars: ids by the day they come due, filed and taken compiled.
 
-Two calendars of the model use them: the requests in a timed stage, by the day the
-stage ends, and the open cases, by their deadline. The same structure as
-:class:`sim.columns.Calendar` (two flat arrays in filing order, taking a day is one
-scan), held as arrays the kernels' struct carries (``cal_`` and ``deadline_``: ``ids``,
-``due``, ``meta``, ``count``), so that a kernel files an id for a later day and takes
-today's itself, without a crossing back to Python after each call. Python only
-reserves room before a call (:class:`DayCalendar`, below), because a kernel cannot
-replace an array the struct was built over, and files ids of its own with
-:meth:`DayCalendar.file`.
+Every calendar of the model is one: requests in a timed stage by the day the stage
+ends, open cases by their deadline, intelligence by its delivery day, notices by the
+end of their review, searches by the day they end (all held as arrays of the kernels'
+struct: ``cal_``, ``deadline_``, ``delivery_``, ``review_``, ``search_``, each with
+``ids``, ``due``, ``meta``, ``count``), and e-evidence's requests for the formal route.
+Two flat arrays in filing order; taking a day is one scan. A kernel files an id for a
+later day and takes today's itself, without a crossing back to Python after each
+call. Python only reserves room before a call (:class:`DayCalendar`, below), because
+a kernel cannot replace an array the struct was built over, and files and takes ids
+of its own with :meth:`DayCalendar.file` and :meth:`DayCalendar.pop`.
 
 ``meta`` holds the slots used (taken ones included) and the slots already taken
 (their day set to -1, reclaimed by :func:`compact`); ``count`` the number of ids
@@ -132,6 +133,10 @@ class DayCalendar:
         days = np.ascontiguousarray(days, dtype=np.int64)
         self.reserve(ids.size)
         file_all(self.ids, self.due, self.meta, self.count, ids, days)
+
+    def pop(self, day: int) -> np.ndarray:
+        """Take the ids due on ``day`` (a day of the run), in filing order."""
+        return take(self.ids, self.due, self.meta, self.count, np.int64(day))
 
     def due_on(self, day: int) -> int:
         """How many ids wait for ``day`` (a day of the run)."""

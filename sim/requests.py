@@ -14,7 +14,6 @@ import pandas as pd
 
 # Storage shared with other record tables; re-exported here, where it was first defined.
 from sim.columns import (  # noqa: F401
-    Calendar,
     ColumnTable,
     sorted_unique,
     spans,

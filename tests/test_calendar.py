@@ -1,7 +1,8 @@
 """The calendars give back, for a day, exactly the ids filed under it, in filing order.
 
-Both: the Python one (``sim.columns.Calendar``, intelligence, INTERPOL and case deadlines)
-and the requests' compiled one (``sim.kernel_calendar``, filed and taken by the kernels).
+The model's calendars (``sim.kernel_calendar.DayCalendar``): filed and taken as Python
+does (a batch at a time) and as the kernels do (one id at a time, after Python reserved
+room).
 
 Days are taken in order, as the model takes them, and ids are filed under today or later.
 
@@ -16,7 +17,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.columns import Calendar
 from sim.kernel_calendar import DayCalendar, file_entry, take
 
 
@@ -52,30 +52,30 @@ operations = st.lists(
 @settings(max_examples=150, deadline=None)
 @given(operations)
 def test_a_day_gives_back_what_was_filed_under_it_in_filing_order(ops):
-    calendar, reference = Calendar(initial_capacity=16), ListCalendar()
+    calendar, reference = DayCalendar(2_000, initial_capacity=16), ListCalendar()
     today = 0
     for op in ops:
         if op[0] == "add":
             _, ids, ahead = op
             ids = np.array(ids, dtype=np.int64)
             if isinstance(ahead, int):
-                days = today + ahead
+                days = np.full(ids.size, today + ahead)
             else:
                 days = today + np.array(ahead[: ids.size], dtype=np.int64)
-            calendar.add(ids, days)
+            calendar.file(ids, days)
             reference.add(ids, days)
         else:
             today += op[1]
             got, expected = calendar.pop(today), reference.pop(today)
-            assert (got if got is None else got.tolist()) == expected
+            assert got.tolist() == (expected or [])
         assert len(calendar) == len(reference.pairs)
 
 
 def test_fractional_days_are_truncated():
-    calendar = Calendar()
-    calendar.add(np.array([1, 2]), np.array([3.7, 3.2]))
+    calendar = DayCalendar(10)
+    calendar.file(np.array([1, 2]), np.array([3.7, 3.2]))
     assert calendar.pop(3).tolist() == [1, 2]
-    assert len(calendar) == 0 and calendar.pop(3) is None
+    assert len(calendar) == 0 and calendar.pop(3).size == 0
 
 
 @settings(max_examples=150, deadline=None)
