@@ -85,9 +85,11 @@ class RequestLifecycle:
         """The struct of arrays the compiled rules read and write, and its emptied outbox.
 
         The struct (:mod:`sim.kernel_state`) is kept between calls and built again only
-        when one of its arrays was replaced (the ledger, the case book or the calendar
+        when one of its arrays was replaced (the ledger, the case book or a calendar
         grew, a reform or a meeting stored a new array); the outbox grows to hold
-        ``size`` entries, and the calendar makes room for as many.
+        ``size`` entries, and what the kernels add to makes room for as many: the
+        calendars they file in, the ledger's rows and the case book's extras (the
+        checks before each step of :func:`sim.kernel_day.run_day` assume it).
         """
         out = self._outbox
         if out is None or out.today.size < size:
@@ -96,8 +98,7 @@ class RequestLifecycle:
         else:
             out.filed[:] = 0
             out.filed[O_TODAY] = -1
-        # The calendar takes as many filings as the outbox (before the arrays are read:
-        # growing it replaces them).
+        # Before the arrays are read: growing replaces them.
         self._due.reserve(out.today.size)
         self._deadlines.reserve(out.today.size)
         self.interpol.searches.reserve(out.today.size)
