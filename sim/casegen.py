@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.kernel_casegen import open_requests, record_cases, record_shares
 from sim.kernel_cases import draw_cases
-from sim.kernel_teams import team_candidates
-from sim.requests import (
-    EXTRADITION_CODE as _EXTRADITION,
-)
-from sim.requests import (
-    spans,
-)
-from sim.scenario import (
-    DAYS_PER_YEAR,
-)
+from sim.requests import spans
+from sim.scenario import DAYS_PER_YEAR
 
 
 class CaseGeneration:
@@ -43,76 +36,57 @@ class CaseGeneration:
             self._case_parameters,
             self.day,
         )
-        origin, case_type, links, requested = (
-            drawn.origin,
-            drawn.case_type,
-            drawn.links,
-            drawn.requested,
-        )
-        kind, hidden = drawn.kind, drawn.hidden
-        if origin.size == 0:
+        n, k = drawn.origin.size, drawn.requested.size
+        if n == 0:
             return
-        case_ids = self.cases.append(
-            origin=origin,
-            case_type=case_type,
-            severity=drawn.severity,
-            political_sensitivity=drawn.sensitivity,
-            t_created=self.day,
-            t_deadline=drawn.deadline,
-            needed=links,
-        )
-        self.latest_case[origin, case_type] = case_ids
-        case_of_link = case_ids.repeat(links)
-        requesting = origin.repeat(links)
-        extradition = kind == _EXTRADITION
-        in_team = self._propose_teams(case_ids, links, requested)
-        links_drafted = (
-            case_of_link,
-            requesting,
-            requested,
-            kind,
-            drawn.coercive,
-            drawn.consent,
-            drawn.national,
-            in_team & ~extradition,
-        )
-        # A person of unknown whereabouts needs a search first, not a request.
-        sought = np.count_nonzero(hidden)
-        if sought:
-            known = ~hidden
-            links_drafted = tuple(column[known] for column in links_drafted)
-        self._create_requests(*links_drafted)
-        if sought:
-            self.fugitives_unlocated += sought
-            self.interpol.search(case_of_link[hidden], requesting[hidden], requested[hidden])
-        self.intelligence.produce(case_ids)
-        self._cases_opened(case_ids.size)
-        self._file_deadlines(case_ids, drawn.deadline)
-
-    def _file_deadlines(self, case_ids: np.ndarray, deadline: np.ndarray) -> None:
-        """File cases under their deadline day (taken by :func:`sim.kernel_day.expire_cases`)."""
-        self._deadlines.file(case_ids, deadline)
-
-    def _propose_teams(self, case_ids, links, requested) -> np.ndarray:
-        """Form joint teams for qualifying cases; returns, per link, whether it is in a team."""
-        in_team = np.zeros(requested.size, dtype=bool)
-        # Compiled (sim.kernel_teams): the size and severity test, on an operation's or
-        # an agreement's easier terms, and the members' trust test; only the few cases
-        # that pass go on to the members' capacity and agreement, here in Python.
-        positions, members, sizes, lowest, needed = team_candidates(
-            self.trust.arrays(),
+        # Room for what the next two calls write: the cases, then for each link a
+        # ledger row, or a notice and its calendar entries; the shares as many as the
+        # most a day has shared so far (a day that shares more is recorded after a
+        # second call, below).
+        self.cases.reserve(n)
+        self.interpol.reserve(k)
+        self.intelligence.reserve(self._share_room)
+        state, out = self.kernel_state(k)
+        case_ids, candidates = record_cases(
+            state,
             self.day,
-            case_ids,
-            links,
-            requested,
-            self.cases.origin,
-            self.cases.case_type,
-            self.cases.severity,
+            drawn,
             self._team_numbers,
-            self.policy.team_threshold_shift,
-            self.policy.team_trust_shift,
+            policy.team_threshold_shift,
+            policy.team_trust_shift,
             self.operations.team_terms(),
         )
+        in_team = self._form_teams(case_ids, drawn.links, candidates)
+        if candidates[0].size:  # forming a team may have replaced the teams' arrays
+            state, out = self.kernel_state(k)
+        shares, recorded = open_requests(
+            state,
+            self.streams,
+            self.day,
+            case_ids,
+            drawn,
+            in_team,
+            self.interpol.search_arguments(),
+            self.intelligence.offer_arguments(),
+        )
+        self._file(out)
+        if not recorded:  # more shares than the room reserved: make room, record them
+            self._share_room = 2 * shares[0].size
+            self.intelligence.reserve(shares[0].size)
+            state, out = self.kernel_state(1)
+            record_shares(state, self.day, shares, self.intel_of)
+
+    def _form_teams(self, case_ids, links, candidates) -> np.ndarray:
+        """Form the joint teams proposed; returns, per link, whether it is in a team.
+
+        The size and severity test, on an operation's or an agreement's easier terms,
+        and the members' trust test are compiled
+        (:func:`sim.kernel_teams.team_candidates`, in :func:`sim.kernel_casegen.record_cases`);
+        only the few cases that pass go on to the members' capacity and agreement, here
+        in Python (the teams are Mesa agents).
+        """
+        in_team = np.zeros(int(links.sum()), dtype=bool)
+        positions, members, sizes, lowest, needed = candidates
         if positions.size == 0:
             return in_team
         formed = self.teams.consider(case_ids[positions], members, sizes, lowest, needed)

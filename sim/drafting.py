@@ -74,5 +74,5 @@ class Drafting:
             no,
         )
         self._cases_opened(n)
-        self._file_deadlines(case_ids, deadline)
+        self._deadlines.file(case_ids, deadline)  # taken by sim.kernel_day.expire_cases
         return ids

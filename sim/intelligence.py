@@ -10,6 +10,9 @@ confidentiality standards and is cut by a secure platform; a leak costs the
 sharer's trust in the recipient sharply. An item that does not leak keeps a
 related case of the recipient warm (its deadline moves later), may help prevent
 an incident, and raises the recipient's trust in the sharer a little.
+
+Production and sharing are compiled (:func:`sim.kernel_casegen.produce_items`, in case
+generation), as is delivery (:func:`sim.kernel_day.deliver_today`, in the day's call).
 """
 
 from __future__ import annotations
@@ -19,8 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.kernel_calendar import DayCalendar
-from sim.kernel_intelligence import offers, share_decisions, with_extra_partners
-from sim.kernel_state import S_HELPED, S_LEAKS, S_PREVENTED, ShareArrays
+from sim.kernel_state import S_HELPED, S_ITEMS, S_LEAKS, S_PREVENTED, ShareArrays
 from sim.requests import ColumnTable
 
 if TYPE_CHECKING:
@@ -101,14 +103,19 @@ class IntelligenceSharing:
 
     def __init__(self, model: IntelligenceHost):
         self.model = model
-        self.items = 0
         self.shares = ColumnTable(self.COLUMNS, initial_capacity=256)
         # Shared items by delivery day, delivered by the day's first kernel call
         # (sim.kernel_day.deliver_today).
         self.deliveries = DayCalendar(model.horizon_days, initial_capacity=256)
-        # The running counts the delivery kernel adds to, at S_LEAKS, S_PREVENTED, S_HELPED.
-        self.share_counts = np.zeros(3, dtype=np.int64)
+        # The running counts the kernels add to, at S_LEAKS, S_PREVENTED, S_HELPED, S_ITEMS.
+        self.share_counts = np.zeros(S_ITEMS + 1, dtype=np.int64)
         cfg = model.config.intelligence
+        # Items a case yields and partners it offers them to (sim.kernel_intelligence.offers).
+        self._counts = (
+            float(cfg.items_per_security_case),
+            float(cfg.items_per_other_case),
+            int(cfg.alliance_partners),
+        )
         # share_decisions' numbers, as the kernel takes them
         self._numbers = (
             float(cfg.share_base),
@@ -138,6 +145,11 @@ class IntelligenceSharing:
         return int(self.share_counts[S_LEAKS])
 
     @property
+    def items(self) -> int:
+        """Items produced so far."""
+        return int(self.share_counts[S_ITEMS])
+
+    @property
     def incidents_prevented(self) -> int:
         """Incidents that delivered items helped prevent, so far."""
         return int(self.share_counts[S_PREVENTED])
@@ -159,69 +171,26 @@ class IntelligenceSharing:
             shares.leaked,
             self._delivery_numbers,
             self.share_counts,
+            shares.item,
+            shares.t_shared,
+            shares.n_rows,
         )
 
-    def produce(self, case_ids: np.ndarray) -> None:
-        """Create items from new cases and decide, per partner, whether to share them."""
+    def reserve(self, n: int) -> None:
+        """Room for ``n`` more shares and their deliveries (the kernels record them)."""
+        self.shares.reserve(n)
+        self.deliveries.reserve(n)
+
+    def offer_arguments(self) -> tuple:
+        """What :func:`sim.kernel_casegen.produce_items` reads besides the struct, today."""
         m = self.model
-        cfg, w = m.config.intelligence, m.world
-        if case_ids.size == 0 or w.n_states < 2:
-            return
-        cases = m.cases
-        # Compiled (sim.kernel_intelligence): each case's items, and the partners it
-        # offers them to: the states the case sent requests to and, for a member of the
-        # alliance, alliance_partners other members drawn at random.
-        producing, n_items, position, partner = offers(
-            m.streams,
-            np.ascontiguousarray(case_ids, dtype=np.int64),
-            cases.case_type,
-            cases.origin,
-            *cases.request_runs,
-            m.ledger.requested_state,
-            m.security_type,
-            w.alliance,
-            float(cfg.items_per_security_case),
-            float(cfg.items_per_other_case),
-            int(cfg.alliance_partners),
-        )
-        if producing.size == 0:
-            return
-        items_before = self.items
-        self.items += int(n_items.sum())
-        # A coordinated operation or a bilateral agreement offers items to more partners.
-        terms = m.operations.intelligence_terms()
-        position, partner = with_extra_partners(
-            producing, position, partner, cases.origin, cases.case_type, *terms[:2], *terms[3:5]
-        )
-        item, case, sharer, recipient, platform, delay = share_decisions(
-            m.streams,
-            m.trust.arrays(),
-            m.day,
-            producing,
-            n_items,
-            items_before,
-            position,
-            partner,
-            cases.origin,
-            cases.case_type,
-            w.alliance,
-            w.confidentiality,
-            w.platform,
-            terms,
+        return (
+            m.world.alliance,
+            self._counts,
+            m.operations.intelligence_terms(),
             self._numbers,
+            m.intel_of,
         )
-        if item.size == 0:
-            return
-        ids = self.shares.append(
-            item=item,
-            case=case,
-            sharer=sharer,
-            recipient=recipient,
-            t_shared=m.day,
-            platform=platform,
-        )
-        self.deliveries.file(ids, m.day + delay)
-        np.add.at(m.agency_table.effort, m.intel_of[sharer], 1.0)
 
     def outcomes(self, since: int = 0) -> dict:
         """Counts and rates of intelligence sharing, over items shared from day ``since``.

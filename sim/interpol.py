@@ -26,7 +26,6 @@ import numpy as np
 
 from sim.frictions import to_whole_days
 from sim.kernel_calendar import DayCalendar
-from sim.kernel_interpol import start_searches
 from sim.kernel_state import NoticeArrays
 from sim.requests import ColumnTable
 from sim.survival import km_quantiles
@@ -99,40 +98,24 @@ class InterpolSecretariat(mesa.Agent):
             dtype=np.float64,
         )
 
-    def search(self, cases: np.ndarray, requesting: np.ndarray, located_in: np.ndarray) -> int:
-        """Start searches for persons of unknown whereabouts; returns how many began.
+    def reserve(self, n: int) -> None:
+        """Room for ``n`` more searches: rows of the record and their calendars' entries."""
+        self.record.reserve(n)
+        self.reviews.reserve(n)
+        self.searches.reserve(n)
 
-        States outside INTERPOL cannot ask, and a person in a non-member state
-        cannot be found this way (the search runs but never locates them).
+    def search_arguments(self) -> tuple:
+        """What :func:`sim.kernel_casegen.start_notices` reads besides the struct, today.
+
+        An INTERPOL operation's cases are reviewed faster
+        (:meth:`sim.operations.Operations.interpol_terms`).
         """
-        m = self.model
-        member = m.world.interpol_member[requesting]
-        cases, requesting, located_in = cases[member], requesting[member], located_in[member]
-        if cases.size == 0:
-            return 0
-        notices = self.record.append(
-            case=cases, requesting=requesting, located_in=located_in, t_requested=m.day
-        )
-        # Compiled (sim.kernel_interpol): diffusion or notice request; diffusions go
-        # straight to members, notices wait for the secretariat's review (shorter for a
-        # coordinated INTERPOL operation's cases).
-        review_ids, review_due, search_ids, search_due = start_searches(
-            m.streams,
-            m.day,
-            notices,
-            self._columns(),
-            m.world.interpol_member,
-            m.cases.case_type,
-            m.operations.interpol_terms(),
-            self._search_numbers,
-        )
-        self.searches.file(search_ids, search_due)
-        self.reviews.file(review_ids, review_due)
-        return int(cases.size)
+        return self.model.operations.interpol_terms(), self._search_numbers
 
     def arrays(self) -> NoticeArrays:
         """The record's columns and the reviews' numbers, as the day's kernel call takes them."""
-        return NoticeArrays(*self._columns(), self._review_numbers)
+        r = self.record
+        return NoticeArrays(*self._columns(), self._review_numbers, r.t_requested, r.n_rows)
 
     def _columns(self) -> tuple:
         """The record's columns as the kernels take them (see :mod:`sim.kernel_interpol`)."""

@@ -41,7 +41,7 @@ CaseArrays = namedtuple(
     [
         "origin", "type", "needed", "received", "status", "first", "count",
         "extra_first", "extra_next", "extra_request", "severity", "political_sensitivity",
-        "deadline", "extra_last", "extras_used",
+        "deadline", "extra_last", "extras_used", "t_created", "n_rows",
     ],
 )  # fmt: skip
 
@@ -122,18 +122,19 @@ CalendarArrays = namedtuple("CalendarArrays", ["ids", "due", "meta", "count"])
 # and writes, its numbers (S_ offsets) and its running counts (S_LEAKS and on).
 ShareArrays = namedtuple(
     "ShareArrays",
-    ["case", "sharer", "recipient", "platform", "t_delivered", "leaked", "numbers", "counts"],
+    ["case", "sharer", "recipient", "platform", "t_delivered", "leaked", "numbers", "counts"]
+    + ["item", "t_shared", "n_rows"],
 )
 S_LEAK_BASE, S_PLATFORM_LEAK, S_LEAK_CUT, S_PREVENTION, S_TRUST_LOSS, S_TRUST_GAIN = range(6)
 S_LEAD_DAYS = 6
-S_LEAKS, S_PREVENTED, S_HELPED = range(3)
+S_LEAKS, S_PREVENTED, S_HELPED, S_ITEMS = range(4)  # S_ITEMS: items produced
 
 # INTERPOL's record (sim.interpol): the columns its kernels read and write, and the
 # reviews' numbers (sim.kernel_interpol.review_notices).
 NoticeArrays = namedtuple(
     "NoticeArrays",
     ["case", "requesting", "located_in", "diffusion", "status", "t_reviewed", "t_located"]
-    + ["numbers"],
+    + ["numbers", "t_requested", "n_rows"],
 )
 
 # The joint teams at work (sim.teams.TeamFormation): each slot's case (-1: free, -2:
@@ -185,7 +186,8 @@ Q_SIZE, Q_NEW, Q_SEQUENCE, Q_DIRTY = range(4)
 # The model's counters (K): outcomes by Outcome code - 1, then the rest.
 K_EXECUTED, K_REFUSED, K_LAPSED, K_WITHDRAWN, K_ISSUED, K_CLARIFICATION_ROUNDS, K_OPEN = range(7)
 K_BACKLOG = 7  # + role code
-K_SLOTS = K_BACKLOG + 3
+K_UNLOCATED = K_BACKLOG + 3  # persons sought whose whereabouts were unknown
+K_SLOTS = K_UNLOCATED + 1
 OUTCOME_COUNTERS = ("executed", "refused", "lapsed", "withdrawn", "issued")
 
 # The scenario's numbers (P), by offset: (section, field) in the scenario.

@@ -18,6 +18,7 @@ from sim.kernel_state import (
     K_BACKLOG,
     K_CLARIFICATION_ROUNDS,
     K_OPEN,
+    K_UNLOCATED,
     O_CLOSED,
     O_GIVEN,
     O_SEGMENTS,
@@ -41,7 +42,7 @@ _LEDGER = attrgetter(*LedgerArrays._fields)
 _CASES = attrgetter(  # CaseArrays
     "origin", "case_type", "needed", "received", "status", "_first", "_count",
     "extra_first", "extra_next", "extra_request", "severity", "political_sensitivity",
-    "t_deadline", "extra_last", "extras_used",
+    "t_deadline", "extra_last", "extras_used", "t_created", "n_rows",
 )  # fmt: skip
 # WorldArrays: the world's fields, the model's tables, the policy's arrays, then the
 # running operation's (chosen in _kernel_arrays).
@@ -65,6 +66,11 @@ class RequestLifecycle:
     def _cases_opened(self, n: int) -> None:
         """Count ``n`` new open cases (the kernels count those that end)."""
         self.counters[K_OPEN] += n
+
+    @property
+    def fugitives_unlocated(self) -> int:
+        """Persons sought whose whereabouts were unknown, over the run."""
+        return int(self.counters[K_UNLOCATED])
 
     @property
     def clarification_rounds(self) -> int:

@@ -180,7 +180,8 @@ class CooperationModel(
             self.latest_case = np.full((n, len(CASE_TYPES)), -1, dtype=np.int64)
             # Per-state settings that reforms change and stages read.
             self.policy = PolicyState.initial(scenario, self.world.nsc)
-            self.fugitives_unlocated = 0  # persons sought whose whereabouts were unknown
+            # Shares a day's cases may record in the room reserved before (sim.casegen).
+            self._share_room = 64
             # Outcome counts, clarification rounds, open cases and backlogs, at the offsets of
             # sim.kernel_state (the compiled rules update them in place).
             self.counters = np.zeros(K_SLOTS, dtype=np.int64)

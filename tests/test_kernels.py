@@ -170,6 +170,8 @@ def test_the_struct_holds_each_array_under_its_own_name():
                     c.t_deadline,
                     c.extra_last,
                     c.extras_used,
+                    c.t_created,
+                    c.n_rows,
                 ),
                 strict=True,
             )

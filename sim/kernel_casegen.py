@@ -1,0 +1,290 @@
+"""Process 1 after its draws, compiled: the day's cases recorded and their requests opened.
+
+:func:`sim.kernel_cases.draw_cases` makes the day's draws on the case stream. Two
+kernel calls then do, in the order the model did them, what Python did between kernel
+calls before:
+
+- :func:`record_cases` adds the cases to the case book (and to each state's latest case
+  of its type), files them under their deadline, counts them open, and proposes the
+  joint teams (:func:`sim.kernel_teams.team_candidates`). The few cases proposed go to
+  Python, which forms the teams (Mesa agents; :meth:`sim.teams.TeamFormation.consider`).
+- :func:`open_requests` drafts a request for each link whose person or evidence is
+  where the case expects (:func:`sim.kernel_drafting.draft`), starts an INTERPOL search
+  for each person of unknown whereabouts (:func:`start_notices`), then produces the
+  cases' intelligence items and decides who they are shared with
+  (:func:`produce_items`), drawing from the model's stream.
+
+Python reserves the room these calls write in before the first: as many cases as were
+drawn, and ledger rows, notices and calendar entries for every link. How many items are
+shared is known only after the share draws, so :func:`open_requests` records them
+(:func:`record_shares`) when the room reserved suffices and otherwise leaves them to
+Python, which makes room and calls :func:`record_shares` itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
+from sim.kernel_calendar import C_USED, file_all
+from sim.kernel_cases import EXTRADITION
+from sim.kernel_day import notice_columns
+from sim.kernel_drafting import draft
+from sim.kernel_intelligence import offers, share_decisions, with_extra_partners
+from sim.kernel_interpol import start_searches
+from sim.kernel_lifecycle import trust_arrays
+from sim.kernel_pick import pick, pick_not, repeat_each
+from sim.kernel_state import K_OPEN, K_UNLOCATED, S_ITEMS
+from sim.kernel_teams import team_candidates
+
+
+@njit(cache=True)
+def record_cases(S, day, drawn, team_numbers, threshold_shift, trust_shift, team_terms):
+    """Add the drawn cases to the case book; propose their joint teams.
+
+    Args:
+        S: The model's struct (:class:`sim.kernel_state.KernelState`), with room for
+            the cases.
+        day: Today.
+        drawn: The day's :data:`sim.kernel_cases.CaseDraws`.
+        team_numbers: ``(min_states, severity_threshold, agreement_trust)``.
+        threshold_shift: The policy's lowering of the severity threshold (per state).
+        trust_shift: The policy's lowering of the trust a team needs (per state).
+        team_terms: A UNODC operation's and an agreement's team terms
+            (:meth:`sim.operations.Operations.team_terms`).
+
+    Returns:
+        ``(case_ids, candidates)``: the new cases' ids and
+        :func:`sim.kernel_teams.team_candidates`' result for them.
+    """
+    n = drawn.origin.size
+    first = S.case_n_rows[0]
+    if first + n > S.case_origin.size:
+        raise IndexError("the case book has too little room reserved for this call")
+    case_ids = np.arange(first, first + n)
+    for c in range(n):
+        r = case_ids[c]
+        S.case_origin[r] = drawn.origin[c]
+        S.case_type[r] = drawn.case_type[c]
+        S.case_severity[r] = drawn.severity[c]
+        S.case_political_sensitivity[r] = drawn.sensitivity[c]
+        S.case_t_created[r] = day
+        S.case_deadline[r] = drawn.deadline[c]
+        S.case_needed[r] = drawn.links[c]
+    S.case_n_rows[0] = first + n
+    for c in range(n):
+        S.latest_case[drawn.origin[c], drawn.case_type[c]] = case_ids[c]
+    S.counters[K_OPEN] += n
+    file_all(
+        S.deadline_ids, S.deadline_due, S.deadline_meta, S.deadline_count, case_ids, drawn.deadline
+    )
+    candidates = team_candidates(
+        trust_arrays(S),
+        day,
+        case_ids,
+        drawn.links,
+        drawn.requested,
+        S.case_origin,
+        S.case_type,
+        S.case_severity,
+        team_numbers,
+        threshold_shift,
+        trust_shift,
+        team_terms,
+    )
+    return case_ids, candidates
+
+
+@njit(cache=True)
+def open_requests(S, R, day, case_ids, drawn, in_team, search_terms, intelligence):
+    """Draft the links' requests, start the searches, produce and offer intelligence.
+
+    Args:
+        S: The model's struct, with room for a ledger row, a notice and a calendar
+            entry per link.
+        R: The model's streams.
+        day: Today.
+        case_ids: The cases :func:`record_cases` added.
+        drawn: Their draws.
+        in_team: Per link, whether its case's joint team formed.
+        search_terms: ``(terms, numbers)`` of :func:`start_notices`.
+        intelligence: The arguments of :func:`produce_items` after ``case_ids``.
+
+    Returns:
+        ``(shares, recorded)``: the share rows of :func:`produce_items` and whether
+        they were recorded (when not, Python makes room and calls :func:`record_shares`).
+    """
+    case_of_link = repeat_each(case_ids, drawn.links)
+    requesting = repeat_each(drawn.origin, drawn.links)
+    hidden = drawn.hidden
+    # A person of unknown whereabouts needs a search first, not a request.
+    m = hidden.size - np.count_nonzero(hidden)
+    if m:
+        first = S.n_rows[0]
+        if first + m > S.case.size:
+            raise IndexError("the ledger has too little room reserved for this call")
+        S.n_rows[0] = first + m
+        team = in_team & (drawn.kind != EXTRADITION)
+        draft(
+            S,
+            R,
+            first,
+            pick_not(case_of_link, hidden),
+            pick_not(requesting, hidden),
+            pick_not(drawn.requested, hidden),
+            pick_not(drawn.kind, hidden),
+            pick_not(drawn.coercive, hidden),
+            pick_not(drawn.consent, hidden),
+            pick_not(drawn.national, hidden),
+            pick_not(team, hidden),
+            day,
+        )
+    sought = hidden.size - m
+    if sought:
+        S.counters[K_UNLOCATED] += sought
+        start_notices(
+            S,
+            R,
+            day,
+            pick(case_of_link, hidden),
+            pick(requesting, hidden),
+            pick(drawn.requested, hidden),
+            search_terms[0],
+            search_terms[1],
+        )
+    alliance, counts, terms, numbers, intel_of = intelligence
+    shares = produce_items(S, R, day, case_ids, alliance, counts, terms, numbers, intel_of)
+    n = shares[0].size
+    if n == 0:
+        return shares, True
+    if not share_room(S, n):
+        return shares, False
+    record_shares(S, day, shares, intel_of)
+    return shares, True
+
+
+@njit(cache=True)
+def start_notices(S, R, day, cases, requesting, located_in, terms, numbers):
+    """Ask INTERPOL to search for persons of unknown whereabouts.
+
+    States outside INTERPOL cannot ask (a person in a non-member state can be asked
+    for, but never found this way). New rows in INTERPOL's record, then
+    :func:`sim.kernel_interpol.start_searches` and their calendars.
+    """
+    member = S.interpol_member
+    n = 0
+    for k in range(cases.size):
+        n += member[requesting[k]]
+    if n == 0:
+        return
+    first = S.notice_n_rows[0]
+    if first + n > S.notice_case.size:
+        raise IndexError("INTERPOL's record has too little room reserved for this call")
+    r = first
+    for k in range(cases.size):
+        if member[requesting[k]]:
+            S.notice_case[r] = cases[k]
+            S.notice_requesting[r] = requesting[k]
+            S.notice_located_in[r] = located_in[k]
+            S.notice_t_requested[r] = day
+            r += 1
+    S.notice_n_rows[0] = first + n
+    review_ids, review_due, search_ids, search_due = start_searches(
+        R, day, np.arange(first, first + n), notice_columns(S), member, S.case_type, terms, numbers
+    )
+    file_all(S.search_ids, S.search_due, S.search_meta, S.search_count, search_ids, search_due)
+    file_all(S.review_ids, S.review_due, S.review_meta, S.review_count, review_ids, review_due)
+
+
+@njit(cache=True)
+def produce_items(S, R, day, case_ids, alliance, counts, terms, numbers, intel_of):
+    """The new cases' intelligence items and the rows shared (see :mod:`sim.intelligence`).
+
+    Args:
+        S: The model's struct.
+        R: The model's streams.
+        day: Today.
+        case_ids: The new cases.
+        alliance: Members of the intelligence alliance (per state).
+        counts: ``(items_per_security_case, items_per_other_case, alliance_partners)``.
+        terms: :meth:`sim.operations.Operations.intelligence_terms`.
+        numbers: :func:`sim.kernel_intelligence.share_decisions`' numbers.
+        intel_of: Each state's intelligence service (read by :func:`record_shares`).
+
+    Returns:
+        ``(item, case, sharer, recipient, on_platform, delay)`` of the rows shared.
+    """
+    producing, n_items, position, partner = offers(
+        R,
+        case_ids,
+        S.case_type,
+        S.case_origin,
+        S.case_first,
+        S.case_count,
+        S.requested_state,
+        S.security_type,
+        alliance,
+        counts[0],
+        counts[1],
+        counts[2],
+    )
+    if producing.size == 0:
+        none = np.empty(0, dtype=np.int64)
+        return none, none, none, none, np.empty(0, dtype=np.bool_), none
+    items_before = S.share_counts[S_ITEMS]
+    S.share_counts[S_ITEMS] += n_items.sum()
+    # A coordinated operation or a bilateral agreement offers items to more partners.
+    op_participant, op_targeted, _, ag_pair, ag_covered, _ = terms
+    position, partner = with_extra_partners(
+        producing, position, partner, S.case_origin, S.case_type,
+        op_participant, op_targeted, ag_pair, ag_covered,
+    )  # fmt: skip
+    return share_decisions(
+        R,
+        trust_arrays(S),
+        day,
+        producing,
+        n_items,
+        items_before,
+        position,
+        partner,
+        S.case_origin,
+        S.case_type,
+        alliance,
+        S.confidentiality,
+        S.platform,
+        terms,
+        numbers,
+    )
+
+
+@njit(cache=True)
+def share_room(S, n):
+    """Whether the share record and the delivery calendar can take ``n`` more rows."""
+    return (
+        S.share_n_rows[0] + n <= S.share_case.size
+        and S.delivery_meta[C_USED] + n <= S.delivery_ids.size
+    )
+
+
+@njit(cache=True)
+def record_shares(S, day, shares, intel_of):
+    """Record the rows shared today, file them for delivery; each costs its sharer effort."""
+    item, case, sharer, recipient, on_platform, delay = shares
+    n = item.size
+    if not share_room(S, n):
+        raise IndexError("the share record has too little room reserved for this call")
+    first = S.share_n_rows[0]
+    ids = np.arange(first, first + n)
+    for q in range(n):
+        r = ids[q]
+        S.share_item[r] = item[q]
+        S.share_case[r] = case[q]
+        S.share_sharer[r] = sharer[q]
+        S.share_recipient[r] = recipient[q]
+        S.share_t_shared[r] = day
+        S.share_platform[r] = on_platform[q]
+    S.share_n_rows[0] = first + n
+    file_all(S.delivery_ids, S.delivery_due, S.delivery_meta, S.delivery_count, ids, day + delay)
+    for q in range(n):
+        S.effort[intel_of[sharer[q]]] += 1.0
