@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernel_casegen import open_requests, record_cases, record_shares
-from sim.kernel_cases import draw_cases
+from sim.kernel_casegen import (
+    NEED_ROOM,
+    SHARES_ROOM,
+    TEAMS,
+    case_work,
+    continue_cases,
+    finish_cases,
+    generate_cases,
+    record_shares,
+)
 from sim.requests import spans
 from sim.scenario import DAYS_PER_YEAR
 
@@ -23,54 +31,60 @@ class CaseGeneration:
         if policy.demand_growth.any():
             years = np.maximum(0.0, self.day - policy.demand_start_day) / DAYS_PER_YEAR
             rate = rate * (1.0 + policy.demand_growth) ** years
-        # Every draw of the day's cases, compiled (sim.kernel_cases), in the order the
-        # vectorised code drew them.
-        drawn = draw_cases(
-            self.streams,
-            np.ascontiguousarray(rate, dtype=np.float64),
-            self._type_cdf,
-            self._type_sensitivity,
-            self._gravity_cum,
-            w.mr_bloc,
-            w.rights_standard,
-            self._case_parameters,
-            self.day,
-        )
-        n, k = drawn.origin.size, drawn.requested.size
-        if n == 0:
-            return
-        # Room for what the next two calls write: the cases, then for each link a
-        # ledger row, or a notice and its calendar entries; the shares as many as the
-        # most a day has shared so far (a day that shares more is recorded after a
-        # second call, below).
-        self.cases.reserve(n)
-        self.interpol.reserve(k)
+        # Compiled (sim.kernel_casegen), in room reserved for a day with up to the most
+        # links a day has had so far; the call stops for more room and for teams.
+        room = self._link_room
+        self.cases.reserve(room)
+        self.interpol.reserve(room)
         self.intelligence.reserve(self._share_room)
-        state, out = self.kernel_state(k)
-        case_ids, candidates = record_cases(
-            state,
-            self.day,
-            drawn,
+        state, out = self.kernel_state(room)
+        work = self._case_work
+        team_args = (
             self._team_numbers,
             policy.team_threshold_shift,
             policy.team_trust_shift,
             self.operations.team_terms(),
         )
-        in_team = self._form_teams(case_ids, drawn.links, candidates)
-        if candidates[0].size:  # forming a team may have replaced the teams' arrays
-            state, out = self.kernel_state(k)
-        shares, recorded = open_requests(
+        search_args = self.interpol.search_arguments()
+        intelligence_args = self.intelligence.offer_arguments()
+        stop = generate_cases(
             state,
             self.streams,
+            work,
             self.day,
-            case_ids,
-            drawn,
-            in_team,
-            self.interpol.search_arguments(),
-            self.intelligence.offer_arguments(),
+            np.ascontiguousarray(rate, dtype=np.float64),
+            self._draw_tables,
+            team_args,
+            search_args,
+            intelligence_args,
         )
+        if stop == NEED_ROOM:
+            drawn = case_work(work)[0]
+            k = drawn.requested.size
+            self._link_room = 2 * k
+            self.cases.reserve(drawn.origin.size)
+            self.interpol.reserve(k)
+            state, out = self.kernel_state(k)
+            stop = continue_cases(
+                state, self.streams, work, self.day, team_args, search_args, intelligence_args
+            )
+        if stop == TEAMS:
+            drawn, case_ids, candidates, _ = case_work(work)
+            in_team = self._form_teams(case_ids, drawn.links, candidates)
+            # Forming a team may have replaced the teams' arrays.
+            state, out = self.kernel_state(drawn.requested.size)
+            stop = finish_cases(
+                state,
+                self.streams,
+                work,
+                self.day,
+                in_team,
+                search_args,
+                intelligence_args,
+            )
         self._file(out)
-        if not recorded:  # more shares than the room reserved: make room, record them
+        if stop == SHARES_ROOM:
+            shares = case_work(work)[3]
             self._share_room = 2 * shares[0].size
             self.intelligence.reserve(shares[0].size)
             state, out = self.kernel_state(1)

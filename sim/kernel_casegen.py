@@ -1,8 +1,8 @@
-"""Process 1 after its draws, compiled: the day's cases recorded and their requests opened.
+"""Process 1, compiled: the day's cases drawn, recorded, and their requests opened.
 
-:func:`sim.kernel_cases.draw_cases` makes the day's draws on the case stream. Two
-kernel calls then do, in the order the model did them, what Python did between kernel
-calls before:
+:func:`generate_cases` is the day's case generation in one kernel call. It makes the
+day's draws on the case stream (:func:`sim.kernel_cases.draw_cases`), then, in the
+order the model did them:
 
 - :func:`record_cases` adds the cases to the case book (and to each state's latest case
   of its type), files them under their deadline, counts them open, and proposes the
@@ -14,20 +14,31 @@ calls before:
   cases' intelligence items and decides who they are shared with
   (:func:`produce_items`), drawing from the model's stream.
 
-Python reserves the room these calls write in before the first: as many cases as were
-drawn, and ledger rows, notices and calendar entries for every link. How many items are
-shared is known only after the share draws, so :func:`open_requests` records them
-(:func:`record_shares`) when the room reserved suffices and otherwise leaves them to
-Python, which makes room and calls :func:`record_shares` itself.
+The call stops, and leaves what it drew in a :class:`CaseWork` for Python, in three
+cases, each rare:
+
+- ``NEED_ROOM``: the draws need more room than Python reserved (cases, ledger rows,
+  notices and calendar entries, for every link): Python makes room and resumes with
+  :func:`continue_cases`.
+- ``TEAMS``: some cases are proposed for a joint team: Python forms the teams (Mesa
+  agents; :meth:`sim.teams.TeamFormation.consider`) and resumes with
+  :func:`finish_cases`.
+- ``SHARES_ROOM``: more items were shared than the share record has room for (known
+  only after the share draws): Python makes room and calls :func:`record_shares`.
+
+The draws stay in the :class:`CaseWork` (not returned), so a day without a stop
+passes no array back to Python.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import types
+from numba.experimental import structref
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_calendar import C_USED, file_all
-from sim.kernel_cases import EXTRADITION
+from sim.kernel_cases import EXTRADITION, CaseDraws, draw_cases
 from sim.kernel_day import notice_columns
 from sim.kernel_drafting import draft
 from sim.kernel_intelligence import offers, share_decisions, with_extra_partners
@@ -36,6 +47,119 @@ from sim.kernel_lifecycle import trust_arrays
 from sim.kernel_pick import pick, pick_not, repeat_each
 from sim.kernel_state import K_OPEN, K_UNLOCATED, S_ITEMS
 from sim.kernel_teams import team_candidates
+
+DONE, NEED_ROOM, TEAMS, SHARES_ROOM = range(4)
+
+
+@structref.register
+class CaseWorkType(types.StructRef):
+    """numba's type of :class:`CaseWork`."""
+
+    def preprocess_fields(self, fields):
+        """Field types as numba infers them, without literal values."""
+        return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+
+class CaseWork(structref.StructRefProxy):
+    """A day's case generation where :func:`generate_cases` stopped: what it drew.
+
+    ``drawn`` (the :data:`sim.kernel_cases.CaseDraws`), ``case_ids`` (the cases
+    recorded), ``candidates`` (:func:`sim.kernel_teams.team_candidates`' result) and
+    ``shares`` (:func:`produce_items`' rows), read in Python with :func:`case_work`.
+    """
+
+
+structref.define_proxy(CaseWork, CaseWorkType, ["drawn", "case_ids", "candidates", "shares"])
+
+
+@njit(cache=True)
+def new_case_work():
+    """An empty :class:`CaseWork` (one per model, reused day after day)."""
+    i, f, b = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0, dtype=np.bool_)
+    drawn = CaseDraws(i, i, f, f, i, i, i, i, b, b, b, b)
+    return CaseWork(drawn, i, (i, i, i, f, f), (i, i, i, i, b, i))
+
+
+@njit(cache=True)
+def case_work(W):
+    """``(drawn, case_ids, candidates, shares)`` of a :class:`CaseWork`, for Python."""
+    return W.drawn, W.case_ids, W.candidates, W.shares
+
+
+@njit(cache=True)
+def generate_cases(S, R, W, day, rate, draw_tables, team_args, search_terms, intelligence):
+    """The day's case generation (see the module docstring); returns ``DONE`` or a stop.
+
+    Args:
+        S: The model's struct (:class:`sim.kernel_state.KernelState`).
+        R: The model's streams.
+        W: The model's :class:`CaseWork`.
+        day: Today.
+        rate: Expected new cases a day per state.
+        draw_tables: ``(type_cdf, type_sensitivity, gravity_cum)`` of
+            :func:`sim.kernel_cases.draw_cases`.
+        team_args: :func:`record_cases`' arguments after ``drawn``.
+        search_terms: ``(terms, numbers)`` of :func:`start_notices`.
+        intelligence: :func:`produce_items`' arguments after ``case_ids``.
+    """
+    type_cdf, type_sensitivity, gravity_cum = draw_tables
+    W.drawn = draw_cases(
+        R,
+        rate,
+        type_cdf,
+        type_sensitivity,
+        gravity_cum,
+        S.mr_bloc,
+        S.rights_standard,
+        S.case_numbers,
+        day,
+    )
+    n, k = W.drawn.origin.size, W.drawn.requested.size
+    if n == 0:
+        return DONE
+    if not case_room(S, n, k):
+        return NEED_ROOM
+    return continue_cases(S, R, W, day, team_args, search_terms, intelligence)
+
+
+@njit(cache=True)
+def case_room(S, n, k):
+    """Whether ``n`` cases with ``k`` links fit the room reserved for them."""
+    return (
+        S.case_n_rows[0] + n <= S.case_origin.size
+        and S.deadline_meta[C_USED] + n <= S.deadline_ids.size
+        and S.n_rows[0] + k <= S.case.size
+        and S.cal_meta[C_USED] + k <= S.cal_ids.size
+        and S.notice_n_rows[0] + k <= S.notice_case.size
+        and S.review_meta[C_USED] + k <= S.review_ids.size
+        and S.search_meta[C_USED] + k <= S.search_ids.size
+    )
+
+
+@njit(cache=True)
+def continue_cases(S, R, W, day, team_args, search_terms, intelligence):
+    """Record the drawn cases, then (unless teams are proposed) :func:`finish_cases`."""
+    numbers, threshold_shift, trust_shift, terms = team_args
+    W.case_ids, candidates = record_cases(
+        S, day, W.drawn, numbers, threshold_shift, trust_shift, terms
+    )
+    if candidates[0].size:
+        W.candidates = candidates
+        return TEAMS
+    in_team = np.zeros(W.drawn.requested.size, dtype=np.bool_)
+    return finish_cases(S, R, W, day, in_team, search_terms, intelligence)
+
+
+@njit(cache=True)
+def finish_cases(S, R, W, day, in_team, search_terms, intelligence):
+    """Open the recorded cases' requests (:func:`open_requests`); ``SHARES_ROOM`` or ``DONE``."""
+    shares, recorded = open_requests(
+        S, R, day, W.case_ids, W.drawn, in_team, search_terms, intelligence
+    )
+    if recorded:
+        return DONE
+    W.shares = shares
+    return SHARES_ROOM
 
 
 @njit(cache=True)

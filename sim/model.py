@@ -57,6 +57,7 @@ from sim.held_signals import held_signals
 from sim.intelligence import IntelligenceSharing
 from sim.interpol import InterpolSecretariat
 from sim.kernel_calendar import DayCalendar
+from sim.kernel_casegen import new_case_work
 from sim.kernel_cases import case_parameters
 from sim.kernel_state import (
     K_BACKLOG,
@@ -180,8 +181,10 @@ class CooperationModel(
             self.latest_case = np.full((n, len(CASE_TYPES)), -1, dtype=np.int64)
             # Per-state settings that reforms change and stages read.
             self.policy = PolicyState.initial(scenario, self.world.nsc)
-            # Shares a day's cases may record in the room reserved before (sim.casegen).
-            self._share_room = 64
+            # Links and shares a day's cases may add in the room reserved before the call
+            # (sim.casegen), and where the call leaves its draws when it stops.
+            self._link_room = self._share_room = 64
+            self._case_work = new_case_work()
             # Outcome counts, clarification rounds, open cases and backlogs, at the offsets of
             # sim.kernel_state (the compiled rules update them in place).
             self.counters = np.zeros(K_SLOTS, dtype=np.int64)

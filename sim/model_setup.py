@@ -119,6 +119,8 @@ class ModelSetup:
         totals = gravity.sum(axis=1, keepdims=True)
         partner_p = np.divide(gravity, totals, out=np.zeros_like(gravity), where=totals > 0)
         self._gravity_cum = np.cumsum(partner_p, axis=1)
+        # What the case draws read (sim.kernel_cases.draw_cases), as the day's call takes it.
+        self._draw_tables = (self._type_cdf, self._type_sensitivity, self._gravity_cum)
         # Requests a day each state can expect to receive, which its central authority
         # is staffed for (clarification rounds and unlocated persons aside).
         self.expected_incoming = (self._daily_rate * c.mean_foreign_links) @ partner_p
