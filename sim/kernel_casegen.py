@@ -39,10 +39,9 @@ from numba.experimental import structref
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_calendar import C_USED, file_all
 from sim.kernel_cases import EXTRADITION, CaseDraws, draw_cases
-from sim.kernel_day import notice_columns
 from sim.kernel_drafting import draft
 from sim.kernel_intelligence import offers, share_decisions, with_extra_partners
-from sim.kernel_interpol import start_searches
+from sim.kernel_interpol import start_notices
 from sim.kernel_lifecycle import trust_arrays
 from sim.kernel_pick import pick, pick_not, repeat_each
 from sim.kernel_state import K_OPEN, K_UNLOCATED, S_ITEMS
@@ -285,39 +284,6 @@ def open_requests(S, R, day, case_ids, drawn, in_team, search_terms, intelligenc
         return shares, False
     record_shares(S, day, shares, intel_of)
     return shares, True
-
-
-@njit(cache=True)
-def start_notices(S, R, day, cases, requesting, located_in, terms, numbers):
-    """Ask INTERPOL to search for persons of unknown whereabouts.
-
-    States outside INTERPOL cannot ask (a person in a non-member state can be asked
-    for, but never found this way). New rows in INTERPOL's record, then
-    :func:`sim.kernel_interpol.start_searches` and their calendars.
-    """
-    member = S.interpol_member
-    n = 0
-    for k in range(cases.size):
-        n += member[requesting[k]]
-    if n == 0:
-        return
-    first = S.notice_n_rows[0]
-    if first + n > S.notice_case.size:
-        raise IndexError("INTERPOL's record has too little room reserved for this call")
-    r = first
-    for k in range(cases.size):
-        if member[requesting[k]]:
-            S.notice_case[r] = cases[k]
-            S.notice_requesting[r] = requesting[k]
-            S.notice_located_in[r] = located_in[k]
-            S.notice_t_requested[r] = day
-            r += 1
-    S.notice_n_rows[0] = first + n
-    review_ids, review_due, search_ids, search_due = start_searches(
-        R, day, np.arange(first, first + n), notice_columns(S), member, S.case_type, terms, numbers
-    )
-    file_all(S.search_ids, S.search_due, S.search_meta, S.search_count, search_ids, search_due)
-    file_all(S.review_ids, S.review_due, S.review_meta, S.review_count, review_ids, review_due)
 
 
 @njit(cache=True)

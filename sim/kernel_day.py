@@ -31,7 +31,7 @@ from sim.kernel_calendar import C_USED, file_all, file_entry, take
 from sim.kernel_cases import C_NATIONAL_SHARE, consents
 from sim.kernel_drafting import draft
 from sim.kernel_intelligence import deliver_items
-from sim.kernel_interpol import arrests, review_notices
+from sim.kernel_interpol import arrests, notice_columns, review_notices
 from sim.kernel_lifecycle import CASE_OPEN, COLD, EXTRADITION, end_cases, trust_arrays
 from sim.kernel_queues import serve_queues
 from sim.kernel_stages import advance_due
@@ -134,20 +134,6 @@ def deliver_today(S, R, day):
     S.share_counts[S_LEAKS] += leaks
     S.share_counts[S_PREVENTED] += prevented
     S.share_counts[S_HELPED] += helped
-
-
-@njit(cache=True)
-def notice_columns(S):
-    """INTERPOL's record as :mod:`sim.kernel_interpol` takes it."""
-    return (
-        S.notice_case,
-        S.notice_requesting,
-        S.notice_located_in,
-        S.notice_diffusion,
-        S.notice_status,
-        S.notice_t_reviewed,
-        S.notice_t_located,
-    )
 
 
 @njit(cache=True)

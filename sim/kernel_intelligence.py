@@ -1,6 +1,6 @@
 """Process 8's production, compiled: items, the partners offered them, share decisions.
 
-:meth:`sim.intelligence.IntelligenceSharing.produce` calls three kernels in turn:
+:func:`sim.kernel_casegen.produce_items` calls three kernels in turn:
 
 - :func:`offers` draws how many items each new case yields and lists, for each case
   that yields any, the partners its service offers them to: the states the case sent

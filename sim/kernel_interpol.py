@@ -1,9 +1,11 @@
 """INTERPOL's searches compiled: diffusions and reviews, circulation, arrests.
 
-:class:`sim.interpol.InterpolSecretariat` keeps its record (a
-:class:`~sim.requests.ColumnTable`) and its two calendars in Python and calls these
-kernels for the work on them:
+:class:`sim.interpol.InterpolSecretariat` owns its record (a
+:class:`~sim.requests.ColumnTable`) and its two calendars; the kernels' struct holds
+their arrays (:func:`notice_columns` reads the record's), and these kernels do the work:
 
+- :func:`start_notices` (in case generation): the record's new rows for persons of
+  unknown whereabouts, asked for by INTERPOL members, then :func:`start_searches`;
 - :func:`start_searches`: new searches become a diffusion (sent straight to members)
   or a notice request (reviewed by the secretariat, faster for an INTERPOL
   operation's cases);
@@ -23,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
+from sim.kernel_calendar import file_all
 from sim.kernel_lifecycle import CASE_OPEN, noisy, whole_days
 
 # sim.interpol.NoticeStatus (tests/test_kernels.py checks they agree)
@@ -208,3 +211,50 @@ def arrests(day, ids, record, case_status):
         else:
             status[row] = NOT_LOCATED
     return found[:n]
+
+
+@njit(cache=True)
+def notice_columns(S):
+    """INTERPOL's record as :mod:`sim.kernel_interpol` takes it."""
+    return (
+        S.notice_case,
+        S.notice_requesting,
+        S.notice_located_in,
+        S.notice_diffusion,
+        S.notice_status,
+        S.notice_t_reviewed,
+        S.notice_t_located,
+    )
+
+
+@njit(cache=True)
+def start_notices(S, R, day, cases, requesting, located_in, terms, numbers):
+    """Ask INTERPOL to search for persons of unknown whereabouts.
+
+    States outside INTERPOL cannot ask (a person in a non-member state can be asked
+    for, but never found this way). New rows in INTERPOL's record, then
+    :func:`sim.kernel_interpol.start_searches` and their calendars.
+    """
+    member = S.interpol_member
+    n = 0
+    for k in range(cases.size):
+        n += member[requesting[k]]
+    if n == 0:
+        return
+    first = S.notice_n_rows[0]
+    if first + n > S.notice_case.size:
+        raise IndexError("INTERPOL's record has too little room reserved for this call")
+    r = first
+    for k in range(cases.size):
+        if member[requesting[k]]:
+            S.notice_case[r] = cases[k]
+            S.notice_requesting[r] = requesting[k]
+            S.notice_located_in[r] = located_in[k]
+            S.notice_t_requested[r] = day
+            r += 1
+    S.notice_n_rows[0] = first + n
+    review_ids, review_due, search_ids, search_due = start_searches(
+        R, day, np.arange(first, first + n), notice_columns(S), member, S.case_type, terms, numbers
+    )
+    file_all(S.search_ids, S.search_due, S.search_meta, S.search_count, search_ids, search_due)
+    file_all(S.review_ids, S.review_due, S.review_meta, S.review_count, review_ids, review_due)

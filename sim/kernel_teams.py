@@ -1,7 +1,7 @@
 """Team proposals compiled: which new cases qualify for a joint team, and pass the trust test.
 
-:meth:`sim.casegen.CaseGeneration._propose_teams` calls :func:`team_candidates` for a
-day's new cases; the few that come back go to
+:func:`sim.kernel_casegen.record_cases` calls :func:`team_candidates` for a day's new
+cases; the few that come back go to
 :meth:`sim.teams.TeamFormation.consider`, which checks the members' spare capacity,
 draws their agreement and forms the teams (Mesa agents) in Python.
 

@@ -160,12 +160,16 @@ def test_repeated_kills_then_resume(experiment_file, uninterrupted, tmp_path):
 
 # A sweep that kills itself while writing its 3rd shard: the bytes reach the
 # temporary file (or, for a file system without atomic rename, the shard itself)
-# and then SIGKILL arrives before the rename.
+# and then SIGKILL arrives before the rename. Every finished run is flushed at once
+# (a shard each), so the 3rd shard comes however fast the runs are.
 KILL_DURING_WRITE = textwrap.dedent(
     """
     import os, signal, sys
+    import sim.experiment_run as experiment_run
     import sim.store as store
     mode = sys.argv[1]
+    store_class = experiment_run.ExperimentStore
+    experiment_run.ExperimentStore = lambda out, flush_seconds: store_class(out, 0.0)
     real = store.atomic_write_bytes
     seen = {"shards": 0}
 
