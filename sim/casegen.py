@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import is_not
+
 import numpy as np
 
 from sim.kernel_casegen import (
@@ -70,9 +72,10 @@ class CaseGeneration:
             )
         if stop == TEAMS:
             drawn, case_ids, candidates, _ = case_work(work)
+            slots = self.teams.arrays()
             in_team = self._form_teams(case_ids, drawn.links, candidates)
-            # Forming a team may have replaced the teams' arrays.
-            state, out = self.kernel_state(drawn.requested.size)
+            if any(map(is_not, slots, self.teams.arrays())):  # the teams' slots grew
+                state, out = self.kernel_state(drawn.requested.size)
             stop = finish_cases(
                 state,
                 self.streams,

@@ -65,6 +65,27 @@ def sums_at(T, day):
 
 
 @njit(cache=True)
+def mean_trust(T, own, base_sum, day):
+    """:meth:`sim.trust.TrustNetwork.mean` from the running sums: ``(valid, mean)``.
+
+    Not valid when the sums must be rebuilt first (Python does, then asks again). The
+    pairs with their own decay (``own``, flat indices) are relaxed one by one and their
+    gaps added as numpy adds them (:func:`pairwise_sum`).
+    """
+    if not sums_at(T, day):
+        return False, np.nan
+    n = T.value.shape[1]
+    total = base_sum + T.sums[T_GAP]
+    if own.size:
+        gaps = np.empty(own.size)
+        for k in range(own.size):
+            i, j = own[k] // n, own[k] % n
+            gaps[k] = trust_get(T, i, j, day) - T.baseline[i, j]
+        total += pairwise_sum(gaps)
+    return True, total / (n * (n - 1))
+
+
+@njit(cache=True)
 def trust_apply(T, i, j, rate, day, towards_one):
     """:meth:`sim.trust.TrustNetwork._apply`: gains or losses, repeated pairs compounding."""
     m = i.size

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_state import T_DAY, T_DECAY0, T_GAP, T_VALID, TrustArrays
-from sim.kernel_trust import sums_at, trust_apply
+from sim.kernel_trust import mean_trust, trust_apply
 from sim.scenario import DAYS_PER_YEAR
 
 
@@ -148,18 +148,14 @@ class TrustNetwork:
         The off-diagonal mean of :meth:`snapshot`, from running sums (it is read
         every day): cost per call is the few pairs with their own decay, not n^2.
         """
-        n = self._value.shape[0]
-        if n < 2:
+        if self._value.shape[0] < 2:
             return float("nan")
-        if not sums_at(self.arrays(), _whole_day(day)):
+        day = _whole_day(day)
+        valid, mean = mean_trust(self.arrays(), self._own_decay_flat, self._base_sum, day)
+        if not valid:
             self._rebuild_sums(day)
-        total = self._base_sum + self.sums[T_GAP]
-        own = self._own_decay_flat
-        if own.size:
-            value, base = self._value.ravel()[own], self.baseline.ravel()[own]
-            relaxed = relax(value, base, day - self._last.ravel()[own], self.decay.ravel()[own])
-            total += float((relaxed - base).sum())
-        return total / (n * (n - 1))
+            valid, mean = mean_trust(self.arrays(), self._own_decay_flat, self._base_sum, day)
+        return mean
 
     def slow_decay(self, i, j, relief: float, day: float) -> None:
         """Slow the relaxation of pairs (i, j) by the share ``relief`` (e.g. after a meeting)."""
