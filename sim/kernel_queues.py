@@ -47,30 +47,45 @@ CENTRAL_AUTHORITY, COURT, LAW_ENFORCEMENT = 0, 1, 2
 NEXT_STAGE = (3, 7, 9)  # REVIEW, JUDICIAL, EXECUTION after each family's queue
 
 
-@njit(cache=True)
-def _before(S, new, old):
-    """Whether arrival ``new`` goes before entry ``old`` (keys are unique)."""
-    if S.pool_new_group[new] != S.pool_group[old]:
-        return S.pool_new_group[new] < S.pool_group[old]
-    if S.pool_new_priority[new] != S.pool_priority[old]:
-        return S.pool_new_priority[new] < S.pool_priority[old]
-    return S.pool_new_sequence[new] < S.pool_sequence[old]
+@njit(cache=True, inline="always")
+def pool_columns(S):
+    """The pool's entries' columns: group, priority, sequence, request id, agency."""
+    return S.pool_group, S.pool_priority, S.pool_sequence, S.pool_ids, S.pool_agency
 
 
-@njit(cache=True)
-def _move(S, to, source, new):
-    if new:
-        S.pool_group[to] = S.pool_new_group[source]
-        S.pool_priority[to] = S.pool_new_priority[source]
-        S.pool_sequence[to] = S.pool_new_sequence[source]
-        S.pool_ids[to] = S.pool_new_ids[source]
-        S.pool_agency[to] = S.pool_new_agency[source]
-    else:
-        S.pool_group[to] = S.pool_group[source]
-        S.pool_priority[to] = S.pool_priority[source]
-        S.pool_sequence[to] = S.pool_sequence[source]
-        S.pool_ids[to] = S.pool_ids[source]
-        S.pool_agency[to] = S.pool_agency[source]
+@njit(cache=True, inline="always")
+def arrival_columns(S):
+    """The arrivals' columns, in the order of :func:`pool_columns`."""
+    return (
+        S.pool_new_group,
+        S.pool_new_priority,
+        S.pool_new_sequence,
+        S.pool_new_ids,
+        S.pool_new_agency,
+    )
+
+
+# The columns are taken from the struct once per call, not at each entry: every read of
+# a struct's field counts a reference to its array, which costs more than the move.
+@njit(cache=True, inline="always")
+def _before(new, j, pool, i):
+    """Whether arrival ``j`` goes before entry ``i`` (keys are unique)."""
+    if new[0][j] != pool[0][i]:
+        return new[0][j] < pool[0][i]
+    if new[1][j] != pool[1][i]:
+        return new[1][j] < pool[1][i]
+    return new[2][j] < pool[2][i]
+
+
+@njit(cache=True, inline="always")
+def _move(to_columns, to, from_columns, source):
+    """Copy entry ``source`` of ``from_columns`` to row ``to`` of ``to_columns``."""
+    group, priority, sequence, ids, agency = to_columns
+    group[to] = from_columns[0][source]
+    priority[to] = from_columns[1][source]
+    sequence[to] = from_columns[2][source]
+    ids[to] = from_columns[3][source]
+    agency[to] = from_columns[4][source]
 
 
 @njit(cache=True)
@@ -131,14 +146,15 @@ def pool_merge(S):
     _permute(S.pool_new_ids, order)
     _permute(S.pool_new_agency, order)
     # Merge from the back (the larger key first), so each entry moves at most once.
+    pool, new = pool_columns(S), arrival_columns(S)
     n = S.pool_counts[Q_SIZE]
     i, j, to = n - 1, m - 1, n + m - 1
     while j >= 0:
-        if i >= 0 and _before(S, j, i):
-            _move(S, to, i, np.bool_(False))
+        if i >= 0 and _before(new, j, pool, i):
+            _move(pool, to, pool, i)
             i -= 1
         else:
-            _move(S, to, j, np.bool_(True))
+            _move(pool, to, new, j)
             j -= 1
         to -= 1
     S.pool_counts[Q_SIZE] = n + m
@@ -149,10 +165,11 @@ def pool_merge(S):
 def pool_purge(S):
     """Drop entries whose request closed while waiting."""
     n, kept = S.pool_counts[Q_SIZE], np.int64(0)
+    pool, outcome = pool_columns(S), S.outcome
     for k in range(n):
-        if S.outcome[S.pool_ids[k]] == OPEN:
+        if outcome[pool[3][k]] == OPEN:
             if kept != k:
-                _move(S, kept, k, np.bool_(False))
+                _move(pool, kept, pool, k)
             kept += 1
     S.pool_counts[Q_SIZE] = kept
     S.pool_counts[Q_DIRTY] = 0
@@ -202,28 +219,29 @@ def _take(S, busy, counts):
     total = counts.sum()
     ids = np.empty(total, dtype=np.int64)
     agencies = np.empty(total, dtype=np.int64)
-    # Counters start as int64, not literal zeros: numba would compile _move once more.
     n, taken, kept, k = S.pool_counts[Q_SIZE], 0, np.int64(0), 0
+    pool = pool_columns(S)
+    pool_ids, pool_agency = pool[3], pool[4]
     row = np.int64(0)
     while row < n:
-        agency = S.pool_agency[row]
+        agency = pool_agency[row]
         while k < busy.size and busy[k] < agency:
             k += 1
         if k < busy.size and busy[k] == agency:
             end = row
-            while end < n and S.pool_agency[end] == agency:
+            while end < n and pool_agency[end] == agency:
                 end += 1
             for q in range(row, end):
                 if q - row < counts[k]:
-                    ids[taken] = S.pool_ids[q]
+                    ids[taken] = pool_ids[q]
                     agencies[taken] = agency
                     taken += 1
                 else:
-                    _move(S, kept, q, np.bool_(False))
+                    _move(pool, kept, pool, q)
                     kept += 1
             row = end
         else:
-            _move(S, kept, row, np.bool_(False))
+            _move(pool, kept, pool, row)
             kept += 1
             row += 1
     S.pool_counts[Q_SIZE] = kept
@@ -247,19 +265,20 @@ def serve_queues(S, R, n_agencies, day):
         pool_merge(S)
         if S.pool_counts[Q_DIRTY]:
             pool_purge(S)
+        waiting, role_of, credits = S.waiting, S.role, S.credit
         n_busy = 0
         for a in range(n_agencies):
-            n_busy += S.waiting[a] > 0 and S.role[a] == role
+            n_busy += waiting[a] > 0 and role_of[a] == role
         busy = np.empty(n_busy, dtype=np.int64)
         counts = np.empty(n_busy, dtype=np.int64)
         k = 0
         for a in range(n_agencies):
-            if S.waiting[a] > 0 and S.role[a] == role:
-                credit = S.credit[a] % 1.0 + S.capacity[a]
-                count = min(np.int64(np.floor(credit)), S.waiting[a])
-                S.credit[a] = credit - count
+            if waiting[a] > 0 and role_of[a] == role:
+                credit = credits[a] % 1.0 + S.capacity[a]
+                count = min(np.int64(np.floor(credit)), waiting[a])
+                credits[a] = credit - count
                 S.effort[a] += count
-                S.waiting[a] -= count
+                waiting[a] -= count
                 busy[k], counts[k] = a, count
                 k += 1
         if counts.sum() == 0:
