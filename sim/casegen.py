@@ -24,10 +24,16 @@ class CaseGeneration:
     """Part of :class:`~sim.model.CooperationModel`: case generation and partner choice."""
 
     # ------------------------------------------------------------------ process 1: cases
-    def _generate_cases(self) -> None:
+    def _generate_cases(self):
+        """The day's new cases, their teams, requests, searches and intelligence.
+
+        Returns:
+            The struct and outbox of the day's last kernel call, for the day's call to
+            reuse: no array of the struct was replaced since (None when no call ran).
+        """
         w = self.world
         if w.n_states < 2:
-            return
+            return None
         rate = self._daily_rate
         policy = self.policy
         if policy.demand_growth.any():
@@ -92,6 +98,7 @@ class CaseGeneration:
             self.intelligence.reserve(shares[0].size)
             state, out = self.kernel_state(1)
             record_shares(state, self.day, shares, self.intel_of)
+        return state, out
 
     def _form_teams(self, case_ids, links, candidates) -> np.ndarray:
         """Form the joint teams proposed; returns, per link, whether it is in a team.

@@ -283,11 +283,13 @@ class CooperationModel(
             return
         if self.day == self.window_start and self.window_start > 0:
             self.window_counts = self.running_counts()
-        self._generate_cases()
-        self.eevidence.daily()
+        held = self._generate_cases()
+        if self.eevidence.enabled:  # its day may grow the case book and the ledger
+            self.eevidence.daily()
+            held = None
         # Stages that end today, queue service, again; intelligence; INTERPOL's reviews
         # and arrests; the extraditions of today's arrests; cases past their deadline.
-        self._run_day()
+        self._run_day(held)
         self._record()
         self.day += 1
         if self.day >= self.horizon_days:

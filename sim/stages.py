@@ -10,12 +10,13 @@ in one call. This part of the model makes that call and takes Python's turns in 
 from __future__ import annotations
 
 from sim.kernel_day import PASSES, PYTHON_TURN, STEPS, run_day
+from sim.kernel_state import O_TODAY
 
 
 class Stages:
     """Part of :class:`~sim.model.CooperationModel`: the day after case generation."""
 
-    def _run_day(self) -> None:
+    def _run_day(self, held=None) -> None:
         """Move requests, deliver intelligence, review notices, arrest, expire cases.
 
         Compiled (:func:`sim.kernel_day.run_day`): the passes over today's requests
@@ -26,10 +27,22 @@ class Stages:
         time and the cases whose deadline is today. The call stops before a step its
         outbox is too small for (it is then filed and resumed with a larger one) and
         before Python's step, a running INTERPOL operation's own searches.
+
+        Args:
+            held: The struct and outbox of case generation's last call, when no array
+                of the struct was replaced since: the first call takes them (its
+                outbox emptied) instead of checking the struct again. Each step checks
+                its room itself, so what case generation used of the room is safe.
         """
         step, room = PASSES, 1
         while step < STEPS:
-            state, out = self.kernel_state(room)
+            if held is not None:
+                state, out = held
+                held = None
+                out.filed[:] = 0
+                out.filed[O_TODAY] = -1  # no pass running
+            else:
+                state, out = self.kernel_state(room)
             step, room = run_day(state, self.streams, self.agency_table.size, self.day, step)
             self._file(out)
             if room == PYTHON_TURN:  # before the arrests, an operation's own searches

@@ -96,3 +96,36 @@ def test_a_day_writes_only_in_room_reserved():
             model.policy.team_trust_shift,
             model.operations.team_terms(),
         )
+
+
+@pytest.mark.parametrize(
+    "name", ["bilateral_agreements", "case_unodc_operation", "future_directions", "nsc_law_package"]
+)
+def test_the_day_s_call_takes_a_struct_built_over_the_model_s_arrays(name, monkeypatch):
+    """The day's first call reuses case generation's struct: no array was replaced since.
+
+    Every call of the day's kernel is checked: each field of the struct it gets is the
+    array the model holds now (teams formed, reforms, e-evidence's formal route and
+    growth included).
+    """
+    import sim.stages
+    from sim.kernel_state import FIELDS
+
+    day_call = sim.stages.run_day
+    checked = []
+    scenario = load_scenario(name).with_overrides(SCENARIO)
+    model = CooperationModel(scenario, rng=3)
+
+    def checking(state, *args):
+        assert state is model._state
+        current = model._kernel_arrays(model._outbox)
+        stale = [
+            f for f, a, b in zip(FIELDS, current, model._state_arrays, strict=True) if a is not b
+        ]
+        assert not stale, f"day {model.day}: the struct holds replaced arrays {stale}"
+        checked.append(model.day)
+        return day_call(state, *args)
+
+    monkeypatch.setattr(sim.stages, "run_day", checking)
+    model.run()
+    assert len(checked) >= model.day  # every day's call, and its resumptions
