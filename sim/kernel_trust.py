@@ -44,6 +44,22 @@ def pairwise_sum(a):
 
 
 @njit(cache=True)
+def off_diagonal_mean(matrix):
+    """Mean of a square matrix's off-diagonal entries, added as numpy adds (NaN below 2 x 2).
+
+    ``(matrix.sum() - matrix.trace()) / (n * (n - 1))``: both sums pairwise, as numpy
+    adds a contiguous array and its diagonal.
+    """
+    n = matrix.shape[0]
+    if n < 2:
+        return np.nan
+    diagonal = np.empty(n)
+    for k in range(n):
+        diagonal[k] = matrix[k, k]
+    return (pairwise_sum(matrix.ravel()) - pairwise_sum(diagonal)) / (n * (n - 1))
+
+
+@njit(cache=True)
 def trust_get(T, i, j, day):
     """Current trust of ``i`` in ``j`` (:meth:`sim.trust.TrustNetwork.get`)."""
     keep = (1.0 - T.decay[i, j]) ** ((day - T.last[i, j]) / DAYS_PER_YEAR)

@@ -170,9 +170,11 @@ class RequestLifecycle:
         filed = out.filed
         if filed[O_GIVEN] != filed[O_SEGMENTS]:
             raise RuntimeError("a kernel ended cases without giving their teams' capacity back")
+        if not filed[O_CLOSED]:
+            return
         ended = out.ended_cases[: filed[O_CLOSED]]
         self.cases.t_closed[ended] = self.day  # resolved, cold or failed today
-        if filed[O_SEGMENTS] and self.teams.active:
+        if filed[O_SEGMENTS] and self.teams.active and self.teams.any_ended():
             start = 0
             for end in out.ended_segments[: filed[O_SEGMENTS]].tolist():
                 self.teams.cases_closed(out.ended_cases[start:end])

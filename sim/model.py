@@ -68,6 +68,7 @@ from sim.kernel_state import (
     new_streams,
     parameters,
 )
+from sim.kernel_trust import off_diagonal_mean
 from sim.lifecycle import RequestLifecycle
 from sim.model_outputs import ModelOutputs
 from sim.model_services import ModelServices
@@ -248,8 +249,8 @@ class CooperationModel(
         s["cases_opened"][d] = self.cases.size
         self._series_rows[_COUNTED_ROWS, d] = self.counters[_COUNTER_SLOTS]
         s["mean_trust"][d] = self.trust.mean(d)
-        s["mean_relations"][d] = _off_diagonal_mean(self.world.relations)
-        s["intel_shared"][d] = len(self.intelligence.shares["item"])
+        s["mean_relations"][d] = off_diagonal_mean(self.world.relations)
+        s["intel_shared"][d] = self.intelligence.shares.size
         s["leaks"][d] = self.intelligence.leaks
         s["jits_active"][d] = len(self.teams.active)
         table = self.agency_table
@@ -320,13 +321,6 @@ class CooperationModel(
         # (sim.held_signals) so that none interrupts a kernel call.
         with held_signals():
             super()._advance_time(until)
-
-
-def _off_diagonal_mean(matrix: np.ndarray) -> float:
-    n = matrix.shape[0]
-    if n < 2:
-        return float("nan")
-    return float((matrix.sum() - matrix.trace()) / (n * (n - 1)))
 
 
 @dataclass

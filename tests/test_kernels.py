@@ -23,7 +23,7 @@ from sim.kernel_pick import (
     repeat_each,
 )
 from sim.kernel_queues import stable_order
-from sim.kernel_trust import pairwise_sum
+from sim.kernel_trust import off_diagonal_mean, pairwise_sum
 from sim.model import CooperationModel
 from sim.scenario import load_scenario, shipped_scenarios
 
@@ -39,6 +39,19 @@ def test_pairwise_sum_adds_as_numpy_does_bit_for_bit(size):
     if size == 1000:
         values = np.array([1.0, 1e-16, 1e-16, 1e-16] * 250)
         assert pairwise_sum(values) == values.sum() != sum(values.tolist())
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 12, 40, 195])
+def test_off_diagonal_mean_adds_as_numpy_does_bit_for_bit(size):
+    """The daily mean of relations: numpy's (sum - trace) / (n (n - 1)), to the last bit."""
+    rng = np.random.default_rng(size)
+    for _ in range(10):
+        matrix = rng.uniform(0, 1, (size, size)) * 10.0 ** rng.integers(-3, 3, (size, size))
+        got = off_diagonal_mean(matrix)
+        if size < 2:
+            assert np.isnan(got)
+        else:
+            assert got == (matrix.sum() - np.trace(matrix)) / (size * (size - 1))
 
 
 def _struct_type(name: str):
