@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from operator import is_not
-
 import numpy as np
 
 from sim.kernel_casegen import (
     NEED_ROOM,
     SHARES_ROOM,
-    TEAMS,
+    TEAM_ROOM,
     case_work,
     continue_cases,
-    finish_cases,
+    form_and_finish,
     generate_cases,
     record_shares,
 )
-from sim.requests import spans
 from sim.scenario import DAYS_PER_YEAR
 
 
@@ -40,7 +37,7 @@ class CaseGeneration:
             years = np.maximum(0.0, self.day - policy.demand_start_day) / DAYS_PER_YEAR
             rate = rate * (1.0 + policy.demand_growth) ** years
         # Compiled (sim.kernel_casegen), in room reserved for a day with up to the most
-        # links a day has had so far; the call stops for more room and for teams.
+        # links a day has had so far; the call stops only for more room.
         room = self._link_room
         self.cases.reserve(room)
         self.interpol.reserve(room)
@@ -52,6 +49,7 @@ class CaseGeneration:
             policy.team_threshold_shift,
             policy.team_trust_shift,
             self.operations.team_terms(),
+            self.teams.formation_rules(),
         )
         search_args = self.interpol.search_arguments()
         intelligence_args = self.intelligence.offer_arguments()
@@ -76,21 +74,20 @@ class CaseGeneration:
             stop = continue_cases(
                 state, self.streams, work, self.day, team_args, search_args, intelligence_args
             )
-        if stop == TEAMS:
-            drawn, case_ids, candidates, _ = case_work(work)
-            slots = self.teams.arrays()
-            in_team = self._form_teams(case_ids, drawn.links, candidates)
-            if any(map(is_not, slots, self.teams.arrays())):  # the teams' slots grew
-                state, out = self.kernel_state(drawn.requested.size)
-            stop = finish_cases(
+        if stop == TEAM_ROOM:  # more teams proposed than free slots
+            drawn, _, candidates, _ = case_work(work)
+            self.teams.reserve_slots(candidates[0].size)
+            state, out = self.kernel_state(drawn.requested.size)
+            stop = form_and_finish(
                 state,
                 self.streams,
                 work,
                 self.day,
-                in_team,
+                team_args[4],
                 search_args,
                 intelligence_args,
             )
+        self.teams.adopt_formed()
         self._file(out)
         if stop == SHARES_ROOM:
             shares = case_work(work)[3]
@@ -99,25 +96,6 @@ class CaseGeneration:
             state, out = self.kernel_state(1)
             record_shares(state, self.day, shares, self.intel_of)
         return state, out
-
-    def _form_teams(self, case_ids, links, candidates) -> np.ndarray:
-        """Form the joint teams proposed; returns, per link, whether it is in a team.
-
-        The size and severity test, on an operation's or an agreement's easier terms,
-        and the members' trust test are compiled
-        (:func:`sim.kernel_teams.team_candidates`, in :func:`sim.kernel_casegen.record_cases`);
-        only the few cases that pass go on to the members' capacity and agreement, here
-        in Python (the teams are Mesa agents).
-        """
-        in_team = np.zeros(int(links.sum()), dtype=bool)
-        positions, members, sizes, lowest, needed = candidates
-        if positions.size == 0:
-            return in_team
-        formed = self.teams.consider(case_ids[positions], members, sizes, lowest, needed)
-        starts = links.cumsum() - links
-        chosen = positions[formed]
-        in_team[spans(starts[chosen], links[chosen])] = True
-        return in_team
 
 
 def category_cdf(p: np.ndarray) -> np.ndarray:

@@ -6,8 +6,10 @@ order the model did them:
 
 - :func:`record_cases` adds the cases to the case book (and to each state's latest case
   of its type), files them under their deadline, counts them open, and proposes the
-  joint teams (:func:`sim.kernel_teams.team_candidates`). The few cases proposed go to
-  Python, which forms the teams (Mesa agents; :meth:`sim.teams.TeamFormation.consider`).
+  joint teams (:func:`sim.kernel_teams.team_candidates`);
+- :func:`sim.kernel_teams.form_teams` decides which proposed teams form (the members'
+  spare capacity and their agreement), takes their slots and their members' capacity;
+  Python makes their agents after the call (:meth:`sim.teams.TeamFormation.adopt_formed`).
 - :func:`open_requests` drafts a request for each link whose person or evidence is
   where the case expects (:func:`sim.kernel_drafting.draft`), starts an INTERPOL search
   for each person of unknown whereabouts (:func:`start_notices`), then produces the
@@ -20,9 +22,8 @@ cases, each rare:
 - ``NEED_ROOM``: the draws need more room than Python reserved (cases, ledger rows,
   notices and calendar entries, for every link): Python makes room and resumes with
   :func:`continue_cases`.
-- ``TEAMS``: some cases are proposed for a joint team: Python forms the teams (Mesa
-  agents; :meth:`sim.teams.TeamFormation.consider`) and resumes with
-  :func:`finish_cases`.
+- ``TEAM_ROOM``: more teams are proposed than there are free team slots: Python makes
+  room and resumes with :func:`form_and_finish`.
 - ``SHARES_ROOM``: more items were shared than the share record has room for (known
   only after the share draws): Python makes room and calls :func:`record_shares`.
 
@@ -45,9 +46,9 @@ from sim.kernel_interpol import start_notices
 from sim.kernel_lifecycle import trust_arrays
 from sim.kernel_pick import pick, pick_not, repeat_each
 from sim.kernel_state import K_OPEN, K_UNLOCATED, S_ITEMS
-from sim.kernel_teams import team_candidates
+from sim.kernel_teams import form_teams, free_slots, team_candidates
 
-DONE, NEED_ROOM, TEAMS, SHARES_ROOM = range(4)
+DONE, NEED_ROOM, TEAM_ROOM, SHARES_ROOM = range(4)
 
 
 @structref.register
@@ -137,15 +138,40 @@ def case_room(S, n, k):
 
 @njit(cache=True)
 def continue_cases(S, R, W, day, team_args, search_terms, intelligence):
-    """Record the drawn cases, then (unless teams are proposed) :func:`finish_cases`."""
-    numbers, threshold_shift, trust_shift, terms = team_args
-    W.case_ids, candidates = record_cases(
+    """Record the drawn cases and propose their teams; then :func:`form_and_finish`."""
+    numbers, threshold_shift, trust_shift, terms, rules = team_args
+    W.case_ids, W.candidates = record_cases(
         S, day, W.drawn, numbers, threshold_shift, trust_shift, terms
     )
-    if candidates[0].size:
-        W.candidates = candidates
-        return TEAMS
+    if W.candidates[0].size > free_slots(S):
+        return TEAM_ROOM
+    return form_and_finish(S, R, W, day, rules, search_terms, intelligence)
+
+
+@njit(cache=True)
+def form_and_finish(S, R, W, day, rules, search_terms, intelligence):
+    """Form the proposed teams (:func:`sim.kernel_teams.form_teams`), then :func:`finish_cases`.
+
+    A link of a case whose team formed is team work.
+    """
+    links = W.drawn.links
     in_team = np.zeros(W.drawn.requested.size, dtype=np.bool_)
+    positions = W.candidates[0]
+    if positions.size:
+        cases = np.empty(positions.size, dtype=np.int64)
+        for j in range(positions.size):
+            cases[j] = W.case_ids[positions[j]]
+        formed = form_teams(S, R, cases, W.candidates, rules)
+        first = np.empty(links.size, dtype=np.int64)  # each case's first link
+        at = 0
+        for c in range(links.size):
+            first[c] = at
+            at += links[c]
+        for j in range(positions.size):
+            if formed[j]:
+                p = positions[j]
+                for q in range(first[p], first[p] + links[p]):
+                    in_team[q] = True
     return finish_cases(S, R, W, day, in_team, search_terms, intelligence)
 
 

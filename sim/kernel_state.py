@@ -141,7 +141,9 @@ NoticeArrays = namedtuple(
 # its case ended and its members have their capacity back, Python still to dissolve
 # it), the law-enforcement capacity each member lends a day, the number of members
 # and the member states (row by slot, the originating state first).
-TeamArrays = namedtuple("TeamArrays", ["case", "cost", "size", "members"])
+# ``formed``: the slots of the teams the last case generation formed, in order, their
+# number in ``n_formed`` (an array of one), for Python to make their agents.
+TeamArrays = namedtuple("TeamArrays", ["case", "cost", "size", "members", "formed", "n_formed"])
 
 Outbox = namedtuple(
     "Outbox",

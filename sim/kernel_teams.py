@@ -1,12 +1,13 @@
-"""Team proposals compiled: which new cases qualify for a joint team, and pass the trust test.
+"""Joint teams compiled: which new cases qualify, pass the trust test, and form a team.
 
-:func:`sim.kernel_casegen.record_cases` calls :func:`team_candidates` for a day's new
-cases; the few that come back go to
-:meth:`sim.teams.TeamFormation.consider`, which checks the members' spare capacity,
-draws their agreement and forms the teams (Mesa agents) in Python.
+Case generation (:mod:`sim.kernel_casegen`) calls :func:`team_candidates` for a day's
+new cases; for the few that come back, :func:`form_teams` checks the members' spare
+capacity (:func:`members_agree`), draws their agreement and forms the teams, and Python
+makes their agents after the call (:meth:`sim.teams.TeamFormation.adopt_formed`).
 
 The rules are :func:`sim.teams.team_is_proposed` (size and severity),
-:func:`sim.teams.members_agree` (trust; capacity stays in Python) and
+:func:`sim.teams.members_agree` (trust and spare capacity; :func:`members_agree` here,
+tested equal) and
 :func:`team_terms`: the easier terms of a UNODC operation's or a bilateral agreement's
 joint work.
 
@@ -224,3 +225,77 @@ def give_back_capacity(S):
             lent = S.capacity[agency] + S.team_cost[slot]
             S.capacity[agency] = lent if lent > 0.0 else 0.0
         S.team_case[slot] = -2
+
+
+@njit(cache=True)
+def members_agree(lowest_mutual_trust, spare_capacity, agreement_trust, cost_per_day):
+    """:func:`sim.teams.members_agree` for one case: enough trust, and capacity to spare."""
+    return lowest_mutual_trust >= agreement_trust and spare_capacity >= cost_per_day
+
+
+@njit(cache=True)
+def free_slots(S):
+    """Slots free for a new team."""
+    n = 0
+    for slot in range(S.team_case.size):
+        n += S.team_case[slot] == -1
+    return n
+
+
+@njit(cache=True)
+def form_teams(S, R, cases, candidates, rules):
+    """Decide, case by case in order, whether the proposed teams form; form them.
+
+    The rule of :func:`sim.teams.members_agree`, compiled: the members agree when
+    their lowest mutual trust reaches what they need and every member's law-enforcement
+    office can spare the team's cost beyond its own queue's share
+    (:func:`sim.teams.members_agree`); then one draw from ``R.model`` decides the final
+    agreement. A team takes the lowest free slot (Python made room for every candidate)
+    and each member's capacity, in the members' order, so a later case sees what is
+    left. The slots formed are listed in ``S.team_formed`` for Python, which makes the
+    teams' agents.
+
+    Args:
+        S: The model's struct.
+        R: The model's streams.
+        cases: The candidates' cases.
+        candidates: :func:`team_candidates`' ``(positions, members, sizes, lowest,
+            needed)``.
+        rules: ``(cost_factor, reserve, cost_per_day, agreement_probability)``: each
+            state's team cost factor (a lever), the capacity each state's office keeps,
+            the cost a day per member and the chance of the final agreement.
+
+    Returns:
+        Whether each candidate's team formed.
+    """
+    _, members, sizes, lowest, needed = candidates
+    cost_factor, reserve, cost_per_day, agreement_probability = rules
+    rng = R.model
+    formed = np.zeros(cases.size, dtype=np.bool_)
+    start = 0
+    for k in range(cases.size):
+        size = sizes[k]
+        origin = members[start]
+        cost = cost_per_day * cost_factor[origin]
+        spare = np.inf
+        for q in range(start, start + size):
+            state = members[q]
+            spare = min(spare, S.capacity[S.le_of[state]] - reserve[state])
+        if members_agree(lowest[k], spare, needed[k], cost) and (
+            rng.random() < agreement_probability
+        ):
+            slot = 0
+            while S.team_case[slot] != -1:
+                slot += 1
+            S.team_case[slot] = cases[k]
+            S.team_cost[slot] = cost
+            S.team_size[slot] = size
+            for q in range(size):
+                S.team_members[slot, q] = members[start + q]
+                agency = S.le_of[members[start + q]]
+                S.capacity[agency] = max(0.0, S.capacity[agency] + -cost)
+            S.team_formed[S.team_n_formed[0]] = slot
+            S.team_n_formed[0] += 1
+            formed[k] = True
+        start += size
+    return formed

@@ -51,9 +51,7 @@ class JointInvestigationTeam(mesa.Agent):
         self.members = members
         self.cost_per_day = cost_per_day
         self.formed_day = model.day
-        self.slot = -1  # its row in TeamFormation's arrays (TeamFormation._take_slot)
-        for state in members:
-            model.adjust_capacity("law_enforcement", state, -cost_per_day)
+        self.slot = -1  # its row in TeamFormation's arrays
 
     def dissolve(self) -> float:
         """Leave the model; returns the work units the team used.
@@ -92,82 +90,64 @@ class TeamFormation:
         self.slot_cost = np.zeros(8)
         self.slot_size = np.zeros(8, dtype=np.int64)
         self.slot_members = np.zeros((8, max(1, model.le_of.size)), dtype=np.int64)  # per state
+        # The slots of the teams the last case generation formed (their number apart).
+        self.slot_formed = np.zeros(8, dtype=np.int64)
+        self.n_formed = np.zeros(1, dtype=np.int64)
 
     def arrays(self) -> TeamArrays:
         """The struct's fields ``team_case``, ``team_cost``, ``team_size``, ``team_members``."""
-        return TeamArrays(self.slot_case, self.slot_cost, self.slot_size, self.slot_members)
+        return TeamArrays(
+            self.slot_case,
+            self.slot_cost,
+            self.slot_size,
+            self.slot_members,
+            self.slot_formed,
+            self.n_formed,
+        )
 
-    def _take_slot(self, case: int, members: list[int], cost: float) -> int:
-        """Record a new team for the kernels; the arrays double when every slot is taken."""
-        free = np.flatnonzero(self.slot_case == -1)
-        if free.size == 0:
-            n = self.slot_case.size
-            self.slot_case = np.concatenate([self.slot_case, np.full(n, -1, dtype=np.int64)])
-            self.slot_cost = np.concatenate([self.slot_cost, np.zeros(n)])
-            self.slot_size = np.concatenate([self.slot_size, np.zeros(n, dtype=np.int64)])
-            grown = np.zeros_like(self.slot_members)
-            self.slot_members = np.concatenate([self.slot_members, grown])
-            free = np.array([n])
-        slot = int(free[0])
-        self.slot_case[slot] = case
-        self.slot_cost[slot] = cost
-        self.slot_size[slot] = len(members)
-        self.slot_members[slot, : len(members)] = members
-        return slot
+    def reserve_slots(self, n: int) -> None:
+        """Make room for ``n`` new teams: the slot arrays double until ``n`` are free."""
+        while int((self.slot_case == -1).sum()) < n:
+            size = self.slot_case.size
+            self.slot_case = np.concatenate([self.slot_case, np.full(size, -1, dtype=np.int64)])
+            self.slot_cost = np.concatenate([self.slot_cost, np.zeros(size)])
+            self.slot_size = np.concatenate([self.slot_size, np.zeros(size, dtype=np.int64)])
+            members = self.slot_members
+            self.slot_members = np.concatenate([members, np.zeros_like(members)])
+            self.slot_formed = np.zeros(self.slot_case.size, dtype=np.int64)
 
-    def consider(
-        self,
-        cases: np.ndarray,
-        members: np.ndarray,
-        sizes: np.ndarray,
-        lowest: np.ndarray,
-        needed: np.ndarray,
-    ) -> np.ndarray:
-        """Decide, case by case in order, whether teams form for cases that passed the trust test.
-
-        The proposal and the trust test come from :func:`sim.kernel_teams.team_candidates`;
-        capacity and the final agreement are decided here in turn, since each team formed
-        takes capacity from its members.
-
-        Args:
-            cases: Ids of the cases.
-            members: Member states of all cases, concatenated (each case's
-                originating state first, then its partners; all distinct).
-            sizes: Number of members of each case.
-            lowest: Lowest trust between two members of each case.
-            needed: Trust each case's members need (model agreements, an operation's
-                or an agreement's joint work lower it).
-
-        Returns:
-            Whether a team formed, per case.
-        """
+    def formation_rules(self) -> tuple:
+        """What :func:`sim.kernel_teams.form_teams` reads besides the struct, today."""
         m = self.model
         cfg = m.config.jit
-        formed = np.zeros(cases.size, dtype=bool)
-        capacity, le_of = m.agency_table.capacity, m.le_of
-        start = sizes.cumsum() - sizes
-        for k in range(cases.size):
-            group = members[start[k] : start[k] + sizes[k]]
-            origin = int(group[0])
-            cost = cfg.cost_per_day * float(m.policy.team_cost_factor[origin])
-            # An office lends only what it can spare beyond its own queue's share.
-            spare = float((capacity[le_of[group]] - self.reserve[group]).min())
-            if not members_agree(
-                lowest[k], spare, agreement_trust=float(needed[k]), cost_per_day=cost
-            ):
-                continue
-            if m.rng.random() >= cfg.agreement_probability:
-                continue
-            case = int(cases[k])
-            team = JointInvestigationTeam(m, case, group.tolist(), cost)
-            team.slot = self._take_slot(case, team.members, cost)
+        return (
+            m.policy.team_cost_factor,
+            self.reserve,
+            float(cfg.cost_per_day),
+            float(cfg.agreement_probability),
+        )
+
+    def adopt_formed(self) -> None:
+        """Make the agents of the teams the last case generation formed, in order.
+
+        The kernel (:func:`sim.kernel_teams.form_teams`) decided them, took their slots
+        and their members' capacity.
+        """
+        n = int(self.n_formed[0])
+        if n == 0:
+            return
+        m = self.model
+        for slot in self.slot_formed[:n].tolist():
+            case = int(self.slot_case[slot])
+            members = self.slot_members[slot, : self.slot_size[slot]].tolist()
+            team = JointInvestigationTeam(m, case, members, float(self.slot_cost[slot]))
+            team.slot = slot
             self.active[case] = team
             self.formed += 1
             self.team_cases.append(case)
-            self.team_members.append(group.tolist())
+            self.team_members.append(members)
             self.team_days.append(m.day)
-            formed[k] = True
-        return formed
+        self.n_formed[0] = 0
 
     def case_closed(self, case: int) -> None:
         """Dissolve the team of a case that has ended."""

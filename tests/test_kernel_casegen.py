@@ -129,3 +129,64 @@ def test_the_day_s_call_takes_a_struct_built_over_the_model_s_arrays(name, monke
     monkeypatch.setattr(sim.stages, "run_day", checking)
     model.run()
     assert len(checked) >= model.day  # every day's call, and its resumptions
+
+
+class TightSlots(CooperationModel):
+    """Starts with no team slot and grows them to exactly what a day's proposals need."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        teams = self.teams
+        teams.slot_case = teams.slot_case[:0]
+        teams.slot_cost = teams.slot_cost[:0]
+        teams.slot_size = teams.slot_size[:0]
+        teams.slot_members = teams.slot_members[:0]
+        teams.slot_formed = teams.slot_formed[:0]
+
+        def exact(n: int) -> None:
+            free = int((teams.slot_case == -1).sum())
+            grow = max(0, n - free)
+            teams.slot_case = np.concatenate([teams.slot_case, np.full(grow, -1)])
+            teams.slot_cost = np.concatenate([teams.slot_cost, np.zeros(grow)])
+            teams.slot_size = np.concatenate([teams.slot_size, np.zeros(grow, dtype=np.int64)])
+            width = teams.slot_members.shape[1]
+            teams.slot_members = np.concatenate(
+                [teams.slot_members, np.zeros((grow, width), dtype=np.int64)]
+            )
+            teams.slot_formed = np.zeros(teams.slot_case.size, dtype=np.int64)
+
+        teams.reserve_slots = exact
+
+
+def test_teams_proposed_beyond_the_free_slots_form_as_with_room(monkeypatch):
+    """A day with more proposals than free slots stops, gets slots, and forms the same teams."""
+
+    stops = []
+    real = sim.casegen.form_and_finish
+
+    def counted(*args):
+        stops.append(args[3])
+        return real(*args)
+
+    scenario = load_scenario("case_unodc_operation").with_overrides(SCENARIO)
+    roomy = CooperationModel(scenario, rng=5).run()
+    monkeypatch.setattr(sim.casegen, "form_and_finish", counted)
+    tight = TightSlots(scenario, rng=5).run()
+    assert len(stops) >= 10
+    assert roomy.teams.formed == tight.teams.formed > 10
+    assert roomy.teams.team_cases == tight.teams.team_cases
+    assert roomy.teams.team_members == tight.teams.team_members
+    np.testing.assert_array_equal(roomy.agency_table.capacity, tight.agency_table.capacity)
+    for name in roomy.ledger._cols:
+        np.testing.assert_array_equal(roomy.ledger[name], tight.ledger[name], err_msg=name)
+
+
+@pytest.mark.parametrize("trust", [0.3, 0.45, 0.6])
+@pytest.mark.parametrize("spare", [0.0, 0.01, 0.5])
+def test_the_compiled_agreement_is_the_rule(trust, spare):
+    from sim.kernel_teams import members_agree as compiled
+    from sim.teams import members_agree
+
+    for needed, cost in [(0.45, 0.01), (0.3, 0.5), (0.6, 0.0)]:
+        rule = bool(members_agree(trust, spare, agreement_trust=needed, cost_per_day=cost))
+        assert compiled(trust, spare, needed, cost) == rule
