@@ -4,9 +4,9 @@
 day's draws on the case stream (:func:`sim.kernel_cases.draw_cases`), then, in the
 order the model did them:
 
-- :func:`record_cases` adds the cases to the case book (and to each state's latest case
-  of its type), files them under their deadline, counts them open, and proposes the
-  joint teams (:func:`sim.kernel_teams.team_candidates`);
+- :func:`sim.kernel_cases.record_cases` adds the cases to the case book (and to each
+  state's latest case of its type), files them under their deadline, counts them open,
+  and proposes the joint teams (:func:`sim.kernel_teams.team_candidates`);
 - :func:`sim.kernel_teams.form_teams` decides which proposed teams form (the members'
   spare capacity and their agreement), takes their slots and their members' capacity;
   Python makes their agents after the call (:meth:`sim.teams.TeamFormation.adopt_formed`).
@@ -39,14 +39,14 @@ from numba.experimental import structref
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_calendar import C_USED, file_all
-from sim.kernel_cases import EXTRADITION, CaseDraws, draw_cases
+from sim.kernel_cases import EXTRADITION, CaseDraws, draw_cases, record_cases
 from sim.kernel_drafting import draft
 from sim.kernel_intelligence import offers, share_decisions, with_extra_partners
 from sim.kernel_interpol import start_notices
 from sim.kernel_lifecycle import trust_arrays
 from sim.kernel_pick import pick, pick_not, repeat_each
-from sim.kernel_state import K_OPEN, K_UNLOCATED, S_ITEMS
-from sim.kernel_teams import form_teams, free_slots, team_candidates
+from sim.kernel_state import K_UNLOCATED, S_ITEMS
+from sim.kernel_teams import form_teams, free_slots
 
 DONE, NEED_ROOM, TEAM_ROOM, SHARES_ROOM = range(4)
 
@@ -98,7 +98,8 @@ def generate_cases(S, R, W, day, rate, draw_tables, team_args, search_terms, int
         rate: Expected new cases a day per state.
         draw_tables: ``(type_cdf, type_sensitivity, gravity_cum)`` of
             :func:`sim.kernel_cases.draw_cases`.
-        team_args: :func:`record_cases`' arguments after ``drawn``.
+        team_args: :func:`sim.kernel_cases.record_cases`' arguments after ``drawn``, then
+            :func:`sim.kernel_teams.form_teams`' rules.
         search_terms: ``(terms, numbers)`` of :func:`start_notices`.
         intelligence: :func:`produce_items`' arguments after ``case_ids``.
     """
@@ -188,63 +189,6 @@ def finish_cases(S, R, W, day, in_team, search_terms, intelligence):
 
 
 @njit(cache=True)
-def record_cases(S, day, drawn, team_numbers, threshold_shift, trust_shift, team_terms):
-    """Add the drawn cases to the case book; propose their joint teams.
-
-    Args:
-        S: The model's struct (:class:`sim.kernel_state.KernelState`), with room for
-            the cases.
-        day: Today.
-        drawn: The day's :data:`sim.kernel_cases.CaseDraws`.
-        team_numbers: ``(min_states, severity_threshold, agreement_trust)``.
-        threshold_shift: The policy's lowering of the severity threshold (per state).
-        trust_shift: The policy's lowering of the trust a team needs (per state).
-        team_terms: A UNODC operation's and an agreement's team terms
-            (:meth:`sim.operations.Operations.team_terms`).
-
-    Returns:
-        ``(case_ids, candidates)``: the new cases' ids and
-        :func:`sim.kernel_teams.team_candidates`' result for them.
-    """
-    n = drawn.origin.size
-    first = S.case_n_rows[0]
-    if first + n > S.case_origin.size:
-        raise IndexError("the case book has too little room reserved for this call")
-    case_ids = np.arange(first, first + n)
-    for c in range(n):
-        r = case_ids[c]
-        S.case_origin[r] = drawn.origin[c]
-        S.case_type[r] = drawn.case_type[c]
-        S.case_severity[r] = drawn.severity[c]
-        S.case_political_sensitivity[r] = drawn.sensitivity[c]
-        S.case_t_created[r] = day
-        S.case_deadline[r] = drawn.deadline[c]
-        S.case_needed[r] = drawn.links[c]
-    S.case_n_rows[0] = first + n
-    for c in range(n):
-        S.latest_case[drawn.origin[c], drawn.case_type[c]] = case_ids[c]
-    S.counters[K_OPEN] += n
-    file_all(
-        S.deadline_ids, S.deadline_due, S.deadline_meta, S.deadline_count, case_ids, drawn.deadline
-    )
-    candidates = team_candidates(
-        trust_arrays(S),
-        day,
-        case_ids,
-        drawn.links,
-        drawn.requested,
-        S.case_origin,
-        S.case_type,
-        S.case_severity,
-        team_numbers,
-        threshold_shift,
-        trust_shift,
-        team_terms,
-    )
-    return case_ids, candidates
-
-
-@njit(cache=True)
 def open_requests(S, R, day, case_ids, drawn, in_team, search_terms, intelligence):
     """Draft the links' requests, start the searches, produce and offer intelligence.
 
@@ -253,7 +197,7 @@ def open_requests(S, R, day, case_ids, drawn, in_team, search_terms, intelligenc
             entry per link.
         R: The model's streams.
         day: Today.
-        case_ids: The cases :func:`record_cases` added.
+        case_ids: The cases :func:`sim.kernel_cases.record_cases` added.
         drawn: Their draws.
         in_team: Per link, whether its case's joint team formed.
         search_terms: ``(terms, numbers)`` of :func:`start_notices`.

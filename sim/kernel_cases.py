@@ -7,7 +7,8 @@ foreign links; each case's partner states by the gravity rule, case by case; the
 link by link, whether it asks for a person or for evidence, whether the person's
 whereabouts are unknown, whether a coercive measure is needed, whether the person is
 a national of the requested state, and whether they would consent to surrender.
-:mod:`sim.casegen` records the cases and drafts the requests.
+:func:`record_cases` adds them to the case book and proposes their joint teams;
+:mod:`sim.kernel_casegen` runs both in the day's case generation.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from collections import namedtuple
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
+from sim.kernel_calendar import file_all
+from sim.kernel_lifecycle import trust_arrays
 from sim.kernel_pick import insert_right, repeat_each
+from sim.kernel_state import K_OPEN
+from sim.kernel_teams import team_candidates
 
 EXTRADITION, MLA_EVIDENCE = 1, 0
 DAYS_PER_YEAR = 365.0
@@ -251,3 +256,60 @@ def draw_cases(R, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, rights
         national,
         consent,
     )
+
+
+@njit(cache=True)
+def record_cases(S, day, drawn, team_numbers, threshold_shift, trust_shift, team_terms):
+    """Add the drawn cases to the case book; propose their joint teams.
+
+    Args:
+        S: The model's struct (:class:`sim.kernel_state.KernelState`), with room for
+            the cases.
+        day: Today.
+        drawn: The day's :data:`sim.kernel_cases.CaseDraws`.
+        team_numbers: ``(min_states, severity_threshold, agreement_trust)``.
+        threshold_shift: The policy's lowering of the severity threshold (per state).
+        trust_shift: The policy's lowering of the trust a team needs (per state).
+        team_terms: A UNODC operation's and an agreement's team terms
+            (:meth:`sim.operations.Operations.team_terms`).
+
+    Returns:
+        ``(case_ids, candidates)``: the new cases' ids and
+        :func:`sim.kernel_teams.team_candidates`' result for them.
+    """
+    n = drawn.origin.size
+    first = S.case_n_rows[0]
+    if first + n > S.case_origin.size:
+        raise IndexError("the case book has too little room reserved for this call")
+    case_ids = np.arange(first, first + n)
+    for c in range(n):
+        r = case_ids[c]
+        S.case_origin[r] = drawn.origin[c]
+        S.case_type[r] = drawn.case_type[c]
+        S.case_severity[r] = drawn.severity[c]
+        S.case_political_sensitivity[r] = drawn.sensitivity[c]
+        S.case_t_created[r] = day
+        S.case_deadline[r] = drawn.deadline[c]
+        S.case_needed[r] = drawn.links[c]
+    S.case_n_rows[0] = first + n
+    for c in range(n):
+        S.latest_case[drawn.origin[c], drawn.case_type[c]] = case_ids[c]
+    S.counters[K_OPEN] += n
+    file_all(
+        S.deadline_ids, S.deadline_due, S.deadline_meta, S.deadline_count, case_ids, drawn.deadline
+    )
+    candidates = team_candidates(
+        trust_arrays(S),
+        day,
+        case_ids,
+        drawn.links,
+        drawn.requested,
+        S.case_origin,
+        S.case_type,
+        S.case_severity,
+        team_numbers,
+        threshold_shift,
+        trust_shift,
+        team_terms,
+    )
+    return case_ids, candidates

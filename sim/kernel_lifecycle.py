@@ -179,7 +179,7 @@ def enqueue(S, ids, agencies, stage, role, day):
     those the earliest deadline goes first.
     """
     discipline = S.params[P_DISCIPLINE]
-    T = trust_arrays(S)  # once: each read of the struct's fields counts references
+    trust = trust_arrays(S)  # once: each read of the struct's fields counts references
     pushed = 0
     for k in range(ids.size):
         r = ids[k]
@@ -203,7 +203,7 @@ def enqueue(S, ids, agencies, stage, role, day):
         elif discipline == 1.0:  # severity
             priority = -np.float64(S.severity[r])
         elif discipline == 2.0:  # reciprocity
-            priority = -trust_get(T, S.requested_state[r], S.requesting_state[r], day)
+            priority = -trust_get(trust, S.requested_state[r], S.requesting_state[r], day)
         else:  # fifo
             priority = float(day)
         pool_add(S, r, agency, np.int64(0 if first else 1), priority)

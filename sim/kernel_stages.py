@@ -201,14 +201,14 @@ def review_decision(S, rng, ids, day):
     # Sovereignty (frictions.sovereignty_score): no political review under mutual recognition.
     m = ids.size
     score = np.empty(m)
-    T = trust_arrays(S)  # once: each read of the struct's fields counts references
+    trust = trust_arrays(S)  # once: each read of the struct's fields counts references
     for k in range(m):
         r = ids[k]
         a_k, b_k = S.requesting_state[r], S.requested_state[r]
         s = (
             np.float64(S.political_sensitivity[r])
             * S.sovereignty[b_k]
-            * (1.0 - trust_get(T, b_k, a_k, day))
+            * (1.0 - trust_get(trust, b_k, a_k, day))
             * (1.0 - S.relations[a_k, b_k])
         )
         score[k] = min(max(s, 0.0), 1.0) * (0.0 if mr[k] else 1.0)
