@@ -221,8 +221,15 @@ def test_sigkill_during_a_shard_write(mode, experiment_file, uninterrupted, tmp_
 
 
 def test_garbage_and_truncated_shards_are_detected_and_their_runs_redone(
-    experiment_file, uninterrupted, tmp_path
+    experiment_file, uninterrupted, tmp_path, monkeypatch
 ):
+    # Every finished run flushed at once (a shard each), however fast the runs are.
+    import sim.experiment_run as experiment_run
+
+    store_class = experiment_run.ExperimentStore
+    monkeypatch.setattr(
+        experiment_run, "ExperimentStore", lambda out, flush_seconds: store_class(out, 0.0)
+    )
     out = tmp_path / "r"
     argv = ["sweep", str(experiment_file), "--workers", "1", "--out", str(out)]
     assert main(argv) == 0
