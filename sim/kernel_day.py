@@ -45,6 +45,7 @@ from sim.kernel_state import (
     S_PREVENTED,
 )
 from sim.kernel_teams import give_back_capacity
+from sim.kernel_trust import mean_trust, off_diagonal_mean
 
 (
     PASSES,
@@ -253,3 +254,47 @@ def run_day(S, R, n_agencies, day, first_step):
         else:
             advance_due(S, R, day)
     return np.int64(STEPS), np.int64(0)
+
+
+@njit(cache=True)
+def record_day(S, rows, day, layout, counted, slots, trust_terms, jits, backlog, agencies):
+    """The day's series (:meth:`sim.model.CooperationModel._record`), compiled.
+
+    Args:
+        S: The model's struct.
+        rows: The daily series, a row each (``SERIES_COLUMNS`` order).
+        day: Today.
+        layout: The rows of the cases opened, the mean trust, the mean relations, the
+            items shared, the leaks and the teams at work.
+        counted: The rows that copy a counter, and ``slots`` the counters they copy.
+        slots: See ``counted``.
+        trust_terms: ``(own, base_sum)`` of :func:`sim.kernel_trust.mean_trust`.
+        jits: Teams at work.
+        backlog: Each agency's waiting requests by day (a row a day).
+        agencies: ``(n_agencies, capacity_days, in_window)``: capacity adds to each
+            agency's capacity-days in the window.
+
+    Returns:
+        False, and nothing written, when trust's running sums must be rebuilt first.
+    """
+    n_states = S.trust_value.shape[0]
+    mean = np.nan
+    if n_states >= 2:
+        valid, mean = mean_trust(trust_arrays(S), trust_terms[0], trust_terms[1], day)
+        if not valid:
+            return False
+    rows[layout[0], day] = S.case_n_rows[0]
+    for k in range(counted.size):
+        rows[counted[k], day] = S.counters[slots[k]]
+    rows[layout[1], day] = mean
+    rows[layout[2], day] = off_diagonal_mean(S.relations)
+    rows[layout[3], day] = S.share_n_rows[0]
+    rows[layout[4], day] = S.share_counts[S_LEAKS]
+    rows[layout[5], day] = jits
+    n_agencies, capacity_days, in_window = agencies
+    for a in range(n_agencies):
+        backlog[day, a] = S.waiting[a]
+    if in_window:
+        for a in range(n_agencies):
+            capacity_days[a] += S.capacity[a]
+    return True

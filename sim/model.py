@@ -59,6 +59,7 @@ from sim.interpol import InterpolSecretariat
 from sim.kernel_calendar import DayCalendar
 from sim.kernel_casegen import new_case_work
 from sim.kernel_cases import case_parameters
+from sim.kernel_day import record_day
 from sim.kernel_state import (
     K_BACKLOG,
     K_ISSUED,
@@ -68,7 +69,6 @@ from sim.kernel_state import (
     new_streams,
     parameters,
 )
-from sim.kernel_trust import off_diagonal_mean
 from sim.lifecycle import RequestLifecycle
 from sim.model_outputs import ModelOutputs
 from sim.model_services import ModelServices
@@ -124,6 +124,20 @@ _COUNTED_SERIES = {
 }
 _COUNTED_ROWS = np.array([SERIES_COLUMNS.index(name) for name in _COUNTED_SERIES])
 _COUNTER_SLOTS = np.array(list(_COUNTED_SERIES.values()))
+# The rest, in the order sim.kernel_day.record_day writes them.
+_LAYOUT_ROWS = np.array(
+    [
+        SERIES_COLUMNS.index(name)
+        for name in (
+            "cases_opened",
+            "mean_trust",
+            "mean_relations",
+            "intel_shared",
+            "leaks",
+            "jits_active",
+        )
+    ]
+)
 
 
 class CooperationModel(
@@ -245,22 +259,19 @@ class CooperationModel(
         # ------------------------------------------------------------------ the day
 
     def _record(self) -> None:
-        d, s = self.day, self.series
-        s["cases_opened"][d] = self.cases.size
-        self._series_rows[_COUNTED_ROWS, d] = self.counters[_COUNTER_SLOTS]
-        s["mean_trust"][d] = self.trust.mean(d)
-        s["mean_relations"][d] = off_diagonal_mean(self.world.relations)
-        s["intel_shared"][d] = self.intelligence.shares.size
-        s["leaks"][d] = self.intelligence.leaks
-        s["jits_active"][d] = len(self.teams.active)
-        table = self.agency_table
+        """The day's series, the agencies' backlog and capacity-days (compiled, record_day)."""
+        d, table = self.day, self.agency_table
         if table.size > self.agency_backlog.shape[1]:
             grown = np.zeros((self.horizon_days, table.capacity.size), dtype=np.int32)
             grown[:, : self.agency_backlog.shape[1]] = self.agency_backlog
             self.agency_backlog = grown
-        self.agency_backlog[d, : table.size] = table.waiting[: table.size]
-        if d >= self.window_start:
-            table.capacity_days[: table.size] += table.capacity[: table.size]
+        trust = self.trust
+        agencies = (table.size, table.capacity_days, d >= self.window_start)
+        args = (self._series_rows, d, _LAYOUT_ROWS, _COUNTED_ROWS, _COUNTER_SLOTS)
+        tail = (len(self.teams.active), self.agency_backlog, agencies)
+        if not record_day(self._state, *args, trust.mean_terms(), *tail):
+            trust.rebuild_sums(d)  # trust's running sums do not hold for today
+            record_day(self._state, *args, trust.mean_terms(), *tail)
 
     def running_counts(self) -> dict[str, float]:
         """Counters that run over the whole run, for outcomes that count from the window."""

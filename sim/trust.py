@@ -100,7 +100,7 @@ class TrustNetwork:
         self._last[i, j] = day
         self.sums[T_VALID] = 0.0
 
-    def _rebuild_sums(self, day: float) -> None:
+    def rebuild_sums(self, day: float) -> None:
         """Recompute the running sums from the whole matrix (after a rare write)."""
         off = ~np.eye(self._value.shape[0], dtype=bool)
         self._own_decay = off & (self.decay != self.sums[T_DECAY0])
@@ -153,9 +153,17 @@ class TrustNetwork:
         day = _whole_day(day)
         valid, mean = mean_trust(self.arrays(), self._own_decay_flat, self._base_sum, day)
         if not valid:
-            self._rebuild_sums(day)
+            self.rebuild_sums(day)
             valid, mean = mean_trust(self.arrays(), self._own_decay_flat, self._base_sum, day)
         return mean
+
+    def mean_terms(self) -> tuple:
+        """What :func:`sim.kernel_trust.mean_trust` reads besides the arrays.
+
+        The pairs with their own decay (flat indices) and the sum of the off-diagonal
+        baselines, as of the last rebuild of the running sums (:meth:`rebuild_sums`).
+        """
+        return self._own_decay_flat, self._base_sum
 
     def slow_decay(self, i, j, relief: float, day: float) -> None:
         """Slow the relaxation of pairs (i, j) by the share ``relief`` (e.g. after a meeting)."""
