@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_casegen import (
+    DRAW,
+    FORM,
     NEED_ROOM,
+    RECORD,
     SHARES_ROOM,
     TEAM_ROOM,
     case_work,
-    continue_cases,
-    form_and_finish,
     generate_cases,
     record_shares,
 )
@@ -53,17 +54,9 @@ class CaseGeneration:
         )
         search_args = self.interpol.search_arguments()
         intelligence_args = self.intelligence.offer_arguments()
-        stop = generate_cases(
-            state,
-            self.streams,
-            work,
-            self.day,
-            np.ascontiguousarray(rate, dtype=np.float64),
-            self._draw_tables,
-            team_args,
-            search_args,
-            intelligence_args,
-        )
+        rate = np.ascontiguousarray(rate, dtype=np.float64)
+        arguments = (rate, self._draw_tables, team_args, search_args, intelligence_args)
+        stop = generate_cases(state, self.streams, work, self.day, DRAW, *arguments)
         if stop == NEED_ROOM:
             drawn = case_work(work)[0]
             k = drawn.requested.size
@@ -71,22 +64,12 @@ class CaseGeneration:
             self.cases.reserve(drawn.origin.size)
             self.interpol.reserve(k)
             state, out = self.kernel_state(k)
-            stop = continue_cases(
-                state, self.streams, work, self.day, team_args, search_args, intelligence_args
-            )
+            stop = generate_cases(state, self.streams, work, self.day, RECORD, *arguments)
         if stop == TEAM_ROOM:  # more teams proposed than free slots
             drawn, _, candidates, _ = case_work(work)
             self.teams.reserve_slots(candidates[0].size)
             state, out = self.kernel_state(drawn.requested.size)
-            stop = form_and_finish(
-                state,
-                self.streams,
-                work,
-                self.day,
-                team_args[4],
-                search_args,
-                intelligence_args,
-            )
+            stop = generate_cases(state, self.streams, work, self.day, FORM, *arguments)
         self.teams.adopt_formed()
         self._file(out)
         if stop == SHARES_ROOM:

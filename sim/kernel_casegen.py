@@ -20,10 +20,10 @@ The call stops, and leaves what it drew in a :class:`CaseWork` for Python, in th
 cases, each rare:
 
 - ``NEED_ROOM``: the draws need more room than Python reserved (cases, ledger rows,
-  notices and calendar entries, for every link): Python makes room and resumes with
-  :func:`continue_cases`.
+  notices and calendar entries, for every link): Python makes room and resumes the
+  call at ``RECORD``.
 - ``TEAM_ROOM``: more teams are proposed than there are free team slots: Python makes
-  room and resumes with :func:`form_and_finish`.
+  room and resumes the call at ``FORM``.
 - ``SHARES_ROOM``: more items were shared than the share record has room for (known
   only after the share draws): Python makes room and calls :func:`record_shares`.
 
@@ -48,7 +48,8 @@ from sim.kernel_pick import pick, pick_not, repeat_each
 from sim.kernel_state import K_UNLOCATED, S_ITEMS
 from sim.kernel_teams import form_teams, free_slots
 
-DONE, NEED_ROOM, TEAM_ROOM, SHARES_ROOM = range(4)
+DONE, NEED_ROOM, TEAM_ROOM, SHARES_ROOM = range(4)  # what generate_cases returns
+DRAW, RECORD, FORM = range(3)  # where it starts
 
 
 @structref.register
@@ -87,14 +88,22 @@ def case_work(W):
 
 
 @njit(cache=True)
-def generate_cases(S, R, W, day, rate, draw_tables, team_args, search_terms, intelligence):
+def generate_cases(
+    S, R, W, day, first_step, rate, draw_tables, team_args, search_terms, intelligence
+):
     """The day's case generation (see the module docstring); returns ``DONE`` or a stop.
+
+    One entry point, resumed at a step after a stop: numba finalises every function
+    called from Python with all it calls, so each entry point would compile the
+    whole tree again.
 
     Args:
         S: The model's struct (:class:`sim.kernel_state.KernelState`).
         R: The model's streams.
         W: The model's :class:`CaseWork`.
         day: Today.
+        first_step: ``DRAW`` (a new day), ``RECORD`` (after ``NEED_ROOM``) or ``FORM``
+            (after ``TEAM_ROOM``).
         rate: Expected new cases a day per state.
         draw_tables: ``(type_cdf, type_sensitivity, gravity_cum)`` of
             :func:`sim.kernel_cases.draw_cases`.
@@ -103,24 +112,32 @@ def generate_cases(S, R, W, day, rate, draw_tables, team_args, search_terms, int
         search_terms: ``(terms, numbers)`` of :func:`start_notices`.
         intelligence: :func:`produce_items`' arguments after ``case_ids``.
     """
-    type_cdf, type_sensitivity, gravity_cum = draw_tables
-    W.drawn = draw_cases(
-        R,
-        rate,
-        type_cdf,
-        type_sensitivity,
-        gravity_cum,
-        S.mr_bloc,
-        S.rights_standard,
-        S.case_numbers,
-        day,
-    )
-    n, k = W.drawn.origin.size, W.drawn.requested.size
-    if n == 0:
-        return DONE
-    if not case_room(S, n, k):
-        return NEED_ROOM
-    return continue_cases(S, R, W, day, team_args, search_terms, intelligence)
+    if first_step == DRAW:
+        type_cdf, type_sensitivity, gravity_cum = draw_tables
+        W.drawn = draw_cases(
+            R,
+            rate,
+            type_cdf,
+            type_sensitivity,
+            gravity_cum,
+            S.mr_bloc,
+            S.rights_standard,
+            S.case_numbers,
+            day,
+        )
+        n, k = W.drawn.origin.size, W.drawn.requested.size
+        if n == 0:
+            return DONE
+        if not case_room(S, n, k):
+            return NEED_ROOM
+    numbers, threshold_shift, trust_shift, terms, rules = team_args
+    if first_step <= RECORD:
+        W.case_ids, W.candidates = record_cases(
+            S, day, W.drawn, numbers, threshold_shift, trust_shift, terms
+        )
+        if W.candidates[0].size > free_slots(S):
+            return TEAM_ROOM
+    return form_and_finish(S, R, W, day, rules, search_terms, intelligence)
 
 
 @njit(cache=True)
@@ -135,18 +152,6 @@ def case_room(S, n, k):
         and S.review_meta[C_USED] + k <= S.review_ids.size
         and S.search_meta[C_USED] + k <= S.search_ids.size
     )
-
-
-@njit(cache=True)
-def continue_cases(S, R, W, day, team_args, search_terms, intelligence):
-    """Record the drawn cases and propose their teams; then :func:`form_and_finish`."""
-    numbers, threshold_shift, trust_shift, terms, rules = team_args
-    W.case_ids, W.candidates = record_cases(
-        S, day, W.drawn, numbers, threshold_shift, trust_shift, terms
-    )
-    if W.candidates[0].size > free_slots(S):
-        return TEAM_ROOM
-    return form_and_finish(S, R, W, day, rules, search_terms, intelligence)
 
 
 @njit(cache=True)
