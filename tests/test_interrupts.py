@@ -74,9 +74,30 @@ def _spawn(argv: list[str], **kw) -> subprocess.Popen:
     )
 
 
+# A sweep that stores every run as it ends (a shard each) and takes at least 0.1 s a
+# run: the kill points land between runs however fast the model runs.
+PACED_SWEEP = textwrap.dedent(
+    """
+    import sys, time
+    import sim.experiment_run as experiment_run
+    store_class, execute_run = experiment_run.ExperimentStore, experiment_run.execute_run
+
+    def paced(*args):
+        time.sleep(0.1)
+        return execute_run(*args)
+
+    experiment_run.ExperimentStore = lambda out, flush_seconds: store_class(out, 0.0)
+    experiment_run.execute_run = paced
+    from sim.cli import main
+    sys.exit(main(sys.argv[1:]))
+    """
+)
+
+
 def _sweep_cmd(exp: Path, out: Path) -> list[str]:
-    # serial (one process), flushing every 0.5 s: a shard per run or two, so many kill points
-    return [sys.executable, "-m", "sim.cli", "sweep", str(exp), "--workers", "1", "--out", str(out)]
+    # serial (one process), a shard per run, so many kill points
+    argv = ["sweep", str(exp), "--workers", "1", "--out", str(out)]
+    return [sys.executable, "-c", PACED_SWEEP, *argv]
 
 
 def _kill(proc: subprocess.Popen) -> None:
