@@ -142,9 +142,14 @@ def generate_cases(
 
 @njit(cache=True)
 def case_room(S, n, k):
-    """Whether ``n`` cases with ``k`` links fit the room reserved for them."""
+    """Whether ``n`` cases with ``k`` links fit the room reserved for them.
+
+    The drafted requests are filed through the outbox's buffer for today's pass
+    (:func:`sim.kernel_lifecycle.schedule` checks its size), so it needs ``k`` too.
+    """
     return (
-        S.case_n_rows[0] + n <= S.case_origin.size
+        k <= S.today.size
+        and S.case_n_rows[0] + n <= S.case_origin.size
         and S.deadline_meta[C_USED] + n <= S.deadline_ids.size
         and S.n_rows[0] + k <= S.case.size
         and S.cal_meta[C_USED] + k <= S.cal_ids.size

@@ -193,3 +193,38 @@ def test_the_compiled_agreement_is_the_rule(trust, spare):
     for needed, cost in [(0.45, 0.01), (0.3, 0.5), (0.6, 0.0)]:
         rule = bool(members_agree(trust, spare, agreement_trust=needed, cost_per_day=cost))
         assert compiled(trust, spare, needed, cost) == rule
+
+
+class TightLinks(CooperationModel):
+    """Reserves room for one link a day: every day with more stops after its draws."""
+
+    _link_room = property(lambda self: 1, lambda self, value: None)
+
+
+def test_a_day_with_more_links_than_the_room_reserved_runs_as_with_room(monkeypatch):
+    """The call stops after the draws (outbox, calendars, rows too small) and resumes.
+
+    world_scale's states at 50 once failed on the first day: the calendars had room for
+    the day's links, the outbox's buffer did not.
+    """
+    from sim.kernel_casegen import RECORD
+
+    resumed = []
+    real = sim.casegen.generate_cases
+
+    def counted(*args):
+        if args[4] == RECORD:
+            resumed.append(args[3])
+        return real(*args)
+
+    scenario = load_scenario("world_scale").with_overrides(
+        {"world.n_states": 50, "run.years": 0.05, "run.warmup_years": 0.0}
+    )
+    roomy = CooperationModel(scenario, rng=2).run()
+    monkeypatch.setattr(sim.casegen, "generate_cases", counted)
+    tight = TightLinks(scenario, rng=2).run()
+    assert 0 in resumed  # the first day, at least
+    for name in roomy.ledger._cols:
+        np.testing.assert_array_equal(roomy.ledger[name], tight.ledger[name], err_msg=name)
+    for name in roomy.cases._cols:
+        np.testing.assert_array_equal(roomy.cases[name], tight.cases[name], err_msg=name)
