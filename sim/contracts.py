@@ -60,14 +60,7 @@ class IntelligenceHost(Clock, Protocol):
 
     config: Scenario
     world: World
-    rng: np.random.Generator
-    streams: Any  # sim.kernel_state.Streams: the model's stream as the kernels take it
-    trust: TrustNetwork
-    cases: CaseBook
-    ledger: Ledger
-    agency_table: AgencyTable
     intel_of: np.ndarray  # each state's intelligence service (agency index)
-    security_type: np.ndarray  # which case types are security cases
     operations: Any  # sim.operations.Operations: an operation's shared intelligence
 
 
@@ -75,11 +68,7 @@ class InterpolHost(Clock, Protocol):
     """What :class:`sim.interpol.InterpolSecretariat` uses."""
 
     config: Scenario
-    world: World
-    rng: np.random.Generator
-    streams: Any  # sim.kernel_state.Streams: the model's stream as the kernels take it
-    cases: CaseBook
-    operations: Any  # an operation's coordinated searches
+    operations: Any  # an operation's coordinated searches and faster reviews
 
 
 class TeamsHost(Protocol):
@@ -87,15 +76,10 @@ class TeamsHost(Protocol):
 
     day: int
     config: Scenario
-    rng: np.random.Generator
-    trust: TrustNetwork
     cases: CaseBook
     policy: PolicyState
     agency_table: AgencyTable
     le_of: np.ndarray  # each state's law-enforcement agency (agency index)
-
-    def adjust_capacity(self, role: str, state: int, delta: float) -> None:
-        """Add work units a day to a state's agency (a team's members give staff)."""
 
 
 class EngagementHost(Scheduler, Protocol):

@@ -38,15 +38,6 @@ class ModelServices:
         self.nsc_of[state] = court.index
         w.nsc[state] = True
 
-    def capacity_of(self, role: str, state: int) -> float:
-        """Current capacity (work units a day) of a state's agency."""
-        return self.states[state].agencies[role].capacity_per_day
-
-    def adjust_capacity(self, role: str, state: int, delta: float) -> None:
-        """Add ``delta`` work units a day to a state's agency (never below zero)."""
-        agency = self.states[state].agencies[role]
-        agency.capacity_per_day = max(0.0, agency.capacity_per_day + delta)
-
     def grow_state(
         self, state: int, capacity: float = 0.0, technology: float = 0.0, skill: float = 0.0
     ) -> None:
