@@ -104,16 +104,24 @@ class ColumnTable:
         return self._cols[name][: self.size]
 
     def _grow(self, needed: int) -> None:
-        new_capacity = self._capacity
-        while new_capacity < needed:
-            new_capacity *= 2
+        self._resize(self._grown_capacity(needed))
+
+    def _grown_capacity(self, needed: int) -> int:
+        """The capacity after growing to hold ``needed`` rows: doubled until it does."""
+        capacity = self._capacity
+        while capacity < needed:
+            capacity *= 2
+        return capacity
+
+    def _resize(self, capacity: int) -> None:
+        """New buffers of ``capacity`` rows holding the rows recorded so far."""
         size = self.size
         for name, old in self._cols.items():
-            new = np.full(new_capacity, self._fills[name], dtype=old.dtype)
+            new = np.full(capacity, self._fills[name], dtype=old.dtype)
             new[:size] = old[:size]
             self._cols[name] = new
         self.__dict__.update(self._cols)
-        self._capacity = new_capacity
+        self._capacity = capacity
 
     def append(self, **columns) -> np.ndarray:
         """Add a batch of rows.

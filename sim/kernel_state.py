@@ -318,6 +318,13 @@ def parameters(config, window_start: int) -> np.ndarray:
     return values
 
 
+def empty(out: Outbox) -> Outbox:
+    """The outbox emptied for the next call (its buffers reused)."""
+    out.filed[:] = 0
+    out.filed[O_TODAY] = -1  # no pass running: what is due today goes to the calendar
+    return out
+
+
 def outbox(size: int) -> Outbox:
     """Empty buffers for a call that files at most ``size`` entries of each sort."""
     size = max(int(size), 1)

@@ -22,7 +22,6 @@ from sim.kernel_state import (
     O_CLOSED,
     O_GIVEN,
     O_SEGMENTS,
-    O_TODAY,
     OUTCOME_COUNTERS,
     P_INTENSIFY,
     P_OPERATION_ON,
@@ -32,6 +31,7 @@ from sim.kernel_state import (
     KernelStateType,
     LedgerArrays,
     Outbox,
+    empty,
     new_state,
     outbox,
 )
@@ -102,8 +102,7 @@ class RequestLifecycle:
             grown = max(size, 2 * out.today.size) if out is not None else size
             out = self._outbox = outbox(grown)
         else:
-            out.filed[:] = 0
-            out.filed[O_TODAY] = -1
+            empty(out)
         # Before the arrays are read: growing replaces them.
         self._due.reserve(out.today.size)
         self._deadlines.reserve(out.today.size)

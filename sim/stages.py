@@ -10,7 +10,7 @@ in one call. This part of the model makes that call and takes Python's turns in 
 from __future__ import annotations
 
 from sim.kernel_day import PASSES, PYTHON_TURN, STEPS, run_day
-from sim.kernel_state import O_TODAY
+from sim.kernel_state import empty
 
 
 class Stages:
@@ -37,10 +37,8 @@ class Stages:
         step, room = PASSES, 1
         while step < STEPS:
             if held is not None:
-                state, out = held
+                state, out = held[0], empty(held[1])
                 held = None
-                out.filed[:] = 0
-                out.filed[O_TODAY] = -1  # no pass running
             else:
                 state, out = self.kernel_state(room)
             step, room = run_day(state, self.streams, self.agency_table.size, self.day, step)

@@ -108,13 +108,18 @@ class TeamFormation:
     def reserve_slots(self, n: int) -> None:
         """Make room for ``n`` new teams: the slot arrays double until ``n`` are free."""
         while int((self.slot_case == -1).sum()) < n:
-            size = self.slot_case.size
-            self.slot_case = np.concatenate([self.slot_case, np.full(size, -1, dtype=np.int64)])
-            self.slot_cost = np.concatenate([self.slot_cost, np.zeros(size)])
-            self.slot_size = np.concatenate([self.slot_size, np.zeros(size, dtype=np.int64)])
-            members = self.slot_members
-            self.slot_members = np.concatenate([members, np.zeros_like(members)])
-            self.slot_formed = np.zeros(self.slot_case.size, dtype=np.int64)
+            self._add_slots(self.slot_case.size)
+
+    def _add_slots(self, extra: int) -> None:
+        """``extra`` more free slots at the end of the slot arrays."""
+        self.slot_case = np.concatenate([self.slot_case, np.full(extra, -1, dtype=np.int64)])
+        self.slot_cost = np.concatenate([self.slot_cost, np.zeros(extra)])
+        self.slot_size = np.concatenate([self.slot_size, np.zeros(extra, dtype=np.int64)])
+        width = self.slot_members.shape[1]
+        self.slot_members = np.concatenate(
+            [self.slot_members, np.zeros((extra, width), dtype=np.int64)]
+        )
+        self.slot_formed = np.zeros(self.slot_case.size, dtype=np.int64)
 
     def formation_rules(self) -> tuple:
         """What :func:`sim.kernel_teams.form_teams` reads besides the struct, today."""

@@ -151,10 +151,10 @@ class TrustNetwork:
         if self._value.shape[0] < 2:
             return float("nan")
         day = _whole_day(day)
-        valid, mean = mean_trust(self.arrays(), self._own_decay_flat, self._base_sum, day)
+        valid, mean = mean_trust(self.arrays(), *self.mean_terms(), day)
         if not valid:
             self.rebuild_sums(day)
-            valid, mean = mean_trust(self.arrays(), self._own_decay_flat, self._base_sum, day)
+            valid, mean = mean_trust(self.arrays(), *self.mean_terms(), day)
         return mean
 
     def mean_terms(self) -> tuple:

@@ -25,18 +25,8 @@ class TightShares(CooperationModel):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         shares = self.intelligence.shares
-
-        def exact(needed: int) -> None:  # ColumnTable._grow, without doubling
-            size = shares.size
-            for name, old in shares._cols.items():
-                new = np.full(needed, shares._fills[name], dtype=old.dtype)
-                new[:size] = old[:size]
-                shares._cols[name] = new
-            shares.__dict__.update(shares._cols)
-            shares._capacity = needed
-
-        shares._grow = exact
-        exact(0)
+        shares._grown_capacity = lambda needed: needed  # ColumnTable's, without doubling
+        shares._resize(0)
 
 
 def _run(model_class):
@@ -143,17 +133,8 @@ class TightSlots(CooperationModel):
         teams.slot_members = teams.slot_members[:0]
         teams.slot_formed = teams.slot_formed[:0]
 
-        def exact(n: int) -> None:
-            free = int((teams.slot_case == -1).sum())
-            grow = max(0, n - free)
-            teams.slot_case = np.concatenate([teams.slot_case, np.full(grow, -1)])
-            teams.slot_cost = np.concatenate([teams.slot_cost, np.zeros(grow)])
-            teams.slot_size = np.concatenate([teams.slot_size, np.zeros(grow, dtype=np.int64)])
-            width = teams.slot_members.shape[1]
-            teams.slot_members = np.concatenate(
-                [teams.slot_members, np.zeros((grow, width), dtype=np.int64)]
-            )
-            teams.slot_formed = np.zeros(teams.slot_case.size, dtype=np.int64)
+        def exact(n: int) -> None:  # TeamFormation.reserve_slots, without doubling
+            teams._add_slots(max(0, n - int((teams.slot_case == -1).sum())))
 
         teams.reserve_slots = exact
 
