@@ -86,7 +86,7 @@ def step_bound(S, step, day):
 def has_room(S, needed):
     """Whether the outbox and the calendars the kernels file in can take ``needed`` more.
 
-    The outbox's buffers have one size (:func:`sim.kernel_state.outbox`); the buffers
+    The outbox's buffers have one size (:func:`sim.lifecycle.outbox`); the buffers
     each step refills (today's pass, the requests taken) start empty, and a segment of
     ended cases holds at least one case, so the ended cases are the one that fills up.
     The arrests' extraditions add ledger rows and, for cases that have requests

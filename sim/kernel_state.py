@@ -318,21 +318,6 @@ def parameters(config, window_start: int) -> np.ndarray:
     return values
 
 
-def empty(out: Outbox) -> Outbox:
-    """The outbox emptied for the next call (its buffers reused)."""
-    out.filed[:] = 0
-    out.filed[O_TODAY] = -1  # no pass running: what is due today goes to the calendar
-    return out
-
-
-def outbox(size: int) -> Outbox:
-    """Empty buffers for a call that files at most ``size`` entries of each sort."""
-    size = max(int(size), 1)
-    filed = np.zeros(O_SLOTS, dtype=np.int64)
-    filed[O_TODAY] = -1  # no pass running: what is due today goes to the calendar
-    return Outbox(filed, *(np.empty(size, dtype=np.int64) for _ in Outbox._fields[1:]))
-
-
 # ---------------------------------------------------------------- the struct
 GROUPS = (
     ("", LedgerArrays),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from operator import attrgetter, is_not
 
+import numpy as np
 from numba import typeof
 
 from sim.agents import QUEUE_ROLES, ROLE_CODES
@@ -22,6 +23,8 @@ from sim.kernel_state import (
     O_CLOSED,
     O_GIVEN,
     O_SEGMENTS,
+    O_SLOTS,
+    O_TODAY,
     OUTCOME_COUNTERS,
     P_INTENSIFY,
     P_OPERATION_ON,
@@ -31,9 +34,7 @@ from sim.kernel_state import (
     KernelStateType,
     LedgerArrays,
     Outbox,
-    empty,
     new_state,
-    outbox,
 )
 
 # The struct's arrays, group by group in its field order (sim.kernel_state.FIELDS), each
@@ -57,6 +58,20 @@ _DRAFTING_WORLD = attrgetter(  # DraftingArrays: the world's, the policy's, the 
 )
 _DRAFTING_POLICY = attrgetter("urgent_threshold", "formal_channel")
 _AGENCIES = attrgetter(*AgencyArrays._fields)
+
+
+def empty(out: Outbox) -> Outbox:
+    """The outbox emptied for the next call (its buffers reused)."""
+    out.filed[:] = 0
+    out.filed[O_TODAY] = -1  # no pass running: what is due today goes to the calendar
+    return out
+
+
+def outbox(size: int) -> Outbox:
+    """Empty buffers for a call that files at most ``size`` entries of each sort."""
+    size = max(int(size), 1)
+    buffers = (np.empty(size, dtype=np.int64) for _ in Outbox._fields[1:])
+    return empty(Outbox(np.zeros(O_SLOTS, dtype=np.int64), *buffers))
 
 
 class RequestLifecycle:

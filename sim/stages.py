@@ -10,7 +10,7 @@ in one call. This part of the model makes that call and takes Python's turns in 
 from __future__ import annotations
 
 from sim.kernel_day import PASSES, PYTHON_TURN, STEPS, run_day
-from sim.kernel_state import empty
+from sim.lifecycle import empty
 
 
 class Stages:

@@ -25,7 +25,8 @@ from sim.kernel_day import (
     REVIEWS,
     run_day,
 )
-from sim.kernel_state import O_CLOSED, outbox
+from sim.kernel_state import O_CLOSED
+from sim.lifecycle import outbox
 from sim.model import CooperationModel
 from sim.requests import COLUMNS as LEDGER_COLUMNS
 
