@@ -90,6 +90,9 @@ STILL_OPEN = "still_open"
 # requests.
 _ROUNDING = 1e-10
 
+# Largest value counted rather than sorted (days, or cause codes): a thousand years of days.
+_LARGEST_COUNTED = 365_250
+
 
 def request_durations(
     t_issued: np.ndarray, t_closed: np.ndarray, outcome: np.ndarray, end_day: int
@@ -367,10 +370,19 @@ def _aalen_johansen(
     times, day, at_risk, still_open = _kaplan_meier_steps(durations, cause != 0)
     open_before = np.concatenate(([1.0], still_open[:-1]))
     incidence = np.empty((times.size, len(codes)))
-    for column, code in enumerate(codes):
-        ended_by_cause = np.bincount(day[cause == code], minlength=times.size)
+    for column, ended_by_cause in enumerate(_ends_by_cause(day, cause, codes, times.size)):
         incidence[:, column] = np.cumsum(open_before * ended_by_cause / at_risk)
     return times, incidence, still_open
+
+
+def _ends_by_cause(day: np.ndarray, cause: np.ndarray, codes: list[int], n_times: int):
+    """Row k: how many durations end by cause ``codes[k]`` at each time index, in one count."""
+    if min(codes) < 0 or max(codes) > _LARGEST_COUNTED:
+        return [np.bincount(day[cause == code], minlength=n_times) for code in codes]
+    column = np.full(max(codes) + 1, len(codes))  # censored (0) goes to a last row
+    column[codes] = np.arange(len(codes))
+    ends = np.bincount(column[cause] * n_times + day, minlength=(len(codes) + 1) * n_times)
+    return ends.reshape(len(codes) + 1, n_times)[: len(codes)]
 
 
 def _kaplan_meier(durations: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -386,11 +398,25 @@ def _kaplan_meier_steps(durations: np.ndarray, observed: np.ndarray) -> tuple:
     d(t) the events at t, and S(t) = prod over u <= t of (n(u) - d(u)) / n(u): the
     expression of :func:`scipy.stats.ecdf`, so both give the same S to the last bit.
     """
-    times, day = np.unique(durations, return_inverse=True)
+    times, day = _distinct_times(durations)
     leaving = np.bincount(day, minlength=times.size)  # followed up to this time, no longer
     at_risk = durations.size - np.cumsum(leaving) + leaving
     ended = np.bincount(day[observed], minlength=times.size)
     return times, day, at_risk, np.cumprod((at_risk - ended) / at_risk)
+
+
+def _distinct_times(durations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(durations, return_inverse=True)``, by counting when durations are whole days.
+
+    Counting is linear where sorting is not: the outcomes of a world-scale run take
+    about sixty of these over a million requests. Same result, to the bit.
+    """
+    whole = durations.astype(np.int64)
+    if durations.size and whole.max() <= _LARGEST_COUNTED and np.array_equal(whole, durations):
+        present = np.bincount(whole) > 0
+        rank = np.cumsum(present) - 1  # index among the distinct times of each day
+        return np.flatnonzero(present).astype(float), rank[whole]
+    return np.unique(durations, return_inverse=True)
 
 
 def _first_time_at_or_below(times: np.ndarray, curve: np.ndarray, level: float) -> float:
@@ -431,10 +457,17 @@ def _check_causes(cause: np.ndarray, causes: Mapping[int, str]) -> list[str]:
     names = list(causes.values())
     if len(set(names)) != len(names):
         raise ValueError(f"cause names must differ: {names}")
-    unknown = set(np.unique(cause).tolist()) - set(causes) - {0}
+    unknown = set(_distinct_codes(cause).tolist()) - set(causes) - {0}
     if unknown:
         raise ValueError(
             f"cause codes {sorted(unknown)} are not in causes {dict(causes)}; name every "
             "way a request can end, or recode it as 0 (censored)"
         )
     return names
+
+
+def _distinct_codes(codes: np.ndarray) -> np.ndarray:
+    """The distinct values of integer ``codes``: counted when small and not negative."""
+    if codes.size and 0 <= codes.min() and codes.max() <= _LARGEST_COUNTED:
+        return np.flatnonzero(np.bincount(codes))
+    return np.unique(codes)

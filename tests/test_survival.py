@@ -353,3 +353,29 @@ def _simulated_requests(rng, size, end_day=365):
     days = np.where(still_open, end_day - issued, waits)
     cause = np.where(still_open, int(Outcome.OPEN), ends)
     return days, cause
+
+
+@pytest.mark.parametrize(
+    "durations",
+    [
+        np.array([3.0, 0.0, 3.0, 7.0, 1.0]),  # whole days: counted
+        np.array([3.0, 0.5, 3.0, 7.25]),  # fractions: sorted
+        np.array([2.0, 1e7, 2.0]),  # beyond the counted range: sorted
+        np.random.default_rng(3).integers(0, 900, 20_000).astype(float),
+    ],
+)
+def test_distinct_times_equal_numpys_unique(durations):
+    times, day = survival._distinct_times(durations)
+    expected_times, expected_day = np.unique(durations, return_inverse=True)
+    assert times.dtype == expected_times.dtype
+    assert np.array_equal(times, expected_times) and np.array_equal(day, expected_day)
+
+
+def test_incidence_counted_in_one_pass_equals_a_count_per_cause():
+    days, cause = _simulated_requests(np.random.default_rng(11), 5_000)
+    times, day = np.unique(days, return_inverse=True)
+    codes = list(survival.CLOSING_CAUSES)
+    ends = survival._ends_by_cause(day, cause, codes, times.size)
+    for row, code in zip(ends, codes, strict=True):
+        assert np.array_equal(row, np.bincount(day[cause == code], minlength=times.size))
+    assert ends.sum() == np.count_nonzero(cause)  # every ending counted once, the open ones not
