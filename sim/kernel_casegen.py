@@ -38,7 +38,7 @@ from numba import types
 from numba.experimental import structref
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
-from sim.kernel_calendar import C_USED, file_all
+from sim.kernel_calendar import file_all, room_for
 from sim.kernel_cases import EXTRADITION, CaseDraws, draw_cases, record_cases
 from sim.kernel_drafting import draft
 from sim.kernel_intelligence import offers, share_decisions, with_extra_partners
@@ -150,12 +150,12 @@ def case_room(S, n, k):
     return (
         k <= S.today.size
         and S.case_n_rows[0] + n <= S.case_origin.size
-        and S.deadline_meta[C_USED] + n <= S.deadline_ids.size
+        and room_for(S.deadline_meta, n)
         and S.n_rows[0] + k <= S.case.size
-        and S.cal_meta[C_USED] + k <= S.cal_ids.size
+        and room_for(S.cal_meta, k)
         and S.notice_n_rows[0] + k <= S.notice_case.size
-        and S.review_meta[C_USED] + k <= S.review_ids.size
-        and S.search_meta[C_USED] + k <= S.search_ids.size
+        and room_for(S.review_meta, k)
+        and room_for(S.search_meta, k)
     )
 
 
@@ -331,10 +331,7 @@ def produce_items(S, R, day, case_ids, alliance, counts, terms, numbers, intel_o
 @njit(cache=True)
 def share_room(S, n):
     """Whether the share record and the delivery calendar can take ``n`` more rows."""
-    return (
-        S.share_n_rows[0] + n <= S.share_case.size
-        and S.delivery_meta[C_USED] + n <= S.delivery_ids.size
-    )
+    return S.share_n_rows[0] + n <= S.share_case.size and room_for(S.delivery_meta, n)
 
 
 @njit(cache=True)
@@ -355,6 +352,6 @@ def record_shares(S, day, shares, intel_of):
         S.share_t_shared[r] = day
         S.share_platform[r] = on_platform[q]
     S.share_n_rows[0] = first + n
-    file_all(S.delivery_ids, S.delivery_due, S.delivery_meta, S.delivery_count, ids, day + delay)
+    file_all(S.delivery_ids, S.delivery_links, S.delivery_meta, S.delivery_count, ids, day + delay)
     for q in range(n):
         S.effort[intel_of[sharer[q]]] += 1.0

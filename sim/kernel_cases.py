@@ -296,7 +296,12 @@ def record_cases(S, day, drawn, team_numbers, threshold_shift, trust_shift, team
         S.latest_case[drawn.origin[c], drawn.case_type[c]] = case_ids[c]
     S.counters[K_OPEN] += n
     file_all(
-        S.deadline_ids, S.deadline_due, S.deadline_meta, S.deadline_count, case_ids, drawn.deadline
+        S.deadline_ids,
+        S.deadline_links,
+        S.deadline_meta,
+        S.deadline_count,
+        case_ids,
+        drawn.deadline,
     )
     candidates = team_candidates(
         trust_arrays(S),

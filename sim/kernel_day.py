@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
-from sim.kernel_calendar import C_USED, file_all, file_entry, take
+from sim.kernel_calendar import file_all, file_entry, room_for, take
 from sim.kernel_cases import C_NATIONAL_SHARE, consents
 from sim.kernel_drafting import draft
 from sim.kernel_intelligence import deliver_items
@@ -96,9 +96,9 @@ def has_room(S, needed):
         S.filed[O_CLOSED] + needed <= S.ended_cases.size
         and S.n_rows[0] + needed <= S.case.size
         and S.case_extras_used[0] + needed <= S.case_extra_next.size
-        and S.cal_meta[C_USED] + needed <= S.cal_ids.size
-        and S.deadline_meta[C_USED] + needed <= S.deadline_ids.size
-        and S.search_meta[C_USED] + needed <= S.search_ids.size
+        and room_for(S.cal_meta, needed)
+        and room_for(S.deadline_meta, needed)
+        and room_for(S.search_meta, needed)
     )
 
 
@@ -110,7 +110,7 @@ def deliver_today(S, R, day):
     A useful item moves the deadline of the recipient's latest open case of the item's
     type later by ``lead_days`` (a case with several such leads gets each).
     """
-    ids = take(S.delivery_ids, S.delivery_due, S.delivery_meta, S.delivery_count, day)
+    ids = take(S.delivery_ids, S.delivery_links, S.delivery_meta, S.delivery_count, day)
     if ids.size == 0:
         return
     numbers = S.share_numbers
@@ -140,7 +140,7 @@ def deliver_today(S, R, day):
 @njit(cache=True)
 def review_today(S, R, day):
     """The secretariat's decisions on today's notices; the searches that will locate are filed."""
-    ids = take(S.review_ids, S.review_due, S.review_meta, S.review_count, day)
+    ids = take(S.review_ids, S.review_links, S.review_meta, S.review_count, day)
     n = S.notice_numbers
     search_ids, search_due = review_notices(
         R,
@@ -152,7 +152,7 @@ def review_today(S, R, day):
         S.interpol_member,
         (n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7]),
     )
-    file_all(S.search_ids, S.search_due, S.search_meta, S.search_count, search_ids, search_due)
+    file_all(S.search_ids, S.search_links, S.search_meta, S.search_count, search_ids, search_due)
 
 
 @njit(cache=True)
@@ -164,7 +164,7 @@ def arrest_today(S, R, day):
     (:func:`sim.kernel_cases.consents`), then the extradition requests are drafted
     (:func:`sim.kernel_drafting.draft`) into new ledger rows; all from ``R.model``.
     """
-    ids = take(S.search_ids, S.search_due, S.search_meta, S.search_count, day)
+    ids = take(S.search_ids, S.search_links, S.search_meta, S.search_count, day)
     found = arrests(
         day,
         ids,
@@ -202,7 +202,7 @@ def expire_cases(S, day):
     Intelligence may have moved a case's deadline later since it was filed: such a
     case is filed again under its new deadline.
     """
-    due = take(S.deadline_ids, S.deadline_due, S.deadline_meta, S.deadline_count, day)
+    due = take(S.deadline_ids, S.deadline_links, S.deadline_meta, S.deadline_count, day)
     cold = np.empty(due.size, dtype=np.int64)
     n = 0
     for case in due:
@@ -211,7 +211,7 @@ def expire_cases(S, day):
         deadline = np.int64(S.case_deadline[case])
         if deadline > day:
             file_entry(
-                S.deadline_ids, S.deadline_due, S.deadline_meta, S.deadline_count, case, deadline
+                S.deadline_ids, S.deadline_links, S.deadline_meta, S.deadline_count, case, deadline
             )
         else:
             cold[n] = case

@@ -256,5 +256,5 @@ def start_notices(S, R, day, cases, requesting, located_in, terms, numbers):
     review_ids, review_due, search_ids, search_due = start_searches(
         R, day, np.arange(first, first + n), notice_columns(S), member, S.case_type, terms, numbers
     )
-    file_all(S.search_ids, S.search_due, S.search_meta, S.search_count, search_ids, search_due)
-    file_all(S.review_ids, S.review_due, S.review_meta, S.review_count, review_ids, review_due)
+    file_all(S.search_ids, S.search_links, S.search_meta, S.search_count, search_ids, search_due)
+    file_all(S.review_ids, S.review_links, S.review_meta, S.review_count, review_ids, review_due)

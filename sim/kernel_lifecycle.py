@@ -137,7 +137,7 @@ def schedule(S, ids, stage, days, day):
             S.today[S.filed[O_TODAY]] = live[k]
             S.filed[O_TODAY] += 1
         else:
-            file_entry(S.cal_ids, S.cal_due, S.cal_meta, S.cal_count, live[k], due[k])
+            file_entry(S.cal_ids, S.cal_links, S.cal_meta, S.cal_count, live[k], due[k])
 
 
 @njit(cache=True)

@@ -320,7 +320,7 @@ def advance_due(S, R, day):
     the model's :class:`~sim.kernel_state.Streams`; the stages draw from its ``model``.
     """
     rng = R.model
-    ids = take(S.cal_ids, S.cal_due, S.cal_meta, S.cal_count, day)
+    ids = take(S.cal_ids, S.cal_links, S.cal_meta, S.cal_count, day)
     while ids.size:
         live = np.empty(ids.size, dtype=np.bool_)
         for k in range(ids.size):

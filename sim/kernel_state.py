@@ -112,11 +112,11 @@ AgencyArrays = namedtuple(
     ["waiting", "arrived", "role", "skill", "nsc", "capacity", "credit", "effort"],
 )
 
-# A calendar (sim.kernel_calendar): ids and due days in filing order, and its counters
+# A calendar (sim.kernel_calendar): ids in chunks by day, their links, and its counters
 # (C_ offsets there). In the struct: requests in a timed stage (``cal_``), open cases by
 # their deadline (``deadline_``), intelligence by its delivery (``delivery_``), notices
 # by the end of their review (``review_``) and searches by the day they end (``search_``).
-CalendarArrays = namedtuple("CalendarArrays", ["ids", "due", "meta", "count"])
+CalendarArrays = namedtuple("CalendarArrays", ["ids", "links", "meta", "count"])
 
 # Intelligence shared (sim.intelligence): the share record's columns the delivery reads
 # and writes, its numbers (S_ offsets) and its running counts (S_LEAKS and on).
