@@ -76,11 +76,11 @@ def trust_arrays(S):
 @njit(cache=True)
 def noisy(rng, mean, sigma):
     """Lognormal durations with means ``mean`` (:func:`sim.durations.noisy_days`)."""
+    z = rng.standard_normal(mean.size)  # the draws one at a time would, in one call
     out = np.empty(mean.size)
     for k in range(mean.size):
-        z = rng.standard_normal()
         s = sigma[k]
-        out[k] = mean[k] * np.exp(s * z - 0.5 * s**2)
+        out[k] = mean[k] * np.exp(s * z[k] - 0.5 * s**2)
     return out
 
 
@@ -131,13 +131,15 @@ def schedule(S, ids, stage, days, day):
     rest are filed in the calendar (:mod:`sim.kernel_calendar`), in filing order.
     """
     live, due = stage_until(S.outcome, S.stage, ids, stage, days, day)
-    room(S.today, max(S.filed[O_TODAY], 0) + live.size)
+    today, filed = S.today, S.filed  # once, not per request: each read is a reference count
+    cal_ids, cal_links, cal_meta, cal_count = S.cal_ids, S.cal_links, S.cal_meta, S.cal_count
+    room(today, max(filed[O_TODAY], 0) + live.size)
     for k in range(live.size):
-        if due[k] == day and S.filed[O_TODAY] >= 0:
-            S.today[S.filed[O_TODAY]] = live[k]
-            S.filed[O_TODAY] += 1
+        if due[k] == day and filed[O_TODAY] >= 0:
+            today[filed[O_TODAY]] = live[k]
+            filed[O_TODAY] += 1
         else:
-            file_entry(S.cal_ids, S.cal_links, S.cal_meta, S.cal_count, live[k], due[k])
+            file_entry(cal_ids, cal_links, cal_meta, cal_count, live[k], due[k])
 
 
 @njit(cache=True)

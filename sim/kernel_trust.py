@@ -19,28 +19,70 @@ DAYS_PER_YEAR = 365.0
 
 @njit(cache=True)
 def pairwise_sum(a):
-    """Sum as numpy's ``ndarray.sum`` adds a contiguous float64 array (pairwise)."""
+    """Sum as numpy's ``ndarray.sum`` adds a contiguous float64 array (pairwise).
+
+    Numpy halves the array (the first half a multiple of 8 long) until a part has at
+    most 128 values, sums each part in eight running sums (:func:`_block_sum`) and adds
+    the halves back up. The halving is walked here with a stack of parts, not by
+    recursion: numba's cache crashes on loading a recursive kernel called by another,
+    and slicing costs a reference count per part.
+    """
     n = a.size
+    if n <= 128:
+        return _block_sum(a, 0, n)
+    part = np.empty((64, 3), dtype=np.int64)  # start, size, halves done; 64 > log2 of any size
+    sums = np.empty(64)
+    part[0, 0], part[0, 1], part[0, 2] = 0, n, 0
+    parts, summed = 1, 0
+    while parts:
+        start, size, done = part[parts - 1, 0], part[parts - 1, 1], part[parts - 1, 2]
+        if size <= 128:
+            sums[summed] = _block_sum(a, start, size)
+            summed += 1
+            parts -= 1
+            continue
+        half = size // 2
+        half -= half % 8
+        if done == 2:  # both halves summed: add them, left + right
+            sums[summed - 2] = sums[summed - 2] + sums[summed - 1]
+            summed -= 1
+            parts -= 1
+            continue
+        part[parts - 1, 2] = done + 1
+        part[parts, 0] = start if done == 0 else start + half
+        part[parts, 1] = half if done == 0 else size - half
+        part[parts, 2] = 0
+        parts += 1
+    return sums[0]
+
+
+@njit(cache=True)
+def _block_sum(a, start, n):
+    """The sum of at most 128 values ``a[start:start + n]`` as numpy adds them: eight sums."""
     if n < 8:
         res = 0.0
-        for k in range(n):
+        for k in range(start, start + n):
             res += a[k]
         return res
-    if n <= 128:
-        r = a[:8].copy()
-        i = 8
-        while i < n - (n % 8):
-            for j in range(8):
-                r[j] += a[i + j]
-            i += 8
-        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-        while i < n:
-            res += a[i]
-            i += 1
-        return res
-    half = n // 2
-    half -= half % 8
-    return pairwise_sum(a[:half]) + pairwise_sum(a[half:])
+    r0, r1, r2, r3 = a[start], a[start + 1], a[start + 2], a[start + 3]
+    r4, r5, r6, r7 = a[start + 4], a[start + 5], a[start + 6], a[start + 7]
+    i = start + 8
+    blocks_end = start + n - (n % 8)
+    while i < blocks_end:
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < start + n:
+        res += a[i]
+        i += 1
+    return res
 
 
 @njit(cache=True)
