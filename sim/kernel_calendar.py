@@ -39,9 +39,20 @@ C_SLOTS = 3
 
 
 @njit(cache=True)
-def room_for(meta, k):
-    """Whether ``k`` more filings fit: each may need a chunk of its own."""
-    return meta[C_FREE_CHUNKS] >= k
+def chunks_needed(k, n_days):
+    """The most chunks ``k`` filings can take.
+
+    A filing takes a new chunk only when its day's newest is full or missing, so ``k``
+    filings take at most ``k // CHUNK + 1`` chunks a day they go to, on at most
+    ``n_days`` days.
+    """
+    return min(k, k // CHUNK + n_days)
+
+
+@njit(cache=True)
+def room_for(meta, count, k):
+    """Whether ``k`` more filings fit the free chunks (``count``: the calendar's days)."""
+    return meta[C_FREE_CHUNKS] >= chunks_needed(k, count.size)
 
 
 @njit(cache=True)
@@ -126,12 +137,12 @@ class DayCalendar:
         return self.ids, self.links, self.meta, self.count
 
     def reserve(self, k: int) -> None:
-        """Make room for ``k`` more filings: at least ``k`` free chunks.
+        """Make room for ``k`` more filings (:func:`chunks_needed`).
 
         When it grows, the calendar at least doubles, so that a run of calls each
         reserving a large ``k`` does not grow it at each.
         """
-        short = k - int(self.meta[C_FREE_CHUNKS])
+        short = chunks_needed(k, self.count.size) - int(self.meta[C_FREE_CHUNKS])
         if short > 0:
             self._grow(max(short, self.ids.size // CHUNK))
 

@@ -150,12 +150,12 @@ def case_room(S, n, k):
     return (
         k <= S.today.size
         and S.case_n_rows[0] + n <= S.case_origin.size
-        and room_for(S.deadline_meta, n)
+        and room_for(S.deadline_meta, S.deadline_count, n)
         and S.n_rows[0] + k <= S.case.size
-        and room_for(S.cal_meta, k)
+        and room_for(S.cal_meta, S.cal_count, k)
         and S.notice_n_rows[0] + k <= S.notice_case.size
-        and room_for(S.review_meta, k)
-        and room_for(S.search_meta, k)
+        and room_for(S.review_meta, S.review_count, k)
+        and room_for(S.search_meta, S.search_count, k)
     )
 
 
@@ -331,7 +331,9 @@ def produce_items(S, R, day, case_ids, alliance, counts, terms, numbers, intel_o
 @njit(cache=True)
 def share_room(S, n):
     """Whether the share record and the delivery calendar can take ``n`` more rows."""
-    return S.share_n_rows[0] + n <= S.share_case.size and room_for(S.delivery_meta, n)
+    return S.share_n_rows[0] + n <= S.share_case.size and room_for(
+        S.delivery_meta, S.delivery_count, n
+    )
 
 
 @njit(cache=True)

@@ -103,10 +103,8 @@ def gravity_partners(rng, row, origin, k, out, at):
     """
     last = row.size - 1
     chosen = 0
-    u = np.empty(k)
     while chosen < k:
-        for q in range(k):
-            u[q] = rng.random()
+        u = rng.random(k)
         for q in range(k):
             p = min(insert_right(row, u[q] * row[last]), last)
             if p == origin or chosen >= k:
@@ -157,9 +155,7 @@ def consents(rng, requesting, requested, national, mr_bloc, rights, cp):
     the bloc, a full extradition hearing elsewhere).
     """
     k = requesting.size
-    strength = np.empty(k)
-    for q in range(k):
-        strength[q] = rng.random()
+    strength = rng.random(k)
     weights = cp[C_CONSENT_BASE : C_CONSENT_CONTEST + 1]
     consent = np.empty(k, dtype=np.bool_)
     for q in range(k):
@@ -197,15 +193,11 @@ def draw_cases(R, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, rights
         counts[s] = rng.poisson(rate[s])
     n = counts.sum()
     origin = repeat_each(np.arange(n_states), counts)
-    u = np.empty(n)
-    for c in range(n):
-        u[c] = rng.random()
+    u = rng.random(n)  # one call for a batch draws as one call a draw would
     case_type = np.empty(n, dtype=np.int64)
     for c in range(n):
         case_type[c] = insert_right(type_cdf, u[c])
-    severity = np.empty(n)
-    for c in range(n):
-        severity[c] = rng.beta(cp[C_SEVERITY_A], cp[C_SEVERITY_B])
+    severity = rng.beta(cp[C_SEVERITY_A], cp[C_SEVERITY_B], n)
     sensitivity = np.empty(n)
     concentration = cp[C_CONCENTRATION]
     for c in range(n):
@@ -213,12 +205,12 @@ def draw_cases(R, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, rights
         sensitivity[c] = rng.beta(concentration * mean, concentration * (1 - mean))
     scale = cp[C_DEADLINE_MEAN] / cp[C_DEADLINE_SHAPE]
     deadline = np.empty(n, dtype=np.int64)
+    deadline_days = rng.gamma(cp[C_DEADLINE_SHAPE], scale, n)
     for c in range(n):
-        days = rng.gamma(cp[C_DEADLINE_SHAPE], scale)
-        deadline[c] = day + 1 + np.int64(np.rint(max(days, 0.0)))
-    links = np.empty(n, dtype=np.int64)
+        deadline[c] = day + 1 + np.int64(np.rint(max(deadline_days[c], 0.0)))
+    links = rng.poisson(cp[C_MEAN_LINKS] - 1.0, n)
     for c in range(n):
-        links[c] = min(1 + rng.poisson(cp[C_MEAN_LINKS] - 1.0), n_states - 1)
+        links[c] = min(1 + links[c], n_states - 1)
     k = links.sum()
     requested = np.empty(k, dtype=np.int64)
     at = np.int64(0)
@@ -226,18 +218,10 @@ def draw_cases(R, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, rights
         gravity_partners(rng, gravity_cum[origin[c]], origin[c], links[c], requested, at)
         at += links[c]
     requesting = repeat_each(origin, links)
-    extradition = np.empty(k, dtype=np.bool_)
-    for q in range(k):
-        extradition[q] = rng.random() < cp[C_EXTRADITION_SHARE]
-    hidden = np.empty(k, dtype=np.bool_)
-    for q in range(k):
-        hidden[q] = (rng.random() < cp[C_UNKNOWN_SHARE]) and extradition[q]
-    coercive = np.empty(k, dtype=np.bool_)
-    for q in range(k):
-        coercive[q] = (rng.random() < cp[C_COERCIVE_SHARE]) and not extradition[q]
-    national = np.empty(k, dtype=np.bool_)
-    for q in range(k):
-        national[q] = (rng.random() < cp[C_NATIONAL_SHARE]) and extradition[q]
+    extradition = rng.random(k) < cp[C_EXTRADITION_SHARE]
+    hidden = (rng.random(k) < cp[C_UNKNOWN_SHARE]) & extradition
+    coercive = (rng.random(k) < cp[C_COERCIVE_SHARE]) & ~extradition
+    national = (rng.random(k) < cp[C_NATIONAL_SHARE]) & extradition
     consent = consents(rng, requesting, requested, national, mr_bloc, rights, cp) & extradition
     kind = np.empty(k, dtype=np.int64)
     for q in range(k):

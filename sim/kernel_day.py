@@ -96,9 +96,9 @@ def has_room(S, needed):
         S.filed[O_CLOSED] + needed <= S.ended_cases.size
         and S.n_rows[0] + needed <= S.case.size
         and S.case_extras_used[0] + needed <= S.case_extra_next.size
-        and room_for(S.cal_meta, needed)
-        and room_for(S.deadline_meta, needed)
-        and room_for(S.search_meta, needed)
+        and room_for(S.cal_meta, S.cal_count, needed)
+        and room_for(S.deadline_meta, S.deadline_count, needed)
+        and room_for(S.search_meta, S.search_count, needed)
     )
 
 

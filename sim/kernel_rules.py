@@ -72,8 +72,12 @@ def rights_gap(S, a, b):
 
 
 @njit(cache=True)
-def refusal_probabilities(S, r, mr):
-    """:func:`sim.frictions.legal_refusal_probabilities` for one request, in GROUNDS order."""
+def refusal_probabilities(S, r, mr, p):
+    """:func:`sim.frictions.legal_refusal_probabilities` for one request, into ``p``.
+
+    ``p`` has a place for each ground, in GROUNDS order; the caller's, so that a batch
+    of requests allocates one.
+    """
     a, b, case = S.requesting_state[r], S.requested_state[r], S.case[r]
     extradition = 1.0 if S.kind[r] == EXTRADITION else 0.0
     national = 1.0 if S.national[r] else 0.0
@@ -97,7 +101,6 @@ def refusal_probabilities(S, r, mr):
     proportionality = np.float32(S.params[P_PROPORTIONALITY_BASE]) * (
         np.float32(1.0) - S.severity[r]
     )
-    p = np.empty(9)
     p[0] = (0.0 if (mr and listed) else 1.0) * S.params[P_DUAL_CRIMINALITY_BASE] * legal_distance
     p[1] = (
         (0.0 if mr else 1.0)
@@ -113,7 +116,6 @@ def refusal_probabilities(S, r, mr):
     p[6] = extradition * S.params[P_IN_ABSENTIA_BASE] * legal_distance
     p[7] = np.float64(proportionality)
     p[8] = (1.0 - extradition) * S.params[P_DATA_PROTECTION_BASE] * min(max(data_gap, 0.0), 1.0)
-    return p
 
 
 @njit(cache=True)
@@ -125,8 +127,9 @@ def first_grounds(S, rng, ids, mr):
         for g in range(9):
             u[k, g] = rng.random()
     ground = np.zeros(n, dtype=np.int64)
+    p = np.empty(9)
     for k in range(n):
-        p = refusal_probabilities(S, ids[k], mr[k])
+        refusal_probabilities(S, ids[k], mr[k], p)
         for g in range(9):
             if u[k, g] < p[g]:
                 ground[k] = GROUNDS[g]

@@ -29,7 +29,7 @@ def pairwise_sum(a):
     """
     n = a.size
     if n <= 128:
-        return _block_sum(a, 0, n)
+        return _block_sum(a, np.int64(0), n)
     part = np.empty((64, 3), dtype=np.int64)  # start, size, halves done; 64 > log2 of any size
     sums = np.empty(64)
     part[0, 0], part[0, 1], part[0, 2] = 0, n, 0

@@ -112,9 +112,9 @@ def test_refusal_grounds_are_the_frictions_rule(run, as_warrant):
     mr = np.ones_like(mr) if as_warrant else mr  # the court's check of a warrant
     want = _reference_grounds(model, ids, mr)
     assert [int(g) for g in want] == kernel_rules.GROUNDS.tolist()  # the same order
-    got = np.array(
-        [kernel_rules.refusal_probabilities(state, r, m) for r, m in zip(ids, mr, strict=True)]
-    )
+    got = np.empty((ids.size, 9))
+    for row, r, m in zip(got, ids, mr, strict=True):
+        kernel_rules.refusal_probabilities(state, r, m, row)
     np.testing.assert_array_equal(got, np.column_stack(list(want.values())))
     # The first ground that fires, from the same draws.
     expected, actual = np.random.default_rng(9), np.random.default_rng(9)
