@@ -14,9 +14,9 @@ Case generation draws from its own random stream, so every scenario compared
 with the same seed faces the same cases (common random numbers).
 
 Requests in a timed stage wait in a calendar the kernels file and take
-(:mod:`sim.kernel_calendar`, one scan of the waiting ids a day) or in agency
+(:mod:`sim.kernel_calendar`, each day's ids in chunks of their own) or in agency
 queues, so a day costs what arrives and what leaves plus one cheap pass over what
-waits, and no work per pair of states. The stage handlers, queue service, closing,
+waits in the queues, and no work per pair of states. The stage handlers, queue service, closing,
 trust updates and the case draws run compiled (numba kernels over the model's
 arrays, ``sim/kernel_*.py``). Mesa's event list is kept for agent-level happenings
 (reforms taking effect), not for requests.

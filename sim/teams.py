@@ -171,8 +171,7 @@ class TeamFormation:
         """Dissolve the teams of cases that have ended (cases without a team cost nothing)."""
         if not self.active:
             return
-        active = np.fromiter(self.active, dtype=np.int64, count=len(self.active))
-        for case in np.sort(active[np.isin(active, case_ids)]).tolist():
+        for case in sorted(self.active.keys() & set(case_ids.tolist())):
             self.case_closed(case)
 
     def outcomes(self, since: int = 0) -> dict:
