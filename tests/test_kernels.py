@@ -63,7 +63,9 @@ def _struct_type(name: str):
     return numba.typeof(model.kernel_state(1)[0])
 
 
-@pytest.mark.parametrize(("size", "distinct"), [(0, 1), (1, 1), (7, 2), (64, 5), (1000, 40)])
+@pytest.mark.parametrize(
+    ("size", "distinct"), [(0, 1), (1, 1), (7, 2), (64, 5), (1000, 40), (200, 5), (5000, 3), (300, 1)]
+)
 def test_stable_order_sorts_as_numpy_s_lexsort(size, distinct):
     """The queue pool's merge orders arrivals (group, then a float priority) as lexsort."""
     rng = np.random.default_rng(size)
