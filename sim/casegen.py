@@ -34,7 +34,7 @@ class CaseGeneration:
             return None
         rate = self._daily_rate
         policy = self.policy
-        if policy.demand_growth.any():
+        if np.count_nonzero(policy.demand_growth):  # .any() costs four times as much, daily
             years = np.maximum(0.0, self.day - policy.demand_start_day) / DAYS_PER_YEAR
             rate = rate * (1.0 + policy.demand_growth) ** years
         # Compiled (sim.kernel_casegen), in room reserved for a day with up to the most
