@@ -263,3 +263,21 @@ def test_identity_check_of_a_missing_file_says_how_to_make_it(tmp_path, capsys):
         identity_py.main(["--check", str(tmp_path / "none.json")])
     assert stop.value.code == 2
     assert "write it first with --write" in capsys.readouterr().err
+
+
+def test_perf_map_names_the_kernels_a_run_loaded(tmp_path):
+    """benchmarks/perf_map.py: one line per JIT function, by address, the day's kernels named."""
+    from sim.model import CooperationModel
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario("baseline", {"world.n_states": 6, "run.years": 0.05})
+    CooperationModel(scenario.with_overrides({"run.warmup_years": 0.0}), rng=0).run()
+    perf_map = _module("perf_map")
+    path = tmp_path / "perf-1.map"
+    named = perf_map.write_perf_map(path)
+    rows = [line.split(" ", 2) for line in path.read_text().splitlines()]
+    assert named == len(rows) > 10
+    starts = [int(start, 16) for start, _, _ in rows]
+    assert starts == sorted(starts) and all(int(size, 16) > 0 for _, size, _ in rows)
+    names = " ".join(name for _, _, name in rows)
+    assert "kernel_day" in names and "run_day" in names and "kernel_calendar" in names

@@ -64,7 +64,8 @@ def _struct_type(name: str):
 
 
 @pytest.mark.parametrize(
-    ("size", "distinct"), [(0, 1), (1, 1), (7, 2), (64, 5), (1000, 40), (200, 5), (5000, 3), (300, 1)]
+    ("size", "distinct"),
+    [(0, 1), (1, 1), (7, 2), (64, 5), (1000, 40), (200, 5), (5000, 3), (300, 1)],
 )
 def test_stable_order_sorts_as_numpy_s_lexsort(size, distinct):
     """The queue pool's merge orders arrivals (group, then a float priority) as lexsort."""
