@@ -25,6 +25,7 @@ from sim.requests import (
     RefusalGround,
     Stage,
 )
+from sim.scenario import DAYS_PER_YEAR
 
 SEEDS = (1, 2, 3)
 
@@ -470,3 +471,23 @@ def test_national_security_courts_shorten_the_judicial_stage_of_security_cases()
     with_nsc = arm_mean(_security_extradition_judicial_days, **short, world__nsc_share=1.0)
     without = arm_mean(_security_extradition_judicial_days, **short, world__nsc_share=0.0)
     assert with_nsc < 0.8 * without, (with_nsc, without)
+
+
+def test_a_run_in_blocks_meets_a_reform_on_its_day_as_stepping_does():
+    """run() advances Mesa a month of days a call; a reform due inside a block takes effect
+    on its day, as when Mesa is stepped one day at a time."""
+    scenario = tiny_scenario(
+        run__years=0.5, run__warmup_years=0.0, nsc_law__enabled=True, nsc_law__start_year=0.123
+    )
+    start_day = round(0.123 * DAYS_PER_YEAR)
+    assert start_day % 30 not in (0, 29)  # inside a block of the run, not at its edge
+    stepped = sim.CooperationModel(scenario, rng=4)
+    while stepped.running:
+        stepped.step()
+    run = sim.CooperationModel(scenario, rng=4).run()
+    assert run.day == stepped.day == run.time == run.horizon_days
+    for name, values in stepped.series.items():
+        np.testing.assert_array_equal(run.series[name], values, err_msg=name)
+    assert json.dumps(to_jsonable(run.outcomes()), sort_keys=True) == json.dumps(
+        to_jsonable(stepped.outcomes()), sort_keys=True
+    )
