@@ -377,8 +377,10 @@ def _aalen_johansen(
 
 def _ends_by_cause(day: np.ndarray, cause: np.ndarray, codes: list[int], n_times: int):
     """Row k: how many durations end by cause ``codes[k]`` at each time index, in one count."""
+    if not codes:
+        return np.zeros((0, n_times), dtype=np.int64)
     if min(codes) < 0 or max(codes) > _LARGEST_COUNTED:
-        return [np.bincount(day[cause == code], minlength=n_times) for code in codes]
+        return np.array([np.bincount(day[cause == code], minlength=n_times) for code in codes])
     column = np.full(max(codes) + 1, len(codes))  # censored (0) goes to a last row
     column[codes] = np.arange(len(codes))
     ends = np.bincount(column[cause] * n_times + day, minlength=(len(codes) + 1) * n_times)

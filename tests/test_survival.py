@@ -379,3 +379,10 @@ def test_incidence_counted_in_one_pass_equals_a_count_per_cause():
     for row, code in zip(ends, codes, strict=True):
         assert np.array_equal(row, np.bincount(day[cause == code], minlength=times.size))
     assert ends.sum() == np.count_nonzero(cause)  # every ending counted once, the open ones not
+
+
+def test_incidence_of_no_cause_is_empty_and_negative_codes_are_counted_one_by_one():
+    days = np.array([1.0, 2.0, 2.0, 5.0])
+    assert survival.cumulative_incidence(days, [0, 0, 0, 0], causes={}) == {}
+    ends = survival._ends_by_cause(np.array([0, 1, 1, 2]), np.array([-3, 0, -3, 7]), [-3, 7], 3)
+    assert ends.tolist() == [[1, 1, 0], [0, 0, 1]]
