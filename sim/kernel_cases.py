@@ -193,7 +193,7 @@ def draw_cases(R, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, rights
         counts[s] = rng.poisson(rate[s])
     n = counts.sum()
     origin = repeat_each(np.arange(n_states), counts)
-    u = rng.random(n)  # one call for a batch draws as one call a draw would
+    u = rng.random(n)  # the same draws as one call a draw (so for every batch below)
     case_type = np.empty(n, dtype=np.int64)
     for c in range(n):
         case_type[c] = insert_right(type_cdf, u[c])

@@ -76,7 +76,7 @@ def trust_arrays(S):
 @njit(cache=True)
 def noisy(rng, mean, sigma):
     """Lognormal durations with means ``mean`` (:func:`sim.durations.noisy_days`)."""
-    z = rng.standard_normal(mean.size)  # the draws one at a time would, in one call
+    z = rng.standard_normal(mean.size)  # the same draws as one call a draw, in one call
     out = np.empty(mean.size)
     for k in range(mean.size):
         s = sigma[k]
