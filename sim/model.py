@@ -26,8 +26,9 @@ to one stage is read in one place: :mod:`sim.model_setup` (agents staffed for de
 precomputed tables), :mod:`sim.casegen` (process 1: cases and partners),
 :mod:`sim.drafting` (process 2), :mod:`sim.stages` (processes 3-7 and queue service),
 :mod:`sim.lifecycle` (scheduling, queueing and closing requests), :mod:`sim.model_services`
-(the calls submodels and reforms make, :mod:`sim.contracts`) and :mod:`sim.model_outputs`
-(outcomes and frames). This module holds the construction and the day.
+(the calls submodels and reforms make, :mod:`sim.contracts`), :mod:`sim.model_outputs`
+(outcomes and frames) and :mod:`sim.stepping` (Mesa's time, the days between its events
+stepped in a loop). This module holds the construction and the day.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ from sim.scenario import (
     warmup_days,
 )
 from sim.stages import Stages
+from sim.stepping import DirectSteps
 from sim.teams import TeamFormation
 from sim.trust import TrustNetwork
 from sim.world import build_world
@@ -152,6 +154,7 @@ class CooperationModel(
     Stages,
     ModelServices,
     ModelOutputs,
+    DirectSteps,
     mesa.Model,
 ):
     """States and agencies processing cross-border security requests.
@@ -337,12 +340,6 @@ class CooperationModel(
         if bar is not None:
             bar.close()
         return self
-
-    def _advance_time(self, until: float) -> None:
-        # Mesa's step: the events due (reforms) and the day, with signals held
-        # (sim.held_signals) so that none interrupts a kernel call.
-        with held_signals():
-            super()._advance_time(until)
 
 
 @dataclass

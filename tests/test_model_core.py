@@ -491,3 +491,38 @@ def test_a_run_in_blocks_meets_a_reform_on_its_day_as_stepping_does():
     assert json.dumps(to_jsonable(run.outcomes()), sort_keys=True) == json.dumps(
         to_jsonable(stepped.outcomes()), sort_keys=True
     )
+
+
+class _SchedulingModel(sim.CooperationModel):
+    """A model whose days schedule events half a day ahead, and that logs what runs when."""
+
+    def __init__(self, *args, **kwargs):
+        self.log = []
+        super().__init__(*args, **kwargs)
+
+    def step(self):
+        if self.day in (3, 40, 41):
+            self.schedule_event(self.half_day_later, after=0.5)
+        self.log.append(("day", self.day, self.time))
+        super().step()
+
+    def half_day_later(self):
+        self.log.append(("event", self.day, self.time))
+
+
+def test_a_run_steps_days_and_events_in_mesas_order():
+    """run() steps the days between Mesa's other events itself; an event a day schedules,
+    a reform and the steps keep the order and times of stepping one day at a time."""
+    scenario = tiny_scenario(
+        run__years=0.3, run__warmup_years=0.0, nsc_law__enabled=True, nsc_law__start_year=0.05
+    )
+    stepped = _SchedulingModel(scenario, rng=2)
+    while stepped.running:
+        stepped.step()
+    run = _SchedulingModel(scenario, rng=2).run()
+    assert run.log == stepped.log
+    assert ("event", 4, 4.5) in run.log  # scheduled on day 3, inside the first block
+    assert run.steps == stepped.steps == run.horizon_days
+    assert run.time == stepped.time == run.horizon_days
+    for name, values in stepped.series.items():
+        np.testing.assert_array_equal(run.series[name], values, err_msg=name)
