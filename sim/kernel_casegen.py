@@ -44,7 +44,7 @@ from sim.kernel_drafting import draft
 from sim.kernel_intelligence import offers, share_decisions, with_extra_partners
 from sim.kernel_interpol import start_notices
 from sim.kernel_lifecycle import trust_arrays
-from sim.kernel_pick import pick, pick_not, repeat_each
+from sim.kernel_pick import count_true, pick, pick_not, repeat_each
 from sim.kernel_state import K_UNLOCATED, S_ITEMS
 from sim.kernel_teams import form_teams, free_slots
 
@@ -221,7 +221,7 @@ def open_requests(S, R, day, case_ids, drawn, in_team, search_terms, intelligenc
     requesting = repeat_each(drawn.origin, drawn.links)
     hidden = drawn.hidden
     # A person of unknown whereabouts needs a search first, not a request.
-    m = hidden.size - np.count_nonzero(hidden)
+    m = hidden.size - count_true(hidden)
     if m:
         first = S.n_rows[0]
         if first + m > S.case.size:

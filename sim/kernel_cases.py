@@ -102,11 +102,11 @@ def gravity_partners(rng, row, origin, k, out, at):
     until ``k`` distinct partners are found, each kept if new and not the origin.
     """
     last = row.size - 1
+    total = row[last]
     chosen = 0
     while chosen < k:
-        u = rng.random(k)
-        for q in range(k):
-            p = min(insert_right(row, u[q] * row[last]), last)
+        for _ in range(k):  # a round draws k, used or not (one draw at a time: no array)
+            p = min(insert_right(row, rng.random() * total), last)
             if p == origin or chosen >= k:
                 continue
             new = True

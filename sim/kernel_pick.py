@@ -15,9 +15,18 @@ from sim.kernel_cache import njit  # first: where and how numba compiles the ker
 
 
 @njit(cache=True)
+def count_true(mask):
+    """``np.count_nonzero(mask)``, without numba's temporary copy of the mask."""
+    n = 0
+    for k in range(mask.size):
+        n += mask[k] != 0
+    return n
+
+
+@njit(cache=True)
 def pick(values, mask):
     """``values[mask]``."""
-    out = np.empty(np.count_nonzero(mask), dtype=values.dtype)
+    out = np.empty(count_true(mask), dtype=values.dtype)
     n = 0
     for k in range(mask.size):
         if mask[k]:
@@ -29,7 +38,7 @@ def pick(values, mask):
 @njit(cache=True)
 def pick_not(values, mask):
     """``values[~mask]``."""
-    out = np.empty(mask.size - np.count_nonzero(mask), dtype=values.dtype)
+    out = np.empty(mask.size - count_true(mask), dtype=values.dtype)
     n = 0
     for k in range(mask.size):
         if not mask[k]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_lifecycle import CASE_OPEN
-from sim.kernel_state import O_CLOSED, O_GIVEN, O_SEGMENTS
+from sim.kernel_state import O_CLOSED, O_GIVEN, O_SEGMENTS, O_TEAMS_ENDED
 from sim.kernel_trust import trust_get
 
 
@@ -225,6 +225,7 @@ def give_back_capacity(S):
             lent = S.capacity[agency] + S.team_cost[slot]
             S.capacity[agency] = lent if lent > 0.0 else 0.0
         S.team_case[slot] = -2
+    S.filed[O_TEAMS_ENDED] += found
 
 
 @njit(cache=True)

@@ -24,6 +24,7 @@ from sim.kernel_state import (
     O_GIVEN,
     O_SEGMENTS,
     O_SLOTS,
+    O_TEAMS_ENDED,
     O_TODAY,
     OUTCOME_COUNTERS,
     P_INTENSIFY,
@@ -188,7 +189,7 @@ class RequestLifecycle:
             return
         ended = out.ended_cases[: filed[O_CLOSED]]
         self.cases.t_closed[ended] = self.day  # resolved, cold or failed today
-        if filed[O_SEGMENTS] and self.teams.active and self.teams.any_ended():
+        if filed[O_TEAMS_ENDED]:  # the teams of ended cases, counted by the kernel
             start = 0
             for end in out.ended_segments[: filed[O_SEGMENTS]].tolist():
                 self.teams.cases_closed(out.ended_cases[start:end])

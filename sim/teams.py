@@ -163,10 +163,6 @@ class TeamFormation:
             self.slot_case[team.slot] = -1
             self.effort += team.dissolve()
 
-    def any_ended(self) -> bool:
-        """Whether a team's case ended (its slot marked by the kernel, the team still here)."""
-        return bool(np.count_nonzero(self.slot_case == -2))
-
     def cases_closed(self, case_ids: np.ndarray) -> None:
         """Dissolve the teams of cases that have ended (cases without a team cost nothing)."""
         if not self.active:

@@ -15,6 +15,7 @@ import pytest
 
 import sim.kernel_cache as kernel_cache
 from sim.kernel_pick import (
+    count_true,
     distinct,
     insert_right,
     pick,
@@ -85,6 +86,7 @@ def test_selections_give_what_numpy_gives(size):
     np.testing.assert_array_equal(pick(values, mask), values[mask])
     np.testing.assert_array_equal(pick_not(values, mask), values[~mask])
     np.testing.assert_array_equal(pick_equal(values, keys, np.int64(2)), values[keys == 2])
+    assert count_true(mask) == np.count_nonzero(mask)
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 9, 300])
