@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import replaced_arrays
+
 
 def spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Indices of the runs ``[starts[k], starts[k] + lengths[k])``, concatenated."""
@@ -122,6 +124,7 @@ class ColumnTable:
             self._cols[name] = new
         self.__dict__.update(self._cols)
         self._capacity = capacity
+        replaced_arrays.note()
 
     def append(self, **columns) -> np.ndarray:
         """Add a batch of rows.

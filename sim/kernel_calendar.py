@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import replaced_arrays
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 
 CHUNK = 16  # slots of a chunk: two cache lines of ids
@@ -159,6 +160,7 @@ class DayCalendar:
         self.meta[C_FREE] = old
         self.meta[C_FREE_CHUNKS] += new_chunks
         self.ids, self.links = ids, links
+        replaced_arrays.note()
 
     def file(self, ids: np.ndarray, days: np.ndarray) -> None:
         """File ``ids`` under their ``days`` (one each), in order."""

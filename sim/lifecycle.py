@@ -13,6 +13,7 @@ from operator import attrgetter, is_not
 import numpy as np
 from numba import typeof
 
+from sim import replaced_arrays
 from sim.agents import QUEUE_ROLES, ROLE_CODES
 from sim.kernel_state import (
     FIELDS,
@@ -59,6 +60,8 @@ _DRAFTING_WORLD = attrgetter(  # DraftingArrays: the world's, the policy's, the 
 )
 _DRAFTING_POLICY = attrgetter("urgent_threshold", "formal_channel")
 _AGENCIES = attrgetter(*AgencyArrays._fields)
+# Where the struct's arrays hold the outbox's fill counts and today's operation.
+_FILED, _PARTICIPANT, _TARGETED = map(FIELDS.index, ("filed", "op_participant", "op_targeted"))
 
 
 def empty(out: Outbox) -> Outbox:
@@ -126,27 +129,64 @@ class RequestLifecycle:
         # Rows for the extraditions of the day's arrests, drafted inside the call.
         self.ledger.reserve(out.today.size)
         self.cases.reserve_extras(out.today.size)
-        arrays = self._kernel_arrays(out)
-        cached = self._state_arrays
-        if cached is None or any(map(is_not, arrays, cached)):
-            self._state = new_state(*arrays)
-            self._state_arrays = arrays
-        return self._state, out
-
-    def kernel_state_type(self) -> KernelStateType:
-        """The numba type of the struct :meth:`kernel_state` builds, without building it."""
-        arrays = self._kernel_arrays(outbox(1))
-        return KernelStateType(tuple(zip(FIELDS, map(typeof, arrays), strict=True)))
-
-    def _kernel_arrays(self, out: Outbox) -> tuple:
-        """Every array of the struct, in its field order (:data:`sim.kernel_state.FIELDS`).
-
-        Read with getters made once (:data:`_LEDGER` and the like): this runs before
-        every kernel call, several times a day.
-        """
+        # The operation running today: its arrays are the struct's, chosen by the day.
         participant, targeted, prioritise = self.operations.queue_terms()
         self._parameters[P_OPERATION_ON] = float(prioritise)
         self._parameters[P_INTENSIFY] = float(self.operations.intensifies_searches())
+        cached = self._state_arrays
+        noted = replaced_arrays.count()
+        if (
+            self._trusted_day
+            and noted == self._checked_at
+            and out.filed is cached[_FILED]  # the outbox did not grow
+            and participant is cached[_PARTICIPANT]
+            and targeted is cached[_TARGETED]
+        ):
+            return self._state, out  # nothing replaced since the last check (sim.replaced_arrays)
+        arrays = self._kernel_arrays(out, participant, targeted)
+        if cached is None or any(map(is_not, arrays, cached)):
+            self._state = new_state(*arrays)
+            self._state_arrays = arrays
+        self._checked_at = noted
+        return self._state, out
+
+    def verify_kernel_state(self) -> None:
+        """Raise if an array under the struct was replaced without a note.
+
+        Called at the end of the days a run steps itself (:mod:`sim.stepping`), where
+        :meth:`kernel_state` trusted :mod:`sim.replaced_arrays`' count.
+        """
+        cached = self._state_arrays
+        if cached is None or replaced_arrays.count() != self._checked_at:
+            return  # noted: the next call checks and rebuilds
+        arrays = self.current_kernel_arrays(self._outbox)
+        stale = [
+            name
+            for k, (name, a, b) in enumerate(zip(FIELDS, arrays, cached, strict=True))
+            if a is not b and k not in (_PARTICIPANT, _TARGETED)  # chosen by the day, each call
+        ]
+        if stale:
+            raise RuntimeError(
+                f"arrays under the kernels' struct were replaced without a note: {stale}"
+                " (call sim.replaced_arrays.note() where they are replaced)"
+            )
+
+    def kernel_state_type(self) -> KernelStateType:
+        """The numba type of the struct :meth:`kernel_state` builds, without building it."""
+        arrays = self.current_kernel_arrays(outbox(1))
+        return KernelStateType(tuple(zip(FIELDS, map(typeof, arrays), strict=True)))
+
+    def current_kernel_arrays(self, out: Outbox) -> tuple:
+        """The arrays a struct built now would hold, in field order, with outbox ``out``."""
+        participant, targeted, _ = self.operations.queue_terms()
+        return self._kernel_arrays(out, participant, targeted)
+
+    def _kernel_arrays(self, out: Outbox, participant, targeted) -> tuple:
+        """Every array of the struct, in its field order (:data:`sim.kernel_state.FIELDS`).
+
+        Read with getters made once (:data:`_LEDGER` and the like): this runs before
+        most kernel calls.
+        """
         return (
             *_LEDGER(self.ledger),
             *_CASES(self.cases),

@@ -220,6 +220,9 @@ class CooperationModel(
             )
             # The kernels' struct, the arrays it was built over, and its outbox (reused).
             self._state = self._state_arrays = self._outbox = None
+            # The count of sim.replaced_arrays at the struct's last check, and whether a
+            # kernel call may trust it (on the days a run steps itself, sim.stepping).
+            self._checked_at, self._trusted_day = -1, False
             self.ledger = Ledger(initial_capacity=self._expected_requests())
             self.cases = CaseBook()
             # Requests in a timed stage, by the day it ends: filed and taken by the kernels.

@@ -14,6 +14,7 @@ import heapq
 
 import numpy as np
 
+from sim import replaced_arrays
 from sim.kernel_state import Q_NEW, Q_SIZE, PoolArrays
 
 # Queue families: the code of each agency class in AgencyTable.role.
@@ -85,6 +86,7 @@ class AgencyTable:
                 new = np.zeros(2 * old.size, dtype=old.dtype)
                 new[: old.size] = old
                 setattr(self, name, new)
+            replaced_arrays.note()
         k = self.size
         self.capacity[k], self.skill[k], self.role[k], self.nsc[k] = capacity, skill, role, nsc
         self.size += 1
@@ -114,6 +116,7 @@ class QueuePool:
                 new[:keep] = old[:keep]
             self._arrays[name] = new
         self.capacity = capacity
+        replaced_arrays.note()
 
     def arrays(self, capacity: int) -> PoolArrays:
         """The pool's arrays, grown first to hold ``capacity`` requests."""

@@ -12,6 +12,8 @@ from enum import IntEnum
 import numpy as np
 import pandas as pd
 
+from sim import replaced_arrays
+
 # Storage shared with other record tables; re-exported here, where it was first defined.
 from sim.columns import (  # noqa: F401
     ColumnTable,
@@ -238,6 +240,7 @@ class CaseBook(ColumnTable):
             new = np.full(self._capacity, fill, dtype=old.dtype)
             new[:old_size] = old[:old_size]
             setattr(self, name, new)
+        replaced_arrays.note()
 
     @property
     def n_extra(self) -> int:
@@ -254,6 +257,7 @@ class CaseBook(ColumnTable):
             grow = size - self.extra_next.size
             self.extra_next = np.concatenate([self.extra_next, np.full(grow, -1, dtype=np.int64)])
             self.extra_request = np.concatenate([self.extra_request, np.zeros(grow, np.int64)])
+            replaced_arrays.note()
 
     def add_requests(self, case_ids: np.ndarray, request_ids: np.ndarray) -> None:
         """Record that requests ``request_ids`` belong to cases ``case_ids``.

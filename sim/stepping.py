@@ -49,13 +49,21 @@ class DirectSteps:
         other = min((e.time for e in events if e is not pending and not e.CANCELED), default=np.inf)
         n_events = len(events)
         t = first
-        # A step at the time of another event goes first (its priority is higher), but
-        # Mesa runs that one, so that the two keep their order.
-        while t <= until and t < other and self.running and len(events) == n_events:
-            self.time = t
-            self.steps += 1
-            self._user_step()
-            t += 1.0
+        # Nothing but these days runs until the loop ends, so the struct's arrays are
+        # checked once (the first call) and then only when replaced_arrays counts a
+        # replacement; all of them again at the end (sim.replaced_arrays).
+        self._checked_at, self._trusted_day = -1, True
+        try:
+            # A step at the time of another event goes first (its priority is higher),
+            # but Mesa runs that one, so that the two keep their order.
+            while t <= until and t < other and self.running and len(events) == n_events:
+                self.time = t
+                self.steps += 1
+                self._user_step()
+                t += 1.0
+        finally:
+            self._trusted_day = False
+        self.verify_kernel_state()
         if t == first:
             return False
         pending.cancel()

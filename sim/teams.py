@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim import replaced_arrays
 from sim.kernel_state import TeamArrays
 from sim.requests import CaseStatus
 from sim.survival import cumulative_incidence, km_quantiles
@@ -120,6 +121,7 @@ class TeamFormation:
             [self.slot_members, np.zeros((extra, width), dtype=np.int64)]
         )
         self.slot_formed = np.zeros(self.slot_case.size, dtype=np.int64)
+        replaced_arrays.note()
 
     def formation_rules(self) -> tuple:
         """What :func:`sim.kernel_teams.form_teams` reads besides the struct, today."""

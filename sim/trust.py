@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import replaced_arrays
 from sim.kernel_state import T_DAY, T_DECAY0, T_GAP, T_VALID, TrustArrays
 from sim.kernel_trust import mean_trust, trust_apply
 from sim.scenario import DAYS_PER_YEAR
@@ -105,6 +106,7 @@ class TrustNetwork:
         off = ~np.eye(self._value.shape[0], dtype=bool)
         self._own_decay = off & (self.decay != self.sums[T_DECAY0])
         self._own_decay_flat = np.flatnonzero(self._own_decay)
+        replaced_arrays.note()
         gap = self.snapshot(day) - self.baseline
         self.sums[T_GAP] = float(gap[off & ~self._own_decay].sum())
         self._base_sum = float(self.baseline[off].sum())

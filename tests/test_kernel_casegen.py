@@ -108,7 +108,7 @@ def test_the_day_s_call_takes_a_struct_built_over_the_model_s_arrays(name, monke
 
     def checking(state, *args):
         assert state is model._state
-        current = model._kernel_arrays(model._outbox)
+        current = model.current_kernel_arrays(model._outbox)
         stale = [
             f for f, a, b in zip(FIELDS, current, model._state_arrays, strict=True) if a is not b
         ]

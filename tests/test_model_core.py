@@ -15,6 +15,8 @@ from conftest import assert_one_outcome_per_request, ledger_columns, tiny_run, t
 from scipy.stats import spearmanr
 
 import sim
+from sim import replaced_arrays
+from sim.kernel_state import FIELDS
 from sim.metrics import to_jsonable
 from sim.requests import (
     TIME_COLUMNS,
@@ -526,3 +528,38 @@ def test_a_run_steps_days_and_events_in_mesas_order():
     assert run.time == stepped.time == run.horizon_days
     for name, values in stepped.series.items():
         np.testing.assert_array_equal(run.series[name], values, err_msg=name)
+
+
+class _ReplacingModel(sim.CooperationModel):
+    """A model that replaces the traffic matrix, an array under the kernels' struct, at the
+    end of day 119, the last of a block of days the run steps itself (``_BLOCK_DAYS``)."""
+
+    note = False
+
+    def step(self):
+        super().step()
+        if self.day == 120:
+            self.traffic = self.traffic.copy()
+            if self.note:
+                replaced_arrays.note()
+
+
+def test_an_array_replaced_without_a_note_stops_the_run_loudly():
+    """On the days a run steps itself the struct is checked only after a noted replacement;
+    one replaced unnoticed is found at the end of those days, and the run stops."""
+    scenario = tiny_scenario(run__years=0.4, run__warmup_years=0.0)
+    with pytest.raises(RuntimeError, match=r"without a note: \['traffic'\]"):
+        _ReplacingModel(scenario, rng=1).run()
+
+
+def test_a_noted_replacement_is_taken_up_on_the_next_call():
+    """With the note, the next kernel call builds the struct over the new array: the run
+    counts its requests in it, as a run without the replacement does."""
+    scenario = tiny_scenario(run__years=0.4, run__warmup_years=0.0)
+    model = _ReplacingModel(scenario, rng=1)
+    model.note = True
+    model.run()
+    plain = sim.CooperationModel(scenario, rng=1).run()
+    assert model._state_arrays[FIELDS.index("traffic")] is model.traffic
+    np.testing.assert_array_equal(model.traffic, plain.traffic)
+    assert model.traffic.sum() > 0
