@@ -40,10 +40,7 @@ class CaseGeneration:
         # Compiled (sim.kernel_casegen), in room reserved for a day with up to the most
         # links a day has had so far; the call stops only for more room.
         room = self._link_room
-        self.cases.reserve(room)
-        self.interpol.reserve(room)
-        self.intelligence.reserve(self._share_room)
-        state, out = self.kernel_state(room)
+        state, out = self.kernel_state(room, links=room, shares=self._share_room)
         work = self._case_work
         team_args = (
             self._team_numbers,

@@ -103,6 +103,30 @@ def has_room(S, needed):
 
 
 @njit(cache=True)
+def reserved_room(S, k, links, shares):
+    """Whether Python's reserves before a call would find room everywhere already.
+
+    :meth:`sim.lifecycle.RequestLifecycle.kernel_state` reserves ``k`` more entries
+    (the outbox's size) in the ledger, the case book's extras, the requests' calendar,
+    the cases' deadlines and INTERPOL's searches; ``links`` more cases, notices and
+    reviews (a day's case generation); ``shares`` more shares and deliveries. Each
+    condition is its reserve's own: when all hold, no reserve would grow anything.
+    """
+    return (
+        S.n_rows[0] + k <= S.case.size
+        and S.case_extras_used[0] + k <= S.case_extra_next.size
+        and room_for(S.cal_meta, S.cal_count, k)
+        and room_for(S.deadline_meta, S.deadline_count, k)
+        and room_for(S.search_meta, S.search_count, max(k, links))
+        and S.case_n_rows[0] + links <= S.case_origin.size
+        and S.notice_n_rows[0] + links <= S.notice_case.size
+        and room_for(S.review_meta, S.review_count, links)
+        and S.share_n_rows[0] + shares <= S.share_case.size
+        and room_for(S.delivery_meta, S.delivery_count, shares)
+    )
+
+
+@njit(cache=True)
 def deliver_today(S, R, day):
     """Deliver the intelligence items due today; useful ones keep related cases warm.
 

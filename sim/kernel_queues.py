@@ -272,7 +272,8 @@ def _take(S, busy, counts):
                     kept += 1
             row = end
         else:
-            _move(pool, kept, pool, row)
+            if kept != row:  # entries before the first taken one stay where they are
+                _move(pool, kept, pool, row)
             kept += 1
             row += 1
     S.pool_counts[Q_SIZE] = kept

@@ -15,6 +15,7 @@ from numba import typeof
 
 from sim import replaced_arrays
 from sim.agents import QUEUE_ROLES, ROLE_CODES
+from sim.kernel_day import reserved_room
 from sim.kernel_state import (
     FIELDS,
     K_BACKLOG,
@@ -106,7 +107,9 @@ class RequestLifecycle:
         return int(self.counters[OUTCOME_COUNTERS.index(name)])
 
     # ------------------------------------------------------------------ the kernels' view
-    def kernel_state(self, size: int) -> tuple[KernelState, Outbox]:
+    def kernel_state(
+        self, size: int, links: int = 0, shares: int = 0
+    ) -> tuple[KernelState, Outbox]:
         """The struct of arrays the compiled rules read and write, and its emptied outbox.
 
         The struct (:mod:`sim.kernel_state`) is kept between calls and built again only
@@ -114,7 +117,13 @@ class RequestLifecycle:
         grew, a reform or a meeting stored a new array); the outbox grows to hold
         ``size`` entries, and what the kernels add to makes room for as many: the
         calendars they file in, the ledger's rows and the case book's extras (the
-        checks before each step of :func:`sim.kernel_day.run_day` assume it).
+        checks before each step of :func:`sim.kernel_day.run_day` assume it); case
+        generation's call adds room for ``links`` new cases' links (cases, notices and
+        their reviews) and ``shares`` items shared (shares and their deliveries).
+
+        On the days a run steps itself the arrays are checked only after a replacement
+        was noted (:mod:`sim.replaced_arrays`), and the reserves run only when a
+        compiled check (:func:`sim.kernel_day.reserved_room`) finds one short.
         """
         out = self._outbox
         if out is None or out.today.size < size:
@@ -122,27 +131,32 @@ class RequestLifecycle:
             out = self._outbox = outbox(grown)
         else:
             empty(out)
-        # Before the arrays are read: growing replaces them.
-        self._due.reserve(out.today.size)
-        self._deadlines.reserve(out.today.size)
-        self.interpol.searches.reserve(out.today.size)
-        # Rows for the extraditions of the day's arrests, drafted inside the call.
-        self.ledger.reserve(out.today.size)
-        self.cases.reserve_extras(out.today.size)
         # The operation running today: its arrays are the struct's, chosen by the day.
         participant, targeted, prioritise = self.operations.queue_terms()
         self._parameters[P_OPERATION_ON] = float(prioritise)
         self._parameters[P_INTENSIFY] = float(self.operations.intensifies_searches())
         cached = self._state_arrays
-        noted = replaced_arrays.count()
+        k = out.today.size
         if (
             self._trusted_day
-            and noted == self._checked_at
+            and replaced_arrays.count() == self._checked_at
             and out.filed is cached[_FILED]  # the outbox did not grow
             and participant is cached[_PARTICIPANT]
             and targeted is cached[_TARGETED]
+            and reserved_room(self._state, k, links, shares)
         ):
-            return self._state, out  # nothing replaced since the last check (sim.replaced_arrays)
+            return self._state, out  # nothing replaced since the last check, nothing to grow
+        # Before the arrays are read: growing replaces them.
+        self.cases.reserve(links)
+        self.interpol.reserve(links)
+        self.intelligence.reserve(shares)
+        self._due.reserve(k)
+        self._deadlines.reserve(k)
+        self.interpol.searches.reserve(k)
+        # Rows for the extraditions of the day's arrests, drafted inside the call.
+        self.ledger.reserve(k)
+        self.cases.reserve_extras(k)
+        noted = replaced_arrays.count()
         arrays = self._kernel_arrays(out, participant, targeted)
         if cached is None or any(map(is_not, arrays, cached)):
             self._state = new_state(*arrays)

@@ -63,9 +63,9 @@ def _run(tight: bool, monkeypatch) -> tuple[CooperationModel, list[int], list[in
     if tight:
         kernel_state = model.kernel_state
 
-        def exactly(size):
+        def exactly(size, **room):
             model._outbox = outbox(size)
-            return kernel_state(size)
+            return kernel_state(size, **room)
 
         model.kernel_state = exactly
     model.run()
