@@ -146,7 +146,17 @@ class RequestLifecycle:
             and reserved_room(self._state, k, links, shares)
         ):
             return self._state, out  # nothing replaced since the last check, nothing to grow
-        # Before the arrays are read: growing replaces them.
+        self.reserve_room(k, links, shares)  # before the arrays are read: growing replaces them
+        noted = replaced_arrays.count()
+        arrays = self._kernel_arrays(out, participant, targeted)
+        if cached is None or any(map(is_not, arrays, cached)):
+            self._state = new_state(*arrays)
+            self._state_arrays = arrays
+        self._checked_at = noted
+        return self._state, out
+
+    def reserve_room(self, k: int, links: int = 0, shares: int = 0) -> None:
+        """Room for what a kernel call may add (see :meth:`kernel_state`)."""
         self.cases.reserve(links)
         self.interpol.reserve(links)
         self.intelligence.reserve(shares)
@@ -156,13 +166,6 @@ class RequestLifecycle:
         # Rows for the extraditions of the day's arrests, drafted inside the call.
         self.ledger.reserve(k)
         self.cases.reserve_extras(k)
-        noted = replaced_arrays.count()
-        arrays = self._kernel_arrays(out, participant, targeted)
-        if cached is None or any(map(is_not, arrays, cached)):
-            self._state = new_state(*arrays)
-            self._state_arrays = arrays
-        self._checked_at = noted
-        return self._state, out
 
     def verify_kernel_state(self) -> None:
         """Raise if an array under the struct was replaced without a note.

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim import stages
+from sim import replaced_arrays, stages
 from sim.kernel_day import (
     ARRESTS,
     DEADLINES,
@@ -23,6 +23,7 @@ from sim.kernel_day import (
     PYTHON_TURN,
     QUEUES,
     REVIEWS,
+    reserved_room,
     run_day,
 )
 from sim.kernel_state import O_CLOSED
@@ -115,3 +116,24 @@ def test_a_step_without_room_stops_before_it_and_asks_for_its_bound(step):
     )
     np.testing.assert_array_equal(model.counters, counters)  # nothing ran
     np.testing.assert_array_equal(out.filed, filed)
+
+
+def test_the_compiled_room_check_is_the_reserves_own():
+    """reserved_room says there is room exactly when no reserve would grow an array: a
+    call that skips the reserves on its word has the room they would have made."""
+    model = CooperationModel(sim.load_scenario("case_interpol_operation", SCENARIO), rng=5)
+    for _ in range(40):
+        model.step()
+    rng = np.random.default_rng(0)
+    answers = []
+    for _ in range(80):
+        state, _ = model.kernel_state(1)  # outside a run: built over the arrays now
+        k, links, shares = (
+            int(2 ** rng.uniform(0, 14)) if rng.random() < 0.8 else 0 for _ in "kls"
+        )
+        room = bool(reserved_room(state, np.int64(k), np.int64(links), np.int64(shares)))
+        before = replaced_arrays.count()
+        model.reserve_room(k, links, shares)
+        assert room == (replaced_arrays.count() == before), (k, links, shares)
+        answers.append(room)
+    assert any(answers) and not all(answers)
