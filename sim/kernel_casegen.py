@@ -159,7 +159,7 @@ def case_room(S, n, k):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def form_and_finish(S, R, W, day, rules, search_terms, intelligence):
     """Form the proposed teams (:func:`sim.kernel_teams.form_teams`), then :func:`finish_cases`.
 
@@ -186,7 +186,7 @@ def form_and_finish(S, R, W, day, rules, search_terms, intelligence):
     return finish_cases(S, R, W, day, in_team, search_terms, intelligence)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def finish_cases(S, R, W, day, in_team, search_terms, intelligence):
     """Open the recorded cases' requests (:func:`open_requests`); ``SHARES_ROOM`` or ``DONE``."""
     shares, recorded = open_requests(
@@ -198,7 +198,7 @@ def finish_cases(S, R, W, day, in_team, search_terms, intelligence):
     return SHARES_ROOM
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def open_requests(S, R, day, case_ids, drawn, in_team, search_terms, intelligence):
     """Draft the links' requests, start the searches, produce and offer intelligence.
 
@@ -266,7 +266,7 @@ def open_requests(S, R, day, case_ids, drawn, in_team, search_terms, intelligenc
     return shares, True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def produce_items(S, R, day, case_ids, alliance, counts, terms, numbers, intel_of):
     """The new cases' intelligence items and the rows shared (see :mod:`sim.intelligence`).
 

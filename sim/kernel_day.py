@@ -126,7 +126,7 @@ def reserved_room(S, k, links, shares):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def deliver_today(S, R, day):
     """Deliver the intelligence items due today; useful ones keep related cases warm.
 
@@ -161,7 +161,7 @@ def deliver_today(S, R, day):
     S.share_counts[S_HELPED] += helped
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def review_today(S, R, day):
     """The secretariat's decisions on today's notices; the searches that will locate are filed."""
     ids = take(S.review_ids, S.review_links, S.review_meta, S.review_count, day)
@@ -179,7 +179,7 @@ def review_today(S, R, day):
     file_all(S.search_ids, S.search_links, S.search_meta, S.search_count, search_ids, search_due)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def arrest_today(S, R, day):
     """Today's arrests (:func:`sim.kernel_interpol.arrests`); the formal extraditions follow.
 
@@ -219,7 +219,7 @@ def arrest_today(S, R, day):
     draft(S, R, first, cases, requesting, requested, kind, no, consent, national, no, day)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def expire_cases(S, day):
     """The open cases whose deadline is today go cold; their open requests lapse.
 
