@@ -21,6 +21,7 @@ from sim.kernel_lifecycle import (
     room,
     schedule,
 )
+from sim.kernel_pick import pick
 from sim.kernel_rules import procedure_clarity
 from sim.kernel_state import (
     K_BACKLOG,
@@ -291,31 +292,44 @@ def serve_queues(S, R, n_agencies, day):
     (:class:`~sim.kernel_state.Streams`).
     """
     rng = R.model
+    serving = np.zeros(3, dtype=np.bool_)  # the families with waiting requests (3: none)
     for role in range(3):
-        if S.counters[K_BACKLOG + role] == 0:
+        serving[role] = S.counters[K_BACKLOG + role] != 0
+    if not (serving[0] or serving[1] or serving[2]):
+        return
+    pool_merge(S)
+    if S.pool_counts[Q_DIRTY]:
+        pool_purge(S)
+    # Every family's agencies take in one pass over the pool: a family's service moves
+    # no request into another's queue the same day (it schedules, it does not
+    # enqueue), so this takes what one pass a family took, and the draws below come
+    # family by family, in the same order.
+    waiting, role_of, credits = S.waiting, S.role, S.credit
+    n_busy = 0
+    for a in range(n_agencies):
+        n_busy += waiting[a] > 0 and role_of[a] < 3 and serving[role_of[a]]
+    busy = np.empty(n_busy, dtype=np.int64)
+    counts = np.empty(n_busy, dtype=np.int64)
+    k = 0
+    for a in range(n_agencies):
+        if waiting[a] > 0 and role_of[a] < 3 and serving[role_of[a]]:
+            credit = credits[a] % 1.0 + S.capacity[a]
+            count = min(np.int64(np.floor(credit)), waiting[a])
+            credits[a] = credit - count
+            S.effort[a] += count
+            waiting[a] -= count
+            busy[k], counts[k] = a, count
+            k += 1
+    if counts.sum() == 0:
+        return
+    taken, taken_by = _take(S, busy, counts)
+    for role in range(3):
+        mine = np.empty(taken.size, dtype=np.bool_)
+        for q in range(taken.size):
+            mine[q] = role_of[taken_by[q]] == role
+        ids, agencies = pick(taken, mine), pick(taken_by, mine)
+        if ids.size == 0:
             continue
-        pool_merge(S)
-        if S.pool_counts[Q_DIRTY]:
-            pool_purge(S)
-        waiting, role_of, credits = S.waiting, S.role, S.credit
-        n_busy = 0
-        for a in range(n_agencies):
-            n_busy += waiting[a] > 0 and role_of[a] == role
-        busy = np.empty(n_busy, dtype=np.int64)
-        counts = np.empty(n_busy, dtype=np.int64)
-        k = 0
-        for a in range(n_agencies):
-            if waiting[a] > 0 and role_of[a] == role:
-                credit = credits[a] % 1.0 + S.capacity[a]
-                count = min(np.int64(np.floor(credit)), waiting[a])
-                credits[a] = credit - count
-                S.effort[a] += count
-                waiting[a] -= count
-                busy[k], counts[k] = a, count
-                k += 1
-        if counts.sum() == 0:
-            continue
-        ids, agencies = _take(S, busy, counts)
         S.counters[K_BACKLOG + role] -= ids.size
         room(S.taken_ids, S.filed[O_TAKEN] + ids.size)
         for q in range(ids.size):
@@ -323,5 +337,5 @@ def serve_queues(S, R, n_agencies, day):
             S.taken_ids[S.filed[O_TAKEN] + q] = ids[q]
             S.taken_agency[S.filed[O_TAKEN] + q] = agencies[q]
         S.filed[O_TAKEN] += ids.size
-        days = service_days(S, rng, role, ids, agencies)
+        days = service_days(S, rng, np.int64(role), ids, agencies)
         schedule(S, ids, np.int64(NEXT_STAGE[role]), days, day)
