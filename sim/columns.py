@@ -124,7 +124,7 @@ class ColumnTable:
             self._cols[name] = new
         self.__dict__.update(self._cols)
         self._capacity = capacity
-        replaced_arrays.note()
+        replaced_arrays.note(*self._cols.values())
 
     def append(self, **columns) -> np.ndarray:
         """Add a batch of rows.

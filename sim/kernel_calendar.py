@@ -160,7 +160,7 @@ class DayCalendar:
         self.meta[C_FREE] = old
         self.meta[C_FREE_CHUNKS] += new_chunks
         self.ids, self.links = ids, links
-        replaced_arrays.note()
+        replaced_arrays.note(ids, links)
 
     def file(self, ids: np.ndarray, days: np.ndarray) -> None:
         """File ``ids`` under their ``days`` (one each), in order."""

@@ -65,6 +65,23 @@ _AGENCIES = attrgetter(*AgencyArrays._fields)
 _FILED, _PARTICIPANT, _TARGETED = map(FIELDS.index, ("filed", "op_participant", "op_targeted"))
 
 
+def _raise_if_unnoted(arrays: tuple, cached: tuple) -> None:
+    """Raise if an array of ``arrays`` replaced one of ``cached`` without a note.
+
+    Today's operation's arrays are chosen by the day, and compared at every call.
+    """
+    unnoted = [
+        name
+        for k, (name, a, b) in enumerate(zip(FIELDS, arrays, cached, strict=True))
+        if a is not b and k not in (_PARTICIPANT, _TARGETED) and not replaced_arrays.was_noted(a)
+    ]
+    if unnoted:
+        raise RuntimeError(
+            f"arrays under the kernels' struct were replaced without a note: {unnoted}"
+            " (call sim.replaced_arrays.note(new_arrays) where they are replaced)"
+        )
+
+
 def empty(out: Outbox) -> Outbox:
     """The outbox emptied for the next call (its buffers reused)."""
     out.filed[:] = 0
@@ -73,10 +90,15 @@ def empty(out: Outbox) -> Outbox:
 
 
 def outbox(size: int) -> Outbox:
-    """Empty buffers for a call that files at most ``size`` entries of each sort."""
+    """Empty buffers for a call that files at most ``size`` entries of each sort.
+
+    New arrays for the struct: noted (:mod:`sim.replaced_arrays`).
+    """
     size = max(int(size), 1)
     buffers = (np.empty(size, dtype=np.int64) for _ in Outbox._fields[1:])
-    return empty(Outbox(np.zeros(O_SLOTS, dtype=np.int64), *buffers))
+    out = Outbox(np.zeros(O_SLOTS, dtype=np.int64), *buffers)
+    replaced_arrays.note(*out)
+    return empty(out)
 
 
 class RequestLifecycle:
@@ -147,12 +169,13 @@ class RequestLifecycle:
         ):
             return self._state, out  # nothing replaced since the last check, nothing to grow
         self.reserve_room(k, links, shares)  # before the arrays are read: growing replaces them
-        noted = replaced_arrays.count()
         arrays = self._kernel_arrays(out, participant, targeted)
         if cached is None or any(map(is_not, arrays, cached)):
+            if self._trusted_day and self._checked_at != -1:  # trusted since the last check
+                _raise_if_unnoted(arrays, cached)
             self._state = new_state(*arrays)
             self._state_arrays = arrays
-        self._checked_at = noted
+        self._checked_at = replaced_arrays.count()
         return self._state, out
 
     def reserve_room(self, k: int, links: int = 0, shares: int = 0) -> None:
@@ -171,22 +194,11 @@ class RequestLifecycle:
         """Raise if an array under the struct was replaced without a note.
 
         Called at the end of the days a run steps itself (:mod:`sim.stepping`), where
-        :meth:`kernel_state` trusted :mod:`sim.replaced_arrays`' count.
+        :meth:`kernel_state` trusted :mod:`sim.replaced_arrays`' count; each check it
+        made in those days asked the same of the arrays it found replaced.
         """
-        cached = self._state_arrays
-        if cached is None or replaced_arrays.count() != self._checked_at:
-            return  # noted: the next call checks and rebuilds
-        arrays = self.current_kernel_arrays(self._outbox)
-        stale = [
-            name
-            for k, (name, a, b) in enumerate(zip(FIELDS, arrays, cached, strict=True))
-            if a is not b and k not in (_PARTICIPANT, _TARGETED)  # chosen by the day, each call
-        ]
-        if stale:
-            raise RuntimeError(
-                f"arrays under the kernels' struct were replaced without a note: {stale}"
-                " (call sim.replaced_arrays.note() where they are replaced)"
-            )
+        if self._state_arrays is not None:
+            _raise_if_unnoted(self.current_kernel_arrays(self._outbox), self._state_arrays)
 
     def kernel_state_type(self) -> KernelStateType:
         """The numba type of the struct :meth:`kernel_state` builds, without building it."""

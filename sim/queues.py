@@ -86,7 +86,7 @@ class AgencyTable:
                 new = np.zeros(2 * old.size, dtype=old.dtype)
                 new[: old.size] = old
                 setattr(self, name, new)
-            replaced_arrays.note()
+            replaced_arrays.note(*(getattr(self, name) for name in self._FIELDS))
         k = self.size
         self.capacity[k], self.skill[k], self.role[k], self.nsc[k] = capacity, skill, role, nsc
         self.size += 1
@@ -116,7 +116,7 @@ class QueuePool:
                 new[:keep] = old[:keep]
             self._arrays[name] = new
         self.capacity = capacity
-        replaced_arrays.note()
+        replaced_arrays.note(*self._arrays.values())
 
     def arrays(self, capacity: int) -> PoolArrays:
         """The pool's arrays, grown first to hold ``capacity`` requests."""

@@ -240,7 +240,7 @@ class CaseBook(ColumnTable):
             new = np.full(self._capacity, fill, dtype=old.dtype)
             new[:old_size] = old[:old_size]
             setattr(self, name, new)
-        replaced_arrays.note()
+        replaced_arrays.note(self._first, self._count, self.extra_first, self.extra_last)
 
     @property
     def n_extra(self) -> int:
@@ -257,7 +257,7 @@ class CaseBook(ColumnTable):
             grow = size - self.extra_next.size
             self.extra_next = np.concatenate([self.extra_next, np.full(grow, -1, dtype=np.int64)])
             self.extra_request = np.concatenate([self.extra_request, np.zeros(grow, np.int64)])
-            replaced_arrays.note()
+            replaced_arrays.note(self.extra_next, self.extra_request)
 
     def add_requests(self, case_ids: np.ndarray, request_ids: np.ndarray) -> None:
         """Record that requests ``request_ids`` belong to cases ``case_ids``.

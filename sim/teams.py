@@ -121,7 +121,7 @@ class TeamFormation:
             [self.slot_members, np.zeros((extra, width), dtype=np.int64)]
         )
         self.slot_formed = np.zeros(self.slot_case.size, dtype=np.int64)
-        replaced_arrays.note()
+        replaced_arrays.note(*self.arrays())
 
     def formation_rules(self) -> tuple:
         """What :func:`sim.kernel_teams.form_teams` reads besides the struct, today."""

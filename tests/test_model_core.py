@@ -541,7 +541,7 @@ class _ReplacingModel(sim.CooperationModel):
         if self.day == 120:
             self.traffic = self.traffic.copy()
             if self.note:
-                replaced_arrays.note()
+                replaced_arrays.note(self.traffic)
 
 
 def test_an_array_replaced_without_a_note_stops_the_run_loudly():
@@ -550,6 +550,27 @@ def test_an_array_replaced_without_a_note_stops_the_run_loudly():
     scenario = tiny_scenario(run__years=0.4, run__warmup_years=0.0)
     with pytest.raises(RuntimeError, match=r"without a note: \['traffic'\]"):
         _ReplacingModel(scenario, rng=1).run()
+
+
+class _ReplacingMidBlock(sim.CooperationModel):
+    """A model whose day 100 replaces the traffic matrix unnoted while another array is
+    noted: the next call checks the struct because of the note."""
+
+    def step(self):
+        if self.day == 100:
+            self.traffic = self.traffic.copy()
+            replaced_arrays.note(np.zeros(1))
+        super().step()
+
+
+def test_an_unnoted_replacement_is_caught_at_the_next_check_not_only_at_the_end():
+    """A check that a note triggers finds every array replaced since the last one and
+    raises for those not noted: no kernel call runs on the old array after it."""
+    scenario = tiny_scenario(run__years=0.4, run__warmup_years=0.0)
+    model = _ReplacingMidBlock(scenario, rng=1)
+    with pytest.raises(RuntimeError, match=r"without a note: \['traffic'\]"):
+        model.run()
+    assert model.day == 100  # stopped in the day of the replacement, at its first call
 
 
 def test_a_noted_replacement_is_taken_up_on_the_next_call():
