@@ -334,8 +334,8 @@ class CooperationModel(
         with held_signals() as held:
             while self.day < self.horizon_days:
                 start = self.day
-                # Mesa runs the block's days and the reforms due among them in order;
-                # one call a block, not a day, saves Mesa's per-call work.
+                # The block's days and the events due among them, in Mesa's order: the
+                # days between events stepped in a loop (sim.stepping), the rest by Mesa.
                 self._advance_time(self.time + min(_BLOCK_DAYS, self.horizon_days - start))
                 held.deliver()  # Ctrl-C and SIGTERM land here, between blocks
                 if bar is not None:
