@@ -118,13 +118,13 @@ class ColumnTable:
     def _resize(self, capacity: int) -> None:
         """New buffers of ``capacity`` rows holding the rows recorded so far."""
         size = self.size
+        replaced_arrays.note(*self._cols.values())
         for name, old in self._cols.items():
             new = np.full(capacity, self._fills[name], dtype=old.dtype)
             new[:size] = old[:size]
             self._cols[name] = new
         self.__dict__.update(self._cols)
         self._capacity = capacity
-        replaced_arrays.note(*self._cols.values())
 
     def append(self, **columns) -> np.ndarray:
         """Add a batch of rows.

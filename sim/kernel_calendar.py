@@ -159,8 +159,8 @@ class DayCalendar:
         links[n_days + chain[-1]] = self.meta[C_FREE]  # ... then the chunks free before
         self.meta[C_FREE] = old
         self.meta[C_FREE_CHUNKS] += new_chunks
+        replaced_arrays.note(self.ids, self.links)
         self.ids, self.links = ids, links
-        replaced_arrays.note(ids, links)
 
     def file(self, ids: np.ndarray, days: np.ndarray) -> None:
         """File ``ids`` under their ``days`` (one each), in order."""

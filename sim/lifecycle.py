@@ -66,19 +66,19 @@ _FILED, _PARTICIPANT, _TARGETED = map(FIELDS.index, ("filed", "op_participant", 
 
 
 def _raise_if_unnoted(arrays: tuple, cached: tuple) -> None:
-    """Raise if an array of ``arrays`` replaced one of ``cached`` without a note.
+    """Raise if an array of ``cached`` was replaced in ``arrays`` without a note.
 
     Today's operation's arrays are chosen by the day, and compared at every call.
     """
     unnoted = [
         name
         for k, (name, a, b) in enumerate(zip(FIELDS, arrays, cached, strict=True))
-        if a is not b and k not in (_PARTICIPANT, _TARGETED) and not replaced_arrays.was_noted(a)
+        if a is not b and k not in (_PARTICIPANT, _TARGETED) and not replaced_arrays.was_noted(b)
     ]
     if unnoted:
         raise RuntimeError(
             f"arrays under the kernels' struct were replaced without a note: {unnoted}"
-            " (call sim.replaced_arrays.note(new_arrays) where they are replaced)"
+            " (call sim.replaced_arrays.note(old_arrays) where they are replaced)"
         )
 
 
@@ -90,15 +90,10 @@ def empty(out: Outbox) -> Outbox:
 
 
 def outbox(size: int) -> Outbox:
-    """Empty buffers for a call that files at most ``size`` entries of each sort.
-
-    New arrays for the struct: noted (:mod:`sim.replaced_arrays`).
-    """
+    """Empty buffers for a call that files at most ``size`` entries of each sort."""
     size = max(int(size), 1)
     buffers = (np.empty(size, dtype=np.int64) for _ in Outbox._fields[1:])
-    out = Outbox(np.zeros(O_SLOTS, dtype=np.int64), *buffers)
-    replaced_arrays.note(*out)
-    return empty(out)
+    return empty(Outbox(np.zeros(O_SLOTS, dtype=np.int64), *buffers))
 
 
 class RequestLifecycle:
@@ -150,6 +145,8 @@ class RequestLifecycle:
         out = self._outbox
         if out is None or out.today.size < size:
             grown = max(size, 2 * out.today.size) if out is not None else size
+            if out is not None:
+                replaced_arrays.note(*out)
             out = self._outbox = outbox(grown)
         else:
             empty(out)

@@ -81,12 +81,12 @@ class AgencyTable:
     def add(self, capacity: float, skill: float, role: int, nsc: bool) -> int:
         """Add a row; returns its index."""
         if self.size == self.capacity.size:
+            replaced_arrays.note(*(getattr(self, name) for name in self._FIELDS))
             for name in self._FIELDS:
                 old = getattr(self, name)
                 new = np.zeros(2 * old.size, dtype=old.dtype)
                 new[: old.size] = old
                 setattr(self, name, new)
-            replaced_arrays.note(*(getattr(self, name) for name in self._FIELDS))
         k = self.size
         self.capacity[k], self.skill[k], self.role[k], self.nsc[k] = capacity, skill, role, nsc
         self.size += 1
@@ -108,6 +108,7 @@ class QueuePool:
         self._allocate(max(1, int(capacity)), keep=0)
 
     def _allocate(self, capacity: int, keep: int) -> None:
+        replaced_arrays.note(*(a for a in self._arrays.values() if a is not None))
         for name in self._arrays:
             dtype = np.float64 if name.endswith("priority") else np.int64
             new = np.zeros(capacity, dtype=dtype)
@@ -116,7 +117,6 @@ class QueuePool:
                 new[:keep] = old[:keep]
             self._arrays[name] = new
         self.capacity = capacity
-        replaced_arrays.note(*self._arrays.values())
 
     def arrays(self, capacity: int) -> PoolArrays:
         """The pool's arrays, grown first to hold ``capacity`` requests."""

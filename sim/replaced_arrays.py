@@ -4,12 +4,15 @@ The kernels' struct (:mod:`sim.kernel_state`) is built over the model's arrays; 
 Python replaces one (a table or a calendar grows, trust's running sums are rebuilt),
 the struct must be built again. Checking every array before every kernel call costs
 about a tenth of a 40-state run, so each place that replaces such an array notes the
-new arrays here, and :meth:`sim.lifecycle.RequestLifecycle.kernel_state` checks the
-struct again only when the count of notes moved, on the days a run steps itself
-(:mod:`sim.stepping`). Each of those checks, and one at the end of those days, also
-asks whether every array found replaced was noted, and raises if not: a missing note
-fails loudly at the next check, it never leaves a kernel writing to an old array
-unnoticed.
+arrays it replaces here, before it replaces them, and
+:meth:`sim.lifecycle.RequestLifecycle.kernel_state` checks the struct again only when
+the count of notes moved, on the days a run steps itself (:mod:`sim.stepping`).
+
+A kernel call could run on an old array only after a replacement that was not
+noted. So each of those checks, and one at the end of those days, asks of every array
+of the struct found replaced whether its replacement was noted, and raises if not: a
+missing note fails loudly (at the end of the run of days at the latest), and no run
+returns results computed on an old array.
 """
 
 from __future__ import annotations
@@ -19,16 +22,16 @@ import weakref
 import numpy as np
 
 _count = 0
-# The noted arrays, by id, for as long as they live.
-_noted: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
+# The arrays noted as replaced, by id, for as long as they live.
+_replaced: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
 
 
-def note(*arrays: np.ndarray) -> None:
-    """Say that ``arrays`` replaced arrays the struct may hold."""
+def note(*replaced: np.ndarray) -> None:
+    """Say that the arrays ``replaced`` are being replaced (call it before)."""
     global _count
     _count += 1
-    for array in arrays:
-        _noted[id(array)] = array
+    for array in replaced:
+        _replaced[id(array)] = array
 
 
 def count() -> int:
@@ -37,5 +40,5 @@ def count() -> int:
 
 
 def was_noted(array: np.ndarray) -> bool:
-    """Whether ``array`` was noted as a replacement (and is still alive)."""
-    return _noted.get(id(array)) is array
+    """Whether ``array`` was noted as replaced."""
+    return _replaced.get(id(array)) is array

@@ -234,13 +234,13 @@ class CaseBook(ColumnTable):
 
     def _grow(self, needed: int) -> None:
         old_size = self.size
+        replaced_arrays.note(self._first, self._count, self.extra_first, self.extra_last)
         super()._grow(needed)
         for name, fill in (("_first", -1), ("_count", 0), ("extra_first", -1), ("extra_last", -1)):
             old = getattr(self, name)
             new = np.full(self._capacity, fill, dtype=old.dtype)
             new[:old_size] = old[:old_size]
             setattr(self, name, new)
-        replaced_arrays.note(self._first, self._count, self.extra_first, self.extra_last)
 
     @property
     def n_extra(self) -> int:
@@ -255,9 +255,9 @@ class CaseBook(ColumnTable):
             size *= 2
         if size > self.extra_next.size:
             grow = size - self.extra_next.size
+            replaced_arrays.note(self.extra_next, self.extra_request)
             self.extra_next = np.concatenate([self.extra_next, np.full(grow, -1, dtype=np.int64)])
             self.extra_request = np.concatenate([self.extra_request, np.zeros(grow, np.int64)])
-            replaced_arrays.note(self.extra_next, self.extra_request)
 
     def add_requests(self, case_ids: np.ndarray, request_ids: np.ndarray) -> None:
         """Record that requests ``request_ids`` belong to cases ``case_ids``.

@@ -113,6 +113,9 @@ class TeamFormation:
 
     def _add_slots(self, extra: int) -> None:
         """``extra`` more free slots at the end of the slot arrays."""
+        replaced_arrays.note(
+            self.slot_case, self.slot_cost, self.slot_size, self.slot_members, self.slot_formed
+        )
         self.slot_case = np.concatenate([self.slot_case, np.full(extra, -1, dtype=np.int64)])
         self.slot_cost = np.concatenate([self.slot_cost, np.zeros(extra)])
         self.slot_size = np.concatenate([self.slot_size, np.zeros(extra, dtype=np.int64)])
@@ -121,7 +124,6 @@ class TeamFormation:
             [self.slot_members, np.zeros((extra, width), dtype=np.int64)]
         )
         self.slot_formed = np.zeros(self.slot_case.size, dtype=np.int64)
-        replaced_arrays.note(*self.arrays())
 
     def formation_rules(self) -> tuple:
         """What :func:`sim.kernel_teams.form_teams` reads besides the struct, today."""

@@ -104,9 +104,9 @@ class TrustNetwork:
     def rebuild_sums(self, day: float) -> None:
         """Recompute the running sums from the whole matrix (after a rare write)."""
         off = ~np.eye(self._value.shape[0], dtype=bool)
+        replaced_arrays.note(self._own_decay)
         self._own_decay = off & (self.decay != self.sums[T_DECAY0])
         self._own_decay_flat = np.flatnonzero(self._own_decay)
-        replaced_arrays.note(self._own_decay, self._own_decay_flat)
         gap = self.snapshot(day) - self.baseline
         self.sums[T_GAP] = float(gap[off & ~self._own_decay].sum())
         self._base_sum = float(self.baseline[off].sum())

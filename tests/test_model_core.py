@@ -539,9 +539,9 @@ class _ReplacingModel(sim.CooperationModel):
     def step(self):
         super().step()
         if self.day == 120:
-            self.traffic = self.traffic.copy()
             if self.note:
                 replaced_arrays.note(self.traffic)
+            self.traffic = self.traffic.copy()
 
 
 def test_an_array_replaced_without_a_note_stops_the_run_loudly():
@@ -573,6 +573,27 @@ def test_an_unnoted_replacement_is_caught_at_the_next_check_not_only_at_the_end(
     assert model.day == 100  # stopped in the day of the replacement, at its first call
 
 
+class _ReplacingTwice(sim.CooperationModel):
+    """A model that replaces the traffic matrix on day 100 without a note, and the
+    replacement again, with a note, after the day: the note must not excuse the first."""
+
+    def step(self):
+        if self.day == 100:
+            self.traffic = self.traffic.copy()
+        super().step()
+        if self.day == 101:
+            replaced_arrays.note(self.traffic)
+            self.traffic = self.traffic.copy()
+
+
+def test_a_noted_replacement_does_not_excuse_an_unnoted_one_before_it():
+    """The check asks whether the array the struct held was noted as replaced, not the
+    array now in place: day 100's calls ran on the old matrix, and the run stops."""
+    scenario = tiny_scenario(run__years=0.4, run__warmup_years=0.0)
+    with pytest.raises(RuntimeError, match=r"without a note: \['traffic'\]"):
+        _ReplacingTwice(scenario, rng=1).run()
+
+
 def test_a_noted_replacement_is_taken_up_on_the_next_call():
     """With the note, the next kernel call builds the struct over the new array: the run
     counts its requests in it, as a run without the replacement does."""
@@ -584,3 +605,27 @@ def test_a_noted_replacement_is_taken_up_on_the_next_call():
     assert model._state_arrays[FIELDS.index("traffic")] is model.traffic
     np.testing.assert_array_equal(model.traffic, plain.traffic)
     assert model.traffic.sum() > 0
+
+
+class _FailingDay(_SchedulingModel):
+    """A model whose day 40 raises, once."""
+
+    def step(self):
+        if self.day == 40 and not getattr(self, "failed", False):
+            self.failed = True
+            raise RuntimeError("day 40 failed")
+        super().step()
+
+
+def test_a_day_that_raises_leaves_mesas_time_where_mesa_would():
+    """After a day raised, going on neither turns time back nor steps a day twice: as in
+    Mesa, whose step event for that day was spent, no further day is stepped."""
+    scenario = tiny_scenario(run__years=0.3, run__warmup_years=0.0)
+    model = _FailingDay(scenario, rng=2)
+    with pytest.raises(RuntimeError, match="day 40 failed"):
+        model.run()
+    assert (model.day, model.time, model.steps) == (40, 41.0, 41)
+    model.run_until(70)
+    assert (model.day, model.time, model.steps) == (40, 70.0, 41)
+    days = [day for kind, day, _ in model.log if kind == "day"]
+    assert days == list(range(40))
