@@ -629,3 +629,20 @@ def test_a_day_that_raises_leaves_mesas_time_where_mesa_would():
     assert (model.day, model.time, model.steps) == (40, 70.0, 41)
     days = [day for kind, day, _ in model.log if kind == "day"]
     assert days == list(range(40))
+
+
+class _StoppingModel(sim.CooperationModel):
+    """A model whose day 20 stops Mesa's steps."""
+
+    def step(self):
+        super().step()
+        if self.day == 21:
+            self._default_schedule.stop()
+
+
+def test_a_day_that_stops_the_steps_ends_them_as_in_mesa():
+    """Mesa steps no day after the one that stopped its step generator; nor does a run."""
+    scenario = tiny_scenario(run__years=0.3, run__warmup_years=0.0)
+    model = _StoppingModel(scenario, rng=2)
+    model.run_until(60)
+    assert (model.day, model.time, model.steps) == (21, 60.0, 21)
