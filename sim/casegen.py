@@ -58,9 +58,7 @@ class CaseGeneration:
             drawn = case_work(work)[0]
             k = drawn.requested.size
             self._link_room = 2 * k
-            self.cases.reserve(drawn.origin.size)
-            self.interpol.reserve(k)
-            state, out = self.kernel_state(k)
+            state, out = self.kernel_state(k, links=k)
             stop = generate_cases(state, self.streams, work, self.day, RECORD, *arguments)
         if stop == TEAM_ROOM:  # more teams proposed than free slots
             drawn, _, candidates, _ = case_work(work)
@@ -72,8 +70,7 @@ class CaseGeneration:
         if stop == SHARES_ROOM:
             shares = case_work(work)[3]
             self._share_room = 2 * shares[0].size
-            self.intelligence.reserve(shares[0].size)
-            state, out = self.kernel_state(1)
+            state, out = self.kernel_state(1, shares=shares[0].size)
             record_shares(state, self.day, shares, self.intel_of)
         return state, out
 

@@ -21,7 +21,7 @@ from sim.kernel_lifecycle import (
     room,
     schedule,
 )
-from sim.kernel_pick import pick
+from sim.kernel_pick import pick_equal
 from sim.kernel_rules import procedure_clarity
 from sim.kernel_state import (
     K_BACKLOG,
@@ -323,11 +323,12 @@ def serve_queues(S, R, n_agencies, day):
     if counts.sum() == 0:
         return
     taken, taken_by = _take(S, busy, counts)
+    taken_role = np.empty(taken.size, dtype=np.int64)
+    for q in range(taken.size):
+        taken_role[q] = role_of[taken_by[q]]
     for role in range(3):
-        mine = np.empty(taken.size, dtype=np.bool_)
-        for q in range(taken.size):
-            mine[q] = role_of[taken_by[q]] == role
-        ids, agencies = pick(taken, mine), pick(taken_by, mine)
+        ids = pick_equal(taken, taken_role, role)
+        agencies = pick_equal(taken_by, taken_role, role)
         if ids.size == 0:
             continue
         S.counters[K_BACKLOG + role] -= ids.size

@@ -8,6 +8,8 @@ cases whose joint teams dissolve.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from operator import attrgetter, is_not
 
 import numpy as np
@@ -187,12 +189,27 @@ class RequestLifecycle:
         self.ledger.reserve(k)
         self.cases.reserve_extras(k)
 
+    @contextmanager
+    def trusted_days(self) -> Iterator[None]:
+        """Days in which only the model's own code runs (:mod:`sim.stepping`).
+
+        In them :meth:`kernel_state` checks the struct's arrays on its first call and
+        then only after a replacement was noted (:mod:`sim.replaced_arrays`); at their
+        end, unless one raised, every array is checked (:meth:`verify_kernel_state`).
+        """
+        self._checked_at, self._trusted_day = -1, True
+        try:
+            yield
+        finally:
+            self._trusted_day = False
+        self.verify_kernel_state()
+
     def verify_kernel_state(self) -> None:
         """Raise if an array under the struct was replaced without a note.
 
-        Called at the end of the days a run steps itself (:mod:`sim.stepping`), where
-        :meth:`kernel_state` trusted :mod:`sim.replaced_arrays`' count; each check it
-        made in those days asked the same of the arrays it found replaced.
+        Called at the end of :meth:`trusted_days`, where :meth:`kernel_state` trusted
+        :mod:`sim.replaced_arrays`' count; each check it made in those days asked the
+        same of the arrays it found replaced.
         """
         if self._state_arrays is not None:
             _raise_if_unnoted(self.current_kernel_arrays(self._outbox), self._state_arrays)

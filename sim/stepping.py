@@ -49,28 +49,25 @@ class DirectSteps:
         other = min((e.time for e in events if e is not pending and not e.CANCELED), default=np.inf)
         n_events = len(events)
         t, failed = first, True
-        # Nothing but these days runs until the loop ends, so the struct's arrays are
-        # checked once (the first call) and then only when replaced_arrays counts a
-        # replacement; all of them again at the end (sim.replaced_arrays).
-        self._checked_at, self._trusted_day = -1, True
         try:
-            # A step at the time of another event goes first (its priority is higher),
-            # but Mesa runs that one, so that the two keep their order. A day that
-            # stops or pauses the steps (their event then changes) ends the loop too.
-            while (
-                t <= until
-                and t < other
-                and self.running
-                and len(events) == n_events
-                and steps._current_event is pending
-            ):
-                self.time = t
-                self.steps += 1
-                self._user_step()
-                t += 1.0
-            failed = False
+            # Nothing but these days runs until the loop ends (sim.lifecycle).
+            with self.trusted_days():
+                # A step at the time of another event goes first (its priority is
+                # higher), but Mesa runs that one, so that the two keep their order. A
+                # day that stops or pauses the steps (their event changes) ends the loop.
+                while (
+                    t <= until
+                    and t < other
+                    and self.running
+                    and len(events) == n_events
+                    and steps._current_event is pending
+                ):
+                    self.time = t
+                    self.steps += 1
+                    self._user_step()
+                    t += 1.0
+                failed = False
         finally:
-            self._trusted_day = False
             if t > first or failed:
                 # As Mesa after each step: the step counted, the next one scheduled
                 # (a stopped or paused generator's then does nothing); after a day that
@@ -81,5 +78,4 @@ class DirectSteps:
                     steps._current_event = None
                 else:
                     steps._schedule_next(t)
-        self.verify_kernel_state()
         return t > first
