@@ -99,17 +99,33 @@ class KernelCompiler(Compiler):
     and restored after, so other numba code in the process keeps its own.
     """
 
+    opt_level = KERNEL_OPT_LEVEL
+
     def _compile_core(self):
         if "NUMBA_OPT" in os.environ:
             return super()._compile_core()
         saved = config.OPT
-        config.OPT = config._OptLevel(KERNEL_OPT_LEVEL)
+        config.OPT = config._OptLevel(self.opt_level)
         try:
             return super()._compile_core()
         finally:
             config.OPT = saved
 
 
-def njit(*args, **options):
-    """The ``njit`` of numba, with :class:`KernelCompiler`: the decorator of every kernel."""
-    return _numba_njit(*args, pipeline_class=KernelCompiler, **options)
+class ColdKernelCompiler(KernelCompiler):
+    """:class:`KernelCompiler` without LLVM's optimisation, for kernels called once a run."""
+
+    opt_level = 0
+
+
+def njit(*args, cold: bool = False, **options):
+    """The ``njit`` of numba, with :class:`KernelCompiler`: the decorator of every kernel.
+
+    Args:
+        *args: numba's (the function, or a signature).
+        cold: The kernel runs once a run or so (building a struct): compiled without
+            LLVM's optimisation (:class:`ColdKernelCompiler`), as its speed never shows.
+        **options: numba's (``cache=True``, ``inline="always"``).
+    """
+    pipeline = ColdKernelCompiler if cold else KernelCompiler
+    return _numba_njit(*args, pipeline_class=pipeline, **options)

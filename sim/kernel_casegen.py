@@ -73,7 +73,7 @@ class CaseWork(structref.StructRefProxy):
 structref.define_proxy(CaseWork, CaseWorkType, ["drawn", "case_ids", "candidates", "shares"])
 
 
-@njit(cache=True)
+@njit(cache=True, cold=True)
 def new_case_work():
     """An empty :class:`CaseWork` (one per model, reused day after day)."""
     i, f, b = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0, dtype=np.bool_)
@@ -81,7 +81,7 @@ def new_case_work():
     return CaseWork(drawn, i, (i, i, i, f, f), (i, i, i, i, b, i))
 
 
-@njit(cache=True)
+@njit(cache=True, cold=True)
 def case_work(W):
     """``(drawn, case_ids, candidates, shares)`` of a :class:`CaseWork`, for Python."""
     return W.drawn, W.case_ids, W.candidates, W.shares
@@ -98,7 +98,7 @@ def generate_cases(
     whole tree again.
 
     Args:
-        S: The model's struct (:class:`sim.kernel_state.KernelState`).
+        S: The model's struct (:class:`sim.kernel_struct.KernelState`).
         R: The model's streams.
         W: The model's :class:`CaseWork`.
         day: Today.

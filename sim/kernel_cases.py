@@ -173,7 +173,7 @@ def draw_cases(R, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, rights
     """Every draw of one day's case generation (see the module docstring).
 
     Args:
-        R: The model's :class:`~sim.kernel_state.Streams`; the draws are ``R.cases``'.
+        R: The model's :class:`~sim.kernel_struct.Streams`; the draws are ``R.cases``'.
         rate: Expected new cases a day per state.
         type_cdf: Cumulative distribution of case types.
         type_sensitivity: Mean political sensitivity of each case type.
@@ -247,7 +247,7 @@ def record_cases(S, day, drawn, team_numbers, threshold_shift, trust_shift, team
     """Add the drawn cases to the case book; propose their joint teams.
 
     Args:
-        S: The model's struct (:class:`sim.kernel_state.KernelState`), with room for
+        S: The model's struct (:class:`sim.kernel_struct.KernelState`), with room for
             the cases.
         day: Today.
         drawn: The day's :data:`sim.kernel_cases.CaseDraws`.

@@ -235,7 +235,7 @@ def share_decisions(
     secure platform, else the conventional one).
 
     Args:
-        R: The model's streams (:class:`sim.kernel_state.Streams`).
+        R: The model's streams (:class:`sim.kernel_struct.Streams`).
         T: Trust's arrays (:class:`sim.kernel_state.TrustArrays`).
         day: Today.
         producing: The cases that yield items.

@@ -289,7 +289,7 @@ def serve_queues(S, R, n_agencies, day):
     by family: capacity accumulates as credit (only the fraction of a request left
     over carries to the next day; an idle agency banks nothing), and each agency
     takes the first live requests of its queue. Service times draw from ``R.model``
-    (:class:`~sim.kernel_state.Streams`).
+    (:class:`~sim.kernel_struct.Streams`).
     """
     rng = R.model
     serving = np.zeros(3, dtype=np.bool_)  # the families with waiting requests (3: none)

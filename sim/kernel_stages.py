@@ -317,7 +317,7 @@ def advance_due(S, R, day):
     The first pass takes today's requests from the calendar (:mod:`sim.kernel_calendar`);
     zero-day stages file requests for today again: they form the next pass. The teams
     of the cases that ended give their members' capacity back at the end. ``R`` is
-    the model's :class:`~sim.kernel_state.Streams`; the stages draw from its ``model``.
+    the model's :class:`~sim.kernel_struct.Streams`; the stages draw from its ``model``.
     """
     rng = R.model
     ids = take(S.cal_ids, S.cal_links, S.cal_meta, S.cal_count, day)

@@ -1,18 +1,19 @@
 """What the compiled request pipeline reads and writes, named.
 
 The kernels of :mod:`sim.kernel_lifecycle` and :mod:`sim.kernel_stages` take one
-argument, a :class:`KernelState`: a numba struct passed by reference that holds the
-model's arrays (the ledger's columns, the case book's, the world's and the model's
-tables, trust, the agencies), the scenario's numbers as one float array read at the
-``P_`` offsets below, the model's counters as one int array (``K_`` offsets), and the
-buffers of what the call leaves for Python to file (:class:`Outbox`).
+argument, a :class:`~sim.kernel_struct.KernelState`: a numba struct passed by
+reference that holds the model's arrays (the ledger's columns, the case book's, the
+world's and the model's tables, trust, the agencies), the scenario's numbers as one
+float array read at the ``P_`` offsets below, the model's counters as one int array
+(``K_`` offsets), and the buffers of what the call leaves for Python to file
+(:class:`Outbox`).
 
-The model passes its arrays to :func:`new_state` in the order of the named tuples
-below (:mod:`sim.lifecycle`); a field's name is its tuple's prefix and the tuple's
-field (``case_status``, ``trust_value``, ``pool_ids``; the ledger's, the world's, the
-agencies' and the outbox's have no prefix). One struct, not the tuples themselves,
-because numba compiles every function that takes sixty arrays in about a second, and
-one that takes a struct in a tenth of that.
+The model passes its arrays to :func:`sim.kernel_struct.new_state` in the order of the
+named tuples below (:mod:`sim.lifecycle`); a field's name is its tuple's prefix and
+the tuple's field (``case_status``, ``trust_value``, ``pool_ids``; the ledger's, the
+world's, the agencies' and the outbox's have no prefix). One struct, not the tuples
+themselves, because numba compiles every function that takes sixty arrays in about a
+second, and one that takes a struct in a tenth of that.
 """
 
 from __future__ import annotations
@@ -20,10 +21,6 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import types
-from numba.experimental import structref
-
-from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 
 LedgerArrays = namedtuple(
     "LedgerArrays",
@@ -340,53 +337,3 @@ GROUPS = (
 )
 FIELDS = [prefix + name for prefix, group in GROUPS for name in group._fields]
 FIELDS += ["params", "counters"]
-
-
-@structref.register
-class KernelStateType(types.StructRef):
-    """numba's type of :class:`KernelState` (one per set of field types)."""
-
-    def preprocess_fields(self, fields):
-        """Field types as numba infers them, without literal values."""
-        return tuple((name, types.unliteral(typ)) for name, typ in fields)
-
-
-class KernelState(structref.StructRefProxy):
-    """The model's arrays as one struct the kernels read and write in place."""
-
-
-structref.define_proxy(KernelState, KernelStateType, FIELDS)
-
-
-@njit(cache=True)
-def new_state(*arrays):
-    """The struct over these arrays, in :data:`FIELDS` order.
-
-    Compiled and cached: building the struct from Python (the proxy's own
-    constructor) would compile anew in every process.
-    """
-    return KernelState(*arrays)
-
-
-@structref.register
-class StreamsType(types.StructRef):
-    """numba's type of :class:`Streams`."""
-
-
-class Streams(structref.StructRefProxy):
-    """The model's random streams as the kernels take them: ``model`` and ``cases``.
-
-    Each shares its state with its Python Generator (``model.rng``, ``model.case_rng``),
-    so draws in Python and in the kernels interleave as on one stream. Built once per
-    model: a Generator passed to a kernel itself is converted again at every call,
-    about 16 µs of Python code (``ctypes.cast``; see :mod:`sim.held_signals`).
-    """
-
-
-structref.define_proxy(Streams, StreamsType, ["model", "cases"])
-
-
-@njit(cache=True)
-def new_streams(model, cases):
-    """The :class:`Streams` over the model's and the case Generators."""
-    return Streams(model, cases)

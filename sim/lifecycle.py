@@ -35,12 +35,10 @@ from sim.kernel_state import (
     P_OPERATION_ON,
     WORLD_FIELDS,
     AgencyArrays,
-    KernelState,
-    KernelStateType,
     LedgerArrays,
     Outbox,
-    new_state,
 )
+from sim.kernel_struct import KernelState, KernelStateType, new_state
 
 # The struct's arrays, group by group in its field order (sim.kernel_state.FIELDS), each
 # read from its owner; tests/test_kernels.py checks every field against its array.

@@ -67,9 +67,9 @@ from sim.kernel_state import (
     K_OPEN,
     K_SLOTS,
     OUTCOME_COUNTERS,
-    new_streams,
     parameters,
 )
+from sim.kernel_struct import new_streams
 from sim.lifecycle import RequestLifecycle
 from sim.model_outputs import ModelOutputs
 from sim.model_services import ModelServices

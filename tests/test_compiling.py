@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import collections
+import sys
+
 import pytest
 from numba import typeof
 
 import sim.compiling as compiling
 import sim.stages
 from sim.kernel_day import run_day
+from sim.kernel_state import FIELDS
+from sim.kernel_struct import new_state
+from sim.lifecycle import outbox
 
 
 def test_the_helper_compiles_the_signature_the_run_calls():
@@ -63,3 +69,28 @@ def test_a_failed_helper_is_reported_and_the_run_compiles_alone(monkeypatch):
     with pytest.warns(RuntimeWarning, match="helper broke"):
         compiling.compile_kernels(parallel=True)
     assert sim.stages.run_day is run_day
+
+
+def test_the_sort_compiled_for_the_helper_has_queue_services_types():
+    # Queue service passes the pool's arrivals sliced to their count; a slice of a C
+    # array is a C array of its type, so the types compiled ahead are the call's.
+    model = compiling.short_model()
+    model.run()
+    arrays = dict(zip(FIELDS, model.current_kernel_arrays(outbox(1)), strict=True))
+    sliced = (arrays["pool_new_group"][:2], arrays["pool_new_priority"][:2])
+    assert compiling.stable_order_types(model) == tuple(map(typeof, sliced))
+
+
+def test_the_struct_holds_a_reference_to_each_array_until_it_goes():
+    # new_state sets the struct's fields itself (sim.kernel_struct._state_from): each
+    # field must own a reference, released when the struct is freed.
+    model = compiling.short_model()
+    arrays = model.current_kernel_arrays(outbox(1))
+    fields_of = collections.Counter(map(id, arrays))
+    distinct = {id(array): array for array in arrays}.values()
+    before = {id(a): sys.getrefcount(a) for a in distinct}
+    state = new_state(*arrays)
+    held = {id(a): sys.getrefcount(a) - before[id(a)] for a in distinct}
+    assert held == {key: fields_of[key] for key in held}
+    del state
+    assert {id(a): sys.getrefcount(a) for a in distinct} == before

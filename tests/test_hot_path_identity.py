@@ -7,7 +7,7 @@ import pytest
 
 from sim.casegen import category_cdf
 from sim.kernel_cases import CASE_PARAMETERS, draw_cases, gravity_partners
-from sim.kernel_state import new_streams
+from sim.kernel_struct import new_streams
 from sim.requests import sorted_unique
 
 

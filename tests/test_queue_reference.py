@@ -47,8 +47,8 @@ from sim.kernel_state import (
     P_EXECUTION_DEADLINE,
     P_SURRENDER_DEADLINE,
     P_SURRENDER_DEADLINE_CONSENT,
-    new_streams,
 )
+from sim.kernel_struct import new_streams
 from sim.model import CooperationModel
 from sim.requests import Channel, Ledger, Outcome, Stage
 from sim.scenario import load_scenario
