@@ -28,6 +28,7 @@ from sim.metrics_frames import (  # re-exported: the run's tables are imported f
     utilisation_frame,
 )
 from sim.requests import CaseStatus, Channel, Instrument, Kind, Outcome, RefusalGround
+from sim.survival_groups import cumulative_incidence_by_group, km_quantiles_by_group
 from sim.world import CAPACITY_GROUPS
 
 if TYPE_CHECKING:
@@ -148,11 +149,13 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     waited = np.where(still_open, end, t_closed) - t_issued
     answered = executed | (outcome == Outcome.REFUSED)
 
-    def completion(mask):  # share of the masked requests that end executed
-        return survival.cumulative_incidence(lived[mask], outcome[mask], _EXECUTED)["executed"]
+    def completion(group, n_groups):  # share of each group's requests that end executed
+        by_group = cumulative_incidence_by_group(lived, outcome, group, n_groups, _EXECUTED)
+        return [incidence["executed"] for incidence in by_group]
 
-    def km_median(mask):  # Kaplan-Meier median days to an answer of the masked ones sent
-        return _km(waited, answered, sent & mask)["median"]
+    def km_median(group, n_groups):  # Kaplan-Meier median days to an answer of those sent
+        sent_of = np.where(sent, group, -1)
+        return [km["median"] for km in km_quantiles_by_group(waited, answered, sent_of, n_groups)]
 
     out["median_response_days"] = {
         k.name.lower(): quantile(response[executed & (kind == k)], 0.5) for k in OUTCOME_KINDS
@@ -163,25 +166,27 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     out["mean_response_days"] = {
         k.name.lower(): _mean(response[executed & (kind == k)]) for k in OUTCOME_KINDS
     }
-    km = {k: _km(waited, answered, sent & (kind == k)) for k in OUTCOME_KINDS}
+    # The kinds whose times are reported, as groups of the requests sent.
+    kind_sent = np.where(sent & np.isin(kind, OUTCOME_KINDS), kind, -1)
+    km = km_quantiles_by_group(waited, answered, kind_sent, len(Kind))
     for q in ("q25", "median", "q75"):
         out[f"km_{q}_response_days"] = {k.name.lower(): km[k][q] for k in OUTCOME_KINDS}
     out["median_response_days_by_instrument"] = {
         i.name.lower(): quantile(response[executed & (instrument == i)], 0.5) for i in Instrument
     }
-    out["km_median_response_days_by_instrument"] = {
-        i.name.lower(): km_median(instrument == i) for i in Instrument
-    }
-    out["completion_rate_by_instrument"] = {
-        i.name.lower(): completion(instrument == i) for i in Instrument
-    }
+    names = [i.name.lower() for i in Instrument]
+    out["km_median_response_days_by_instrument"] = dict(
+        zip(names, km_median(instrument, len(Instrument)), strict=True)
+    )
+    out["completion_rate_by_instrument"] = dict(
+        zip(names, completion(instrument, len(Instrument)), strict=True)
+    )
     # Competing risks from sending, per request kind: executed, refused, lapsed, withdrawn.
+    ends = cumulative_incidence_by_group(waited, outcome, kind_sent, len(Kind))
     out["ends_by_kind"] = {
         f"{k.name.lower()}_{name}": incidence
         for k in OUTCOME_KINDS
-        for name, incidence in survival.cumulative_incidence(
-            waited[sent & (kind == k)], outcome[sent & (kind == k)], survival.CLOSING_CAUSES
-        ).items()
+        for name, incidence in ends[k].items()
     }
     channel = led.col("channel")[cohort]
     out["channel_share"] = {
@@ -242,19 +247,23 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     req_group = group[requesting]
     served_group = group[led.col("requested_state")[cohort]]
     case_group = group[cases.col("origin")[in_window]] if n_cases else np.zeros(0, dtype=int)
+    n_groups = len(CAPACITY_GROUPS)
     by_group = {
-        "completion_rate_by_capacity_group": lambda g: completion(req_group == g),
-        "median_response_days_by_capacity_group": lambda g: km_median(req_group == g),
+        "completion_rate_by_capacity_group": completion(req_group, n_groups),
+        "median_response_days_by_capacity_group": km_median(req_group, n_groups),
         # ... and by requested states: how well each group serves its partners.
-        "completion_rate_by_requested_capacity_group": lambda g: completion(served_group == g),
-        "median_response_days_by_requested_capacity_group": lambda g: km_median(served_group == g),
-        "case_resolution_rate_by_capacity_group": lambda g: survival.cumulative_incidence(
-            case_days[case_group == g], status[case_group == g], _CASE_ENDS
-        )["resolved"],
-        "capacity_by_capacity_group": lambda g: _mean(world.capacity[group == g]),
+        "completion_rate_by_requested_capacity_group": completion(served_group, n_groups),
+        "median_response_days_by_requested_capacity_group": km_median(served_group, n_groups),
+        "case_resolution_rate_by_capacity_group": [
+            incidence["resolved"]
+            for incidence in cumulative_incidence_by_group(
+                case_days, status, case_group, n_groups, _CASE_ENDS
+            )
+        ],
+        "capacity_by_capacity_group": [_mean(world.capacity[group == g]) for g in range(n_groups)],
     }
-    for name, measure in by_group.items():
-        out[name] = {label: measure(g) for g, label in enumerate(CAPACITY_GROUPS)}
+    for name, values in by_group.items():
+        out[name] = dict(zip(CAPACITY_GROUPS, values, strict=True))
     return out
 
 

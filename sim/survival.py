@@ -402,9 +402,18 @@ def _kaplan_meier_steps(durations: np.ndarray, observed: np.ndarray) -> tuple:
     """
     times, day = _distinct_times(durations)
     leaving = np.bincount(day, minlength=times.size)  # followed up to this time, no longer
-    at_risk = durations.size - np.cumsum(leaving) + leaving
     ended = np.bincount(day[observed], minlength=times.size)
-    return times, day, at_risk, np.cumprod((at_risk - ended) / at_risk)
+    return times, day, *_survival_from_counts(durations.size, leaving, ended)
+
+
+def _survival_from_counts(n: int, leaving: np.ndarray, ended: np.ndarray) -> tuple:
+    """``(at_risk, S)`` at each distinct time of ``n`` durations, from counts at each.
+
+    ``leaving``: how many durations are exactly that time; ``ended``: how many of them
+    are events.
+    """
+    at_risk = n - np.cumsum(leaving) + leaving
+    return at_risk, np.cumprod((at_risk - ended) / at_risk)
 
 
 def _distinct_times(durations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,75 @@
+"""The grouped estimators give, group by group, what sim.survival gives each group alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import survival
+from sim.survival_groups import cumulative_incidence_by_group, km_quantiles_by_group
+
+CAUSES = {1: "executed", 2: "refused", 3: "lapsed", 5: "withdrawn"}
+
+
+def sample(seed: int, n: int = 3000, whole: bool = True):
+    """Durations with many ties, a fifth censored, five groups of which group 3 is empty
+    and group 4 has no event; group -1 is no group."""
+    rng = np.random.default_rng(seed)
+    durations = rng.integers(0, 400, n).astype(float)
+    if not whole:
+        durations += rng.random(n).round(2)
+    cause = rng.choice([0, 1, 2, 3, 5], size=n, p=[0.2, 0.4, 0.2, 0.1, 0.1])
+    group = rng.choice([-1, 0, 1, 2, 4], size=n)
+    cause[group == 4] = 0
+    return durations, cause, group
+
+
+@pytest.mark.parametrize("whole", [True, False])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_km_quantiles_by_group_equal_each_group_alone(seed, whole):
+    durations, cause, group = sample(seed, whole=whole)
+    observed = np.isin(cause, [1, 2])
+    probs = (0.1, 0.25, 0.5, 0.75, 0.9)
+    got = km_quantiles_by_group(durations, observed, group, 5, probs)
+    want = [
+        survival.km_quantiles(durations[group == g], observed[group == g], probs) for g in range(5)
+    ]
+    np.testing.assert_equal(got, want)  # to the bit; NaN where the curve never gets there
+    assert got[3]["n"] == 0 and got[4]["events"] == 0 and np.isnan(got[4]["median"])
+    assert not np.isnan(got[0]["median"])
+
+
+@pytest.mark.parametrize("whole", [True, False])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_cumulative_incidence_by_group_equals_each_group_alone(seed, whole):
+    durations, cause, group = sample(seed, whole=whole)
+    got = cumulative_incidence_by_group(durations, cause, group, 5, CAUSES)
+    want = [
+        survival.cumulative_incidence(durations[group == g], cause[group == g], CAUSES)
+        for g in range(5)
+    ]
+    np.testing.assert_equal(got, want)
+    assert all(np.isnan(v) for v in got[3].values())  # an empty group
+    assert got[4] == dict.fromkeys(CAUSES.values(), 0.0)  # no event: nothing ended
+    assert 0.0 < got[0]["executed"] < 1.0
+
+
+def test_rows_in_no_group_are_not_checked_or_counted():
+    durations = np.array([3.0, 5.0, -1.0, 7.0])
+    cause = np.array([1, 0, 9, 1])  # the row in no group has an unknown cause
+    group = np.array([0, 0, -1, 1])
+    got = cumulative_incidence_by_group(durations, cause, group, 2, {1: "executed"})
+    assert got == [
+        survival.cumulative_incidence([3.0, 5.0], [1, 0], {1: "executed"}),
+        survival.cumulative_incidence([7.0], [1], {1: "executed"}),
+    ]
+
+
+def test_bad_input_is_refused_as_for_one_group():
+    durations, cause, group = sample(1, n=50)
+    with pytest.raises(ValueError, match="not in causes"):
+        cumulative_incidence_by_group(durations, cause, group, 5, {1: "executed"})
+    with pytest.raises(ValueError, match="below n_groups=2"):
+        km_quantiles_by_group(durations, cause == 1, group, 2)
+    with pytest.raises(ValueError, match=">= 0"):
+        km_quantiles_by_group(-durations - 1, cause == 1, group, 5)
