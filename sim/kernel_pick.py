@@ -25,8 +25,15 @@ def count_true(mask):
 
 @njit(cache=True)
 def pick(values, mask):
-    """``values[mask]``."""
-    out = np.empty(count_true(mask), dtype=values.dtype)
+    """``values[mask]``; when nothing is selected, an empty view of ``values``.
+
+    A day selects nothing at many of the places that select (a stage no request is
+    in): the view allocates nothing, where a new empty array costs an allocation.
+    """
+    size = count_true(mask)
+    if size == 0:
+        return values[:0]
+    out = np.empty(size, dtype=values.dtype)
     n = 0
     for k in range(mask.size):
         if mask[k]:
@@ -37,8 +44,11 @@ def pick(values, mask):
 
 @njit(cache=True)
 def pick_not(values, mask):
-    """``values[~mask]``."""
-    out = np.empty(mask.size - count_true(mask), dtype=values.dtype)
+    """``values[~mask]`` (an empty view of ``values`` when nothing is selected)."""
+    size = mask.size - count_true(mask)
+    if size == 0:
+        return values[:0]
+    out = np.empty(size, dtype=values.dtype)
     n = 0
     for k in range(mask.size):
         if not mask[k]:
@@ -49,10 +59,12 @@ def pick_not(values, mask):
 
 @njit(cache=True)
 def pick_equal(values, keys, key):
-    """``values[keys == key]``."""
+    """``values[keys == key]`` (an empty view of ``values`` when nothing is selected)."""
     n = 0
     for k in range(keys.size):
         n += keys[k] == key
+    if n == 0:
+        return values[:0]
     out = np.empty(n, dtype=values.dtype)
     n = 0
     for k in range(keys.size):

@@ -89,6 +89,18 @@ def test_selections_give_what_numpy_gives(size):
     assert count_true(mask) == np.count_nonzero(mask)
 
 
+def test_a_selection_of_nothing_is_empty_and_leaves_the_values_alone():
+    """Nothing selected gives an empty array of the values' type (a view: no allocation)."""
+    values = np.arange(5, dtype=np.int64)
+    nothing, everything = np.zeros(5, dtype=np.bool_), np.ones(5, dtype=np.bool_)
+    empties = pick(values, nothing), pick_not(values, everything), pick_equal(values, values, 9)
+    for empty in empties:
+        assert empty.size == 0 and empty.dtype == values.dtype
+    chosen = pick(values, everything)  # something selected: a copy, not a view
+    chosen[0] = 99
+    assert values[0] == 0
+
+
 @pytest.mark.parametrize("size", [0, 1, 2, 9, 300])
 def test_the_loops_in_place_of_numpy_s_functions_give_what_numpy_gives(size):
     """np.unique, np.repeat and np.searchsorted as the kernels call them, ties included."""
