@@ -75,12 +75,14 @@ def trust_arrays(S):
 
 @njit(cache=True)
 def noisy(rng, mean, sigma):
-    """Lognormal durations with means ``mean`` (:func:`sim.durations.noisy_days`)."""
-    z = rng.standard_normal(mean.size)  # the same draws as one call a draw, in one call
+    """Lognormal durations with means ``mean`` (:func:`sim.durations.noisy_days`).
+
+    A draw at a time: the draws of one call for them all, without its array.
+    """
     out = np.empty(mean.size)
     for k in range(mean.size):
         s = sigma[k]
-        out[k] = mean[k] * np.exp(s * z[k] - 0.5 * s**2)
+        out[k] = mean[k] * np.exp(s * rng.standard_normal() - 0.5 * s**2)
     return out
 
 
@@ -107,39 +109,30 @@ def append(buffer, n, values):
 
 # ---------------------------------------------------------------- scheduling, queueing
 @njit(cache=True)
-def stage_until(outcome, stage_column, ids, stage, days, day):
-    """Put the live ``ids`` into ``stage``; return them and the day each one's stage ends."""
-    live = np.empty(ids.size, dtype=np.int64)
-    due = np.empty(ids.size, dtype=np.int64)
-    n = 0
-    for k in range(ids.size):
-        r = ids[k]
-        if outcome[r] != OPEN:  # closed earlier in the same decision: stays closed
-            continue
-        stage_column[r] = stage
-        live[n] = r
-        due[n] = day + whole_days(days[k])
-        n += 1
-    return live[:n], due[:n]
-
-
-@njit(cache=True)
 def schedule(S, ids, stage, days, day):
     """Put live requests into ``stage`` until ``day + days`` (closed ones stay closed).
 
     Those due today go to the pass now running (``O_TODAY``) if there is one; the
     rest are filed in the calendar (:mod:`sim.kernel_calendar`), in filing order.
     """
-    live, due = stage_until(S.outcome, S.stage, ids, stage, days, day)
+    outcome, stage_column = S.outcome, S.stage
     today, filed = S.today, S.filed  # once, not per request: each read is a reference count
     cal_ids, cal_links, cal_meta, cal_count = S.cal_ids, S.cal_links, S.cal_meta, S.cal_count
-    room(today, max(filed[O_TODAY], 0) + live.size)
-    for k in range(live.size):
-        if due[k] == day and filed[O_TODAY] >= 0:
-            today[filed[O_TODAY]] = live[k]
+    live = 0
+    for k in range(ids.size):
+        live += outcome[ids[k]] == OPEN
+    room(today, max(filed[O_TODAY], 0) + live)
+    for k in range(ids.size):
+        r = ids[k]
+        if outcome[r] != OPEN:  # closed earlier in the same decision: stays closed
+            continue
+        stage_column[r] = stage
+        due = day + whole_days(days[k])
+        if due == day and filed[O_TODAY] >= 0:
+            today[filed[O_TODAY]] = r
             filed[O_TODAY] += 1
         else:
-            file_entry(cal_ids, cal_links, cal_meta, cal_count, live[k], due[k])
+            file_entry(cal_ids, cal_links, cal_meta, cal_count, r, due)
 
 
 @njit(cache=True)
