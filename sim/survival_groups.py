@@ -58,7 +58,7 @@ def km_quantiles_by_group(
         ``km_quantiles(durations[group == g], observed[group == g], probs)`` for each
         ``g`` in order.
     """
-    group = np.asarray(group, dtype=np.int64).reshape(-1)
+    group = _group_codes(group)
     member = group >= 0
     durations = _member_durations(durations, member)
     observed = np.asarray(observed, dtype=bool).reshape(-1)[member]
@@ -110,7 +110,7 @@ def cumulative_incidence_by_group(
     Raises:
         ValueError: As ``cumulative_incidence`` would for a group.
     """
-    group = np.asarray(group, dtype=np.int64).reshape(-1)
+    group = _group_codes(group)
     member = group >= 0
     durations = _member_durations(durations, member)
     cause = np.asarray(cause, dtype=np.int64).reshape(-1)[member]
@@ -144,11 +144,19 @@ def cumulative_incidence_by_group(
     return results
 
 
+def _group_codes(group) -> np.ndarray:
+    """The group codes as int64, refused if they are not integers."""
+    group = np.asarray(group).reshape(-1)
+    if group.size and group.dtype.kind not in "iub":
+        raise ValueError(f"group codes must be integers, got {group.dtype}")
+    return group.astype(np.int64, copy=False)
+
+
 def _member_durations(durations, member: np.ndarray) -> np.ndarray:
     """The durations of the requests in a group, checked: whole days stay integers."""
     values = np.asarray(durations).reshape(-1)[member]
-    if values.dtype.kind not in "iu":
-        return _as_durations(values)
+    if values.dtype.kind not in "iu" or (values.size and values.max() > _LARGEST_COUNTED):
+        return _as_durations(values)  # as floats, estimated group by group if not counted
     if values.size and values.min() < 0:
         raise ValueError("durations must be >= 0")
     return values.astype(np.int64, copy=False)
@@ -167,9 +175,9 @@ def _day_counts(durations, group, n_groups, label, n_labels):
     """
     if np.any(group >= n_groups):
         raise ValueError(f"group codes must be below n_groups={n_groups}")
-    whole = durations.astype(np.int64, copy=False)
-    if durations.size and whole.max() > _LARGEST_COUNTED:
+    if durations.size and durations.max() > _LARGEST_COUNTED:
         return None
+    whole = durations.astype(np.int64, copy=False)
     if durations.dtype.kind == "f" and not np.array_equal(whole, durations):
         return None
     n_days = int(whole.max()) + 1 if durations.size else 1

@@ -73,3 +73,13 @@ def test_bad_input_is_refused_as_for_one_group():
         km_quantiles_by_group(durations, cause == 1, group, 2)
     with pytest.raises(ValueError, match=">= 0"):
         km_quantiles_by_group(-durations - 1, cause == 1, group, 5)
+    with pytest.raises(ValueError, match="must be integers"):
+        km_quantiles_by_group(durations, cause == 1, group + 0.5, 5)
+
+
+def test_very_long_unsigned_durations_are_estimated_as_one_group_would_be():
+    durations = np.array([2**63 + 10, 5, 2**40], dtype=np.uint64)
+    observed = np.array([True, True, False])
+    group = np.zeros(3, dtype=np.int64)
+    want = survival.km_quantiles(durations, observed)
+    assert km_quantiles_by_group(durations, observed, group, 1) == [want]
