@@ -26,7 +26,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-TARGET_REQUESTS_PER_S = 250_000
+# The target ("The day pipeline ... compiled: 500,000 requests a second").
+TARGET_REQUESTS_PER_S = 500_000
 TARGET_SCALING = 1.5
 
 
@@ -46,7 +47,8 @@ def _world(ax, world: dict) -> None:
     rate = world["requests_per_s_end_to_end"]
     repeats = world.get("repeats", 1)
     ax.barh([f"coopsim\n(median of {repeats})" if repeats > 1 else "coopsim"], [rate])
-    ax.axvline(TARGET_REQUESTS_PER_S, color="tab:red", ls="--", label="target 250,000/s")
+    target = f"target {TARGET_REQUESTS_PER_S:,}/s"
+    ax.axvline(TARGET_REQUESTS_PER_S, color="tab:red", ls="--", label=target)
     ax.set_xlabel("requests per second, end to end (one core)")
     ax.set_title(f"World scale: {world['states']} states, {world['requests']:,} requests")
     ax.text(rate, 0, f" {rate:,.0f}/s", va="center")
@@ -89,7 +91,7 @@ def _load(ax, load: dict) -> None:
         [0, 1e3 * top / TARGET_REQUESTS_PER_S],
         "--",
         color="tab:red",
-        label="250,000 requests/s",
+        label=f"{TARGET_REQUESTS_PER_S:,} requests/s",
     )
     for xi, yi, r in zip(x, y, rows, strict=True):
         ax.annotate(f" {r['requests'] / r['run_s']:,.0f}/s", (xi, yi), fontsize=8)

@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    uv run python benchmarks/run.py                 # everything (about 19 minutes on 2 cores)
+    uv run python benchmarks/run.py                 # everything (about 5 minutes on 2 cores)
     uv run python benchmarks/run.py --only world    # one section: targets, world, scaling,
                                                     # load, sweep, batch_run, batch_run_agencies
     uv run python benchmarks/run.py --only targets,world,scaling   # the targets table
