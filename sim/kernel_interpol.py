@@ -63,6 +63,9 @@ def circulate(R, day, notices, record, member, numbers):
         found[k] = member[located_in[row]] & (rng.random() < p)
         status[row] = CIRCULATING if found[k] else NOT_LOCATED
         n_found += found[k]
+    if n_found == 0:  # most days at most scales: no arrays for nothing found
+        none = np.empty(0, dtype=np.int64)
+        return none, none
     ids = np.empty(n_found, dtype=np.int64)
     j = 0
     for k in range(notices.size):

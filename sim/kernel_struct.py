@@ -45,6 +45,8 @@ def _state_from(typingctx, arrays):
 
     def codegen(context, builder, signature, args):
         # Allocated as structref.new allocates: the fields' memory with their destructor.
+        # Every field is written below (FIELDS and the arrays zip strictly), so unlike
+        # structref.new the payload needs no zeroing first.
         payload = context.data_model_manager[instance_type.get_data_type()].get_value_type()
         meminfo = context.nrt.meminfo_alloc_dtor(
             builder,
