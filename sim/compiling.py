@@ -31,7 +31,7 @@ from numba import typeof
 
 import sim.stages
 from sim.kernel_cache import active_cache_dir
-from sim.kernel_day import PASSES, STEPS, run_day
+from sim.kernel_day import PASSES, STEPS, record_series, run_day
 from sim.kernel_queues import stable_order
 from sim.kernel_stages import advance_due
 from sim.model import CooperationModel
@@ -91,13 +91,21 @@ def stable_order_types(model: CooperationModel) -> tuple:
 
 
 def compile_for_helper(model: CooperationModel) -> None:
-    """Compile, first, a kernel the helper's call reaches last: the helper loads it.
+    """Compile, first, kernels the helper's call reaches last: the helper loads them.
 
-    The helper's side (``run_day``) is the longer by about a second and a half;
-    queue service's sort (about 0.9 s) compiled here, before this side's run, is in
-    the cache when the helper's compile reaches queue service, about 14 s in.
+    The day's record (:func:`sim.kernel_day.record_series`, with the mean trust and
+    relations, about 1.5 s) is the day's last step, and queue service's sort (about
+    0.9 s) comes after the passes (the helper's first 12-13 s): compiled here, before
+    this side's run, both are in the cache when the helper's compile reaches them. The
+    two sides then take about as long.
     """
     stable_order.compile(stable_order_types(model))
+    record_series.compile(record_series_types(model))
+
+
+def record_series_types(model: CooperationModel) -> tuple:
+    """The numba types :func:`sim.kernel_day.run_day` calls the day's record with."""
+    return model.kernel_state_type(), typeof(model.agency_table.size), typeof(model.day)
 
 
 @contextmanager

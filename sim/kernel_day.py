@@ -6,13 +6,14 @@ stage ends today (:func:`sim.kernel_stages.advance_due`), every agency's queue s
 finished today), the intelligence items due today (:func:`deliver_today`), INTERPOL's
 reviews of notices (:func:`review_today`), the arrests its searches report and the
 extraditions they start (:func:`arrest_today`), the passes a third time (for those
-extraditions' zero-day stages) and the cases whose deadline is today
-(:func:`expire_cases`).
+extraditions' zero-day stages), the cases whose deadline is today
+(:func:`expire_cases`) and, last, the day's series (:func:`record_series`).
 
 One step is Python's: a running INTERPOL operation's own searches (``INTENSIFIED``,
 between the reviews and the arrests, drawing from the model's stream in Python). The
 call stops before it only on the days an operation searches, so other days are one
-call.
+call. The record stops, rarely, when trust's running sums must be rebuilt first (after
+a write to trust from Python); Python rebuilds them and resumes it.
 
 The outbox (the buffers the call leaves for Python) is sized by Python before the
 call, but how much the later steps move is known only inside it. So before each step
@@ -39,10 +40,12 @@ from sim.kernel_state import (
     K_BACKLOG,
     O_CLOSED,
     P_INTENSIFY,
+    P_WINDOW_START,
     S_HELPED,
     S_LEAD_DAYS,
     S_LEAKS,
     S_PREVENTED,
+    T_BASE,
 )
 from sim.kernel_teams import give_back_capacity
 from sim.kernel_trust import mean_trust, off_diagonal_mean
@@ -57,9 +60,11 @@ from sim.kernel_trust import mean_trust, off_diagonal_mean
     ARRESTS,
     PASSES_LAST,
     DEADLINES,
-) = range(9)
-STEPS = 9
+    RECORD,
+) = range(10)
+STEPS = 10
 PYTHON_TURN = -1  # returned as the room: the step is Python's, resume after it
+REBUILD_TRUST = -2  # returned as the room: trust's sums must be rebuilt, then resume here
 
 
 @njit(cache=True)
@@ -252,7 +257,8 @@ def run_day(S, R, n_agencies, day, first_step):
     Returns:
         ``(step, room)``: the step to run next and the room it needs; ``room`` is
         :data:`PYTHON_TURN` when the step is Python's (resume from the one after it),
-        and ``(STEPS, 0)`` when every step ran.
+        :data:`REBUILD_TRUST` when the record needs trust's sums rebuilt (resume from
+        it), and ``(STEPS, 0)`` when every step ran.
     """
     for step in range(first_step, STEPS):
         if step == INTELLIGENCE:  # leaves nothing to file
@@ -261,6 +267,10 @@ def run_day(S, R, n_agencies, day, first_step):
         if step == INTENSIFIED:
             if S.params[P_INTENSIFY] != 0.0:
                 return np.int64(step), np.int64(PYTHON_TURN)
+            continue
+        if step == RECORD:
+            if not record_series(S, n_agencies, day):
+                return np.int64(step), np.int64(REBUILD_TRUST)
             continue
         needed = step_bound(S, np.int64(step), day)
         if needed == 0:
@@ -281,32 +291,24 @@ def run_day(S, R, n_agencies, day, first_step):
 
 
 @njit(cache=True)
-def record_day(S, rows, day, layout, counted, slots, trust_terms, jits, backlog, agencies):
-    """The day's series (:meth:`sim.model.CooperationModel._record`), compiled.
+def record_series(S, n_agencies, day):
+    """The day's series, the agencies' backlog and capacity-days (the day's last step).
 
-    Args:
-        S: The model's struct.
-        rows: The daily series, a row each (``SERIES_COLUMNS`` order).
-        day: Today.
-        layout: The rows of the cases opened, the mean trust, the mean relations, the
-            items shared, the leaks and the teams at work.
-        counted: The rows that copy a counter, and ``slots`` the counters they copy.
-        slots: See ``counted``.
-        trust_terms: ``(own, base_sum)`` of :func:`sim.kernel_trust.mean_trust`.
-        jits: Teams at work.
-        backlog: Each agency's waiting requests by day (a row a day).
-        agencies: ``(n_agencies, capacity_days, in_window)``: capacity adds to each
-            agency's capacity-days in the window.
+    Writes the struct's series rows (:data:`sim.kernel_state.SeriesArrays`): the cases
+    opened, the counters the series copy, the mean trust and relations, the items
+    shared, the leaks and the teams at work; each agency's waiting requests; and, in the
+    window, each agency's capacity added to its capacity-days.
 
     Returns:
         False, and nothing written, when trust's running sums must be rebuilt first.
     """
-    n_states = S.trust_value.shape[0]
     mean = np.nan
-    if n_states >= 2:
-        valid, mean = mean_trust(trust_arrays(S), trust_terms[0], trust_terms[1], day)
+    if S.trust_value.shape[0] >= 2:
+        trust = trust_arrays(S)
+        valid, mean = mean_trust(trust, S.series_trust_own, trust.sums[T_BASE], day)
         if not valid:
             return False
+    rows, layout, counted, slots = S.series_rows, S.series_layout, S.series_counted, S.series_slots
     rows[layout[0], day] = S.case_n_rows[0]
     for k in range(counted.size):
         rows[counted[k], day] = S.counters[slots[k]]
@@ -314,11 +316,15 @@ def record_day(S, rows, day, layout, counted, slots, trust_terms, jits, backlog,
     rows[layout[2], day] = off_diagonal_mean(S.relations)
     rows[layout[3], day] = S.share_n_rows[0]
     rows[layout[4], day] = S.share_counts[S_LEAKS]
-    rows[layout[5], day] = jits
-    n_agencies, capacity_days, in_window = agencies
+    teams = 0  # at work: slots of a case (free slots are -1, those of ended cases -2)
+    for slot in range(S.team_case.size):
+        teams += S.team_case[slot] >= 0
+    rows[layout[5], day] = teams
+    backlog = S.series_backlog
     for a in range(n_agencies):
         backlog[day, a] = S.waiting[a]
-    if in_window:
+    if day >= S.params[P_WINDOW_START]:
+        capacity_days = S.series_capacity_days
         for a in range(n_agencies):
             capacity_days[a] += S.capacity[a]
     return True

@@ -101,8 +101,10 @@ DraftingArrays = namedtuple(
 )
 
 TrustArrays = namedtuple("TrustArrays", ["value", "last", "decay", "baseline", "own_decay", "sums"])
-# TrustArrays.sums: the running sums behind TrustNetwork.mean().
-T_GAP, T_DAY, T_VALID, T_DECAY0 = range(4)
+# TrustArrays.sums: the running sums behind TrustNetwork.mean(), and the sum of the
+# off-diagonal baselines as of their last rebuild.
+T_GAP, T_DAY, T_VALID, T_DECAY0, T_BASE = range(5)
+T_SLOTS = T_BASE + 1
 
 AgencyArrays = namedtuple(
     "AgencyArrays",
@@ -182,6 +184,17 @@ PoolArrays = namedtuple(
 # PoolArrays.counts: entries, arrivals, the next arrival's sequence number, and whether
 # some entries closed while waiting (dropped at the next service).
 Q_SIZE, Q_NEW, Q_SEQUENCE, Q_DIRTY = range(4)
+
+# What the day's record (sim.kernel_day.record_series) writes and reads besides the
+# counters: the daily series (a row each), the rows of the series it writes itself
+# (``layout``) and of those that copy a counter (``counted``, the counters in ``slots``),
+# each agency's waiting requests by day (a row a day), each agency's capacity-days in
+# the window, and the trust pairs with their own decay (flat indices, as of the last
+# rebuild of trust's sums).
+SeriesArrays = namedtuple(
+    "SeriesArrays",
+    ["rows", "layout", "counted", "slots", "backlog", "capacity_days", "trust_own"],
+)
 
 # The model's counters (K): outcomes by Outcome code - 1, then the rest.
 K_EXECUTED, K_REFUSED, K_LAPSED, K_WITHDRAWN, K_ISSUED, K_CLARIFICATION_ROUNDS, K_OPEN = range(7)
@@ -333,6 +346,7 @@ GROUPS = (
     ("review_", CalendarArrays),
     ("search_", CalendarArrays),
     ("team_", TeamArrays),
+    ("series_", SeriesArrays),
     ("", Outbox),
 )
 FIELDS = [prefix + name for prefix, group in GROUPS for name in group._fields]

@@ -252,6 +252,7 @@ class RequestLifecycle:
             *self.interpol.reviews.arrays(),
             *self.interpol.searches.arrays(),
             *self.teams.arrays(),
+            *self.series_arrays(),
             *out,
             self._parameters,
             self.counters,

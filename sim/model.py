@@ -41,7 +41,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import metrics
+from sim import metrics, replaced_arrays
 from sim.adoption import AdoptionProcess
 from sim.agents import (  # noqa: F401  (NationalSecurityCourt re-exported)
     QUEUE_ROLES,
@@ -60,13 +60,13 @@ from sim.interpol import InterpolSecretariat
 from sim.kernel_calendar import DayCalendar
 from sim.kernel_casegen import new_case_work
 from sim.kernel_cases import case_parameters
-from sim.kernel_day import record_day
 from sim.kernel_state import (
     K_BACKLOG,
     K_ISSUED,
     K_OPEN,
     K_SLOTS,
     OUTCOME_COUNTERS,
+    SeriesArrays,
     parameters,
 )
 from sim.kernel_struct import new_streams
@@ -130,7 +130,7 @@ _COUNTED_SERIES = {
 }
 _COUNTED_ROWS = np.array([SERIES_COLUMNS.index(name) for name in _COUNTED_SERIES])
 _COUNTER_SLOTS = np.array(list(_COUNTED_SERIES.values()))
-# The rest, in the order sim.kernel_day.record_day writes them.
+# The rest, in the order sim.kernel_day.record_series writes them.
 _LAYOUT_ROWS = np.array(
     [
         SERIES_COLUMNS.index(name)
@@ -268,20 +268,33 @@ class CooperationModel(
 
         # ------------------------------------------------------------------ the day
 
-    def _record(self) -> None:
-        """The day's series, the agencies' backlog and capacity-days (compiled, record_day)."""
-        d, table = self.day, self.agency_table
-        if table.size > self.agency_backlog.shape[1]:
-            grown = np.zeros((self.horizon_days, table.capacity.size), dtype=np.int32)
-            grown[:, : self.agency_backlog.shape[1]] = self.agency_backlog
-            self.agency_backlog = grown
-        trust = self.trust
-        agencies = (table.size, table.capacity_days, d >= self.window_start)
-        args = (self._series_rows, d, _LAYOUT_ROWS, _COUNTED_ROWS, _COUNTER_SLOTS)
-        tail = (len(self.teams.active), self.agency_backlog, agencies)
-        if not record_day(self._state, *args, trust.mean_terms(), *tail):
-            trust.rebuild_sums(d)  # trust's running sums do not hold for today
-            record_day(self._state, *args, trust.mean_terms(), *tail)
+    def series_arrays(self) -> SeriesArrays:
+        """What the day's record writes and reads (:func:`sim.kernel_day.record_series`).
+
+        The last step of the day's call: the series, each agency's backlog and, in the
+        window, its capacity-days. Before the day, the backlog grows when agencies were
+        added (:meth:`_room_for_agencies`).
+        """
+        return SeriesArrays(
+            self._series_rows,
+            _LAYOUT_ROWS,
+            _COUNTED_ROWS,
+            _COUNTER_SLOTS,
+            self.agency_backlog,
+            self.agency_table.capacity_days,
+            self.trust.mean_terms()[0],
+        )
+
+    def _room_for_agencies(self) -> bool:
+        """Widen the backlog record for agencies added since (a reform's); whether it grew."""
+        table = self.agency_table
+        if table.size <= self.agency_backlog.shape[1]:
+            return False
+        grown = np.zeros((self.horizon_days, table.capacity.size), dtype=np.int32)
+        grown[:, : self.agency_backlog.shape[1]] = self.agency_backlog
+        replaced_arrays.note(self.agency_backlog)
+        self.agency_backlog = grown
+        return True
 
     def running_counts(self) -> dict[str, float]:
         """Counters that run over the whole run, for outcomes that count from the window."""
@@ -310,9 +323,9 @@ class CooperationModel(
             self.eevidence.daily()
             held = None
         # Stages that end today, queue service, again; intelligence; INTERPOL's reviews
-        # and arrests; the extraditions of today's arrests; cases past their deadline.
+        # and arrests; the extraditions of today's arrests; cases past their deadline; the
+        # day's series.
         self._run_day(held)
-        self._record()
         self.day += 1
         if self.day >= self.horizon_days:
             self.running = False

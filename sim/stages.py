@@ -9,7 +9,7 @@ in one call. This part of the model makes that call and takes Python's turns in 
 
 from __future__ import annotations
 
-from sim.kernel_day import PASSES, PYTHON_TURN, STEPS, run_day
+from sim.kernel_day import PASSES, PYTHON_TURN, REBUILD_TRUST, STEPS, run_day
 from sim.lifecycle import empty
 
 
@@ -24,9 +24,11 @@ class Stages:
         :meth:`sim.agents.Agency.take_today` for all agencies at once,
         :func:`sim.kernel_queues.serve_queues`), the passes again, today's intelligence,
         INTERPOL's reviews, arrests and the extraditions they start, the passes a third
-        time and the cases whose deadline is today. The call stops before a step its
-        outbox is too small for (it is then filed and resumed with a larger one) and
-        before Python's step, a running INTERPOL operation's own searches.
+        time, the cases whose deadline is today and the day's series. The call stops
+        before a step its outbox is too small for (it is then filed and resumed with a
+        larger one), before Python's step, a running INTERPOL operation's own searches,
+        and before the series when trust's running sums must be rebuilt (after a write
+        to trust from Python).
 
         Args:
             held: The struct and outbox of case generation's last call, when no array
@@ -36,6 +38,8 @@ class Stages:
         """
         step, room = PASSES, 1
         while step < STEPS:
+            if self._room_for_agencies():  # the record writes every agency's backlog
+                held = None
             if held is not None:
                 state, out = held[0], empty(held[1])
                 held = None
@@ -46,3 +50,6 @@ class Stages:
             if room == PYTHON_TURN:  # before the arrests, an operation's own searches
                 self.interpol.search_intensified()
                 step, room = step + 1, 1
+            elif room == REBUILD_TRUST:  # trust was written from Python since the last day
+                self.trust.rebuild_sums(self.day)
+                room = 1

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import replaced_arrays
-from sim.kernel_state import T_DAY, T_DECAY0, T_GAP, T_VALID, TrustArrays
+from sim.kernel_state import T_BASE, T_DAY, T_DECAY0, T_GAP, T_SLOTS, T_VALID, TrustArrays
 from sim.kernel_trust import mean_trust, trust_apply
 from sim.scenario import DAYS_PER_YEAR
 
@@ -72,10 +72,10 @@ class TrustNetwork:
         # decay (slowed by meetings) are summed exactly each time.
         # ``sums`` holds, at the offsets of sim.kernel_state: the summed relaxed gaps of
         # the off-diagonal common-decay pairs, the day they hold for, whether they are
-        # valid (0: rebuild before use) and the common decay.
-        self.sums = np.zeros(4)
+        # valid (0: rebuild before use), the common decay and the sum of the off-diagonal
+        # baselines.
+        self.sums = np.zeros(T_SLOTS)
         self.sums[T_DECAY0] = float(decay_per_year)
-        self._base_sum = 0.0  # sum of off-diagonal baselines
         self._own_decay = np.zeros(self.baseline.shape, dtype=bool)
         self._own_decay_flat = np.zeros(0, dtype=np.int64)
 
@@ -104,12 +104,12 @@ class TrustNetwork:
     def rebuild_sums(self, day: float) -> None:
         """Recompute the running sums from the whole matrix (after a rare write)."""
         off = ~np.eye(self._value.shape[0], dtype=bool)
-        replaced_arrays.note(self._own_decay)
+        replaced_arrays.note(self._own_decay, self._own_decay_flat)
         self._own_decay = off & (self.decay != self.sums[T_DECAY0])
         self._own_decay_flat = np.flatnonzero(self._own_decay)
         gap = self.snapshot(day) - self.baseline
         self.sums[T_GAP] = float(gap[off & ~self._own_decay].sum())
-        self._base_sum = float(self.baseline[off].sum())
+        self.sums[T_BASE] = float(self.baseline[off].sum())
         self.sums[T_DAY] = day
         self.sums[T_VALID] = 1.0
 
@@ -165,7 +165,7 @@ class TrustNetwork:
         The pairs with their own decay (flat indices) and the sum of the off-diagonal
         baselines, as of the last rebuild of the running sums (:meth:`rebuild_sums`).
         """
-        return self._own_decay_flat, self._base_sum
+        return self._own_decay_flat, float(self.sums[T_BASE])
 
     def slow_decay(self, i, j, relief: float, day: float) -> None:
         """Slow the relaxation of pairs (i, j) by the share ``relief`` (e.g. after a meeting)."""

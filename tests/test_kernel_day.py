@@ -22,6 +22,8 @@ from sim.kernel_day import (
     PASSES,
     PYTHON_TURN,
     QUEUES,
+    REBUILD_TRUST,
+    RECORD,
     REVIEWS,
     reserved_room,
     run_day,
@@ -42,8 +44,11 @@ SCENARIO = {
 }
 
 
-def _run(tight: bool, monkeypatch) -> tuple[CooperationModel, list[int], list[int]]:
-    """A run, the steps its calls stopped at for room, and the Python turns it took.
+def _run(tight: bool, monkeypatch) -> tuple[CooperationModel, list[int], list[int], list[int]]:
+    """A run, the steps its calls stopped at for room, its Python turns and its rebuilds.
+
+    A rebuild is a stop of the day's record for trust's running sums, stale after a
+    write to trust from Python (a meeting's, here).
 
     With ``tight``, every call gets an outbox of exactly the room it asked for (one
     entry at a day's start), so it stops again before the next step with work;
@@ -51,10 +56,16 @@ def _run(tight: bool, monkeypatch) -> tuple[CooperationModel, list[int], list[in
     """
     stops: list[int] = []
     turns: list[int] = []
+    rebuilds: list[int] = []
 
     def recording(*args):
         step, room = run_day(*args)
-        (turns if room == PYTHON_TURN else stops if room else []).append(int(step))
+        if room == PYTHON_TURN:
+            turns.append(int(step))
+        elif room == REBUILD_TRUST:
+            rebuilds.append(int(step))
+        elif room:
+            stops.append(int(step))
         return step, room
 
     monkeypatch.setattr(stages, "run_day", recording)
@@ -71,14 +82,15 @@ def _run(tight: bool, monkeypatch) -> tuple[CooperationModel, list[int], list[in
 
         model.kernel_state = exactly
     model.run()
-    return model, stops, turns
+    return model, stops, turns, rebuilds
 
 
 def test_a_call_stopped_for_room_and_resumed_gives_the_same_run(monkeypatch):
-    resumed, stops, turns = _run(True, monkeypatch)
-    roomy, no_stops, same_turns = _run(False, monkeypatch)
+    resumed, stops, turns, rebuilds = _run(True, monkeypatch)
+    roomy, no_stops, same_turns, same_rebuilds = _run(False, monkeypatch)
     assert no_stops == []
     assert turns == same_turns and set(turns) == {INTENSIFIED}
+    assert rebuilds == same_rebuilds and set(rebuilds) == {RECORD}
     assert {PASSES, DEADLINES} <= set(stops)
     for name in LEDGER_COLUMNS:
         np.testing.assert_array_equal(resumed.ledger.col(name), roomy.ledger.col(name), name)

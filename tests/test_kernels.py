@@ -161,6 +161,7 @@ def test_the_model_runs_from_the_numba_cache_of_its_own_source():
 
 def test_the_struct_holds_each_array_under_its_own_name():
     """The kernels read the array they name: field by field, the model's own object."""
+    import sim.model as model_module
     from sim.kernel_state import (
         FIELDS,
         WORLD_FIELDS,
@@ -255,6 +256,13 @@ def test_the_struct_holds_each_array_under_its_own_name():
             for k, v in zip(CalendarArrays._fields, calendar.arrays(), strict=True)
         },
         **{f"team_{k}": v for k, v in model.teams.arrays()._asdict().items()},
+        "series_rows": model._series_rows,
+        "series_layout": model_module._LAYOUT_ROWS,
+        "series_counted": model_module._COUNTED_ROWS,
+        "series_slots": model_module._COUNTER_SLOTS,
+        "series_backlog": model.agency_backlog,
+        "series_capacity_days": model.agency_table.capacity_days,
+        "series_trust_own": model.trust.mean_terms()[0],
         **out._asdict(),
         "params": model._parameters,
         "counters": model.counters,
@@ -324,3 +332,23 @@ def test_a_case_s_later_requests_follow_its_run_in_the_order_they_came():
     runs = [r for c in asked.tolist() for r in expected[c][: book.request_runs[1][c]]]
     later = [r for c in sorted(set(asked.tolist())) for r in expected[c][book.request_runs[1][c] :]]
     assert book.request_ids(asked).tolist() == runs + later
+
+
+def test_the_day_records_trust_after_a_write_from_python():
+    """A write to trust from Python stops the day's record until Python rebuilds the sums."""
+    from sim.kernel_state import T_VALID
+
+    scenario = load_scenario("baseline").with_overrides(
+        {"world.n_states": 8, "run.years": 0.2, "run.warmup_years": 0.0}
+    )
+    model = CooperationModel(scenario, rng=3)
+    for _ in range(5):
+        model.step()
+    model.trust.slow_decay(0, 1, 0.5, model.day)  # a meeting's write: the sums go stale
+    assert model.trust.sums[T_VALID] == 0.0
+    day = model.day
+    model.step()
+    assert model.trust.sums[T_VALID] == 1.0  # rebuilt for the day's record
+    assert model.series["mean_trust"][day] == model.trust.mean(day)
+    off_diagonal = model.trust.snapshot(day)[~np.eye(8, dtype=bool)]
+    assert np.isclose(model.series["mean_trust"][day], off_diagonal.mean(), rtol=1e-12)
