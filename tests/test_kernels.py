@@ -12,6 +12,7 @@ import shutil
 import numba
 import numpy as np
 import pytest
+from conftest import tiny_scenario
 
 import sim.kernel_cache as kernel_cache
 from sim.kernel_pick import (
@@ -338,10 +339,7 @@ def test_the_day_records_trust_after_a_write_from_python():
     """A write to trust from Python stops the day's record until Python rebuilds the sums."""
     from sim.kernel_state import T_VALID
 
-    scenario = load_scenario("baseline").with_overrides(
-        {"world.n_states": 8, "run.years": 0.2, "run.warmup_years": 0.0}
-    )
-    model = CooperationModel(scenario, rng=3)
+    model = CooperationModel(tiny_scenario(world__n_states=8), rng=3)
     for _ in range(5):
         model.step()
     model.trust.slow_decay(0, 1, 0.5, model.day)  # a meeting's write: the sums go stale
