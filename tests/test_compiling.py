@@ -81,6 +81,14 @@ def test_the_sort_compiled_for_the_helper_has_queue_services_types():
     assert compiling.stable_order_types(model) == tuple(map(typeof, sliced))
 
 
+def test_the_record_compiled_for_the_helper_has_the_day_s_types():
+    # run_day passes its own struct, agency count and day to the record: the types
+    # compiled ahead are run_day's (whose signature the first test checks).
+    model = compiling.short_model()
+    state, _, n_agencies, day, _ = compiling.run_day_types(model)
+    assert compiling.record_series_types(model) == (state, n_agencies, day)
+
+
 def test_the_struct_holds_a_reference_to_each_array_until_it_goes():
     # new_state sets the struct's fields itself (sim.kernel_struct._state_from): each
     # field must own a reference, released when the struct is freed.
