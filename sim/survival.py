@@ -368,11 +368,21 @@ def _aalen_johansen(
         ``(len(times), len(codes))``, and S at each time.
     """
     times, day, at_risk, still_open = _kaplan_meier_steps(durations, cause != 0)
+    ends = _ends_by_cause(day, cause, codes, times.size)
+    return times, _incidence_from_counts(at_risk, still_open, ends), still_open
+
+
+def _incidence_from_counts(at_risk: np.ndarray, still_open: np.ndarray, ends) -> np.ndarray:
+    """Each cause's incidence at each distinct time: shape ``(times, causes)``.
+
+    ``ends`` holds, cause by cause, how many durations end by it at each time; the
+    incidence adds ``S(u-) * d_k(u) / n(u)`` over the times (see :func:`_aalen_johansen`).
+    """
     open_before = np.concatenate(([1.0], still_open[:-1]))
-    incidence = np.empty((times.size, len(codes)))
-    for column, ended_by_cause in enumerate(_ends_by_cause(day, cause, codes, times.size)):
+    incidence = np.empty((still_open.size, len(ends)))
+    for column, ended_by_cause in enumerate(ends):
         incidence[:, column] = np.cumsum(open_before * ended_by_cause / at_risk)
-    return times, incidence, still_open
+    return incidence
 
 
 def _ends_by_cause(day: np.ndarray, cause: np.ndarray, codes: list[int], n_times: int):

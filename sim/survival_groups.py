@@ -7,9 +7,9 @@ again (the mask, the durations' days, their counts): at world scale, about sixty
 passes over a million requests, most of the time the outcomes take. Here one count
 of (group, day) pairs serves every group, and each group's curve is computed from
 its own counts, with the same expressions as :mod:`sim.survival` on the group's
-requests alone: the results are the same to the last bit (``tests/test_survival.py``
-compares them on samples with ties, censoring, empty groups and groups without an
-event).
+requests alone: the results are the same to the last bit
+(``tests/test_survival_groups.py`` compares them on samples with ties, censoring,
+empty groups and groups without an event).
 
 A row's group is a code in ``0..n_groups - 1``; a negative code puts it in no group
 (a request never sent has no time to an answer). Durations that are not whole days,
@@ -33,6 +33,7 @@ from sim.survival import (
     _check_causes,
     _check_same_length,
     _first_time_at_or_below,
+    _incidence_from_counts,
     _quantile_key,
     _survival_from_counts,
 )
@@ -138,8 +139,7 @@ def cumulative_incidence_by_group(
         ends = [ended[g][days] for ended in ended_by_cause]
         ended = np.sum(ends, axis=0) if ends else np.zeros(days.size, dtype=np.int64)
         at_risk, curve = _survival_from_counts(int(leaving[g].sum()), leaving[g][days], ended)
-        open_before = np.concatenate(([1.0], curve[:-1]))
-        values = [np.cumsum(open_before * by_cause / at_risk)[-1] for by_cause in ends]
+        values = _incidence_from_counts(at_risk, curve, ends)[-1]  # at the group's last day
         results.append({name: float(v) for name, v in zip(names, values, strict=True)})
     return results
 
