@@ -46,6 +46,18 @@ def _run_lengths(starts: np.ndarray, total: int) -> np.ndarray:
     return lengths
 
 
+def filled(size: int, fill, dtype) -> np.ndarray:
+    """A new array of ``size`` values ``fill``.
+
+    Zeros come from ``np.zeros``: the system hands large buffers over already zero,
+    page by page as they are first touched, so room a table reserves costs nothing
+    until it is used.
+    """
+    if fill == 0:
+        return np.zeros(size, dtype=dtype)
+    return np.full(size, fill, dtype=dtype)
+
+
 def _length(values) -> int:
     """Rows in a column batch: its length, or 0 for a scalar (which broadcasts)."""
     if isinstance(values, np.ndarray):  # the usual case, without np.ndim's overhead
@@ -74,8 +86,7 @@ class ColumnTable:
         self._capacity = max(16, int(initial_capacity))
         self._fills = {name: fill for name, (_, fill) in columns.items()}
         self._cols: dict[str, np.ndarray] = {
-            name: np.full(self._capacity, fill, dtype=dtype)
-            for name, (dtype, fill) in columns.items()
+            name: filled(self._capacity, fill, dtype) for name, (dtype, fill) in columns.items()
         }
         self.__dict__.update(self._cols)  # plain attribute reads on the hot path
 
@@ -120,7 +131,7 @@ class ColumnTable:
         size = self.size
         replaced_arrays.note(*self._cols.values())
         for name, old in self._cols.items():
-            new = np.full(capacity, self._fills[name], dtype=old.dtype)
+            new = filled(capacity, self._fills[name], old.dtype)
             new[:size] = old[:size]
             self._cols[name] = new
         self.__dict__.update(self._cols)

@@ -272,7 +272,5 @@ class RequestLifecycle:
         ended = out.ended_cases[: filed[O_CLOSED]]
         self.cases.t_closed[ended] = self.day  # resolved, cold or failed today
         if filed[O_TEAMS_ENDED]:  # the teams of ended cases, counted by the kernel
-            start = 0
-            for end in out.ended_segments[: filed[O_SEGMENTS]].tolist():
-                self.teams.cases_closed(out.ended_cases[start:end])
-                start = end
+            segment_ends = out.ended_segments[: filed[O_SEGMENTS]]
+            self.teams.dissolve_ended(ended, segment_ends, int(filed[O_TEAMS_ENDED]))

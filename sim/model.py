@@ -223,8 +223,8 @@ class CooperationModel(
             # The count of sim.replaced_arrays at the struct's last check, and whether a
             # kernel call may trust it (on the days a run steps itself, sim.stepping).
             self._checked_at, self._trusted_day = -1, False
-            self.ledger = Ledger(initial_capacity=self._expected_requests())
-            self.cases = CaseBook()
+            self.ledger = Ledger(initial_capacity=self._ledger_rows())
+            self.cases = CaseBook(initial_capacity=self._case_book_rows())
             # Requests in a timed stage, by the day it ends: filed and taken by the kernels.
             self._due = DayCalendar(self.horizon_days)
             self._deadlines = DayCalendar(self.horizon_days)  # open cases, by deadline day

@@ -17,6 +17,7 @@ from sim import replaced_arrays
 # Storage shared with other record tables; re-exported here, where it was first defined.
 from sim.columns import (  # noqa: F401
     ColumnTable,
+    filled,
     sorted_unique,
     spans,
 )
@@ -238,7 +239,7 @@ class CaseBook(ColumnTable):
         super()._grow(needed)
         for name, fill in (("_first", -1), ("_count", 0), ("extra_first", -1), ("extra_last", -1)):
             old = getattr(self, name)
-            new = np.full(self._capacity, fill, dtype=old.dtype)
+            new = filled(self._capacity, fill, old.dtype)
             new[:old_size] = old[:old_size]
             setattr(self, name, new)
 

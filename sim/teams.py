@@ -77,6 +77,7 @@ class TeamFormation:
     def __init__(self, model: TeamsHost):
         self.model = model
         self.active: dict[int, JointInvestigationTeam] = {}
+        self._in_slot: dict[int, JointInvestigationTeam] = {}  # the active teams by slot
         self.formed = 0
         self.team_cases: list[int] = []
         self.team_members: list[list[int]] = []
@@ -152,27 +153,35 @@ class TeamFormation:
             team = JointInvestigationTeam(m, case, members, float(self.slot_cost[slot]))
             team.slot = slot
             self.active[case] = team
+            self._in_slot[slot] = team
             self.formed += 1
             self.team_cases.append(case)
             self.team_members.append(members)
             self.team_days.append(m.day)
         self.n_formed[0] = 0
 
-    def case_closed(self, case: int) -> None:
-        """Dissolve the team of a case that has ended."""
-        team = self.active.pop(case, None)
-        if team is not None:
-            if self.slot_case[team.slot] != -2:
-                raise RuntimeError(f"case {case}'s team was dissolved before its capacity was back")
+    def dissolve_ended(self, ended_cases: np.ndarray, segment_ends: np.ndarray, count: int) -> None:
+        """Dissolve the ``count`` teams whose members a kernel call gave their capacity back.
+
+        :func:`sim.kernel_teams.give_back_capacity` marked their slots -2. They go in
+        its order: by the segment of ``ended_cases`` (the cases the call ended,
+        ``segment_ends`` closing each segment) their case is in, then by case id.
+        """
+        slots = np.flatnonzero(self.slot_case == -2).tolist()
+        if len(slots) != count:
+            raise RuntimeError(f"{len(slots)} teams marked to dissolve, the kernel counted {count}")
+        order = []
+        for slot in slots:
+            team = self._in_slot.pop(slot)
+            found = np.flatnonzero(ended_cases == team.case)
+            if not found.size:
+                raise RuntimeError(f"case {team.case}'s team got its capacity back, the case open")
+            segment = int(np.searchsorted(segment_ends, found[0], side="right"))
+            order.append((segment, team.case, team))
+        for _, case, team in sorted(order, key=lambda entry: entry[:2]):
+            del self.active[case]
             self.slot_case[team.slot] = -1
             self.effort += team.dissolve()
-
-    def cases_closed(self, case_ids: np.ndarray) -> None:
-        """Dissolve the teams of cases that have ended (cases without a team cost nothing)."""
-        if not self.active:
-            return
-        for case in sorted(self.active.keys() & set(case_ids.tolist())):
-            self.case_closed(case)
 
     def outcomes(self, since: int = 0) -> dict:
         """Team counts and the effort they took; resolution over teams formed from ``since``.

@@ -51,6 +51,30 @@ def test_ledger_grows_and_keeps_data():
     assert led.nbytes() == 70 * sum(np.dtype(t).itemsize for t in COLUMNS.values())
 
 
+def test_grown_columns_keep_their_fill_zero_or_not():
+    led = Ledger(initial_capacity=16)
+    led.extend(10)
+    led.reserve(40)  # grows: new buffers, from np.zeros where the fill is zero
+    assert led.capacity >= 50
+    assert np.all(led.outcome[10:] == Outcome.OPEN) and np.all(led.severity[10:] == 0.0)
+    assert np.all(led.t_closed[10:] == -1) and np.all(led.queue_agency[10:] == -1)
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "world_scale"])
+def test_a_run_at_constant_demand_fits_the_rows_allocated_at_the_start(scenario):
+    """The ledger and the case book start with room for the expected run, not far more."""
+    import sim
+    from sim.model import CooperationModel
+
+    years = {"baseline": 5.0, "world_scale": 0.5}[scenario]
+    config = sim.load_scenario(scenario, {"run.years": years})
+    model = CooperationModel(config, rng=3)
+    ledger_rows, case_rows = model.ledger.capacity, model.cases.capacity
+    model.run()
+    assert model.ledger.capacity == ledger_rows and model.cases.capacity == case_rows
+    assert len(model.ledger) > ledger_rows / 1.5 and len(model.cases) > case_rows / 1.5
+
+
 def test_rows_reserved_then_added_by_advancing_the_row_count_as_a_kernel_does():
     led = Ledger(initial_capacity=16)
     led.append(kind=np.full(10, Kind.MLA_EVIDENCE))

@@ -115,6 +115,40 @@ def test_a_team_holds_its_members_capacity_until_its_case_ends():
     assert dissolved >= 3 and model.teams.active  # teams ended and others still work
 
 
+def test_teams_dissolve_in_the_order_the_kernel_gave_capacity_back(monkeypatch):
+    """By the segment their case ended in, then by case id; a miscount is an error."""
+    from sim.model import CooperationModel
+
+    scenario = sim.load_scenario(
+        "joint_task_forces",
+        {"world.n_states": 12, "run.years": 2.0, "run.warmup_years": 0.0},
+    )
+    model = CooperationModel(scenario, rng=4)
+    while len(model.teams.active) < 3:
+        model.step()
+    formation = model.teams
+    a, b, c = sorted(formation.active)[:3]  # case ids, a < b < c
+    for case in (a, b, c):
+        formation.slot_case[formation.active[case].slot] = -2  # as the kernel marks them
+    # Case c ended in the first segment, a and b in the second.
+    ended = np.array([c, 10**9, b, a], dtype=np.int64)
+    segment_ends = np.array([2, 4], dtype=np.int64)
+    with pytest.raises(RuntimeError, match="3 teams marked to dissolve, the kernel counted 2"):
+        formation.dissolve_ended(ended, segment_ends, 2)  # before it dissolves any
+    gone = []
+    dissolve = teams.JointInvestigationTeam.dissolve
+    monkeypatch.setattr(
+        teams.JointInvestigationTeam,
+        "dissolve",
+        lambda team: gone.append(team.case) or dissolve(team),
+    )
+    formation.dissolve_ended(ended, segment_ends, 3)
+    assert gone == [c, a, b]
+    assert not {a, b, c} & set(formation.active)
+    assert np.count_nonzero(formation.slot_case >= 0) == len(formation.active)
+    assert not np.any(formation.slot_case == -2)
+
+
 def test_busiest_pairs_picks_the_most_traffic_and_boosted_states_first():
     traffic = np.array([[0, 5, 0, 0], [1, 0, 0, 0], [0, 0, 0, 9], [0, 0, 1, 0]])
     assert busiest_pairs(traffic, 1).tolist() == [[2, 3]]
