@@ -70,6 +70,25 @@ def quantile(values: np.ndarray, q: float) -> float:
     return float(np.quantile(values, q)) if values.size else math.nan
 
 
+def _median_p90_mean(values: np.ndarray) -> tuple[float, float, float]:
+    """The median, the 90th percentile and the mean of a sample (NaN for an empty one)."""
+    if not values.size:
+        return math.nan, math.nan, math.nan
+    median, p90 = np.quantile(values, [0.5, 0.9])
+    return float(median), float(p90), float(values.mean())
+
+
+def window_rows(t_created: np.ndarray, since: int) -> slice | np.ndarray:
+    """The rows created from day ``since`` on, to index a table's columns with.
+
+    A table adds rows in the order they are created, so these are its last rows: a
+    slice, whose columns are views. A mask if they are not (a table built otherwise).
+    """
+    created = t_created >= since
+    start = created.size - int(np.count_nonzero(created))
+    return slice(start, None) if created[start:].all() else created
+
+
 def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if values.size else math.nan
 
@@ -93,7 +112,7 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     """
     led, cases, world = model.ledger, model.cases, model.world
     w0, end = model.window_start, model.day
-    cohort = led.col("t_created") >= w0
+    cohort = window_rows(led.col("t_created"), w0)
     issued_all = led.col("t_issued")[cohort] >= 0
     outcome = led.col("outcome")[cohort]
     kind = led.col("kind")[cohort]
@@ -103,7 +122,7 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     t_issued, t_closed = led.col("t_issued")[cohort], led.col("t_closed")[cohort]
     response = (t_closed - t_issued).astype(float)
     executed = outcome == Outcome.EXECUTED
-    total = int(cohort.sum())
+    total = outcome.size
     still_open = outcome == Outcome.OPEN
 
     # Counts are of what happened in the window (created, sent, closed in it), so
@@ -157,15 +176,11 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
         sent_of = np.where(sent, group, -1)
         return [km["median"] for km in km_quantiles_by_group(waited, answered, sent_of, n_groups)]
 
-    out["median_response_days"] = {
-        k.name.lower(): quantile(response[executed & (kind == k)], 0.5) for k in OUTCOME_KINDS
+    by_kind = {
+        k.name.lower(): _median_p90_mean(response[executed & (kind == k)]) for k in OUTCOME_KINDS
     }
-    out["p90_response_days"] = {
-        k.name.lower(): quantile(response[executed & (kind == k)], 0.9) for k in OUTCOME_KINDS
-    }
-    out["mean_response_days"] = {
-        k.name.lower(): _mean(response[executed & (kind == k)]) for k in OUTCOME_KINDS
-    }
+    for n, name in enumerate(("median", "p90", "mean")):
+        out[f"{name}_response_days"] = {k: figures[n] for k, figures in by_kind.items()}
     # The kinds whose times are reported, as groups of the requests sent.
     kind_sent = np.where(sent & np.isin(kind, OUTCOME_KINDS), kind, -1)
     km = km_quantiles_by_group(waited, answered, kind_sent, len(Kind))
@@ -198,9 +213,9 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     rounds = model.clarification_rounds - model.window_counts["clarification_rounds"]
     out["clarification_rounds_per_request"] = share(rounds, out["requests_issued"])
 
-    in_window = cases.col("t_created") >= w0
+    in_window = window_rows(cases.col("t_created"), w0)
     status = cases.col("status")[in_window]
-    n_cases = int(in_window.sum())
+    n_cases = status.size
     resolved = status == CaseStatus.RESOLVED
     case_open = status == CaseStatus.OPEN
     case_closed = cases.col("t_closed")[in_window]
@@ -313,7 +328,7 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def _mutual_recognition_outcomes(model: CooperationModel, cohort: np.ndarray) -> dict[str, Any]:
+def _mutual_recognition_outcomes(model: CooperationModel, cohort) -> dict[str, Any]:
     """Consent to surrender, and how often mutual-recognition deadlines were met.
 
     Deadlines are not imposed on durations: queues serve the earliest deadline
@@ -326,7 +341,9 @@ def _mutual_recognition_outcomes(model: CooperationModel, cohort: np.ndarray) ->
     led, mrc, end, w0 = model.ledger, model.config.mutual_recognition, model.day, model.window_start
     kind = led.col("kind")
     consent = led.col("consent")
-    extradition = cohort & (kind == Kind.EXTRADITION) & (led.col("t_issued") >= 0)
+    in_cohort = np.zeros(kind.size, dtype=bool)
+    in_cohort[cohort] = True
+    extradition = in_cohort & (kind == Kind.EXTRADITION) & (led.col("t_issued") >= 0)
     mr = led.col("instrument") == Instrument.MUTUAL_RECOGNITION
     received, decided = led.col("t_received"), led.col("t_decided")
     executed = led.col("t_executed")

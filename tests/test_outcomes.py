@@ -2,6 +2,7 @@
 
 import keyword
 
+import numpy as np
 import pytest
 
 from sim import outcomes
@@ -89,3 +90,15 @@ def test_duration_table_counts_every_request_sent_once_per_grouping():
     kinds = table[table["grouping"] == "kind"].set_index("group")
     # Censoring: the Kaplan-Meier median keeps the slow requests still open.
     assert kinds.loc["extradition", "km_median"] >= kinds.loc["extradition", "naive_median"]
+
+
+def test_window_rows_are_a_slice_of_a_creation_ordered_table_and_a_mask_otherwise():
+    from sim.metrics import window_rows
+
+    ordered = np.array([0, 0, 3, 5, 5, 9])
+    rows = window_rows(ordered, 4)
+    assert rows == slice(3, None)
+    np.testing.assert_array_equal(ordered[rows], [5, 5, 9])
+    assert window_rows(ordered, 0) == slice(0, None) and window_rows(ordered, 10) == slice(6, None)
+    shuffled = np.array([5, 0, 9, 3])
+    np.testing.assert_array_equal(window_rows(shuffled, 4), [True, False, True, False])
