@@ -19,6 +19,7 @@ import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_calendar import file_all
+from sim.kernel_draws import beta, poisson, uniform
 from sim.kernel_lifecycle import trust_arrays
 from sim.kernel_pick import insert_right, repeat_each
 from sim.kernel_state import K_OPEN
@@ -101,12 +102,13 @@ def gravity_partners(rng, row, origin, k, out, at):
     ``row`` holds the origin's cumulative partner weights. ``k`` uniforms at a time
     until ``k`` distinct partners are found, each kept if new and not the origin.
     """
+    bits = rng.bit_generator  # draws one at a time (sim.kernel_draws)
     last = row.size - 1
     total = row[last]
     chosen = 0
     while chosen < k:
         for _ in range(k):  # a round draws k, used or not (one draw at a time: no array)
-            p = min(insert_right(row, rng.random() * total), last)
+            p = min(insert_right(row, uniform(bits) * total), last)
             if p == origin or chosen >= k:
                 continue
             new = True
@@ -154,6 +156,7 @@ def consents(rng, requesting, requested, national, mr_bloc, rights, cp):
     requesting state and how long contesting would take there (a warrant hearing in
     the bloc, a full extradition hearing elsewhere).
     """
+    bits = rng.bit_generator  # draws one at a time (sim.kernel_draws)
     k = requesting.size
     strength = rng.random(k)
     weights = cp[C_CONSENT_BASE : C_CONSENT_CONTEST + 1]
@@ -164,7 +167,7 @@ def consents(rng, requesting, requested, national, mr_bloc, rights, cp):
         p = consent_probability(
             strength[q], national[q], rights[a], contest / DAYS_PER_YEAR, weights
         )
-        consent[q] = rng.random() < p
+        consent[q] = uniform(bits) < p
     return consent
 
 
@@ -187,10 +190,11 @@ def draw_cases(R, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, rights
         A :data:`CaseDraws`.
     """
     rng = R.cases
+    bits = rng.bit_generator  # draws one at a time (sim.kernel_draws)
     n_states = rate.size
     counts = np.empty(n_states, dtype=np.int64)
     for s in range(n_states):
-        counts[s] = rng.poisson(rate[s])
+        counts[s] = poisson(bits, rate[s])
     n = counts.sum()
     origin = repeat_each(np.arange(n_states), counts)
     u = rng.random(n)  # the same draws as one call a draw (so for every batch below)
@@ -202,7 +206,7 @@ def draw_cases(R, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, rights
     concentration = cp[C_CONCENTRATION]
     for c in range(n):
         mean = min(max(type_sensitivity[case_type[c]], 0.02), 0.98)
-        sensitivity[c] = rng.beta(concentration * mean, concentration * (1 - mean))
+        sensitivity[c] = beta(bits, concentration * mean, concentration * (1 - mean))
     scale = cp[C_DEADLINE_MEAN] / cp[C_DEADLINE_SHAPE]
     deadline = np.empty(n, dtype=np.int64)
     deadline_days = rng.gamma(cp[C_DEADLINE_SHAPE], scale, n)

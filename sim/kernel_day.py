@@ -31,6 +31,7 @@ from sim.kernel_cache import njit  # first: where and how numba compiles the ker
 from sim.kernel_calendar import file_all, file_entry, room_for, take
 from sim.kernel_cases import C_NATIONAL_SHARE, consents
 from sim.kernel_drafting import draft
+from sim.kernel_draws import uniform
 from sim.kernel_intelligence import deliver_items
 from sim.kernel_interpol import arrests, notice_columns, review_notices
 from sim.kernel_lifecycle import CASE_OPEN, COLD, EXTRADITION, end_cases, trust_arrays
@@ -208,12 +209,13 @@ def arrest_today(S, R, day):
     requested = np.empty(n, dtype=np.int64)
     national = np.empty(n, dtype=np.bool_)
     rng, cp = R.model, S.case_numbers
+    bits = rng.bit_generator  # draws one at a time (sim.kernel_draws)
     for k in range(n):
         cases[k] = S.notice_case[found[k]]
         requesting[k] = S.notice_requesting[found[k]]
         requested[k] = S.notice_located_in[found[k]]
     for k in range(n):
-        national[k] = rng.random() < cp[C_NATIONAL_SHARE]
+        national[k] = uniform(bits) < cp[C_NATIONAL_SHARE]
     consent = consents(rng, requesting, requested, national, S.mr_bloc, S.rights_standard, cp)
     first = S.n_rows[0]
     if first + n > S.case.size:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
+from sim.kernel_draws import poisson, uniform
 from sim.kernel_lifecycle import noisy, whole_days
 from sim.kernel_pick import pick
 from sim.kernel_trust import trust_apply, trust_get
@@ -59,11 +60,12 @@ def offers(
         partner, without the case's own state.
     """
     rng = R.model
+    bits = rng.bit_generator  # draws one at a time (sim.kernel_draws)
     n_items = np.empty(case_ids.size, dtype=np.int64)
     for k in range(case_ids.size):
         c = case_ids[k]
         rate = items_security if security_type[case_type[c]] else items_other
-        n_items[k] = rng.poisson(rate)
+        n_items[k] = poisson(bits, rate)
     n_producing = 0
     for k in range(case_ids.size):
         n_producing += n_items[k] > 0
@@ -101,7 +103,7 @@ def offers(
             if not alliance[origin]:
                 continue
             for m in range(members.size):
-                keys[m] = rng.random()
+                keys[m] = uniform(bits)
             for m in range(members.size):
                 if members[m] == origin:
                     keys[m] = np.inf
@@ -296,9 +298,10 @@ def share_decisions(
         start += n_partners[p]
         first_item += n_items[p]
     rng = R.model
+    bits = rng.bit_generator  # draws one at a time (sim.kernel_draws)
     shared = np.empty(n_rows, dtype=np.bool_)
     for r in range(n_rows):
-        shared[r] = rng.random() < chance[r]
+        shared[r] = uniform(bits) < chance[r]
     on_platform = np.empty(n_rows, dtype=np.bool_)
     mean = np.empty(n_rows)
     for r in range(n_rows):
@@ -347,15 +350,16 @@ def deliver_items(R, T, day, ids, shares, data_security, confidentiality, number
     base, platform_factor, cut, prevention, trust_loss, trust_gain = numbers
     n = ids.size
     rng = R.model
+    bits = rng.bit_generator  # draws one at a time (sim.kernel_draws)
     leaked = np.empty(n, dtype=np.bool_)
     for k in range(n):
         s = recipient_of[ids[k]]
         p = base * (1.0 - data_security[s]) * (1.0 - cut * confidentiality[s])
         p = p * (platform_factor if platform_of[ids[k]] else 1.0)
-        leaked[k] = rng.random() < min(max(p, 0.0), 1.0)
+        leaked[k] = uniform(bits) < min(max(p, 0.0), 1.0)
     prevent = np.empty(n, dtype=np.bool_)
     for k in range(n):
-        prevent[k] = rng.random() < prevention
+        prevent[k] = uniform(bits) < prevention
     n_bad = 0
     for k in range(n):
         t_delivered[ids[k]] = day

@@ -26,6 +26,7 @@ import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_calendar import file_all
+from sim.kernel_draws import uniform
 from sim.kernel_lifecycle import CASE_OPEN, noisy, whole_days
 
 # sim.interpol.NoticeStatus (tests/test_kernels.py checks they agree)
@@ -55,12 +56,13 @@ def circulate(R, day, notices, record, member, numbers):
     case, requesting, located_in, diffusion, status, t_reviewed, t_located = record
     locate_p, diffusion_p, locate_days, interpol_days, sigma = numbers
     rng = R.model
+    bits = rng.bit_generator  # draws one at a time (sim.kernel_draws)
     found = np.empty(notices.size, dtype=np.bool_)
     n_found = 0
     for k in range(notices.size):
         row = notices[k]
         p = diffusion_p if diffusion[row] else locate_p
-        found[k] = member[located_in[row]] & (rng.random() < p)
+        found[k] = member[located_in[row]] & (uniform(bits) < p)
         status[row] = CIRCULATING if found[k] else NOT_LOCATED
         n_found += found[k]
     if n_found == 0:  # most days at most scales: no arrays for nothing found
@@ -111,10 +113,11 @@ def start_searches(R, day, notices, record, member, case_type, terms, numbers):
     interpol_days, sigma = numbers[5], numbers[6]
     op_participant, op_targeted, speedup = terms
     rng = R.model
+    bits = rng.bit_generator  # draws one at a time (sim.kernel_draws)
     n = notices.size
     n_diffusions = 0
     for k in range(n):
-        diffusion[notices[k]] = rng.random() < share
+        diffusion[notices[k]] = uniform(bits) < share
         n_diffusions += diffusion[notices[k]]
     review = noisy(rng, np.full(n, review_days), np.full(n, sigma))
     review_ids = np.empty(n - n_diffusions, dtype=np.int64)
@@ -164,6 +167,7 @@ def review_notices(R, day, ids, record, political_sensitivity, death_penalty, me
     case, requesting, located_in, diffusion, status, t_reviewed, t_located = record
     base, political, human_rights = numbers[0], numbers[1], numbers[2]
     rng = R.model
+    bits = rng.bit_generator  # draws one at a time (sim.kernel_draws)
     n_rejected = 0
     rejected = np.empty(ids.size, dtype=np.bool_)
     for k in range(ids.size):
@@ -171,7 +175,7 @@ def review_notices(R, day, ids, record, political_sensitivity, death_penalty, me
         # float32 where the vectorised rule had it: a float32 column times a float
         sensitive = np.float32(base) + np.float32(political) * political_sensitivity[case[row]]
         p = np.float64(sensitive) + human_rights * (1.0 if death_penalty[requesting[row]] else 0.0)
-        rejected[k] = rng.random() < min(max(p, 0.0), 1.0)
+        rejected[k] = uniform(bits) < min(max(p, 0.0), 1.0)
         t_reviewed[row] = day
         if rejected[k]:
             status[row] = REJECTED

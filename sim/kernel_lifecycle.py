@@ -23,6 +23,7 @@ import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_calendar import file_entry
+from sim.kernel_draws import standard_normal
 from sim.kernel_pick import distinct, pick
 from sim.kernel_state import (
     K_BACKLOG,
@@ -79,10 +80,11 @@ def noisy(rng, mean, sigma):
 
     A draw at a time: the draws of one call for them all, without its array.
     """
+    bits = rng.bit_generator  # draws one at a time (sim.kernel_draws)
     out = np.empty(mean.size)
     for k in range(mean.size):
         s = sigma[k]
-        out[k] = mean[k] * np.exp(s * rng.standard_normal() - 0.5 * s**2)
+        out[k] = mean[k] * np.exp(s * standard_normal(bits) - 0.5 * s**2)
     return out
 
 

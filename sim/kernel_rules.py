@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
+from sim.kernel_draws import uniform
 from sim.kernel_lifecycle import EXTRADITION, MUTUAL_RECOGNITION
 from sim.kernel_state import (
     P_CLARIFICATION_BASE,
@@ -121,11 +122,12 @@ def refusal_probabilities(S, r, mr, p):
 @njit(cache=True)
 def first_grounds(S, rng, ids, mr):
     """The first legal ground that fires for each request (0: none), draws request by request."""
+    bits = rng.bit_generator  # draws one at a time (sim.kernel_draws)
     n = ids.size
     u = np.empty((n, 9))
     for k in range(n):
         for g in range(9):
-            u[k, g] = rng.random()
+            u[k, g] = uniform(bits)
     ground = np.zeros(n, dtype=np.int64)
     p = np.empty(9)
     for k in range(n):

@@ -22,6 +22,7 @@ import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_calendar import take
+from sim.kernel_draws import uniform
 from sim.kernel_lifecycle import (
     EXECUTED,
     EXTRADITION,
@@ -154,13 +155,14 @@ def close_by_ground(S, ids, ground, day):
 @njit(cache=True, inline="always")
 def review_decision(S, rng, ids, day):
     """Process 4: clarification, the legal grounds, then the sovereignty check."""
+    bits = rng.bit_generator  # draws one at a time (sim.kernel_draws)
     n = ids.size
     clarify = np.empty(n, dtype=np.bool_)
     p = np.empty(n)
     for k in range(n):
         p[k] = clarification_probability(S, ids[k])
     for k in range(n):
-        clarify[k] = rng.random() < p[k]
+        clarify[k] = uniform(bits) < p[k]
     # A misunderstanding costs the requesting state's trust in its partner a little.
     asked = pick(ids, clarify)
     a = np.empty(asked.size, dtype=np.int64)
@@ -214,12 +216,12 @@ def review_decision(S, rng, ids, day):
         score[k] = min(max(s, 0.0), 1.0) * (0.0 if mr[k] else 1.0)
     refuse = np.empty(m, dtype=np.bool_)
     for k in range(m):
-        refuse[k] = rng.random() < S.params[P_SOVEREIGNTY_REFUSAL] * score[k]
+        refuse[k] = uniform(bits) < S.params[P_SOVEREIGNTY_REFUSAL] * score[k]
     close(S, pick(ids, refuse), np.int64(REFUSED), np.int64(SOVEREIGNTY), day)
     delay = np.empty(m, dtype=np.bool_)
     onward = np.empty(m, dtype=np.bool_)
     for k in range(m):
-        delay[k] = rng.random() < S.params[P_SOVEREIGNTY_DELAY] * score[k]
+        delay[k] = uniform(bits) < S.params[P_SOVEREIGNTY_DELAY] * score[k]
         delay[k] = delay[k] and not refuse[k]
         onward[k] = not refuse[k] and not delay[k]
         if not refuse[k]:
@@ -258,6 +260,7 @@ def judicial_decision(S, rng, ids, day):
     checks the non-execution grounds the instrument keeps; for the rest, the court
     may refuse an extradition on human-rights grounds.
     """
+    bits = rng.bit_generator  # draws one at a time (sim.kernel_draws)
     n = ids.size
     warrant = np.empty(n, dtype=np.bool_)
     for k in range(n):
@@ -272,7 +275,7 @@ def judicial_decision(S, rng, ids, day):
         extradition = 1.0 if S.kind[r] == EXTRADITION else 0.0
         gap = rights_gap(S, S.requesting_state[r], S.requested_state[r])
         p = S.params[P_HUMAN_RIGHTS_REFUSAL] * extradition * gap
-        refuse[k] = (rng.random() < p) and not warrant[k]
+        refuse[k] = (uniform(bits) < p) and not warrant[k]
     close(S, pick(ids, refuse), np.int64(REFUSED), np.int64(HUMAN_RIGHTS), day)
     going = np.empty(n, dtype=np.bool_)
     for k in range(n):

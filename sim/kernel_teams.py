@@ -13,7 +13,7 @@ joint work.
 
 When a case ends, its team's members get their law-enforcement capacity back
 (:func:`give_back_capacity`, at the end of every kernel call that can end cases), in the
-order Python's :meth:`sim.teams.TeamFormation.cases_closed` dissolves the teams; the
+order Python's :meth:`sim.teams.TeamFormation.dissolve_ended` dissolves the teams; the
 team (a Mesa agent) is removed in Python after the call.
 """
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
+from sim.kernel_draws import uniform
 from sim.kernel_lifecycle import CASE_OPEN
 from sim.kernel_state import O_CLOSED, O_GIVEN, O_SEGMENTS, O_TEAMS_ENDED
 from sim.kernel_trust import trust_get
@@ -183,7 +184,7 @@ def give_back_capacity(S):
 
     Segment by segment (one per call of ``end_cases`` or per batch of cases resolved),
     the teams in the order of their cases' ids, each member in the team's order: the
-    order of Python's ``TeamFormation.cases_closed``, so capacities add up to the same
+    order of Python's ``TeamFormation.dissolve_ended``, so capacities add up to the same
     last bit. A team so handled is marked -2 for Python to remove. A case leaves
     ``CASE_OPEN`` only in a segment, and this runs at the end of every call that makes
     segments, so the active teams whose cases are no longer open are exactly those.
@@ -272,6 +273,7 @@ def form_teams(S, R, cases, candidates, rules):
     _, members, sizes, lowest, needed = candidates
     cost_factor, reserve, cost_per_day, agreement_probability = rules
     rng = R.model
+    bits = rng.bit_generator  # draws one at a time (sim.kernel_draws)
     formed = np.zeros(cases.size, dtype=np.bool_)
     start = 0
     for k in range(cases.size):
@@ -283,7 +285,7 @@ def form_teams(S, R, cases, candidates, rules):
             state = members[q]
             spare = min(spare, S.capacity[S.le_of[state]] - reserve[state])
         if members_agree(lowest[k], spare, needed[k], cost) and (
-            rng.random() < agreement_probability
+            uniform(bits) < agreement_probability
         ):
             slot = 0
             while S.team_case[slot] != -1:

@@ -15,6 +15,7 @@ import pytest
 from conftest import tiny_scenario
 
 import sim.kernel_cache as kernel_cache
+import sim.kernel_draws as kernel_draws
 from sim.kernel_pick import (
     count_true,
     distinct,
@@ -350,3 +351,40 @@ def test_the_day_records_trust_after_a_write_from_python():
     assert model.series["mean_trust"][day] == model.trust.mean(day)
     off_diagonal = model.trust.snapshot(day)[~np.eye(8, dtype=bool)]
     assert np.isclose(model.series["mean_trust"][day], off_diagonal.mean(), rtol=1e-12)
+
+
+@numba.njit
+def _draws_by_method(rng, n):
+    out = np.empty((n, 4))
+    for k in range(n):
+        out[k, 0] = rng.random()
+        out[k, 1] = rng.standard_normal()
+        out[k, 2] = rng.poisson(3.5)
+        out[k, 3] = rng.beta(2.0, 5.0)
+    return out
+
+
+@numba.njit
+def _draws_from_bits(rng, n):
+    bits = rng.bit_generator
+    out = np.empty((n, 4))
+    for k in range(n):
+        out[k, 0] = kernel_draws.uniform(bits)
+        out[k, 1] = kernel_draws.standard_normal(bits)
+        out[k, 2] = kernel_draws.poisson(bits, 3.5)
+        out[k, 3] = kernel_draws.beta(bits, 2.0, 5.0)
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 12345])
+def test_draws_from_the_bit_generator_are_numbas_and_numpys_own(seed):
+    """sim.kernel_draws gives the draws of numba's methods and of numpy, in their order."""
+    by_method = _draws_by_method(np.random.default_rng(seed), 500)
+    from_bits = _draws_from_bits(np.random.default_rng(seed), 500)
+    np.testing.assert_array_equal(from_bits, by_method)
+    rng = np.random.default_rng(seed)
+    by_numpy = np.empty((500, 4))
+    for k in range(500):
+        by_numpy[k] = rng.random(), rng.standard_normal(), rng.poisson(3.5), rng.beta(2.0, 5.0)
+    np.testing.assert_array_equal(from_bits, by_numpy)
+    assert len(np.unique(from_bits[:, 2])) > 5  # the Poisson draws vary
