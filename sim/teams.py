@@ -12,6 +12,7 @@ the team is active. The team dissolves when its case ends.
 
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING
 
 import mesa
@@ -170,16 +171,16 @@ class TeamFormation:
         slots = np.flatnonzero(self.slot_case == -2).tolist()
         if len(slots) != count:
             raise RuntimeError(f"{len(slots)} teams marked to dissolve, the kernel counted {count}")
+        ended, ends = ended_cases.tolist(), segment_ends.tolist()  # few: lists are faster
         order = []
         for slot in slots:
-            team = self._in_slot.pop(slot)
-            found = np.flatnonzero(ended_cases == team.case)
-            if not found.size:
+            team = self._in_slot[slot]
+            if team.case not in ended:
                 raise RuntimeError(f"case {team.case}'s team got its capacity back, the case open")
-            segment = int(np.searchsorted(segment_ends, found[0], side="right"))
+            segment = bisect.bisect_right(ends, ended.index(team.case))
             order.append((segment, team.case, team))
         for _, case, team in sorted(order, key=lambda entry: entry[:2]):
-            del self.active[case]
+            del self.active[case], self._in_slot[team.slot]
             self.slot_case[team.slot] = -1
             self.effort += team.dissolve()
 

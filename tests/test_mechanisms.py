@@ -135,6 +135,8 @@ def test_teams_dissolve_in_the_order_the_kernel_gave_capacity_back(monkeypatch):
     segment_ends = np.array([2, 4], dtype=np.int64)
     with pytest.raises(RuntimeError, match="3 teams marked to dissolve, the kernel counted 2"):
         formation.dissolve_ended(ended, segment_ends, 2)  # before it dissolves any
+    with pytest.raises(RuntimeError, match=f"case {a}'s team got its capacity back, the case open"):
+        formation.dissolve_ended(ended[:3], np.array([2, 3]), 3)
     gone = []
     dissolve = teams.JointInvestigationTeam.dissolve
     monkeypatch.setattr(
