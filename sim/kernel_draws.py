@@ -8,8 +8,8 @@ from the generator's bit generator instead (``bits = rng.bit_generator``, read o
 before a loop), which holds no reference count, with the very functions numba's
 methods call: the same draws, bit for bit (``tests/test_kernels.py`` compares them).
 
-They lean on numba's own random module (``numba.np.random``, numba 0.61-0.63), which
-is not a public interface; that test fails first if it changes.
+They lean on numba's own random module (``numba.np.random``, read in numba 0.68, the
+locked version), which is not a public interface; that test fails first if it changes.
 """
 
 from __future__ import annotations

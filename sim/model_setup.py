@@ -58,8 +58,9 @@ class ModelSetup:
         room (:data:`_ROOM`): at constant demand the shipped scenarios record about 0.93
         requests per link expected, later ones (an extradition after an arrest,
         e-evidence's formal route...) included. A run that needs more (its demand grows)
-        grows the ledger; columns whose fill is zero cost nothing until used
-        (:func:`sim.columns.filled`).
+        grows the ledger. Columns whose fill is zero cost nothing until used
+        (:func:`sim.columns.filled`); the -1 columns (the times and the queue, 32 of
+        59 bytes a row) are written in full when allocated.
         """
         return int(_ROOM * self._expected_cases() * self.config.cases.mean_foreign_links)
 

@@ -60,6 +60,31 @@ def test_grown_columns_keep_their_fill_zero_or_not():
     assert np.all(led.t_closed[10:] == -1) and np.all(led.queue_agency[10:] == -1)
 
 
+def test_a_run_that_grows_its_tables_is_the_run_that_does_not(monkeypatch):
+    """Growing the ledger and the case book mid-run (struct rebuilt) changes nothing."""
+    from conftest import tiny_scenario
+
+    import sim.model_setup
+    from sim.metrics import flatten
+    from sim.model import CooperationModel
+
+    config = tiny_scenario(run__years=2.0)
+    roomy = CooperationModel(config, rng=5).run()
+    monkeypatch.setattr(sim.model_setup.ModelSetup, "_ledger_rows", lambda self: 16)
+    monkeypatch.setattr(sim.model_setup.ModelSetup, "_case_book_rows", lambda self: 16)
+    tight = CooperationModel(config, rng=5)
+    assert tight.ledger.capacity == 16 and tight.cases.capacity == 16
+    tight.run()
+    assert tight.ledger.capacity < roomy.ledger.capacity  # it grew, by doubling
+    assert len(tight.ledger) == len(roomy.ledger) > 100
+    for table in ("ledger", "cases"):
+        for name in getattr(roomy, table)._cols:
+            np.testing.assert_array_equal(
+                getattr(tight, table).col(name), getattr(roomy, table).col(name), err_msg=name
+            )
+    assert repr(flatten(tight.outcomes())) == repr(flatten(roomy.outcomes()))
+
+
 @pytest.mark.parametrize("scenario", ["baseline", "world_scale"])
 def test_a_run_at_constant_demand_fits_the_rows_allocated_at_the_start(scenario):
     """The ledger and the case book start with room for the expected run, not far more."""

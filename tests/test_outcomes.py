@@ -102,3 +102,21 @@ def test_window_rows_are_a_slice_of_a_creation_ordered_table_and_a_mask_otherwis
     assert window_rows(ordered, 0) == slice(0, None) and window_rows(ordered, 10) == slice(6, None)
     shuffled = np.array([5, 0, 9, 3])
     np.testing.assert_array_equal(window_rows(shuffled, 4), [True, False, True, False])
+
+
+def test_outcomes_leave_the_ledger_and_the_case_book_as_they_were():
+    """Outcomes index the window's rows as views: nothing may write through them."""
+    from conftest import tiny_scenario
+
+    from sim.model import CooperationModel
+
+    model = CooperationModel(tiny_scenario(run__warmup_years=0.5), rng=2).run()
+    before = {
+        (table, name): getattr(model, table).col(name).copy()
+        for table in ("ledger", "cases")
+        for name in getattr(model, table)._cols
+    }
+    first = flatten(model.outcomes())
+    assert repr(flatten(model.outcomes())) == repr(first)
+    for (table, name), values in before.items():
+        np.testing.assert_array_equal(getattr(model, table).col(name), values, err_msg=name)
