@@ -281,3 +281,26 @@ def test_perf_map_names_the_kernels_a_run_loaded(tmp_path):
     assert starts == sorted(starts) and all(int(size, 16) > 0 for _, size, _ in rows)
     names = " ".join(name for _, _, name in rows)
     assert "kernel_day" in names and "run_day" in names and "kernel_calendar" in names
+
+
+def test_stages_split_a_run_into_the_two_kernel_calls_and_the_python_around_them():
+    """benchmarks/stages.py follows the model's day (it broke once when a call went)."""
+    import sim.casegen
+    import sim.stages
+
+    stages_py = _module("stages")
+    kernels = (sim.casegen.generate_cases, sim.stages.run_day)
+    result = stages_py.measure("baseline", 0.3, seed=2)
+    parts = result["parts"]
+    assert set(parts) == {
+        "case generation: the kernel",
+        "case generation: Python around it",
+        "the day: the kernel",
+        "the day: Python around it",
+        "the rest (stepping, e-evidence, events)",
+    }
+    assert sum(parts.values()) == pytest.approx(result["total"])
+    assert parts["the day: the kernel"] > 0 and parts["case generation: the kernel"] > 0
+    assert min(parts.values()) >= 0
+    assert result["days"] == 730 + 110 and result["requests"] > 0  # warm-up and 0.3 years
+    assert (sim.casegen.generate_cases, sim.stages.run_day) == kernels  # put back
