@@ -207,10 +207,12 @@ class RequestLifecycle:
 
         Called at the end of :meth:`trusted_days`, where :meth:`kernel_state` trusted
         :mod:`sim.replaced_arrays`' count; each check it made in those days asked the
-        same of the arrays it found replaced.
+        same of the arrays it found replaced. The active teams are checked too: none
+        may work on a case that has ended.
         """
         if self._state_arrays is not None:
             _raise_if_unnoted(self.current_kernel_arrays(self._outbox), self._state_arrays)
+        self.teams.check_active(self.cases.status)
 
     def kernel_state_type(self) -> KernelStateType:
         """The numba type of the struct :meth:`kernel_state` builds, without building it."""

@@ -184,6 +184,19 @@ class TeamFormation:
             self.slot_case[team.slot] = -1
             self.effort += team.dissolve()
 
+    def check_active(self, case_status: np.ndarray) -> None:
+        """Raise if an active team's case has ended: its capacity was never given back.
+
+        :meth:`dissolve_ended` dissolves the teams the kernels marked; this catches one
+        they should have marked and did not (run at the end of the days a run steps).
+        """
+        cases = np.fromiter(self.active, dtype=np.int64, count=len(self.active))
+        ended = cases[case_status[cases] != CaseStatus.OPEN]
+        if ended.size:
+            raise RuntimeError(
+                f"the teams of ended cases {ended[:5].tolist()} were never dissolved"
+            )
+
     def outcomes(self, since: int = 0) -> dict:
         """Team counts and the effort they took; resolution over teams formed from ``since``.
 

@@ -13,7 +13,7 @@ import pytest
 import sim
 from sim import intelligence, interpol, teams, trust
 from sim.engagement import busiest_pairs, move_towards_one
-from sim.requests import Outcome
+from sim.requests import CaseStatus, Outcome
 
 SEEDS = (1, 2, 3)
 SMALL = {"world.n_states": 20, "run.years": 2.0, "run.warmup_years": 0.0}
@@ -128,6 +128,11 @@ def test_teams_dissolve_in_the_order_the_kernel_gave_capacity_back(monkeypatch):
         model.step()
     formation = model.teams
     a, b, c = sorted(formation.active)[:3]  # case ids, a < b < c
+    formation.check_active(model.cases.status)  # every active team works on an open case
+    status = model.cases.status.copy()
+    status[b] = CaseStatus.RESOLVED  # ended, and its team never marked
+    with pytest.raises(RuntimeError, match=f"the teams of ended cases \\[{b}\\]"):
+        formation.check_active(status)
     for case in (a, b, c):
         formation.slot_case[formation.active[case].slot] = -2  # as the kernel marks them
     # Case c ended in the first segment, a and b in the second.
