@@ -12,9 +12,9 @@ tested equal) and
 joint work.
 
 When a case ends, its team's members get their law-enforcement capacity back
-(:func:`give_back_capacity`, at the end of every kernel call that can end cases), in the
-order Python's :meth:`sim.teams.TeamFormation.dissolve_ended` dissolves the teams; the
-team (a Mesa agent) is removed in Python after the call.
+(:func:`give_back_capacity`, at the end of every kernel call that can end cases), and
+its slot is marked with the order it ended in; the team (a Mesa agent) is removed in
+Python after the call, in that order (:meth:`sim.teams.TeamFormation.dissolve_ended`).
 """
 
 from __future__ import annotations
@@ -184,8 +184,10 @@ def give_back_capacity(S):
 
     Segment by segment (one per call of ``end_cases`` or per batch of cases resolved),
     the teams in the order of their cases' ids, each member in the team's order: the
-    order of Python's ``TeamFormation.dissolve_ended``, so capacities add up to the same
-    last bit. A team so handled is marked -2 for Python to remove. A case leaves
+    order the teams were dissolved in before this ran in the kernel, so capacities add up
+    to the same last bit. A team so handled is marked for Python to remove, in this
+    order: its slot's case becomes ``-2 - k`` for the call's ``k``-th team ended
+    (:meth:`sim.teams.TeamFormation.dissolve_ended`). A case leaves
     ``CASE_OPEN`` only in a segment, and this runs at the end of every call that makes
     segments, so the active teams whose cases are no longer open are exactly those.
     """
@@ -219,14 +221,15 @@ def give_back_capacity(S):
         slots[at] = slot
         segment_of[at] = segment
         found += 1
+    ended_before = S.filed[O_TEAMS_ENDED]
     for n in range(found):
         slot = slots[n]
         for k in range(S.team_size[slot]):
             agency = S.le_of[S.team_members[slot, k]]
             lent = S.capacity[agency] + S.team_cost[slot]
             S.capacity[agency] = lent if lent > 0.0 else 0.0
-        S.team_case[slot] = -2
-    S.filed[O_TEAMS_ENDED] += found
+        S.team_case[slot] = -2 - (ended_before + n)
+    S.filed[O_TEAMS_ENDED] = ended_before + found
 
 
 @njit(cache=True)

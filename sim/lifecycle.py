@@ -274,5 +274,4 @@ class RequestLifecycle:
         ended = out.ended_cases[: filed[O_CLOSED]]
         self.cases.t_closed[ended] = self.day  # resolved, cold or failed today
         if filed[O_TEAMS_ENDED]:  # the teams of ended cases, counted by the kernel
-            segment_ends = out.ended_segments[: filed[O_SEGMENTS]]
-            self.teams.dissolve_ended(ended, segment_ends, int(filed[O_TEAMS_ENDED]))
+            self.teams.dissolve_ended(int(filed[O_TEAMS_ENDED]))

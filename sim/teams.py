@@ -12,7 +12,6 @@ the team is active. The team dissolves when its case ends.
 
 from __future__ import annotations
 
-import bisect
 from typing import TYPE_CHECKING
 
 import mesa
@@ -161,27 +160,25 @@ class TeamFormation:
             self.team_days.append(m.day)
         self.n_formed[0] = 0
 
-    def dissolve_ended(self, ended_cases: np.ndarray, segment_ends: np.ndarray, count: int) -> None:
+    def dissolve_ended(self, count: int) -> None:
         """Dissolve the ``count`` teams whose members a kernel call gave their capacity back.
 
-        :func:`sim.kernel_teams.give_back_capacity` marked their slots -2. They go in
-        its order: by the segment of ``ended_cases`` (the cases the call ended,
-        ``segment_ends`` closing each segment) their case is in, then by case id.
+        :func:`sim.kernel_teams.give_back_capacity` marked their slots ``-2 - k`` for the
+        call's ``k``-th team ended (by the segment its case ended in, then by case id):
+        they go in that order, as their capacity went back.
         """
-        slots = np.flatnonzero(self.slot_case == -2).tolist()
-        if len(slots) != count:
-            raise RuntimeError(f"{len(slots)} teams marked to dissolve, the kernel counted {count}")
-        ended, ends = ended_cases.tolist(), segment_ends.tolist()  # few: lists are faster
-        order = []
-        for slot in slots:
-            team = self._in_slot[slot]
-            if team.case not in ended:
-                raise RuntimeError(f"case {team.case}'s team got its capacity back, the case open")
-            segment = bisect.bisect_right(ends, ended.index(team.case))
-            order.append((segment, team.case, team))
-        for _, case, team in sorted(order, key=lambda entry: entry[:2]):
-            del self.active[case], self._in_slot[team.slot]
-            self.slot_case[team.slot] = -1
+        marked = np.flatnonzero(self.slot_case <= -2)
+        rank = -2 - self.slot_case[marked]
+        if marked.size != count or not np.array_equal(np.sort(rank), np.arange(count)):
+            raise RuntimeError(
+                f"teams marked to dissolve {sorted(rank.tolist())}, the kernel counted {count}"
+            )
+        for slot in marked[np.argsort(rank)].tolist():
+            team = self._in_slot.pop(slot)
+            if team.slot != slot:
+                raise RuntimeError(f"case {team.case}'s team is in slot {team.slot}, not {slot}")
+            del self.active[team.case]
+            self.slot_case[slot] = -1  # free for a new team
             self.effort += team.dissolve()
 
     def check_active(self, case_status: np.ndarray) -> None:

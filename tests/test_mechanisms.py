@@ -115,8 +115,8 @@ def test_a_team_holds_its_members_capacity_until_its_case_ends():
     assert dissolved >= 3 and model.teams.active  # teams ended and others still work
 
 
-def test_teams_dissolve_in_the_order_the_kernel_gave_capacity_back(monkeypatch):
-    """By the segment their case ended in, then by case id; a miscount is an error."""
+def test_teams_dissolve_in_the_order_the_kernel_marked_them(monkeypatch):
+    """The k-th team a call ended is marked -2 - k and dissolved k-th; a bad mark is an error."""
     from sim.model import CooperationModel
 
     scenario = sim.load_scenario(
@@ -133,15 +133,14 @@ def test_teams_dissolve_in_the_order_the_kernel_gave_capacity_back(monkeypatch):
     status[b] = CaseStatus.RESOLVED  # ended, and its team never marked
     with pytest.raises(RuntimeError, match=f"the teams of ended cases \\[{b}\\]"):
         formation.check_active(status)
-    for case in (a, b, c):
-        formation.slot_case[formation.active[case].slot] = -2  # as the kernel marks them
-    # Case c ended in the first segment, a and b in the second.
-    ended = np.array([c, 10**9, b, a], dtype=np.int64)
-    segment_ends = np.array([2, 4], dtype=np.int64)
-    with pytest.raises(RuntimeError, match="3 teams marked to dissolve, the kernel counted 2"):
-        formation.dissolve_ended(ended, segment_ends, 2)  # before it dissolves any
-    with pytest.raises(RuntimeError, match=f"case {a}'s team got its capacity back, the case open"):
-        formation.dissolve_ended(ended[:3], np.array([2, 3]), 3)
+    slot = {case: formation.active[case].slot for case in (a, b, c)}
+    # As give_back_capacity marks them: c's team ended first, then a's, then b's.
+    formation.slot_case[[slot[c], slot[a], slot[b]]] = [-2, -3, -3]
+    with pytest.raises(RuntimeError, match=r"marked to dissolve \[0, 1, 1\], the kernel counted 3"):
+        formation.dissolve_ended(3)  # before it dissolves any
+    formation.slot_case[slot[b]] = -4
+    with pytest.raises(RuntimeError, match=r"marked to dissolve \[0, 1, 2\], the kernel counted 2"):
+        formation.dissolve_ended(2)
     gone = []
     dissolve = teams.JointInvestigationTeam.dissolve
     monkeypatch.setattr(
@@ -149,11 +148,12 @@ def test_teams_dissolve_in_the_order_the_kernel_gave_capacity_back(monkeypatch):
         "dissolve",
         lambda team: gone.append(team.case) or dissolve(team),
     )
-    formation.dissolve_ended(ended, segment_ends, 3)
+    formation.dissolve_ended(3)
     assert gone == [c, a, b]
     assert not {a, b, c} & set(formation.active)
     assert np.count_nonzero(formation.slot_case >= 0) == len(formation.active)
-    assert not np.any(formation.slot_case == -2)
+    assert not np.any(formation.slot_case <= -2)
+    assert all(formation.slot_case[slot[case]] == -1 for case in (a, b, c))  # free again
 
 
 def test_busiest_pairs_picks_the_most_traffic_and_boosted_states_first():
