@@ -168,12 +168,12 @@ class TeamFormation:
         they go in that order, as their capacity went back.
         """
         marked = np.flatnonzero(self.slot_case <= -2)
-        rank = -2 - self.slot_case[marked]
-        if marked.size != count or not np.array_equal(np.sort(rank), np.arange(count)):
+        rank = (-2 - self.slot_case[marked]).tolist()  # a few: lists are faster
+        if sorted(rank) != list(range(count)):
             raise RuntimeError(
-                f"teams marked to dissolve {sorted(rank.tolist())}, the kernel counted {count}"
+                f"teams marked to dissolve {sorted(rank)}, the kernel counted {count}"
             )
-        for slot in marked[np.argsort(rank)].tolist():
+        for _, slot in sorted(zip(rank, marked.tolist(), strict=True)):
             team = self._in_slot.pop(slot)
             if team.slot != slot:
                 raise RuntimeError(f"case {team.case}'s team is in slot {team.slot}, not {slot}")
