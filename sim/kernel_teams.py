@@ -183,10 +183,10 @@ def give_back_capacity(S):
     """Members of the teams whose cases ended in this call's new segments get their capacity back.
 
     Segment by segment (one per call of ``end_cases`` or per batch of cases resolved),
-    the teams in the order of their cases' ids, each member in the team's order: the
-    order the teams were dissolved in before this ran in the kernel, so capacities add up
-    to the same last bit. A team so handled is marked for Python to remove, in this
-    order: its slot's case becomes ``-2 - k`` for the call's ``k``-th team ended
+    the teams in the order of their cases' ids, each member in the team's order (the
+    order Python gave capacity back in before this was compiled, so capacities add up
+    to the same last bit). Each team so handled is marked for Python to remove in that
+    order: its slot's case becomes ``-2 - k`` for the call's ``k``-th team
     (:meth:`sim.teams.TeamFormation.dissolve_ended`). A case leaves
     ``CASE_OPEN`` only in a segment, and this runs at the end of every call that makes
     segments, so the active teams whose cases are no longer open are exactly those.
