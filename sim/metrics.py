@@ -120,7 +120,6 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     ground = led.col("refusal_ground")[cohort]
     requesting = led.col("requesting_state")[cohort]
     t_issued, t_closed = led.col("t_issued")[cohort], led.col("t_closed")[cohort]
-    response = (t_closed - t_issued).astype(float)
     executed = outcome == Outcome.EXECUTED
     total = outcome.size
     still_open = outcome == Outcome.OPEN
@@ -130,28 +129,26 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     # requests are the state of the queues at the end.
     every_outcome = led.col("outcome")
     every_issued = led.col("t_issued")
-    closed_now = led.col("t_closed") >= w0
+    every_open = every_outcome == Outcome.OPEN
+    closed_by = np.bincount(every_outcome[led.col("t_closed") >= w0], minlength=len(Outcome))
     out: dict[str, Any] = {
         "scenario": model.config.name,
         "days": int(max(0, end - w0)),
         "states": int(world.n_states),
         "requests_total": total,
         "requests_issued": int(np.count_nonzero(every_issued >= w0)),
-        "requests_drafting": int(
-            np.count_nonzero((every_outcome == Outcome.OPEN) & (every_issued < 0))
-        ),
+        "requests_drafting": int(np.count_nonzero(every_open & (every_issued < 0))),
         **{
-            f"requests_{o.name.lower()}": int(np.count_nonzero(closed_now & (every_outcome == o)))
+            f"requests_{o.name.lower()}": int(closed_by[o])
             for o in (Outcome.EXECUTED, Outcome.REFUSED, Outcome.LAPSED, Outcome.WITHDRAWN)
         },
-        "requests_open": int(
-            np.count_nonzero((every_outcome == Outcome.OPEN) & (every_issued >= 0))
-        ),
+        "requests_open": int(np.count_nonzero(every_open & (every_issued >= 0))),
     }
     # How each request created in the window ends, from its creation, the open ones
     # censored at the end of the run: each refusal ground is its own cause.
     t_created = led.col("t_created")[cohort]
-    lived = np.where(still_open, end, t_closed) - t_created
+    # Durations as int64 once: every estimator below counts them as they are.
+    lived = (np.where(still_open, end, t_closed) - t_created).astype(np.int64)
     cause = np.where(outcome == Outcome.REFUSED, _GROUND_CAUSE + ground, outcome)
     ever = survival.cumulative_incidence(lived, cause, _END_CAUSES)
     out["completion_rate"] = ever["executed"]
@@ -165,7 +162,7 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     # Kaplan-Meier ones with an answer (executed or refused) as the event and open,
     # lapsed and withdrawn requests censored.
     sent = issued_all
-    waited = np.where(still_open, end, t_closed) - t_issued
+    waited = (np.where(still_open, end, t_closed) - t_issued).astype(np.int64)
     answered = executed | (outcome == Outcome.REFUSED)
 
     def completion(group, n_groups):  # share of each group's requests that end executed
@@ -176,9 +173,11 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
         sent_of = np.where(sent, group, -1)
         return [km["median"] for km in km_quantiles_by_group(waited, answered, sent_of, n_groups)]
 
-    by_kind = {
-        k.name.lower(): _median_p90_mean(response[executed & (kind == k)]) for k in OUTCOME_KINDS
-    }
+    # Naive response days of the executed requests, selected from them alone.
+    done = np.flatnonzero(executed)
+    response = (t_closed[done] - t_issued[done]).astype(float)
+    done_kind, done_instrument = kind[done], instrument[done]
+    by_kind = {k.name.lower(): _median_p90_mean(response[done_kind == k]) for k in OUTCOME_KINDS}
     for n, name in enumerate(("median", "p90", "mean")):
         out[f"{name}_response_days"] = {k: figures[n] for k, figures in by_kind.items()}
     # The kinds whose times are reported, as groups of the requests sent.
@@ -187,7 +186,7 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     for q in ("q25", "median", "q75"):
         out[f"km_{q}_response_days"] = {k.name.lower(): km[k][q] for k in OUTCOME_KINDS}
     out["median_response_days_by_instrument"] = {
-        i.name.lower(): quantile(response[executed & (instrument == i)], 0.5) for i in Instrument
+        i.name.lower(): quantile(response[done_instrument == i], 0.5) for i in Instrument
     }
     names = [i.name.lower() for i in Instrument]
     out["km_median_response_days_by_instrument"] = dict(
@@ -339,18 +338,16 @@ def _mutual_recognition_outcomes(model: CooperationModel, cohort) -> dict[str, A
     so requests still waiting are not left out.
     """
     led, mrc, end, w0 = model.ledger, model.config.mutual_recognition, model.day, model.window_start
-    kind = led.col("kind")
-    consent = led.col("consent")
-    in_cohort = np.zeros(kind.size, dtype=bool)
-    in_cohort[cohort] = True
-    extradition = in_cohort & (kind == Kind.EXTRADITION) & (led.col("t_issued") >= 0)
-    mr = led.col("instrument") == Instrument.MUTUAL_RECOGNITION
-    received, decided = led.col("t_received"), led.col("t_decided")
-    executed = led.col("t_executed")
-    decision_deadline = decision_deadline_days(kind, consent, mrc)
+    kind, consent = led.col("kind")[cohort], led.col("consent")[cohort]
+    extradition = (kind == Kind.EXTRADITION) & (led.col("t_issued")[cohort] >= 0)
+    # Deadlines of the mutual-recognition requests only (of any cohort), from their rows.
+    mr = np.flatnonzero(led.col("instrument") == Instrument.MUTUAL_RECOGNITION)
+    received, decided = led.col("t_received")[mr], led.col("t_decided")[mr]
+    executed = led.col("t_executed")[mr]
+    decision_deadline = decision_deadline_days(led.col("kind")[mr], led.col("consent")[mr], mrc)
     execution_deadline = mrc.execution_deadline_days
-    due_decision = mr & (received >= w0) & (received + decision_deadline <= end)
-    due_execution = mr & (decided >= w0) & (decided + execution_deadline <= end)
+    due_decision = (received >= w0) & (received + decision_deadline <= end)
+    due_execution = (decided >= w0) & (decided + execution_deadline <= end)
     decided_in_time = (decided >= 0) & (decided - received <= decision_deadline)
     executed_in_time = (executed >= 0) & (executed - decided <= execution_deadline)
     return {

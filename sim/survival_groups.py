@@ -60,12 +60,12 @@ def km_quantiles_by_group(
         ``g`` in order.
     """
     group = _group_codes(group)
-    member = group >= 0
+    member = _members(group)
     durations = _member_durations(durations, member)
-    observed = np.asarray(observed, dtype=bool).reshape(-1)[member]
-    group = group[member]
+    observed = _keep(np.asarray(observed, dtype=bool).reshape(-1), member)
+    group = _keep(group, member)
     _check_same_length(durations, observed)
-    counts = _day_counts(durations, group, n_groups, observed.astype(np.int64), 2)
+    counts = _day_counts(durations, group, n_groups, observed, 2)
     if counts is None:
         return [
             survival.km_quantiles(durations[group == g], observed[group == g], probs)
@@ -112,10 +112,12 @@ def cumulative_incidence_by_group(
         ValueError: As ``cumulative_incidence`` would for a group.
     """
     group = _group_codes(group)
-    member = group >= 0
+    member = _members(group)
     durations = _member_durations(durations, member)
-    cause = np.asarray(cause, dtype=np.int64).reshape(-1)[member]
-    group = group[member]
+    cause = _keep(np.asarray(cause).reshape(-1), member)
+    if cause.dtype.kind not in "iu":
+        cause = cause.astype(np.int64)  # as survival.cumulative_incidence takes them
+    group = _keep(group, member)
     _check_same_length(durations, cause)
     names = _check_causes(cause, causes)
     codes = list(causes)
@@ -152,9 +154,20 @@ def _group_codes(group) -> np.ndarray:
     return group.astype(np.int64, copy=False)
 
 
-def _member_durations(durations, member: np.ndarray) -> np.ndarray:
+def _members(group: np.ndarray) -> np.ndarray | None:
+    """Which rows are in a group (a mask), or None when every row is."""
+    member = group >= 0
+    return None if member.all() else member
+
+
+def _keep(values: np.ndarray, member: np.ndarray | None) -> np.ndarray:
+    """The rows of ``values`` in a group: ``values`` itself when every row is (no copy)."""
+    return values if member is None else values[member]
+
+
+def _member_durations(durations, member: np.ndarray | None) -> np.ndarray:
     """The durations of the requests in a group, checked: whole days stay integers."""
-    values = np.asarray(durations).reshape(-1)[member]
+    values = _keep(np.asarray(durations).reshape(-1), member)
     if values.dtype.kind not in "iu" or (values.size and values.max() > _LARGEST_COUNTED):
         return _as_durations(values)  # as floats, estimated group by group if not counted
     if values.size and values.min() < 0:
@@ -173,7 +186,7 @@ def _day_counts(durations, group, n_groups, label, n_labels):
         that many days (shape ``(n_groups, days)``), and as many of each label (shape
         ``(n_labels, n_groups, days)``).
     """
-    if np.any(group >= n_groups):
+    if group.size and group.max() >= n_groups:
         raise ValueError(f"group codes must be below n_groups={n_groups}")
     if durations.size and durations.max() > _LARGEST_COUNTED:
         return None
@@ -181,7 +194,10 @@ def _day_counts(durations, group, n_groups, label, n_labels):
     if durations.dtype.kind == "f" and not np.array_equal(whole, durations):
         return None
     n_days = int(whole.max()) + 1 if durations.size else 1
-    cell = (label * n_groups + group) * n_days + whole
+    # (label * n_groups + group) * n_days + whole, with two arrays made, not four.
+    cell = group * n_days
+    cell += whole
+    cell += label * (n_groups * n_days)
     labelled = np.bincount(cell, minlength=n_labels * n_groups * n_days)
     labelled = labelled.reshape(n_labels, n_groups, n_days)
     return labelled.sum(axis=0), labelled
