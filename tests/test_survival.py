@@ -386,3 +386,25 @@ def test_incidence_of_no_cause_is_empty_and_negative_codes_are_counted_one_by_on
     assert survival.cumulative_incidence(days, [0, 0, 0, 0], causes={}) == {}
     ends = survival._ends_by_cause(np.array([0, 1, 1, 2]), np.array([-3, 0, -3, 7]), [-3, 7], 3)
     assert ends.tolist() == [[1, 1, 0], [0, 0, 1]]
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint16, np.int8])
+def test_whole_days_as_integers_give_what_the_same_days_as_floats_give(dtype):
+    days, cause = _simulated_requests(np.random.default_rng(5), 4_000)
+    days = np.minimum(days, 120).astype(float)  # whole days, as floats; fit every dtype below
+    whole = days.astype(dtype)
+    assert survival._as_durations(whole).dtype == np.int64
+    observed = cause == Outcome.EXECUTED
+    assert survival.km_quantiles(whole, observed) == survival.km_quantiles(days, observed)
+    assert survival.cumulative_incidence(whole, cause) == survival.cumulative_incidence(days, cause)
+    assert survival.naive_quantiles(whole) == survival.naive_quantiles(days)
+    curves = survival.incidence_curves(whole, cause)
+    pd.testing.assert_frame_equal(curves, survival.incidence_curves(days, cause))
+    big = np.array([2, 10**7, 2], dtype=np.int64)  # beyond the counted range: sorted
+    times, _ = survival._distinct_times(survival._as_durations(big))
+    assert times.dtype == float and times.tolist() == [2.0, 1e7]
+
+
+def test_negative_integer_durations_are_refused():
+    with pytest.raises(ValueError, match="durations must be >= 0"):
+        survival.km_quantiles(np.array([3, -1, 2], dtype=np.int32), [True, True, False])
