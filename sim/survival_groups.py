@@ -123,7 +123,8 @@ def cumulative_incidence_by_group(
     codes = list(causes)
     counts = None
     if not codes or (min(codes) >= 0 and max(codes) <= _LARGEST_COUNTED):
-        column = np.zeros(max(codes, default=0) + 1, dtype=np.int64)  # censored: 0
+        # censored: 0; the labels as small integers, as each row gets one
+        column = np.zeros(max(codes, default=0) + 1, dtype=np.min_scalar_type(len(codes)))
         column[codes] = np.arange(1, len(codes) + 1)
         counts = _day_counts(durations, group, n_groups, column[cause], len(codes) + 1)
     if counts is None:
@@ -194,10 +195,13 @@ def _day_counts(durations, group, n_groups, label, n_labels):
     if durations.dtype.kind == "f" and not np.array_equal(whole, durations):
         return None
     n_days = int(whole.max()) + 1 if durations.size else 1
-    # (label * n_groups + group) * n_days + whole, with two arrays made, not four.
-    cell = group * n_days
+    # (label * n_groups + group) * n_days + whole, in one array: a million-row
+    # temporary is fresh pages for the system to fault in and zero, each time.
+    cell = label.astype(np.int64)
+    cell *= n_groups
+    cell += group
+    cell *= n_days
     cell += whole
-    cell += label * (n_groups * n_days)
     labelled = np.bincount(cell, minlength=n_labels * n_groups * n_days)
     labelled = labelled.reshape(n_labels, n_groups, n_days)
     return labelled.sum(axis=0), labelled
