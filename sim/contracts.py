@@ -9,9 +9,10 @@ change here rather than a silent reach into the model. :class:`CooperationModel`
 satisfies every contract (the same test checks that it has every member).
 
 Lever effects are not submodels: an effect changes the model on the day its lever
-takes effect, through :class:`~sim.policy.PolicyState`, the world and the services
-the model offers (:mod:`sim.model_services`), and is given the whole model. So is the
-adoption process when it applies a lever's effect to an adopter.
+takes effect, through the arrays of :class:`~sim.policy.PolicyState` and the world,
+the services the model offers (:mod:`sim.model_services`) and the submodels' own
+methods, never by setting an attribute (``tests/test_contracts.py``), and is given the
+whole model. So is the adoption process when it applies a lever's effect to an adopter.
 
 Reading a contract tells what a submodel depends on: the INTERPOL secretariat, for
 example, needs the day, the world, the case book and the operations (for their

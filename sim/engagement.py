@@ -88,6 +88,10 @@ class CoordinationMeetings:
             m.trust.slow_decay(a, b, cfg.decay_relief, m.day)
         self.meetings += len(pairs)
 
+    def add_pairs(self, pairs: int) -> None:
+        """Hold ``pairs`` more meetings each round from now on (diplomatic engagement)."""
+        self.extra_pairs += pairs
+
 
 class CoordinatingBody(mesa.Agent):
     """A body with a yearly budget for capacity building in low-capacity states.
@@ -100,11 +104,16 @@ class CoordinatingBody(mesa.Agent):
         super().__init__(model)
         self.budget_per_year = model.config.capacity_building.budget_per_year
         self.recipients_per_year = model.config.capacity_building.recipients
-        self.targets: np.ndarray | None = None  # set by the capacity-building lever
+        self.targets: np.ndarray | None = None  # named by the capacity-building lever
         self.pending: list[tuple[int, np.ndarray, float]] = []
         self.delivered = 0.0
         self.recipients_ever: set[int] = set()
         self._generator = model.schedule_recurring(self.fund_round, Schedule(interval=365, start=1))
+
+    def fund(self, added_budget_per_year: float, targets: np.ndarray) -> None:
+        """A reform adds budget and names the states it may go to (capacity building)."""
+        self.budget_per_year += added_budget_per_year
+        self.targets = targets
 
     def choose_recipients(self) -> np.ndarray:
         """The lowest-capacity states (among the targets, if a reform names them)."""

@@ -139,9 +139,7 @@ def apply_joint_task_forces(model: CooperationModel, targets: np.ndarray, p) -> 
 
 def apply_capacity_building(model: CooperationModel, targets: np.ndarray, p) -> None:
     """The coordinating body adds budget, given to the poorest of the targets."""
-    body = model.coordinating_body
-    body.budget_per_year += p.added_budget_per_year
-    body.targets = targets
+    model.coordinating_body.fund(p.added_budget_per_year, targets)
 
 
 def apply_diplomatic_engagement(model: CooperationModel, targets: np.ndarray, p) -> None:
@@ -151,9 +149,8 @@ def apply_diplomatic_engagement(model: CooperationModel, targets: np.ndarray, p)
     so far, then by economic size): their cultural and organisational distance
     falls, and with it the misunderstandings that cost clarification rounds.
     """
-    meetings = model.meetings
     model.policy.diplomatic_engagement[targets] = 1.0
-    meetings.extra_pairs += p.extra_pairs_per_round
+    model.meetings.add_pairs(p.extra_pairs_per_round)
     w = model.world
     r = w.relations
     for rows, cols in ((targets[:, None], slice(None)), (slice(None), targets[None, :])):
@@ -234,5 +231,4 @@ def apply_demand_surge(model: CooperationModel, targets: np.ndarray, p) -> None:
 def apply_budget_cuts(model: CooperationModel, targets: np.ndarray, p) -> None:
     """Every agency of the targets loses a share of its capacity."""
     for state in targets.tolist():
-        for agency in model.states[state].agencies.values():
-            agency.capacity_per_day *= 1.0 - p.capacity_cut
+        model.cut_capacity(state, p.capacity_cut)

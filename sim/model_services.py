@@ -38,6 +38,11 @@ class ModelServices:
         self.nsc_of[state] = court.index
         w.nsc[state] = True
 
+    def cut_capacity(self, state: int, share: float) -> None:
+        """Take a share of the capacity of every agency of a state (budget cuts)."""
+        for agency in self.states[state].agencies.values():
+            agency.capacity_per_day *= 1.0 - share
+
     def grow_state(
         self, state: int, capacity: float = 0.0, technology: float = 0.0, skill: float = 0.0
     ) -> None:

@@ -1,11 +1,14 @@
 """PolicyState: the per-state settings that reform levers write and the daily stages read.
 
 A lever changes the world in one of two ways: through the world's own
-attributes (treaties, bloc membership, legal distance, platform, contact points,
-confidentiality, cultural distance) or through the settings gathered here. Every
-field is read by a stage of the model; nothing else is written by reforms
-except through the submodels' own methods (a negotiation opened, an operation
-started, a budget given to the coordinating body).
+attributes (treaties, bloc membership, legal distance, platform, technology,
+contact points, confidentiality, cultural distance, relations, sovereignty) or
+through the settings gathered here. Every field is read by a stage of the model;
+nothing else is written by reforms except through the model's services (an
+agency's capacity cut, :mod:`sim.model_services`) and the submodels' own methods
+(a negotiation opened, an operation started, a budget given to the coordinating
+body, more meetings a round). ``tests/test_contracts.py`` checks that no effect sets
+an attribute of anything by name.
 """
 
 from __future__ import annotations

@@ -73,3 +73,24 @@ def test_the_model_fulfils_every_contract(model):
     for module, contract in CONTRACTS.items():
         missing = [name for name in sorted(members(contract)) if not hasattr(model, name)]
         assert not missing, (module, missing)
+
+
+def attributes_assigned(source: str) -> list[str]:
+    """Every ``x.y = ...`` or ``x.y += ...`` in ``source`` (not ``x.y[k] = ...``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            found += [ast.unparse(t) for t in targets if isinstance(t, ast.Attribute)]
+    return found
+
+
+def test_lever_effects_write_arrays_and_call_methods_never_set_an_attribute():
+    # An effect writes into the arrays of PolicyState and the world, and asks the
+    # model's services and the submodels' own methods for the rest: setting another
+    # object's attribute by name is how parameters went dead unnoticed.
+    assert attributes_assigned("body.budget += 1\nw.x[k] = 2\nm.meetings.extra = 3") == [
+        "body.budget",
+        "m.meetings.extra",
+    ]
+    assert attributes_assigned((PACKAGE / "lever_effects.py").read_text()) == []
