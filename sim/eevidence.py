@@ -109,9 +109,7 @@ class ElectronicEvidence:
         )
         type_p = np.array([c.type_shares.get(t, 0.0) for t in CASE_TYPES])
         self._type_cdf = type_p.cumsum() / type_p.sum()
-        self._sensitivity = np.array(
-            [c.political_sensitivity_by_type.get(t, 0.3) for t in CASE_TYPES]
-        )
+        self._sensitivity = np.array([c.political_sensitivity_by_type[t] for t in CASE_TYPES])
         self._electronic = np.array([cfg.electronic_share_by_type.get(t, 0.0) for t in CASE_TYPES])
         self.market_share = provider_market_shares(
             w.economic_size, w.technology, w.openness, cfg.provider_concentration

@@ -126,9 +126,7 @@ class ModelSetup:
         type_p = np.array([c.type_shares.get(t, 0.0) for t in CASE_TYPES])
         self._type_p = type_p / type_p.sum() if type_p.sum() > 0 else np.full(5, 0.2)
         self._type_cdf = category_cdf(self._type_p)
-        self._type_sensitivity = np.array(
-            [c.political_sensitivity_by_type.get(t, 0.3) for t in CASE_TYPES]
-        )
+        self._type_sensitivity = np.array([c.political_sensitivity_by_type[t] for t in CASE_TYPES])
         self.security_type = np.array([t in SECURITY_CASE_TYPES for t in CASE_TYPES])
         self._listed_type = np.array([t in LISTED_OFFENCE_TYPES for t in CASE_TYPES])
         # Demand follows population; agencies' capacity follows economic size (world.py).

@@ -363,7 +363,8 @@ class CasesSection(Section):
         None,
         None,
         "index",
-        "Mean political sensitivity (0-1) of cases of each type.",
+        "Mean political sensitivity (0-1) of cases of each type (a type left out keeps "
+        "its default).",
     )
 
     @field_validator("type_shares", "political_sensitivity_by_type")
@@ -374,4 +375,8 @@ class CasesSection(Section):
             raise ValueError(f"unknown case type {unknown}; allowed: {list(CASE_TYPES)}")
         if info.field_name == "type_shares":
             check_mix_total(v)
-        return v
+            return v
+        # A type the file leaves out keeps its default mean: setting one type's
+        # sensitivity must not change the others'.
+        default = cls.model_fields["political_sensitivity_by_type"].default
+        return {t: v.get(t, default[t]) for t in CASE_TYPES}

@@ -8,6 +8,7 @@ import pytest
 from conftest import BASELINE_FILE
 
 import sim
+from sim.model import CooperationModel
 from sim.scenario import (
     Scenario,
     ScenarioError,
@@ -15,6 +16,7 @@ from sim.scenario import (
     parameter_table,
     shipped_scenarios,
 )
+from sim.schema_base import CASE_TYPES
 
 
 def _error(path, overrides=None) -> str:
@@ -249,6 +251,16 @@ def test_unknown_case_type_in_share_mix(write_toml, key):
     message = _error(path)
     _assert_names(message, path, f"cases.{key}")
     assert "piracy" in message and "terrorism" in message
+
+
+def test_a_type_left_out_of_the_sensitivities_keeps_its_default(write_toml):
+    # Setting one type's mean sensitivity must not silently change the others'.
+    path = write_toml("one.toml", "[cases]\npolitical_sensitivity_by_type = {terrorism = 0.5}\n")
+    means = load_scenario(path).cases.political_sensitivity_by_type
+    defaults = load_scenario("baseline").cases.political_sensitivity_by_type
+    assert means == {**defaults, "terrorism": 0.5}
+    model = CooperationModel(load_scenario(path), rng=1)
+    assert model._type_sensitivity.tolist() == [means[t] for t in CASE_TYPES]
 
 
 def test_missing_extends_target_file(write_toml):
