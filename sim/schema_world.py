@@ -211,7 +211,12 @@ class WorldSection(Section):
         0.6, 0.0, 1.0, "index", "Mean diplomatic relations between states (0-1)."
     )
     relations_sigma: float = P(
-        0.1, 0.0, 1.0, "index", "Spread of initial relations of pairs around the mean."
+        0.1,
+        0.0,
+        1.0,
+        "index",
+        "Standard deviation of each direction's draw of a pair's initial relations; the "
+        "pair takes their mean, so its spread is relations_sigma / sqrt(2) before clipping.",
     )
     relations_bloc_bonus: float = P(
         0.15, 0.0, 1.0, "index", "Better initial relations between members of a shared bloc."

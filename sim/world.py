@@ -59,7 +59,7 @@ def _relations_and_trust(rng, scenario: Scenario, mr_bloc, alliance, legal_dista
     noise = rng.normal(0.0, w.relations_sigma, size=(n, n))
     relations = np.clip(
         w.initial_relations
-        + 0.5 * (noise + noise.T)  # symmetric: a pair's relations are mutual
+        + 0.5 * (noise + noise.T)  # mutual: the mean of the pair's two draws (sd / sqrt 2)
         + w.relations_bloc_bonus * same_bloc
         - w.relations_legal_distance_penalty * legal_distance,
         0.0,

@@ -72,3 +72,21 @@ def test_a_data_file_without_population_is_refused_with_the_column_named(tmp_pat
     df.assign(gdp_usd_bn=-1.0).to_csv(tmp_path / "states.csv", index=False)
     with pytest.raises(ScenarioError, match="gdp_usd_bn"):
         build_world(sim.load_scenario(scenario_file), np.random.default_rng(1))
+
+
+def test_a_pairs_initial_relations_are_the_mean_of_two_draws_of_relations_sigma():
+    # Without blocs or legal distance, relations are the mean plus the average of the
+    # pair's two draws: symmetric, with spread relations_sigma / sqrt(2).
+    w = world(
+        {
+            "world.n_states": 195,
+            "world.initial_relations": 0.5,
+            "world.relations_sigma": 0.1,
+            "world.relations_bloc_bonus": 0.0,
+            "world.relations_legal_distance_penalty": 0.0,
+        }
+    )
+    np.testing.assert_array_equal(w.relations, w.relations.T)
+    pairs = w.relations[np.triu_indices(195, k=1)]  # 18,915 pairs
+    assert pairs.mean() == pytest.approx(0.5, abs=0.002)
+    assert pairs.std() == pytest.approx(0.1 / np.sqrt(2), rel=0.02)
