@@ -14,7 +14,13 @@ from sim.requests import Kind
 
 
 def drafting_days(
-    base, language_days, legal_distance_days, different_language, legal_distance, skill
+    base,
+    language_days,
+    legal_distance_days,
+    different_language,
+    legal_distance,
+    skill,
+    skill_effect=1.0,
 ):
     """Expected drafting and translation time.
 
@@ -24,14 +30,15 @@ def drafting_days(
         legal_distance_days: Extra days per unit of legal distance.
         different_language: 1 if the two states' languages differ, else 0.
         legal_distance: Legal distance between the two states (0-1).
-        skill: Drafting agency's skill (0-1); unskilled staff take up to twice as long.
+        skill: Drafting agency's skill (0-1).
+        skill_effect: ``drafting.skill_effect``: unskilled staff take ``1 + skill_effect``
+            times as long as skilled staff (twice at the default of 1).
 
     Returns:
         Expected days (before noise).
     """
-    return (base + language_days * different_language + legal_distance_days * legal_distance) * (
-        2.0 - skill
-    )
+    distance = base + language_days * different_language + legal_distance_days * legal_distance
+    return distance * ((1.0 + skill_effect) - skill_effect * skill)
 
 
 def transmission_days(channel, delays_by_channel: np.ndarray):

@@ -21,6 +21,8 @@ import mesa
 import numpy as np
 from mesa.time import Schedule
 
+from sim.units import DAYS_PER_YEAR
+
 if TYPE_CHECKING:
     from sim.contracts import EngagementHost
 
@@ -108,7 +110,9 @@ class CoordinatingBody(mesa.Agent):
         self.pending: list[tuple[int, np.ndarray, float]] = []
         self.delivered = 0.0
         self.recipients_ever: set[int] = set()
-        self._generator = model.schedule_recurring(self.fund_round, Schedule(interval=365, start=1))
+        self._generator = model.schedule_recurring(
+            self.fund_round, Schedule(interval=DAYS_PER_YEAR, start=1)
+        )
 
     def fund(self, added_budget_per_year: float, targets: np.ndarray) -> None:
         """A reform adds budget and names the states it may go to (capacity building)."""

@@ -135,6 +135,7 @@ class IntelligenceSharing:
                 cfg.leak_trust_loss,
                 cfg.gain_on_share,
                 cfg.lead_days,
+                cfg.technology_security_weight,
             ],
             dtype=np.float64,
         )

@@ -4,7 +4,8 @@ numba checks a cached kernel against its own source file only, so a kernel compi
 with an older version of a function it calls from another module would be reused
 (stale machine code). Every kernel module imports this one first; it caches the
 package's kernels in a directory named after a digest of all the kernel modules'
-sources, so any change to any of them compiles everything afresh.
+sources (and of the modules whose constants they read, :data:`READ_BY_KERNELS`), so any
+change to any of them compiles everything afresh.
 
 The directory is ``numba-<digest>`` under ``$NUMBA_CACHE_DIR`` if set, else under the
 package's ``__pycache__`` if writable, else under ``~/.cache/coopsim``. Inside it the
@@ -28,10 +29,15 @@ from numba.core.compiler import Compiler
 PACKAGE = Path(__file__).resolve().parent
 
 
+#: Modules whose constants the kernels read (frozen into their machine code), besides
+#: the kernel modules themselves.
+READ_BY_KERNELS = ("units.py",)
+
+
 def source_digest() -> str:
-    """A digest of every kernel module's source (the modules named ``kernel_*.py``)."""
+    """A digest of every kernel module's source (``kernel_*.py``) and of :data:`READ_BY_KERNELS`."""
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE.glob("kernel_*.py")):
+    for path in sorted(PACKAGE.glob("kernel_*.py")) + [PACKAGE / n for n in READ_BY_KERNELS]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -24,9 +24,9 @@ from sim.kernel_lifecycle import trust_arrays
 from sim.kernel_pick import insert_right, repeat_each
 from sim.kernel_state import K_OPEN
 from sim.kernel_teams import team_candidates
+from sim.units import DAYS_PER_YEAR
 
 EXTRADITION, MLA_EVIDENCE = 1, 0
-DAYS_PER_YEAR = 365.0
 
 # What draw_cases gives back: per case, then per link (case by case).
 CaseDraws = namedtuple(

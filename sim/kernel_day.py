@@ -46,6 +46,7 @@ from sim.kernel_state import (
     S_LEAD_DAYS,
     S_LEAKS,
     S_PREVENTED,
+    S_SECURITY_WEIGHT,
     T_BASE,
 )
 from sim.kernel_teams import give_back_capacity
@@ -144,13 +145,15 @@ def deliver_today(S, R, day):
     if ids.size == 0:
         return
     numbers = S.share_numbers
+    weight = numbers[S_SECURITY_WEIGHT]  # of technology in each state's data security
+    security = weight * S.technology + (1.0 - weight) * S.data_protection
     leaks, prevented, useful = deliver_items(
         R,
         trust_arrays(S),
         day,
         ids,
         (S.share_sharer, S.share_recipient, S.share_platform, S.share_t_delivered, S.share_leaked),
-        0.5 * (S.technology + S.data_protection),  # each state's data security
+        security,
         S.confidentiality,
         (numbers[0], numbers[1], numbers[2], numbers[3], numbers[4], numbers[5]),
     )

@@ -19,6 +19,7 @@ from sim.kernel_state import (
     P_DRAFTING_BASE_DAYS,
     P_DRAFTING_LANGUAGE_DAYS,
     P_DRAFTING_LEGAL_DISTANCE_DAYS,
+    P_DRAFTING_SKILL_EFFECT,
     P_NOISE_SIGMA,
     P_TEAM_EXCHANGE_DAYS,
     P_TEAM_FORMATION_DAYS,
@@ -77,6 +78,7 @@ def draft(
     ids = np.empty(n, dtype=np.int64)
     mean = np.empty(n)
     team_days = S.params[P_TEAM_FORMATION_DAYS] + S.params[P_TEAM_EXCHANGE_DAYS]
+    effect = S.params[P_DRAFTING_SKILL_EFFECT]
     for k in range(n):
         r = first + k
         ids[k] = r
@@ -116,7 +118,7 @@ def draft(
                 S.params[P_DRAFTING_BASE_DAYS]
                 + S.params[P_DRAFTING_LANGUAGE_DAYS] * S.different_language[a, b]
                 + S.params[P_DRAFTING_LEGAL_DISTANCE_DAYS] * S.legal_distance[a, b]
-            ) * (2.0 - S.drafting_skill[a])
+            ) * ((1.0 + effect) - effect * S.drafting_skill[a])
     days = noisy(R.model, mean, np.full(n, S.params[P_NOISE_SIGMA]))
     schedule(S, ids, np.int64(DRAFTING), days, day)
     if not link_to_cases(S, case_ids, first):

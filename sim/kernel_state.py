@@ -125,7 +125,7 @@ ShareArrays = namedtuple(
     + ["item", "t_shared", "n_rows"],
 )
 S_LEAK_BASE, S_PLATFORM_LEAK, S_LEAK_CUT, S_PREVENTION, S_TRUST_LOSS, S_TRUST_GAIN = range(6)
-S_LEAD_DAYS = 6
+S_LEAD_DAYS, S_SECURITY_WEIGHT = 6, 7
 S_LEAKS, S_PREVENTED, S_HELPED, S_ITEMS = range(4)  # S_ITEMS: items produced
 
 # INTERPOL's record (sim.interpol): the columns its kernels read and write, and the
@@ -254,6 +254,7 @@ PARAMETERS = (
     ("drafting", "base_days"),
     ("drafting", "language_days"),
     ("drafting", "legal_distance_days"),
+    ("drafting", "skill_effect"),
     ("jit", "formation_days"),
     ("jit", "exchange_days"),
 )
@@ -307,6 +308,7 @@ PARAMETERS = (
     P_DRAFTING_BASE_DAYS,
     P_DRAFTING_LANGUAGE_DAYS,
     P_DRAFTING_LEGAL_DISTANCE_DAYS,
+    P_DRAFTING_SKILL_EFFECT,
     P_TEAM_FORMATION_DAYS,
     P_TEAM_EXCHANGE_DAYS,
 ) = range(len(PARAMETERS))

@@ -13,8 +13,7 @@ import numpy as np
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_pick import distinct, insert_right, pick
 from sim.kernel_state import T_DAY, T_DECAY0, T_GAP, T_VALID
-
-DAYS_PER_YEAR = 365.0
+from sim.units import DAYS_PER_YEAR
 
 
 @njit(cache=True)

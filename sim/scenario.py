@@ -115,6 +115,7 @@ from sim.schema_world import (
     RunSection,
     WorldSection,
 )
+from sim.units import DAYS_PER_YEAR  # re-exported: most modules take it from here
 
 # Re-exported: the schema's sections and building blocks, and the file helpers of
 # sim.scenario_files, are part of this module's API.
@@ -127,6 +128,7 @@ __all__ = [
     "BilateralAgreementsSection",
     "BudgetCutsSection",
     "CASE_TYPES",
+    "DAYS_PER_YEAR",
     "CapacityBuildingSection",
     "CaseTypeList",
     "CasesSection",
@@ -365,8 +367,6 @@ __getattr__ = levers.reexport(__name__, "LEVERS", "STRESS_TESTS", "ADOPTABLE_LEV
 # --------------------------------------------------------------------------------------
 # Loading: overrides and validation (files: sim.scenario_files)
 # --------------------------------------------------------------------------------------
-
-DAYS_PER_YEAR = 365  # one step is one day; a simulated year is 365 of them
 
 
 def warmup_days(scenario: Scenario) -> int:

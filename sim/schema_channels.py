@@ -84,6 +84,14 @@ class IntelligenceSection(Section):
     leak_base: float = P(
         0.02, 0.0, 1.0, "probability", "Chance a shared item leaks at zero data security."
     )
+    technology_security_weight: float = P(
+        0.5,
+        0.0,
+        1.0,
+        "weight",
+        "Weight of the recipient's technology in its data security (the rest is its data "
+        "protection standard); data security cuts leaks.",
+    )
     confidentiality_leak_cut: float = P(
         0.8,
         0.0,

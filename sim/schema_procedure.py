@@ -102,6 +102,14 @@ class DraftingSection(Section):
         20.0, 0.0, 3650.0, "days", "Extra drafting time per unit of legal distance (0-1)."
     )
     noise_sigma: float = P(0.4, 0.0, 3.0, "log units", "Lognormal noise on every stage duration.")
+    skill_effect: float = P(
+        1.0,
+        0.0,
+        2.0,
+        "drafting-time factor",
+        "How much the drafting agency's skill speeds drafting: drafting time x (1 + effect x "
+        "(1 - skill)), so at 1 an unskilled office (skill 0) takes twice as long as a skilled one.",
+    )
 
 
 class TransmissionSection(Section):

@@ -73,11 +73,6 @@ class World:
             self.treaty_matrix[a, b] = self.treaty_matrix[b, a] = True
 
     @property
-    def data_security(self) -> np.ndarray:
-        """How well a state protects shared material (0-1): technology and data protection."""
-        return 0.5 * (self.technology + self.data_protection)
-
-    @property
     def n_states(self) -> int:
         """Number of states."""
         return len(self.codes)

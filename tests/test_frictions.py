@@ -64,6 +64,16 @@ def test_drafting_days_grows_with_distance_and_falls_with_skill():
     assert by_skill[0] == pytest.approx(2 * by_skill[-1])
 
 
+@pytest.mark.parametrize("effect", [0.0, 0.5, 1.0, 2.0])
+def test_drafting_skill_effect_sets_how_much_longer_unskilled_staff_take(effect):
+    def days(skill):
+        return frictions.drafting_days(20, 20, 20, 1, 0.5, skill, skill_effect=effect)
+
+    assert days(1.0) == pytest.approx(50.0)  # skilled staff: the distance's days, always
+    assert days(0.0) == pytest.approx(50.0 * (1.0 + effect))
+    assert days(0.5) == pytest.approx(50.0 * (1.0 + effect / 2))
+
+
 # ---------------------------------------------------------------- instruments
 
 

@@ -147,6 +147,12 @@ def test_cache_directory_follows_every_kernel_source(tmp_path, monkeypatch):
     kernel = package / "kernel_rules.py"
     kernel.write_text(kernel.read_text() + "\n# a comment\n")
     assert kernel_cache.cache_dir() != before
+    # So does a change to a module whose constants the kernels read (DAYS_PER_YEAR).
+    changed = kernel_cache.cache_dir()
+    units = package / "units.py"
+    assert "units.py" in kernel_cache.READ_BY_KERNELS and units.exists()
+    units.write_text(units.read_text() + "\n# a comment\n")
+    assert kernel_cache.cache_dir() != changed
 
 
 def test_the_model_runs_from_the_numba_cache_of_its_own_source():

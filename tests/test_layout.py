@@ -72,3 +72,16 @@ def test_modules_stay_small_unless_a_reason_is_stated():
     stale = sorted(n for n in LONG_MODULES if sizes.get(n, 0) <= MAX_LINES)
     assert not stale, f"no longer over {MAX_LINES} lines (or gone): take {stale} off LONG_MODULES"
     assert all(reason.strip() for reason in LONG_MODULES.values())
+
+
+def test_the_models_year_is_defined_once():
+    # Four definitions of DAYS_PER_YEAR once drifted apart in type (365 and 365.0);
+    # the kernels read it too, so it lives where their cache digest sees it.
+    defined = [
+        f"{path.name}:{node.lineno}"
+        for path in sorted(PACKAGE.glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "DAYS_PER_YEAR" for t in node.targets)
+    ]
+    assert defined == ["units.py:9"]

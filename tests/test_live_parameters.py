@@ -103,6 +103,7 @@ CONTEXT: dict[str, dict[str, Any]] = {
         "intelligence.leak_base": 1.0,
     },
     "intelligence.leak_trust_loss": {"intelligence.leak_base": 1.0},
+    "intelligence.technology_security_weight": {"intelligence.leak_base": 1.0},
     "intelligence.confidentiality_leak_cut": {"intelligence.leak_base": 1.0},
     "world.technology_floor": {"intelligence.leak_base": 1.0},
     "world.confidentiality_sigma": {"intelligence.leak_base": 1.0},
