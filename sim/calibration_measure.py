@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import math
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from scipy import stats
 from sim.metrics import agency_utilisation
 from sim.requests import Channel, Instrument, Kind, Outcome, RefusalGround
 from sim.scenario import DAYS_PER_YEAR, Scenario
+from sim.scenario_files import read_toml_file
 from sim.trust import exchanges_to_recover
 
 FACTS_FILE = Path(__file__).resolve().parent / "data" / "stylized_facts.toml"
@@ -36,15 +36,13 @@ def load_facts(path: Path = FACTS_FILE) -> tuple[list[dict], list[dict]]:
 
 @functools.cache
 def _read_facts(path: Path) -> tuple[list[dict], list[dict]]:
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
+    data = read_toml_file(path, kind="stylized facts")
     return data.get("fact", []), data.get("pattern", [])
 
 
 def load_pattern_sources(path: Path = PATTERN_SOURCES_FILE) -> list[dict]:
     """Read the public sources of the validation patterns (one dict per publication)."""
-    with path.open("rb") as handle:
-        return tomllib.load(handle).get("source", [])
+    return read_toml_file(path, kind="pattern sources").get("source", [])
 
 
 # ------------------------------------------------------------------ measurements

@@ -16,7 +16,7 @@ import numpy as np
 
 from sim import levers
 from sim.model import CooperationModel
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, ScenarioError, load_scenario
 
 # Flat parameter name -> (dotted scenario key, label, slider min, slider max, slider step).
 FRICTIONS: dict[str, tuple[str, str, float, float, float]] = {
@@ -118,12 +118,12 @@ def overrides_from_params(params: dict[str, Any]) -> dict[str, Any]:
         ``{"nsc_law.enabled": True}`` and the like.
 
     Raises:
-        ValueError: If a name is not an explorer parameter.
+        ScenarioError: If a name is not an explorer parameter (a ValueError).
     """
     keys = parameter_keys()
     unknown = sorted(set(params) - set(keys))
     if unknown:
-        raise ValueError(f"unknown explorer parameters {unknown}; allowed: {sorted(keys)}")
+        raise ScenarioError(f"unknown explorer parameters {unknown}; allowed: {sorted(keys)}")
     out: dict[str, Any] = {}
     for flat, value in params.items():
         if isinstance(value, np.generic):

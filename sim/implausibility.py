@@ -9,7 +9,6 @@ figure in units of all those variances (:mod:`sim.history_matching` explains the
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 
 from sim.calibration import CALIBRATED_PARAMETERS, load_facts
 from sim.scenario import ScenarioError, parameter_table
+from sim.scenario_files import read_toml_file
 
 CALIBRATION_DIR = Path(__file__).resolve().parent / "data" / "calibration"
 PRIORS_FILE = CALIBRATION_DIR / "priors.toml"
@@ -82,8 +82,7 @@ def load_priors(path: Path = PRIORS_FILE, check: bool = True) -> list[Prior]:
     Raises:
         ScenarioError: Naming the file and the parameter, for a bad prior.
     """
-    with Path(path).open("rb") as handle:
-        data = tomllib.load(handle)
+    data = read_toml_file(Path(path), kind="priors")
     priors = [
         Prior(
             name=str(p["name"]),
