@@ -56,6 +56,7 @@ from sim.eevidence_rules import (  # re-exported: the rules are imported from he
     provider_states,
 )
 from sim.kernel_calendar import DayCalendar
+from sim.kernel_cases import SENSITIVITY_MEAN_HIGH, SENSITIVITY_MEAN_LOW
 from sim.requests import ColumnTable, Outcome
 from sim.scenario import CASE_TYPES, DAYS_PER_YEAR
 
@@ -211,7 +212,8 @@ class ElectronicEvidence:
         cases = model.config.cases
         inv = abroad.nonzero()[0]
         severity = rng.beta(cases.severity_shape, cases.severity_shape_b, size=inv.size)
-        mean_sens = self._sensitivity[case_type[inv]].clip(0.02, 0.98)
+        mean_sens = self._sensitivity[case_type[inv]]
+        mean_sens = mean_sens.clip(SENSITIVITY_MEAN_LOW, SENSITIVITY_MEAN_HIGH)
         kappa = cases.sensitivity_concentration
         sensitivity = rng.beta(kappa * mean_sens, kappa * (1 - mean_sens))
         life = rng.gamma(

@@ -27,6 +27,9 @@ from sim.kernel_teams import team_candidates
 from sim.units import DAYS_PER_YEAR
 
 EXTRADITION, MLA_EVIDENCE = 1, 0
+# A case type's mean political sensitivity may be 0 or 1 (the schema allows it), where
+# the Beta around it has no density: the draws keep the mean this far inside.
+SENSITIVITY_MEAN_LOW, SENSITIVITY_MEAN_HIGH = 0.02, 0.98
 
 # What draw_cases gives back: per case, then per link (case by case).
 CaseDraws = namedtuple(
@@ -205,7 +208,7 @@ def draw_cases(R, rate, type_cdf, type_sensitivity, gravity_cum, mr_bloc, rights
     sensitivity = np.empty(n)
     concentration = cp[C_CONCENTRATION]
     for c in range(n):
-        mean = min(max(type_sensitivity[case_type[c]], 0.02), 0.98)
+        mean = min(max(type_sensitivity[case_type[c]], SENSITIVITY_MEAN_LOW), SENSITIVITY_MEAN_HIGH)
         sensitivity[c] = beta(bits, concentration * mean, concentration * (1 - mean))
     scale = cp[C_DEADLINE_MEAN] / cp[C_DEADLINE_SHAPE]
     deadline = np.empty(n, dtype=np.int64)
