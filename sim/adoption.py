@@ -31,7 +31,7 @@ without advancing it, so a run without endogenous adoption is unchanged.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -166,16 +166,14 @@ class LeverAdoption:
         reform: The lever (its parameters and start day).
         candidates: (n,) bool: target states that decide whether to adopt.
         holds: (n,) bool: states holding the instrument (adopters and earlier holders).
-        adopted_day: (n,) day each candidate adopted, -1 if it has not.
+        adopted_day: (n,) day each candidate adopted, -1 if it has not: the lever's
+            record in :attr:`sim.policy.PolicyState.in_force_since`, the same array.
     """
 
     reform: Reform
     candidates: np.ndarray
     holds: np.ndarray
-    adopted_day: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.adopted_day = np.full(self.candidates.size, -1, dtype=np.int64)
+    adopted_day: np.ndarray
 
     def share_adopted(self) -> float:
         """Share of the candidates that have adopted (NaN without candidates)."""
@@ -212,7 +210,8 @@ class AdoptionProcess:
         candidates = np.zeros(m.world.n_states, dtype=bool)
         candidates[reform.targets] = True
         candidates &= ~holds
-        self.levers[reform.name] = LeverAdoption(reform, candidates, holds)
+        adopted_day = m.policy.in_force(reform.name)
+        self.levers[reform.name] = LeverAdoption(reform, candidates, holds, adopted_day)
         m.series[series_name(reform.name)] = np.zeros(m.horizon_days)
         self.review(reform.name)
         interval = m.config.adoption.review_days
@@ -255,7 +254,7 @@ class AdoptionProcess:
         )
         adopters = deciding[self.rng.random(deciding.size) < p]
         if adopters.size:
-            state.adopted_day[adopters] = day
+            m.policy.put_in_force(lever, adopters, day)
             state.holds[adopters] = True
             take_effect(m, state, adopters)
         m.series[series_name(lever)][day:] = state.share_adopted()

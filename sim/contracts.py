@@ -136,6 +136,7 @@ class DecisionHost(Clock, Scheduler, Protocol):
     world: World
     rng: np.random.Generator
     ledger: Ledger
+    policy: PolicyState  # adoption records the day each adopter's lever takes effect
     traffic: np.ndarray  # (n, n) requests sent, row -> column
     series: dict[str, np.ndarray]  # daily series (they add their own)
 

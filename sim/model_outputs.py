@@ -46,6 +46,21 @@ class ModelOutputs:
             }
         )
 
+    def levers_frame(self) -> pd.DataFrame:
+        """When each lever took effect in each state: one row per lever and state it reached.
+
+        Columns: lever, state (code), day (imposed levers on their start day, adoptable
+        ones on the day each state adopted). From the policy's record
+        (:attr:`sim.policy.PolicyState.in_force_since`); empty before any lever acts.
+        """
+        codes = np.asarray(self.world.codes)
+        rows = [
+            (lever, codes[state], int(days[state]))
+            for lever, days in self.policy.in_force_since.items()
+            for state in np.flatnonzero(days >= 0).tolist()
+        ]
+        return pd.DataFrame(rows, columns=["lever", "state", "day"])
+
     def ledger_frame(self) -> pd.DataFrame:
         """The request ledger with readable labels and state codes."""
         df = self.ledger.to_dataframe()

@@ -13,7 +13,7 @@ an attribute of anything by name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -45,6 +45,11 @@ class PolicyState:
             team (model agreements).
         diplomatic_engagement: The state is engaged by diplomacy: its pairs weigh more
             when meetings are chosen (1) or not (0).
+        in_force_since: Lever name -> the day the lever took effect in each state, -1
+            where no reform has applied it (a state may hold its instrument from the
+            start, as a member of the bloc). An imposed lever takes effect in all its
+            targets on its start day, an adoptable one in each adopter on the day it
+            adopts (:mod:`sim.adoption` reads these days).
     """
 
     procedure_clarity: np.ndarray
@@ -59,6 +64,16 @@ class PolicyState:
     team_cost_factor: np.ndarray
     team_trust_shift: np.ndarray
     diplomatic_engagement: np.ndarray
+    in_force_since: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def put_in_force(self, lever: str, states: np.ndarray, day: int) -> None:
+        """Record that ``lever`` takes effect in ``states`` on ``day``."""
+        self.in_force(lever)[states] = day
+
+    def in_force(self, lever: str) -> np.ndarray:
+        """The day ``lever`` took effect in each state (-1: not in force); the record itself."""
+        n = self.procedure_clarity.size
+        return self.in_force_since.setdefault(lever, np.full(n, -1, dtype=np.int64))
 
     @classmethod
     def initial(cls, scenario: Scenario, has_security_court: np.ndarray) -> PolicyState:

@@ -135,6 +135,7 @@ class Reform:
         if self.endogenous:
             self.model.adoption.open(self)
         else:
+            self.model.policy.put_in_force(self.name, self.targets, self.model.day)
             EFFECTS[self.name](self.model, self.targets, self.params)
 
 

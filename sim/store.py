@@ -113,8 +113,9 @@ __all__ = [
 def write_run(out_dir: Path, result: RunResult, seed: int) -> Path:
     """Write one run's outcomes, daily series, ledger, durations and manifest, atomically.
 
-    A run with endogenous adoption also gets ``adoption.csv`` (who adopted which
-    lever, when) and one with negotiated agreements ``agreements.csv``.
+    A run in which a lever took effect also gets ``levers.csv`` (which lever reached
+    which state, on which day), one with endogenous adoption ``adoption.csv`` (who
+    decided on which lever, when) and one with negotiated agreements ``agreements.csv``.
 
     The files go to a temporary sibling folder that is renamed into place at the
     end, so a failure leaves no partial output (and an older folder is replaced
@@ -145,7 +146,11 @@ def write_run(out_dir: Path, result: RunResult, seed: int) -> Path:
         (tmp / "series.parquet").write_bytes(frame_to_parquet_bytes(result.series))
         (tmp / "ledger.parquet").write_bytes(frame_to_parquet_bytes(result.model.ledger_frame()))
         (tmp / "durations.csv").write_text(result.durations.to_csv(index=False))
-        # Who adopted which lever when, and the agreements negotiated: only when on.
+        # When each lever reached each state, who adopted which lever when, and the
+        # agreements negotiated: only when there are any.
+        levers = result.model.levers_frame()
+        if len(levers):
+            (tmp / "levers.csv").write_text(levers.to_csv(index=False))
         if result.model.adoption.levers:
             (tmp / "adoption.csv").write_text(result.model.adoption.frame().to_csv(index=False))
         if result.model.negotiation.negotiations:

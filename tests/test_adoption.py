@@ -122,6 +122,21 @@ def test_imposed_gives_every_state_the_law_and_no_adoption_curve():
     assert series_name("nsc_law") not in imposed.series
 
 
+def test_the_policy_records_when_each_state_got_the_law(endogenous_run):
+    # Adopters on the day they adopted; an imposed law in every target on its start day.
+    model = endogenous_run.model
+    adopted = model.adoption.frame()
+    adopted = adopted[adopted.adopted]
+    levers = model.levers_frame()
+    assert sorted(zip(levers.state, levers.day, strict=True)) == sorted(
+        zip(adopted.state, adopted.day, strict=True)
+    )
+    assert set(levers.lever) == {"nsc_law"}
+    imposed = tiny_run(seed=1, **{**ENDOGENOUS_NSC, "nsc_law__adoption": "imposed"}).model
+    start = imposed.levers_frame()
+    assert len(start) == imposed.world.n_states and set(start.day) == {imposed.reforms[0].start_day}
+
+
 SEEDS = (1, 2, 3)
 
 
@@ -192,3 +207,6 @@ def test_the_run_folder_says_who_adopted_and_when(endogenous_run, tmp_path):
     assert list(frame.columns) == ["lever", "state", "adopted", "day", "days_after_start"]
     share = endogenous_run.outcomes["adoption_share"]["nsc_law"]
     assert frame.adopted.mean() == pytest.approx(share)
+    levers = pd.read_csv(tmp_path / "run" / "levers.csv")
+    assert list(levers.columns) == ["lever", "state", "day"]
+    assert len(levers) == int(frame.adopted.sum())  # the adopters, and no one else
