@@ -20,13 +20,12 @@ import numpy as np
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_calendar import file_all
 from sim.kernel_draws import beta, poisson, uniform
-from sim.kernel_lifecycle import trust_arrays
+from sim.kernel_lifecycle import EXTRADITION, MLA_EVIDENCE, trust_arrays
 from sim.kernel_pick import insert_right, repeat_each
 from sim.kernel_state import K_OPEN
 from sim.kernel_teams import team_candidates
 from sim.units import DAYS_PER_YEAR
 
-EXTRADITION, MLA_EVIDENCE = 1, 0
 # A case type's mean political sensitivity may be 0 or 1 (the schema allows it), where
 # the Beta around it has no density: the draws keep the mean this far inside.
 SENSITIVITY_MEAN_LOW, SENSITIVITY_MEAN_HIGH = 0.02, 0.98

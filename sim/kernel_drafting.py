@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
-from sim.kernel_lifecycle import noisy, schedule
+from sim.kernel_lifecycle import CONTACT_POINT, JIT, MUTUAL_RECOGNITION, noisy, schedule
 from sim.kernel_state import (
     P_DRAFTING_BASE_DAYS,
     P_DRAFTING_LANGUAGE_DAYS,
@@ -25,10 +25,11 @@ from sim.kernel_state import (
     P_TEAM_FORMATION_DAYS,
 )
 
-# Instrument codes (sim.requests.Instrument), channel codes (sim.requests.Channel) and
-# the drafting stage's code (sim.requests.Stage).
-COMITY, CONVENTION, BILATERAL_TREATY, MUTUAL_RECOGNITION = 0, 1, 2, 3
-DIPLOMATIC, CENTRAL_AUTHORITY, DIRECT, SECURE_PLATFORM, JIT, CONTACT_POINT_24_7 = 0, 1, 2, 4, 5, 6
+# The other instrument codes (sim.requests.Instrument), the other channel codes
+# (sim.requests.Channel: ``CENTRAL_AUTHORITY`` here is the channel, not the role) and the
+# drafting stage's code (sim.requests.Stage); checked in tests/test_kernels.py.
+COMITY, CONVENTION, BILATERAL_TREATY = 0, 1, 2
+DIPLOMATIC, CENTRAL_AUTHORITY, DIRECT, SECURE_PLATFORM = 0, 1, 2, 4
 DRAFTING = 0
 
 
@@ -50,7 +51,7 @@ def channel_of(instrument, platform, urgent_contact, in_team, formal):
     if in_team:
         return JIT
     if urgent_contact:
-        return CONTACT_POINT_24_7
+        return CONTACT_POINT
     if platform and instrument != COMITY:
         return SECURE_PLATFORM
     if instrument == MUTUAL_RECOGNITION:

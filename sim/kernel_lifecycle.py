@@ -50,14 +50,18 @@ from sim.kernel_state import (
 )
 from sim.kernel_trust import trust_apply, trust_get
 
+# The enums' codes the kernels compare with (numba freezes plain integers into the
+# machine code; it cannot read an IntEnum): sim.requests' Outcome, CaseStatus, Stage,
+# Kind, Instrument and Channel, and sim.queues' roles. Defined once, in the kernel module
+# every other one imports; tests/test_kernels.py checks each against its enum.
 OPEN = 0
 EXECUTED, REFUSED, LAPSED, WITHDRAWN = 1, 2, 3, 4
 CASE_OPEN, RESOLVED, COLD, FAILED = 0, 1, 2, 3
 CLOSED_STAGE = 11
-EXTRADITION = 1
+MLA_EVIDENCE, EXTRADITION = 0, 1
 MUTUAL_RECOGNITION = 3
 JIT, CONTACT_POINT = 5, 6
-LAW_ENFORCEMENT = 2
+CENTRAL_AUTHORITY, COURT, LAW_ENFORCEMENT = 0, 1, 2  # roles (sim.queues.ROLE_CODES)
 
 
 # ---------------------------------------------------------------- numbers

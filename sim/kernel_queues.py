@@ -14,6 +14,8 @@ import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_lifecycle import (
+    CENTRAL_AUTHORITY,
+    COURT,
     EXTRADITION,
     MUTUAL_RECOGNITION,
     OPEN,
@@ -44,7 +46,6 @@ from sim.kernel_state import (
     Q_SIZE,
 )
 
-CENTRAL_AUTHORITY, COURT, LAW_ENFORCEMENT = 0, 1, 2
 NEXT_STAGE = (3, 7, 9)  # REVIEW, JUDICIAL, EXECUTION after each family's queue
 
 

@@ -24,6 +24,8 @@ from sim.kernel_cache import njit  # first: where and how numba compiles the ker
 from sim.kernel_calendar import take
 from sim.kernel_draws import uniform
 from sim.kernel_lifecycle import (
+    CENTRAL_AUTHORITY,
+    COURT,
     EXECUTED,
     EXTRADITION,
     JIT,
@@ -59,7 +61,6 @@ from sim.kernel_trust import trust_apply, trust_get
 DRAFTING, TRANSMISSION, REVIEW_QUEUE, REVIEW, CLARIFICATION = 0, 1, 2, 3, 4
 DELIBERATE_DELAY, JUDICIAL_QUEUE, JUDICIAL, EXECUTION_QUEUE, EXECUTION, RESPONSE = range(5, 11)
 N_STAGES = 12
-CENTRAL_AUTHORITY, COURT = 0, 1
 FORM_DEFECT, SOVEREIGNTY, HUMAN_RIGHTS = 7, 6, 4
 N_GROUND_CODES = 12
 

@@ -286,18 +286,44 @@ def test_the_struct_holds_each_array_under_its_own_name():
 
 def test_the_kernels_codes_are_the_model_s_enums():
     """The integer codes the kernels compare with are the Python enums' values."""
+    from sim import kernel_drafting as kd
     from sim import kernel_interpol as ki
     from sim import kernel_lifecycle as kl
+    from sim import kernel_queues as kq
+    from sim import kernel_stages as ks
     from sim.interpol import NoticeStatus
     from sim.queues import ROLE_CODES
-    from sim.requests import CaseStatus, Channel, Instrument, Kind, Outcome, Stage
+    from sim.requests import CaseStatus, Channel, Instrument, Kind, Outcome, RefusalGround, Stage
 
     assert (kl.OPEN, kl.EXECUTED, kl.REFUSED, kl.LAPSED, kl.WITHDRAWN) == tuple(Outcome)
     assert (kl.CASE_OPEN, kl.RESOLVED, kl.COLD, kl.FAILED) == tuple(CaseStatus)
-    assert kl.CLOSED_STAGE == Stage.CLOSED and kl.EXTRADITION == Kind.EXTRADITION
-    assert kl.MUTUAL_RECOGNITION == Instrument.MUTUAL_RECOGNITION
+    assert kl.CLOSED_STAGE == Stage.CLOSED
+    assert (kl.MLA_EVIDENCE, kl.EXTRADITION) == (Kind.MLA_EVIDENCE, Kind.EXTRADITION)
+    assert (kd.COMITY, kd.CONVENTION, kd.BILATERAL_TREATY, kl.MUTUAL_RECOGNITION) == tuple(
+        Instrument
+    )
+    channels = (kd.DIPLOMATIC, kd.CENTRAL_AUTHORITY, kd.DIRECT, kd.SECURE_PLATFORM)
+    assert channels == (
+        Channel.DIPLOMATIC,
+        Channel.CENTRAL_AUTHORITY,
+        Channel.DIRECT,
+        Channel.SECURE_PLATFORM,
+    )
     assert (kl.JIT, kl.CONTACT_POINT) == (Channel.JIT, Channel.CONTACT_POINT_24_7)
-    assert kl.LAW_ENFORCEMENT == ROLE_CODES["law_enforcement"]
+    roles = (kl.CENTRAL_AUTHORITY, kl.COURT, kl.LAW_ENFORCEMENT)
+    assert dict(zip(ROLE_CODES, roles, strict=True)) == ROLE_CODES
+    # The stages by code, each stage's next after its queue, and the refusal grounds.
+    stages = [s.name for s in Stage if s != Stage.CLOSED]
+    assert [getattr(ks, name) for name in stages] == [int(Stage[name]) for name in stages]
+    assert kd.DRAFTING == Stage.DRAFTING and ks.N_STAGES == len(Stage)
+    assert kq.NEXT_STAGE == (Stage.REVIEW, Stage.JUDICIAL, Stage.EXECUTION)
+    grounds = (ks.FORM_DEFECT, ks.SOVEREIGNTY, ks.HUMAN_RIGHTS)
+    assert grounds == (
+        RefusalGround.FORM_DEFECT,
+        RefusalGround.SOVEREIGNTY,
+        RefusalGround.HUMAN_RIGHTS,
+    )
+    assert ks.N_GROUND_CODES == len(RefusalGround)
     assert (ki.REJECTED, ki.CIRCULATING, ki.LOCATED, ki.NOT_LOCATED) == (
         NoticeStatus.REJECTED,
         NoticeStatus.CIRCULATING,
