@@ -206,11 +206,13 @@ class AdoptionProcess:
         if self.rng is None:
             # A child stream: spawning does not advance the model's generator.
             self.rng = m.rng.spawn(1)[0]
-        holds = holders_at_start(reform.name, m.world)
+        # States that hold the instrument, or in which a reform already put the lever in
+        # force, have nothing to decide: the candidates are the other targets.
+        adopted_day = m.policy.in_force(reform.name)
+        holds = holders_at_start(reform.name, m.world) | (adopted_day >= 0)
         candidates = np.zeros(m.world.n_states, dtype=bool)
         candidates[reform.targets] = True
         candidates &= ~holds
-        adopted_day = m.policy.in_force(reform.name)
         self.levers[reform.name] = LeverAdoption(reform, candidates, holds, adopted_day)
         m.series[series_name(reform.name)] = np.zeros(m.horizon_days)
         self.review(reform.name)

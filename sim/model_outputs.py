@@ -49,17 +49,20 @@ class ModelOutputs:
     def levers_frame(self) -> pd.DataFrame:
         """When each lever took effect in each state: one row per lever and state it reached.
 
-        Columns: lever, state (code), day (imposed levers on their start day, adoptable
-        ones on the day each state adopted). From the policy's record
-        (:attr:`sim.policy.PolicyState.in_force_since`); empty before any lever acts.
+        Columns: lever, state (code), day (the day the lever's effect was applied to the
+        state: an imposed lever's start day, the day an adopter adopted), how
+        (``imposed`` or ``adopted``). From the policy's record
+        (:attr:`sim.policy.PolicyState.in_force_since`); no rows before any lever acts.
         """
         codes = np.asarray(self.world.codes)
         rows = [
-            (lever, codes[state], int(days[state]))
+            (lever, str(codes[state]), int(days[state]), how)
             for lever, days in self.policy.in_force_since.items()
+            for how in ["adopted" if lever in self.adoption.levers else "imposed"]
             for state in np.flatnonzero(days >= 0).tolist()
         ]
-        return pd.DataFrame(rows, columns=["lever", "state", "day"])
+        frame = pd.DataFrame(rows, columns=["lever", "state", "day", "how"])
+        return frame.astype({"lever": str, "state": str, "day": np.int64, "how": str})
 
     def ledger_frame(self) -> pd.DataFrame:
         """The request ledger with readable labels and state codes."""

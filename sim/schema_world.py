@@ -368,8 +368,8 @@ class CasesSection(Section):
         None,
         None,
         "index",
-        "Mean political sensitivity (0-1) of cases of each type (a type left out keeps "
-        "its default).",
+        "Mean political sensitivity (0-1) of cases of each type; a type left out keeps the "
+        "schema's default (cases.political_sensitivity_by_type.<type> sets one alone).",
     )
 
     @field_validator("type_shares", "political_sensitivity_by_type")
@@ -381,7 +381,10 @@ class CasesSection(Section):
         if info.field_name == "type_shares":
             check_mix_total(v)
             return v
-        # A type the file leaves out keeps its default mean: setting one type's
+        too_high = sorted(t for t, mean in v.items() if mean > 1.0)
+        if too_high:
+            raise ValueError(f"mean sensitivities are 0-1; {too_high} are above 1")
+        # A type the value leaves out keeps the schema's default mean: setting one type's
         # sensitivity must not change the others'.
         default = cls.model_fields["political_sensitivity_by_type"].default
         return {t: v.get(t, default[t]) for t in CASE_TYPES}

@@ -60,6 +60,7 @@ def km_quantiles_by_group(
         ``g`` in order.
     """
     group = _group_codes(group)
+    _check_group_length(durations, group)
     member = _members(group)
     durations = _member_durations(durations, member)
     observed = _keep(np.asarray(observed, dtype=bool).reshape(-1), member)
@@ -112,6 +113,7 @@ def cumulative_incidence_by_group(
         ValueError: As ``cumulative_incidence`` would for a group.
     """
     group = _group_codes(group)
+    _check_group_length(durations, group)
     member = _members(group)
     durations = _member_durations(durations, member)
     cause = _keep(np.asarray(cause).reshape(-1), member)
@@ -153,6 +155,13 @@ def _group_codes(group) -> np.ndarray:
     if group.size and group.dtype.kind not in "iub":
         raise ValueError(f"group codes must be integers, got {group.dtype}")
     return group.astype(np.int64, copy=False)
+
+
+def _check_group_length(durations, group: np.ndarray) -> None:
+    """A group code for every duration, checked before a group of every row skips the mask."""
+    n = np.asarray(durations).size
+    if group.size != n:
+        raise ValueError(f"durations has {n} values but group has {group.size}")
 
 
 def _members(group: np.ndarray) -> np.ndarray | None:

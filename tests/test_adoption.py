@@ -131,10 +131,28 @@ def test_the_policy_records_when_each_state_got_the_law(endogenous_run):
     assert sorted(zip(levers.state, levers.day, strict=True)) == sorted(
         zip(adopted.state, adopted.day, strict=True)
     )
-    assert set(levers.lever) == {"nsc_law"}
+    assert set(levers.lever) == {"nsc_law"} and set(levers.how) == {"adopted"}
+    # The record names the states the law's effect reached, and only those.
+    clear = np.asarray(model.world.codes)[model.policy.procedure_clarity > 0]
+    assert sorted(levers.state) == sorted(clear.tolist())
     imposed = tiny_run(seed=1, **{**ENDOGENOUS_NSC, "nsc_law__adoption": "imposed"}).model
     start = imposed.levers_frame()
-    assert len(start) == imposed.world.n_states and set(start.day) == {imposed.reforms[0].start_day}
+    assert len(start) == imposed.world.n_states and set(start.how) == {"imposed"}
+    assert set(start.day) == {imposed.reforms[0].start_day}
+
+
+def test_states_in_which_the_lever_is_already_in_force_do_not_decide_again():
+    model = tiny_run(seed=1, **{**ENDOGENOUS_NSC, "run__years": 0.01}).model
+    reform = model.reforms[0]
+    lever = reform.name
+    earlier = np.array([0, 1])
+    model.policy.in_force(lever)[:] = -1
+    model.adoption.levers.clear()
+    model.policy.put_in_force(lever, earlier, 0)
+    model.adoption.open(reform)
+    state = model.adoption.levers[lever]
+    assert state.candidates.sum() == model.world.n_states - 2
+    assert not state.candidates[earlier].any() and state.holds[earlier].all()
 
 
 SEEDS = (1, 2, 3)
@@ -207,6 +225,7 @@ def test_the_run_folder_says_who_adopted_and_when(endogenous_run, tmp_path):
     assert list(frame.columns) == ["lever", "state", "adopted", "day", "days_after_start"]
     share = endogenous_run.outcomes["adoption_share"]["nsc_law"]
     assert frame.adopted.mean() == pytest.approx(share)
+    assert frame.adopted.any()  # the seed has adopters, so a levers.csv
     levers = pd.read_csv(tmp_path / "run" / "levers.csv")
-    assert list(levers.columns) == ["lever", "state", "day"]
+    assert list(levers.columns) == ["lever", "state", "day", "how"]
     assert len(levers) == int(frame.adopted.sum())  # the adopters, and no one else

@@ -76,12 +76,16 @@ def test_the_model_fulfils_every_contract(model):
 
 
 def attributes_assigned(source: str) -> list[str]:
-    """Every ``x.y = ...`` or ``x.y += ...`` in ``source`` (not ``x.y[k] = ...``)."""
+    """Every attribute set in ``source``: ``x.y = ``, ``x.y += ``, ``x.y: T = ``, ``a, x.y = ``
+    and ``setattr(x, ...)`` (not ``x.y[k] = ...``, a write into an array)."""
     found = []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Assign | ast.AugAssign):
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            found += [ast.unparse(t) for t in targets if isinstance(t, ast.Attribute)]
+            flat = [e for t in targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
+            found += [ast.unparse(t) for t in flat if isinstance(t, ast.Attribute)]
+        elif isinstance(node, ast.Call) and ast.unparse(node.func) == "setattr":
+            found.append(ast.unparse(node))
     return found
 
 
@@ -89,8 +93,12 @@ def test_lever_effects_write_arrays_and_call_methods_never_set_an_attribute():
     # An effect writes into the arrays of PolicyState and the world, and asks the
     # model's services and the submodels' own methods for the rest: setting another
     # object's attribute by name is how parameters went dead unnoticed.
-    assert attributes_assigned("body.budget += 1\nw.x[k] = 2\nm.meetings.extra = 3") == [
+    source = "body.budget += 1\nw.x[k] = 2\nm.meetings.extra = 3\na, b.c = 1, 2\nd.e: int = 4\n"
+    assert attributes_assigned(source + "setattr(f, 'g', 5)\n") == [
         "body.budget",
         "m.meetings.extra",
+        "b.c",
+        "d.e",
+        "setattr(f, 'g', 5)",
     ]
     assert attributes_assigned((PACKAGE / "lever_effects.py").read_text()) == []

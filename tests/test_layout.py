@@ -81,7 +81,10 @@ def test_the_models_year_is_defined_once():
         path.name
         for path in sorted(PACKAGE.glob("*.py"))
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-        if isinstance(node, ast.Assign)
-        and any(isinstance(t, ast.Name) and t.id == "DAYS_PER_YEAR" for t in node.targets)
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        and any(
+            isinstance(t, ast.Name) and t.id == "DAYS_PER_YEAR"
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        )
     ]
     assert defined == ["units.py"]

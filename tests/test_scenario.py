@@ -261,6 +261,10 @@ def test_a_type_left_out_of_the_sensitivities_keeps_its_default(write_toml):
     assert means == {**defaults, "terrorism": 0.5}
     model = CooperationModel(load_scenario(path), rng=1)
     assert model._type_sensitivity.tolist() == [means[t] for t in CASE_TYPES]
+    high = write_toml("high.toml", "[cases]\npolitical_sensitivity_by_type = {espionage = 1.5}\n")
+    message = _error(high)
+    _assert_names(message, high, "cases.political_sensitivity_by_type")
+    assert "above 1" in message and "espionage" in message
 
 
 def test_missing_extends_target_file(write_toml):

@@ -83,3 +83,29 @@ def test_very_long_unsigned_durations_are_estimated_as_one_group_would_be():
     group = np.zeros(3, dtype=np.int64)
     want = survival.km_quantiles(durations, observed)
     assert km_quantiles_by_group(durations, observed, group, 1) == [want]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_integer_days_with_every_row_in_a_group_equal_each_group_alone(seed):
+    # The path a run's outcomes take: int days, small-integer causes, no row left out.
+    durations, cause, group = sample(seed)
+    days, cause, group = durations.astype(np.int32), cause.astype(np.int8), np.abs(group)
+    observed = np.isin(cause, [1, 2])
+    got = km_quantiles_by_group(days, observed, group, 5)
+    want = [survival.km_quantiles(durations[group == g], observed[group == g]) for g in range(5)]
+    np.testing.assert_equal(got, want)
+    got = cumulative_incidence_by_group(days, cause, group, 5, CAUSES)
+    want = [
+        survival.cumulative_incidence(durations[group == g], cause[group == g], CAUSES)
+        for g in range(5)
+    ]
+    np.testing.assert_equal(got, want)
+
+
+def test_a_group_code_for_every_duration_or_an_error():
+    durations, cause, _ = sample(1, n=50)
+    for short in (np.zeros(1, dtype=int), np.zeros(49, dtype=int)):
+        with pytest.raises(ValueError, match="durations has 50 values but group has"):
+            km_quantiles_by_group(durations, cause == 1, short, 1)
+        with pytest.raises(ValueError, match="durations has 50 values but group has"):
+            cumulative_incidence_by_group(durations, cause, short, 1, CAUSES)
