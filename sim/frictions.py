@@ -12,6 +12,8 @@ here, so stages call every rule as ``frictions.<rule>``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from sim import kernel_cases
@@ -27,28 +29,19 @@ from sim.durations import (  # noqa: F401  (re-exported: the stages call frictio
 from sim.requests import Channel, Instrument, Kind, RefusalGround
 from sim.scenario import LEGAL_FAMILIES
 
-# Legal distance between legal families (0 = same tradition, 1 = furthest apart).
-# Ordinal judgements in the spirit of comparative-law classifications; documented
-# as an assumption in docs/ODD.md.
-_FAMILY_DISTANCE = {
-    ("common", "civil"): 0.6,
-    ("common", "mixed"): 0.3,
-    ("civil", "mixed"): 0.3,
-    ("common", "religious"): 0.8,
-    ("civil", "religious"): 0.7,
-    ("mixed", "religious"): 0.5,
-    ("common", "socialist"): 0.8,
-    ("civil", "socialist"): 0.5,
-    ("mixed", "socialist"): 0.6,
-    ("religious", "socialist"): 0.8,
-}
 
+def legal_family_distance_matrix(distances: Mapping[str, float]) -> np.ndarray:
+    """The symmetric family-by-family legal distance, indexed as LEGAL_FAMILIES.
 
-def legal_family_distance_matrix() -> np.ndarray:
-    """Return the symmetric family-by-family legal distance, indexed as LEGAL_FAMILIES."""
+    Args:
+        distances: Distance (0-1) of each pair of different families, keyed
+            ``"family-family"`` (``world.legal_family_distance``); a family is at
+            distance 0 from itself.
+    """
     n = len(LEGAL_FAMILIES)
     matrix = np.zeros((n, n))
-    for (a, b), d in _FAMILY_DISTANCE.items():
+    for pair, d in distances.items():
+        a, b = pair.split("-")
         i, j = LEGAL_FAMILIES.index(a), LEGAL_FAMILIES.index(b)
         matrix[i, j] = matrix[j, i] = d
     return matrix

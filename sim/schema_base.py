@@ -67,6 +67,8 @@ class Section(BaseModel):
 
 
 ShareMix = dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]
+# Distances (0-1) between pairs of legal families, keyed "family-family".
+FamilyDistances = dict[str, Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]]
 
 
 def check_mix_total(v: dict[str, float]) -> None:

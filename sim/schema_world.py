@@ -13,6 +13,7 @@ from pydantic import (
 from sim.schema_base import (
     CASE_TYPES,
     LEGAL_FAMILIES,
+    FamilyDistances,
     P,
     Section,
     ShareMix,
@@ -59,6 +60,26 @@ class WorldSection(Section):
         None,
         "share",
         "Share of states in each legal family (normalised).",
+    )
+    legal_family_distance: FamilyDistances = P(
+        {
+            "common-civil": 0.6,
+            "common-mixed": 0.3,
+            "civil-mixed": 0.3,
+            "common-religious": 0.8,
+            "civil-religious": 0.7,
+            "mixed-religious": 0.5,
+            "common-socialist": 0.8,
+            "civil-socialist": 0.5,
+            "mixed-socialist": 0.6,
+            "religious-socialist": 0.8,
+        },
+        None,
+        None,
+        "index",
+        'Legal distance (0-1) between two legal families, by pair ("common-civil"): ordinal '
+        "judgements in the spirit of comparative-law classifications; a pair left out keeps "
+        "the schema's default.",
     )
     n_language_groups: int = P(
         6, 1, 50, "groups", "Number of language groups states are drawn from."
@@ -187,6 +208,32 @@ class WorldSection(Section):
     convention_share: float = P(
         0.55, 0.0, 1.0, "share", "Share of states party to the multilateral MLA convention."
     )
+    # Who joins: the states with the highest score plus Gumbel noise (scale 1), where
+    # the score is capacity (log over the median) and what these weights add.
+    mr_bloc_sovereignty_weight: float = P(
+        2.0,
+        0.0,
+        10.0,
+        "score per unit",
+        "How much a state's sovereignty sensitivity keeps it out of the mutual-recognition "
+        "bloc (subtracted from its membership score, beside capacity).",
+    )
+    alliance_capacity_weight: float = P(
+        2.0,
+        0.0,
+        10.0,
+        "score per log unit",
+        "How much capacity draws a state into the intelligence alliance (its membership "
+        "score is this times capacity, log over the median).",
+    )
+    convention_bloc_weight: float = P(
+        2.0,
+        0.0,
+        10.0,
+        "score",
+        "How much membership of the mutual-recognition bloc draws a state into the MLA "
+        "convention (added to its membership score, beside capacity).",
+    )
     bilateral_treaty_density: float = P(
         0.12,
         0.0,
@@ -264,6 +311,22 @@ class WorldSection(Section):
         if too_long:
             raise ValueError("a file name longer than 255 bytes; name a CSV file that exists")
         return v
+
+    @field_validator("legal_family_distance")
+    @classmethod
+    def _family_pairs(cls, v: dict[str, float]) -> dict[str, float]:
+        default = cls.model_fields["legal_family_distance"].default
+        pairs = {frozenset(key.split("-")): key for key in default}
+        out = dict(default)
+        for key, distance in v.items():
+            names = key.split("-")
+            if len(names) != 2 or frozenset(names) not in pairs:
+                raise ValueError(
+                    f"unknown pair of legal families {key!r}; allowed: two different "
+                    f"families of {list(LEGAL_FAMILIES)} joined by '-', as {list(default)[0]!r}"
+                )
+            out[pairs[frozenset(names)]] = distance
+        return out
 
     @field_validator("legal_family_shares")
     @classmethod

@@ -125,15 +125,20 @@ def synthetic_world(scenario: Scenario, rng: np.random.Generator) -> World:
         rng.normal(w.data_protection_mean, w.data_protection_sigma, n), 0.0, 1.0
     )
     # Blocs gather richer states with low sovereignty sensitivity (EU-like); the
-    # convention attracts many; national security courts are where capacity is.
-    mr_bloc = _pick_share(rng, n, w.mr_bloc_share, rel_cap - 2 * sovereignty)
+    # convention attracts many, bloc members first; national security courts fall at random.
+    mr_bloc = _pick_share(
+        rng, n, w.mr_bloc_share, rel_cap - w.mr_bloc_sovereignty_weight * sovereignty
+    )
     # Membership of the bloc requires abolition (as the EU's does: Protocol 13 ECHR).
     death_penalty &= ~mr_bloc
-    alliance = _pick_share(rng, n, w.alliance_share, 2 * rel_cap)
-    convention = _pick_share(rng, n, w.convention_share, rel_cap + 2 * mr_bloc)
+    alliance = _pick_share(rng, n, w.alliance_share, w.alliance_capacity_weight * rel_cap)
+    convention = _pick_share(
+        rng, n, w.convention_share, rel_cap + w.convention_bloc_weight * mr_bloc
+    )
     nsc = _pick_share(rng, n, w.nsc_share, np.zeros(n))
     threat = np.exp(rng.normal(0.0, scenario.cases.threat_level_sigma, n))
-    legal_distance = legal_family_distance_matrix()[np.ix_(legal_family, legal_family)]
+    family_distance = legal_family_distance_matrix(w.legal_family_distance)
+    legal_distance = family_distance[np.ix_(legal_family, legal_family)]
     relations, trust = _relations_and_trust(rng, scenario, mr_bloc, alliance, legal_distance)
     return World(
         codes=[f"S{i:03d}" for i in range(n)],
@@ -159,6 +164,7 @@ def synthetic_world(scenario: Scenario, rng: np.random.Generator) -> World:
         treaties=_treaty_graph(rng, scenario, capacity),
         initial_trust=trust,
         relations=relations,
+        family_distance=family_distance,
     )
 
 
@@ -301,7 +307,8 @@ def world_from_data(scenario: Scenario, rng: np.random.Generator) -> World:
         0.0,
         1.0,
     )
-    legal_distance = legal_family_distance_matrix()[np.ix_(legal_family, legal_family)]
+    family_distance = legal_family_distance_matrix(w.legal_family_distance)
+    legal_distance = family_distance[np.ix_(legal_family, legal_family)]
     relations, trust = _relations_and_trust(rng, scenario, mr_bloc, alliance, legal_distance)
     return World(
         codes=df["iso3"].astype(str).tolist(),
@@ -334,6 +341,7 @@ def world_from_data(scenario: Scenario, rng: np.random.Generator) -> World:
         treaties=_treaty_graph(rng, scenario, capacity),
         initial_trust=trust,
         relations=relations,
+        family_distance=family_distance,
     )
 
 

@@ -15,7 +15,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from sim.frictions import legal_family_distance_matrix
 from sim.scenario import LEGAL_FAMILIES
 
 CAPACITY_GROUPS = ("low", "middle", "high")
@@ -54,6 +53,7 @@ class World:
     treaties: nx.Graph  # edge = bilateral MLA/extradition treaty
     initial_trust: np.ndarray  # (n, n)
     relations: np.ndarray  # (n, n) symmetric, 0-1
+    family_distance: np.ndarray  # (families, families): world.legal_family_distance
     capacity_group: np.ndarray = field(init=False)
     legal_distance: np.ndarray = field(init=False)
     different_language: np.ndarray = field(init=False)
@@ -64,8 +64,8 @@ class World:
         # Groups are fixed at the start so that equity outcomes compare the same states
         # even when capacity building moves them.
         self.capacity_group = capacity_groups(self.capacity)
-        family_distance = legal_family_distance_matrix()
-        self.legal_distance = family_distance[np.ix_(self.legal_family, self.legal_family)]
+        family = self.legal_family
+        self.legal_distance = self.family_distance[np.ix_(family, family)]
         self.different_language = (self.language[:, None] != self.language[None, :]).astype(float)
         self.cultural_distance = np.abs(self.culture[:, None] - self.culture[None, :]).clip(0, 1)
         self.treaty_matrix = np.zeros((self.n_states, self.n_states), dtype=bool)

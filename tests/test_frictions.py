@@ -8,15 +8,18 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+import sim
 from sim import frictions
 from sim.requests import Channel, Instrument, Kind, RefusalGround
 from sim.scenario import LEGAL_FAMILIES
+from sim.world import build_world
 
 # ---------------------------------------------------------------- legal distance
+DISTANCES = sim.load_scenario("baseline").world.legal_family_distance
 
 
 def test_legal_distance_matrix_is_symmetric_with_zero_diagonal():
-    d = frictions.legal_family_distance_matrix()
+    d = frictions.legal_family_distance_matrix(DISTANCES)
     assert d.shape == (len(LEGAL_FAMILIES), len(LEGAL_FAMILIES))
     np.testing.assert_array_equal(d, d.T)
     np.testing.assert_array_equal(np.diag(d), 0.0)
@@ -26,11 +29,37 @@ def test_legal_distance_matrix_is_symmetric_with_zero_diagonal():
 
 
 def test_legal_distance_orders_families_sensibly():
-    d = frictions.legal_family_distance_matrix()
+    d = frictions.legal_family_distance_matrix(DISTANCES)
     i = {name: k for k, name in enumerate(LEGAL_FAMILIES)}
     # A mixed system sits between common and civil law.
     assert d[i["common"], i["mixed"]] < d[i["common"], i["civil"]]
     assert d[i["civil"], i["mixed"]] < d[i["common"], i["civil"]]
+
+
+def test_legal_family_distances_are_a_parameter_pairs_in_either_order(write_toml):
+    path = write_toml(
+        "near.toml", "[world.legal_family_distance]\ncivil-common = 0.1\nsocialist-mixed = 0.2\n"
+    )
+    distances = sim.load_scenario(path).world.legal_family_distance
+    assert distances == {**DISTANCES, "common-civil": 0.1, "mixed-socialist": 0.2}
+    d = frictions.legal_family_distance_matrix(distances)
+    i = {name: k for k, name in enumerate(LEGAL_FAMILIES)}
+    assert d[i["civil"], i["common"]] == d[i["common"], i["civil"]] == 0.1
+    # The world's legal distance between two states is their families' distance.
+    world = build_world(sim.load_scenario(path), np.random.default_rng(1))
+    fam = world.legal_family
+    np.testing.assert_array_equal(world.legal_distance, d[np.ix_(fam, fam)])
+    for text, words in (
+        ("civil-civil = 0.5", ["'civil-civil'", "two different families"]),
+        ("common-roman = 0.5", ["'common-roman'"]),
+        ("common-civil = 1.5", ["less than or equal to 1"]),
+    ):
+        bad = write_toml("bad.toml", f"[world.legal_family_distance]\n{text}\n")
+        with pytest.raises(sim.ScenarioError) as caught:
+            sim.load_scenario(bad)
+        message = str(caught.value)
+        assert str(bad) in message and "world.legal_family_distance" in message
+        assert all(word in message for word in words), message
 
 
 # ---------------------------------------------------------------- drafting

@@ -90,3 +90,29 @@ def test_a_pairs_initial_relations_are_the_mean_of_two_draws_of_relations_sigma(
     pairs = w.relations[np.triu_indices(195, k=1)]  # 18,915 pairs
     assert pairs.mean() == pytest.approx(0.5, abs=0.002)
     assert pairs.std() == pytest.approx(0.1 / np.sqrt(2), rel=0.02)
+
+
+def test_the_membership_weights_pull_the_states_the_design_says_into_each_bloc():
+    def members(weights):
+        w = world({"world.n_states": 195, **weights})
+        return w, w.mr_bloc, w.alliance, w.convention
+
+    loose, bloc0, alliance0, convention0 = members(
+        {
+            "world.mr_bloc_sovereignty_weight": 0.0,
+            "world.alliance_capacity_weight": 0.0,
+            "world.convention_bloc_weight": 0.0,
+        }
+    )
+    strict, bloc1, alliance1, convention1 = members(
+        {
+            "world.mr_bloc_sovereignty_weight": 10.0,
+            "world.alliance_capacity_weight": 10.0,
+            "world.convention_bloc_weight": 10.0,
+        }
+    )
+    # Sovereignty sensitivity keeps states out of the bloc; capacity draws them into the
+    # alliance; bloc members join the convention first.
+    assert strict.sovereignty[bloc1].mean() < loose.sovereignty[bloc0].mean() - 0.1
+    assert np.median(strict.capacity[alliance1]) > np.median(loose.capacity[alliance0])
+    assert convention1[bloc1].mean() == 1.0 > convention0[bloc0].mean()
