@@ -569,7 +569,7 @@ def section_batch_run_agencies(quick: bool, repeats: int = 1) -> dict:
 
 def section_targets(quick: bool, repeats: int = 1) -> dict:
     """The issue's targets for a sweep worker: the baseline's run time, a Sobol study's."""
-    return targets.section_targets(run_child, quick)
+    return targets.section_targets(run_child, quick, repeats)
 
 
 SECTIONS = {
@@ -614,7 +614,8 @@ def main(argv: list[str] | None = None) -> int:
         "--repeats",
         type=int,
         default=1,
-        help="world, sweep and batch_run: repeats of each measurement (interleaved), medians",
+        help="world, sweep, batch_run and targets: repeats of each measurement (interleaved), "
+        "medians",
     )
     parser.add_argument("--out", default=str(OUTPUT / "results.json"))
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -644,8 +645,12 @@ def main(argv: list[str] | None = None) -> int:
             result = child_batch_run(int(rest[0]), float(rest[1]), int(rest[2]), rest[3] == "1")
         print(json.dumps(result))
         return 0
-    if args.repeats > 1 and not {"world", "sweep", "batch_run"} & set(args.only.split(",")):
-        print("note: --repeats applies to the world, sweep and batch_run sections", file=sys.stderr)
+    repeated = {"world", "sweep", "batch_run", "targets"}
+    if args.repeats > 1 and not repeated & set(args.only.split(",")):
+        print(
+            "note: --repeats applies to the world, sweep, batch_run and targets sections",
+            file=sys.stderr,
+        )
     report = {"machine": machine(), "quick": args.quick}
     for name in args.only.split(","):
         t0 = time.perf_counter()

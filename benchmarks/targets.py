@@ -130,14 +130,37 @@ def child_kernels() -> dict:
     }
 
 
-def section_targets(run_child, quick: bool) -> dict:
-    """The measurements, each in a fresh child process (see the module docstring)."""
+def section_targets(run_child, quick: bool, repeats: int = 1) -> dict:
+    """The measurements, each in a fresh child process (see the module docstring).
+
+    With ``repeats`` above 1 the baseline's and the kernels' measurements are repeated,
+    interleaved (baseline, kernels, baseline, ...), and the repeat of median time
+    stands for them, every repeat's time kept (``s_per_run_repeats``,
+    ``compile_s_repeats``, ``load_s_repeats``): the VM's speed drifts by a fifth within
+    an hour, more than the differences these targets are about.
+    """
     baseline_args = ["targets_baseline", "2" if quick else "5", "1.0" if quick else "-"]
+    baselines, kernels = [], []
+    for _ in range(repeats):
+        baselines.append(run_child(baseline_args))
+        kernels.append(run_child(["targets_kernels"]))
     return {
-        "baseline": run_child(baseline_args),
+        "baseline": _median_repeat(baselines, "s_per_run"),
         "sobol": run_child(["targets_sobol", "4" if quick else "12"]),
-        "kernels": run_child(["targets_kernels"]),
+        "kernels": _median_repeat(kernels, "compile_s", also=("load_s",)),
     }
+
+
+def _median_repeat(measurements: list[dict], key: str, also: tuple[str, ...] = ()) -> dict:
+    """The measurement of median ``key`` (the lower middle one for an even count), with
+    every repeat's ``key`` and ``also`` values kept as ``<name>_repeats``."""
+    ordered = sorted(measurements, key=lambda m: m[key])
+    out = dict(ordered[(len(ordered) - 1) // 2])
+    if len(measurements) > 1:
+        out["repeats"] = len(measurements)
+        for name in (key, *also):
+            out[f"{name}_repeats"] = [m[name] for m in measurements]
+    return out
 
 
 def run_child_kind(kind: str, rest: list[str]) -> dict:

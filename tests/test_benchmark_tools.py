@@ -304,3 +304,37 @@ def test_stages_split_a_run_into_the_two_kernel_calls_and_the_python_around_them
     assert min(parts.values()) >= 0
     assert result["days"] == 730 + 110 and result["requests"] > 0  # warm-up and 0.3 years
     assert (sim.casegen.generate_cases, sim.stages.run_day) == kernels  # put back
+
+
+def test_the_targets_repeat_interleaved_and_keep_the_median_repeat():
+    calls = []
+    times = iter([0.21, 25.0, 0.19, 21.0, 0.20, 23.0])  # baseline, kernels, baseline, ...
+
+    def fake_child(args):
+        calls.append(args[0])
+        if args[0] == "targets_sobol":
+            return {"minutes": 2.0}
+        value = next(times)
+        if args[0] == "targets_baseline":
+            return {"years": 5.0, "s_per_run": value}
+        return {"compile_s": value, "load_s": value / 100}
+
+    out = targets_py.section_targets(fake_child, quick=False, repeats=3)
+    assert calls == ["targets_baseline", "targets_kernels"] * 3 + ["targets_sobol"]
+    assert out["baseline"]["s_per_run"] == 0.20 and out["baseline"]["repeats"] == 3
+    assert out["baseline"]["s_per_run_repeats"] == [0.21, 0.19, 0.20]
+    assert out["kernels"]["compile_s"] == 23.0 and out["kernels"]["load_s"] == 0.23
+    assert out["kernels"]["compile_s_repeats"] == [25.0, 21.0, 23.0]
+    single = targets_py.section_targets(fake_child_once(), quick=True)
+    assert "repeats" not in single["baseline"]
+
+
+def fake_child_once():
+    def child(args):
+        if args[0] == "targets_baseline":
+            return {"years": 1.0, "s_per_run": 0.05}
+        if args[0] == "targets_kernels":
+            return {"compile_s": 20.0, "load_s": 0.3}
+        return {"minutes": 1.0}
+
+    return child
