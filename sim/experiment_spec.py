@@ -243,7 +243,7 @@ def check_model_names(spec: ExperimentSpec, source: str) -> set[str]:
     numeric = {"float", "int"}
     ints = set()
     for name, (low, high) in spec.uncertainties.items():
-        row = params.get(name)
+        row = params.get(name) or _table_value_row(name, params)
         if row is None:
             hint = did_you_mean(name, params) or "; see 'coopsim describe baseline'"
             raise ScenarioError(f"{source}: uncertainties.{name}: unknown parameter{hint}")
@@ -262,6 +262,19 @@ def check_model_names(spec: ExperimentSpec, source: str) -> set[str]:
         if row["type"] == "int":
             ints.add(name)
     return ints
+
+
+def _table_value_row(name: str, params: dict[str, dict]) -> dict | None:
+    """The row of one value of a table of numbers (``world.legal_family_distance.common-civil``).
+
+    A table's values (a share mix, the legal distances) can be uncertain one by one:
+    each is a float with the table's range, set through its dotted name.
+    """
+    table, _, key = name.rpartition(".")
+    row = params.get(table)
+    if row is None or not isinstance(row["default"], dict) or key not in row["default"]:
+        return None
+    return {**row, "key": f"{row['key']}.{key}", "type": "float", "default": row["default"][key]}
 
 
 MAX_PLANNED_RUNS = 2_000_000

@@ -7,11 +7,12 @@ against the schema below and returns a frozen :class:`Scenario`.
 
 The schema is the single source of truth for parameters: the CLI's ``describe``,
 the ODD parameter tables and the error messages all read it. Its sections are
-declared by subject in :mod:`sim.schema_world`, :mod:`sim.schema_procedure`,
-:mod:`sim.schema_channels`, :mod:`sim.schema_levers` and :mod:`sim.schema_agreements`
-(building blocks in :mod:`sim.schema_base`); this module assembles them into
-:class:`Scenario`, validates scenario files (read by :mod:`sim.scenario_files`;
-messages from :mod:`sim.scenario_errors`) and re-exports the sections and helpers.
+declared by subject in :mod:`sim.schema_world`, :mod:`sim.schema_cases`,
+:mod:`sim.schema_procedure`, :mod:`sim.schema_channels`, :mod:`sim.schema_levers` and
+:mod:`sim.schema_agreements` (building blocks in :mod:`sim.schema_base`); this module
+assembles them into :class:`Scenario`, validates scenario files (read by
+:mod:`sim.scenario_files`; messages from :mod:`sim.scenario_errors`) and re-exports the
+sections and helpers.
 
 :class:`Scenario` is :class:`ScenarioBase` (the sections every scenario has) plus
 one section per lever of the lever registry (:mod:`sim.levers`). Registering a
@@ -27,6 +28,7 @@ the registry's, read when accessed.
 from __future__ import annotations
 
 import math
+import typing
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -496,7 +498,8 @@ def parameter_table() -> list[dict[str, Any]]:
     for section_name, section in scenario_sections().items():
         for key, sub in section.model_fields.items():
             lo = hi = None
-            for meta in sub.metadata:
+            # A table of numbers (share mixes, distances) gives the range of each value.
+            for meta in [*sub.metadata, *_value_metadata(sub.annotation)]:
                 lo = getattr(meta, "ge", lo)
                 hi = getattr(meta, "le", hi)
             rows.append(
@@ -512,6 +515,15 @@ def parameter_table() -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+def _value_metadata(annotation: Any) -> list[Any]:
+    """The constraints on the values of a ``dict[str, Annotated[float, Field(...)]]``."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is not dict or len(args) != 2:
+        return []
+    value = typing.get_args(args[1])
+    return list(getattr(value[1], "metadata", [])) if len(value) == 2 else []
 
 
 def is_finite_number(value: Any) -> bool:

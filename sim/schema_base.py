@@ -67,8 +67,9 @@ class Section(BaseModel):
 
 
 ShareMix = dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]
-# Distances (0-1) between pairs of legal families, keyed "family-family".
-FamilyDistances = dict[str, Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]]
+# A value from 0 to 1 for each of a set of names: the mean sensitivity of each case
+# type, the legal distance of each pair of families ("family-family").
+UnitTable = dict[str, Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]]
 
 
 def check_mix_total(v: dict[str, float]) -> None:

@@ -12,6 +12,7 @@ from sim.schema_base import (
     P,
     Section,
     ShareMix,
+    UnitTable,
     check_mix_total,
 )
 
@@ -98,7 +99,7 @@ class CasesSection(Section):
         "How closely a case's political sensitivity follows its type's mean (Beta "
         "concentration: higher, less spread).",
     )
-    political_sensitivity_by_type: ShareMix = P(
+    political_sensitivity_by_type: UnitTable = P(
         {
             "terrorism": 0.6,
             "cybercrime": 0.3,
@@ -122,9 +123,6 @@ class CasesSection(Section):
         if info.field_name == "type_shares":
             check_mix_total(v)
             return v
-        too_high = sorted(t for t, mean in v.items() if mean > 1.0)
-        if too_high:
-            raise ValueError(f"mean sensitivities are 0-1; {too_high} are above 1")
         # A type the value leaves out keeps the schema's default mean: setting one type's
         # sensitivity must not change the others'.
         default = cls.model_fields["political_sensitivity_by_type"].default

@@ -12,10 +12,10 @@ from pydantic import (
 
 from sim.schema_base import (
     LEGAL_FAMILIES,
-    FamilyDistances,
     P,
     Section,
     ShareMix,
+    UnitTable,
     check_mix_total,
 )
 
@@ -61,7 +61,7 @@ class WorldSection(Section):
         "share",
         "Share of states in each legal family (normalised).",
     )
-    legal_family_distance: FamilyDistances = P(
+    legal_family_distance: UnitTable = P(
         {
             "common-civil": 0.6,
             "common-mixed": 0.3,
@@ -77,9 +77,9 @@ class WorldSection(Section):
         None,
         None,
         "index",
-        'Legal distance (0-1) between two legal families, by pair ("common-civil"): ordinal '
-        "judgements in the spirit of comparative-law classifications; a pair left out keeps "
-        "the schema's default.",
+        "Legal distance (0-1) between two legal families, by pair as the default names it "
+        '("common-civil"): ordinal judgements in the spirit of comparative-law '
+        "classifications; a pair left out keeps the schema's default.",
     )
     n_language_groups: int = P(
         6, 1, 50, "groups", "Number of language groups states are drawn from."
@@ -200,23 +200,38 @@ class WorldSection(Section):
         "the mean (synthetic worlds pick members among the less sensitive instead).",
     )
     mr_bloc_share: float = P(
-        0.3, 0.0, 1.0, "share", "Share of states in the mutual-recognition bloc (EU-like)."
+        0.3,
+        0.0,
+        1.0,
+        "share",
+        "Share of states in the mutual-recognition bloc (EU-like; synthetic worlds: a data "
+        "file names them).",
     )
     alliance_share: float = P(
-        0.12, 0.0, 1.0, "share", "Share of states in the intelligence alliance."
+        0.12,
+        0.0,
+        1.0,
+        "share",
+        "Share of states in the intelligence alliance (synthetic worlds: a data file names them).",
     )
     convention_share: float = P(
-        0.55, 0.0, 1.0, "share", "Share of states party to the multilateral MLA convention."
+        0.55,
+        0.0,
+        1.0,
+        "share",
+        "Share of states party to the multilateral MLA convention (synthetic worlds: a data "
+        "file names them).",
     )
     # Who joins: the states with the highest score plus Gumbel noise (scale 1), where
-    # the score is capacity (log over the median) and what these weights add.
+    # the score is capacity (log over the median) and what these weights add. A data
+    # file names the members of the bloc, the alliance and the convention itself.
     mr_bloc_sovereignty_weight: float = P(
         2.0,
         0.0,
         10.0,
         "score per unit",
         "How much a state's sovereignty sensitivity keeps it out of the mutual-recognition "
-        "bloc (subtracted from its membership score, beside capacity).",
+        "bloc (subtracted from its membership score, beside capacity; synthetic worlds).",
     )
     alliance_capacity_weight: float = P(
         2.0,
@@ -224,7 +239,15 @@ class WorldSection(Section):
         10.0,
         "score per log unit",
         "How much capacity draws a state into the intelligence alliance (its membership "
-        "score is this times capacity, log over the median).",
+        "score is this times capacity, log over the median; synthetic worlds).",
+    )
+    platform_bloc_weight: float = P(
+        1.0,
+        0.0,
+        10.0,
+        "score",
+        "How much membership of the mutual-recognition bloc draws a state onto the secure "
+        "platform (added to its membership score, beside capacity; data-file worlds too).",
     )
     convention_bloc_weight: float = P(
         2.0,
@@ -232,7 +255,7 @@ class WorldSection(Section):
         10.0,
         "score",
         "How much membership of the mutual-recognition bloc draws a state into the MLA "
-        "convention (added to its membership score, beside capacity).",
+        "convention (added to its membership score, beside capacity; synthetic worlds).",
     )
     bilateral_treaty_density: float = P(
         0.12,
@@ -315,18 +338,13 @@ class WorldSection(Section):
     @field_validator("legal_family_distance")
     @classmethod
     def _family_pairs(cls, v: dict[str, float]) -> dict[str, float]:
+        # One spelling a pair (as the default lists it): files merge key by key along
+        # an extends chain, so "civil-common" beside "common-civil" would be two values.
         default = cls.model_fields["legal_family_distance"].default
-        pairs = {frozenset(key.split("-")): key for key in default}
-        out = dict(default)
-        for key, distance in v.items():
-            names = key.split("-")
-            if len(names) != 2 or frozenset(names) not in pairs:
-                raise ValueError(
-                    f"unknown pair of legal families {key!r}; allowed: two different "
-                    f"families of {list(LEGAL_FAMILIES)} joined by '-', as {list(default)[0]!r}"
-                )
-            out[pairs[frozenset(names)]] = distance
-        return out
+        unknown = [key for key in v if key not in default]
+        if unknown:
+            raise ValueError(f"unknown pair of legal families {unknown}; allowed: {list(default)}")
+        return {**default, **v}
 
     @field_validator("legal_family_shares")
     @classmethod

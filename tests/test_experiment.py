@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+import sim
 from sim.analysis import analyze, compare_policies, paired_difference, sensitivity
 from sim.cli import main
 from sim.errors import CoopsimError
@@ -76,6 +77,16 @@ def test_shipped_experiment_files_parse():
         (
             'name = "x"\n[uncertainties]\n"world.initial_trust" = [0.5, 2.0]\n',
             "leaves the allowed range",
+        ),
+        (
+            'name = "x"\n[uncertainties]\n'
+            '"world.legal_family_distance.common-civil" = [0.2, 1.5]\n',
+            "leaves the allowed range",
+        ),
+        (
+            'name = "x"\n[uncertainties]\n'
+            '"world.legal_family_distance.civil-common" = [0.2, 0.5]\n',
+            "uncertainties.world.legal_family_distance.civil-common: unknown parameter",
         ),
         (
             'name = "x"\ndesign = "sobol"\nsample_size = 10\n[uncertainties]\n'
@@ -302,3 +313,25 @@ def test_unknown_outcome_is_a_clear_error(tmp_path):
     results = run_experiment(exp, tmp_path / "u", progress=False)
     with pytest.raises(CoopsimError, match="'nope' matches no outcome"):
         analyze(results)
+
+
+def test_one_value_of_a_table_can_be_uncertain(tmp_path):
+    # A legal distance or a type's mean sensitivity is sampled alone, through its dotted
+    # name, within the table's range; the run's scenario carries the drawn value.
+    path = tmp_path / "table.toml"
+    path.write_text(
+        'name = "t"\nreplications = 1\ndesign = "lhs"\nsample_size = 3\n[uncertainties]\n'
+        '"world.legal_family_distance.common-civil" = [0.1, 0.2]\n'
+        '"cases.political_sensitivity_by_type.espionage" = [0.3, 0.4]\n'
+    )
+    exp = load_experiment(path)
+    specs = exp.run_specs()
+    assert len(specs) == 3
+    for spec in specs:
+        scenario = sim.load_scenario("baseline").with_overrides(spec.params)
+        distance = scenario.world.legal_family_distance["common-civil"]
+        assert (
+            0.1 <= distance <= 0.2
+            and distance == spec.params["world.legal_family_distance.common-civil"]
+        )
+        assert 0.3 <= scenario.cases.political_sensitivity_by_type["espionage"] <= 0.4

@@ -104,6 +104,8 @@ CONTEXT: dict[str, dict[str, Any]] = {
     },
     "intelligence.leak_trust_loss": {"intelligence.leak_base": 1.0},
     "intelligence.technology_security_weight": {"intelligence.leak_base": 1.0},
+    # Who is on the platform matters only when some states are and some are not.
+    "world.platform_bloc_weight": {"world.platform_share": 0.5},
     "intelligence.confidentiality_leak_cut": {"intelligence.leak_base": 1.0},
     "world.technology_floor": {"intelligence.leak_base": 1.0},
     "world.confidentiality_sigma": {"intelligence.leak_base": 1.0},

@@ -264,7 +264,7 @@ def test_a_type_left_out_of_the_sensitivities_keeps_its_default(write_toml):
     high = write_toml("high.toml", "[cases]\npolitical_sensitivity_by_type = {espionage = 1.5}\n")
     message = _error(high)
     _assert_names(message, high, "cases.political_sensitivity_by_type")
-    assert "above 1" in message and "espionage" in message
+    assert "less than or equal to 1" in message and "espionage" in message
 
 
 def test_missing_extends_target_file(write_toml):

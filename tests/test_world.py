@@ -93,26 +93,22 @@ def test_a_pairs_initial_relations_are_the_mean_of_two_draws_of_relations_sigma(
 
 
 def test_the_membership_weights_pull_the_states_the_design_says_into_each_bloc():
-    def members(weights):
-        w = world({"world.n_states": 195, **weights})
-        return w, w.mr_bloc, w.alliance, w.convention
+    def pooled(weight: float) -> dict[str, np.ndarray]:
+        # Three worlds of 195 states, pooled: the weights' pull, not one draw's.
+        names = ("mr_bloc_sovereignty", "alliance_capacity", "convention_bloc", "platform_bloc")
+        weights = {f"world.{name}_weight": weight for name in names}
+        settings = {"world.n_states": 195, "world.platform_share": 0.3, **weights}
+        worlds = [world(settings, seed) for seed in (1, 2, 3)]
+        fields = ("sovereignty", "capacity", "mr_bloc", "alliance", "convention", "platform")
+        return {f: np.concatenate([getattr(w, f) for w in worlds]) for f in fields}
 
-    loose, bloc0, alliance0, convention0 = members(
-        {
-            "world.mr_bloc_sovereignty_weight": 0.0,
-            "world.alliance_capacity_weight": 0.0,
-            "world.convention_bloc_weight": 0.0,
-        }
-    )
-    strict, bloc1, alliance1, convention1 = members(
-        {
-            "world.mr_bloc_sovereignty_weight": 10.0,
-            "world.alliance_capacity_weight": 10.0,
-            "world.convention_bloc_weight": 10.0,
-        }
-    )
+    loose, strict = pooled(0.0), pooled(10.0)
     # Sovereignty sensitivity keeps states out of the bloc; capacity draws them into the
-    # alliance; bloc members join the convention first.
-    assert strict.sovereignty[bloc1].mean() < loose.sovereignty[bloc0].mean() - 0.1
-    assert np.median(strict.capacity[alliance1]) > np.median(loose.capacity[alliance0])
-    assert convention1[bloc1].mean() == 1.0 > convention0[bloc0].mean()
+    # alliance; bloc members join the convention and the platform first.
+    bloc0, bloc1 = loose["mr_bloc"], strict["mr_bloc"]
+    assert strict["sovereignty"][bloc1].mean() < loose["sovereignty"][bloc0].mean() - 0.05
+    assert np.median(strict["capacity"][strict["alliance"]]) > np.median(
+        loose["capacity"][loose["alliance"]]
+    )
+    assert strict["convention"][bloc1].mean() == 1.0 > loose["convention"][bloc0].mean()
+    assert strict["platform"][bloc1].mean() > loose["platform"][bloc0].mean()
