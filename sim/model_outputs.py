@@ -55,12 +55,11 @@ class ModelOutputs:
         (:attr:`sim.policy.PolicyState.in_force_since`); no rows before any lever acts.
         """
         codes = np.asarray(self.world.codes)
-        rows = [
-            (lever, str(codes[state]), int(days[state]), how)
-            for lever, days in self.policy.in_force_since.items()
-            for how in ["adopted" if lever in self.adoption.levers else "imposed"]
-            for state in np.flatnonzero(days >= 0).tolist()
-        ]
+        rows = []
+        for lever, days in self.policy.in_force_since.items():
+            how = "adopted" if lever in self.adoption.levers else "imposed"
+            for state in np.flatnonzero(days >= 0).tolist():
+                rows.append((lever, str(codes[state]), int(days[state]), how))
         frame = pd.DataFrame(rows, columns=["lever", "state", "day", "how"])
         return frame.astype({"lever": str, "state": str, "day": np.int64, "how": str})
 

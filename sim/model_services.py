@@ -40,8 +40,12 @@ class ModelServices:
 
     def cut_capacity(self, state: int, share: float) -> None:
         """Take a share of the capacity of every agency of a state (budget cuts)."""
+        self._scale_capacity(state, 1.0 - share)
+
+    def _scale_capacity(self, state: int, factor: float) -> None:
+        """Multiply the capacity of every agency of a state by ``factor``."""
         for agency in self.states[state].agencies.values():
-            agency.capacity_per_day *= 1.0 - share
+            agency.capacity_per_day *= factor
 
     def grow_state(
         self, state: int, capacity: float = 0.0, technology: float = 0.0, skill: float = 0.0
@@ -54,8 +58,7 @@ class ModelServices:
         w.skill[state] = min(1.0, w.skill[state] + skill)
         # A transfer buys staff: a budget 10% larger staffs every agency 10% more. (The
         # exponent of agents.staffed_capacity is how staffing differs across states.)
-        growth = w.capacity[state] / before
+        self._scale_capacity(state, w.capacity[state] / before)
         for agency in self.states[state].agencies.values():
-            agency.capacity_per_day *= growth
             agency.skill = w.skill[state]
             agency.technology = w.technology[state]

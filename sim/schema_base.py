@@ -72,6 +72,18 @@ ShareMix = dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]
 UnitTable = dict[str, Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]]
 
 
+def filled_table(v: dict[str, float], default: dict[str, float], noun: str) -> dict[str, float]:
+    """A table of values by name, every name known; the names it leaves out at ``default``.
+
+    Setting one value (a case type's sensitivity, a pair's legal distance) must not
+    change the others; a name the default does not have is refused, naming ``noun``.
+    """
+    unknown = sorted(set(v) - set(default))
+    if unknown:
+        raise ValueError(f"unknown {noun} {unknown}; allowed: {list(default)}")
+    return {**default, **v}
+
+
 def check_mix_total(v: dict[str, float]) -> None:
     """A share mix is normalised by its total: it must be positive and finite."""
     total = sum(v.values())

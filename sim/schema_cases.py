@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pydantic import (
-    ValidationInfo,
     field_validator,
 )
 
@@ -14,6 +13,7 @@ from sim.schema_base import (
     ShareMix,
     UnitTable,
     check_mix_total,
+    filled_table,
 )
 
 
@@ -114,16 +114,17 @@ class CasesSection(Section):
         "schema's default (cases.political_sensitivity_by_type.<type> sets one alone).",
     )
 
-    @field_validator("type_shares", "political_sensitivity_by_type")
+    @field_validator("type_shares")
     @classmethod
-    def _known_types(cls, v: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+    def _known_types(cls, v: dict[str, float]) -> dict[str, float]:
         unknown = sorted(set(v) - set(CASE_TYPES))
         if unknown:
             raise ValueError(f"unknown case type {unknown}; allowed: {list(CASE_TYPES)}")
-        if info.field_name == "type_shares":
-            check_mix_total(v)
-            return v
-        # A type the value leaves out keeps the schema's default mean: setting one type's
-        # sensitivity must not change the others'.
+        check_mix_total(v)
+        return v
+
+    @field_validator("political_sensitivity_by_type")
+    @classmethod
+    def _every_type(cls, v: dict[str, float]) -> dict[str, float]:
         default = cls.model_fields["political_sensitivity_by_type"].default
-        return {t: v.get(t, default[t]) for t in CASE_TYPES}
+        return filled_table(v, default, "case type")

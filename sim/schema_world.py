@@ -17,6 +17,7 @@ from sim.schema_base import (
     ShareMix,
     UnitTable,
     check_mix_total,
+    filled_table,
 )
 
 # Re-exported: the cases' section and the agencies' moved to modules of their own.
@@ -341,10 +342,7 @@ class WorldSection(Section):
         # One spelling a pair (as the default lists it): files merge key by key along
         # an extends chain, so "civil-common" beside "common-civil" would be two values.
         default = cls.model_fields["legal_family_distance"].default
-        unknown = [key for key in v if key not in default]
-        if unknown:
-            raise ValueError(f"unknown pair of legal families {unknown}; allowed: {list(default)}")
-        return {**default, **v}
+        return filled_table(v, default, "pair of legal families")
 
     @field_validator("legal_family_shares")
     @classmethod
