@@ -24,10 +24,18 @@ class DirectSteps:
         # Mesa's advance to `until`: the days and the events due among them, with
         # signals held (sim.held_signals) so that none interrupts a kernel call.
         with held_signals():
-            while self._step_directly(until):
-                pass
-            if self.time < until:  # what is left: other events, and the days among them
-                super()._advance_time(until)
+            while self.time < until:
+                if self._step_directly(until):
+                    continue
+                # Mesa's turn: the events at the next time one is due (and a step at that
+                # time, which goes first), then the loop steps the days after them again.
+                due = min(
+                    (e.time for e in self._event_list._events if not e.CANCELED), default=until
+                )
+                if not self.time < due < until:  # nothing due before `until`, or now
+                    super()._advance_time(until)
+                    break
+                super()._advance_time(due)
 
     def _step_directly(self, until: float) -> bool:
         """Run the days Mesa would step before its next other event, without Mesa's events.

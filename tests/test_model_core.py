@@ -530,6 +530,33 @@ def test_a_run_steps_days_and_events_in_mesas_order():
         np.testing.assert_array_equal(run.series[name], values, err_msg=name)
 
 
+class _DirectDaysModel(_SchedulingModel):
+    """A :class:`_SchedulingModel` that notes each day it steps outside the direct loop."""
+
+    def step(self):
+        if not self._trusted_day:
+            self.log.append(("by Mesa", self.day, self.time))
+        super().step()
+
+
+def test_the_days_after_an_event_in_a_block_are_stepped_directly_again():
+    """An event inside a block hands Mesa only the days that share a time with it: the
+    rest of the block's days are stepped by the direct loop (sim.stepping), in trusted
+    days, where a run used to leave the whole rest of the block to Mesa."""
+    scenario = tiny_scenario(run__years=0.3, run__warmup_years=0.0)
+    run = _DirectDaysModel(scenario, rng=2).run()
+    by_mesa = [entry for entry in run.log if entry[0] == "by Mesa"]
+    # Days 3, 40 and 41 schedule an event half a day later: Mesa runs those events and
+    # at most the day each shares a time with; every other day is stepped directly.
+    assert len(by_mesa) <= 3, by_mesa
+    assert [e for e in run.log if e[0] == "event"] == [
+        ("event", 4, 4.5),
+        ("event", 41, 41.5),
+        ("event", 42, 42.5),
+    ]
+    assert run.steps == run.horizon_days
+
+
 class _ReplacingModel(sim.CooperationModel):
     """A model that replaces the traffic matrix, an array under the kernels' struct, at the
     end of day 119, the last of a block of days the run steps itself (``_BLOCK_DAYS``)."""
