@@ -56,7 +56,7 @@ from sim.eevidence_rules import (  # re-exported: the rules are imported from he
     provider_states,
 )
 from sim.kernel_calendar import DayCalendar
-from sim.kernel_cases import SENSITIVITY_MEAN_HIGH, SENSITIVITY_MEAN_LOW
+from sim.kernel_eevidence import open_investigations
 from sim.requests import ColumnTable, Outcome
 from sim.scenario import CASE_TYPES, DAYS_PER_YEAR
 
@@ -187,90 +187,53 @@ class ElectronicEvidence:
             self._send_formal(self._fallback.pop(self.model.day))
 
     def _open_investigations(self) -> None:
-        model, rng, cfg = self.model, self.rng, self.cfg
-        w, day = model.world, model.day
-        counts = rng.poisson(self._daily_rate)
-        n = int(counts.sum())
-        if n == 0:
-            return
-        self.opened[day] = n
-        origin = np.arange(w.n_states).repeat(counts)
-        case_type = self._type_cdf.searchsorted(rng.random(n), side="right")
-        electronic = rng.random(n) < self._electronic[case_type]
-        providers = np.where(electronic, 1 + rng.poisson(cfg.mean_providers - 1.0, size=n), 0)
-        owner = np.arange(n).repeat(providers)
-        k = owner.size
-        where = provider_states(
-            origin[owner], rng.random(k), rng.random(k), self._market_cdf, cfg.local_provider_share
-        )
-        foreign = where != origin[owner]
-        abroad = np.bincount(owner[foreign], minlength=n) > 0
-        self.cross_border[day] = int(abroad.sum())
-        if not foreign.any():
-            return
-        # What a formal-route case of each cross-border investigation would carry.
-        cases = model.config.cases
-        inv = abroad.nonzero()[0]
-        severity = rng.beta(cases.severity_shape, cases.severity_shape_b, size=inv.size)
-        mean_sens = self._sensitivity[case_type[inv]]
-        mean_sens = mean_sens.clip(SENSITIVITY_MEAN_LOW, SENSITIVITY_MEAN_HIGH)
-        kappa = cases.sensitivity_concentration
-        sensitivity = rng.beta(kappa * mean_sens, kappa * (1 - mean_sens))
-        life = rng.gamma(
-            cases.deadline_shape, cases.deadline_days_mean / cases.deadline_shape, inv.size
-        )
-        deadline = day + 1 + np.ceil(life).astype(np.int64)
-        slot = np.full(n, -1, dtype=np.int64)
-        slot[inv] = np.arange(inv.size)
-        req_owner = owner[foreign]
-        s = slot[req_owner]
-        a, b = origin[req_owner], where[foreign]
-        m = a.size
-        # Every request draws the same numbers whatever its route (common random numbers).
-        u_rep, u_yes, z = rng.random(m), rng.random(m), rng.standard_normal(m)
-        self._send_to_providers(
-            a, b, case_type[req_owner], severity[s], sensitivity[s], deadline[s], u_rep, u_yes, z
-        )
+        """Today's investigations and their requests, decided at the provider (compiled).
 
-    def _send_to_providers(
-        self, a, b, case_type, severity, sensitivity, deadline, u_rep, u_yes, z
-    ) -> None:
-        """Route each request and decide when and how it ends at the provider."""
-        model, cfg, w = self.model, self.cfg, self.model.world
+        :func:`sim.kernel_eevidence.open_investigations` draws and decides; the requests
+        go to the book here, and those the provider declined (or let lapse) are filed
+        for the formal route on the day that comes.
+        """
+        model, cfg = self.model, self.cfg
+        w, day, cases = model.world, model.day, model.config.cases
         lever, policy = model.config.e_evidence, model.policy
-        urgent = severity >= policy.urgent_threshold[a]
-        route = choose_route(
-            policy.e_evidence[a], policy.e_evidence[b], u_rep, lever.legal_representative_share
+        investigation = (
+            self._type_cdf,
+            self._electronic,
+            float(cfg.mean_providers),
+            self._market_cdf,
+            float(cfg.local_provider_share),
+            float(cases.severity_shape),
+            float(cases.severity_shape_b),
+            self._sensitivity,
+            float(cases.sensitivity_concentration),
+            float(cases.deadline_shape),
+            cases.deadline_days_mean / cases.deadline_shape,
         )
-        sigma = model.config.drafting.noise_sigma
-        emergency_days = cfg.emergency_response_hours / HOURS_PER_DAY
-        # Production orders: the provider's handling time against the deadline.
-        order_days, order_end = order_outcome(
-            lognormal_days(
-                np.where(urgent, emergency_days, lever.provider_handling_days), z, sigma
-            ),
-            np.where(urgent, lever.emergency_deadline_hours / HOURS_PER_DAY, lever.deadline_days),
-            u_yes < lever.compliance_rate,
+        request = (
+            np.ascontiguousarray(policy.e_evidence, dtype=np.bool_),
+            np.ascontiguousarray(policy.urgent_threshold, dtype=np.float64),
+            float(lever.legal_representative_share),
+            float(model.config.drafting.noise_sigma),
+            cfg.emergency_response_hours / HOURS_PER_DAY,
+            float(lever.provider_handling_days),
+            lever.emergency_deadline_hours / HOURS_PER_DAY,
+            float(lever.deadline_days),
+            float(lever.compliance_rate),
+            float(cfg.voluntary_response_days),
+            float(cfg.skill_weight),
+            float(cfg.legal_distance_weight),
+            float(cfg.data_protection_weight),
         )
-        # Voluntary requests: the provider's policy and the request's quality.
-        protection = np.maximum(w.data_protection[a], w.confidentiality[a])
         # Read from today's world: reforms may have moved legal distance or protections.
-        p_yes = disclosure_probability(
-            self.propensity[b],
-            w.skill[a],
-            w.legal_distance[a, b],
-            w.data_protection[b] - protection,
-            skill_weight=cfg.skill_weight,
-            distance_weight=cfg.legal_distance_weight,
-            gap_weight=cfg.data_protection_weight,
+        world = (self.propensity, w.skill, w.legal_distance, w.data_protection, w.confidentiality)
+        opened, cross, requests = open_investigations(
+            self.rng, day, self._daily_rate, investigation, request, world
         )
-        voluntary_days = lognormal_days(
-            np.where(urgent, emergency_days, cfg.voluntary_response_days), z, sigma
-        )
-        voluntary_end = np.where(u_yes < p_yes, ANSWERED, FALLBACK)
-        order = route == PRODUCTION_ORDER
-        days = np.where(order, order_days, voluntary_days)
-        end = np.where(order, order_end, voluntary_end)
+        self.opened[day] = opened
+        self.cross_border[day] = cross
+        a, b, case_type, severity, sensitivity, deadline, route, urgent, days, end = requests
+        if a.size == 0:
+            return
         ids = self.book.append(
             requesting_state=a,
             provider_state=b,
@@ -280,13 +243,13 @@ class ElectronicEvidence:
             t_deadline=deadline,
             route=route,
             urgent=urgent,
-            t_created=model.day,
-            t_end=model.day + days,
+            t_created=day,
+            t_end=day + days,
             end=end,
         )
         back = end == FALLBACK
         # The formal route starts on the day the provider's refusal (or the deadline) comes.
-        self._fallback.file(ids[back], np.ceil(model.day + days[back]))
+        self._fallback.file(ids[back], np.ceil(day + days[back]))
 
     def _send_formal(self, ids: np.ndarray) -> None:
         """Requests the provider declined (or ignored) go the formal route, a case each."""

@@ -50,7 +50,6 @@ def disclosure_probability(
     skill,
     legal_distance,
     data_protection_gap,
-    *,
     skill_weight,
     distance_weight,
     gap_weight,

@@ -29,9 +29,9 @@ from numba.core.compiler import Compiler
 PACKAGE = Path(__file__).resolve().parent
 
 
-#: Modules whose constants the kernels read (frozen into their machine code), besides
+#: Modules whose constants (or, for e-evidence, rules) the kernels compile in, besides
 #: the kernel modules themselves.
-READ_BY_KERNELS = ("units.py",)
+READ_BY_KERNELS = ("units.py", "eevidence_rules.py")
 
 
 def source_digest() -> str:

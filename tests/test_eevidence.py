@@ -220,3 +220,36 @@ def test_agencies_are_staffed_for_the_formal_requests_they_can_expect():
     extra = on.eevidence.expected_formal_per_day()
     assert (extra >= 0).all() and extra.sum() > 0
     np.testing.assert_allclose(on.expected_incoming, off.expected_incoming + extra)
+
+
+def test_the_compiled_rules_are_the_numpy_rules_value_for_value():
+    """sim.kernel_eevidence compiles the rules from their own source: on random arrays
+    each gives what numpy gives, bit for bit (numba's np.where, searchsorted, clip)."""
+    from sim import kernel_eevidence as K
+
+    rng = np.random.default_rng(3)
+    m, n_states = 200, 12
+    origin = rng.integers(0, n_states, m)
+    cdf = np.cumsum(rng.random(n_states))
+    cdf /= cdf[-1]
+    u1, u2, u3 = rng.random(m), rng.random(m), rng.random(m)
+    np.testing.assert_array_equal(
+        K._provider_states(origin, u1, u2, cdf, 0.4), provider_states(origin, u1, u2, cdf, 0.4)
+    )
+    regime_a, regime_b = rng.random(m) < 0.5, rng.random(m) < 0.5
+    np.testing.assert_array_equal(
+        K._choose_route(regime_a, regime_b, u3, 0.3), choose_route(regime_a, regime_b, u3, 0.3)
+    )
+    handling, deadline = rng.gamma(2.0, 5.0, m), np.full(m, 10.0)
+    complies = u1 < 0.7
+    for compiled, reference in zip(
+        K._order_outcome(handling, deadline, complies),
+        order_outcome(handling, deadline, complies),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(compiled, reference)
+    args = (rng.random(m), rng.random(m), rng.random(m), rng.normal(0.0, 0.5, m))
+    np.testing.assert_array_equal(
+        K._disclosure(*args, 0.4, 0.5, 1.0),
+        disclosure_probability(*args, skill_weight=0.4, distance_weight=0.5, gap_weight=1.0),
+    )

@@ -153,6 +153,12 @@ def test_cache_directory_follows_every_kernel_source(tmp_path, monkeypatch):
     assert "units.py" in kernel_cache.READ_BY_KERNELS and units.exists()
     units.write_text(units.read_text() + "\n# a comment\n")
     assert kernel_cache.cache_dir() != changed
+    # And to e-evidence's rules, which sim.kernel_eevidence compiles from their source.
+    changed = kernel_cache.cache_dir()
+    rules = package / "eevidence_rules.py"
+    assert "eevidence_rules.py" in kernel_cache.READ_BY_KERNELS and rules.exists()
+    rules.write_text(rules.read_text() + "\n# a comment\n")
+    assert kernel_cache.cache_dir() != changed
 
 
 def test_the_model_runs_from_the_numba_cache_of_its_own_source():
