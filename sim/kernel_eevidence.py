@@ -99,7 +99,7 @@ def open_investigations(rng, day, rates, investigation, request, world):
             abroad[owner[k]] = True
     cross = np.int64(abroad.sum())
     if not foreign.any():
-        return n, cross, _requests(0)
+        return n, cross, _requests(np.int64(0))
     inv = np.flatnonzero(abroad)
     severity = np.empty(inv.size)
     for j in range(inv.size):
