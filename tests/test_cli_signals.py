@@ -21,9 +21,11 @@ from sim.experiment import ProcessExecutor
 from sim.store import load_results
 
 ROOT = Path(__file__).resolve().parent.parent
-# Runs of 2 simulated years (about 0.4 s each on one core): after the first runs are
-# stored, the rest of the sweep still needs several seconds, so the signal always lands
-# mid-sweep even when the test process is starved of CPU by the other test worker.
+# Runs of 8 simulated years of 40 states (about 0.25 s each on one core): after the first
+# runs are stored, the rest of the sweep still needs seconds, so the signal always lands
+# mid-sweep even when the test process is starved of CPU by the other test worker. (Runs
+# of 2 years of 10 states became so fast that a whole sweep was stored before the test
+# saw its first runs, and the signal landed after the sweep had finished.)
 REPS = 10
 PLANNED = 2 * REPS
 
@@ -32,8 +34,8 @@ PLANNED = 2 * REPS
 def experiment_file(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sig")
     (folder / "tiny.toml").write_text(
-        'extends = "baseline"\nname = "tiny"\n[world]\nn_states = 10\n'
-        "[run]\nyears = 2.0\nwarmup_years = 0.0\n"
+        'extends = "baseline"\nname = "tiny"\n[world]\nn_states = 40\n'
+        "[run]\nyears = 8.0\nwarmup_years = 0.0\n"
     )
     (folder / "faster.toml").write_text(
         'extends = "tiny.toml"\nname = "faster"\n[agencies]\ncentral_authority_capacity = 5.0\n'
