@@ -124,9 +124,7 @@ def open_investigations(rng, day, rates, investigation, request, world):
     z = np.empty(m)
     for k in range(m):
         z[k] = standard_normal(bits)
-    out = _requests(m)
-    _decide(
-        out,
+    requests = _decide(
         a,
         b,
         case_type[req_owner],
@@ -139,12 +137,12 @@ def open_investigations(rng, day, rates, investigation, request, world):
         request,
         world,
     )
-    return n, cross, out
+    return n, cross, requests
 
 
 @njit(cache=True)
 def _requests(m):
-    """Empty columns for ``m`` requests."""
+    """Columns for ``m`` requests, of the types :func:`_decide` returns."""
     return (
         np.empty(m, dtype=np.int64),
         np.empty(m, dtype=np.int64),
@@ -160,8 +158,12 @@ def _requests(m):
 
 
 @njit(cache=True)
-def _decide(out, a, b, case_type, severity, sensitivity, deadline, u_rep, u_yes, z, request, world):
-    """:meth:`sim.eevidence.ElectronicEvidence._send_to_providers`' decisions, into ``out``."""
+def _decide(a, b, case_type, severity, sensitivity, deadline, u_rep, u_yes, z, request, world):
+    """Each request's route, urgency, and when and how it ends at the provider.
+
+    Common random numbers: every request draws ``u_rep``, ``u_yes`` and ``z`` whatever
+    its route. Returns the requests' columns (see :func:`open_investigations`).
+    """
     regime, urgent_threshold, representative_share, sigma = request[:4]
     emergency_days, handling_days, emergency_deadline_days, deadline_days = request[4:8]
     compliance_rate, voluntary_days = request[8], request[9]
@@ -190,13 +192,6 @@ def _decide(out, a, b, case_type, severity, sensitivity, deadline, u_rep, u_yes,
     answered_days = np.where(urgent, emergency_days, voluntary_days) * np.exp(spread)
     voluntary_end = np.where(u_yes < p_yes, ANSWERED, FALLBACK)
     order = route == PRODUCTION_ORDER
-    out[0][:] = a
-    out[1][:] = b
-    out[2][:] = case_type
-    out[3][:] = severity
-    out[4][:] = sensitivity
-    out[5][:] = deadline
-    out[6][:] = route
-    out[7][:] = urgent
-    out[8][:] = np.where(order, order_days, answered_days)
-    out[9][:] = np.where(order, order_end, voluntary_end)
+    days = np.where(order, order_days, answered_days)
+    end = np.where(order, order_end, voluntary_end)
+    return a, b, case_type, severity, sensitivity, deadline, route, urgent, days, end
