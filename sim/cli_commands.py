@@ -77,7 +77,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_scenario_arg(args.scenario, "run: SCENARIO")
     scenario = load_scenario(args.scenario, run_overrides(args))
     out = prepare_out(args.out, "run", args.force) if args.out else None
-    ensure_compiled()
+    ensure_compiled(scenarios=[scenario])
     result = run(scenario, seed=args.seed, progress=args.progress)
     if out is not None:
         from sim.store import write_run
@@ -96,14 +96,17 @@ def cmd_compile(args: argparse.Namespace) -> int:
     """Compile the model's kernels for this machine, unless they are compiled already."""
     import time
 
-    from sim.compiling import cache_is_cold, compile_kernels
+    from sim.compiling import cache_is_cold, cold_optional_parts, compile_kernels, compile_optional
     from sim.kernel_cache import active_cache_dir
 
-    if not cache_is_cold():
+    cold, parts = cache_is_cold(), cold_optional_parts()
+    if not cold and not parts:
         print(f"the kernels are compiled for this source already: {active_cache_dir()}")
         return EXIT_OK
     started = time.perf_counter()
-    compile_kernels()
+    if cold:
+        compile_kernels()
+    compile_optional(parts)
     print(f"compiled the kernels in {time.perf_counter() - started:.0f} s: {active_cache_dir()}")
     return EXIT_OK
 

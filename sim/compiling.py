@@ -14,6 +14,12 @@ compiles whatever is left.
 The helper only fills the cache. If it fails, or its compile does not match the
 types of the run (a bug, which a test guards against), the last run compiles what
 is missing itself: slower, never wrong.
+
+A few kernels only some scenarios call (:data:`OPTIONAL_KERNELS`: electronic
+evidence's day), and the short baseline run does not reach them. A sweep whose
+scenarios call them compiles them once, ahead of its workers
+(:func:`ensure_compiled`), so that each worker loads them instead of compiling them
+on its first run.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from numba import typeof
 import sim.stages
 from sim.kernel_cache import active_cache_dir
 from sim.kernel_day import PASSES, STEPS, record_series, run_day
+from sim.kernel_eevidence import open_investigations
 from sim.kernel_queues import stable_order
 from sim.kernel_stages import advance_due
 from sim.model import CooperationModel
@@ -40,20 +47,54 @@ from sim.scenario import load_scenario
 # The helper: this module run as a script compiles the day's kernel.
 HELPER = ("-m", "sim.compiling")
 
+#: Kernels only some scenarios call, which :func:`short_model` does not reach: for each
+#: part of the model, whether a scenario calls them, the kernel whose cache entry says
+#: this machine has compiled them, and the shipped scenario whose short run does.
+OPTIONAL_KERNELS = {
+    "electronic evidence": (
+        lambda scenario: bool(scenario.electronic_evidence.enabled),
+        open_investigations,
+        "e_evidence",
+    ),
+}
 
-def short_model() -> CooperationModel:
-    """The run that reaches every kernel: 12 states, one year, no warm-up."""
-    scenario = load_scenario("baseline").with_overrides(
+
+def short_model(scenario: str = "baseline") -> CooperationModel:
+    """The run that reaches every kernel ``scenario`` calls: 12 states, one year, no warm-up.
+
+    The baseline's reaches all but :data:`OPTIONAL_KERNELS`.
+    """
+    config = load_scenario(scenario).with_overrides(
         {"world.n_states": 12, "run.years": 1.0, "run.warmup_years": 0.0}
     )
-    return CooperationModel(scenario, rng=0)
+    return CooperationModel(config, rng=0)
 
 
-def cache_is_cold() -> bool:
-    """Whether the day's kernel has no entry in this source's cache yet."""
-    name = f"{run_day.py_func.__module__.rpartition('.')[2]}.run_day-"
+def cache_is_cold(kernel=run_day) -> bool:
+    """Whether ``kernel`` (by default the day's) has no entry in this source's cache yet."""
+    name = f"{kernel.py_func.__module__.rpartition('.')[2]}.{kernel.py_func.__name__}-"
     directory = active_cache_dir()
     return not directory.is_dir() or not any(directory.glob(f"{name}*.nbi"))
+
+
+def cold_optional_parts(scenarios=None) -> list[str]:
+    """The parts of :data:`OPTIONAL_KERNELS` not compiled yet that ``scenarios`` call.
+
+    Args:
+        scenarios: Resolved scenarios (:class:`sim.scenario.Scenario`); None: every
+            part, whatever calls it.
+    """
+    return [
+        part
+        for part, (calls, kernel, _) in OPTIONAL_KERNELS.items()
+        if (scenarios is None or any(calls(s) for s in scenarios)) and cache_is_cold(kernel)
+    ]
+
+
+def compile_optional(parts) -> None:
+    """Compile the kernels of these parts of :data:`OPTIONAL_KERNELS` with short runs."""
+    for part in parts:
+        short_model(OPTIONAL_KERNELS[part][2]).run()
 
 
 def run_day_types(model: CooperationModel) -> tuple:
@@ -158,7 +199,7 @@ def compile_kernels(parallel: bool | None = None) -> None:
     short_model().run()
 
 
-def ensure_compiled(announce: bool = True) -> None:
+def ensure_compiled(announce: bool = True, scenarios=()) -> None:
     """Compile the kernels now if this machine has not yet (on two cores when it can).
 
     Called before a sweep starts its workers and before a single run, so that the
@@ -167,17 +208,25 @@ def ensure_compiled(announce: bool = True) -> None:
 
     Args:
         announce: Say on stderr why the first run waits.
+        scenarios: The resolved scenarios about to run: the kernels only some
+            scenarios call (:data:`OPTIONAL_KERNELS`) are compiled too if these call them.
     """
-    if not cache_is_cold():
-        return
+    if cache_is_cold():
+        _say(announce, "the model's kernels", "about half a minute on two cores")
+        compile_kernels()
+    parts = cold_optional_parts(list(scenarios))
+    if parts:
+        _say(announce, f"the kernels of {' and '.join(parts)}", "about ten seconds")
+        compile_optional(parts)
+
+
+def _say(announce: bool, what: str, how_long: str) -> None:
     if announce:
         print(
-            "coopsim: compiling the model's kernels for this machine, once"
-            " (about half a minute on two cores)",
+            f"coopsim: compiling {what} for this machine, once ({how_long})",
             file=sys.stderr,
             flush=True,
         )
-    compile_kernels()
 
 
 if __name__ == "__main__":

@@ -159,6 +159,13 @@ class Experiment:
         """The experiment's name."""
         return self.spec.name
 
+    @property
+    def scenarios(self) -> list:
+        """The policies' resolved scenarios (none when the target is a function)."""
+        if isinstance(self.target, ModelTarget):
+            return list(self.target.scenarios.values())
+        return []
+
     def draw_of(self, replication: int) -> tuple[int, dict[str, float]]:
         """The parameter draw of a replication and its values (``(-1, {})`` without)."""
         if self.draws is None:

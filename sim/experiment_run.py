@@ -173,7 +173,8 @@ def run_experiment(
         )
         try:
             if pending and executor.local:
-                ensure_compiled(announce=progress)  # before the workers need the kernels
+                # Before the workers need the kernels (those its scenarios call too).
+                ensure_compiled(announce=progress, scenarios=experiment.scenarios)
             if own_executor and pending:
                 executor.__enter__()
             for attempt in (1, 2):

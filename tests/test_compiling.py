@@ -11,6 +11,7 @@ from numba import typeof
 import sim.compiling as compiling
 import sim.stages
 from sim.kernel_day import run_day
+from sim.kernel_eevidence import open_investigations
 from sim.kernel_state import FIELDS
 from sim.kernel_struct import new_state
 from sim.lifecycle import outbox
@@ -51,13 +52,54 @@ def test_the_cache_is_cold_until_the_requests_kernel_has_an_index(tmp_path, monk
     assert not compiling.cache_is_cold()
 
 
+def test_the_cache_is_cold_for_an_optional_kernel_until_it_has_its_own_index(tmp_path, monkeypatch):
+    monkeypatch.setattr(compiling, "active_cache_dir", lambda: tmp_path)
+    (tmp_path / "kernel_day.run_day-190.py312.nbi").touch()
+    assert not compiling.cache_is_cold()
+    assert compiling.cold_optional_parts() == ["electronic evidence"]
+    (tmp_path / "kernel_eevidence.open_investigations-49.py312.nbi").touch()
+    assert compiling.cold_optional_parts() == []
+
+
+def test_the_e_evidence_kernel_is_compiled_ahead_only_for_scenarios_that_call_it(
+    monkeypatch, capsys
+):
+    # The short baseline run never opens an investigation, so a sweep of e-evidence
+    # scenarios would have each worker compile that kernel on its first run.
+    baseline = compiling.short_model().config
+    e_evidence = compiling.short_model("e_evidence").config
+    assert not baseline.electronic_evidence.enabled and e_evidence.electronic_evidence.enabled
+    probes = []
+
+    class Probe:  # a stand-in for the short run: records which scenario ran
+        def __init__(self, scenario="baseline"):
+            self.scenario = scenario
+
+        def run(self):
+            probes.append(self.scenario)
+
+    monkeypatch.setattr(compiling, "cache_is_cold", lambda kernel=run_day: kernel is not run_day)
+    monkeypatch.setattr(compiling, "short_model", Probe)
+    compiling.ensure_compiled(scenarios=[baseline])
+    assert probes == [] and capsys.readouterr().err == ""
+    compiling.ensure_compiled(scenarios=[baseline, e_evidence])
+    assert probes == ["e_evidence"]
+    assert "compiling the kernels of electronic evidence" in capsys.readouterr().err
+
+
+def test_the_e_evidence_probe_reaches_the_e_evidence_kernel():
+    model = compiling.short_model("e_evidence")
+    model.run()
+    assert model.eevidence.enabled and open_investigations.signatures
+
+
 def test_ensure_compiled_compiles_only_a_cold_cache_and_says_so(monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(compiling, "compile_kernels", lambda: calls.append(1))
-    monkeypatch.setattr(compiling, "cache_is_cold", lambda: False)
+    monkeypatch.setattr(compiling, "cache_is_cold", lambda kernel=None: False)
     compiling.ensure_compiled()
     assert calls == [] and capsys.readouterr().err == ""
-    monkeypatch.setattr(compiling, "cache_is_cold", lambda: True)
+    monkeypatch.setattr(compiling, "cache_is_cold", lambda kernel=run_day: kernel is run_day)
     compiling.ensure_compiled()
     assert calls == [1] and "compiling the model's kernels" in capsys.readouterr().err
     compiling.ensure_compiled(announce=False)
