@@ -13,7 +13,7 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sim.executors import (
     Executor,
@@ -208,10 +208,26 @@ def run_experiment(
             if own_executor or stopped is not None:
                 executor.close()
         if stopped is not None:
-            with _shielded():
-                summary = {**counts, "wall_s": round(time.perf_counter() - started, 3)}
-                store.interrupt(summary)
-            signum = getattr(stopped, "signum", signal.SIGINT)
-            raise Interrupted(store.folder, len(done) + ok_runs, len(specs), signum) from None
+            _stop(
+                store,
+                {**counts, "wall_s": round(time.perf_counter() - started, 3)},
+                stopped,
+                len(done) + ok_runs,
+                len(specs),
+            )
     summary = {**counts, "wall_s": round(time.perf_counter() - started, 3)}
-    return store.finish(summary)
+    try:
+        with _stop_on_signals():
+            return store.finish(summary)
+    except KeyboardInterrupt as exc:  # while consolidating: every run is stored already
+        _stop(store, summary, exc, len(done) + ok_runs, len(specs))
+
+
+def _stop(
+    store: ExperimentStore, summary: dict, stopped: KeyboardInterrupt, kept: int, planned: int
+) -> NoReturn:
+    """Mark the store interrupted (signals held meanwhile) and raise :class:`Interrupted`."""
+    with _shielded():
+        store.interrupt(summary)
+    signum = getattr(stopped, "signum", signal.SIGINT)
+    raise Interrupted(store.folder, kept, planned, signum) from None

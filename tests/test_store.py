@@ -137,6 +137,31 @@ def test_corrupt_shard_is_detected_and_its_runs_redone(tmp_path):
 FLAKY = {"calls": 0}
 
 
+def test_an_interrupt_while_consolidating_marks_the_store_and_resume_finishes(
+    tmp_path, monkeypatch
+):
+    # Every run is stored when the signal lands: the manifest says "interrupted" (not
+    # "running"), the error says how many runs are kept, and resuming consolidates.
+    exp = square_exp()
+    planned = len(exp.run_specs())
+
+    def interrupted_consolidation(folder):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "consolidate", interrupted_consolidation)
+    with pytest.raises(sim.experiment.Interrupted) as stop:
+        run_experiment(exp, tmp_path / "c", progress=False)
+    assert (stop.value.kept, stop.value.planned) == (planned, planned)
+    manifest = json.loads((tmp_path / "c" / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted"
+    assert not (tmp_path / "c" / "outcomes.parquet").exists()
+    monkeypatch.undo()
+    again = run_experiment(exp, tmp_path / "c", progress=False)
+    assert again.manifest["status"] == "complete"
+    assert again.manifest["sessions"][-1]["ran"] == 0
+    assert len(again.outcomes) == planned
+
+
 def fails_on_x_3_and_once_on_x_0(params, seed):
     if params["x"] == 3.0:
         raise ValueError("model blew up at x = 3")
