@@ -105,6 +105,7 @@ SLOW_MODULES = {
     "test_worker_failure",
 }
 SLOW_TESTS = {
+    "test_compiling::test_the_sort_compiled_ahead_is_the_one_queue_service_calls",
     "test_calibration::test_baseline_shows_the_pattern",
     "test_calibration::test_calibrated_baseline_meets_the_fact",
     "test_calibration::test_measure_returns_every_quantity_from_a_short_run",

@@ -299,7 +299,6 @@ def test_stages_split_a_run_into_the_two_kernel_calls_and_the_python_around_them
         "the day: Python around it",
         "the rest (stepping, e-evidence, events)",
     }
-    assert sum(parts.values()) == pytest.approx(result["total"])
     assert parts["the day: the kernel"] > 0 and parts["case generation: the kernel"] > 0
     assert min(parts.values()) >= 0
     assert result["days"] == 730 + 110 and result["requests"] > 0  # warm-up and 0.3 years

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import ast
 import collections
+import inspect
+import json
+import os
+import subprocess
 import sys
+import textwrap
 
 import pytest
 from numba import typeof
 
 import sim.compiling as compiling
+import sim.eevidence
 import sim.stages
+from sim.cli import main
+from sim.experiment import experiment_from_dict, run_experiment
 from sim.kernel_day import run_day
 from sim.kernel_eevidence import open_investigations
-from sim.kernel_state import FIELDS
 from sim.kernel_struct import new_state
 from sim.lifecycle import outbox
 
@@ -87,10 +95,38 @@ def test_the_e_evidence_kernel_is_compiled_ahead_only_for_scenarios_that_call_it
     assert "compiling the kernels of electronic evidence" in capsys.readouterr().err
 
 
-def test_the_e_evidence_probe_reaches_the_e_evidence_kernel():
+def test_the_e_evidence_probe_calls_the_e_evidence_kernel_every_day(monkeypatch):
+    # Counted here, not read from the kernel's signatures: another test in the same
+    # process may have compiled it already.
+    requests = []
+
+    def counted(*args):
+        result = open_investigations(*args)
+        requests.append(result[2][0].size)
+        return result
+
+    monkeypatch.setattr(sim.eevidence, "open_investigations", counted)
     model = compiling.short_model("e_evidence")
     model.run()
-    assert model.eevidence.enabled and open_investigations.signatures
+    assert len(requests) == model.day and sum(requests) > 0  # the decisions too
+
+
+def test_a_run_a_sweep_and_coopsim_compile_ask_for_the_e_evidence_kernels(monkeypatch, tmp_path):
+    asked = []
+    monkeypatch.setattr(compiling, "cache_is_cold", lambda kernel=run_day: kernel is not run_day)
+    monkeypatch.setattr(compiling, "compile_optional", lambda parts: asked.append(list(parts)))
+    assert main(["run", "e_evidence", "--years", "0.05", "--warmup-years", "0", "--json"]) == 0
+    assert main(["run", "baseline", "--years", "0.05", "--warmup-years", "0", "--json"]) == 0
+    assert asked == [["electronic evidence"]]  # not for the baseline
+    small = {"world.n_states": 6, "run.years": 0.05, "run.warmup_years": 0.0}
+    sweep = {"name": "ee", "replications": 1, "overrides": small}
+    for scenarios, expected in ((["baseline"], 1), (["baseline", "e_evidence"], 2)):
+        experiment = experiment_from_dict({**sweep, "levers": {"scenarios": scenarios}})
+        run_experiment(experiment, tmp_path / str(expected), progress=False)
+        assert len(asked) == expected
+    assert asked[-1] == ["electronic evidence"]
+    assert main(["compile"]) == 0
+    assert asked[-1] == ["electronic evidence"] and len(asked) == 3
 
 
 def test_ensure_compiled_compiles_only_a_cold_cache_and_says_so(monkeypatch, capsys):
@@ -113,19 +149,54 @@ def test_a_failed_helper_is_reported_and_the_run_compiles_alone(monkeypatch):
     assert sim.stages.run_day is run_day
 
 
-def test_the_sort_compiled_for_the_helper_has_queue_services_types():
-    # Queue service passes the pool's arrivals sliced to their count; a slice of a C
-    # array is a C array of its type, so the types compiled ahead are the call's.
-    model = compiling.short_model()
-    model.run()
-    arrays = dict(zip(FIELDS, model.current_kernel_arrays(outbox(1)), strict=True))
-    sliced = (arrays["pool_new_group"][:2], arrays["pool_new_priority"][:2])
-    assert compiling.stable_order_types(model) == tuple(map(typeof, sliced))
+# In a fresh process on an empty cache: the sort and the record compiled ahead, as
+# compile_for_helper does, then queue service's merge (the sort's caller) compiled for
+# the struct's type. A sort compiled ahead for other types than the merge's call would
+# be compiled a second time: a second signature.
+_AHEAD_PROBE = """
+import json
+from sim import compiling
+from sim.kernel_day import record_series
+from sim.kernel_queues import pool_merge, stable_order
+
+model = compiling.short_model()
+compiling.compile_for_helper(model)
+ahead = [len(stable_order.signatures), len(record_series.signatures)]
+pool_merge.compile((model.kernel_state_type(),))
+print(json.dumps([ahead, len(stable_order.signatures)]))
+"""
 
 
-def test_the_record_compiled_for_the_helper_has_the_day_s_types():
-    # run_day passes its own struct, agency count and day to the record: the types
-    # compiled ahead are run_day's (whose signature the first test checks).
+def test_the_sort_compiled_ahead_is_the_one_queue_service_calls(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", _AHEAD_PROBE], env=env, capture_output=True, text=True, check=True
+    )
+    ahead, after = json.loads(done.stdout.splitlines()[-1])
+    assert ahead == [1, 1] and after == 1
+
+
+def test_the_day_calls_the_record_with_its_own_arguments():
+    # What compile_for_helper compiles the record for (record_series_types): the struct,
+    # the agency count and the day run_day was called with. So run_day passes its own
+    # parameters, never rebinding them.
+    tree = ast.parse(textwrap.dedent(inspect.getsource(run_day.py_func)))
+    function = tree.body[0]
+    calls = [
+        node
+        for node in ast.walk(function)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "record_series"
+    ]
+    assert len(calls) == 1
+    passed = [arg.id for arg in calls[0].args]
+    params = [arg.arg for arg in function.args.args]  # S, R, n_agencies, day, first_step
+    assert passed == [params[0], params[2], params[3]]
+    stored = {
+        node.id
+        for node in ast.walk(function)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    }
+    assert not stored & set(passed)
     model = compiling.short_model()
     state, _, n_agencies, day, _ = compiling.run_day_types(model)
     assert compiling.record_series_types(model) == (state, n_agencies, day)

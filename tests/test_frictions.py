@@ -106,6 +106,32 @@ def test_drafting_skill_effect_sets_how_much_longer_unskilled_staff_take(effect)
     assert days(0.5) == pytest.approx(50.0 * (1.0 + effect / 2))
 
 
+@pytest.mark.parametrize("effect", [0.0, 1.7])
+def test_the_model_drafts_in_the_time_the_drafting_rule_gives(effect):
+    """The drafting kernel (sim.kernel_drafting.draft) writes the rule out for one request:
+    without noise, every request drafted outside a team is issued after the rule's days
+    (sim.durations.drafting_days), to the day, skill effect included."""
+    from conftest import tiny_run
+
+    result = tiny_run(seed=3, drafting__noise_sigma=0.0, drafting__skill_effect=effect)
+    model, cfg = result.model, result.model.config.drafting
+    led, w = model.ledger, model.world
+    issued, created = led.col("t_issued"), led.col("t_created")
+    drafted = (issued >= 0) & (led.col("channel") != Channel.JIT)
+    a, b = led.col("requesting_state")[drafted], led.col("requested_state")[drafted]
+    expected = frictions.drafting_days(
+        cfg.base_days,
+        cfg.language_days,
+        cfg.legal_distance_days,
+        w.different_language[a, b],
+        w.legal_distance[a, b],
+        w.skill[a],
+        skill_effect=effect,
+    )
+    assert drafted.sum() > 100 and np.unique(w.skill[a]).size > 5
+    np.testing.assert_array_equal((issued - created)[drafted], np.rint(expected))
+
+
 # ---------------------------------------------------------------- instruments
 
 

@@ -98,7 +98,10 @@ def test_a_selection_of_nothing_is_empty_and_leaves_the_values_alone():
     empties = pick(values, nothing), pick_not(values, everything), pick_equal(values, values, 9)
     for empty in empties:
         assert empty.size == 0 and empty.dtype == values.dtype
+        # A view of the values (numba wraps it in its own memory record): their buffer.
+        assert empty.ctypes.data == values.ctypes.data
     chosen = pick(values, everything)  # something selected: a copy, not a view
+    assert chosen.ctypes.data != values.ctypes.data
     chosen[0] = 99
     assert values[0] == 0
 

@@ -52,6 +52,44 @@ def test_leak_probability_falls_with_security_confidentiality_and_platform():
     assert intelligence.leak_probability(0.0, 1.0, False, **no_cut) == pytest.approx(0.1)
 
 
+@pytest.mark.parametrize("weight", [0.0, 1.0])
+def test_leaks_follow_the_recipients_data_security_weighted_by_technology(weight):
+    """A delivered item leaks with the leak rule's chance at the recipient, whose data
+    security is ``weight`` x technology + (1 - weight) x data protection: the leaks of
+    a run are as many as those chances add up to, and clearly not as many as the other
+    weight's would."""
+    result = run(
+        seed=5,
+        world__n_states=40,
+        intelligence__leak_base=1.0,
+        intelligence__technology_security_weight=weight,
+    )
+    model, cfg = result.model, result.model.config.intelligence
+    w, shares = model.world, model.intelligence.shares
+    delivered = shares["t_delivered"] >= 0
+    recipient = shares["recipient"][delivered]
+
+    def chances(weight_of_technology):
+        security = weight_of_technology * w.technology + (1 - weight_of_technology) * (
+            w.data_protection
+        )
+        return intelligence.leak_probability(
+            security[recipient],
+            w.confidentiality[recipient],
+            shares["platform"][delivered],
+            base=cfg.leak_base,
+            platform_factor=cfg.platform_leak_factor,
+            confidentiality_cut=cfg.confidentiality_leak_cut,
+        )
+
+    p, other = chances(weight), chances(1.0 - weight)
+    sd = np.sqrt(np.sum(p * (1 - p)))
+    leaks = int(shares["leaked"][delivered].sum())
+    assert delivered.sum() > 200 and leaks == model.intelligence.leaks
+    assert abs(leaks - p.sum()) < 4 * sd, (leaks, p.sum(), sd)
+    assert abs(other.sum() - p.sum()) > 8 * sd, (other.sum(), p.sum(), sd)
+
+
 def test_one_leak_outweighs_many_good_exchanges_with_default_parameters():
     defaults = sim.Scenario()
     start = defaults.world.initial_trust
@@ -113,6 +151,46 @@ def test_a_team_holds_its_members_capacity_until_its_case_ends():
         # Every slot not held by an active team is free again.
         assert np.count_nonzero(model.teams.slot_case >= 0) == len(model.teams.active)
     assert dissolved >= 3 and model.teams.active  # teams ended and others still work
+
+
+def test_the_kernel_gives_back_capacity_and_marks_teams_by_segment_then_case():
+    """give_back_capacity returns each member's capacity and marks the teams of the cases a
+    call ended -2 - k, k in the order of (the segment the case ended in, the case id)."""
+    from sim.kernel_state import O_CLOSED, O_GIVEN, O_SEGMENTS, O_TEAMS_ENDED
+    from sim.kernel_teams import give_back_capacity
+    from sim.model import CooperationModel
+
+    scenario = sim.load_scenario(
+        "joint_task_forces",
+        {"world.n_states": 12, "run.years": 2.0, "run.warmup_years": 0.0},
+    )
+    model = CooperationModel(scenario, rng=4)
+    while len(model.teams.active) < 4:
+        model.step()
+    formation = model.teams
+    a, b, c, still_open = sorted(formation.active)[:4]
+    slot = {case: formation.active[case].slot for case in (a, b, c, still_open)}
+    state, out = model.kernel_state(8)
+    # Two segments: c's case ended first, then b's and a's (in that order) together.
+    out.ended_cases[:3] = [c, b, a]
+    out.ended_segments[:2] = [1, 3]
+    out.filed[O_CLOSED], out.filed[O_SEGMENTS] = 3, 2
+    model.cases.status[[a, b, c]] = CaseStatus.RESOLVED
+    capacity = model.agency_table.capacity
+    before, expected = capacity.copy(), capacity.copy()
+    for case in (c, a, b):  # members in each team's order, as the kernel adds them
+        s = slot[case]
+        for member in formation.slot_members[s, : formation.slot_size[s]]:
+            agency = model.le_of[member]
+            expected[agency] = max(expected[agency] + formation.slot_cost[s], 0.0)
+    give_back_capacity(state)
+    assert [formation.slot_case[slot[case]] for case in (c, a, b)] == [-2, -3, -4]
+    assert formation.slot_case[slot[still_open]] == still_open
+    assert (out.filed[O_GIVEN], out.filed[O_TEAMS_ENDED]) == (2, 3)
+    np.testing.assert_array_equal(capacity, expected)
+    assert np.count_nonzero(capacity > before) >= 2  # the members' law enforcement
+    formation.dissolve_ended(3)
+    assert not {a, b, c} & set(formation.active) and still_open in formation.active
 
 
 def test_teams_dissolve_in_the_order_the_kernel_marked_them(monkeypatch):

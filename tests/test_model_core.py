@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 
+import mesa
 import numpy as np
 import pytest
 from conftest import assert_one_outcome_per_request, ledger_columns, tiny_run, tiny_scenario
@@ -475,6 +476,25 @@ def test_national_security_courts_shorten_the_judicial_stage_of_security_cases()
     assert with_nsc < 0.8 * without, (with_nsc, without)
 
 
+def by_mesa(model_class):
+    """``model_class`` with Mesa's own time (``mesa.Model._advance_time``), not the direct
+    loop of sim.stepping: the reference a run is compared with. (A plain model's ``step()``
+    is Mesa's wrapped step, which calls the model's ``_advance_time``: sim.stepping's.)"""
+    return type(f"{model_class.__name__}ByMesa", (model_class,), {"_advance_time": _mesa_time})
+
+
+_mesa_time = mesa.Model._advance_time
+
+
+def test_the_reference_steps_every_day_through_mesa():
+    scenario = tiny_scenario(run__years=0.1, run__warmup_years=0.0)
+    stepped = by_mesa(_DirectDaysModel)(scenario, rng=2)
+    while stepped.running:
+        stepped.step()
+    by_mesa_days = [entry[1] for entry in stepped.log if entry[0] == "by Mesa"]
+    assert by_mesa_days == list(range(stepped.horizon_days))
+
+
 def test_a_run_in_blocks_meets_a_reform_on_its_day_as_stepping_does():
     """run() advances Mesa a month of days a call; a reform due inside a block takes effect
     on its day, as when Mesa is stepped one day at a time."""
@@ -483,7 +503,7 @@ def test_a_run_in_blocks_meets_a_reform_on_its_day_as_stepping_does():
     )
     start_day = round(0.123 * DAYS_PER_YEAR)
     assert start_day % 30 not in (0, 29)  # inside a block of the run, not at its edge
-    stepped = sim.CooperationModel(scenario, rng=4)
+    stepped = by_mesa(sim.CooperationModel)(scenario, rng=4)
     while stepped.running:
         stepped.step()
     run = sim.CooperationModel(scenario, rng=4).run()
@@ -518,7 +538,7 @@ def test_a_run_steps_days_and_events_in_mesas_order():
     scenario = tiny_scenario(
         run__years=0.3, run__warmup_years=0.0, nsc_law__enabled=True, nsc_law__start_year=0.05
     )
-    stepped = _SchedulingModel(scenario, rng=2)
+    stepped = by_mesa(_SchedulingModel)(scenario, rng=2)
     while stepped.running:
         stepped.step()
     run = _SchedulingModel(scenario, rng=2).run()

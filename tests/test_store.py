@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import time
 
 import pandas as pd
 import pytest
@@ -137,21 +140,26 @@ def test_corrupt_shard_is_detected_and_its_runs_redone(tmp_path):
 FLAKY = {"calls": 0}
 
 
-def test_an_interrupt_while_consolidating_marks_the_store_and_resume_finishes(
-    tmp_path, monkeypatch
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_consolidating_marks_the_store_and_resume_finishes(
+    signum, tmp_path, monkeypatch
 ):
     # Every run is stored when the signal lands: the manifest says "interrupted" (not
-    # "running"), the error says how many runs are kept, and resuming consolidates.
+    # "running"), the error names the signal and how many runs are kept, and resuming
+    # consolidates.
     exp = square_exp()
     planned = len(exp.run_specs())
 
     def interrupted_consolidation(folder):
-        raise KeyboardInterrupt
+        os.kill(os.getpid(), signum)
+        time.sleep(5)  # the handler raises here (SIGINT: Python's own, SIGTERM: the sweep's)
+        raise AssertionError("the signal did not stop the consolidation")
 
     monkeypatch.setattr(store, "consolidate", interrupted_consolidation)
     with pytest.raises(sim.experiment.Interrupted) as stop:
         run_experiment(exp, tmp_path / "c", progress=False)
     assert (stop.value.kept, stop.value.planned) == (planned, planned)
+    assert stop.value.signum == signum
     manifest = json.loads((tmp_path / "c" / "manifest.json").read_text())
     assert manifest["status"] == "interrupted"
     assert not (tmp_path / "c" / "outcomes.parquet").exists()
