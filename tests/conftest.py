@@ -169,13 +169,15 @@ def pytest_sessionstart(session):
     """Compile the model's kernels once, before the xdist workers start.
 
     numba caches compiled kernels next to their modules (:mod:`sim.kernel_state`);
-    on a fresh clone every worker would otherwise compile them at the same time.
+    on a fresh clone every worker would otherwise compile them at the same time. The
+    kernels only some scenarios call (e-evidence's) too: several test modules run it.
     """
     if hasattr(session.config, "workerinput"):
         return  # a worker: the controller has warmed the cache
-    from sim.compiling import compile_kernels
+    from sim.compiling import cold_optional_parts, compile_kernels, compile_optional
 
     compile_kernels()
+    compile_optional(cold_optional_parts())
 
 
 # Modules whose tests take 10-25 s each (processes, a browser, notebooks, long runs) run
