@@ -247,9 +247,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Interrupted as exc:
+        then = "finish" if exc.kept == exc.planned else "resume"
         print(
             f"interrupted ({signal.Signals(exc.signum).name}): {exc.kept} of {exc.planned} runs "
-            f"are stored in {exc.folder}; run the same command again to resume",
+            f"are stored in {exc.folder}; run the same command again to {then}",
             file=sys.stderr,
         )
         return 128 + int(exc.signum)

@@ -33,6 +33,9 @@ def _format_summary(outcomes: dict) -> str:
     def days(x):
         return "n/a" if x is None or x != x else f"{x:.0f} d"
 
+    def level(x):  # a world of one state has no pair to trust
+        return "n/a" if x is None or x != x else f"{x:.3f}"
+
     o = outcomes
     lines = [
         f"scenario {o['scenario']}: {o['states']} states, {o['days']} days measured "
@@ -58,7 +61,7 @@ def _format_summary(outcomes: dict) -> str:
     lines += [
         f"  cases resolved        {pct(o['case_resolution_rate']):>8} of {o['cases_total']}",
         f"  cases gone cold       {o['cases_cold']:>8}",
-        f"  mean trust            {o['mean_trust']:>8.3f}",
+        f"  mean trust            {level(o['mean_trust']):>8}",
     ]
     for key in ("intel_shared", "leaks", "red_notices_requested", "jits_formed"):
         if key in o:

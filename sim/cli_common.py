@@ -87,7 +87,7 @@ def _only_known_files(folder: Path, kind: str) -> bool:
     )
 
 
-def _aside(path: Path) -> Path:
+def aside_path(path: Path) -> Path:
     """A free name next to ``path`` to move it to: ``NAME.replaced-YYYYmmdd-HHMMSS``."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     candidate = path.with_name(f"{path.name}.replaced-{stamp}")
@@ -141,7 +141,7 @@ def prepare_out(path: str | Path, kind: str, force: bool = False, option: str = 
                 f"{option} {out}: is a file, not a results folder; {hint} to move the file "
                 "aside first"
             )
-        moved = _aside(out)
+        moved = aside_path(out)
         os.replace(out, moved)
         print(f"note: --force: moved your file {out} to {moved}", file=sys.stderr)
         return out
@@ -153,7 +153,7 @@ def prepare_out(path: str | Path, kind: str, force: bool = False, option: str = 
     if not force:
         raise CliError(f"{option} {out}: {what} ({shown}); {hint}")
     if kind == "run":  # a run's folder is replaced as a whole: keep the user's one aside
-        moved = _aside(out)
+        moved = aside_path(out)
         os.replace(out, moved)
         print(f"note: --force: moved the folder {out} to {moved}", file=sys.stderr)
     else:

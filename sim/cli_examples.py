@@ -90,7 +90,7 @@ EXAMPLES = {
           coopsim sweep experiments/sweep_capacity.toml --workers 2
           coopsim sweep sobol_baseline --dask-local
           coopsim sweep experiments/morris_baseline.toml --scheduler tcp://scheduler-host:8786
-          coopsim sweep sweep_capacity --no-resume     # discard earlier results, start over
+          coopsim sweep sweep_capacity --no-resume     # start over (earlier results moved aside)
           coopsim sweep sobol_baseline --sample-size 256   # tighter Sobol intervals
         an interrupted sweep resumes where it stopped when run again
         """,

@@ -90,7 +90,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     # stopped; a different one replaces the results this command wrote before.
     resume = args.resume or _same_plan(out, experiment)
     results, tables, written = _run_and_analyze(
-        experiment, out, make_executor(args.workers), resume=resume
+        experiment, out, make_executor(args.workers), resume, start_over="leave out --resume"
     )
     return _report(results, tables, written, out, fmt=args.format)
 
@@ -105,7 +105,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out = prepare_out(args.out or Path("results") / experiment.name, "experiment", args.force)
     executor = make_executor(args.workers, args.scheduler, args.dask_local)
     results, tables, written = _run_and_analyze(
-        experiment, out, executor, resume=not args.no_resume
+        experiment, out, executor, not args.no_resume, start_over="add --no-resume"
     )
     return _report(results, tables, written, out, fmt=args.format)
 
@@ -223,7 +223,7 @@ def add_experiment_parsers(sub) -> None:
     p.add_argument(
         "--no-resume",
         action="store_true",
-        help="discard earlier results in the folder and start over",
+        help="start over: earlier results in the folder are moved aside (NAME.replaced-<time>)",
     )
     p.add_argument(
         "--sample-size",

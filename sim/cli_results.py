@@ -8,13 +8,27 @@ tables with their forest plot pages, and report how many runs finished.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-from sim.cli_common import EXIT_FAILED, EXIT_OK, CliError
+from sim.cli_common import EXIT_FAILED, EXIT_OK, CliError, aside_path, mark_out
 
 FOREST_PANELS_PER_PAGE = 12
+#: What an experiment folder holds of its plan besides the store's own files (its
+#: ``OWNED_FILES`` and runs folder): the tables, figures and analysis written from them.
+DERIVED_OUTPUTS = (
+    "comparison.csv",
+    "comparison*.png",
+    "sensitivity.csv",
+    "robust_*.csv",
+    "robust_*.png",
+    "analysis",
+)
 
 
 def write_tables(tables: dict, out: Path, title: str, every_outcome: bool = True) -> list[str]:
@@ -82,9 +96,46 @@ def _same_plan(out: Path, experiment) -> bool:
     return isinstance(manifest, dict) and manifest.get("plan_hash") == experiment.plan_hash()
 
 
-def _execute(experiment, out: Path, executor, resume: bool):
-    """Run (or resume) an experiment into ``out``; StoreError -> exit 2."""
-    from sim.experiment import Interrupted, run_experiment
+def set_aside_results(out: Path) -> Path | None:
+    """Move the results of an earlier plan out of ``out``, before a run that starts over.
+
+    Nothing is deleted: the store's files, with the tables, figures and analysis written
+    from them, go to a new folder next to ``out`` (``NAME.replaced-<time>``), which loads
+    as results; a note says where. So a comparison of another plan, or a sweep started
+    over, neither loses the earlier results nor leaves their tables beside its own.
+
+    Returns:
+        The folder they went to, or None when ``out`` held no results.
+    """
+    from sim.store_files import MANIFEST, OWNED_FILES, RUNS_DIR
+
+    if not ((out / MANIFEST).is_file() or (out / RUNS_DIR).is_dir()):
+        return None
+    try:
+        old = json.loads((out / MANIFEST).read_text())
+        what = f" (experiment {old['name']!r})"
+    except (OSError, ValueError, KeyError, TypeError):
+        what = ""
+    moved = aside_path(out)
+    mark_out(moved, "experiment")
+    for pattern in (*OWNED_FILES, RUNS_DIR, *DERIVED_OUTPUTS):
+        for path in sorted(out.glob(pattern)):
+            os.replace(path, moved / path.name)
+    print(
+        f"note: starting over in {out}: its earlier results{what} are moved to {moved}",
+        file=sys.stderr,
+    )
+    return moved
+
+
+def _execute(experiment, out: Path, executor, resume: bool, start_over: str):
+    """Run (or resume) an experiment into ``out``; StoreError -> exit 2.
+
+    Not resuming, an earlier plan's results are moved aside first; ``start_over`` says
+    how this command starts over, for the message when resuming finds another plan's.
+    """
+    from sim.experiment import run_experiment
+    from sim.experiment_run import shielded
     from sim.store import StoreError
 
     try:
@@ -92,24 +143,56 @@ def _execute(experiment, out: Path, executor, resume: bool):
     except OSError as exc:  # e.g. no Dask scheduler at the address
         raise CliError(f"executor {executor.name}: {exc}") from None
     try:
-        return run_experiment(experiment, out, executor=executor, resume=resume)
+        if not resume:
+            set_aside_results(out)
+        results = run_experiment(experiment, out, executor=executor, resume=resume)
     except StoreError as exc:
-        raise CliError(str(exc)) from None
-    except Interrupted:
-        raise
-    finally:
         executor.close()
+        raise CliError(
+            f"{exc} To start over, {start_over} (the earlier results are moved "
+            "aside, not deleted), or choose another --out."
+        ) from None
+    except BaseException:
+        executor.close()
+        raise
+    with shielded():  # every run is stored: an interrupt would only break the workers' exit
+        executor.close()
+    return results
 
 
-def _run_and_analyze(experiment, out: Path, executor, resume: bool) -> tuple[object, dict, list]:
+@contextlib.contextmanager
+def interrupts_after_the_runs(results) -> Iterator[None]:
+    """Ctrl-C or SIGTERM while the tables are computed and written: every run is stored.
+
+    Raised as :class:`sim.experiment.Interrupted` (all runs kept), so the command says
+    where they are and that the same command writes the tables again, not a bare
+    "interrupted".
+    """
+    from sim.experiment import Interrupted
+    from sim.experiment_run import stop_on_signals
+
+    try:
+        with stop_on_signals():
+            yield
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        kept, planned = len(results.outcomes), len(results.plan)
+        raise Interrupted(Path(results.folder), kept, planned, signum) from None
+
+
+def _run_and_analyze(
+    experiment, out: Path, executor, resume: bool, start_over: str
+) -> tuple[object, dict, list]:
     """Run (or resume) an experiment, then analyse and write its tables; StoreError -> exit 2."""
     from sim.analysis import analyze
 
-    results = _execute(experiment, out, executor, resume)
-    tables = analyze(results)
-    title = f"{experiment.name}: {experiment.spec.description}"
-    every = bool(experiment.spec.outcomes)
-    return results, tables, write_tables(tables, out, title, every_outcome=every)
+    results = _execute(experiment, out, executor, resume, start_over)
+    with interrupts_after_the_runs(results):
+        tables = analyze(results)
+        title = f"{experiment.name}: {experiment.spec.description}"
+        every = bool(experiment.spec.outcomes)
+        written = write_tables(tables, out, title, every_outcome=every)
+    return results, tables, written
 
 
 def _report(

@@ -26,7 +26,7 @@ from sim.cli_common import (
     prepare_out,
     run_overrides,
 )
-from sim.cli_results import _execute, _same_plan
+from sim.cli_results import _execute, _same_plan, interrupts_after_the_runs
 
 
 def cmd_robust(args: argparse.Namespace) -> int:
@@ -57,13 +57,16 @@ def cmd_robust(args: argparse.Namespace) -> int:
     experiment = load_robust(args.experiment, changes, args.worlds, args.packages)
     out = prepare_out(args.out or Path("results") / experiment.name, "experiment", args.force)
     resume = args.resume or _same_plan(out, experiment)
-    results = _execute(experiment, out, make_executor(args.workers), resume)
+    results = _execute(
+        experiment, out, make_executor(args.workers), resume, start_over="leave out --resume"
+    )
     spec = experiment.robust
-    tables = robustness(
-        results.outcomes, list(spec.outcomes), spec.reference, experiment.thresholds,
-        spec.confidence,
-    )  # fmt: skip
-    written = write_robustness(tables, out, spec.heatmap)
+    with interrupts_after_the_runs(results):
+        tables = robustness(
+            results.outcomes, list(spec.outcomes), spec.reference, experiment.thresholds,
+            spec.confidence,
+        )  # fmt: skip
+        written = write_robustness(tables, out, spec.heatmap)
     print(format_robustness(tables))
     print(
         f"\n{len(results.outcomes)} of {len(results.plan)} runs done "

@@ -51,7 +51,7 @@ class Interrupted(KeyboardInterrupt):
 
 
 class _Signalled(KeyboardInterrupt):
-    """Raised in the main thread by the SIGTERM handler of :func:`_stop_on_signals`."""
+    """Raised in the main thread by the SIGTERM handler of :func:`stop_on_signals`."""
 
     def __init__(self, signum: int):
         super().__init__(signal.Signals(signum).name)
@@ -59,7 +59,7 @@ class _Signalled(KeyboardInterrupt):
 
 
 @contextlib.contextmanager
-def _stop_on_signals() -> Iterator[None]:
+def stop_on_signals() -> Iterator[None]:
     """Turn SIGTERM into an interrupt like Ctrl-C while the block runs (main thread only)."""
     import threading
 
@@ -78,7 +78,7 @@ def _stop_on_signals() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _shielded() -> Iterator[None]:
+def shielded() -> Iterator[None]:
     """Ignore SIGINT and SIGTERM while finished work is being saved (main thread only)."""
     import threading
 
@@ -150,7 +150,7 @@ def run_experiment(
     def record_of(spec: RunSpec, attempt: int, result: Any) -> RunRecord:
         return result if isinstance(result, RunRecord) else _failure(spec, attempt, result)
 
-    with store, _stop_on_signals():
+    with store, stop_on_signals():
         # Each session keeps its own code version: a resumed sweep may run newer code.
         manifest["session"] = {
             "executor": executor.describe(),
@@ -194,9 +194,9 @@ def run_experiment(
                 pending = retry
                 if not pending:
                     break
-        except KeyboardInterrupt as exc:  # Ctrl-C, SIGINT, or SIGTERM via _stop_on_signals
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGINT, or SIGTERM via stop_on_signals
             stopped = exc
-            with _shielded():
+            with shielded():
                 executor.terminate()
                 for (spec, attempt), result in executor.drain():
                     record = record_of(spec, attempt, result)
@@ -217,7 +217,7 @@ def run_experiment(
             )
     summary = {**counts, "wall_s": round(time.perf_counter() - started, 3)}
     try:
-        with _stop_on_signals():
+        with stop_on_signals():
             return store.finish(summary)
     except KeyboardInterrupt as exc:  # while consolidating: every run is stored already
         _stop(store, summary, exc, len(done) + ok_runs, len(specs))
@@ -227,7 +227,7 @@ def _stop(
     store: ExperimentStore, summary: dict, stopped: KeyboardInterrupt, kept: int, planned: int
 ) -> NoReturn:
     """Mark the store interrupted (signals held meanwhile) and raise :class:`Interrupted`."""
-    with _shielded():
+    with shielded():
         store.interrupt(summary)
     signum = getattr(stopped, "signum", signal.SIGINT)
     raise Interrupted(store.folder, kept, planned, signum) from None

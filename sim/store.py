@@ -224,12 +224,12 @@ class ExperimentStore:
             raise StoreError(
                 f"{self.folder}: holds results of a different experiment plan "
                 f"({old.get('name')!r}, plan {str(old.get('plan_hash'))[:12]}; this one "
-                f"{manifest['plan_hash'][:12]}). Use --no-resume to start over, or another --out."
+                f"{manifest['plan_hash'][:12]})."
             )
         if resume and old is None and any(self.runs_dir.glob("shard-*.parquet")):
             raise StoreError(
                 f"{self.folder}: holds run shards but no {MANIFEST}, so they cannot be matched "
-                "to this experiment. Use --no-resume to start over, or another --out."
+                "to this experiment."
             )
         if not resume:
             self.clear()
@@ -262,7 +262,7 @@ class ExperimentStore:
         try:
             return json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
-            raise StoreError(f"{path}: unreadable manifest ({exc}); use --no-resume") from None
+            raise StoreError(f"{path}: unreadable manifest ({exc}).") from None
 
     # ---------------------------------------------------------------- streaming
     def add(self, record: RunRecord) -> None:

@@ -63,7 +63,8 @@ COMPANIONS_KEY = b"coopsim.companions"
 
 # Columns every shard row carries besides the outcomes; outcome names may not use them.
 META_COLUMNS = ("run_id", "status", "attempt", "error", "elapsed_s", "finished_at", "worker")
-# Files a fresh start (``--no-resume``) removes; anything else in the folder is left alone.
+# Files a fresh start (``resume=False``) removes; anything else in the folder is left alone.
+# (The command line moves them aside first: sim.cli_results.set_aside_results.)
 OWNED_FILES = (MANIFEST, PLAN, OUTCOMES, RUN_LOG, SERIES, AGENCY_SERIES)
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import signal
+import time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -294,7 +297,58 @@ def test_compare_again_with_the_same_plan_resumes_instead_of_starting_over(scen,
     assert _run(capsys, argv)[0] == 0
     sessions = load_results(out).manifest["sessions"]
     assert len(sessions) == 2 and sessions[-1]["ran"] == 0  # nothing redone, nothing lost
-    # another plan (more replications) into the folder compare wrote replaces it
-    assert _run(capsys, [*argv[:6], "--reps", "3", *argv[8:]])[0] == 0
+    # Another plan (more replications) into the folder compare wrote starts over there;
+    # the earlier results, their comparison table and figure go next to it, whole.
+    (out / "analysis").mkdir()
+    (out / "analysis" / "comparison.csv").write_text("outcome\n")
+    earlier = _tree(out)
+    code, _, err = _run(capsys, [*argv[:6], "--reps", "3", *argv[8:]])
+    assert code == 0
     results = load_results(out)
     assert len(results.outcomes) == 6 and len(results.manifest["sessions"]) == 1
+    assert not (out / "analysis").exists()  # no table of the earlier plan left beside it
+    (aside,) = tmp_path.glob("cmp.replaced-*")
+    assert f"moved to {aside}" in err
+    kept = _tree(aside)
+    assert {name: kept[name] for name in earlier} == earlier
+    assert len(load_results(aside).outcomes) == 4
+    # Resuming another plan is refused, saying how this command starts over.
+    code, _, err = _run(capsys, [*argv[:6], "--reps", "2", *argv[8:], "--resume"])
+    assert code == 2 and "leave out --resume" in err
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_while_the_tables_are_written_keeps_every_run_and_says_so(
+    signum, code, scen, tmp_path, capsys, monkeypatch
+):
+    import sim.analysis
+
+    analyze = sim.analysis.analyze
+
+    def interrupted(results):
+        os.kill(os.getpid(), signum)
+        time.sleep(5)  # the signal's handler raises here
+        raise AssertionError("the signal did not interrupt the tables")
+
+    out = tmp_path / "res"
+    argv = ["sweep", str(scen / "exp.toml"), "--workers", "1", "--out", str(out)]
+    monkeypatch.setattr(sim.analysis, "analyze", interrupted)
+    got, _, err = _run(capsys, argv)
+    assert got == code
+    name = signal.Signals(signum).name
+    assert f"interrupted ({name}): 4 of 4 runs are stored in {out}" in err
+    assert "run the same command again to finish" in err
+    assert load_results(out).manifest["status"] == "complete"
+    monkeypatch.setattr(sim.analysis, "analyze", analyze)
+    assert _run(capsys, argv)[0] == 0
+    assert (out / "comparison.csv").is_file()
+    assert load_results(out).manifest["sessions"][-1]["ran"] == 0
+
+
+def test_a_world_of_one_state_runs_and_prints_its_summary(tmp_path, capsys):
+    # The schema allows one state; no pair of states means no trust to average.
+    lone = tmp_path / "lone.toml"
+    lone.write_text('extends = "baseline"\nname = "lone"\n[world]\nn_states = 1\n')
+    code, out, err = _run(capsys, ["run", str(lone), "--years", "0.05", "--warmup-years", "0"])
+    assert code == 0, err
+    assert "mean trust" in out and "n/a" in out.split("mean trust")[1].splitlines()[0]

@@ -93,10 +93,19 @@ def test_sweep_refuses_to_resume_into_another_experiment(small_scenarios, tmp_pa
     exp.write_text(exp.read_text().replace("replications = 2", "replications = 3"))
     before = sorted(p.name for p in (out / "runs").iterdir())
     assert main(["sweep", str(exp), "--workers", "1", "--out", str(out)]) == 2
-    assert "different experiment plan" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "different experiment plan" in err
+    assert "add --no-resume (the earlier results are moved aside" in err
     assert sorted(p.name for p in (out / "runs").iterdir()) == before
     assert main(["sweep", str(exp), "--workers", "1", "--out", str(out), "--no-resume"]) == 0
     assert len(load_results(out).outcomes) == 3
+    # Started over, the earlier results are kept next to it, whole, not deleted.
+    (aside,) = tmp_path.glob("res.replaced-*")
+    assert f"moved to {aside}" in capsys.readouterr().err
+    earlier = load_results(aside)
+    assert (
+        len(earlier.outcomes) == 2 and sorted(p.name for p in (aside / "runs").iterdir()) == before
+    )
 
 
 def test_sweep_killed_midway_resumes_to_exactly_the_planned_runs(small_scenarios, tmp_path):
