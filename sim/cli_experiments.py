@@ -139,7 +139,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if tables["comparison"].empty and tables["sensitivity"].empty:
         print(
             "nothing to analyse: a single policy and no sobol/morris design; "
-            f"the outcomes are in {args.results}/outcomes.parquet"
+            f"load the outcomes with sim.load_results({str(args.results)!r})"
         )
     else:
         mark_out(out, "analysis")

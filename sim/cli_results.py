@@ -223,7 +223,10 @@ def _report(
     files += written
     # Only the table goes to stdout in a machine format (csv, markdown, latex).
     status = sys.stdout if fmt == "text" else sys.stderr
-    print(f"\n{n_ok} of {n_plan} runs done; results in {out}/ ({', '.join(files)})", file=status)
+    kept = results.manifest.get("sessions", [{}])[-1].get("kept", 0) if data_files else 0
+    done = f"{n_ok} of {n_plan} runs done" + (f" ({kept} kept from before)" if kept else "")
+    where = f"results in {out}/ ({', '.join(files)})" if files else f"in {folder}"
+    print(f"\n{done}; {where}", file=status)
     if not results.failures.empty:
         print(
             f"warning: {len(results.failures)} runs failed twice; their errors are in "

@@ -154,11 +154,12 @@ def run_experiment(
         # Each session keeps its own code version: a resumed sweep may run newer code.
         manifest["session"] = {
             "executor": executor.describe(),
-            "resumed": resume,
             "git_commit": manifest["git_commit"],
             "package_version": manifest["package_version"],
         }
         done = store.start(manifest, experiment.plan_frame(), resume=resume)
+        # Resumed: it kept runs of an earlier session (stored with the session's end).
+        store.manifest["sessions"][-1].update(resumed=bool(done), kept=len(done))
         pending = [s for s in specs if s.run_id not in done]
         work = functools.partial(execute_run, experiment.target)
         bar = tqdm(

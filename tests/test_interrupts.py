@@ -153,9 +153,14 @@ def test_sigkill_at_a_point_then_resume_equals_an_uninterrupted_run(
         assert len(partial.outcomes) >= share * PLANNED
     assert main(["sweep", str(experiment_file), "--workers", "1", "--out", str(out)]) == 0
     assert_same_as_uninterrupted(out, uninterrupted)
-    # a second resume of a complete sweep runs nothing
+    session = load_results(out).manifest["sessions"][-1]
+    assert session["kept"] == len(partial.outcomes)
+    assert session["resumed"] == (len(partial.outcomes) > 0)
+    assert session["ran"] == PLANNED - len(partial.outcomes)  # none twice, none lost
+    # a second resume of a complete sweep runs nothing, keeping every run
     assert main(["sweep", str(experiment_file), "--workers", "1", "--out", str(out)]) == 0
-    assert load_results(out).manifest["sessions"][-1]["ran"] == 0
+    session = load_results(out).manifest["sessions"][-1]
+    assert (session["ran"], session["kept"], session["resumed"]) == (0, PLANNED, True)
 
 
 def test_repeated_kills_then_resume(experiment_file, uninterrupted, tmp_path):

@@ -120,6 +120,8 @@ def test_results_stream_as_shards_and_load_as_dataframes(tmp_path):
     assert manifest["status"] == "complete" and manifest["n_runs"] == 24
     assert len(manifest["seeds"]) == 3 and manifest["plan_hash"]
     assert {"created", "finished", "platform", "package_version"} <= set(manifest)
+    # a first session, even one asked to resume, kept nothing: not "resumed"
+    assert (manifest["sessions"][-1]["resumed"], manifest["sessions"][-1]["kept"]) == (False, 0)
 
 
 def test_corrupt_shard_is_detected_and_its_runs_redone(tmp_path):
