@@ -227,25 +227,25 @@ def check_experiment_arg(ref: str, what: str) -> None:
     check_named_file(ref, "experiment", shipped_experiments(), what)
 
 
-def bounded(option: str, lo: float, hi: float, kind: type = float):
-    """An argparse type: a number (``kind``) in [lo, hi], with an error naming the option."""
+def bounded(lo: float, hi: float, kind: type = float):
+    """An argparse type: a number (``kind``) in [lo, hi] (argparse names the option in errors)."""
     noun = "an integer" if kind is int else "a number"
 
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{option}: expected {noun}, found {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected {noun}, found {text!r}") from None
         if not lo <= value <= hi:
             allowed = f"{lo}-{hi}" if kind is int else f"{lo:g}-{hi:g}"
-            raise argparse.ArgumentTypeError(f"{option}: allowed {allowed}, found {value}")
+            raise argparse.ArgumentTypeError(f"allowed {allowed}, found {value}")
         return value
 
     return parse
 
 
-arg_positive_years = bounded("--years", 0.01, 50)
-arg_warmup_years = bounded("--warmup-years", 0, 20)
+arg_positive_years = bounded(0.01, 50)
+arg_warmup_years = bounded(0, 20)
 
 
 def run_overrides(args: argparse.Namespace) -> dict:
@@ -263,14 +263,14 @@ def arg_seed(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed: expected an integer, found {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected an integer, found {text!r}") from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"--seed: must be >= 0, found {value}")
+        raise argparse.ArgumentTypeError(f"must be >= 0, found {value}")
     return value
 
 
 # ---------------------------------------------------------------------- experiments
-arg_workers = bounded("--workers", 1, 1024, int)
+arg_workers = bounded(1, 1024, int)
 
 
 def arg_reps(text: str) -> int:
@@ -278,9 +278,9 @@ def arg_reps(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--reps: expected an integer, found {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected an integer, found {text!r}") from None
     if not 2 <= value <= 100000:
-        raise argparse.ArgumentTypeError(f"--reps: allowed 2-100000, found {value}")
+        raise argparse.ArgumentTypeError(f"allowed 2-100000, found {value}")
     return value
 
 
@@ -288,7 +288,7 @@ def arg_scheduler(text: str) -> str:
     """``--scheduler``: a Dask scheduler address."""
     if "://" not in text or not text.split("://", 1)[1]:
         raise argparse.ArgumentTypeError(
-            f"--scheduler: expected an address like tcp://127.0.0.1:8786, found {text!r}"
+            f"expected an address like tcp://127.0.0.1:8786, found {text!r}"
         )
     return text
 
@@ -328,13 +328,13 @@ def arg_warmup_run_years(text: str) -> float:
     value = arg_positive_years(text)
     if value < 0.25:
         raise argparse.ArgumentTypeError(
-            f"--years: allowed 0.25-50 for a warm-up analysis, found {value}"
+            f"allowed 0.25-50 for a warm-up analysis, found {value}"
         )
     return value
 
 
-arg_wave_points = bounded("--wave1/--wave2", 10, 10_000, int)
-arg_seeds_per_point = bounded("--reps", 1, 100, int)
+arg_wave_points = bounded(10, 10_000, int)
+arg_seeds_per_point = bounded(1, 100, int)
 
 
 def arg_calibration_years(text: str) -> float:
@@ -342,7 +342,7 @@ def arg_calibration_years(text: str) -> float:
     value = arg_positive_years(text)
     if value < 1.5:
         raise argparse.ArgumentTypeError(
-            f"--years: at least 1.5 for calibration (the facts need a year of follow-up), "
+            f"at least 1.5 for calibration (the facts need a year of follow-up), "
             f"found {value}"
         )
     return value
@@ -361,13 +361,13 @@ def arg_port(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--port: expected an integer, found {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected an integer, found {text!r}") from None
     if not 1024 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"--port: allowed 1024-65535, found {value}")
+        raise argparse.ArgumentTypeError(f"allowed 1024-65535, found {value}")
     return value
 
 
-arg_sample_size = bounded("--sample-size", 1, 10_000_000, int)
+arg_sample_size = bounded(1, 10_000_000, int)
 
 
 def add_format(p: argparse.ArgumentParser) -> None:

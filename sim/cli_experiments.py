@@ -191,7 +191,7 @@ def add_experiment_parsers(sub) -> None:
     )
     p.add_argument(
         "--seeds-per-draw",
-        type=bounded("--seeds-per-draw", 1, 100_000, int),
+        type=bounded(1, 100_000, int),
         help="with --parameter-uncertainty: seeds per parameter draw (default 2; "
         "--reps 20 = 10 draws x 2 seeds)",
     )

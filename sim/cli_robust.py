@@ -123,7 +123,7 @@ def add_robust_parser(sub) -> None:
     )
     p.add_argument(
         "--calibrated-draws",
-        type=bounded("--calibrated-draws", 0, 1000, int),
+        type=bounded(0, 1000, int),
         help="cross each world with N parameter vectors of the calibrated accepted set",
     )
     p.add_argument(
