@@ -327,9 +327,7 @@ def arg_warmup_run_years(text: str) -> float:
     """``--years`` of ``coopsim warmup``: MSER-5 needs a few months of 5-day batches."""
     value = arg_positive_years(text)
     if value < 0.25:
-        raise argparse.ArgumentTypeError(
-            f"allowed 0.25-50 for a warm-up analysis, found {value}"
-        )
+        raise argparse.ArgumentTypeError(f"allowed 0.25-50 for a warm-up analysis, found {value}")
     return value
 
 
@@ -342,8 +340,7 @@ def arg_calibration_years(text: str) -> float:
     value = arg_positive_years(text)
     if value < 1.5:
         raise argparse.ArgumentTypeError(
-            f"at least 1.5 for calibration (the facts need a year of follow-up), "
-            f"found {value}"
+            f"at least 1.5 for calibration (the facts need a year of follow-up), found {value}"
         )
     return value
 

@@ -46,7 +46,10 @@ from sim.scenario_errors import format_validation_error as _format_validation_er
 from sim.scenario_files import (
     PACKAGE_DIR,
     deep_merge,
+    load_layers,
     load_raw,
+    merge_layers,
+    origin_of,
     read_toml_file,
     resolve_named_file,
     resolve_scenario_path,
@@ -436,17 +439,20 @@ def format_validation_error(
     overridden: Collection[str] = (),
     *,
     schema: type[BaseModel] | None = None,
+    origin=None,
 ) -> str:
     """A pydantic error as lines naming the file, the key path and what is allowed.
 
     See :func:`sim.scenario_errors.format_validation_error`; ``schema`` defaults to
     the current :data:`Scenario` class (with every registered lever).
     """
-    return _format_validation_error(exc, source, overridden, schema=schema or Scenario)
+    return _format_validation_error(
+        exc, source, overridden, schema=schema or Scenario, origin=origin
+    )
 
 
 def validate_dict(
-    data: dict[str, Any], source: str = "<dict>", overridden: Collection[str] = ()
+    data: dict[str, Any], source: str = "<dict>", overridden: Collection[str] = (), origin=None
 ) -> Scenario:
     """Validate a merged scenario dict.
 
@@ -454,6 +460,8 @@ def validate_dict(
         data: Scenario content (sections and keys as in a TOML file).
         source: File name to put in error messages.
         overridden: Dotted keys set by overrides (their errors name the override).
+        origin: The file that set a key, by its path (a tuple), for a scenario that
+            ``extends`` others; None: ``source`` for every key.
 
     Returns:
         The validated Scenario.
@@ -464,7 +472,8 @@ def validate_dict(
     try:
         scenario = Scenario.model_validate({**data, "source": source})
     except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, source, overridden)) from None
+        message = format_validation_error(exc, source, overridden, origin=origin)
+        raise ScenarioError(message) from None
     return scenario
 
 
@@ -483,13 +492,19 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
         ScenarioError: With a message naming the file and key (or the override).
     """
     path = resolve_scenario_path(path)
-    data = load_raw(path)
+    layers = load_layers(path)
+    data = merge_layers(layers)
     for dotted, value in (overrides or {}).items():
         try:
             set_dotted(data, dotted, coerce_override(dotted, value))
         except ScenarioError as exc:  # e.g. the file says `run = 5` and --years is given
             raise ScenarioError(f"{path}: override {exc}") from None
-    return validate_dict(data, source=str(path), overridden=overrides or ())
+    return validate_dict(
+        data,
+        source=str(path),
+        overridden=overrides or (),
+        origin=lambda loc: origin_of(layers, loc),
+    )
 
 
 def parameter_table() -> list[dict[str, Any]]:

@@ -52,6 +52,7 @@ def format_validation_error(
     overridden: Collection[str] = (),
     *,
     schema: type[BaseModel],
+    origin=None,
 ) -> str:
     """Turn a pydantic error into lines naming the file, key path and what is allowed.
 
@@ -61,6 +62,8 @@ def format_validation_error(
         overridden: Dotted keys whose values came from overrides, not the file: their
             errors name the override instead of the file.
         schema: The model that was validated (the current Scenario class).
+        origin: The file that set a key (its path, a tuple), or None: ``source``. A
+            scenario's error names the file it ``extends`` when that file set the key.
     """
     lines = []
     for err in exc.errors():
@@ -78,5 +81,6 @@ def format_validation_error(
             if len(shown) > 60:
                 shown = shown[:57] + "..."
             msg = f"{err['msg']} (found {shown}){describe_field(section, key)}"
-        lines.append(f"{where}: {msg}" if where else f"{source}: {key_path}: {msg}")
+        file = (origin(loc) if origin is not None else None) or source
+        lines.append(f"{where}: {msg}" if where else f"{file}: {key_path}: {msg}")
     return "\n".join(lines)

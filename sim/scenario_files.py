@@ -112,10 +112,40 @@ def load_raw(path: str | Path) -> dict[str, Any]:
     Raises:
         ScenarioError: On missing files, bad TOML or a cycle of ``extends``.
     """
+    return merge_layers(load_layers(path))
+
+
+def merge_layers(layers: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
+    """The files of an ``extends`` chain (the scenario first) merged, the scenario's last."""
+    merged: dict[str, Any] = {}
+    for _, layer in reversed(layers):
+        merged = deep_merge(merged, layer)
+    return merged
+
+
+def origin_of(layers: list[tuple[Path, dict[str, Any]]], loc: tuple) -> Path | None:
+    """The file of an ``extends`` chain that set the key at ``loc`` (the scenario's first)."""
+    for path, layer in layers:
+        value: Any = layer
+        for part in loc:
+            if not isinstance(value, dict) or part not in value:
+                break
+            value = value[part]
+        else:
+            return path
+    return None
+
+
+def load_layers(path: str | Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Read a scenario file and the files it extends, each as read (the scenario first).
+
+    Raises:
+        ScenarioError: On missing files, bad TOML or a cycle of ``extends``.
+    """
     chain: list[Path] = []
     current = Path(path).resolve()
     referrer: Path | None = None
-    layers: list[dict[str, Any]] = []
+    layers: list[tuple[Path, dict[str, Any]]] = []
     while True:
         if current in chain:
             cycle = " -> ".join(str(p) for p in [*chain, current])
@@ -132,7 +162,7 @@ def load_raw(path: str | Path) -> dict[str, Any]:
             # A scenario that names nothing is called after its own file, not its parent.
             data.setdefault("name", current.stem)
         parent = data.pop("extends", None)
-        layers.append(data)
+        layers.append((current, data))
         if parent is None:
             break
         if not isinstance(parent, str) or not parent.strip():
@@ -147,10 +177,7 @@ def load_raw(path: str | Path) -> dict[str, Any]:
                 f"{current}: extends: cannot use {parent!r} as a file name: {exc}"
             ) from None
         referrer, current = current, target
-    merged: dict[str, Any] = {}
-    for layer in reversed(layers):
-        merged = deep_merge(merged, layer)
-    return merged
+    return layers
 
 
 def resolve_named_file(path: str | Path, shipped_dir: Path) -> Path:

@@ -331,3 +331,18 @@ def test_every_error_is_reported_at_once(write_toml):
 
 def test_scenario_error_is_a_value_error():
     assert issubclass(sim.ScenarioError, ValueError)
+
+
+def test_an_error_names_the_file_of_the_chain_that_set_the_key(write_toml):
+    parent = write_toml("parent.toml", 'extends = "baseline"\n[world]\nn_statez = 3\n')
+    child = write_toml(
+        "child.toml", 'extends = "parent.toml"\n[world]\nn_states = 0\n[run]\nyears = 1.0\n'
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    lines = str(info.value).splitlines()
+    assert any(line.startswith(f"{parent}: world.n_statez: unknown key") for line in lines)
+    assert any(line.startswith(f"{child}: world.n_states: ") for line in lines)
+    # An override is named as the override, whichever file it lands in.
+    with pytest.raises(ScenarioError, match="override run.years"):
+        load_scenario(write_toml("fine.toml", 'extends = "baseline"\n'), {"run.years": -1.0})
