@@ -388,5 +388,6 @@ def add_command(sub, name: str, func, help_text: str) -> argparse.ArgumentParser
         epilog=textwrap.dedent(EXAMPLES.get(name, "")),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.set_defaults(func=func)
+    # The command's own parser, to report an unknown option with its usage (sim.cli.main).
+    parser.set_defaults(func=func, command_parser=parser)
     return parser

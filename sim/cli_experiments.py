@@ -75,8 +75,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     elif args.reference:
         changes["reference"] = scenario_label(args.reference)
     if args.parameter_uncertainty:
+        seeds_per_draw = args.seeds_per_draw or 2
+        if args.reps is not None and args.reps % seeds_per_draw:
+            raise CliError(
+                f"compare: --reps {args.reps} is not a multiple of --seeds-per-draw "
+                f"{seeds_per_draw} (every parameter draw gets the same number of seeds); use "
+                f"e.g. {args.reps + seeds_per_draw - args.reps % seeds_per_draw}"
+            )
         changes["parameter_uncertainty"] = {
-            "seeds_per_draw": args.seeds_per_draw or 2,
+            "seeds_per_draw": seeds_per_draw,
             "accepted": args.accepted or "shipped",
         }
     elif args.seeds_per_draw or args.accepted:

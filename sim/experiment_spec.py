@@ -34,6 +34,7 @@ from sim.scenario import (
     parameter_table,
     read_toml_file,
     resolve_named_file,
+    scenario_sections,
 )
 
 __all__ = [
@@ -127,6 +128,12 @@ def is_robustness_file(data: Mapping[str, Any]) -> bool:
     return "worlds" in data and "packages" in data
 
 
+def is_scenario_file(data: Mapping[str, Any]) -> bool:
+    """Whether experiment-file content is a scenario's (``extends``, or its sections only)."""
+    own = set(ExperimentSpec.model_fields) - {"name", "description"}
+    return "extends" in data or (bool(set(scenario_sections()) & set(data)) and not own & set(data))
+
+
 def parse_spec(data: Mapping[str, Any], source: str = "<dict>") -> ExperimentSpec:
     """Validate experiment content (as read from TOML).
 
@@ -145,6 +152,12 @@ def parse_spec(data: Mapping[str, Any], source: str = "<dict>") -> ExperimentSpe
         raise ScenarioError(
             f"{source}: worlds, packages: a robustness file (reform packages across worlds); "
             "run it with `coopsim robust FILE`"
+        )
+    if is_scenario_file(data):
+        raise ScenarioError(
+            f"{source}: a scenario file, not an experiment file; run it with `coopsim run "
+            "FILE`, or compare it with `coopsim compare FILE`, or name it in an experiment's "
+            "levers.scenarios"
         )
     for key, leaf_is_dict in (("uncertainties", False), ("levers", False), ("overrides", True)):
         if isinstance(data.get(key), dict):

@@ -493,6 +493,14 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     """
     path = resolve_scenario_path(path)
     layers = load_layers(path)
+    experiment_keys = sorted(
+        {"replications", "levers", "uncertainties", "design"} & set(layers[0][1])
+    )
+    if experiment_keys:
+        raise ScenarioError(
+            f"{path}: {', '.join(experiment_keys)}: an experiment file, not a scenario; run it "
+            "with `coopsim sweep FILE` or `coopsim compare --experiment FILE`"
+        )
     data = merge_layers(layers)
     for dotted, value in (overrides or {}).items():
         try:

@@ -88,6 +88,8 @@ def read_toml_file(path: Path, kind: str = "scenario", where: str = "") -> dict[
     except (OSError, ValueError) as exc:  # e.g. a file name too long for the file system
         raise ScenarioError(f"{path}: cannot use this file name{where}: {exc}") from None
     if not found:
+        if path.is_dir():
+            raise ScenarioError(f"{path}: a folder, not a {kind} file{where}")
         raise ScenarioError(f"{path}: {kind} file not found{where}")
     try:
         with path.open("rb") as handle:

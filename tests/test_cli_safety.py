@@ -352,3 +352,33 @@ def test_a_world_of_one_state_runs_and_prints_its_summary(tmp_path, capsys):
     code, out, err = _run(capsys, ["run", str(lone), "--years", "0.05", "--warmup-years", "0"])
     assert code == 0, err
     assert "mean trust" in out and "n/a" in out.split("mean trust")[1].splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["run", "baseline", "--jsn"], "coopsim run: error: unrecognized arguments: --jsn"),
+        (["run", "baseline", "--years", "0"], "argument --years: allowed 0.01-50, found 0.0"),
+        (["sweep", str(SCENARIOS / "baseline.toml")], "a scenario file, not an experiment file"),
+        (
+            ["run", str(SCENARIOS.parent / "experiments" / "sweep_capacity.toml")],
+            "an experiment file, not a scenario",
+        ),
+        (["run", str(SCENARIOS)], "a folder, not a scenario file"),
+        (
+            ["compare", "nsc_law", "--reps", "3", "--parameter-uncertainty"],
+            "--reps 3 is not a multiple of --seeds-per-draw 2",
+        ),
+    ],
+)
+def test_bad_commands_are_named_as_the_user_typed_them(argv, expected, tmp_path, capsys):
+    if argv[0] == "compare":
+        argv = [*argv, "--out", str(tmp_path / "out")]
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # argparse's own errors
+        code = stop.code
+    err = capsys.readouterr().err
+    assert code == 2 and expected in err, err
+    assert "--years: --years" not in err
+    assert not (tmp_path / "out").exists()
