@@ -153,11 +153,8 @@ def test_a_team_holds_its_members_capacity_until_its_case_ends():
     assert dissolved >= 3 and model.teams.active  # teams ended and others still work
 
 
-def test_the_kernel_gives_back_capacity_and_marks_teams_by_segment_then_case():
-    """give_back_capacity returns each member's capacity and marks the teams of the cases a
-    call ended -2 - k, k in the order of (the segment the case ended in, the case id)."""
-    from sim.kernel_state import O_CLOSED, O_GIVEN, O_SEGMENTS, O_TEAMS_ENDED
-    from sim.kernel_teams import give_back_capacity
+def _with_active_teams(n):
+    """A 12-state joint task forces model stepped until ``n`` teams are active."""
     from sim.model import CooperationModel
 
     scenario = sim.load_scenario(
@@ -165,8 +162,18 @@ def test_the_kernel_gives_back_capacity_and_marks_teams_by_segment_then_case():
         {"world.n_states": 12, "run.years": 2.0, "run.warmup_years": 0.0},
     )
     model = CooperationModel(scenario, rng=4)
-    while len(model.teams.active) < 4:
+    while len(model.teams.active) < n:
         model.step()
+    return model
+
+
+def test_the_kernel_gives_back_capacity_and_marks_teams_by_segment_then_case():
+    """give_back_capacity returns each member's capacity and marks the teams of the cases a
+    call ended -2 - k, k in the order of (the segment the case ended in, the case id)."""
+    from sim.kernel_state import O_CLOSED, O_GIVEN, O_SEGMENTS, O_TEAMS_ENDED
+    from sim.kernel_teams import give_back_capacity
+
+    model = _with_active_teams(4)
     formation = model.teams
     a, b, c, still_open = sorted(formation.active)[:4]
     slot = {case: formation.active[case].slot for case in (a, b, c, still_open)}
@@ -195,15 +202,7 @@ def test_the_kernel_gives_back_capacity_and_marks_teams_by_segment_then_case():
 
 def test_teams_dissolve_in_the_order_the_kernel_marked_them(monkeypatch):
     """The k-th team a call ended is marked -2 - k and dissolved k-th; a bad mark is an error."""
-    from sim.model import CooperationModel
-
-    scenario = sim.load_scenario(
-        "joint_task_forces",
-        {"world.n_states": 12, "run.years": 2.0, "run.warmup_years": 0.0},
-    )
-    model = CooperationModel(scenario, rng=4)
-    while len(model.teams.active) < 3:
-        model.step()
+    model = _with_active_teams(3)
     formation = model.teams
     a, b, c = sorted(formation.active)[:3]  # case ids, a < b < c
     formation.check_active(model.cases.status)  # every active team works on an open case
