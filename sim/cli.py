@@ -241,8 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
-    if unknown:  # the command's own usage and error, not the top level's
-        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if unknown:
+        shown = " ".join(unknown)
+        if argv.index(unknown[0]) < argv.index(args.command):
+            parser.error(f"unrecognized arguments: {shown} (options go after the command)")
+        args.command_parser.error(f"unrecognized arguments: {shown}")  # the command's usage
     try:
         return args.func(args)
     except CoopsimError as exc:
@@ -250,9 +253,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except Interrupted as exc:
         then = "finish" if exc.kept == exc.planned else "resume"
+        # Again with --no-resume would start over: the runs kept would be set aside.
+        again = "without --no-resume" if getattr(args, "no_resume", False) else "again"
         print(
             f"interrupted ({signal.Signals(exc.signum).name}): {exc.kept} of {exc.planned} runs "
-            f"are stored in {exc.folder}; run the same command again to {then}",
+            f"are stored in {exc.folder}; run the same command {again} to {then}",
             file=sys.stderr,
         )
         return 128 + int(exc.signum)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ DERIVED_OUTPUTS = (
     "robust_*.csv",
     "robust_*.png",
     "analysis",
+    "figures",
 )
 
 
@@ -102,25 +102,39 @@ def set_aside_results(out: Path) -> Path | None:
     Nothing is deleted: the store's files, with the tables, figures and analysis written
     from them, go to a new folder next to ``out`` (``NAME.replaced-<time>``), which loads
     as results; a note says where. So a comparison of another plan, or a sweep started
-    over, neither loses the earlier results nor leaves their tables beside its own.
+    over, neither loses the earlier results nor leaves their tables beside its own. The
+    move is not interrupted (signals wait), and the manifest goes last: a folder with a
+    manifest is always whole.
 
     Returns:
-        The folder they went to, or None when ``out`` held no results.
+        The folder they went to, or None when ``out`` held no experiment's results.
     """
-    from sim.store_files import MANIFEST, OWNED_FILES, RUNS_DIR
+    import shutil
 
-    if not ((out / MANIFEST).is_file() or (out / RUNS_DIR).is_dir()):
-        return None
+    from sim.experiment_run import shielded
+    from sim.store_files import MANIFEST, OWNED_FILES, PLAN, RUNS_DIR
+
+    out = out.resolve()  # "." or a link: the folder itself, and a sibling of it
+    if not ((out / PLAN).is_file() or (out / RUNS_DIR).is_dir()):
+        return None  # no experiment's store (a single run's folder is not one)
     try:
         old = json.loads((out / MANIFEST).read_text())
         what = f" (experiment {old['name']!r})"
     except (OSError, ValueError, KeyError, TypeError):
         what = ""
     moved = aside_path(out)
-    mark_out(moved, "experiment")
-    for pattern in (*OWNED_FILES, RUNS_DIR, *DERIVED_OUTPUTS):
-        for path in sorted(out.glob(pattern)):
-            os.replace(path, moved / path.name)
+    names = {
+        path.name
+        for pattern in (*OWNED_FILES, RUNS_DIR, *DERIVED_OUTPUTS)
+        for path in out.glob(pattern)
+    }
+    ordered = sorted(names - {MANIFEST}) + ([MANIFEST] if MANIFEST in names else [])
+    with shielded():
+        moved.mkdir()
+        for name in ordered:
+            # shutil.move renames, or copies then removes across file systems.
+            shutil.move(str(out / name), str(moved / name))
+        mark_out(moved, "experiment")
     print(
         f"note: starting over in {out}: its earlier results{what} are moved to {moved}",
         file=sys.stderr,

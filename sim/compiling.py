@@ -42,7 +42,7 @@ from sim.kernel_eevidence import open_investigations
 from sim.kernel_queues import stable_order
 from sim.kernel_stages import advance_due
 from sim.model import CooperationModel
-from sim.scenario import load_scenario
+from sim.scenario import load_scenario, shipped_dir
 
 # The helper: this module run as a script compiles the day's kernel.
 HELPER = ("-m", "sim.compiling")
@@ -64,7 +64,9 @@ def short_model(scenario: str = "baseline") -> CooperationModel:
 
     The baseline's reaches all but :data:`OPTIONAL_KERNELS`.
     """
-    config = load_scenario(scenario).with_overrides(
+    # The shipped file itself: a file or folder of that name where the user runs from
+    # must not stand in for it.
+    config = load_scenario(shipped_dir("scenarios") / f"{scenario}.toml").with_overrides(
         {"world.n_states": 12, "run.years": 1.0, "run.warmup_years": 0.0}
     )
     return CooperationModel(config, rng=0)

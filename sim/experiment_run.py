@@ -144,7 +144,6 @@ def run_experiment(
     own_executor = not executor.started
     started = time.perf_counter()
     counts = {"ran": 0, "failed_attempts": 0}
-    ok_runs = 0
     stopped: KeyboardInterrupt | None = None
 
     def record_of(spec: RunSpec, attempt: int, result: Any) -> RunRecord:
@@ -186,7 +185,6 @@ def run_experiment(
                     record = record_of(spec, attempt, result)
                     store.add(record)
                     counts["ran"] += 1
-                    ok_runs += record.status == "ok"
                     if record.status == "ok" or attempt == 2:
                         bar.update()
                     if record.status != "ok":
@@ -195,6 +193,9 @@ def run_experiment(
                 pending = retry
                 if not pending:
                     break
+            # The last shard, written before the handlers change (a signal waits for it).
+            with shielded():
+                store.flush()
         except KeyboardInterrupt as exc:  # Ctrl-C, SIGINT, or SIGTERM via stop_on_signals
             stopped = exc
             with shielded():
@@ -203,7 +204,6 @@ def run_experiment(
                     record = record_of(spec, attempt, result)
                     store.add(record)
                     counts["ran"] += 1
-                    ok_runs += record.status == "ok"
         finally:
             bar.close()
             if own_executor or stopped is not None:
@@ -213,7 +213,7 @@ def run_experiment(
                 store,
                 {**counts, "wall_s": round(time.perf_counter() - started, 3)},
                 stopped,
-                len(done) + ok_runs,
+                len(done | store.stored_ok),
                 len(specs),
             )
     summary = {**counts, "wall_s": round(time.perf_counter() - started, 3)}
@@ -221,7 +221,7 @@ def run_experiment(
         with stop_on_signals():
             return store.finish(summary)
     except KeyboardInterrupt as exc:  # while consolidating: every run is stored already
-        _stop(store, summary, exc, len(done) + ok_runs, len(specs))
+        _stop(store, summary, exc, len(done | store.stored_ok), len(specs))
 
 
 def _stop(

@@ -69,7 +69,11 @@ def format_validation_error(
     for err in exc.errors():
         loc = tuple(err["loc"])
         key_path = ".".join(str(p) for p in loc) or "(top level)"
-        from_override = any(key_path == k or key_path.startswith(f"{k}.") for k in overridden)
+        # An override at, above or inside the key (a table's entry) is the error's source.
+        from_override = any(
+            key_path == k or key_path.startswith(f"{k}.") or k.startswith(f"{key_path}.")
+            for k in overridden
+        )
         where = f"override {key_path} (applied to {source})" if from_override else None
         section, key = _section_for(loc, schema)
         found = err.get("input")

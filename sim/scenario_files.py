@@ -89,7 +89,8 @@ def read_toml_file(path: Path, kind: str = "scenario", where: str = "") -> dict[
         raise ScenarioError(f"{path}: cannot use this file name{where}: {exc}") from None
     if not found:
         if path.is_dir():
-            raise ScenarioError(f"{path}: a folder, not a {kind} file{where}")
+            article = "an" if kind[0] in "aeiou" else "a"
+            raise ScenarioError(f"{path}: a folder, not {article} {kind} file{where}")
         raise ScenarioError(f"{path}: {kind} file not found{where}")
     try:
         with path.open("rb") as handle:
@@ -125,17 +126,27 @@ def merge_layers(layers: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
     return merged
 
 
-def origin_of(layers: list[tuple[Path, dict[str, Any]]], loc: tuple) -> Path | None:
-    """The file of an ``extends`` chain that set the key at ``loc`` (the scenario's first)."""
+def origin_of(layers: list[tuple[Path, dict[str, Any]]], loc: tuple) -> str | None:
+    """The file(s) of an ``extends`` chain that set the key at ``loc`` (the scenario first).
+
+    The first file whose value reaches ``loc`` (or stops at a value, not a table, on the
+    way: an error inside a list or a union names the key that holds it). A table that
+    several files fill key by key names each of them.
+    """
+    tables = []
     for path, layer in layers:
         value: Any = layer
         for part in loc:
-            if not isinstance(value, dict) or part not in value:
+            if not isinstance(value, dict):
+                return str(path)  # a list or a scalar set here holds the error
+            if part not in value:
                 break
             value = value[part]
         else:
-            return path
-    return None
+            if not isinstance(value, dict):
+                return str(path) if not tables else " and ".join(tables)
+            tables.append(str(path))
+    return " and ".join(tables) if tables else None
 
 
 def load_layers(path: str | Path) -> list[tuple[Path, dict[str, Any]]]:

@@ -201,6 +201,7 @@ class ExperimentStore:
         self.runs_dir = self.folder / RUNS_DIR
         self.flush_seconds = flush_seconds
         self._buffer: list[RunRecord] = []
+        self.stored_ok: set[str] = set()  # runs this session stored (or buffered) as ok
         self._last_flush = time.monotonic()
 
     # ---------------------------------------------------------------- start / resume
@@ -268,6 +269,8 @@ class ExperimentStore:
     def add(self, record: RunRecord) -> None:
         """Buffer a finished attempt; write a shard when the buffer is due."""
         self._buffer.append(record)
+        if record.status == "ok":
+            self.stored_ok.add(record.run_id)
         if time.monotonic() - self._last_flush >= self.flush_seconds:
             self.flush()
 

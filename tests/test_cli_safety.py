@@ -358,6 +358,7 @@ def test_a_world_of_one_state_runs_and_prints_its_summary(tmp_path, capsys):
     ("argv", "expected"),
     [
         (["run", "baseline", "--jsn"], "coopsim run: error: unrecognized arguments: --jsn"),
+        (["--json", "run", "baseline"], "--json (options go after the command)"),
         (["run", "baseline", "--years", "0"], "argument --years: allowed 0.01-50, found 0.0"),
         (["sweep", str(SCENARIOS / "baseline.toml")], "a scenario file, not an experiment file"),
         (
@@ -382,3 +383,39 @@ def test_bad_commands_are_named_as_the_user_typed_them(argv, expected, tmp_path,
     assert code == 2 and expected in err, err
     assert "--years: --years" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_an_interrupted_fresh_start_says_to_run_again_without_no_resume(
+    scen, tmp_path, capsys, monkeypatch
+):
+    import sim.analysis
+
+    def interrupted(results):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.analysis, "analyze", interrupted)
+    argv = ["sweep", str(scen / "exp.toml"), "--workers", "1", "--out", str(tmp_path / "r")]
+    code, _, err = _run(capsys, [*argv, "--no-resume"])
+    assert code == 130 and "run the same command without --no-resume to finish" in err
+
+
+def test_starting_over_moves_the_manifest_last_and_works_from_inside_the_folder(
+    scen, tmp_path, capsys, monkeypatch
+):
+    # The manifest goes last: a folder that has one is whole. And `--out .` (or a link)
+    # puts the earlier results next to the folder itself.
+    import shutil
+
+    from sim.cli_results import set_aside_results
+
+    out = tmp_path / "res"
+    argv = ["sweep", str(scen / "exp.toml"), "--workers", "1", "--out", str(out)]
+    assert _run(capsys, argv)[0] == 0
+    moves = []
+    move = shutil.move
+    monkeypatch.setattr(shutil, "move", lambda a, b: moves.append(Path(a).name) or move(a, b))
+    monkeypatch.chdir(out)
+    aside = set_aside_results(Path("."))
+    assert aside.parent == tmp_path and moves[-1] == "manifest.json" and len(moves) > 3
+    assert len(load_results(aside).outcomes) == 4
+    assert not (out / "runs").exists() and not (out / "manifest.json").exists()

@@ -215,3 +215,12 @@ def test_the_struct_holds_a_reference_to_each_array_until_it_goes():
     assert held == {key: fields_of[key] for key in held}
     del state
     assert {id(a): sys.getrefcount(a) for a in distinct} == before
+
+
+def test_the_probes_are_the_shipped_scenarios_wherever_the_user_is(tmp_path, monkeypatch):
+    # A file or folder named like a shipped scenario in the working folder is not it.
+    (tmp_path / "e_evidence").mkdir()
+    (tmp_path / "baseline").write_text("not a scenario")
+    monkeypatch.chdir(tmp_path)
+    assert compiling.short_model("e_evidence").config.electronic_evidence.enabled
+    assert compiling.short_model().config.name == "baseline"

@@ -346,3 +346,17 @@ def test_an_error_names_the_file_of_the_chain_that_set_the_key(write_toml):
     # An override is named as the override, whichever file it lands in.
     with pytest.raises(ScenarioError, match="override run.years"):
         load_scenario(write_toml("fine.toml", 'extends = "baseline"\n'), {"run.years": -1.0})
+    # A value inside a list or a union is the file's that set the key; a table filled by
+    # two files names both.
+    write_toml(
+        "p2.toml",
+        'extends = "baseline"\n[budget_cuts]\napplies_to = 5\n'
+        "[world.legal_family_shares]\nmartian = 0.1\n",
+    )
+    c2 = write_toml("c2.toml", 'extends = "p2.toml"\n[world.legal_family_shares]\ncommon = 0.5\n')
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(c2)
+    lines = str(info.value).splitlines()
+    p2 = c2.parent / "p2.toml"
+    assert any(line.startswith(f"{p2}: budget_cuts.applies_to") for line in lines)
+    assert any(line.startswith(f"{c2} and {p2}: world.legal_family_shares") for line in lines)

@@ -317,3 +317,21 @@ def test_missing_or_corrupt_agency_series_shard_sets_its_runs_aside(agency_refer
         sorted_frame(again.agency_series), sorted_frame(reference.agency_series)
     )
     pd.testing.assert_frame_equal(again.outcomes, reference.outcomes)
+
+
+def test_a_run_stored_just_before_a_signal_is_counted_as_kept(tmp_path, monkeypatch):
+    exp = square_exp()
+    add = store.ExperimentStore.add
+    calls = []
+
+    def add_then_signal(self, record):
+        add(self, record)
+        calls.append(record.run_id)
+        if len(calls) == 3:  # the signal lands right after the third run is stored
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(store.ExperimentStore, "add", add_then_signal)
+    with pytest.raises(sim.experiment.Interrupted) as stop:
+        run_experiment(exp, tmp_path / "k", progress=False)
+    assert stop.value.kept == 3
+    assert len(sim.load_results(tmp_path / "k").outcomes) == 3
