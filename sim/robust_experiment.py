@@ -37,7 +37,7 @@ from sim.experiment import (
     resolve_experiment_path,
     resolve_scenario_ref,
 )
-from sim.experiment_spec import format_errors
+from sim.experiment_spec import format_errors, is_scenario_file
 from sim.robust import Threshold, ThresholdError, direction, parse_threshold
 from sim.scenario import Scenario, ScenarioError, load_scenario, parameter_table, read_toml_file
 from sim.store import sha256_file
@@ -363,6 +363,11 @@ def load_robust(
     """
     resolved = resolve_experiment_path(path)
     data = read_toml_file(resolved, "experiment")
+    if is_scenario_file(data):
+        raise ScenarioError(
+            f"{resolved}: a scenario file, not a robustness file; name it in a robustness "
+            "file's [packages] or [worlds], or run it with `coopsim run FILE`"
+        )
     for key, value in (changes or {}).items():
         if key == "overrides" and isinstance(data.get(key), dict):
             data[key] = {**flatten_tables(data[key], leaf_is_dict=True), **value}
