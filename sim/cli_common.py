@@ -205,11 +205,10 @@ def check_named_file(ref: str, kind: str, shipped: dict[str, Path], what: str) -
         hint = _did_you_mean(path.name, nearby) if nearby else ""
         if not hint:
             hint = _did_you_mean(path.stem, shipped)
-        raise CliError(f"{what}: {ref}: {kind} file not found{hint}; shipped {kind}s: {names}")
+        raise CliError(f"{what}: {ref}: {kind} file not found{hint}; shipped {kind} files: {names}")
     raise CliError(
-        f"{what}: {ref!r} is neither {'an' if kind[0] in 'aeiou' else 'a'} {kind} file nor a "
-        f"shipped {kind}"
-        f"{_did_you_mean(ref, shipped)}; shipped {kind}s: {names}"
+        f"{what}: {ref!r} is neither {'an' if kind[0] in 'aeiou' else 'a'} {kind} file nor the "
+        f"name of a shipped one{_did_you_mean(ref, shipped)}; shipped {kind} files: {names}"
     )
 
 
@@ -220,11 +219,24 @@ def check_scenario_arg(ref: str, what: str) -> None:
     check_named_file(ref, "scenario", shipped_scenarios(), what)
 
 
-def check_experiment_arg(ref: str, what: str) -> None:
-    """An experiment argument that names no file and no shipped experiment is refused."""
+def check_experiment_arg(ref: str, what: str, robust: bool = False) -> None:
+    """An experiment argument that names no file and no shipped experiment is refused.
+
+    Args:
+        ref: What the user typed.
+        what: Where they typed it.
+        robust: ``coopsim robust``'s argument: only robustness files are offered.
+    """
     from sim.experiment import shipped_experiments
 
-    check_named_file(ref, "experiment", shipped_experiments(), what)
+    shipped = shipped_experiments()
+    if robust:
+        from sim.experiment_spec import is_robustness_file
+        from sim.scenario import read_toml_file
+
+        shipped = {n: p for n, p in shipped.items() if is_robustness_file(read_toml_file(p))}
+    kind = "robustness" if robust else "experiment"
+    check_named_file(ref, kind, shipped, what)
 
 
 def bounded(lo: float, hi: float, kind: type = float):

@@ -36,7 +36,7 @@ def cmd_robust(args: argparse.Namespace) -> int:
     from sim.robust_experiment import check_outcomes, check_thresholds, load_robust
     from sim.robust_plots import write_robustness
 
-    check_experiment_arg(args.experiment, "robust: EXPERIMENT_FILE")
+    check_experiment_arg(args.experiment, "robust: EXPERIMENT_FILE", robust=True)
     changes: dict = {}
     if args.reps is not None:
         changes["replications"] = args.reps

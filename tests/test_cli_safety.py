@@ -362,6 +362,7 @@ def test_a_world_of_one_state_runs_and_prints_its_summary(tmp_path, capsys):
         (["run", "baseline", "--years", "0"], "argument --years: allowed 0.01-50, found 0.0"),
         (["sweep", str(SCENARIOS / "baseline.toml")], "a scenario file, not an experiment file"),
         (["robust", str(SCENARIOS / "baseline.toml")], "a scenario file, not a robustness file"),
+        (["robust", "nosuch"], "shipped robustness files: robust_packages\n"),
         (
             ["run", str(SCENARIOS.parent / "experiments" / "sweep_capacity.toml")],
             "an experiment file, not a scenario",
