@@ -22,9 +22,15 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def _verdict(better: str, significant: bool, difference: float) -> str:
-    """``better``, ``worse``, ``changed`` (no better direction) or ``no clear change``."""
-    if not significant or not math.isfinite(difference) or difference == 0:
+def _verdict(better: str, significant: bool, difference: float, interval: bool = True) -> str:
+    """The verdict on one difference: better, worse, higher/lower, no clear change, n/a.
+
+    ``higher``/``lower`` where neither direction is better; ``n/a`` where no difference
+    or no interval was estimated (nothing to judge).
+    """
+    if not math.isfinite(difference) or not interval:
+        return "n/a"
+    if not significant or difference == 0:
         return "no clear change"
     if better == "neither":
         return "higher" if difference > 0 else "lower"
@@ -37,7 +43,8 @@ def annotate_comparison(table: pd.DataFrame) -> pd.DataFrame:
     Adds ``label`` (plain name), ``unit`` and ``better`` (which direction is better)
     from the outcome registry (:mod:`sim.outcomes`), ``significant`` (the confidence
     interval excludes 0) and ``verdict`` (better, worse, higher/lower where neither
-    direction is better, or no clear change).
+    direction is better, no clear change, or n/a where no difference or no interval was
+    estimated: a median not reached, a single pair).
     """
     from sim import outcomes as registry
 
@@ -50,9 +57,12 @@ def annotate_comparison(table: pd.DataFrame) -> pd.DataFrame:
     low = out["ci_low"].astype(float)
     high = out["ci_high"].astype(float)
     out["significant"] = ((low > 0) | (high < 0)).to_numpy()
+    interval = (low.notna() & high.notna()).to_numpy()
     out["verdict"] = [
-        _verdict(b, bool(sig), float(d))
-        for b, sig, d in zip(out["better"], out["significant"], out["difference"], strict=True)
+        _verdict(b, bool(sig), float(d), bool(ci))
+        for b, sig, d, ci in zip(
+            out["better"], out["significant"], out["difference"], interval, strict=True
+        )
     ]
     return out
 

@@ -335,7 +335,8 @@ def _mutual_recognition_outcomes(model: CooperationModel, cohort) -> dict[str, A
     has passed before the end of the run (decision: received in the window at least
     the decision deadline before the end; execution: decided in the window at least
     the execution deadline before the end); one not done by its deadline missed it,
-    so requests still waiting are not left out.
+    so requests still waiting are not left out. A refusal is a decision, on the day
+    the request was refused.
     """
     led, mrc, end, w0 = model.ledger, model.config.mutual_recognition, model.day, model.window_start
     kind, consent = led.col("kind")[cohort], led.col("consent")[cohort]
@@ -344,11 +345,14 @@ def _mutual_recognition_outcomes(model: CooperationModel, cohort) -> dict[str, A
     mr = np.flatnonzero(led.col("instrument") == Instrument.MUTUAL_RECOGNITION)
     received, decided = led.col("t_received")[mr], led.col("t_decided")[mr]
     executed = led.col("t_executed")[mr]
+    # A refusal is the decision too (the review or the court refused on that day).
+    refused = led.col("outcome")[mr] == Outcome.REFUSED
+    decision_day = np.where((decided < 0) & refused, led.col("t_closed")[mr], decided)
     decision_deadline = decision_deadline_days(led.col("kind")[mr], led.col("consent")[mr], mrc)
     execution_deadline = mrc.execution_deadline_days
     due_decision = (received >= w0) & (received + decision_deadline <= end)
     due_execution = (decided >= w0) & (decided + execution_deadline <= end)
-    decided_in_time = (decided >= 0) & (decided - received <= decision_deadline)
+    decided_in_time = (decision_day >= 0) & (decision_day - received <= decision_deadline)
     executed_in_time = (executed >= 0) & (executed - decided <= execution_deadline)
     return {
         "consent_share": share(

@@ -34,7 +34,7 @@ def agency_utilisation(table) -> np.ndarray:
 
 
 def incidence_frame(model: CooperationModel) -> pd.DataFrame:
-    """How requests sent in the window end over time: Aalen-Johansen curves by kind.
+    """How requests created in the window and sent end over time: Aalen-Johansen curves.
 
     Args:
         model: A model that has run.
@@ -47,7 +47,8 @@ def incidence_frame(model: CooperationModel) -> pd.DataFrame:
     """
     led = model.ledger
     issued = led.col("t_issued")
-    sent = issued >= model.window_start
+    # The outcomes' cohort (sim.metrics.compute_outcomes): created in the window, sent.
+    sent = (issued >= 0) & (led.col("t_created") >= model.window_start)
     kind = led.col("kind")
     frames = []
     for k in OUTCOME_KINDS:
@@ -89,9 +90,9 @@ def utilisation_frame(model: CooperationModel) -> pd.DataFrame:
 def duration_table(model: CooperationModel) -> pd.DataFrame:
     """Response times and how requests end, the survival way, by group.
 
-    Requests sent in the window, grouped by request kind, legal instrument,
-    requested state and capacity group of the requested state. Open requests are
-    censored at the end of the run.
+    Requests created in the window and sent (the outcomes' cohort), grouped by request
+    kind, legal instrument, requested state and capacity group of the requested state.
+    Open requests are censored at the end of the run.
 
     Returns:
         One row per (grouping, group): ``n`` requests, ``answers`` (executed or
@@ -101,7 +102,8 @@ def duration_table(model: CooperationModel) -> pd.DataFrame:
     """
     led = model.ledger
     issued = led.col("t_issued")
-    sent = issued >= model.window_start
+    # The outcomes' cohort (sim.metrics.compute_outcomes): created in the window, sent.
+    sent = (issued >= 0) & (led.col("t_created") >= model.window_start)
     durations, cause = survival.request_durations(
         issued[sent], led.col("t_closed")[sent], led.col("outcome")[sent], model.day
     )

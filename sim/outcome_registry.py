@@ -182,8 +182,8 @@ ENTRIES = (
         "median response time",
         "days",
         "lower",
-        "Naive median days from sending to answer: executed requests of this kind sent in "
-        "the window, open ones left out (see km_median_response_days).",
+        "Naive median days from sending to answer: executed requests of this kind created "
+        "in the window, open ones left out (see km_median_response_days).",
         keys="request kind",
     ),
     _o(
@@ -208,8 +208,9 @@ ENTRIES = (
             f"{word} response time (Kaplan-Meier)",
             "days",
             "lower",
-            f"Kaplan-Meier {word} of days from sending to an answer (executed or refused), "
-            "requests of this kind sent in the window; open, lapsed and withdrawn ones censored.",
+            f"Kaplan-Meier {word} days from sending to an answer (executed or refused), "
+            "requests of this kind created in the window and sent; open, lapsed and withdrawn "
+            "ones censored.",
             keys="request kind",
         )
         for q, word in (
@@ -223,8 +224,8 @@ ENTRIES = (
         "how requests end",
         "share",
         "neither",
-        "Cumulative incidence (Aalen-Johansen) of each way a request sent in the window ends, "
-        "counted from sending, open requests censored.",
+        "Cumulative incidence (Aalen-Johansen) of each way a request created in the window "
+        "and sent ends, counted from sending, open requests censored.",
         keys="request kind and end",
     ),
     _o(
@@ -272,8 +273,8 @@ ENTRIES = (
         "share",
         "higher",
         "Share of mutual-recognition requests done within this step's deadline (decision: "
-        "received to decided; execution: decided to executed), of those whose deadline "
-        "passed in the window; one still waiting at its deadline missed it.",
+        "received to decided or refused; execution: decided to executed), of those whose "
+        "deadline passed in the window; one still waiting at its deadline missed it.",
         keys="step",
     ),
     _o(

@@ -198,7 +198,7 @@ def incidence(curves: pd.DataFrame) -> Figure:
         PlotError: When the frame holds no curve.
     """
     if curves.empty:
-        raise PlotError("incidence: no requests sent in the window")
+        raise PlotError("incidence: no request created in the window was sent")
     kinds = list(dict.fromkeys(curves["kind"]))
     policies = list(dict.fromkeys(curves["policy"]))
     fig = Figure(figsize=(3.1 * len(INCIDENCE_ENDS) + 0.6, 2.7 * len(kinds) + 0.9))
@@ -225,7 +225,7 @@ def incidence(curves: pd.DataFrame) -> Figure:
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(len(policies), 5), frameon=False)
     fig.suptitle(
-        "How requests sent in the window end (Aalen-Johansen cumulative incidence; "
+        "How requests created in the window end (Aalen-Johansen cumulative incidence; "
         "open requests censored)",
         fontsize=10,
     )

@@ -120,3 +120,54 @@ def test_outcomes_leave_the_ledger_and_the_case_book_as_they_were():
     assert repr(flatten(model.outcomes())) == repr(first)
     for (table, name), values in before.items():
         np.testing.assert_array_equal(getattr(model, table).col(name), values, err_msg=name)
+
+
+def test_a_mutual_recognition_refusal_in_time_meets_the_decision_deadline():
+    """A refusal is a decision: one made within the deadline meets it (the share counts
+    requests still waiting at their deadline, and late decisions, as missed)."""
+    import sim
+    from sim.durations import decision_deadline_days
+    from sim.requests import Instrument, Outcome
+
+    result = sim.run(
+        "mutual_recognition",
+        seed=3,
+        overrides={"world.n_states": 10, "run.years": 1.0, "run.warmup_years": 1.0},
+    )
+    model = result.model
+    led, mrc = model.ledger, model.config.mutual_recognition
+    mr = led.col("instrument") == Instrument.MUTUAL_RECOGNITION
+    received, decided = led.col("t_received")[mr], led.col("t_decided")[mr]
+    refused = led.col("outcome")[mr] == Outcome.REFUSED
+    closed = led.col("t_closed")[mr]
+    deadline = decision_deadline_days(led.col("kind")[mr], led.col("consent")[mr], mrc)
+    due = (received >= model.window_start) & (received + deadline <= model.day)
+    decided_in_time = (decided >= 0) & (decided - received <= deadline)
+    refused_in_time = (decided < 0) & refused & (closed - received <= deadline)
+    assert np.count_nonzero(due & refused_in_time) > 5  # the case this test is about
+    expected = np.count_nonzero(due & (decided_in_time | refused_in_time)) / due.sum()
+    assert result.outcomes["mr_deadline_met_share"]["decision"] == pytest.approx(expected)
+    assert expected > np.count_nonzero(due & decided_in_time) / due.sum()
+
+
+def test_the_durations_table_and_the_outcomes_agree_after_a_warm_up():
+    """The per-group table (durations.csv) and the incidence frame take the outcomes'
+    cohort: with a warm-up, the kind rows equal the outcomes' Kaplan-Meier medians and
+    Aalen-Johansen shares."""
+    import sim
+    from sim.metrics_frames import duration_table, incidence_frame
+
+    result = sim.run(
+        "baseline",
+        seed=3,
+        overrides={"world.n_states": 10, "run.years": 1.0, "run.warmup_years": 1.0},
+    )
+    table = duration_table(result.model).set_index(["grouping", "group"])
+    curves = incidence_frame(result.model)
+    o = result.outcomes
+    for kind in ("mla_evidence", "extradition"):
+        row = table.loc[("kind", kind)]
+        assert row["km_median"] == pytest.approx(o["km_median_response_days"][kind])
+        assert row["executed"] == pytest.approx(o["ends_by_kind"][f"{kind}_executed"])
+        last = curves[curves["kind"] == kind].iloc[-1]
+        assert last["executed"] == pytest.approx(o["ends_by_kind"][f"{kind}_executed"])

@@ -60,6 +60,25 @@ def test_comparison_rows_get_units_direction_significance_and_a_verdict():
     assert list(t["verdict"]) == ["better", "better", "no clear change", "worse", "higher"]
 
 
+def test_a_difference_not_estimated_gets_no_verdict():
+    # A median not reached in any pair (n = 0), or a single pair (no interval): n/a,
+    # not "no clear change".
+    rows = [
+        _row(
+            "km_median_response_days.mla_evidence",
+            "reform",
+            200.0,
+            float("nan"),
+            float("nan"),
+            float("nan"),
+        ),
+        _row("completion_rate", "reform", 0.4, 0.05, float("nan"), float("nan")),
+        _row("refusal_rate", "reform", 0.05, 0.0, -0.01, 0.01),
+    ]
+    t = annotate_comparison(pd.DataFrame(rows))
+    assert list(t["verdict"]) == ["n/a", "n/a", "no clear change"]
+
+
 def test_the_readable_table_has_plain_names_units_marks_and_no_cohens_d():
     shown = comparison_display(TABLE)
     assert list(shown["outcome"][:2]) == ["completion rate", "median response time: MLA evidence"]
