@@ -173,6 +173,12 @@ def parse_spec(data: Mapping[str, Any], source: str = "<dict>") -> ExperimentSpe
             f"{source}: sample_size: a sobol design needs a power of 2 (e.g. 64, 128, 256), "
             f"found {spec.sample_size}"
         )
+    fixed = sorted(set(spec.uncertainties) & set(spec.overrides))
+    if fixed:
+        raise ScenarioError(
+            f"{source}: overrides.{fixed[0]}: also an uncertainty; a parameter is either "
+            "sampled (uncertainties) or fixed (overrides), not both"
+        )
     both = sorted(set(spec.uncertainties) & set(spec.levers))
     if both:
         raise ScenarioError(

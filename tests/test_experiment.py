@@ -107,6 +107,11 @@ def test_shipped_experiment_files_parse():
             '[levers]\n"world.initial_trust" = [0.3]\n',
             "also an uncertainty",
         ),
+        (
+            'name = "x"\n[uncertainties]\n"world.initial_trust" = [0.2, 0.4]\n'
+            '[overrides]\n"world.initial_trust" = 0.3\n',
+            "overrides.world.initial_trust: also an uncertainty",
+        ),
         ('name = "x"\nbroken = [\n', "not valid TOML"),
         ('name = "x"\nseries = ["model", "queues"]\n', "series: expected true, false, or a list"),
         ('name = "x"\nseries = 3\n', "series: expected true, false, or a list"),
