@@ -164,7 +164,9 @@ def response_times_by_policy(outcomes: pd.DataFrame) -> Figure:
     """Median response time per run, by legal instrument and request kind, per policy.
 
     For experiment results (no ledger is stored): each box shows how the run's median
-    response time varies over replications.
+    response time (Kaplan-Meier, when stored) varies over replications; ``n/N`` beside
+    it counts the runs whose median was reached (the slowest runs may have none, so a
+    box of few runs leans towards the fast ones).
 
     Args:
         outcomes: An experiment's ``outcomes`` table (column ``policy``, flat outcomes).
@@ -214,19 +216,40 @@ def response_times_by_policy(outcomes: pd.DataFrame) -> Figure:
             medianprops={"color": "#d62728", "lw": 1.5},
             widths=0.55,
         )
+        # Runs whose median was not reached (the slowest) have no value: say how many count.
+        counts = [
+            f"{d.size}/{int((df['policy'] == p).sum())}"
+            for d, p in zip(data, policies, strict=True)
+        ]
+        for i, shown in enumerate(counts):
+            ax.annotate(
+                shown,
+                (1.0, len(policies) - 1 - i),
+                xycoords=("axes fraction", "data"),
+                ha="right",
+                va="center",
+                fontsize=7,
+                color="0.4",
+            )
         ax.set_yticks(
             range(len(policies))[::-1], policies if k % ncols == 0 else [""] * len(policies)
         )
         group, _, name = col.partition(".")
         what = "instrument" if "instrument" in group else "request kind"
         ax.set_title(f"{name.replace('_', ' ')} ({what})", loc="left")
-        ax.set_xlabel("median response per run (days)")
+        ax.set_xlabel("median time to an answer per run (days)")
         ax.grid(axis="y", visible=False)
     for k in range(len(cols), nrows * ncols):
         axes[k // ncols, k % ncols].set_visible(False)
+    km = cols[0].startswith("km_")
+    what = (
+        "Kaplan-Meier median days to an answer (executed or refused; open requests censored)"
+        if km
+        else "Median response time of executed requests"
+    )
     fig.suptitle(
-        "Median response time of executed requests, across replications "
-        "(box: quartiles, whiskers: range)",
+        f"{what}, across replications (box: quartiles, whiskers: range; n/N: runs whose "
+        "median was reached)",
         fontsize=10,
     )
     return fig

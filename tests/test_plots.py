@@ -184,3 +184,15 @@ def test_cli_plot_of_a_bad_folder_exits_2(tmp_path, capsys):
     assert "not a results folder" in capsys.readouterr().err
     assert main(["plot", str(tmp_path / "missing")]) == 2
     assert not (tmp_path / "figures").exists()
+
+
+def test_response_times_by_policy_say_how_many_runs_reached_a_median(tiny_results):
+    outcomes = tiny_results.outcomes.copy()
+    column = next(c for c in outcomes.columns if c.startswith("km_median_response_days."))
+    outcomes.loc[outcomes.index[0], column] = float("nan")  # a run whose median was not reached
+    fig = plots.response_times_by_policy(outcomes)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    first = outcomes["policy"].iloc[0]
+    n = int((outcomes["policy"] == first).sum())
+    assert f"{n - 1}/{n}" in texts
+    assert "Kaplan-Meier" in fig._suptitle.get_text()
