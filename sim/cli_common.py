@@ -7,7 +7,6 @@ the argument types.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import sys
@@ -87,17 +86,6 @@ def _only_known_files(folder: Path, kind: str) -> bool:
     )
 
 
-def aside_path(path: Path) -> Path:
-    """A free name next to ``path`` to move it to: ``NAME.replaced-YYYYmmdd-HHMMSS``."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    candidate = path.with_name(f"{path.name}.replaced-{stamp}")
-    n = 1
-    while candidate.exists() or candidate.is_symlink():
-        n += 1
-        candidate = path.with_name(f"{path.name}.replaced-{stamp}-{n}")
-    return candidate
-
-
 def prepare_out(path: str | Path, kind: str, force: bool = False, option: str = "--out") -> Path:
     """Check that an output folder may be written, before any work starts.
 
@@ -121,6 +109,8 @@ def prepare_out(path: str | Path, kind: str, force: bool = False, option: str = 
     Raises:
         CliError: When the folder may not be used (exit 2).
     """
+    from sim.store_files import aside_path
+
     out = Path(path)
     hint = f"choose another {option}, or add --force"
     try:

@@ -15,20 +15,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from sim.cli_common import EXIT_FAILED, EXIT_OK, CliError, aside_path, mark_out
+from sim.cli_common import EXIT_FAILED, EXIT_OK, CliError
 
 FOREST_PANELS_PER_PAGE = 12
-#: What an experiment folder holds of its plan besides the store's own files (its
-#: ``OWNED_FILES`` and runs folder): the tables, figures and analysis written from them.
-DERIVED_OUTPUTS = (
-    "comparison.csv",
-    "comparison*.png",
-    "sensitivity.csv",
-    "robust_*.csv",
-    "robust_*.png",
-    "analysis",
-    "figures",
-)
 
 
 def write_tables(tables: dict, out: Path, title: str, every_outcome: bool = True) -> list[str]:
@@ -97,48 +86,30 @@ def _same_plan(out: Path, experiment) -> bool:
 
 
 def set_aside_results(out: Path) -> Path | None:
-    """Move the results of an earlier plan out of ``out``, before a run that starts over.
+    """Move an earlier plan's results out of ``out`` before a run that starts over, and say so.
 
-    Nothing is deleted: the store's files, with the tables, figures and analysis written
-    from them, go to a new folder next to ``out`` (``NAME.replaced-<time>``), which loads
-    as results; a note says where. So a comparison of another plan, or a sweep started
-    over, neither loses the earlier results nor leaves their tables beside its own. The
-    move is not interrupted (signals wait), and the manifest goes last: a folder with a
-    manifest is always whole.
+    :func:`sim.store_files.set_aside`, with signals held off while it moves (a sub-second
+    move, never half done). The store would move them too; done here, the note comes
+    before the runs.
 
     Returns:
         The folder they went to, or None when ``out`` held no experiment's results.
     """
-    import shutil
-
     from sim.experiment_run import shielded
-    from sim.store_files import MANIFEST, OWNED_FILES, PLAN, RUNS_DIR
+    from sim.store_files import MANIFEST, set_aside
 
-    out = out.resolve()  # "." or a link: the folder itself, and a sibling of it
-    if not ((out / PLAN).is_file() or (out / RUNS_DIR).is_dir()):
-        return None  # no experiment's store (a single run's folder is not one)
     try:
         old = json.loads((out / MANIFEST).read_text())
         what = f" (experiment {old['name']!r})"
     except (OSError, ValueError, KeyError, TypeError):
         what = ""
-    moved = aside_path(out)
-    names = {
-        path.name
-        for pattern in (*OWNED_FILES, RUNS_DIR, *DERIVED_OUTPUTS)
-        for path in out.glob(pattern)
-    }
-    ordered = sorted(names - {MANIFEST}) + ([MANIFEST] if MANIFEST in names else [])
     with shielded():
-        moved.mkdir()
-        for name in ordered:
-            # shutil.move renames, or copies then removes across file systems.
-            shutil.move(str(out / name), str(moved / name))
-        mark_out(moved, "experiment")
-    print(
-        f"note: starting over in {out}: its earlier results{what} are moved to {moved}",
-        file=sys.stderr,
-    )
+        moved = set_aside(out)
+    if moved is not None:
+        print(
+            f"note: starting over in {out}: its earlier results{what} are moved to {moved}",
+            file=sys.stderr,
+        )
     return moved
 
 

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import signal
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -122,7 +123,9 @@ def run_experiment(
         executor: Where runs execute (default: serial, in this process). Started
             and closed here unless the caller already entered it; stopped here after
             an interrupt in either case.
-        resume: Keep the finished runs of an earlier, interrupted session.
+        resume: Keep the finished runs of an earlier, interrupted session. Without it
+            (or for another plan's folder, which resuming refuses), an experiment's
+            earlier results are moved aside to ``NAME.replaced-<time>``, with a warning.
         progress: Show a progress bar with ETA on stderr (it advances run by run).
         flush_seconds: Longest time a finished run waits before it is written.
 
@@ -157,6 +160,11 @@ def run_experiment(
             "package_version": manifest["package_version"],
         }
         done = store.start(manifest, experiment.plan_frame(), resume=resume)
+        if store.replaced is not None:
+            warnings.warn(
+                f"{store.folder}: starting over; its earlier results are moved to {store.replaced}",
+                stacklevel=2,
+            )
         # Resumed: it kept runs of an earlier session (stored with the session's end).
         store.manifest["sessions"][-1].update(resumed=bool(done), kept=len(done))
         pending = [s for s in specs if s.run_id not in done]

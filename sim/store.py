@@ -36,6 +36,7 @@ import pyarrow as pa
 # replaces sim.store.atomic_write_bytes or sim.store.frame_to_parquet_bytes reaches
 # the shard and single-run writes below (not the plan, series companions and
 # consolidated files, which sim.store_files writes with its own copies).
+from sim.held_signals import held_signals
 from sim.store_files import (
     AGENCY_SERIES,
     COMPANIONS,
@@ -58,6 +59,7 @@ from sim.store_files import (
     frame_to_parquet_bytes,
     git_commit,
     now_iso,
+    set_aside,
     sha256_file,
     stable_hash,
 )
@@ -201,6 +203,7 @@ class ExperimentStore:
         self.runs_dir = self.folder / RUNS_DIR
         self.flush_seconds = flush_seconds
         self._buffer: list[RunRecord] = []
+        self.replaced: Path | None = None  # where start() moved earlier results, if it did
         self.stored_ok: set[str] = set()  # runs this session stored (or buffered) as ok
         self._last_flush = time.monotonic()
 
@@ -212,7 +215,8 @@ class ExperimentStore:
             manifest: Provenance; must hold ``plan_hash`` identifying the plan.
             plan: The planned runs (one row per run, column ``run_id``).
             resume: Keep the finished runs of an earlier session of the same plan.
-                Without it, earlier results in the folder are removed first.
+                Without it, an experiment's earlier results in the folder are moved to a
+                folder next to it first (``NAME.replaced-<time>``, :attr:`replaced`).
 
         Returns:
             The ids of planned runs that already have a successful record.
@@ -232,7 +236,12 @@ class ExperimentStore:
                 f"{self.folder}: holds run shards but no {MANIFEST}, so they cannot be matched "
                 "to this experiment."
             )
+        self.replaced = None
         if not resume:
+            # An experiment's earlier results are moved aside whole, never deleted (signals
+            # wait: a half-moved folder would load as neither); a run's files are replaced.
+            with held_signals():
+                self.replaced = set_aside(self.folder)
             self.clear()
         self.folder.mkdir(parents=True, exist_ok=True)
         self.runs_dir.mkdir(exist_ok=True)

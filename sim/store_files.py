@@ -68,6 +68,56 @@ META_COLUMNS = ("run_id", "status", "attempt", "error", "elapsed_s", "finished_a
 OWNED_FILES = (MANIFEST, PLAN, OUTCOMES, RUN_LOG, SERIES, AGENCY_SERIES)
 
 
+#: What an experiment folder holds of its plan besides the store's own files (its
+#: ``OWNED_FILES`` and runs folder): the tables, figures and analysis written from them.
+DERIVED_OUTPUTS = (
+    "comparison.csv",
+    "comparison*.png",
+    "sensitivity.csv",
+    "robust_*.csv",
+    "robust_*.png",
+    "analysis",
+    "figures",
+)
+
+
+def aside_path(path: Path) -> Path:
+    """A free name next to ``path`` to move it to: ``NAME.replaced-YYYYmmdd-HHMMSS``."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    candidate = path.with_name(f"{path.name}.replaced-{stamp}")
+    n = 1
+    while candidate.exists() or candidate.is_symlink():
+        n += 1
+        candidate = path.with_name(f"{path.name}.replaced-{stamp}-{n}")
+    return candidate
+
+
+def set_aside(folder: Path) -> Path | None:
+    """Move an experiment's results out of ``folder``, into a new folder next to it.
+
+    Nothing is deleted: the store's files, with the tables, figures and analysis written
+    from them, go to ``NAME.replaced-<time>``, which loads as results. The manifest goes
+    last, so a folder that has one is whole (the callers hold signals meanwhile).
+
+    Returns:
+        The folder they went to, or None when ``folder`` held no experiment's results
+        (a single run's folder is not one).
+    """
+    import shutil
+
+    folder = Path(folder).resolve()  # "." or a link: the folder itself, and a sibling
+    if not ((folder / PLAN).is_file() or (folder / RUNS_DIR).is_dir()):
+        return None
+    moved = aside_path(folder)
+    patterns = (*OWNED_FILES, RUNS_DIR, *DERIVED_OUTPUTS)
+    names = {path.name for pattern in patterns for path in folder.glob(pattern)}
+    moved.mkdir()
+    for name in sorted(names - {MANIFEST}) + ([MANIFEST] if MANIFEST in names else []):
+        # shutil.move renames, or copies then removes across file systems.
+        shutil.move(str(folder / name), str(moved / name))
+    return moved
+
+
 class StoreError(CoopsimError, ValueError):
     """A results folder that cannot be used as asked (e.g. it holds another experiment)."""
 

@@ -335,3 +335,13 @@ def test_a_run_stored_just_before_a_signal_is_counted_as_kept(tmp_path, monkeypa
         run_experiment(exp, tmp_path / "k", progress=False)
     assert stop.value.kept == 3
     assert len(sim.load_results(tmp_path / "k").outcomes) == 3
+
+
+def test_starting_over_from_python_moves_the_earlier_results_aside(tmp_path):
+    first = run_experiment(square_exp(reps=2), tmp_path / "s", progress=False)
+    with pytest.warns(UserWarning, match="earlier results are moved to"):
+        again = run_experiment(square_exp(reps=3), tmp_path / "s", progress=False, resume=False)
+    (aside,) = tmp_path.glob("s.replaced-*")
+    kept = sim.load_results(aside)
+    pd.testing.assert_frame_equal(kept.outcomes, first.outcomes)
+    assert len(again.outcomes) == 3 * len(first.outcomes) // 2
