@@ -13,6 +13,7 @@ the day it adopts.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -148,8 +149,14 @@ def enabled_reforms(scenario: Scenario, world: World) -> list[Reform]:
         params = getattr(scenario, name, None)
         if params is None or not params.enabled:
             continue
-        targets = resolve_targets(
-            params.applies_to, world, f"{name}.applies_to", scenario.source or "<scenario>"
-        )
+        source = scenario.source or "<scenario>"
+        targets = resolve_targets(params.applies_to, world, f"{name}.applies_to", source)
+        if targets.size == 0:
+            # Enabled, yet in force nowhere: a comparison would read "no effect".
+            warnings.warn(
+                f"{source}: {name}.applies_to = {params.applies_to!r} names no state of this "
+                f"{world.n_states}-state world: {name} changes nothing here",
+                stacklevel=2,
+            )
         reforms.append(Reform(name, params, targets, warmup_days(scenario)))
     return reforms

@@ -176,3 +176,18 @@ def test_real_world_scenario_reads_real_states():
     assert "DEU" in eu and "USA" not in eu and "GBR" not in eu
     five_eyes = {codes[i] for i in np.flatnonzero(model.world.alliance)}
     assert five_eyes == {"USA", "GBR", "CAN", "AUS", "NZL"}
+
+
+def test_a_reform_that_applies_to_no_state_says_so():
+    # Three states and no alliance among them: the law would be in force nowhere, and a
+    # comparison would read "no effect" without a word.
+    overrides = {
+        "world.n_states": 3,
+        "world.alliance_share": 0.0,
+        "nsc_law.enabled": True,
+        "nsc_law.applies_to": "alliance",
+        "run.years": 0.05,
+        "run.warmup_years": 0.0,
+    }
+    with pytest.warns(UserWarning, match="nsc_law.applies_to = 'alliance' names no state"):
+        sim.run("baseline", overrides=overrides)
