@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import typing
+import warnings
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -260,6 +261,7 @@ class ScenarioBase(Section):
         data = self.model_dump()
         for dotted, value in overrides.items():
             set_dotted(data, dotted, coerce_override(dotted, value))
+        _check_state_count(data, overrides, self.source or "<scenario>")
         return validate_dict(data, source=self.source or "<scenario>", overridden=overrides)
 
 
@@ -451,6 +453,21 @@ def format_validation_error(
     )
 
 
+def _check_state_count(data: dict[str, Any], overrides, source: str) -> None:
+    """Warn of an override of ``world.n_states`` where a data file makes the states.
+
+    The file's rows are the states (``world.data_file``), so the count is ignored: a
+    warning, not silence (and not an error: moving the data file keeps its count).
+    """
+    world = data.get("world")
+    if "world.n_states" in overrides and isinstance(world, dict) and world.get("data_file"):
+        warnings.warn(
+            f"{source}: override world.n_states is ignored: this world's states are the "
+            f"rows of world.data_file ({world['data_file']})",
+            stacklevel=3,
+        )
+
+
 def validate_dict(
     data: dict[str, Any], source: str = "<dict>", overridden: Collection[str] = (), origin=None
 ) -> Scenario:
@@ -507,6 +524,7 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
             set_dotted(data, dotted, coerce_override(dotted, value))
         except ScenarioError as exc:  # e.g. the file says `run = 5` and --years is given
             raise ScenarioError(f"{path}: override {exc}") from None
+    _check_state_count(data, overrides or {}, str(path))
     return validate_dict(
         data,
         source=str(path),

@@ -360,3 +360,11 @@ def test_an_error_names_the_file_of_the_chain_that_set_the_key(write_toml):
     p2 = c2.parent / "p2.toml"
     assert any(line.startswith(f"{p2}: budget_cuts.applies_to") for line in lines)
     assert any(line.startswith(f"{c2} and {p2}: world.legal_family_shares") for line in lines)
+
+
+def test_a_state_count_is_said_to_be_ignored_where_a_data_file_makes_the_states():
+    # real_world's 69 states are the rows of its data file: a count is ignored, not silently.
+    with pytest.warns(UserWarning, match="override world.n_states is ignored"):
+        load_scenario("real_world", {"world.n_states": 10})
+    with pytest.warns(UserWarning, match="rows of world.data_file"):
+        load_scenario("real_world").with_overrides({"world.n_states": 10})
