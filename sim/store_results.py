@@ -207,6 +207,25 @@ def load_results(path: str | Path) -> Results:
         StoreError: When the folder holds no experiment results.
     """
     folder = Path(path)
-    if not (folder / MANIFEST).is_file() or not (folder / PLAN).is_file():
-        raise StoreError(f"{folder}: no experiment results here (no {MANIFEST} and {PLAN})")
+    if not folder.is_dir():
+        raise StoreError(f"{folder}: no such folder")
+    missing = [name for name in (MANIFEST, PLAN) if not (folder / name).is_file()]
+    if missing:
+        kind = _manifest_kind(folder / MANIFEST)
+        if kind == "run":
+            raise StoreError(
+                f"{folder}: a single run's folder (coopsim run --out), not an experiment's "
+                "results; its tables are files there (outcomes.json, series.parquet, "
+                "ledger.parquet)"
+            )
+        raise StoreError(f"{folder}: no experiment results here (no {' and no '.join(missing)})")
     return consolidate(folder)
+
+
+def _manifest_kind(path: Path) -> str | None:
+    """The ``kind`` a manifest records, or None when there is no readable one."""
+    try:
+        kind = json.loads(path.read_text()).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return kind if isinstance(kind, str) else None

@@ -345,3 +345,11 @@ def test_starting_over_from_python_moves_the_earlier_results_aside(tmp_path):
     kept = sim.load_results(aside)
     pd.testing.assert_frame_equal(kept.outcomes, first.outcomes)
     assert len(again.outcomes) == 3 * len(first.outcomes) // 2
+
+
+def test_loading_a_single_runs_folder_as_results_says_what_it_is(small_run, tmp_path):
+    write_run(tmp_path / "run", small_run, seed=4)
+    with pytest.raises(store.StoreError, match="a single run's folder"):
+        sim.load_results(tmp_path / "run")
+    with pytest.raises(store.StoreError, match="no such folder"):
+        sim.load_results(tmp_path / "missing")
