@@ -30,6 +30,7 @@ from sim.experiment_schema import (  # re-exported: the schema is imported from 
 )
 from sim.scenario import (
     ScenarioError,
+    did_you_mean,
     load_scenario,
     parameter_table,
     read_toml_file,
@@ -190,18 +191,6 @@ def parse_spec(data: Mapping[str, Any], source: str = "<dict>") -> ExperimentSpe
             f"{source}: uncertainties: a {spec.design} design needs at least one uncertainty"
         )
     return spec
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` for the closest of ``choices`` to ``word``, or ``""``."""
-    import difflib
-
-    choices = list(choices)
-    close = difflib.get_close_matches(word, choices, n=2, cutoff=0.6)
-    if not close:  # a dotted name whose last part is right: "agencies.capacity_court"
-        tail = word.rsplit(".", 1)[-1]
-        close = [c for c in choices if c.rsplit(".", 1)[-1] == tail][:2]
-    return "; did you mean " + " or ".join(repr(c) for c in close) + "?" if close else ""
 
 
 @functools.cache

@@ -47,6 +47,7 @@ from sim.scenario_errors import format_validation_error as _format_validation_er
 from sim.scenario_files import (
     PACKAGE_DIR,
     deep_merge,
+    did_you_mean,
     load_layers,
     load_raw,
     merge_layers,
@@ -509,6 +510,13 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
         ScenarioError: With a message naming the file and key (or the override).
     """
     path = resolve_scenario_path(path)
+    name = str(path)
+    if not path.exists() and not name.endswith(".toml") and "/" not in name and "\\" not in name:
+        shipped = shipped_scenarios()
+        raise ScenarioError(
+            f"{name!r}: neither a scenario file nor a shipped scenario"
+            f"{did_you_mean(name, shipped)}; shipped scenarios: {', '.join(shipped)}"
+        )
     layers = load_layers(path)
     experiment_keys = sorted(
         {"replications", "levers", "uncertainties", "design"} & set(layers[0][1])

@@ -7,6 +7,7 @@ read (and re-exports them, as they were declared there first).
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +210,18 @@ def resolve_named_file(path: str | Path, shipped_dir: Path) -> Path:
         if shipped.is_file():
             return shipped
     return candidate
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``choices`` to ``word``, or ``""``."""
+    import difflib
+
+    choices = list(choices)
+    close = difflib.get_close_matches(word, choices, n=2, cutoff=0.6)
+    if not close:  # a dotted name whose last part is right: "agencies.capacity_court"
+        tail = word.rsplit(".", 1)[-1]
+        close = [c for c in choices if c.rsplit(".", 1)[-1] == tail][:2]
+    return "; did you mean " + " or ".join(repr(c) for c in close) + "?" if close else ""
 
 
 def resolve_scenario_path(path: str | Path) -> Path:

@@ -368,3 +368,8 @@ def test_a_state_count_is_said_to_be_ignored_where_a_data_file_makes_the_states(
         load_scenario("real_world", {"world.n_states": 10})
     with pytest.warns(UserWarning, match="rows of world.data_file"):
         load_scenario("real_world").with_overrides({"world.n_states": 10})
+
+
+def test_a_misspelt_shipped_scenario_gets_a_suggestion():
+    with pytest.raises(ScenarioError, match="did you mean 'baseline'"):
+        load_scenario("baselin")
