@@ -88,19 +88,24 @@ def info(name: str) -> OutcomeInfo:
     Raises:
         UnregisteredOutcomeError: Naming the outcome and where to register it.
     """
+    from sim.scenario_files import did_you_mean
+
     base, key = split_name(name)
     entry = REGISTRY.get(base)
-    if entry is None or (key is None) != (entry.keys is None):
-        if entry is None:
-            why = "has no entry"
-        elif key is None:
-            why = f"is a breakdown by {entry.keys}: name one key, e.g. {base}.<key>"
-        else:
-            why = "is a single value, not a breakdown"
+    if entry is None:
         raise UnregisteredOutcomeError(
-            f"outcome {name!r} {why} in the outcome registry (sim/outcome_registry.py); "
-            "add an entry (name, plain label, unit, better direction, one-line description) "
-            "and regenerate docs/ODD.md with `uv run python -m sim.docs`"
+            f"outcome {name!r} has no entry in the outcome registry (sim/outcome_registry.py)"
+            f"{did_you_mean(base, REGISTRY)}; an outcome added to the model gets one there "
+            "(name, plain label, unit, better direction, one-line description), then "
+            "`uv run python -m sim.docs` regenerates docs/ODD.md"
+        )
+    if key is None and entry.keys is not None:
+        raise UnregisteredOutcomeError(
+            f"outcome {name!r} is a breakdown by {entry.keys}: name one key, e.g. {base}.<key>"
+        )
+    if key is not None and entry.keys is None:
+        raise UnregisteredOutcomeError(
+            f"outcome {name!r}: {base} is a single value, not a breakdown"
         )
     return entry
 
