@@ -148,6 +148,11 @@ def parse_spec(data: Mapping[str, Any], source: str = "<dict>") -> ExperimentSpe
     Raises:
         ScenarioError: Naming the file, the key and what is allowed.
     """
+    if not isinstance(data, Mapping):
+        raise ScenarioError(
+            f"{source}: an experiment is a table of keys (a dict: name, replications, "
+            f"levers, ...), found {type(data).__name__}"
+        )
     data = dict(data)
     if is_robustness_file(data):
         raise ScenarioError(

@@ -131,6 +131,12 @@ def test_bad_experiment_files_are_rejected_by_name_and_key(tmp_path, capsys, con
     assert not out.exists()
 
 
+@pytest.mark.parametrize("data", [None, [1, 2], "name = 'x'"])
+def test_an_experiment_that_is_not_a_table_is_refused(data):
+    with pytest.raises(ScenarioError, match="an experiment is a table of keys"):
+        experiment_from_dict(data)
+
+
 def test_nested_tables_equal_dotted_keys(scenarios):
     flat = experiment_from_dict({"name": "a", "uncertainties": {"world.initial_trust": [0.2, 0.4]}})
     nested = experiment_from_dict(
