@@ -276,6 +276,22 @@ class Experiment:
 
 # Largest plan an experiment may have: a bigger one would exhaust memory while the
 # plan is being built (before the first run), not fail cleanly.
+def _applied(design: np.ndarray, spec: ExperimentSpec, ints: set[str]) -> np.ndarray:
+    """The design as the runs apply it: integer parameters rounded (the model rounds them).
+
+    So the plan, the outcomes table and their figures show the values that ran. Not for
+    Morris, whose elementary effects divide by the design's own steps (the runs still
+    round; the plan keeps the levels).
+    """
+    if not ints or spec.design == "morris":
+        return design
+    design = design.copy()
+    for k, name in enumerate(spec.uncertainties):
+        if name in ints:
+            design[:, k] = np.round(design[:, k])
+    return design
+
+
 def experiment_from_dict(
     data: Mapping[str, Any],
     source: str = "<dict>",
@@ -300,6 +316,7 @@ def experiment_from_dict(
     model_target = target is None
     check_plan_size(spec, source)
     draws, accepted_source = None, None
+    ints: set[str] = set()
     if not model_target and SCENARIOS_LEVER in spec.levers:
         raise ScenarioError(f"{source}: levers.scenarios: only the coopsim model has scenarios")
     policies = build_policies(spec, model_target)
@@ -341,7 +358,7 @@ def experiment_from_dict(
         source=source,
         policies=policies,
         reference=reference,
-        design=design_matrix(spec),
+        design=_applied(design_matrix(spec), spec, ints),
         seeds=replication_seeds(spec.base_seed, spec.replications),
         target=runner,
         resolved=resolved,

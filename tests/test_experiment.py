@@ -131,6 +131,24 @@ def test_bad_experiment_files_are_rejected_by_name_and_key(tmp_path, capsys, con
     assert not out.exists()
 
 
+def test_an_integer_uncertainty_is_planned_as_the_runs_apply_it():
+    # The model rounds an integer parameter; the plan (and so the outcomes table and
+    # its figures) shows the value that ran, not the sampled one.
+    exp = experiment_from_dict(
+        {
+            "name": "ints",
+            "design": "lhs",
+            "sample_size": 8,
+            "uncertainties": {"world.n_states": [5, 20], "world.initial_trust": [0.3, 0.7]},
+        }
+    )
+    plan = exp.plan_frame()
+    states = plan["world.n_states"].to_numpy()
+    assert np.array_equal(states, np.round(states)) and np.unique(states).size > 3
+    trust = plan["world.initial_trust"].to_numpy()
+    assert not np.array_equal(trust, np.round(trust))  # floats stay as sampled
+
+
 @pytest.mark.parametrize("data", [None, [1, 2], "name = 'x'"])
 def test_an_experiment_that_is_not_a_table_is_refused(data):
     with pytest.raises(ScenarioError, match="an experiment is a table of keys"):
