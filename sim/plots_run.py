@@ -188,7 +188,8 @@ def incidence(curves: pd.DataFrame) -> Figure:
 
     Args:
         curves: Long frame with ``policy``, ``kind``, ``time`` and one column per way
-            of ending (:func:`sim.metrics.incidence_frame` of each policy's run).
+            of ending (:func:`sim.metrics.incidence_frame` of each policy's run; one
+            run's frame, without ``policy``, is drawn as the one policy "run").
 
     Returns:
         One row of panels per request kind, one column per way of ending; one
@@ -199,6 +200,8 @@ def incidence(curves: pd.DataFrame) -> Figure:
     """
     if curves.empty:
         raise PlotError("incidence: no request created in the window was sent")
+    if "policy" not in curves.columns:
+        curves = curves.assign(policy="run")
     kinds = list(dict.fromkeys(curves["kind"]))
     policies = list(dict.fromkeys(curves["policy"]))
     fig = Figure(figsize=(3.1 * len(INCIDENCE_ENDS) + 0.6, 2.7 * len(kinds) + 0.9))

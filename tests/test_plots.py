@@ -196,3 +196,15 @@ def test_response_times_by_policy_say_how_many_runs_reached_a_median(tiny_result
     n = int((outcomes["policy"] == first).sum())
     assert f"{n - 1}/{n}" in texts
     assert "Kaplan-Meier" in fig._suptitle.get_text()
+
+
+def test_one_runs_incidence_frame_is_drawn_as_it_is():
+    from sim.metrics_frames import incidence_frame
+
+    result = sim.run(
+        "baseline",
+        seed=2,
+        overrides={"world.n_states": 8, "run.years": 1.0, "run.warmup_years": 0.0},
+    )
+    fig = plots.incidence(incidence_frame(result.model))
+    assert any(line.get_label() == "run" for ax in fig.axes for line in ax.get_lines())
