@@ -63,6 +63,12 @@ def sensitivity(
                     for p in problem["names"]
                 ]
                 continue
+            if np.ptp(y) == 0:  # no variance to share out: indices are 0/0
+                rows += [
+                    {**base, "parameter": p, "note": "the outcome is the same at every point"}
+                    for p in problem["names"]
+                ]
+                continue
             rows += _indices(design, problem, x, y, exp, base)
     table = pd.DataFrame(rows)
     if not table.empty:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -309,6 +310,30 @@ def test_sobol_recovers_the_ishigami_indices(tmp_path):
     np.testing.assert_allclose(s1, [0.314, 0.442, 0.0], atol=0.04)
     np.testing.assert_allclose(st, [0.558, 0.442, 0.244], atol=0.04)
     assert (table["S1_conf"] > 0).all() and (table["ST_conf"] > 0).all()
+
+
+def ishigami_and_a_constant(params, seed):
+    return {**ishigami(params, seed), "c": 1.0}
+
+
+def test_an_outcome_the_same_everywhere_gets_a_note_not_indices(tmp_path):
+    exp = experiment_from_dict(
+        {
+            "name": "const",
+            "design": "sobol",
+            "sample_size": 64,
+            "replications": 1,
+            "uncertainties": ISHIGAMI,
+        },
+        target=ishigami_and_a_constant,
+    )
+    results = run_experiment(exp, tmp_path / "c", progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's 0/0 no longer leaks out
+        table = analyze(results)["sensitivity"]
+    constant = table[table["outcome"] == "c"]
+    assert (constant["note"] == "the outcome is the same at every point").all()
+    assert len(constant) == 3 and table[table["outcome"] == "y"]["S1"].notna().all()
 
 
 def test_morris_ranks_the_ishigami_inputs(tmp_path):
