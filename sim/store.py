@@ -224,7 +224,14 @@ class ExperimentStore:
         Raises:
             StoreError: When resuming into a folder that holds a different plan.
         """
+        if self.folder.exists() and not self.folder.is_dir():
+            raise StoreError(f"{self.folder}: a file, not a results folder")
         old = self.read_manifest() if resume else None
+        if old is not None and old.get("kind") == "run":
+            raise StoreError(
+                f"{self.folder}: a single run's folder (coopsim run --out), not an "
+                "experiment's results."
+            )
         if old is not None and old.get("plan_hash") != manifest["plan_hash"]:
             raise StoreError(
                 f"{self.folder}: holds results of a different experiment plan "

@@ -104,8 +104,14 @@ def consolidate(folder: Path) -> Results:
         The results; a run with several ok records (which resume prevents) is kept once.
     """
     folder = Path(folder)
-    manifest = json.loads((folder / MANIFEST).read_text())
-    plan = pq.read_table(folder / PLAN).to_pandas()
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{folder / MANIFEST}: unreadable manifest ({exc})") from None
+    try:
+        plan = pq.read_table(folder / PLAN).to_pandas()
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise StoreError(f"{folder / PLAN}: unreadable plan ({exc})") from None
     scan = scan_shards(folder)
     records = scan.records
     meta_cols = [c for c in META_COLUMNS if c in records.columns]

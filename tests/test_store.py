@@ -353,3 +353,19 @@ def test_loading_a_single_runs_folder_as_results_says_what_it_is(small_run, tmp_
         sim.load_results(tmp_path / "run")
     with pytest.raises(store.StoreError, match="no such folder"):
         sim.load_results(tmp_path / "missing")
+
+
+def test_an_experiment_into_a_run_folder_or_a_file_and_a_corrupt_manifest_are_named(
+    small_run, tmp_path
+):
+    write_run(tmp_path / "run", small_run, seed=4)
+    with pytest.raises(store.StoreError, match="a single run's folder"):
+        run_experiment(square_exp(), tmp_path / "run", progress=False)
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(store.StoreError, match="a file, not a results folder"):
+        run_experiment(square_exp(), tmp_path / "file", progress=False)
+    assert (tmp_path / "file").read_text() == "mine"
+    run_experiment(square_exp(), tmp_path / "r", progress=False)
+    (tmp_path / "r" / "manifest.json").write_text('{"name": ')
+    with pytest.raises(store.StoreError, match="unreadable manifest"):
+        sim.load_results(tmp_path / "r")
