@@ -142,11 +142,13 @@ def measure(model) -> dict[str, float]:
         for quantity, selection in _selections(model).items()
     }
     # F5: European Investigation Orders (evidence under mutual recognition) decided
-    # within the deadline of their receipt; one still undecided after it has missed it.
+    # within the deadline of their receipt (a refusal is a decision, on the day it came);
+    # one still undecided after it has missed it.
     deadline = model.config.mutual_recognition.decision_deadline_days
     f5 = facts["mr_decision_deadline_met_share"]
     eio = cohort(model, f5["cohort"], int(f5["follow_up_days"])) & mr & (kind == Kind.MLA_EVIDENCE)
-    decided = led.col("t_decided")
+    refused = (led.col("t_decided") < 0) & (led.col("outcome") == Outcome.REFUSED)
+    decided = np.where(refused, led.col("t_closed"), led.col("t_decided"))
     met = (decided >= 0) & (decided - led.col("t_received") <= deadline)
     out["mr_decision_deadline_met_share"] = float(np.mean(met[eio])) if eio.any() else math.nan
     out["red_notice_rejection_rate"] = model.interpol.outcomes(since=model.window_start)[

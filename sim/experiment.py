@@ -42,6 +42,7 @@ from sim.experiment_plan import (  # re-exported: the plan of runs and their tar
     ModelTarget,
     Policy,
     RunSpec,
+    applied_design,
     build_policies,
     design_matrix,
     execute_run,
@@ -276,22 +277,6 @@ class Experiment:
 
 # Largest plan an experiment may have: a bigger one would exhaust memory while the
 # plan is being built (before the first run), not fail cleanly.
-def _applied(design: np.ndarray, spec: ExperimentSpec, ints: set[str]) -> np.ndarray:
-    """The design as the runs apply it: integer parameters rounded (the model rounds them).
-
-    So the plan, the outcomes table and their figures show the values that ran. Not for
-    Morris, whose elementary effects divide by the design's own steps (the runs still
-    round; the plan keeps the levels).
-    """
-    if not ints or spec.design == "morris":
-        return design
-    design = design.copy()
-    for k, name in enumerate(spec.uncertainties):
-        if name in ints:
-            design[:, k] = np.round(design[:, k])
-    return design
-
-
 def experiment_from_dict(
     data: Mapping[str, Any],
     source: str = "<dict>",
@@ -358,7 +343,7 @@ def experiment_from_dict(
         source=source,
         policies=policies,
         reference=reference,
-        design=_applied(design_matrix(spec), spec, ints),
+        design=applied_design(design_matrix(spec), spec, ints),
         seeds=replication_seeds(spec.base_seed, spec.replications),
         target=runner,
         resolved=resolved,

@@ -146,6 +146,22 @@ def design_matrix(spec: ExperimentSpec) -> np.ndarray:
     return morris.sample(problem, spec.sample_size, num_levels=spec.levels, seed=spec.base_seed)
 
 
+def applied_design(design: np.ndarray, spec: ExperimentSpec, ints: set[str]) -> np.ndarray:
+    """The design as the runs apply it: integer parameters rounded (the model rounds them).
+
+    So the plan, the outcomes table and their figures show the values that ran. Not for
+    Morris, whose elementary effects divide by the design's own steps (the runs still
+    round; the plan keeps the levels).
+    """
+    if not ints or spec.design == "morris":
+        return design
+    design = design.copy()
+    for k, name in enumerate(spec.uncertainties):
+        if name in ints:
+            design[:, k] = np.round(design[:, k])
+    return design
+
+
 def salib_problem(spec: ExperimentSpec) -> dict[str, Any]:
     """The SALib problem definition of the experiment's uncertainties."""
     return {
