@@ -39,7 +39,7 @@ def experiment(tmp_path_factory):
             "sample_size": 2,
             "uncertainties": {"world.initial_trust": [0.3, 0.7], "world.n_states": [10, 14]},
             "levers": {"scenarios": ["baseline", str(reform)]},
-            "overrides": {"world.n_states": 12, "run.years": 0.5, "run.warmup_years": 0.0},
+            "overrides": {"run.years": 0.5, "run.warmup_years": 0.0},
             "series": ["model", "agencies"],
         }
     )

@@ -290,7 +290,10 @@ def _freeze(value: Any) -> Any:
 @functools.lru_cache(maxsize=64)
 def _signature(overrides: tuple[tuple[str, Any], ...], seed: int) -> dict[str, Any]:
     """Everything a run produces that a parameter could move, as comparable arrays."""
-    scenario = sim.load_scenario("baseline", {k: _thaw(v) for k, v in overrides})
+    values = {k: _thaw(v) for k, v in overrides}
+    if values.get("world.data_file"):  # the file's rows are the states: no count
+        values.pop("world.n_states", None)
+    scenario = sim.load_scenario("baseline", values)
     result = sim.run(scenario, seed=seed)
     flat = flatten(result.outcomes)
     ledger = result.model.ledger
