@@ -291,18 +291,17 @@ def ishigami(params, seed):
 ISHIGAMI = {f"x{i}": [-math.pi, math.pi] for i in (1, 2, 3)}
 
 
-def test_sobol_recovers_the_ishigami_indices(tmp_path):
+def _sobol_of(target, sample_size, out):
+    """A one-replication Sobol study of the Ishigami inputs, run into ``out``."""
+    spec = {"name": "ishigami", "design": "sobol", "sample_size": sample_size}
     exp = experiment_from_dict(
-        {
-            "name": "ishigami",
-            "design": "sobol",
-            "sample_size": 4096,
-            "replications": 1,
-            "uncertainties": ISHIGAMI,
-        },
-        target=ishigami,
+        {**spec, "replications": 1, "uncertainties": ISHIGAMI}, target=target
     )
-    results = run_experiment(exp, tmp_path / "ish", progress=False)
+    return run_experiment(exp, out, progress=False)
+
+
+def test_sobol_recovers_the_ishigami_indices(tmp_path):
+    results = _sobol_of(ishigami, 4096, tmp_path / "ish")
     assert len(results.outcomes) == 4096 * 5
     table = analyze(results)["sensitivity"].set_index("parameter")
     s1 = table["S1"].to_numpy()
@@ -317,17 +316,7 @@ def ishigami_and_a_constant(params, seed):
 
 
 def test_an_outcome_the_same_everywhere_gets_a_note_not_indices(tmp_path):
-    exp = experiment_from_dict(
-        {
-            "name": "const",
-            "design": "sobol",
-            "sample_size": 64,
-            "replications": 1,
-            "uncertainties": ISHIGAMI,
-        },
-        target=ishigami_and_a_constant,
-    )
-    results = run_experiment(exp, tmp_path / "c", progress=False)
+    results = _sobol_of(ishigami_and_a_constant, 64, tmp_path / "c")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # numpy's 0/0 no longer leaks out
         table = analyze(results)["sensitivity"]
