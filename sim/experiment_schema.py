@@ -95,6 +95,14 @@ class ExperimentSpec(BaseModel):
         ),
     )
 
+    @field_validator("replications", "base_seed", "sample_size", "levels", mode="before")
+    @classmethod
+    def _a_whole_number(cls, v: Any) -> Any:
+        # Not a switch or a string read as a number ("2", True): a file says 2.
+        if isinstance(v, bool | str):
+            raise ValueError(f"expected a whole number, found {v!r}")
+        return v
+
     @field_validator("name")
     @classmethod
     def _folder_name(cls, v: str) -> str:

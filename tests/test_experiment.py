@@ -150,6 +150,12 @@ def test_an_integer_uncertainty_is_planned_as_the_runs_apply_it():
     assert not np.array_equal(trust, np.round(trust))  # floats stay as sampled
 
 
+@pytest.mark.parametrize("value", ["2", True])
+def test_a_count_given_as_text_or_a_switch_is_refused(value):
+    with pytest.raises(ScenarioError, match="replications: expected a whole number"):
+        experiment_from_dict({"name": "x", "replications": value})
+
+
 @pytest.mark.parametrize("data", [None, [1, 2], "name = 'x'"])
 def test_an_experiment_that_is_not_a_table_is_refused(data):
     with pytest.raises(ScenarioError, match="an experiment is a table of keys"):
