@@ -225,7 +225,14 @@ def load_results(path: str | Path) -> Results:
                 "ledger.parquet)"
             )
         raise StoreError(f"{folder}: no experiment results here (no {' and no '.join(missing)})")
-    return consolidate(folder)
+    results = consolidate(folder)
+    if results.runs.empty and results.manifest.get("status") == "complete" and len(results.plan):
+        # A finished sweep whose run files went missing is not a sweep that ran nothing.
+        raise StoreError(
+            f"{folder}: the manifest says complete, but runs/ holds none of its "
+            f"{len(results.plan)} runs (moved or deleted?)"
+        )
+    return results
 
 
 def _manifest_kind(path: Path) -> str | None:

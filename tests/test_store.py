@@ -369,3 +369,10 @@ def test_an_experiment_into_a_run_folder_or_a_file_and_a_corrupt_manifest_are_na
     (tmp_path / "r" / "manifest.json").write_text('{"name": ')
     with pytest.raises(store.StoreError, match="unreadable manifest"):
         sim.load_results(tmp_path / "r")
+
+
+def test_a_complete_folder_whose_run_files_are_gone_is_not_loaded_as_empty(tmp_path):
+    run_experiment(square_exp(), tmp_path / "r", progress=False)
+    shutil.rmtree(tmp_path / "r" / "runs")
+    with pytest.raises(store.StoreError, match="runs/ holds none of its 24 runs"):
+        sim.load_results(tmp_path / "r")
