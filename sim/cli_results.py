@@ -134,7 +134,7 @@ def _execute(experiment, out: Path, executor, resume: bool, start_over: str):
     except StoreError as exc:
         executor.close()
         raise CliError(
-            f"{exc} To start over, {start_over} (the earlier results are moved "
+            f"{exc.problem} To start over, {start_over} (the earlier results are moved "
             "aside, not deleted), or choose another --out."
         ) from None
     except BaseException:

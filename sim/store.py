@@ -184,6 +184,13 @@ def write_run(out_dir: Path, result: RunResult, seed: int) -> Path:
     return out_dir
 
 
+# What a Python caller can do about a folder it cannot resume into.
+START_OVER = (
+    "run_experiment(..., resume=False) starts over (the earlier results are moved aside, "
+    "not deleted), or use another folder."
+)
+
+
 class ExperimentStore:
     """Streams run records of one experiment to disk and consolidates them at the end.
 
@@ -236,12 +243,14 @@ class ExperimentStore:
             raise StoreError(
                 f"{self.folder}: holds results of a different experiment plan "
                 f"({old.get('name')!r}, plan {str(old.get('plan_hash'))[:12]}; this one "
-                f"{manifest['plan_hash'][:12]})."
+                f"{manifest['plan_hash'][:12]}).",
+                START_OVER,
             )
         if resume and old is None and any(self.runs_dir.glob("shard-*.parquet")):
             raise StoreError(
                 f"{self.folder}: holds run shards but no {MANIFEST}, so they cannot be matched "
-                "to this experiment."
+                "to this experiment.",
+                START_OVER,
             )
         self.replaced = None
         if not resume:
@@ -279,7 +288,7 @@ class ExperimentStore:
         try:
             return json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
-            raise StoreError(f"{path}: unreadable manifest ({exc}).") from None
+            raise StoreError(f"{path}: unreadable manifest ({exc}).", START_OVER) from None
 
     # ---------------------------------------------------------------- streaming
     def add(self, record: RunRecord) -> None:

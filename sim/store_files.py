@@ -119,7 +119,16 @@ def set_aside(folder: Path) -> Path | None:
 
 
 class StoreError(CoopsimError, ValueError):
-    """A results folder that cannot be used as asked (e.g. it holds another experiment)."""
+    """A results folder that cannot be used as asked (e.g. it holds another experiment).
+
+    Args:
+        problem: What is wrong with the folder.
+        remedy: What to do about it from Python (the command line says its own).
+    """
+
+    def __init__(self, problem: str, remedy: str = ""):
+        super().__init__(f"{problem} {remedy}".strip())
+        self.problem = problem
 
 
 # ------------------------------------------------------------------------ atomic writes
