@@ -171,6 +171,20 @@ def _did_you_mean(word: str, choices) -> str:
     return did_you_mean(word, choices)
 
 
+def _of_kind(path: Path, kind: str) -> bool:
+    """Whether a TOML file next to a misspelt name is a file of ``kind`` (to suggest it)."""
+    from sim.experiment_spec import is_robustness_file, is_scenario_file
+    from sim.scenario import read_toml_file
+
+    try:
+        data = read_toml_file(path)
+    except Exception:  # noqa: BLE001 - unreadable: not a suggestion
+        return False
+    if kind == "scenario":
+        return is_scenario_file(data)
+    return not is_scenario_file(data) and (kind != "robustness" or is_robustness_file(data))
+
+
 def check_named_file(ref: str, kind: str, shipped: dict[str, Path], what: str) -> None:
     """Refuse a scenario or experiment reference that names nothing, suggesting names.
 
@@ -191,7 +205,11 @@ def check_named_file(ref: str, kind: str, shipped: dict[str, Path], what: str) -
         return  # the loader reports a name the OS rejects
     names = ", ".join(shipped) or "(none)"
     if ref.endswith(".toml") or "/" in ref or os.sep in ref:
-        nearby = sorted(p.name for p in path.parent.glob("*.toml")) if path.parent.is_dir() else []
+        nearby = (
+            []
+            if not path.parent.is_dir()
+            else sorted(p.name for p in path.parent.glob("*.toml") if _of_kind(p, kind))
+        )
         hint = _did_you_mean(path.name, nearby) if nearby else ""
         if not hint:
             hint = _did_you_mean(path.stem, shipped)

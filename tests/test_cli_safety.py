@@ -421,3 +421,11 @@ def test_starting_over_moves_the_manifest_last_and_works_from_inside_the_folder(
     assert aside.parent == tmp_path and moves[-1] == "manifest.json" and len(moves) > 3
     assert len(load_results(aside).outcomes) == 4
     assert not (out / "runs").exists() and not (out / "manifest.json").exists()
+
+
+def test_a_misspelt_file_is_offered_only_files_of_its_kind(tmp_path, capsys):
+    (tmp_path / "s_bool.toml").write_text((SCENARIOS / "baseline.toml").read_text())
+    code, _, err = _run(capsys, ["sweep", str(tmp_path / "s_boo.toml")])
+    assert code == 2 and "experiment file not found" in err and "s_bool.toml" not in err
+    code, _, err = _run(capsys, ["run", str(tmp_path / "s_boo.toml")])
+    assert code == 2 and "did you mean 's_bool.toml'" in err
