@@ -14,12 +14,12 @@ from sim.cli_common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     EXIT_OK,
-    check_scenario_arg,
     mark_out,
     package_version,
     prepare_out,
     run_overrides,
 )
+from sim.cli_guidance import check_scenario_arg
 from sim.errors import CoopsimError
 from sim.scenario import ScenarioError
 

@@ -22,12 +22,11 @@ from sim.cli_common import (
     arg_scheduler,
     arg_workers,
     bounded,
-    check_experiment_arg,
-    check_scenario_arg,
     mark_out,
     prepare_out,
     run_overrides,
 )
+from sim.cli_guidance import check_experiment_arg, check_scenario_arg
 from sim.cli_results import (  # write_tables re-exported: the tables of analyze and compare
     FOREST_PANELS_PER_PAGE,
     _report,

@@ -22,10 +22,10 @@ from sim.cli_common import (
     arg_threshold,
     arg_workers,
     bounded,
-    check_experiment_arg,
     prepare_out,
     run_overrides,
 )
+from sim.cli_guidance import check_experiment_arg
 from sim.cli_results import _execute, _same_plan, interrupts_after_the_runs
 
 
