@@ -252,7 +252,6 @@ class ExperimentStore:
                 "to this experiment.",
                 START_OVER,
             )
-        self.replaced = None
         if not resume:
             # An experiment's earlier results are moved aside whole, never deleted (signals
             # wait: a half-moved folder would load as neither); a run's files are replaced.

@@ -63,8 +63,8 @@ COMPANIONS_KEY = b"coopsim.companions"
 
 # Columns every shard row carries besides the outcomes; outcome names may not use them.
 META_COLUMNS = ("run_id", "status", "attempt", "error", "elapsed_s", "finished_at", "worker")
-# Files a fresh start (``resume=False``) removes; anything else in the folder is left alone.
-# (The command line moves them aside first: sim.cli_results.set_aside_results.)
+# The store's own files: a fresh start (``resume=False``) moves an experiment's aside
+# (:func:`set_aside`) and removes what is left of them (a run's); nothing else is touched.
 OWNED_FILES = (MANIFEST, PLAN, OUTCOMES, RUN_LOG, SERIES, AGENCY_SERIES)
 
 
