@@ -18,13 +18,17 @@ CPU it was compiled for. Other numba code in the process is cached as numba deci
 
 from __future__ import annotations
 
+import collections
+import functools
 import hashlib
 import os
+import types as pytypes
 from pathlib import Path
 
 from numba import njit as _numba_njit
 from numba.core import caching, config
 from numba.core.compiler import Compiler
+from numba.core.registry import CPUDispatcher
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -124,14 +128,88 @@ class ColdKernelCompiler(KernelCompiler):
     opt_level = 0
 
 
-def njit(*args, cold: bool = False, **options):
+class KernelDispatcher(CPUDispatcher):
+    """numba's dispatcher for a kernel that other kernels call: no entry for Python.
+
+    numba compiles with each function an entry that Python calls it through (unboxing
+    every argument, boxing the result) and one for calls through a function pointer.
+    Neither is used when a kernel calls a kernel, and together they were about a
+    sixth of the compile on an empty cache (docs/compiled_pipeline.md, "Compile and
+    load"). Kernels are compiled without them, except those Python calls in a run
+    (``njit(entry=True)``).
+
+    Python can still call such a kernel (the tests call the rules directly): the
+    call goes to :attr:`from_python`, a second dispatcher of the same function with
+    the entry, compiled at its first call and cached under its own name. Its
+    machine code is never what a kernel's call runs, so a result from Python is a
+    result of the same source, compiled once more.
+    """
+
+    #: Calls from Python this way in this process, by kernel (a run makes none: a
+    #: test runs every shipped scenario).
+    python_calls: collections.Counter = collections.Counter()
+
+    def add_overload(self, cres):
+        """Keep the compiled code for kernels' calls only.
+
+        numba's own method also enters it in the table the Python call looks up, and
+        without an entry for Python, that call would jump to no code.
+        """
+        self.overloads[tuple(cres.signature.args)] = cres
+
+    def _compile_for_args(self, *args, **kws):
+        """Python's call, which finds nothing in the table: :attr:`from_python` takes it."""
+        KernelDispatcher.python_calls[f"{self.py_func.__module__}.{self.py_func.__qualname__}"] += 1
+        return self.from_python
+
+    @functools.cached_property
+    def from_python(self):
+        """The kernel compiled with numba's entry for Python, cached as ``NAME_from_python``."""
+        func = self.py_func
+        twin = pytypes.FunctionType(
+            func.__code__, func.__globals__, func.__name__, func.__defaults__, func.__closure__
+        )
+        twin.__qualname__ = f"{func.__qualname__}_from_python"  # its own cache files
+        twin.__module__ = func.__module__
+        options = dict(self.targetoptions, no_cpython_wrapper=False)
+        del options["nopython"]  # numba's njit sets it
+        cache = not isinstance(self._cache, caching.NullCache)
+        return _numba_njit(
+            twin, cache=cache, pipeline_class=self._compiler.pipeline_class, **options
+        )
+
+
+def njit(*args, cold: bool = False, entry: bool = False, **options):
     """The ``njit`` of numba, with :class:`KernelCompiler`: the decorator of every kernel.
 
     Args:
-        *args: numba's (the function, or a signature).
+        *args: numba's (the function).
         cold: The kernel runs once a run or so (building a struct): compiled without
             LLVM's optimisation (:class:`ColdKernelCompiler`), as its speed never shows.
+        entry: Python calls the kernel in a run (the day's kernel, case generation,
+            building the struct): compiled with numba's entry for Python. Other kernels
+            are compiled without it (:class:`KernelDispatcher`).
         **options: numba's (``cache=True``, ``inline="always"``).
     """
     pipeline = ColdKernelCompiler if cold else KernelCompiler
-    return _numba_njit(*args, pipeline_class=pipeline, **options)
+    # No kernel is passed around as a function pointer: no entry for that.
+    options["no_cfunc_wrapper"] = True
+    if entry:
+        # numba's own dispatcher, entry for Python included.
+        return _numba_njit(*args, pipeline_class=pipeline, **options)
+
+    options["no_cpython_wrapper"] = True
+
+    def decorate(func):
+        numba_options = {k: v for k, v in options.items() if k != "cache"}
+        dispatcher = KernelDispatcher(
+            py_func=func,
+            locals={},
+            targetoptions={"boundscheck": None, **numba_options, "nopython": True},
+            pipeline_class=pipeline,
+        )
+        if options.get("cache"):
+            dispatcher.enable_caching()
+        return dispatcher
+
+    return decorate(args[0]) if args else decorate

@@ -39,7 +39,7 @@ C_FREE, C_FREE_CHUNKS, C_HELD = range(3)
 C_SLOTS = 3
 
 
-@njit(cache=True)
+@njit(cache=True, entry=True)
 def chunks_needed(k, n_days):
     """The most chunks ``k`` filings can take.
 
@@ -78,7 +78,7 @@ def file_entry(ids, links, meta, count, entry, day):
     meta[C_HELD] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, entry=True)
 def take(ids, links, meta, count, day):
     """Take the ids due on ``day`` (a day of the run), in filing order."""
     found = count[day]
@@ -107,7 +107,7 @@ def take(ids, links, meta, count, day):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, entry=True)
 def file_all(ids, links, meta, count, new_ids, days):
     """File ``new_ids[k]`` under ``days[k]`` for every k, in order (room was reserved)."""
     for k in range(new_ids.size):

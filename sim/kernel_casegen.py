@@ -73,7 +73,7 @@ class CaseWork(structref.StructRefProxy):
 structref.define_proxy(CaseWork, CaseWorkType, ["drawn", "case_ids", "candidates", "shares"])
 
 
-@njit(cache=True, cold=True)
+@njit(cache=True, cold=True, entry=True)
 def new_case_work():
     """An empty :class:`CaseWork` (one per model, reused day after day)."""
     i, f, b = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0, dtype=np.bool_)
@@ -81,13 +81,13 @@ def new_case_work():
     return CaseWork(drawn, i, (i, i, i, f, f), (i, i, i, i, b, i))
 
 
-@njit(cache=True, cold=True)
+@njit(cache=True, cold=True, entry=True)
 def case_work(W):
     """``(drawn, case_ids, candidates, shares)`` of a :class:`CaseWork`, for Python."""
     return W.drawn, W.case_ids, W.candidates, W.shares
 
 
-@njit(cache=True)
+@njit(cache=True, entry=True)
 def generate_cases(
     S, R, W, day, first_step, rate, draw_tables, team_args, search_terms, intelligence
 ):
@@ -336,7 +336,7 @@ def share_room(S, n):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, entry=True)
 def record_shares(S, day, shares, intel_of):
     """Record the rows shared today, file them for delivery; each costs its sharer effort."""
     item, case, sharer, recipient, on_platform, delay = shares

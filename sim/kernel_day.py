@@ -109,7 +109,7 @@ def has_room(S, needed):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, entry=True)
 def reserved_room(S, k, links, shares):
     """Whether Python's reserves before a call would find room everywhere already.
 
@@ -255,7 +255,7 @@ def expire_cases(S, day):
         give_back_capacity(S)
 
 
-@njit(cache=True)
+@njit(cache=True, entry=True)
 def run_day(S, R, n_agencies, day, first_step):
     """Run the day's steps from ``first_step``.
 

@@ -61,7 +61,7 @@ def channel_of(instrument, platform, urgent_contact, in_team, formal):
     return CENTRAL_AUTHORITY
 
 
-@njit(cache=True)
+@njit(cache=True, entry=True)
 def draft(
     S, R, first, case_ids, requesting, requested, kind, coercive, consent, national, in_team, day
 ):
@@ -158,7 +158,7 @@ def link_to_cases(S, case_ids, first):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, entry=True)
 def link_requests(
     first, count, extra_first, extra_last, extra_next, extra_request, extras_used, cases, requests
 ):

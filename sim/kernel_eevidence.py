@@ -46,7 +46,7 @@ def _uniforms(bits, n):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, entry=True)
 def open_investigations(rng, day, rates, investigation, request, world):
     """Today's investigations and their cross-border requests, decided at the provider.
 

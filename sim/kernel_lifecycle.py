@@ -339,7 +339,7 @@ def case_progress(S, ids, day):
         _teams_dissolve(S, resolved)
 
 
-@njit(cache=True)
+@njit(cache=True, entry=True)
 def request_ids(first, count, extras, cases):
     """Every request of the given cases (:meth:`sim.requests.CaseBook.request_ids`).
 

@@ -66,7 +66,7 @@ def _state_from(typingctx, arrays):
     return instance_type(arrays), codegen
 
 
-@njit(cache=True, cold=True)
+@njit(cache=True, cold=True, entry=True)
 def new_state(*arrays):
     """The struct over these arrays, in :data:`FIELDS` order.
 
@@ -94,7 +94,7 @@ class Streams(structref.StructRefProxy):
 structref.define_proxy(Streams, StreamsType, ["model", "cases"])
 
 
-@njit(cache=True, cold=True)
+@njit(cache=True, cold=True, entry=True)
 def new_streams(model, cases):
     """The :class:`Streams` over the model's and the case Generators."""
     return Streams(model, cases)

@@ -121,7 +121,7 @@ def sums_at(T, day):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, entry=True)
 def mean_trust(T, own, base_sum, day):
     """:meth:`sim.trust.TrustNetwork.mean` from the running sums: ``(valid, mean)``.
 
@@ -142,7 +142,7 @@ def mean_trust(T, own, base_sum, day):
     return True, total / (n * (n - 1))
 
 
-@njit(cache=True)
+@njit(cache=True, entry=True)
 def trust_apply(T, i, j, rate, day, towards_one):
     """:meth:`sim.trust.TrustNetwork._apply`: gains or losses, repeated pairs compounding."""
     m = i.size
