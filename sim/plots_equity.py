@@ -74,7 +74,7 @@ def equity(outcomes: pd.DataFrame | dict[str, Any], confidence: float = 0.95) ->
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     width = 0.8 / len(policies)
     x = np.arange(len(CAPACITY_GROUPS))
-    reps = 1
+    reps, missing = 1, 0
     for ax, (prefix, title, unit) in zip(axes, panels, strict=True):
         for i, policy in enumerate(policies):
             sub = df[df["policy"] == policy]
@@ -89,8 +89,9 @@ def equity(outcomes: pd.DataFrame | dict[str, Any], confidence: float = 0.95) ->
                     else 0.0
                 )
                 errs.append(half)
+            at = x + (i - (len(policies) - 1) / 2) * width
             ax.bar(
-                x + (i - (len(policies) - 1) / 2) * width,
+                at,
                 means,
                 width=width * 0.92,
                 yerr=errs if len(sub) > 1 else None,
@@ -98,6 +99,7 @@ def equity(outcomes: pd.DataFrame | dict[str, Any], confidence: float = 0.95) ->
                 label=policy,
                 error_kw={"lw": 0.8, "capsize": 2},
             )
+            missing += _mark_missing(ax, at, means)
         ax.set_xticks(x, CAPACITY_GROUPS)
         ax.set_xlabel("state capacity group")
         ax.set_ylabel(unit)
@@ -111,5 +113,29 @@ def equity(outcomes: pd.DataFrame | dict[str, Any], confidence: float = 0.95) ->
         if reps > 1
         else "one run"
     )
+    if missing:
+        note += ")\n(n/a: no value, as no request was sent or no median was reached"
     fig.suptitle(f"Equity: outcomes by state capacity group ({note})", fontsize=10)
     return fig
+
+
+def _mark_missing(ax, at: np.ndarray, means: list[float]) -> int:
+    """Write "n/a" where a bar has no value (no request of the group, or no median reached).
+
+    A missing bar would otherwise read as a zero. Returns how many were marked.
+    """
+    missing = 0
+    for position, value in zip(at, means, strict=True):
+        if np.isnan(value):
+            missing += 1
+            ax.text(
+                position,
+                0,
+                "n/a",
+                rotation=90,
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color="0.4",
+            )
+    return missing

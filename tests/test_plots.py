@@ -82,6 +82,21 @@ def test_equity_of_a_run(tiny_run):
     _check(plots.equity(tiny_run.outcomes), x_units=False, y_labels=True)
 
 
+def test_equity_marks_a_group_without_a_value_instead_of_drawing_a_blank():
+    groups = ("low", "middle", "high")
+    row = {
+        f"median_response_days_by_capacity_group.{g}": v
+        for g, v in zip(groups, (30, np.nan, 12), strict=True)
+    }
+    fig = plots.equity(pd.DataFrame([row]))
+    (ax,) = _axes(fig)
+    marks = [t for t in ax.texts if t.get_text() == "n/a"]
+    assert len(marks) == 1 and marks[0].get_position()[0] == 1  # the middle group's bar
+    assert "n/a: no value" in fig._suptitle.get_text()
+    row["median_response_days_by_capacity_group.middle"] = 20
+    assert "n/a" not in plots.equity(pd.DataFrame([row]))._suptitle.get_text()
+
+
 def test_network_of_a_run(tiny_run):
     nodes, edges = plots.network_frames(tiny_run.model)
     assert len(nodes) == 12 and len(edges) == 12 * 11 // 2
