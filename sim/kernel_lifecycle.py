@@ -326,12 +326,13 @@ def case_progress(S, ids, day):
     for k in range(ids.size):
         cases[k] = S.case[ids[k]]
         S.case_received[cases[k]] += 1
-    unique = distinct(cases)
-    done = np.zeros(unique.size, dtype=np.bool_)
-    for k in range(unique.size):
-        c = unique[k]
+    # The cases that have all they need, each once, in case order. Few do on a day:
+    # they are picked before the sort, which is then short.
+    done = np.zeros(ids.size, dtype=np.bool_)
+    for k in range(ids.size):
+        c = cases[k]
         done[k] = S.case_status[c] == CASE_OPEN and S.case_received[c] >= S.case_needed[c]
-    resolved = pick(unique, done)
+    resolved = distinct(pick(cases, done))
     if resolved.size:
         for c in resolved:
             S.case_status[c] = RESOLVED
@@ -377,11 +378,10 @@ def request_ids(first, count, extras, cases):
 def end_cases(S, cases, status, day):
     """Close open cases; their requests still open lapse (cold) or are withdrawn."""
     outcome = LAPSED if status == COLD else WITHDRAWN
-    unique = distinct(cases)
-    still = np.zeros(unique.size, dtype=np.bool_)
-    for k in range(unique.size):
-        still[k] = S.case_status[unique[k]] == CASE_OPEN
-    unique = pick(unique, still)
+    still = np.zeros(cases.size, dtype=np.bool_)
+    for k in range(cases.size):
+        still[k] = S.case_status[cases[k]] == CASE_OPEN
+    unique = distinct(pick(cases, still))
     if unique.size == 0:
         return
     for c in unique:
