@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim import case_outcomes, survival
+from sim import case_outcomes
 from sim.agents import QUEUE_ROLES, ROLE_CODES
 from sim.frictions import decision_deadline_days
 from sim.metrics_frames import (  # re-exported: the run's tables are imported from here
@@ -28,7 +28,14 @@ from sim.metrics_frames import (  # re-exported: the run's tables are imported f
     utilisation_frame,
 )
 from sim.requests import CaseStatus, Channel, Instrument, Kind, Outcome, RefusalGround
-from sim.survival_groups import cumulative_incidence_by_group, km_quantiles_by_group
+from sim.survival import CLOSING_CAUSES
+from sim.survival_groups import (
+    counts_by_groupings,
+    followed_days,
+    incidences_from_counts,
+    km_from_counts,
+    sample_of_counts,
+)
 from sim.world import CAPACITY_GROUPS
 
 if TYPE_CHECKING:
@@ -48,16 +55,21 @@ __all__ = [
 ]
 
 _GROUNDS = tuple(g for g in RefusalGround if g != RefusalGround.NONE)
-# Competing ends of a request, with each refusal ground a cause of its own.
-_GROUND_CAUSE = 100
+# Competing ends of a request, with each refusal ground a cause of its own: a request's
+# label is its outcome, or _REFUSED_BY + its ground if refused (0, open, is censored).
+_REFUSED_BY = len(Outcome)
+_END_LABELS = len(Outcome) + len(RefusalGround)
 _END_CAUSES = {
     int(Outcome.EXECUTED): "executed",
     int(Outcome.LAPSED): "lapsed",
     int(Outcome.WITHDRAWN): "withdrawn",
-    **{_GROUND_CAUSE + int(g): f"refused_{g.name.lower()}" for g in _GROUNDS},
+    **{_REFUSED_BY + int(g): f"refused_{g.name.lower()}" for g in _GROUNDS},
 }
-_EXECUTED = {int(o): o.name.lower() for o in Outcome if o != Outcome.OPEN}
-_CASE_ENDS = {int(c): c.name.lower() for c in CaseStatus if c != CaseStatus.OPEN}
+# From sending to an answer, the label is the outcome; never sent, a label of its own.
+_NOT_SENT = len(Outcome)
+_ANSWERS = [int(Outcome.EXECUTED), int(Outcome.REFUSED)]
+_EXECUTED = {int(Outcome.EXECUTED): "executed"}
+_RESOLVED = {int(CaseStatus.RESOLVED): "resolved"}
 
 
 def share(part: int | float, whole: int | float) -> float:
@@ -113,16 +125,9 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     led, cases, world = model.ledger, model.cases, model.world
     w0, end = model.window_start, model.day
     cohort = window_rows(led.col("t_created"), w0)
-    issued_all = led.col("t_issued")[cohort] >= 0
-    outcome = led.col("outcome")[cohort]
     kind = led.col("kind")[cohort]
     instrument = led.col("instrument")[cohort]
-    ground = led.col("refusal_ground")[cohort]
-    requesting = led.col("requesting_state")[cohort]
-    t_issued, t_closed = led.col("t_issued")[cohort], led.col("t_closed")[cohort]
-    executed = outcome == Outcome.EXECUTED
-    total = outcome.size
-    still_open = outcome == Outcome.OPEN
+    total = kind.size
 
     # Counts are of what happened in the window (created, sent, closed in it), so
     # that a yearly rate does not depend on the window's length; open and drafting
@@ -130,7 +135,7 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     every_outcome = led.col("outcome")
     every_issued = led.col("t_issued")
     every_open = every_outcome == Outcome.OPEN
-    closed_by = np.bincount(every_outcome[led.col("t_closed") >= w0], minlength=len(Outcome))
+    closed = led.col("t_closed") >= w0
     out: dict[str, Any] = {
         "scenario": model.config.name,
         "days": int(max(0, end - w0)),
@@ -139,18 +144,25 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
         "requests_issued": int(np.count_nonzero(every_issued >= w0)),
         "requests_drafting": int(np.count_nonzero(every_open & (every_issued < 0))),
         **{
-            f"requests_{o.name.lower()}": int(closed_by[o])
+            f"requests_{o.name.lower()}": int(np.count_nonzero(closed & (every_outcome == o)))
             for o in (Outcome.EXECUTED, Outcome.REFUSED, Outcome.LAPSED, Outcome.WITHDRAWN)
         },
         "requests_open": int(np.count_nonzero(every_open & (every_issued >= 0))),
     }
-    # How each request created in the window ends, from its creation, the open ones
-    # censored at the end of the run: each refusal ground is its own cause.
-    t_created = led.col("t_created")[cohort]
-    # Durations as int64 once: every estimator below counts them as they are.
-    lived = (np.where(still_open, end, t_closed) - t_created).astype(np.int64)
-    cause = np.where(outcome == Outcome.REFUSED, _GROUND_CAUSE + ground, outcome)
-    ever = survival.cumulative_incidence(lived, cause, _END_CAUSES)
+    # How each request created in the window ends, and how it was answered, counted
+    # by group, label and day for every grouping reported (see _request_counts).
+    group = world.capacity_group
+    n_groups = len(CAPACITY_GROUPS)
+    groupings = {
+        "kind": (kind, len(Kind)),
+        "instrument": (instrument, len(Instrument)),
+        "requesting": (group[led.col("requesting_state")[cohort]], n_groups),
+        "requested": (group[led.col("requested_state")[cohort]], n_groups),
+    }
+    ends, answers = _request_counts(led, cohort, end, groupings)
+    if ends["all"][0, _REFUSED_BY + RefusalGround.NONE].any():
+        raise ValueError("a refused request has no refusal ground")
+    ever = incidences_from_counts(ends["all"], _END_CAUSES)[0]
     out["completion_rate"] = ever["executed"]
     out["refusal_rate"] = float(sum(ever[f"refused_{g.name.lower()}"] for g in _GROUNDS))
     out["lapse_rate"] = ever["lapsed"]
@@ -161,46 +173,38 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     # Response times: from sending to answer. Naive figures over executed requests;
     # Kaplan-Meier ones with an answer (executed or refused) as the event and open,
     # lapsed and withdrawn requests censored.
-    sent = issued_all
-    waited = (np.where(still_open, end, t_closed) - t_issued).astype(np.int64)
-    answered = executed | (outcome == Outcome.REFUSED)
 
-    def completion(group, n_groups):  # share of each group's requests that end executed
-        by_group = cumulative_incidence_by_group(lived, outcome, group, n_groups, _EXECUTED)
-        return [incidence["executed"] for incidence in by_group]
+    def completion(grouping):  # share of each group's requests that end executed
+        return [shares["executed"] for shares in incidences_from_counts(ends[grouping], _EXECUTED)]
 
-    def km_median(group, n_groups):  # Kaplan-Meier median days to an answer of those sent
-        sent_of = np.where(sent, group, -1)
-        return [km["median"] for km in km_quantiles_by_group(waited, answered, sent_of, n_groups)]
+    def km_median(grouping):  # Kaplan-Meier median days to an answer of those sent
+        return [km["median"] for km in km_from_counts(answers[grouping], _ANSWERS)]
 
-    # Naive response days of the executed requests, selected from them alone.
-    done = np.flatnonzero(executed)
-    response = (t_closed[done] - t_issued[done]).astype(float)
-    done_kind, done_instrument = kind[done], instrument[done]
-    by_kind = {k.name.lower(): _median_p90_mean(response[done_kind == k]) for k in OUTCOME_KINDS}
+    # Naive response days of the executed requests: the days counted, as a sample.
+    executed = answers["kind"][:, Outcome.EXECUTED]
     for n, name in enumerate(("median", "p90", "mean")):
-        out[f"{name}_response_days"] = {k: figures[n] for k, figures in by_kind.items()}
-    # The kinds whose times are reported, as groups of the requests sent.
-    kind_sent = np.where(sent & np.isin(kind, OUTCOME_KINDS), kind, -1)
-    km = km_quantiles_by_group(waited, answered, kind_sent, len(Kind))
+        out[f"{name}_response_days"] = {
+            k.name.lower(): _median_p90_mean(sample_of_counts(executed[k]))[n]
+            for k in OUTCOME_KINDS
+        }
+    km = km_from_counts(answers["kind"], _ANSWERS)
     for q in ("q25", "median", "q75"):
         out[f"km_{q}_response_days"] = {k.name.lower(): km[k][q] for k in OUTCOME_KINDS}
+    executed = answers["instrument"][:, Outcome.EXECUTED]
     out["median_response_days_by_instrument"] = {
-        i.name.lower(): quantile(response[done_instrument == i], 0.5) for i in Instrument
+        i.name.lower(): quantile(sample_of_counts(executed[i]), 0.5) for i in Instrument
     }
     names = [i.name.lower() for i in Instrument]
     out["km_median_response_days_by_instrument"] = dict(
-        zip(names, km_median(instrument, len(Instrument)), strict=True)
+        zip(names, km_median("instrument"), strict=True)
     )
-    out["completion_rate_by_instrument"] = dict(
-        zip(names, completion(instrument, len(Instrument)), strict=True)
-    )
+    out["completion_rate_by_instrument"] = dict(zip(names, completion("instrument"), strict=True))
     # Competing risks from sending, per request kind: executed, refused, lapsed, withdrawn.
-    ends = cumulative_incidence_by_group(waited, outcome, kind_sent, len(Kind))
+    ends_of_kind = incidences_from_counts(answers["kind"], CLOSING_CAUSES)
     out["ends_by_kind"] = {
         f"{k.name.lower()}_{name}": incidence
         for k in OUTCOME_KINDS
-        for name, incidence in ends[k].items()
+        for name, incidence in ends_of_kind[k].items()
     }
     channel = led.col("channel")[cohort]
     out["channel_share"] = {
@@ -213,13 +217,9 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     out["clarification_rounds_per_request"] = share(rounds, out["requests_issued"])
 
     in_window = window_rows(cases.col("t_created"), w0)
-    status = cases.col("status")[in_window]
-    n_cases = status.size
-    resolved = status == CaseStatus.RESOLVED
-    case_open = status == CaseStatus.OPEN
-    case_closed = cases.col("t_closed")[in_window]
-    case_start = cases.col("t_created")[in_window]
-    case_days = (np.where(case_open, end, case_closed) - case_start).astype(float)
+    n_cases = cases.col("status")[in_window].size
+    case_group = group[cases.col("origin")[in_window]] if n_cases else np.zeros(0, dtype=int)
+    every_case, case_by_group = _case_counts(cases, in_window, end, case_group, n_groups)
     every_status = cases.col("status")
     ended_now = cases.col("t_closed") >= w0
     out.update(
@@ -228,10 +228,8 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
         cases_cold=int(np.count_nonzero(ended_now & (every_status == CaseStatus.COLD))),
         cases_failed=int(np.count_nonzero(ended_now & (every_status == CaseStatus.FAILED))),
         cases_open=int(np.count_nonzero(every_status == CaseStatus.OPEN)),
-        case_resolution_rate=survival.cumulative_incidence(case_days, status, _CASE_ENDS)[
-            "resolved"
-        ],
-        median_case_resolution_days=_km(case_days, resolved, np.ones(n_cases, bool))["median"],
+        case_resolution_rate=incidences_from_counts(every_case, _RESOLVED)[0]["resolved"],
+        median_case_resolution_days=km_from_counts(every_case, [CaseStatus.RESOLVED])[0]["median"],
     )
     days = slice(w0, end)
     out["mean_trust"] = _mean(model.series["mean_trust"][days])
@@ -257,22 +255,14 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     out["mean_relations"] = _mean(model.series["mean_relations"][days])
 
     # Equity: the same outcomes seen by requesting states of each capacity group.
-    group = world.capacity_group
-    req_group = group[requesting]
-    served_group = group[led.col("requested_state")[cohort]]
-    case_group = group[cases.col("origin")[in_window]] if n_cases else np.zeros(0, dtype=int)
-    n_groups = len(CAPACITY_GROUPS)
     by_group = {
-        "completion_rate_by_capacity_group": completion(req_group, n_groups),
-        "median_response_days_by_capacity_group": km_median(req_group, n_groups),
+        "completion_rate_by_capacity_group": completion("requesting"),
+        "median_response_days_by_capacity_group": km_median("requesting"),
         # ... and by requested states: how well each group serves its partners.
-        "completion_rate_by_requested_capacity_group": completion(served_group, n_groups),
-        "median_response_days_by_requested_capacity_group": km_median(served_group, n_groups),
+        "completion_rate_by_requested_capacity_group": completion("requested"),
+        "median_response_days_by_requested_capacity_group": km_median("requested"),
         "case_resolution_rate_by_capacity_group": [
-            incidence["resolved"]
-            for incidence in cumulative_incidence_by_group(
-                case_days, status, case_group, n_groups, _CASE_ENDS
-            )
+            incidence["resolved"] for incidence in incidences_from_counts(case_by_group, _RESOLVED)
         ],
         "capacity_by_capacity_group": [_mean(world.capacity[group == g]) for g in range(n_groups)],
     }
@@ -281,9 +271,53 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     return out
 
 
-def _km(durations, observed, mask) -> dict[str, float]:
-    """Kaplan-Meier quartiles of the durations selected by ``mask``."""
-    return survival.km_quantiles(durations[mask], observed[mask])
+def _request_counts(led, cohort, end: int, groupings: dict) -> tuple[dict, dict]:
+    """Requests created in the window by (group, label, day), one count per grouping.
+
+    Two counts: how each request ends, from its creation (label: an _END_CAUSES code),
+    and how it was answered, from its sending (label: its outcome; requests never sent
+    are left out); requests still open are censored at the end of the run (label 0).
+    One count per grouping, where estimating group by group passed over a world-scale
+    run's million requests about sixty times.
+
+    Args:
+        led: The request ledger.
+        cohort: Its rows created in the window (:func:`window_rows`).
+        end: The run's last day.
+        groupings: Name -> (each request's group code, number of groups): ``kind``,
+            ``instrument``, ``requesting`` and ``requested``.
+
+    Returns:
+        ``(ends, answers)``: grouping name -> counts of shape (groups, labels, days);
+        ``ends`` of every grouping but ``kind``, and of ``all`` requests as one group.
+    """
+    outcome, ground = led.col("outcome")[cohort], led.col("refusal_ground")[cohort]
+    t_issued, t_closed = led.col("t_issued")[cohort], led.col("t_closed")[cohort]
+    still_open = outcome == Outcome.OPEN
+    # One million-row array of durations at a time, counted in its own memory: fresh
+    # memory is pages for the system to fault in and zero, much of a first call's time.
+    ends = counts_by_groupings(
+        followed_days(still_open, t_closed, end, since=led.col("t_created")[cohort]),
+        np.where(outcome == Outcome.REFUSED, _REFUSED_BY + ground, outcome),
+        _END_LABELS,
+        {name: groupings[name] for name in ("instrument", "requesting", "requested")},
+    )
+    # Every request has an instrument: their counts add up to all requests' counts.
+    ends["all"] = ends["instrument"].sum(axis=0, keepdims=True)
+    sent = t_issued >= 0
+    waited = followed_days(still_open, t_closed, end, since=t_issued)
+    waited *= sent  # never sent: no time to an answer (day 0, and a label of its own)
+    label = np.where(sent, outcome, _NOT_SENT)
+    answers = counts_by_groupings(waited, label, _NOT_SENT + 1, groupings)
+    return ends, {name: counts[:, :_NOT_SENT] for name, counts in answers.items()}
+
+
+def _case_counts(cases, rows, end: int, group: np.ndarray, n_groups: int) -> tuple:
+    """Cases created in the window by (status, day), all and by group; open ones censored."""
+    status, t_closed = cases.col("status")[rows], cases.col("t_closed")[rows]
+    lived = followed_days(status == CaseStatus.OPEN, t_closed, end, cases.col("t_created")[rows])
+    counts = counts_by_groupings(lived, status, len(CaseStatus), {"by": (group, n_groups)})
+    return counts["by"].sum(axis=0, keepdims=True), counts["by"]  # every case is in a group
 
 
 def _utilisation(model: CooperationModel) -> dict[str, float]:

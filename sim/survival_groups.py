@@ -5,11 +5,18 @@ executed by instrument, by kind and by capacity group, the median time to an
 answer for each. Asked group by group, each estimate passes over the whole sample
 again (the mask, the durations' days, their counts): at world scale, about sixty
 passes over a million requests, most of the time the outcomes take. Here one count
-of (group, day) pairs serves every group, and each group's curve is computed from
-its own counts, with the same expressions as :mod:`sim.survival` on the group's
-requests alone: the results are the same to the last bit
+of (group, label, day) triples serves every group, and each group's curve is
+computed from its own counts, with the same expressions as :mod:`sim.survival` on
+the group's requests alone: the results are the same to the last bit
 (``tests/test_survival_groups.py`` compares them on samples with ties, censoring,
 empty groups and groups without an event).
+
+Two levels. :func:`km_quantiles_by_group` and :func:`cumulative_incidence_by_group`
+take durations, events and groups as :mod:`sim.survival` does. Below them, a caller
+that asks several questions of the same rows (:func:`sim.metrics.compute_outcomes`)
+counts the rows by (group, label, day) for each grouping at once
+(:func:`counts_by_groupings`) and reads the estimates off the counts
+(:func:`incidences_from_counts`, :func:`km_from_counts`).
 
 A row's group is a code in ``0..n_groups - 1``; a negative code puts it in no group
 (a request never sent has no time to an answer). Durations that are not whole days,
@@ -20,7 +27,7 @@ range, are estimated group by group with :mod:`sim.survival` itself.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -72,21 +79,7 @@ def km_quantiles_by_group(
             survival.km_quantiles(durations[group == g], observed[group == g], probs)
             for g in range(n_groups)
         ]
-    leaving, (_, ended) = counts
-    keys = [_quantile_key(p) for p in probs]
-    results = []
-    for g in range(n_groups):
-        days = np.flatnonzero(leaving[g])
-        result: dict[str, float] = dict.fromkeys(keys, math.nan)
-        result["n"] = int(leaving[g].sum())
-        result["events"] = int(ended[g].sum())
-        if result["events"]:
-            times = days.astype(float)
-            _, curve = _survival_from_counts(result["n"], leaving[g][days], ended[g][days])
-            for key, p in zip(keys, probs, strict=True):
-                result[key] = _first_time_at_or_below(times, curve, 1.0 - p)
-        results.append(result)
-    return results
+    return km_from_counts(counts, [1], probs)
 
 
 def cumulative_incidence_by_group(
@@ -134,18 +127,126 @@ def cumulative_incidence_by_group(
             survival.cumulative_incidence(durations[group == g], cause[group == g], causes)
             for g in range(n_groups)
         ]
-    leaving, (_, *ended_by_cause) = counts
+    return incidences_from_counts(counts, dict(enumerate(names, start=1)))
+
+
+def followed_days(still_open, t_closed, end: int, since) -> np.ndarray:
+    """Days each row was followed from day ``since``: to its closing day, or to ``end``.
+
+    Args:
+        still_open: True for the rows still open at ``end`` (censored there).
+        t_closed: Each row's closing day (any value where still open).
+        end: The last day followed.
+        since: Each row's first day (its creation, its sending).
+    """
+    days = np.where(still_open, end, t_closed)
+    days -= since
+    return days
+
+
+def counts_by_groupings(
+    days: np.ndarray, label: np.ndarray, n_labels: int, groupings: Mapping[str, tuple]
+) -> dict[str, np.ndarray]:
+    """Rows by (group, label, day) for each grouping of the same rows: one count each.
+
+    Each row's cell in the counts is computed once, in the memory of ``days``, which
+    it overwrites: at world scale each million-row array is fresh memory for the
+    system to fault in and zero, a visible part of a run's first outcomes.
+
+    Args:
+        days: Each row's duration, whole days (integers, at least 0). Overwritten.
+        label: Each row's label, integers ``0..n_labels - 1`` (0: censored).
+        n_labels: Number of labels.
+        groupings: Name -> ``(group, n_groups)``: each row's group, integers
+            ``0..n_groups - 1`` (None puts every row in one), and their number.
+
+    Returns:
+        Name -> counts of shape ``(n_groups, n_labels, n_days)``, with ``n_days`` the
+        longest duration plus one.
+
+    Raises:
+        ValueError: If a duration is negative, a label out of range, or a group code
+            ``n_groups`` or more.
+    """
+    if days.size and days.min() < 0:
+        raise ValueError("durations must be >= 0")
+    if label.size and not 0 <= label.min() <= label.max() < n_labels:
+        raise ValueError(f"labels must be in 0..{n_labels - 1}")  # else a cell of another day
+    n_days = int(days.max()) + 1 if days.size else 1
+    cells = _day_cells(days, label, n_days, n_labels)
+    return {
+        name: _counts_by_group(cells, n_labels, n_days, group, n_groups)
+        for name, (group, n_groups) in groupings.items()
+    }
+
+
+def sample_of_counts(counts: np.ndarray) -> np.ndarray:
+    """The days counted as a sample of floats, sorted: day t repeated ``counts[t]`` times.
+
+    The same values as the durations counted, so the same quantiles, and the same
+    mean to the bit (whole days, whose partial sums are exact in any order below
+    2**53); and numpy partitions a sorted sample several times faster.
+    """
+    return np.repeat(np.arange(counts.size, dtype=float), counts)
+
+
+def incidences_from_counts(counts: np.ndarray, causes: Mapping[int, str]) -> list[dict[str, float]]:
+    """:func:`sim.survival.cumulative_incidence` of each group, read at its last day.
+
+    Args:
+        counts: Rows by (group, label, day), as :func:`counts_by_groupings` gives; label 0
+            is censored, every other label is a way of ending.
+        causes: Label -> name of the causes wanted: all of them or only some (each
+            cause's incidence depends on its own counts and on those of every end).
+
+    Returns:
+        ``{name: incidence}`` for each group, in the order of ``causes``; all NaN for a
+        group with no row.
+    """
+    leaving = counts.sum(axis=1)
+    ended = leaving - counts[:, 0]
     results = []
-    for g in range(n_groups):
+    for g in range(len(counts)):
         days = np.flatnonzero(leaving[g])
         if not days.size:
-            results.append(dict.fromkeys(names, math.nan))
+            results.append(dict.fromkeys(causes.values(), math.nan))
             continue
-        ends = [ended[g][days] for ended in ended_by_cause]
-        ended = np.sum(ends, axis=0) if ends else np.zeros(days.size, dtype=np.int64)
-        at_risk, curve = _survival_from_counts(int(leaving[g].sum()), leaving[g][days], ended)
+        at_risk, curve = _survival_from_counts(
+            int(leaving[g].sum()), leaving[g][days], ended[g][days]
+        )
+        ends = [counts[g, label][days] for label in causes]
         values = _incidence_from_counts(at_risk, curve, ends)[-1]  # at the group's last day
-        results.append({name: float(v) for name, v in zip(names, values, strict=True)})
+        results.append({name: float(v) for name, v in zip(causes.values(), values, strict=True)})
+    return results
+
+
+def km_from_counts(
+    counts: np.ndarray, events: Sequence[int], probs=QUARTILES
+) -> list[dict[str, float]]:
+    """:func:`sim.survival.km_quantiles` of each group (no confidence band).
+
+    Args:
+        counts: Rows by (group, label, day), as :func:`counts_by_groupings` gives.
+        events: The labels that are the event; every other label is censored.
+        probs: Probabilities of the quantiles wanted.
+
+    Returns:
+        What ``km_quantiles`` gives for each group's rows, in order.
+    """
+    leaving, ended = counts.sum(axis=1), counts[:, events].sum(axis=1)
+    keys = [_quantile_key(p) for p in probs]
+    results = []
+    for g in range(len(counts)):
+        result: dict[str, float] = dict.fromkeys(keys, math.nan)
+        result["n"] = int(leaving[g].sum())
+        result["events"] = int(ended[g].sum())
+        if result["events"]:
+            days = np.flatnonzero(leaving[g])
+            times = days.astype(float)
+            _, curve = _survival_from_counts(result["n"], leaving[g][days], ended[g][days])
+            for key, p in zip(keys, probs, strict=True):
+                result[key] = _first_time_at_or_below(times, curve, 1.0 - p)
+        results.append(result)
     return results
 
 
@@ -185,32 +286,56 @@ def _member_durations(durations, member: np.ndarray | None) -> np.ndarray:
     return values.astype(np.int64, copy=False)
 
 
+def _day_cells(days: np.ndarray, label: np.ndarray, n_days: int, n_labels: int) -> np.ndarray:
+    """Each row's cell in a count by (day, label), ``days * n_labels + label``, in ``days``.
+
+    In the memory of ``days`` (overwritten) when its integer type holds every cell.
+    """
+    if n_days * n_labels > np.iinfo(days.dtype).max:
+        days = days.astype(np.int64)
+    days *= n_labels
+    days += label
+    return days
+
+
+def _counts_by_group(cells, n_labels: int, n_days: int, group, n_groups: int) -> np.ndarray:
+    """Rows by (group, label, day) from their cells, in one count (see :func:`_day_cells`).
+
+    Returns:
+        Counts of shape ``(n_groups, n_labels, n_days)``: a view of one laid out by
+        group, day and label, as the cells are.
+
+    Raises:
+        ValueError: If a group code is ``n_groups`` or more.
+    """
+    n_cells = n_labels * n_days
+    key = cells
+    if group is not None:
+        # group * n_cells + cells in one int64 temporary (bincount counts int64 only).
+        key = np.multiply(group, n_cells, dtype=np.int64)
+        key += cells
+    counts = np.bincount(key, minlength=n_groups * n_cells)
+    if counts.size > n_groups * n_cells:
+        raise ValueError(f"group codes must be below n_groups={n_groups}")
+    return counts.reshape(n_groups, n_days, n_labels).transpose(0, 2, 1)
+
+
 def _day_counts(durations, group, n_groups, label, n_labels):
-    """Requests by (label, group, day) in one count; None if the days are not countable.
+    """Requests by (group, label, day) in one count; None if the days are not countable.
 
     Every request is in a group (``0..n_groups - 1``) and has a label
     (``0..n_labels - 1``: censored or not, or the column of its cause).
 
     Returns:
-        ``(leaving, labelled)``: how many requests of each group were followed exactly
-        that many days (shape ``(n_groups, days)``), and as many of each label (shape
-        ``(n_labels, n_groups, days)``).
+        Counts of shape ``(n_groups, n_labels, days)``, as :func:`_counts_by_group`.
     """
     if group.size and group.max() >= n_groups:
         raise ValueError(f"group codes must be below n_groups={n_groups}")
     if durations.size and durations.max() > _LARGEST_COUNTED:
         return None
-    whole = durations.astype(np.int64, copy=False)
+    whole = durations.astype(np.int64)  # a copy: its memory becomes the cells
     if durations.dtype.kind == "f" and not np.array_equal(whole, durations):
         return None
     n_days = int(whole.max()) + 1 if durations.size else 1
-    # (label * n_groups + group) * n_days + whole, in one array: a million-row
-    # temporary is fresh pages for the system to fault in and zero, each time.
-    cell = label.astype(np.int64)
-    cell *= n_groups
-    cell += group
-    cell *= n_days
-    cell += whole
-    labelled = np.bincount(cell, minlength=n_labels * n_groups * n_days)
-    labelled = labelled.reshape(n_labels, n_groups, n_days)
-    return labelled.sum(axis=0), labelled
+    cells = _day_cells(whole, label, n_days, n_labels)
+    return _counts_by_group(cells, n_labels, n_days, group, n_groups)

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from sim import survival
-from sim.survival_groups import cumulative_incidence_by_group, km_quantiles_by_group
+from sim.survival_groups import (
+    counts_by_groupings,
+    cumulative_incidence_by_group,
+    incidences_from_counts,
+    km_from_counts,
+    km_quantiles_by_group,
+    sample_of_counts,
+)
 
 CAUSES = {1: "executed", 2: "refused", 3: "lapsed", 5: "withdrawn"}
 
@@ -109,3 +116,47 @@ def test_a_group_code_for_every_duration_or_an_error():
             km_quantiles_by_group(durations, cause == 1, short, 1)
         with pytest.raises(ValueError, match="durations has 50 values but group has"):
             cumulative_incidence_by_group(durations, cause, short, 1, CAUSES)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_counts_of_several_groupings_give_each_group_alone_s_estimates(seed):
+    """compute_outcomes' path: count once per grouping, read incidences and quartiles off."""
+    durations, cause, group = sample(seed)
+    days = durations.astype(np.int32)
+    other = np.random.default_rng(seed).integers(0, 3, days.size)
+    counts = counts_by_groupings(
+        days.copy(), cause, 6, {"group": (np.where(group < 0, 3, group), 5), "other": (other, 3)}
+    )
+    for name, codes, n_groups in (("group", np.where(group < 0, 3, group), 5), ("other", other, 3)):
+        by_cause = incidences_from_counts(counts[name], CAUSES)
+        quartiles = km_from_counts(counts[name], [1, 2])
+        for g in range(n_groups):
+            rows = codes == g
+            want = survival.cumulative_incidence(durations[rows], cause[rows], CAUSES)
+            np.testing.assert_equal(by_cause[g], want)
+            km = survival.km_quantiles(durations[rows], np.isin(cause[rows], [1, 2]))
+            np.testing.assert_equal(quartiles[g], km)
+
+
+def test_a_sample_rebuilt_from_counts_has_the_durations_quantiles_and_mean():
+    days = np.random.default_rng(4).integers(0, 90, 2001)
+    (counts,) = counts_by_groupings(days.copy(), np.ones_like(days), 2, {"all": (None, 1)})["all"][
+        :, 1
+    ]
+    rebuilt = sample_of_counts(counts)
+    np.testing.assert_array_equal(rebuilt, np.sort(days).astype(float))
+    assert np.quantile(rebuilt, 0.9) == np.quantile(days.astype(float), 0.9)
+    assert rebuilt.mean() == days.astype(float).mean()
+
+
+@pytest.mark.parametrize(
+    ("days", "label", "group", "message"),
+    [
+        ([1, -2], [0, 1], [0, 0], "durations must be >= 0"),
+        ([1, 2], [0, 6], [0, 0], "labels must be in 0..5"),
+        ([1, 2], [0, 1], [0, 2], "group codes must be below n_groups=2"),
+    ],
+)
+def test_counts_refuse_what_would_land_in_another_cell(days, label, group, message):
+    with pytest.raises(ValueError, match=message):
+        counts_by_groupings(np.array(days), np.array(label), 6, {"g": (np.array(group), 2)})
