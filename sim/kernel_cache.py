@@ -21,6 +21,7 @@ from __future__ import annotations
 import collections
 import functools
 import hashlib
+import inspect
 import os
 import types as pytypes
 from pathlib import Path
@@ -128,6 +129,20 @@ class ColdKernelCompiler(KernelCompiler):
     opt_level = 0
 
 
+class KernelOnlyCache(caching.FunctionCache):
+    """numba's cache for a :class:`KernelDispatcher`: its entries under keys of their own.
+
+    numba keys an entry by the function's name, signature, CPU and bytecode, not by
+    how it was compiled. A function compiled both without numba's entry for Python and
+    with it (``njit(cache=True)(rule)`` beside ``njit(cache=True, entry=True)(rule)``)
+    would otherwise load the other's entry, and a Python call of one without the
+    entry would crash.
+    """
+
+    def _index_key(self, sig, codegen):
+        return (*super()._index_key(sig, codegen), "no entry for Python")
+
+
 class KernelDispatcher(CPUDispatcher):
     """numba's dispatcher for a kernel that other kernels call: no entry for Python.
 
@@ -148,6 +163,18 @@ class KernelDispatcher(CPUDispatcher):
     #: Calls from Python this way in this process, by kernel (a run makes none: a
     #: test runs every shipped scenario).
     python_calls: collections.Counter = collections.Counter()
+
+    def enable_caching(self):
+        """Cache with entries of their own (:class:`KernelOnlyCache`), not numba's default."""
+        self._cache = KernelOnlyCache(self.py_func)
+
+    def compile(self, sig):
+        """Compile for ``sig`` (kernels' calls only); returns None.
+
+        numba's method returns the compile's entry for Python, which this one does not
+        have: calling what it returned would crash. No caller of numba's uses it.
+        """
+        super().compile(sig)
 
     def add_overload(self, cres):
         """Keep the compiled code for kernels' calls only.
@@ -189,8 +216,18 @@ def njit(*args, cold: bool = False, entry: bool = False, **options):
         entry: Python calls the kernel in a run (the day's kernel, case generation,
             building the struct): compiled with numba's entry for Python. Other kernels
             are compiled without it (:class:`KernelDispatcher`).
-        **options: numba's (``cache=True``, ``inline="always"``).
+        **options: numba's ``cache=True`` and ``inline="always"``; numba's signatures
+            and other options are refused (no kernel uses them).
+
+    Raises:
+        TypeError: For another option, or ``*args`` in a kernel that is not an entry.
     """
+    unknown = set(options) - {"cache", "inline"}
+    if unknown or (args and not callable(args[0])):
+        raise TypeError(
+            f"njit of sim.kernel_cache takes the function and cache, inline, cold and entry"
+            f" (numba's signatures and other options are not used by the kernels): {unknown}"
+        )
     pipeline = ColdKernelCompiler if cold else KernelCompiler
     # No kernel is passed around as a function pointer: no entry for that.
     options["no_cfunc_wrapper"] = True
@@ -201,6 +238,10 @@ def njit(*args, cold: bool = False, entry: bool = False, **options):
     options["no_cpython_wrapper"] = True
 
     def decorate(func):
+        if inspect.getfullargspec(func).varargs:
+            # numba's call from Python hands over *args packed: the call to from_python
+            # would pack them again.
+            raise TypeError(f"kernel {func.__qualname__} takes *args: declare it njit(entry=True)")
         numba_options = {k: v for k, v in options.items() if k != "cache"}
         dispatcher = KernelDispatcher(
             py_func=func,

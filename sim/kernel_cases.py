@@ -123,7 +123,7 @@ def gravity_partners(rng, row, origin, k, out, at):
                 chosen += 1
 
 
-@njit(cache=True)
+@njit(cache=True, entry=True)
 def consent_probability(strength, national, conditions, contest_years, weights):
     """Chance that a person sought consents to surrender (a logistic choice).
 

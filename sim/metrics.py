@@ -5,9 +5,9 @@ Everything is measured over the measurement window after the warm-up (see
 incidence: executed + refused + lapsed + withdrawn = 1 once every request has
 ended); response days run from the day a request was sent to the day the answer
 arrived, as Kaplan-Meier quartiles with open requests censored, beside the naive
-figures of executed requests. An empty set gives NaN (reported as ``null`` in
-JSON), never an error. The run's tables (incidence curves, agency loads, the
-durations table) are :mod:`sim.metrics_frames`, re-exported here.
+figures of executed requests. An empty set gives NaN (``null`` in JSON), never an
+error. The run's tables (incidence curves, agency loads, durations) are
+:mod:`sim.metrics_frames`, re-exported here.
 """
 
 from __future__ import annotations
@@ -58,7 +58,6 @@ _GROUNDS = tuple(g for g in RefusalGround if g != RefusalGround.NONE)
 # Competing ends of a request, with each refusal ground a cause of its own: a request's
 # label is its outcome, or _REFUSED_BY + its ground if refused (0, open, is censored).
 _REFUSED_BY = len(Outcome)
-_END_LABELS = len(Outcome) + len(RefusalGround)
 _END_CAUSES = {
     int(Outcome.EXECUTED): "executed",
     int(Outcome.LAPSED): "lapsed",
@@ -162,6 +161,8 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
     ends, answers = _request_counts(led, cohort, end, groupings)
     if ends["all"][0, _REFUSED_BY + RefusalGround.NONE].any():
         raise ValueError("a refused request has no refusal ground")
+    if ends["all"][0, Outcome.EXECUTED].sum() != answers["instrument"][:, Outcome.EXECUTED].sum():
+        raise ValueError("an executed request was never sent")  # it has no response time
     ever = incidences_from_counts(ends["all"], _END_CAUSES)[0]
     out["completion_rate"] = ever["executed"]
     out["refusal_rate"] = float(sum(ever[f"refused_{g.name.lower()}"] for g in _GROUNDS))
@@ -299,7 +300,7 @@ def _request_counts(led, cohort, end: int, groupings: dict) -> tuple[dict, dict]
     ends = counts_by_groupings(
         followed_days(still_open, t_closed, end, since=led.col("t_created")[cohort]),
         np.where(outcome == Outcome.REFUSED, _REFUSED_BY + ground, outcome),
-        _END_LABELS,
+        _REFUSED_BY + len(RefusalGround),  # the labels
         {name: groupings[name] for name in ("instrument", "requesting", "requested")},
     )
     # Every request has an instrument: their counts add up to all requests' counts.

@@ -101,6 +101,10 @@ def equity(outcomes: pd.DataFrame | dict[str, Any], confidence: float = 0.95) ->
             )
             missing += _mark_missing(ax, at, means)
         ax.set_xticks(x, CAPACITY_GROUPS)
+        # Every panel is a share or a duration: from zero, over the groups' bars (a
+        # missing bar widens nothing, and its mark must fall inside).
+        ax.set_xlim(-0.5, len(CAPACITY_GROUPS) - 0.5)
+        ax.set_ylim(bottom=0)
         ax.set_xlabel("state capacity group")
         ax.set_ylabel(unit)
         ax.set_title(wrap_label(title, 44), loc="left")
@@ -113,9 +117,10 @@ def equity(outcomes: pd.DataFrame | dict[str, Any], confidence: float = 0.95) ->
         if reps > 1
         else "one run"
     )
+    lines = [f"Equity: outcomes by state capacity group ({note})"]
     if missing:
-        note += ")\n(n/a: no value, as no request was sent or no median was reached"
-    fig.suptitle(f"Equity: outcomes by state capacity group ({note})", fontsize=10)
+        lines.append("n/a: no value (the group had no request or case, or no median was reached)")
+    fig.suptitle("\n".join(lines), fontsize=10)
     return fig
 
 
@@ -137,5 +142,6 @@ def _mark_missing(ax, at: np.ndarray, means: list[float]) -> int:
                 va="bottom",
                 fontsize=8,
                 color="0.4",
+                clip_on=True,
             )
     return missing

@@ -10,9 +10,14 @@ calls is declared ``njit(entry=True)``.
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
+from numba import types
 
 from sim.kernel_cache import KernelDispatcher, active_cache_dir, njit
 
@@ -24,13 +29,26 @@ def _is_kernel(node: ast.FunctionDef) -> bool:
 
 
 def _kernels() -> dict[tuple[str, str], bool]:
-    """(module, kernel) -> whether it is declared an entry, for every kernel of the package."""
+    """(module, kernel) -> whether it is declared an entry, for every kernel of the package.
+
+    A kernel is a function decorated with ``njit``, or a name assigned
+    ``njit(...)(function)``.
+    """
     found = {}
     for path in SIM.glob("*.py"):
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.FunctionDef) and _is_kernel(node):
                 entry = any("entry=True" in ast.unparse(d) for d in node.decorator_list)
                 found[(path.stem, node.name)] = entry
+            elif (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Call)
+                and ast.unparse(node.value.func.func) == "njit"
+            ):
+                entry = "entry=True" in ast.unparse(node.value.func)
+                for target in node.targets:
+                    found[(path.stem, ast.unparse(target))] = entry
     return found
 
 
@@ -38,28 +56,44 @@ def _python_calls_of_kernels(kernels) -> set[tuple[str, str, str]]:
     """(caller's module, kernel's module, kernel) for each call of a kernel from Python code.
 
     Python code is every function of ``sim/`` that is not a kernel itself (methods
-    included); a kernel is known by the name it was imported under, or its own name
-    in its module.
+    included). A call is found by the name a kernel was imported under or has in its
+    own module (``draft(...)``), or through its module (``kernel_cases.rule(...)``,
+    the module imported as ``from sim import kernel_cases`` or ``import sim.kernel_cases
+    as name``).
     """
     calls = set()
     for path in SIM.glob("*.py"):
         tree = ast.parse(path.read_text())
         names = {kernel: (module, kernel) for module, kernel in kernels if module == path.stem}
+        modules = {}  # the names kernel modules are imported under
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sim."):
+            if isinstance(node, ast.ImportFrom) and node.module == "sim":
+                for alias in node.names:
+                    modules[alias.asname or alias.name] = alias.name
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sim."):
                 module = node.module.removeprefix("sim.")
                 for alias in node.names:
                     if (module, alias.name) in kernels:
                         names[alias.asname or alias.name] = (module, alias.name)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("sim.") and alias.asname:
+                        modules[alias.asname] = alias.name.removeprefix("sim.")
         for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef) and not _is_kernel(node):
-                for call in ast.walk(node):
-                    if (
-                        isinstance(call, ast.Call)
-                        and isinstance(call.func, ast.Name)
-                        and call.func.id in names
-                    ):
-                        calls.add((path.stem, *names[call.func.id]))
+            if not isinstance(node, ast.FunctionDef) or _is_kernel(node):
+                continue
+            for call in ast.walk(node):
+                if not isinstance(call, ast.Call):
+                    continue
+                func = call.func
+                if isinstance(func, ast.Name) and func.id in names:
+                    calls.add((path.stem, *names[func.id]))
+                elif (
+                    isinstance(func, ast.Attribute)
+                    and isinstance(func.value, ast.Name)
+                    and (modules.get(func.value.id), func.attr) in kernels
+                ):
+                    calls.add((path.stem, modules[func.value.id], func.attr))
     return calls
 
 
@@ -69,6 +103,8 @@ def test_every_kernel_the_package_s_python_calls_is_declared_an_entry():
     # The check sees the calls it must: the day's kernel, and a calendar's filing.
     assert ("stages", "kernel_day", "run_day") in calls
     assert ("kernel_calendar", "kernel_calendar", "file_all") in calls
+    assert ("frictions", "kernel_cases", "consent_probability") in calls  # through the module
+    assert ("kernel_eevidence", "_choose_route") in kernels  # a kernel made by assignment
     missing = sorted(call for call in calls if not kernels[call[1:]])
     assert not missing, f"called from Python but not njit(entry=True): {missing}"
 
@@ -116,3 +152,56 @@ def test_a_package_kernel_called_from_python_is_cached_under_its_own_name():
     assert count_true(np.array([True, False, True])) == 2
     files = {p.name.split("-")[0] for p in active_cache_dir().glob("kernel_pick.count_true*")}
     assert "kernel_pick.count_true_from_python" in files
+
+
+TOY = """
+from sim.kernel_cache import njit
+
+def add_one(x):
+    return x + 1
+
+for_kernels = njit(cache=True)(add_one)
+for_python = njit(cache=True, entry=True)(add_one)
+
+@njit(cache=True, entry=True)
+def caller(x):
+    return for_kernels(x)
+"""
+
+
+def test_one_function_compiled_both_ways_keeps_two_cache_entries(tmp_path):
+    """The compile without Python's entry is never loaded for a call from Python."""
+    (tmp_path / "toy.py").write_text(TOY)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(tmp_path))
+    for call in ("caller(3)", "for_python(3)"):  # a second process loads the first's cache
+        done = subprocess.run(
+            [sys.executable, "-c", f"import toy; print(toy.{call})"],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]  # -11: a jump to no code
+        assert done.stdout.strip() == "4"
+
+
+def test_compiling_ahead_returns_nothing_to_call():
+    @njit
+    def inner(x):
+        return x * 3
+
+    assert inner.compile((types.int64,)) is None  # numba's would crash when called
+    assert inner(2) == 6
+
+
+def test_kernels_refuse_what_they_cannot_honour():
+    def star(x, *rest):
+        return x + len(rest)
+
+    with pytest.raises(TypeError, match="star takes \\*args: declare it njit\\(entry=True\\)"):
+        njit(star)
+    assert njit(entry=True)(star)(1, 2, 3) == 3
+    with pytest.raises(TypeError, match="signatures and other options"):
+        njit("int64(int64)")
+    with pytest.raises(TypeError, match="locals"):
+        njit(locals={})

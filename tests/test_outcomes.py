@@ -171,3 +171,29 @@ def test_the_durations_table_and_the_outcomes_agree_after_a_warm_up():
         assert row["executed"] == pytest.approx(o["ends_by_kind"][f"{kind}_executed"])
         last = curves[curves["kind"] == kind].iloc[-1]
         assert last["executed"] == pytest.approx(o["ends_by_kind"][f"{kind}_executed"])
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "message"),
+    [
+        ("outcome", "a refused request has no refusal ground"),
+        ("t_issued", "an executed request was never sent"),
+    ],
+)
+def test_a_ledger_that_breaks_the_outcomes_assumptions_is_refused(corrupt, message):
+    """The counts assume every refusal has a ground and every executed request was sent."""
+    from conftest import tiny_scenario
+
+    from sim.model import CooperationModel
+    from sim.requests import Outcome, RefusalGround
+
+    model = CooperationModel(tiny_scenario(), rng=3).run()
+    led = model.ledger
+    if corrupt == "outcome":
+        row = np.flatnonzero(led.col("refusal_ground") == RefusalGround.NONE)[0]
+        led.outcome[row] = Outcome.REFUSED
+    else:
+        row = np.flatnonzero(led.col("outcome") == Outcome.EXECUTED)[0]
+        led.t_issued[row] = -1
+    with pytest.raises(ValueError, match=message):
+        model.outcomes()

@@ -97,6 +97,19 @@ def test_equity_marks_a_group_without_a_value_instead_of_drawing_a_blank():
     assert "n/a" not in plots.equity(pd.DataFrame([row]))._suptitle.get_text()
 
 
+def test_equity_marks_of_an_outer_group_of_two_policies_fall_inside_the_panel():
+    rows = [
+        {"policy": policy, "median_response_days_by_capacity_group.low": np.nan}
+        | {f"median_response_days_by_capacity_group.{g}": 40 for g in ("middle", "high")}
+        for policy in ("a", "b")
+    ]
+    (ax,) = _axes(plots.equity(pd.DataFrame(rows)))
+    low, high = ax.get_xlim()
+    marks = [t.get_position()[0] for t in ax.texts if t.get_text() == "n/a"]
+    assert len(marks) == 2 and all(low < x < 0.5 for x in marks)  # both under "low"
+    assert ax.get_ylim()[0] == 0
+
+
 def test_network_of_a_run(tiny_run):
     nodes, edges = plots.network_frames(tiny_run.model)
     assert len(nodes) == 12 and len(edges) == 12 * 11 // 2
