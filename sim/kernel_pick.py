@@ -74,6 +74,29 @@ def pick_equal(values, keys, key):
     return out
 
 
+@njit(cache=True)
+def group_by(values, keys, n_keys):
+    """``values`` grouped by key, each group in its given order: ``(grouped, start)``.
+
+    Group ``k`` is ``grouped[start[k]:start[k + 1]]``, what ``pick_equal(values, keys,
+    k)`` gives, for every ``k`` in ``0..n_keys - 1`` from one pass over the keys (a
+    counting sort) instead of one a key.
+    """
+    start = np.zeros(n_keys + 1, dtype=np.int64)
+    for k in range(keys.size):
+        if keys[k] < 0 or keys[k] >= n_keys:  # would write outside the counts
+            raise IndexError("group_by: a key outside 0..n_keys - 1")
+        start[keys[k] + 1] += 1
+    for k in range(n_keys):
+        start[k + 1] += start[k]
+    grouped = np.empty(values.size, dtype=values.dtype)
+    end = start[:-1].copy()
+    for k in range(keys.size):
+        grouped[end[keys[k]]] = values[k]
+        end[keys[k]] += 1
+    return grouped, start
+
+
 # numpy's own np.unique, np.repeat, np.where and np.searchsorted cost numba about 7 s
 # to compile together, for the few places the kernels use them; these loops cost 2 s
 # (docs/compiled_pipeline.md, "Compile and load").

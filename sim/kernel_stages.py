@@ -39,7 +39,7 @@ from sim.kernel_lifecycle import (
     schedule,
     trust_arrays,
 )
-from sim.kernel_pick import pick, pick_equal, pick_not
+from sim.kernel_pick import group_by, pick, pick_equal, pick_not
 from sim.kernel_rules import clarification_probability, first_grounds, rights_gap
 from sim.kernel_state import (
     K_CLARIFICATION_ROUNDS,
@@ -147,8 +147,9 @@ def arrive(S, rng, ids, day):
 @njit(cache=True, inline="always")
 def close_by_ground(S, ids, ground, day):
     """Refuse the requests a ground fired for, ground by ground in code order."""
+    grouped, start = group_by(ids, ground, np.int64(N_GROUND_CODES))
     for code in range(1, N_GROUND_CODES):
-        hit = pick_equal(ids, ground, code)
+        hit = grouped[start[code] : start[code + 1]]
         if hit.size:
             close(S, hit, np.int64(REFUSED), code, day)
 
@@ -335,8 +336,9 @@ def advance_due(S, R, day):
         for k in range(ids.size):
             stage[k] = S.stage[ids[k]]
         S.filed[O_TODAY] = 0
+        grouped, start = group_by(ids, stage, np.int64(N_STAGES))
         for code in HANDLER_ORDER:
-            group = pick_equal(ids, stage, code)
+            group = grouped[start[code] : start[code + 1]]
             if group.size == 0:
                 continue
             if code == DRAFTING or code == CLARIFICATION:

@@ -19,6 +19,7 @@ import sim.kernel_draws as kernel_draws
 from sim.kernel_pick import (
     count_true,
     distinct,
+    group_by,
     insert_right,
     pick,
     pick_equal,
@@ -91,6 +92,24 @@ def test_selections_give_what_numpy_gives(size):
     np.testing.assert_array_equal(pick_not(values, mask), values[~mask])
     np.testing.assert_array_equal(pick_equal(values, keys, np.int64(2)), values[keys == 2])
     assert count_true(mask) == np.count_nonzero(mask)
+
+
+@pytest.mark.parametrize("size", [0, 1, 5, 300])
+def test_grouping_by_key_gives_each_key_s_selection_in_order(size):
+    """The passes take every stage's requests from one grouping, as one selection a stage did."""
+    rng = np.random.default_rng(size)
+    values = rng.permutation(10 * size + 1)[:size].astype(np.int64)
+    keys = rng.integers(0, 12, size)
+    keys[keys == 5] = 4  # a key no value has: an empty group
+    grouped, start = group_by(values, keys, np.int64(12))
+    assert start[0] == 0 and start[-1] == size and np.all(np.diff(start) >= 0)
+    for key in range(12):
+        want = pick_equal(values, keys, np.int64(key))
+        np.testing.assert_array_equal(grouped[start[key] : start[key + 1]], want)
+    if size:
+        keys[-1] = 12
+        with pytest.raises(IndexError, match="a key outside"):
+            group_by(values, keys, np.int64(12))
 
 
 def test_a_selection_of_nothing_is_empty_and_leaves_the_values_alone():
