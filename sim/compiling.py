@@ -214,7 +214,7 @@ def ensure_compiled(announce: bool = True, scenarios=()) -> None:
             scenarios call (:data:`OPTIONAL_KERNELS`) are compiled too if these call them.
     """
     if cache_is_cold():
-        _say(announce, "the model's kernels", "about half a minute on two cores")
+        _say(announce, "the model's kernels", "about 20 s on two cores, 30 s on one")
         compile_kernels()
     parts = cold_optional_parts(list(scenarios))
     if parts:
