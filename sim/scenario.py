@@ -527,6 +527,10 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
             "with `coopsim sweep FILE` or `coopsim compare --experiment FILE`"
         )
     data = merge_layers(layers)
+    if overrides:
+        # The file as written must be valid too: an override would hide a bad value of
+        # the key it replaces, and the next run without it would fail on the file.
+        validate_dict(data, source=str(path), origin=lambda loc: origin_of(layers, loc))
     for dotted, value in (overrides or {}).items():
         try:
             set_dotted(data, dotted, coerce_override(dotted, value))

@@ -210,6 +210,14 @@ def test_overrides_are_validated_too():
     _assert_names(_error("baseline", {"world.no_such_key": 1}), BASELINE_FILE, "world.no_such_key")
 
 
+def test_an_override_does_not_hide_a_bad_value_in_the_file(write_toml):
+    """`--years 1` on a file that says `years = nan` still names the file's key."""
+    path = write_toml("bad.toml", "[run]\nyears = nan\n")
+    _assert_names(_error(path, {"run.years": 1.0}), path, "run.years")
+    good = write_toml("good.toml", "[run]\nyears = 2.0\n")
+    assert load_scenario(good, {"run.years": 1.0}).run.years == 1.0
+
+
 @pytest.mark.parametrize(
     ("text", "key"),
     [
