@@ -23,7 +23,7 @@ from sim.kernel_lifecycle import (
     room,
     schedule,
 )
-from sim.kernel_pick import pick_equal
+from sim.kernel_pick import group_by, pick_equal
 from sim.kernel_rules import procedure_clarity
 from sim.kernel_state import (
     K_BACKLOG,
@@ -95,28 +95,19 @@ def stable_order(major, minor):
     """Indices that sort by (``major``, ``minor``), equal pairs in their given order.
 
     The order of ``np.lexsort((minor, major))`` for ``major`` in ``0..`` (the pool's
-    groups): a counting sort by ``major``, which keeps the given order, then each
-    group sorted by ``minor`` in place, stably (:func:`_sort_group`). Several times
-    cheaper to compile than numba's argsort, and each group's sort is as small as the
-    group.
+    groups): a counting sort by ``major`` (:func:`sim.kernel_pick.group_by`), which
+    keeps the given order, then each group sorted by ``minor`` in place, stably
+    (:func:`_sort_group`). Several times cheaper to compile than numba's argsort, and
+    each group's sort is as small as the group.
     """
     m = major.size
-    order = np.empty(m, dtype=np.int64)
     if m == 0:
-        return order
-    start = np.zeros(major.max() + 2, dtype=np.int64)
-    for k in range(m):
-        start[major[k] + 1] += 1
-    for g in range(1, start.size):
-        start[g] += start[g - 1]
-    end = start[:-1].copy()  # each group's next free place, then its end
-    for k in range(m):
-        order[end[major[k]]] = k
-        end[major[k]] += 1
+        return np.empty(0, dtype=np.int64)
+    order, start = group_by(np.arange(m), major, major.max() + 1)
     buffer = np.empty(m, dtype=np.int64)
     for g in range(start.size - 1):
-        if end[g] - start[g] > 1:
-            _sort_group(order, buffer, minor, start[g], end[g])
+        if start[g + 1] - start[g] > 1:
+            _sort_group(order, buffer, minor, start[g], start[g + 1])
     return order
 
 

@@ -183,11 +183,9 @@ def compute_outcomes(model: CooperationModel) -> dict[str, Any]:
 
     # Naive response days of the executed requests: the days counted, as a sample.
     executed = answers["kind"][:, Outcome.EXECUTED]
+    naive = {k.name.lower(): _median_p90_mean(sample_of_counts(executed[k])) for k in OUTCOME_KINDS}
     for n, name in enumerate(("median", "p90", "mean")):
-        out[f"{name}_response_days"] = {
-            k.name.lower(): _median_p90_mean(sample_of_counts(executed[k]))[n]
-            for k in OUTCOME_KINDS
-        }
+        out[f"{name}_response_days"] = {k: figures[n] for k, figures in naive.items()}
     km = km_from_counts(answers["kind"], _ANSWERS)
     for q in ("q25", "median", "q75"):
         out[f"km_{q}_response_days"] = {k.name.lower(): km[k][q] for k in OUTCOME_KINDS}

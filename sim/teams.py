@@ -21,6 +21,7 @@ from sim import replaced_arrays
 from sim.kernel_state import TeamArrays
 from sim.requests import CaseStatus
 from sim.survival import cumulative_incidence, km_quantiles
+from sim.survival_groups import followed_days
 
 if TYPE_CHECKING:
     from sim.contracts import TeamsHost
@@ -206,7 +207,7 @@ class TeamFormation:
         # Teams still at work at the end are censored (Aalen-Johansen, Kaplan-Meier).
         status = m.cases.status[cases]
         still_open = status == CaseStatus.OPEN
-        days = np.where(still_open, m.day, m.cases.t_closed[cases]) - m.cases.t_created[cases]
+        days = followed_days(still_open, m.cases.t_closed[cases], m.day, m.cases.t_created[cases])
         ends = {int(c): c.name.lower() for c in CaseStatus if c != CaseStatus.OPEN}
         return {
             "jits_formed": int(self.formed),
