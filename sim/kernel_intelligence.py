@@ -26,7 +26,7 @@ import numpy as np
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_draws import poisson, uniform
 from sim.kernel_lifecycle import noisy, whole_days
-from sim.kernel_pick import pick
+from sim.kernel_pick import pick, sort_values
 from sim.kernel_trust import trust_apply, trust_get
 
 
@@ -90,26 +90,23 @@ def offers(
             if alliance[case_origin[producing[p]]]:
                 n_pairs += take
     pairs = np.empty(n_pairs, dtype=np.int64)
+    keys = np.empty(members.size if take > 0 else 0)
     at = 0
     for p in range(n_producing):
         c = producing[p]
+        block = at  # this case's pairs: keys from p * n_states, below the next case's
         for r in range(case_first[c], case_first[c] + case_count[c]):
             pairs[at] = p * n_states + requested_state[r]
             at += 1
-    if take > 0:
-        keys = np.empty(members.size)
-        for p in range(n_producing):
-            origin = case_origin[producing[p]]
-            if not alliance[origin]:
-                continue
+        origin = case_origin[c]
+        if take > 0 and alliance[origin]:
             for m in range(members.size):
                 keys[m] = uniform(bits)
             for m in range(members.size):
                 if members[m] == origin:
                     keys[m] = np.inf
             # The members with the ``take`` smallest keys, one smallest at a time (a
-            # handful; numba's argsort costs seconds to compile). Their order does not
-            # matter: the pairs are sorted below.
+            # handful; numba's argsort costs seconds to compile).
             for _ in range(take):
                 smallest = 0
                 for m in range(1, members.size):
@@ -118,7 +115,14 @@ def offers(
                 pairs[at] = p * n_states + members[smallest]
                 keys[smallest] = np.inf
                 at += 1
-    pairs.sort()
+        # Sorting each case's few pairs sorts them all: the cases' blocks are in order.
+        for k in range(block + 1, at):
+            pair = pairs[k]
+            j = k
+            while j > block and pairs[j - 1] > pair:
+                pairs[j] = pairs[j - 1]
+                j -= 1
+            pairs[j] = pair
     position = np.empty(n_pairs, dtype=np.int64)
     partner = np.empty(n_pairs, dtype=np.int64)
     kept = 0
@@ -180,6 +184,11 @@ def with_extra_partners(
     False) and no agreement (``ag_covered`` all False) the pairs are returned as they are.
     """
     n_states = op_participant.size
+    # No case type an operation targets or an agreement covers: no extra partner. Asked
+    # first, as a day without either is the usual one, and each case's call below counts
+    # references to its seven arrays.
+    if not (op_targeted.any() or ag_covered.any()):
+        return position, partner
     terms = (case_origin, case_type, op_participant, op_targeted, ag_pair, ag_covered)
     nothing = np.empty(0, dtype=np.int64)
     extra = 0
@@ -193,7 +202,7 @@ def with_extra_partners(
     at = position.size
     for p in range(producing.size):
         at += _extra_offers(p, producing[p], *terms, pairs[at:])
-    pairs.sort()
+    sort_values(pairs)
     kept = 0
     for q in range(pairs.size):
         if q == 0 or pairs[q] != pairs[q - 1]:

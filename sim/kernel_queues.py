@@ -96,9 +96,11 @@ def stable_order(major, minor):
 
     The order of ``np.lexsort((minor, major))`` for ``major`` in ``0..`` (the pool's
     groups): a counting sort by ``major`` (:func:`sim.kernel_pick.group_by`), which
-    keeps the given order, then each group sorted by ``minor`` in place, stably
-    (:func:`_sort_group`). Several times cheaper to compile than numba's argsort, and
-    each group's sort is as small as the group.
+    keeps the given order, then each group sorted by ``minor`` in place, stably: runs
+    of 16 by insertion here, then merged bottom-up (:func:`_merge_runs`). Several times
+    cheaper to compile than numba's argsort, and each group's sort is as small as the
+    group. Most groups hold at most 16 arrivals and are sorted without a call: each
+    call counts a reference to its three arrays, in and out.
     """
     m = major.size
     if m == 0:
@@ -106,45 +108,55 @@ def stable_order(major, minor):
     order, start = group_by(np.arange(m), major, major.max() + 1)
     buffer = np.empty(m, dtype=np.int64)
     for g in range(start.size - 1):
-        if start[g + 1] - start[g] > 1:
-            _sort_group(order, buffer, minor, start[g], start[g + 1])
+        lo, hi = start[g], start[g + 1]
+        for run in range(lo, hi, 16):
+            for k in range(run + 1, min(run + 16, hi)):
+                entry = order[k]
+                j = k
+                while j > run and not minor[order[j - 1]] <= minor[entry]:
+                    order[j] = order[j - 1]
+                    j -= 1
+                order[j] = entry
+        if hi - lo > 16:
+            _merge_runs(order, buffer, minor, lo, hi)
     return order
 
 
 @njit(cache=True)
-def _sort_group(order, buffer, minor, lo, hi):
-    """Sort ``order[lo:hi]`` by ``minor``, equal values in their given order.
+def _merge_runs(order, buffer, minor, lo, hi):
+    """Merge the sorted runs of 16 of ``order[lo:hi]`` (by ``minor``) into one, stably.
 
-    Runs of 16 by insertion, then merged bottom-up (``buffer``: room as long).
+    Bottom-up through ``buffer`` (room as long), the passes alternating between the
+    two by calling :func:`_merge_pass` with them swapped: swapping two array variables
+    instead costs numba a reference count each time.
     """
-    for run in range(lo, hi, 16):
-        for k in range(run + 1, min(run + 16, hi)):
-            entry = order[k]
-            j = k
-            while j > run and not minor[order[j - 1]] <= minor[entry]:
-                order[j] = order[j - 1]
-                j -= 1
-            order[j] = entry
     width = 16
-    source, target = order, buffer
     in_buffer = False
     while width < hi - lo:
-        for left in range(lo, hi, 2 * width):
-            mid, right = min(left + width, hi), min(left + 2 * width, hi)
-            i, j = left, mid
-            for k in range(left, right):
-                if j >= right or (i < mid and minor[source[i]] <= minor[source[j]]):
-                    target[k] = source[i]
-                    i += 1
-                else:
-                    target[k] = source[j]
-                    j += 1
-        source, target = target, source
+        if in_buffer:
+            _merge_pass(buffer, order, minor, lo, hi, width)
+        else:
+            _merge_pass(order, buffer, minor, lo, hi, width)
         in_buffer = not in_buffer
         width *= 2
     if in_buffer:
         for k in range(lo, hi):
-            order[k] = source[k]
+            order[k] = buffer[k]
+
+
+@njit(cache=True)
+def _merge_pass(source, target, minor, lo, hi, width):
+    """Merge the sorted runs of ``width`` of ``source[lo:hi]`` in pairs into ``target``."""
+    for left in range(lo, hi, 2 * width):
+        mid, right = min(left + width, hi), min(left + 2 * width, hi)
+        i, j = left, mid
+        for k in range(left, right):
+            if j >= right or (i < mid and minor[source[i]] <= minor[source[j]]):
+                target[k] = source[i]
+                i += 1
+            else:
+                target[k] = source[j]
+                j += 1
 
 
 @njit(cache=True)

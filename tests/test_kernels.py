@@ -25,9 +25,10 @@ from sim.kernel_pick import (
     pick_equal,
     pick_not,
     repeat_each,
+    sort_values,
 )
 from sim.kernel_queues import stable_order
-from sim.kernel_trust import off_diagonal_mean, pairwise_sum
+from sim.kernel_trust import off_diagonal_mean, pair_order, pairwise_sum
 from sim.model import CooperationModel
 from sim.scenario import load_scenario, shipped_scenarios
 
@@ -125,6 +126,36 @@ def test_a_selection_of_nothing_is_empty_and_leaves_the_values_alone():
     assert chosen.ctypes.data != values.ctypes.data
     chosen[0] = 99
     assert values[0] == 0
+
+
+@pytest.mark.parametrize("size", [0, 1, 15, 16, 17, 32, 33, 64, 100, 1000, 4099])
+def test_the_integer_sort_sorts_as_numpy_does(size):
+    """Quicksort, parts of at most 16 by insertion: sorted, reversed, constant, with ties."""
+    rng = np.random.default_rng(size)
+    samples = (
+        rng.integers(-50, 50, size),
+        rng.integers(0, 3, size).astype(np.int32),
+        np.arange(size),
+        np.arange(size)[::-1].copy(),
+        np.full(size, 7),
+        rng.integers(-(2**62), 2**62, size),
+    )
+    for values in samples:
+        want = np.sort(values)
+        got = values.copy()
+        sort_values(got)
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == values.dtype
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 31, 32, 33, 500])
+def test_trust_s_batch_order_is_a_stable_sort_of_its_pairs(size):
+    """Pairs by key, a repeated pair's updates in batch order: small batches and grouped."""
+    rng = np.random.default_rng(size)
+    n = 7
+    i, j = rng.integers(0, n, size), rng.integers(0, n, size)
+    key = i * n + j
+    np.testing.assert_array_equal(pair_order(key, i, n), np.argsort(key, kind="stable"))
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 9, 300])

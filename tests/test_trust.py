@@ -94,6 +94,23 @@ def test_network_repeated_pairs_compound_in_one_batch():
     assert net.get(0, 2, 5) == pytest.approx(1 - 0.5 * 0.9**3)
 
 
+@pytest.mark.parametrize("towards_one", [True, False])
+def test_a_large_batch_compounds_each_pair_in_batch_order(towards_one):
+    """Over 32 updates the batch is grouped by state first: the same as one at a time."""
+    rng = np.random.default_rng(3)
+    n, m = 6, 200
+    i, j = rng.integers(0, n, m), rng.integers(0, n, m)
+    rate = rng.uniform(-0.1, 0.4, m)  # some below zero: clipped
+    initial = rng.uniform(0.2, 0.9, (n, n))
+    batched, single = TrustNetwork(initial, 0.0), TrustNetwork(initial, 0.0)
+    update = "reward" if towards_one else "penalise"
+    getattr(batched, update)(i, j, rate, day=0)
+    for k in range(m):
+        getattr(single, update)(i[k], j[k], rate[k], day=0)
+    np.testing.assert_allclose(batched.snapshot(0), single.snapshot(0), rtol=1e-12)
+    assert batched.mean(0) == pytest.approx(single.mean(0), rel=1e-12)
+
+
 def test_network_relaxes_lazily_towards_baseline():
     net = _network(decay=0.2)
     net.penalise(0, 1, 0.5, day=10)  # 0.5 -> 0.25
