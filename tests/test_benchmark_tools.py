@@ -337,3 +337,35 @@ def fake_child_once():
         return {"minutes": 1.0}
 
     return child
+
+
+def test_paired_ratios_are_per_pair_against_the_first_checkout():
+    """Each pair's ratio to the reference, then their median: a phase both runs of a pair
+    share cancels out (the second pair runs at twice the times, the ratio holds)."""
+    paired = _module("paired")
+    first = [dict.fromkeys(paired.PARTS, t) for t in (1.0, 2.0, 1.0, 2.0)]
+    second = [dict.fromkeys(paired.PARTS, t) for t in (0.9, 1.8, 0.9, 2.2)]
+    summary = paired.summarise({"old": first, "new": second})
+    run = summary["ratios"]["new"]["run"]
+    assert run["median"] == pytest.approx(0.9)
+    assert (run["faster_in"], run["pairs"]) == (3, 4)
+    assert run["q3"] == pytest.approx(1.1)
+    assert summary["medians"]["old"]["total"] == pytest.approx(1.5)
+    assert "old" not in summary["ratios"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [([], "at least two checkouts"), (["a", "b", "--pairs", "1"], "--pairs must be at least 2")],
+)
+def test_paired_refuses_too_few_checkouts_or_pairs(argv, message, capsys):
+    paired = _module("paired")
+    with pytest.raises(SystemExit):
+        paired.main(argv)
+    assert message in capsys.readouterr().err
+
+
+def test_paired_says_how_to_make_a_missing_environment(tmp_path):
+    paired = _module("paired")
+    with pytest.raises(SystemExit, match="uv sync --locked --compile-bytecode"):
+        paired.main([str(tmp_path), str(tmp_path)])
