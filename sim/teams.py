@@ -188,7 +188,13 @@ class TeamFormation:
         :meth:`dissolve_ended` dissolves the teams the kernels marked; this catches one
         they should have marked and did not (run at the end of the days a run steps).
         """
-        cases = np.fromiter(self.active, dtype=np.int64, count=len(self.active))
+        # The slots hold the active teams' cases (adopt_formed and dissolve_ended keep
+        # them and ``active`` in step): read there, not from the dict, a team at a time.
+        cases = self.slot_case[self.slot_case >= 0]
+        if cases.size != len(self.active):
+            raise RuntimeError(
+                f"{len(self.active)} active teams, {cases.size} slots holding a case"
+            )
         ended = cases[case_status[cases] != CaseStatus.OPEN]
         if ended.size:
             raise RuntimeError(

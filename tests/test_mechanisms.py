@@ -211,6 +211,10 @@ def test_teams_dissolve_in_the_order_the_kernel_marked_them(monkeypatch):
     with pytest.raises(RuntimeError, match=f"the teams of ended cases \\[{b}\\]"):
         formation.check_active(status)
     slot = {case: formation.active[case].slot for case in (a, b, c)}
+    formation.slot_case[slot[a]] = -1  # a slot freed, its team still active
+    with pytest.raises(RuntimeError, match=r"active teams, \d+ slots holding a case"):
+        formation.check_active(model.cases.status)
+    formation.slot_case[slot[a]] = a
     # As give_back_capacity marks them: c's team ended first, then a's, then b's.
     formation.slot_case[[slot[c], slot[a], slot[b]]] = [-2, -3, -3]
     with pytest.raises(RuntimeError, match=r"marked to dissolve \[0, 1, 1\], the kernel counted 3"):
