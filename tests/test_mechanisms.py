@@ -246,6 +246,22 @@ def test_busiest_pairs_picks_the_most_traffic_and_boosted_states_first():
     assert move_towards_one(0.5, 0.1) == pytest.approx(0.55)
 
 
+@pytest.mark.parametrize("k", [1, 3, 10, 45, 60])
+def test_busiest_pairs_are_the_first_k_of_a_stable_sort_of_all_pairs(k):
+    """Only the pairs as heavy as the k-th are sorted: the same pairs, ties in position order."""
+    rng = np.random.default_rng(k)
+    traffic = rng.integers(0, 4, (10, 10))  # 45 pairs, many ties
+    boost = np.where(rng.random(10) < 0.2, 1.0, 0.0)
+    rows, cols = np.triu_indices(10, 1)
+    for b in (None, boost):
+        weight = (traffic + traffic.T)[rows, cols].astype(float)
+        if b is not None:
+            weight = weight + 1e9 * np.maximum(b[rows], b[cols])
+        order = np.argsort(-weight, kind="stable")[:k]
+        want = np.stack([rows[order], cols[order]], axis=1)
+        np.testing.assert_array_equal(busiest_pairs(traffic, k, b), want)
+
+
 # --------------------------------------------------------------------------- baseline
 def test_baseline_has_every_mechanism_at_work():
     o = sim.run("baseline", seed=1, years=2.0).outcomes
