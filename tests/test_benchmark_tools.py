@@ -369,3 +369,48 @@ def test_paired_says_how_to_make_a_missing_environment(tmp_path):
     paired = _module("paired")
     with pytest.raises(SystemExit, match="uv sync --locked --compile-bytecode"):
         paired.main([str(tmp_path), str(tmp_path)])
+
+
+def _dump_sample(ip: int, dso: str, stack_words: list[int]) -> list[str]:
+    """One sample as ``perf report -D`` prints it: raw bytes, the sample, stack and dso."""
+    raw = bytes(16) + (8 * len(stack_words)).to_bytes(8, "little")  # header, stack size
+    raw += b"".join(w.to_bytes(8, "little") for w in stack_words)
+    lines = ["0x1@perf.data [0x2f8]: event: 9", ". ... raw event: size 760 bytes"]
+    for at in range(0, len(raw), 16):
+        chunk = " ".join(f"{b:02x}" for b in raw[at : at + 16])
+        lines.append(f".  {at:04x}:  {chunk} ")
+    lines.append(f"1 0x2 [0x2f8]: PERF_RECORD_SAMPLE(IP, 0x2): 7/7: {ip:#x} period: 1 addr: 0")
+    lines.append("... ustack: size 512, offset 0x10")
+    lines.append(f" ...... dso: {dso}")
+    return lines
+
+
+def test_perf_callers_names_the_first_kernel_on_each_sampled_stack(tmp_path):
+    """A sample in a target counts for the first word of its stack inside a named kernel;
+    constants the map names, words outside every kernel and the targets are skipped."""
+    callers_py = _module("perf_callers")
+    kernel = "_ZN3sim13kernel_stages11advance_dueB2v1B54c8"
+    lines = [
+        f"1000 100 {kernel}\n",
+        "2000 10 NRT_incref\n",
+        "3000 100 .const.picklebuf.abc\n",
+        "4000 100 _ZN3sim12kernel_trust11trust_applyB3v56\n",
+    ]
+    map_path = tmp_path / "perf-1.map"
+    map_path.write_text("".join(lines))
+    dump = [
+        *_dump_sample(0x2004, "/tmp/perf-1.map", [0x9, 0x3010, 0x2008, 0x1050]),
+        *_dump_sample(0x2004, "/tmp/perf-1.map", [0x4010, 0x1050]),
+        *_dump_sample(0x1010, "/tmp/perf-1.map", [0x4010]),  # in a kernel: not a target
+        *_dump_sample(0x7F00, "/usr/lib/libm.so.6", [0x77, 0x4020]),
+        *_dump_sample(0x2004, "/tmp/perf-1.map", [0x5]),  # no kernel on the stack
+    ]
+    in_target, callers = callers_py.count_callers(dump, map_path, ["NRT_incref", "libm"])
+    assert in_target == {"NRT_incref": 3, "libm": 1}
+    assert callers == {
+        ("NRT_incref", "sim.kernel_stages.advance_due"): 1,
+        ("NRT_incref", "sim.kernel_trust.trust_apply"): 1,
+        ("NRT_incref", "?"): 1,
+        ("libm", "sim.kernel_trust.trust_apply"): 1,
+    }
+    assert callers_py.short_name(kernel) == "sim.kernel_stages.advance_due"
