@@ -57,7 +57,7 @@ def worker(scenario: str, years: float, seed: int) -> None:
         print(json.dumps({**times, "requests": model.ledger.size}), flush=True)
 
 
-def _start(checkout: Path, scenario: str, years: float, seed: int) -> subprocess.Popen:
+def start_worker(checkout: Path, scenario: str, years: float, seed: int) -> subprocess.Popen:
     python = checkout / ".venv" / "bin" / "python"
     if not python.exists():
         raise SystemExit(
@@ -84,15 +84,24 @@ def summarise(times: dict[str, list[dict]]) -> dict:
     for name in names[1:]:
         out["ratios"][name] = {}
         for part in ("run", "total"):
-            ratios = sorted(b[part] / a[part] for a, b in zip(first, times[name], strict=True))
+            ratios = [b[part] / a[part] for a, b in zip(first, times[name], strict=True)]
+            q1, median, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
             out["ratios"][name][part] = {
-                "median": statistics.median(ratios),
-                "q1": ratios[len(ratios) // 4],
-                "q3": ratios[(3 * len(ratios)) // 4],
+                "median": median,
+                "q1": q1,
+                "q3": q3,
                 "faster_in": sum(r < 1.0 for r in ratios),
                 "pairs": len(ratios),
             }
     return out
+
+
+def _answer(name: str, process) -> dict:
+    """A worker's next run, or an error that names its checkout."""
+    line = process.stdout.readline()
+    if not line:
+        raise SystemExit(f"paired.py: the worker in {name} stopped (see its messages above)")
+    return json.loads(line)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -113,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.pairs < 2:
         parser.error(f"--pairs must be at least 2 (got {args.pairs})")
     names = [str(c) for c in args.checkouts]
-    workers = [_start(c, args.scenario, args.years, args.seed) for c in args.checkouts]
+    workers = [start_worker(c, args.scenario, args.years, args.seed) for c in args.checkouts]
     times: dict[str, list[dict]] = {name: [] for name in names}
     try:
         for k in range(args.pairs):
@@ -121,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
             for name, process in turn if k % 2 == 0 else turn[::-1]:
                 process.stdin.write("go\n")
                 process.stdin.flush()
-                times[name].append(json.loads(process.stdout.readline()))
+                times[name].append(_answer(name, process))
             print(f"pair {k + 1}/{args.pairs}", file=sys.stderr, end="\r")
     finally:
         for process in workers:
@@ -129,6 +138,9 @@ def main(argv: list[str] | None = None) -> None:
             process.wait()
     summary = summarise(times)
     print(f"{args.scenario}, {args.years:g} years, seed {args.seed}, {args.pairs} pairs")
+    requests = {name: {r["requests"] for r in runs} for name, runs in times.items()}
+    if len(set().union(*requests.values())) > 1:
+        print(f"  note: the checkouts' runs recorded different requests: {requests}")
     for name, medians in summary["medians"].items():
         parts = ", ".join(f"{p} {medians[p]:.3f} s" for p in PARTS)
         print(f"  {name}: median {parts}")

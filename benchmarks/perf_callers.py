@@ -13,8 +13,8 @@ the target functions, the first word of the stack that falls inside a named kern
     uv run python benchmarks/perf_callers.py perf.data /tmp/perf-<pid>.map NRT_incref NRT_decref
     uv run python benchmarks/perf_callers.py perf.data /tmp/perf-<pid>.map libm
 
-A target is a function of the map or a shared library (a part of its path: ``libm``,
-``libc.so``). The first kernel word on the stack is usually, not always, the caller
+A target is a function of the map or a shared library (its name before the first
+dot: ``libm``, ``libc``). The first kernel word on the stack is usually, not always, the caller
 (a stale word can precede it): a few hundred samples name the busy callers well.
 docs/performance.md's tenth session's section says what it found.
 """
@@ -88,14 +88,18 @@ def count_callers(
         if "ip" not in sample or "stack" not in sample:
             return
         where = _named(sample["ip"], starts, symbols)
-        dso = sample.get("dso", "")
-        target = next((t for t in targets if t == where or (t in dso and where is None)), None)
+        library = Path(sample.get("dso", "")).name  # libm.so.6, not libmvec
+        target = next(
+            (t for t in targets if t == where or (where is None and library.startswith(t + "."))),
+            None,
+        )
         if target is None:
             return
         in_target[target] += 1
         raw = bytes(sample["raw"])
         begin = sample["stack"] + 8  # the copy's size comes first
-        for at in range(begin, min(begin + SEARCHED, len(raw) - 7), 8):
+        size = int.from_bytes(raw[sample["stack"] : begin], "little")
+        for at in range(begin, min(begin + size, begin + SEARCHED, len(raw)) - 7, 8):
             caller = _named(int.from_bytes(raw[at : at + 8], "little"), starts, symbols)
             if caller is not None and caller not in targets:
                 callers[(target, caller)] += 1
@@ -113,7 +117,7 @@ def count_callers(
         elif "ustack: size" in line:
             sample["stack"] = int(re.search(r"offset (0x[0-9a-f]+)", line).group(1), 16)
         elif "dso:" in line:
-            sample["dso"] = line
+            sample["dso"] = line.split("dso:", 1)[1].strip()
         else:
             hexes = re.match(r"\.\s+[0-9a-f]{4}:\s+((?:[0-9a-f]{2} )+)", line)
             if hexes and "raw" in sample:
@@ -135,11 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     perf = subprocess.Popen(
         ["perf", "report", "-i", str(args.data), "-D"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
     )
     in_target, callers = count_callers(perf.stdout, args.map, args.targets)
-    perf.wait()
+    if perf.wait():
+        parser.error(f"perf report -D failed on {args.data}: {perf.stderr.read()[-500:]}")
     print("samples in each target:", dict(in_target))
     for (target, caller), n in callers.most_common(args.top):
         print(f"{n:6d}  {target} <- {caller}")

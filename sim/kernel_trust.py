@@ -143,29 +143,33 @@ def mean_trust(T, own, base_sum, day):
 
 
 @njit(cache=True)
-def pair_order(key, i, n):
+def pair_order(key, i, j, n):
     """Positions of the batch sorted by ``key``, equal keys in batch order (stable).
 
-    ``key`` is ``i * n + j`` for states ``i`` and ``j`` below ``n``. A large batch is
-    grouped by ``i`` first (a counting sort, :func:`sim.kernel_pick.group_by`), leaving
-    each group a few entries to sort by insertion; a small one is sorted by insertion
-    at once. A comparison sort of the keys cost a fortieth of world_scale's run.
+    ``key`` is ``i * n + j`` for states ``i`` and ``j`` below ``n``. A batch of at most
+    32 is sorted by insertion; a larger one by two counting sorts
+    (:func:`sim.kernel_pick.group_by`), by ``j`` and then by ``i``, each keeping the
+    order it is given: a comparison sort of the keys cost a fortieth of world_scale's
+    run, and this costs a pass over the batch and the states twice.
     """
     m = key.size
-    if m <= 32:
-        order = np.arange(m)
-        start = np.array([0, m])
-    else:
-        order, start = group_by(np.arange(m), i, n)
-    for g in range(start.size - 1):
-        lo, hi = start[g], start[g + 1]
-        for k in range(lo + 1, hi):
-            entry = order[k]
-            at = k
-            while at > lo and key[order[at - 1]] > key[entry]:
-                order[at] = order[at - 1]
-                at -= 1
-            order[at] = entry
+    for k in range(m):
+        if i[k] < 0 or i[k] >= n or j[k] < 0 or j[k] >= n:
+            raise IndexError("trust: a state outside 0..n - 1")
+    if m > 32:
+        by_j = group_by(np.arange(m), j, n)[0]
+        i_by_j = np.empty(m, dtype=np.int64)
+        for k in range(m):
+            i_by_j[k] = i[by_j[k]]
+        return group_by(by_j, i_by_j, n)[0]
+    order = np.arange(m)
+    for k in range(1, m):
+        entry = order[k]
+        at = k
+        while at > 0 and key[order[at - 1]] > key[entry]:
+            order[at] = order[at - 1]
+            at -= 1
+        order[at] = entry
     return order
 
 
@@ -190,7 +194,7 @@ def trust_apply(T, i, j, rate, day, towards_one):
     key = np.empty(m, dtype=np.int64)
     for k in range(m):
         key[k] = np.int64(i[k]) * n + j[k]
-    order = pair_order(key, i, n)
+    order = pair_order(key, i, j, n)
     # The distinct pairs in key order; each pair's factors multiplied in batch order
     # (the order keeps it within a pair), so repeated pairs compound as they came.
     moved = np.empty(m)

@@ -349,7 +349,7 @@ def test_paired_ratios_are_per_pair_against_the_first_checkout():
     run = summary["ratios"]["new"]["run"]
     assert run["median"] == pytest.approx(0.9)
     assert (run["faster_in"], run["pairs"]) == (3, 4)
-    assert run["q3"] == pytest.approx(1.1)
+    assert (run["q1"], run["q3"]) == pytest.approx((0.9, 0.95))  # ratios 0.9, 0.9, 0.9, 1.1
     assert summary["medians"]["old"]["total"] == pytest.approx(1.5)
     assert "old" not in summary["ratios"]
 
@@ -363,6 +363,57 @@ def test_paired_refuses_too_few_checkouts_or_pairs(argv, message, capsys):
     with pytest.raises(SystemExit):
         paired.main(argv)
     assert message in capsys.readouterr().err
+
+
+class _FakeWorker:
+    """A worker that answers each "go" with the next of its times, logging the turn."""
+
+    def __init__(self, name, totals, log):
+        self.name, self.totals, self.log = name, iter(totals), log
+        self.stdin, self.stdout = self, self
+
+    def write(self, line):
+        self.log.append(self.name)
+
+    def flush(self):
+        pass
+
+    def readline(self):
+        total = next(self.totals, None)
+        if total is None:  # the worker died
+            return ""
+        return json.dumps({"build": 0.0, "run": total, "outcomes": 0.0, "total": total,
+                           "requests": 7}) + "\n"  # fmt: skip
+
+    def close(self):
+        pass
+
+    def wait(self):
+        return 0
+
+
+def test_paired_alternates_the_order_pair_by_pair(monkeypatch, capsys, tmp_path):
+    paired = _module("paired")
+    log = []
+    totals = {"old": [1.0, 2.0, 1.0, 2.0], "new": [0.8, 1.6, 0.8, 1.6]}
+    monkeypatch.setattr(
+        paired, "start_worker", lambda c, *a: _FakeWorker(c.name, totals[c.name], log)
+    )
+    out = tmp_path / "pairs.json"
+    paired.main([str(tmp_path / "old"), str(tmp_path / "new"), "--pairs", "4", "--out", str(out)])
+    assert log == ["old", "new", "new", "old", "old", "new", "new", "old"]
+    assert "run: 0.800 (quartiles 0.800-0.800), faster in 4 of 4" in capsys.readouterr().out
+    assert len(json.loads(out.read_text())["times"][str(tmp_path / "new")]) == 4
+
+
+def test_paired_names_the_checkout_whose_worker_stopped(monkeypatch, tmp_path):
+    paired = _module("paired")
+    totals = {"old": [1.0, 1.0], "new": [1.0]}
+    monkeypatch.setattr(
+        paired, "start_worker", lambda c, *a: _FakeWorker(c.name, totals[c.name], [])
+    )
+    with pytest.raises(SystemExit, match="the worker in .*new stopped"):
+        paired.main([str(tmp_path / "old"), str(tmp_path / "new"), "--pairs", "2"])
 
 
 def test_paired_says_how_to_make_a_missing_environment(tmp_path):
@@ -404,13 +455,21 @@ def test_perf_callers_names_the_first_kernel_on_each_sampled_stack(tmp_path):
         *_dump_sample(0x1010, "/tmp/perf-1.map", [0x4010]),  # in a kernel: not a target
         *_dump_sample(0x7F00, "/usr/lib/libm.so.6", [0x77, 0x4020]),
         *_dump_sample(0x2004, "/tmp/perf-1.map", [0x5]),  # no kernel on the stack
+        *_dump_sample(0x7F00, "/usr/lib/libmvec.so.1", [0x4020]),  # another library
     ]
+    # A word past the stack copy's size is stale: not read as a caller.
+    beyond = _dump_sample(0x2004, "/tmp/perf-1.map", [0x5, 0x1050])
+    size_line = next(k for k, line in enumerate(beyond) if line.startswith(".  0010:"))
+    beyond[size_line] = beyond[size_line].replace(
+        "10 00 00 00 00 00 00 00", "08 00 00 00 00 00 00 00", 1
+    )
+    dump += beyond
     in_target, callers = callers_py.count_callers(dump, map_path, ["NRT_incref", "libm"])
-    assert in_target == {"NRT_incref": 3, "libm": 1}
+    assert in_target == {"NRT_incref": 4, "libm": 1}
     assert callers == {
         ("NRT_incref", "sim.kernel_stages.advance_due"): 1,
         ("NRT_incref", "sim.kernel_trust.trust_apply"): 1,
-        ("NRT_incref", "?"): 1,
+        ("NRT_incref", "?"): 2,
         ("libm", "sim.kernel_trust.trust_apply"): 1,
     }
     assert callers_py.short_name(kernel) == "sim.kernel_stages.advance_due"

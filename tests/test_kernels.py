@@ -72,7 +72,8 @@ def _struct_type(name: str):
 
 @pytest.mark.parametrize(
     ("size", "distinct"),
-    [(0, 1), (1, 1), (7, 2), (64, 5), (1000, 40), (200, 5), (5000, 3), (300, 1)],
+    [(0, 1), (1, 1), (7, 2), (64, 5), (1000, 40), (200, 5), (5000, 3), (300, 1)]
+    + [(size, 1) for size in (16, 17, 32, 33, 49, 65)],
 )
 def test_stable_order_sorts_as_numpy_s_lexsort(size, distinct):
     """The queue pool's merge orders arrivals (group, then a float priority) as lexsort."""
@@ -148,14 +149,23 @@ def test_the_integer_sort_sorts_as_numpy_does(size):
         assert got.dtype == values.dtype
 
 
-@pytest.mark.parametrize("size", [0, 1, 2, 31, 32, 33, 500])
-def test_trust_s_batch_order_is_a_stable_sort_of_its_pairs(size):
-    """Pairs by key, a repeated pair's updates in batch order: small batches and grouped."""
+@pytest.mark.parametrize("size", [0, 1, 2, 31, 32, 33, 500, 20_000])
+@pytest.mark.parametrize("n", [2, 7, 195])
+def test_trust_s_batch_order_is_a_stable_sort_of_its_pairs(size, n):
+    """Pairs by key, a repeated pair's updates in batch order: small batches and counted."""
     rng = np.random.default_rng(size)
-    n = 7
     i, j = rng.integers(0, n, size), rng.integers(0, n, size)
     key = i * n + j
-    np.testing.assert_array_equal(pair_order(key, i, n), np.argsort(key, kind="stable"))
+    np.testing.assert_array_equal(pair_order(key, i, j, n), np.argsort(key, kind="stable"))
+
+
+@pytest.mark.parametrize("size", [3, 40])
+def test_trust_s_batch_order_refuses_a_state_out_of_range(size):
+    """Both paths, so that a bad state cannot be merged in one and not in the other."""
+    i, j = np.zeros(size, dtype=np.int64), np.ones(size, dtype=np.int64)
+    j[-1] = 5
+    with pytest.raises(IndexError, match="a state outside"):
+        pair_order(i * 5 + j, i, j, np.int64(5))
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 9, 300])

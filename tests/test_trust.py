@@ -111,6 +111,35 @@ def test_a_large_batch_compounds_each_pair_in_batch_order(towards_one):
     assert batched.mean(0) == pytest.approx(single.mean(0), rel=1e-12)
 
 
+@pytest.mark.parametrize(("n", "m"), [(6, 20), (6, 300), (2, 2000)])
+def test_a_batch_compounds_as_the_sorted_distinct_pairs_did_to_the_bit(n, m):
+    """The rule as it was written before the batch was counted into order: the distinct
+    keys sorted, each update's factor multiplied into its pair in batch order, the
+    pairs' moves summed in key order. Without decay the trust read is the value, so
+    the reference is numpy's arithmetic, bit for bit."""
+    rng = np.random.default_rng(m)
+    i, j = rng.integers(0, n, m), rng.integers(0, n, m)
+    rate = rng.uniform(-0.1, 0.4, m)
+    initial = rng.uniform(0.2, 0.9, (n, n))
+    for towards_one in (True, False):
+        net = TrustNetwork(initial, 0.0)
+        net.mean(0)  # the running sums valid, so the batch adds its moves to them
+        before_gap = net.sums[0]
+        (net.reward if towards_one else net.penalise)(i, j, rate, day=0)
+        key = i * n + j
+        pairs = np.unique(key)
+        keep = np.ones(pairs.size)
+        for k in range(m):
+            p = np.searchsorted(pairs, key[k])
+            keep[p] = keep[p] * (1.0 - min(max(rate[k], 0.0), 1.0))
+        old = initial.ravel()[pairs]
+        new = (1.0 - (1.0 - old) * keep) if towards_one else old * keep
+        new = np.clip(new, 0.0, 1.0)
+        assert net.arrays().value.ravel()[pairs].tobytes() == new.tobytes()
+        moved = (new - old)[pairs // n != pairs % n]
+        assert net.sums[0] == before_gap + moved.sum()
+
+
 def test_network_relaxes_lazily_towards_baseline():
     net = _network(decay=0.2)
     net.penalise(0, 1, 0.5, day=10)  # 0.5 -> 0.25
