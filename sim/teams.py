@@ -92,7 +92,11 @@ class TeamFormation:
         self.slot_case = np.full(8, -1, dtype=np.int64)
         self.slot_cost = np.zeros(8)
         self.slot_size = np.zeros(8, dtype=np.int64)
-        self.slot_members = np.zeros((8, max(1, model.le_of.size)), dtype=np.int64)  # per state
+        # Member states by slot (int16: a world has at most a few hundred states; a
+        # slot's row is as wide as the world, and most of it is never written).
+        if model.le_of.size > np.iinfo(np.int16).max:
+            raise ValueError(f"teams keep member states as int16: {model.le_of.size} states")
+        self.slot_members = np.zeros((8, max(1, model.le_of.size)), dtype=np.int16)
         # The slots of the teams the last case generation formed (their number apart).
         self.slot_formed = np.zeros(8, dtype=np.int64)
         self.n_formed = np.zeros(1, dtype=np.int64)
@@ -123,7 +127,7 @@ class TeamFormation:
         self.slot_size = np.concatenate([self.slot_size, np.zeros(extra, dtype=np.int64)])
         width = self.slot_members.shape[1]
         self.slot_members = np.concatenate(
-            [self.slot_members, np.zeros((extra, width), dtype=np.int64)]
+            [self.slot_members, np.zeros((extra, width), dtype=self.slot_members.dtype)]
         )
         self.slot_formed = np.zeros(self.slot_case.size, dtype=np.int64)
 
