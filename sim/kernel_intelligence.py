@@ -26,7 +26,7 @@ import numpy as np
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_draws import poisson, uniform
 from sim.kernel_lifecycle import noisy, whole_days
-from sim.kernel_pick import pick, sort_values
+from sim.kernel_pick import insertion_sort, pick, sort_values
 from sim.kernel_trust import trust_apply, trust_get
 
 
@@ -116,13 +116,7 @@ def offers(
                 keys[smallest] = np.inf
                 at += 1
         # Sorting each case's few pairs sorts them all: the cases' blocks are in order.
-        for k in range(block + 1, at):
-            pair = pairs[k]
-            j = k
-            while j > block and pairs[j - 1] > pair:
-                pairs[j] = pairs[j - 1]
-                j -= 1
-            pairs[j] = pair
+        insertion_sort(pairs, block, at)
     position = np.empty(n_pairs, dtype=np.int64)
     partner = np.empty(n_pairs, dtype=np.int64)
     kept = 0

@@ -102,6 +102,20 @@ def group_by(values, keys, n_keys):
 # (docs/compiled_pipeline.md, "Compile and load").
 
 
+# inline="always": called on a few values at a time, where a call would cost more
+# (and count a reference to the array in and out).
+@njit(cache=True, inline="always")
+def insertion_sort(values, lo, hi):
+    """Sort ``values[lo:hi]`` in place by insertion (a few values)."""
+    for k in range(lo + 1, hi):
+        value = values[k]
+        j = k
+        while j > lo and values[j - 1] > value:
+            values[j] = values[j - 1]
+            j -= 1
+        values[j] = value
+
+
 @njit(cache=True)
 def sort_values(values):
     """``values.sort()`` for integers, in place.
@@ -146,13 +160,7 @@ def sort_values(values):
                 stack[top, 0], stack[top, 1] = lo, j
                 lo = j + 1
             top += 1
-        for k in range(lo + 1, hi + 1):
-            value = values[k]
-            j = k
-            while j > lo and values[j - 1] > value:
-                values[j] = values[j - 1]
-                j -= 1
-            values[j] = value
+        insertion_sort(values, lo, hi + 1)
         if top == 0:
             return
         top -= 1
