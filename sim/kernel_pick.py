@@ -1,4 +1,4 @@
-"""Selecting by a mask, as small compiled functions.
+"""Selecting by a mask, grouping and sorting, as small compiled functions.
 
 numba lowers every ``values[mask]`` and every array expression (``~mask``,
 ``a & ~b``, ``keys == key``) inline, as its own loop nest, at each place it is
