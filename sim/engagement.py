@@ -51,14 +51,11 @@ def busiest_pairs(traffic: np.ndarray, k: int, boost: np.ndarray | None = None) 
     if boost is not None:
         weight = weight + 1e9 * np.maximum(boost[rows], boost[cols])
     k = min(k, rows.size)
-    if k < rows.size:
-        # Only pairs at least as heavy as the k-th heaviest can be among the first k: sort
-        # those (in position order, so ties keep it) instead of all n(n-1)/2 pairs.
-        threshold = np.partition(weight, rows.size - k)[rows.size - k]
-        heavy = np.flatnonzero(weight >= threshold)
-        order = heavy[np.argsort(-weight[heavy], kind="stable")[:k]]
-    else:
-        order = np.argsort(-weight, kind="stable")
+    # Only pairs at least as heavy as the k-th heaviest can be among the first k: sort
+    # those (in position order, so ties keep it) instead of all n(n-1)/2 pairs.
+    threshold = np.partition(weight, rows.size - k)[rows.size - k]
+    heavy = np.flatnonzero(weight >= threshold)
+    order = heavy[np.argsort(-weight[heavy], kind="stable")[:k]]
     return np.stack([rows[order], cols[order]], axis=1)
 
 

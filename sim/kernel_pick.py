@@ -116,6 +116,18 @@ def insertion_sort(values, lo, hi):
         values[j] = value
 
 
+@njit(cache=True, inline="always")
+def insertion_order(order, keys, lo, hi):
+    """Sort ``order[lo:hi]`` in place by ``keys[order]``, equal keys in their given order."""
+    for k in range(lo + 1, hi):
+        entry = order[k]
+        j = k
+        while j > lo and not keys[order[j - 1]] <= keys[entry]:
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = entry
+
+
 @njit(cache=True)
 def sort_values(values):
     """``values.sort()`` for integers, in place.

@@ -23,7 +23,7 @@ from sim.kernel_lifecycle import (
     room,
     schedule,
 )
-from sim.kernel_pick import group_by, pick_equal
+from sim.kernel_pick import group_by, insertion_order, pick_equal
 from sim.kernel_rules import procedure_clarity
 from sim.kernel_state import (
     K_BACKLOG,
@@ -110,13 +110,7 @@ def stable_order(major, minor):
     for g in range(start.size - 1):
         lo, hi = start[g], start[g + 1]
         for run in range(lo, hi, 16):
-            for k in range(run + 1, min(run + 16, hi)):
-                entry = order[k]
-                j = k
-                while j > run and not minor[order[j - 1]] <= minor[entry]:
-                    order[j] = order[j - 1]
-                    j -= 1
-                order[j] = entry
+            insertion_order(order, minor, run, min(run + 16, hi))
         if hi - lo > 16:
             _merge_runs(order, buffer, minor, lo, hi)
     return order

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
-from sim.kernel_pick import group_by, pick
+from sim.kernel_pick import group_by, insertion_order, pick
 from sim.kernel_state import T_DAY, T_DECAY0, T_GAP, T_VALID
 from sim.units import DAYS_PER_YEAR
 
@@ -163,13 +163,7 @@ def pair_order(key, i, j, n):
             i_by_j[k] = i[by_j[k]]
         return group_by(by_j, i_by_j, n)[0]
     order = np.arange(m)
-    for k in range(1, m):
-        entry = order[k]
-        at = k
-        while at > 0 and key[order[at - 1]] > key[entry]:
-            order[at] = order[at - 1]
-            at -= 1
-        order[at] = entry
+    insertion_order(order, key, 0, m)
     return order
 
 
