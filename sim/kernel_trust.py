@@ -163,7 +163,7 @@ def pair_order(key, i, j, n):
             i_by_j[k] = i[by_j[k]]
         return group_by(by_j, i_by_j, n)[0]
     order = np.arange(m)
-    insertion_order(order, key, 0, m)
+    insertion_order(order, key, np.int64(0), m)
     return order
 
 
