@@ -40,7 +40,8 @@ HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "output"
 sys.path.insert(0, str(HERE))  # benchmarks/targets.py, run as a script from the root
 
-import targets  # noqa: E402  (after the path line above)
+import speed_probe  # noqa: E402  (after the path line above)
+import targets  # noqa: E402
 
 
 # ---------------------------------------------------------------- memory of a process tree
@@ -603,7 +604,15 @@ def machine() -> dict:
         "numpy": numpy.__version__,
         "mesa": mesa.__version__,
         "load_average_at_start": os.getloadavg(),
+        # The machine's phase at the start (benchmarks/speed_probe.py); main adds the end's.
+        "speed_probe_at_start": probe_speed(),
     }
+
+
+def probe_speed() -> dict:
+    """:func:`speed_probe.probe` in a fresh process (its first touch of memory is fresh)."""
+    result = run_child(["probe"])
+    return {k: result[k] for k in ("python_loop_s", "random_gather_s", "first_touch_s")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -631,6 +640,8 @@ def main(argv: list[str] | None = None) -> int:
         kind, *rest = args.child
         if kind.startswith("targets_"):
             result = targets.run_child_kind(kind, rest)
+        elif kind == "probe":
+            result = speed_probe.probe()
         elif kind == "model":
             result = child_model(rest[0], json.loads(rest[1]), int(rest[2]))
         elif kind == "sweep":
@@ -657,6 +668,7 @@ def main(argv: list[str] | None = None) -> int:
         report[name] = SECTIONS[name](args.quick, args.repeats)
         print(f"== {name} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
         print(json.dumps(report[name], indent=1)[:3000], file=sys.stderr)
+    report["machine"]["speed_probe_at_end"] = probe_speed()
     report["summary"] = targets.summary(report)
     print(targets.format_summary(report["summary"]), file=sys.stderr)
     out = Path(args.out)

@@ -473,3 +473,21 @@ def test_perf_callers_names_the_first_kernel_on_each_sampled_stack(tmp_path):
         ("libm", "sim.kernel_trust.trust_apply"): 1,
     }
     assert callers_py.short_name(kernel) == "sim.kernel_stages.advance_due"
+
+
+def test_speed_probe_times_workloads_that_grow_with_their_size():
+    probe = _module("speed_probe")
+    # Ten times the work takes longer: the timers measure the workloads, not a constant.
+    assert probe.python_loop(200_000) > probe.python_loop(2_000)
+    assert probe.random_gather(1_000_000, 1_000_000) > probe.random_gather(1_000, 1_000)
+    assert probe.first_touch(1) >= 0.0
+    result = probe.probe(scale=0.001)
+    assert set(result) == {"python_loop_s", "random_gather_s", "first_touch_s"}
+    assert all(isinstance(v, float) and v >= 0.0 for v in result.values())
+
+
+def test_the_speed_probe_runs_as_a_child_of_the_benchmark(monkeypatch, capsys):
+    small = _module("speed_probe").probe(scale=0.001)
+    monkeypatch.setattr(run_py.speed_probe, "probe", lambda: small)
+    assert run_py.main(["--child", "probe"]) == 0
+    assert json.loads(capsys.readouterr().out) == small

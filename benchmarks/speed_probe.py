@@ -1,0 +1,78 @@
+"""How fast the machine is right now: three small fixed workloads, to set beside a benchmark.
+
+A shared VM's speed drifts by 10-40% within minutes and by up to two times between
+hours (docs/performance.md, "Machine"), and a world_scale run is bound by memory more
+than by instructions: most of its time waits on loads from the ledger and the pair
+matrices, and a run touches about 300 MB of fresh memory. So a benchmark's figure
+says as much about the machine's phase as about the code. ``benchmarks/run.py``
+records these three workloads at the start and the end of every benchmark (in a fresh
+process each time, so that the memory it touches first is fresh), so that two results
+files can be told apart by phase:
+
+- ``python_loop_s``: a 3-million-iteration ``for`` loop of plain Python (the reference
+  docs/performance.md has used since round 3: 0.2 s on the fast VMs, 0.68 s on the
+  slow one of rounds 3-5); the best of three;
+- ``random_gather_s``: 5 million random reads from a 200 MB array (memory latency and
+  the shared cache); the best of three;
+- ``first_touch_s``: writing 256 MB of fresh memory once (what the system charges for
+  pages a process has not used before: 0.08-0.7 s on this VM in a slow phase).
+
+Usage: ``uv run python benchmarks/speed_probe.py`` prints them as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+
+
+def python_loop(iterations: int) -> float:
+    """Seconds for a plain-Python loop of ``iterations`` steps."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(iterations):
+        total += i * i % 7
+    return time.perf_counter() - start
+
+
+def random_gather(size: int, reads: int) -> float:
+    """Seconds to read ``reads`` random places of an array of ``size`` float64 values."""
+    rng = np.random.default_rng(0)
+    values = rng.random(size)
+    where = rng.integers(0, size, reads)
+    start = time.perf_counter()
+    values[where].sum()
+    return time.perf_counter() - start
+
+
+def first_touch(megabytes: int) -> float:
+    """Seconds to write ``megabytes`` of memory the process has not used before."""
+    start = time.perf_counter()
+    block = np.ones(megabytes * 2**20 // 8)
+    elapsed = time.perf_counter() - start
+    del block
+    return elapsed
+
+
+def probe(scale: float = 1.0) -> dict:
+    """The three workloads, rounded to the millisecond; ``scale`` shrinks them (tests).
+
+    Run it first in its process: ``first_touch`` measures fresh memory only there.
+    """
+    touch = first_touch(max(1, round(256 * scale)))
+    loop = min(python_loop(max(1, round(3_000_000 * scale))) for _ in range(3))
+    gather = min(
+        random_gather(max(1, round(25_000_000 * scale)), max(1, round(5_000_000 * scale)))
+        for _ in range(3)
+    )
+    return {
+        "python_loop_s": round(loop, 3),
+        "random_gather_s": round(gather, 3),
+        "first_touch_s": round(touch, 3),
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(probe()))
