@@ -1,17 +1,17 @@
 """How fast the machine is right now: three small fixed workloads, to set beside a benchmark.
 
 A shared VM's speed drifts by 10-40% within minutes and by up to two times between
-hours (docs/performance.md, "Machine"), and a world_scale run is bound by memory more
-than by instructions: most of its time waits on loads from the ledger and the pair
-matrices, and a run touches about 300 MB of fresh memory. So a benchmark's figure
-says as much about the machine's phase as about the code. ``benchmarks/run.py``
+hours (docs/performance.md, "Machine"), so a benchmark's figure says as much about the
+machine's phase as about the code. The three workloads stand for what a world_scale run
+does: plain Python (the teams' agents, the day's calls), scattered reads (a request's
+rows in the ledger, the pair matrices) and fresh memory (a run touches about 300 MB).
+``benchmarks/run.py``
 records these three workloads at the start and the end of every benchmark (in a fresh
 process each time, so that the memory it touches first is fresh), so that two results
 files can be told apart by phase:
 
-- ``python_loop_s``: a 3-million-iteration ``for`` loop of plain Python (the reference
-  docs/performance.md has used since round 3: 0.2 s on the fast VMs, 0.68 s on the
-  slow one of rounds 3-5); the best of three;
+- ``python_loop_s``: a 3-million-iteration ``for`` loop of plain Python with a little
+  arithmetic in each step (about 0.15 s in this VM's fast phases); the best of three;
 - ``random_gather_s``: 5 million random reads from a 200 MB array (memory latency and
   the shared cache); the best of three;
 - ``first_touch_s``: writing 256 MB of fresh memory once (what the system charges for
