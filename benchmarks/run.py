@@ -124,11 +124,48 @@ def _cpu_summary(before: tuple[float, float], runs: int) -> dict:
 
 # ---------------------------------------------------------------- children
 def child_model(scenario: str, overrides: dict, seed: int) -> dict:
-    """One run: build, run, outcomes; time, requests, memory."""
+    """One run in a fresh process: build, run, outcomes; time, requests, memory.
+
+    The build is the process's first call of the kernels, so it loads them from numba's
+    cache (``load compiled kernels`` in the targets) as a single run from the command
+    line does.
+    """
+    from sim.scenario import load_scenario
+
+    config = load_scenario(scenario).with_overrides(overrides)
+    return _measured_run(config, scenario, overrides, seed)
+
+
+def child_worker_model(scenario: str, overrides: dict, seed: int) -> dict:
+    """One run as a sweep worker runs its second: after a short first run in the process.
+
+    The first run (:data:`WORKER_FIRST_RUN_YEARS` of the same scenario, another seed)
+    loads the kernels and is timed apart (``first_run_s``); a worker pays it once for all
+    its runs (benchmarks/stages.py and benchmarks/paired.py measure the same way).
+    """
     from sim.model import CooperationModel
     from sim.scenario import load_scenario
 
     config = load_scenario(scenario).with_overrides(overrides)
+    t0 = time.perf_counter()
+    first = CooperationModel(config.with_overrides({"run.years": WORKER_FIRST_RUN_YEARS}), rng=0)
+    first.run().outcomes()
+    first_run_s = time.perf_counter() - t0
+    del first
+    return {
+        **_measured_run(config, scenario, overrides, seed),
+        "first_run_s": round(first_run_s, 3),
+    }
+
+
+#: Years of a worker's first run before the measured one (:func:`child_worker_model`).
+WORKER_FIRST_RUN_YEARS = 0.05
+
+
+def _measured_run(config, scenario: str, overrides: dict, seed: int) -> dict:
+    """Build, run and the outcomes of ``config`` with ``seed``: times, requests, memory."""
+    from sim.model import CooperationModel
+
     rss_before = _maxrss_mb()
     t0 = time.perf_counter()
     model = CooperationModel(config, rng=seed)
@@ -355,13 +392,27 @@ def child_batch_run_agencies(replications: int, years: float, workers: int) -> d
 
 # ---------------------------------------------------------------- sections
 def section_world(quick: bool, repeats: int = 1) -> dict:
-    """The world-scale run; with repeats, the run of median time (all times kept)."""
-    overrides = {"run.years": 1.0} if quick else {}
-    runs = [run_child(["model", "world_scale", json.dumps(overrides), "1"]) for _ in range(repeats)]
-    runs.sort(key=lambda r: r["end_to_end_s"])
+    """The world-scale run in a fresh process; with repeats, the run of median time.
+
+    Each repeat also runs it in a sweep worker (:func:`child_worker_model`, right after
+    the fresh process's, so both share the machine's phase), kept as ``in_worker``.
+    """
+    overrides = json.dumps({"run.years": 1.0} if quick else {})
+    runs, in_worker = [], []
+    for _ in range(repeats):
+        runs.append(run_child(["model", "world_scale", overrides, "1"]))
+        in_worker.append(run_child(["worker_model", "world_scale", overrides, "1"]))
+    median_run = _median_run(runs)
+    median_run["in_worker"] = _median_run(in_worker)
+    return median_run
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The run of median end-to-end time; with several, every run's time and speed too."""
+    runs = sorted(runs, key=lambda r: r["end_to_end_s"])
     median_run = dict(runs[(len(runs) - 1) // 2])
-    if repeats > 1:
-        median_run["repeats"] = repeats
+    if len(runs) > 1:
+        median_run["repeats"] = len(runs)
         median_run["end_to_end_s_each"] = [r["end_to_end_s"] for r in runs]
         median_run["requests_per_s_end_to_end_each"] = [
             r["requests_per_s_end_to_end"] for r in runs
@@ -644,6 +695,8 @@ def main(argv: list[str] | None = None) -> int:
             result = speed_probe.probe()
         elif kind == "model":
             result = child_model(rest[0], json.loads(rest[1]), int(rest[2]))
+        elif kind == "worker_model":
+            result = child_worker_model(rest[0], json.loads(rest[1]), int(rest[2]))
         elif kind == "sweep":
             result = child_sweep(int(rest[0]), float(rest[1]), int(rest[2]))
         elif kind == "sweep_agencies":

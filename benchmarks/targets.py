@@ -183,11 +183,14 @@ def summary(report: dict) -> list[dict]:
 
     world = report.get("world") or {}
     rps = world.get("requests_per_s_end_to_end")
+    # Judged in a fresh process (its build loads the kernels); a worker's run is context.
+    worker = (world.get("in_worker") or {}).get("requests_per_s_end_to_end")
     row(
         "world_scale requests/s, end to end",
         f">= {WORLD_TARGET_RPS:,}",
         rps,
         None if rps is None else rps >= WORLD_TARGET_RPS,
+        "" if worker is None else f"in a sweep worker: {worker:,}",
     )
     per = world.get("ledger_bytes_per_request")
     row(
