@@ -8,11 +8,13 @@ import numpy as np
 import pandas as pd
 
 from sim import metrics
+from sim.memory import in_ordinary_pages
 
 
 class ModelOutputs:
     """Part of :class:`~sim.model.CooperationModel`: the run's outputs."""
 
+    @in_ordinary_pages  # its temporaries span the ledger (sim.memory)
     def outcomes(self) -> dict[str, Any]:
         """Outcomes of the run so far (see :func:`sim.metrics.compute_outcomes`)."""
         return metrics.compute_outcomes(self)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.held_signals import held_signals
+from sim.memory import ordinary_pages
 
 
 class DirectSteps:
@@ -22,8 +23,9 @@ class DirectSteps:
 
     def _advance_time(self, until: float) -> None:
         # Mesa's advance to `until`: the days and the events due among them, with
-        # signals held (sim.held_signals) so that none interrupts a kernel call.
-        with held_signals():
+        # signals held (sim.held_signals) so that none interrupts a kernel call, and the
+        # arrays that grow meanwhile in ordinary pages (sim.memory).
+        with held_signals(), ordinary_pages():
             while self.time < until:
                 if self._step_directly(until):
                     continue

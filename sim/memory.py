@@ -1,0 +1,72 @@
+"""The model's arrays in ordinary memory pages, not transparent huge pages.
+
+numpy asks Linux for transparent huge pages (``madvise(MADV_HUGEPAGE)``) on every array
+of 4 MB or more, and where the system leaves that choice to programs (``madvise`` in
+``/sys/kernel/mm/transparent_hugepage/enabled``, the usual default) Linux honours it.
+The model's tables are such arrays: the ledger's and the case book's columns, the
+queues, the daily series. On a virtual machine whose host takes back the memory its
+guest frees (a balloon driver's free page reporting, as on the cloud machines measured
+in docs/performance.md), the first touch of memory the host took back costs five to six
+times as much in huge pages as in ordinary ones, and a world-scale run touches a few
+hundred megabytes for the first time: a fresh process's run took 0.82 of the time
+without them. Where the memory was in use a moment before, the run still took 0.96.
+
+So while the model builds, steps and counts its outcomes, :func:`ordinary_pages`
+turns numpy's request off, and puts back what was in force after. It changes where
+the arrays live, not what they hold: runs are the same bit for bit. Set
+``COOPSIM_HUGE_PAGES=1`` to leave numpy's choice alone (numpy's own switch is the
+``NUMPY_MADVISE_HUGEPAGE`` environment variable).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+from collections.abc import Callable, Iterator
+
+from numpy._core import multiarray
+
+#: The environment variable that keeps numpy's choice of pages: ``1`` keeps it, ``0``
+#: (or unset) turns huge pages off while the model works.
+ENV = "COOPSIM_HUGE_PAGES"
+
+# numpy's switch for all arrays allocated from now on; returns the setting it replaced.
+# Private (numpy reads NUMPY_MADVISE_HUGEPAGE into it at import): without it, no change.
+_set_huge_pages: Callable[[bool], bool] | None = getattr(multiarray, "_set_madvise_hugepage", None)
+
+
+def huge_pages_kept() -> bool:
+    """Whether ``COOPSIM_HUGE_PAGES`` asks to keep numpy's choice of pages.
+
+    Raises:
+        ValueError: The variable holds something other than ``0`` or ``1``.
+    """
+    value = os.environ.get(ENV, "0").strip()
+    if value not in ("0", "1"):
+        raise ValueError(f"environment variable {ENV}={value!r}: allowed values are 0 and 1")
+    return value == "1"
+
+
+@contextlib.contextmanager
+def ordinary_pages() -> Iterator[None]:
+    """Arrays allocated inside are not given huge pages (unless ``COOPSIM_HUGE_PAGES=1``)."""
+    if _set_huge_pages is None or huge_pages_kept():
+        yield
+        return
+    previous = _set_huge_pages(False)
+    try:
+        yield
+    finally:
+        _set_huge_pages(previous)
+
+
+def in_ordinary_pages(method: Callable) -> Callable:
+    """Decorate a method so that it runs inside :func:`ordinary_pages`."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with ordinary_pages():
+            return method(*args, **kwargs)
+
+    return wrapper

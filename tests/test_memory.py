@@ -1,0 +1,112 @@
+"""The model's arrays in ordinary pages (sim.memory): numpy's huge-page request off, then back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sim.model
+from sim import memory
+from sim.model import CooperationModel
+from sim.scenario import load_scenario
+
+
+def numpy_asks_for_huge_pages() -> bool:
+    """numpy's current setting, read by setting it and putting it back."""
+    current = memory._set_huge_pages(True)
+    memory._set_huge_pages(current)
+    return current
+
+
+@pytest.fixture
+def huge_pages_on(monkeypatch):
+    """numpy asking for huge pages (its default on Linux), whatever the machine says."""
+    monkeypatch.delenv(memory.ENV, raising=False)
+    before = memory._set_huge_pages(True)
+    yield
+    memory._set_huge_pages(before)
+
+
+def test_numpy_has_the_switch_the_module_turns():
+    # Without it ordinary_pages would do nothing: fail here, not silently in a run.
+    assert memory._set_huge_pages is not None
+
+
+def test_ordinary_pages_turn_the_request_off_and_put_back_what_was_there(huge_pages_on):
+    with memory.ordinary_pages():
+        assert not numpy_asks_for_huge_pages()
+        with memory.ordinary_pages():  # nested: the inner one restores the outer's
+            assert not numpy_asks_for_huge_pages()
+        assert not numpy_asks_for_huge_pages()
+    assert numpy_asks_for_huge_pages()
+    memory._set_huge_pages(False)  # a user's own choice is put back too
+    with memory.ordinary_pages():
+        pass
+    assert not numpy_asks_for_huge_pages()
+
+
+def test_the_setting_is_put_back_when_the_work_raises(huge_pages_on):
+    with pytest.raises(RuntimeError), memory.ordinary_pages():
+        raise RuntimeError("a day failed")
+    assert numpy_asks_for_huge_pages()
+
+
+def test_coopsim_huge_pages_1_leaves_numpys_choice(huge_pages_on, monkeypatch):
+    monkeypatch.setenv(memory.ENV, "1")
+    with memory.ordinary_pages():
+        assert numpy_asks_for_huge_pages()
+
+
+@pytest.mark.parametrize("value", ["yes", "2", "on"])
+def test_a_bad_value_names_the_variable_and_what_is_allowed(monkeypatch, value):
+    monkeypatch.setenv(memory.ENV, value)
+    with pytest.raises(
+        ValueError, match=rf"COOPSIM_HUGE_PAGES='{value}': allowed values are 0 and 1"
+    ):
+        CooperationModel("baseline", rng=1)
+
+
+def test_the_model_builds_steps_and_counts_in_ordinary_pages(huge_pages_on, monkeypatch):
+    seen = {}
+
+    def spy(owner, name):
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            seen.setdefault(name, numpy_asks_for_huge_pages())
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, wrapper)
+
+    spy(sim.model, "Ledger")  # the setup reserves the ledger for the whole run
+    spy(CooperationModel, "_generate_cases")
+    spy(CooperationModel, "_run_day")
+    model = CooperationModel("baseline", rng=1)
+    assert seen == {"Ledger": False}
+    model.step()  # Mesa's step, through the model's own advance of time
+    assert seen == {"Ledger": False, "_generate_cases": False, "_run_day": False}
+    assert numpy_asks_for_huge_pages()  # between calls, the user's setting
+
+    def compute(model):
+        seen["outcomes"] = numpy_asks_for_huge_pages()
+        return {}
+
+    monkeypatch.setattr("sim.metrics.compute_outcomes", compute)
+    model.outcomes()
+    assert seen["outcomes"] is False
+    assert numpy_asks_for_huge_pages()
+
+
+def test_pages_do_not_change_a_run(monkeypatch):
+    def fingerprint():
+        short = load_scenario("baseline", {"run.years": 0.3, "run.warmup_years": 0.0})
+        model = CooperationModel(short, rng=5).run()
+        return model.ledger.col("t_closed").copy(), model.outcomes()
+
+    monkeypatch.setenv(memory.ENV, "1")
+    kept = fingerprint()
+    monkeypatch.setenv(memory.ENV, "0")
+    ordinary = fingerprint()
+    assert kept[0].size > 1000
+    np.testing.assert_array_equal(kept[0], ordinary[0])
+    assert repr(kept[1]) == repr(ordinary[1])  # NaN included
