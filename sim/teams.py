@@ -43,11 +43,11 @@ class JointInvestigationTeam(mesa.Agent):
     Args:
         model: The model.
         case: The case the team works on.
-        members: State indices of the members (the originating state first).
+        members: State indices of the members (the originating state first), an array.
         cost_per_day: Law-enforcement capacity each member gives the team.
     """
 
-    def __init__(self, model: TeamsHost, case: int, members: list[int], cost_per_day: float):
+    def __init__(self, model: TeamsHost, case: int, members: np.ndarray, cost_per_day: float):
         super().__init__(model)
         self.case = case
         self.members = members
@@ -81,7 +81,10 @@ class TeamFormation:
         self._in_slot: dict[int, JointInvestigationTeam] = {}  # the active teams by slot
         self.formed = 0
         self.team_cases: list[int] = []
-        self.team_members: list[list[int]] = []
+        # Arrays, not lists: a run keeps one per team formed, and lists are containers
+        # the garbage collector tracks (tens of thousands of them made full collections
+        # of the whole heap, numba's objects included, come about once in two runs).
+        self.team_members: list[np.ndarray] = []
         self.team_days: list[int] = []
         self.effort = 0.0
         # Law-enforcement capacity each state keeps for its own queue, whatever teams ask.
@@ -154,7 +157,7 @@ class TeamFormation:
         m = self.model
         for slot in self.slot_formed[:n].tolist():
             case = int(self.slot_case[slot])
-            members = self.slot_members[slot, : self.slot_size[slot]].tolist()
+            members = self.slot_members[slot, : self.slot_size[slot]].astype(np.int64)
             team = JointInvestigationTeam(m, case, members, float(self.slot_cost[slot]))
             team.slot = slot
             self.active[case] = team

@@ -159,7 +159,9 @@ def test_teams_proposed_beyond_the_free_slots_form_as_with_room(monkeypatch):
     assert len(stops) >= 10
     assert roomy.teams.formed == tight.teams.formed > 10
     assert roomy.teams.team_cases == tight.teams.team_cases
-    assert roomy.teams.team_members == tight.teams.team_members
+    assert [m.tolist() for m in roomy.teams.team_members] == [
+        m.tolist() for m in tight.teams.team_members
+    ]
     np.testing.assert_array_equal(roomy.agency_table.capacity, tight.agency_table.capacity)
     for name in roomy.ledger._cols:
         np.testing.assert_array_equal(roomy.ledger[name], tight.ledger[name], err_msg=name)

@@ -1,6 +1,8 @@
-"""The model's arrays in ordinary pages (sim.memory): numpy's huge-page request off, then back."""
+"""Memory: the model's arrays in ordinary pages (sim.memory), its records untracked by the GC."""
 
 from __future__ import annotations
+
+import gc
 
 import numpy as np
 import pytest
@@ -110,3 +112,15 @@ def test_pages_do_not_change_a_run(monkeypatch):
     assert kept[0].size > 1000
     np.testing.assert_array_equal(kept[0], ordinary[0])
     assert repr(kept[1]) == repr(ordinary[1])  # NaN included
+
+
+def test_what_a_run_keeps_per_team_is_not_tracked_by_the_garbage_collector():
+    # Tens of thousands of tracked lists (one per team) made Python's collector sweep
+    # the whole heap, numba's objects included, about once in two world-scale runs.
+    model = CooperationModel(load_scenario("world_scale", {"run.years": 0.3}), rng=1).run()
+    kept = model.teams.team_members
+    assert len(kept) > 100
+    assert not any(gc.is_tracked(members) for members in kept)
+    assert all(members.dtype == np.int64 and members.size >= 2 for members in kept)
+    active = next(iter(model.teams.active.values()))
+    assert list(active.members) == kept[model.teams.team_cases.index(active.case)].tolist()
