@@ -8,8 +8,8 @@ queues, the daily series. On a virtual machine whose host takes back the memory 
 guest frees (a balloon driver's free page reporting, as on the cloud machines measured
 in docs/performance.md), the first touch of memory the host took back costs five to six
 times as much in huge pages as in ordinary ones, and a world-scale run touches a few
-hundred megabytes for the first time: a fresh process's run took 0.82 of the time
-without them. Where the memory was in use a moment before, the run still took 0.96.
+hundred megabytes for the first time: in fresh processes after a pause it took a median
+0.91 of the time without them, and 0.96 right after another run.
 
 So while the model builds, steps and counts its outcomes, :func:`ordinary_pages`
 turns numpy's request off, and puts back what was in force after. It changes where
