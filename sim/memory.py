@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import threading
 from collections.abc import Callable, Iterator
 
 from numpy._core import multiarray
@@ -48,17 +49,35 @@ def huge_pages_kept() -> bool:
     return value == "1"
 
 
+# numpy's switch is the process's: models working in several threads at once share one
+# "off", taken by the first to start and given back by the last to finish.
+_lock = threading.Lock()
+_working = 0  # models inside ordinary_pages, all threads together
+_numpy_setting = True  # what was in force when the first of them started
+
+
 @contextlib.contextmanager
 def ordinary_pages() -> Iterator[None]:
-    """Arrays allocated inside are not given huge pages (unless ``COOPSIM_HUGE_PAGES=1``)."""
+    """Arrays allocated inside are not given huge pages (unless ``COOPSIM_HUGE_PAGES=1``).
+
+    numpy's setting is put back when the last model working in the process (in any
+    thread) leaves; while one works, every thread's large arrays get ordinary pages.
+    """
+    global _working, _numpy_setting
     if _set_huge_pages is None or huge_pages_kept():
         yield
         return
-    previous = _set_huge_pages(False)
+    with _lock:
+        if _working == 0:
+            _numpy_setting = _set_huge_pages(False)
+        _working += 1
     try:
         yield
     finally:
-        _set_huge_pages(previous)
+        with _lock:
+            _working -= 1
+            if _working == 0:
+                _set_huge_pages(_numpy_setting)
 
 
 def in_ordinary_pages(method: Callable) -> Callable:

@@ -124,3 +124,31 @@ def test_what_a_run_keeps_per_team_is_not_tracked_by_the_garbage_collector():
     assert all(members.dtype == np.int64 and members.size >= 2 for members in kept)
     active = next(iter(model.teams.active.values()))
     assert list(active.members) == kept[model.teams.team_cases.index(active.case)].tolist()
+
+
+def test_models_in_threads_share_the_setting_and_the_last_one_puts_it_back(huge_pages_on):
+    import threading
+
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def first():
+        with memory.ordinary_pages():
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second():
+        first_in.wait(5)
+        with memory.ordinary_pages():
+            second_in.set()
+            first_out.wait(5)
+            seen["after the first left"] = numpy_asks_for_huge_pages()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert seen == {"after the first left": False}  # the second still works
+    assert numpy_asks_for_huge_pages()  # the last to leave put numpy's setting back
