@@ -21,6 +21,7 @@ from sim.executors import (
     SerialExecutor,
 )
 from sim.experiment_plan import RunSpec, execute_run
+from sim.memory import huge_pages_kept
 from sim.store import (
     ExperimentStore,
     Results,
@@ -140,6 +141,7 @@ def run_experiment(
 
     from sim.compiling import ensure_compiled
 
+    huge_pages_kept()  # a bad COOPSIM_HUGE_PAGES stops here, before anything is written
     executor = executor or SerialExecutor()
     specs = experiment.run_specs()
     manifest = experiment.manifest()

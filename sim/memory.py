@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterator
 
 from numpy._core import multiarray
 
+from sim.errors import CoopsimError
+
 #: The environment variable that keeps numpy's choice of pages: ``1`` keeps it, ``0``
 #: (or unset) turns huge pages off while the model works.
 ENV = "COOPSIM_HUGE_PAGES"
@@ -37,15 +39,21 @@ ENV = "COOPSIM_HUGE_PAGES"
 _set_huge_pages: Callable[[bool], bool] | None = getattr(multiarray, "_set_madvise_hugepage", None)
 
 
+class EnvironmentSettingError(CoopsimError, ValueError):
+    """An environment variable coopsim reads holds a value it does not allow."""
+
+
 def huge_pages_kept() -> bool:
     """Whether ``COOPSIM_HUGE_PAGES`` asks to keep numpy's choice of pages.
 
     Raises:
-        ValueError: The variable holds something other than ``0`` or ``1``.
+        EnvironmentSettingError: The variable holds something other than ``0`` or ``1``.
     """
     value = os.environ.get(ENV, "0").strip()
     if value not in ("0", "1"):
-        raise ValueError(f"environment variable {ENV}={value!r}: allowed values are 0 and 1")
+        raise EnvironmentSettingError(
+            f"environment variable {ENV}={value!r}: allowed values are 0 and 1"
+        )
     return value == "1"
 
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import sim.model
-from sim import memory
+from sim import cli, memory
+from sim.errors import CoopsimError
 from sim.model import CooperationModel
 from sim.scenario import load_scenario
 
@@ -62,10 +63,17 @@ def test_coopsim_huge_pages_1_leaves_numpys_choice(huge_pages_on, monkeypatch):
 @pytest.mark.parametrize("value", ["yes", "2", "on"])
 def test_a_bad_value_names_the_variable_and_what_is_allowed(monkeypatch, value):
     monkeypatch.setenv(memory.ENV, value)
-    with pytest.raises(
-        ValueError, match=rf"COOPSIM_HUGE_PAGES='{value}': allowed values are 0 and 1"
-    ):
+    message = rf"COOPSIM_HUGE_PAGES='{value}': allowed values are 0 and 1"
+    with pytest.raises(CoopsimError, match=message):
         CooperationModel("baseline", rng=1)
+
+
+def test_the_command_line_says_what_is_wrong_with_the_variable(monkeypatch, capsys):
+    monkeypatch.setenv(memory.ENV, "yes")
+    assert cli.main(["run", "baseline", "--years", "0.1"]) == 2
+    err = capsys.readouterr().err
+    assert "COOPSIM_HUGE_PAGES='yes': allowed values are 0 and 1" in err
+    assert "internal error" not in err
 
 
 def test_the_model_builds_steps_and_counts_in_ordinary_pages(huge_pages_on, monkeypatch):
@@ -152,3 +160,13 @@ def test_models_in_threads_share_the_setting_and_the_last_one_puts_it_back(huge_
         t.join(10)
     assert seen == {"after the first left": False}  # the second still works
     assert numpy_asks_for_huge_pages()  # the last to leave put numpy's setting back
+
+
+def test_a_sweep_with_a_bad_value_stops_before_writing_anything(monkeypatch, tmp_path, capsys):
+    spec = tmp_path / "tiny.toml"
+    spec.write_text('name = "tiny"\nreplications = 2\n[overrides]\n"run.years" = 0.1\n')
+    monkeypatch.setenv(memory.ENV, "on")
+    out = tmp_path / "results"
+    assert cli.main(["sweep", str(spec), "--out", str(out)]) == 2
+    assert "COOPSIM_HUGE_PAGES='on'" in capsys.readouterr().err
+    assert not out.exists()
