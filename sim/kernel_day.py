@@ -41,6 +41,8 @@ from sim.kernel_state import (
     K_BACKLOG,
     O_CLOSED,
     P_INTENSIFY,
+    P_RELATIONS_KNOWN,
+    P_RELATIONS_MEAN,
     P_WINDOW_START,
     S_HELPED,
     S_LEAD_DAYS,
@@ -318,7 +320,7 @@ def record_series(S, n_agencies, day):
     for k in range(counted.size):
         rows[counted[k], day] = S.counters[slots[k]]
     rows[layout[1], day] = mean
-    rows[layout[2], day] = off_diagonal_mean(S.relations)
+    rows[layout[2], day] = relations_mean(S)
     rows[layout[3], day] = S.share_n_rows[0]
     rows[layout[4], day] = S.share_counts[S_LEAKS]
     teams = 0  # at work: slots of a case (free slots are -1, those of ended cases -2)
@@ -333,3 +335,20 @@ def record_series(S, n_agencies, day):
         for a in range(n_agencies):
             capacity_days[a] += S.capacity[a]
     return True
+
+
+@njit(cache=True)
+def relations_mean(S):
+    """The mean of relations off the diagonal, computed once for a run of trusted days.
+
+    Relations change only in Python (meetings, reforms: Mesa's events, never inside
+    the days :mod:`sim.stepping` steps in a loop), and Python clears the mean before
+    every day it does not trust and every run of days it does (``P_RELATIONS_KNOWN``);
+    it checks the mean kept against the matrix after such a run
+    (:meth:`sim.lifecycle.RequestLifecycle.verify_kernel_state`).
+    """
+    params = S.params
+    if params[P_RELATIONS_KNOWN] == 0.0:
+        params[P_RELATIONS_MEAN] = off_diagonal_mean(S.relations)
+        params[P_RELATIONS_KNOWN] = 1.0
+    return params[P_RELATIONS_MEAN]

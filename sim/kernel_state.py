@@ -317,7 +317,11 @@ P_DISCIPLINE = len(PARAMETERS)  # queue discipline: 0 fifo, 1 severity, 2 recipr
 P_WINDOW_START = P_DISCIPLINE + 1
 P_OPERATION_ON = P_DISCIPLINE + 2  # a running operation puts its requests first
 P_INTENSIFY = P_DISCIPLINE + 3  # a running INTERPOL operation searches itself today
-P_SLOTS = P_DISCIPLINE + 4
+# The mean of relations off the diagonal for the daily series, and whether it is
+# current: Python clears it before days it does not trust (sim.lifecycle).
+P_RELATIONS_MEAN = P_DISCIPLINE + 4
+P_RELATIONS_KNOWN = P_DISCIPLINE + 5
+P_SLOTS = P_DISCIPLINE + 6
 DISCIPLINES = ("fifo", "severity", "reciprocity")
 
 

@@ -33,6 +33,8 @@ from sim.kernel_state import (
     OUTCOME_COUNTERS,
     P_INTENSIFY,
     P_OPERATION_ON,
+    P_RELATIONS_KNOWN,
+    P_RELATIONS_MEAN,
     WORLD_FIELDS,
     AgencyArrays,
     LedgerArrays,
@@ -156,6 +158,8 @@ class RequestLifecycle:
         participant, targeted, prioritise = self.operations.queue_terms()
         self._parameters[P_OPERATION_ON] = float(prioritise)
         self._parameters[P_INTENSIFY] = float(self.operations.intensifies_searches())
+        if not self._trusted_day:  # Python may have changed relations since the last call
+            self._parameters[P_RELATIONS_KNOWN] = 0.0
         cached = self._state_arrays
         k = out.today.size
         if (
@@ -198,6 +202,7 @@ class RequestLifecycle:
         end, unless one raised, every array is checked (:meth:`verify_kernel_state`).
         """
         self._checked_at, self._trusted_day = -1, True
+        self._parameters[P_RELATIONS_KNOWN] = 0.0  # computed again on the first day
         try:
             yield
         finally:
@@ -210,11 +215,21 @@ class RequestLifecycle:
         Called at the end of :meth:`trusted_days`, where :meth:`kernel_state` trusted
         :mod:`sim.replaced_arrays`' count; each check it made in those days asked the
         same of the arrays it found replaced. The active teams are checked too: none
-        may work on a case that has ended.
+        may work on a case that has ended; and the mean of relations the daily series
+        kept through those days (:func:`sim.kernel_day.relations_mean`) against the matrix.
         """
         if self._state_arrays is not None:
             _raise_if_unnoted(self.current_kernel_arrays(self._outbox), self._state_arrays)
         self.teams.check_active(self.cases.status)
+        r = self.world.relations
+        n = r.shape[0]
+        if self._parameters[P_RELATIONS_KNOWN] and n >= 2:  # kept through the days: current?
+            current = (r.sum() - np.trace(r)) / (n * (n - 1))  # as the kernel adds
+            if current != self._parameters[P_RELATIONS_MEAN]:
+                raise RuntimeError(
+                    "relations changed in days the series kept their mean through: "
+                    "a write to relations inside sim.stepping's days"
+                )
 
     def kernel_state_type(self) -> KernelStateType:
         """The numba type of the struct :meth:`kernel_state` builds, without building it."""

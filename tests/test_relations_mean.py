@@ -1,0 +1,64 @@
+"""The series' mean of relations, kept through a run of days (sim.kernel_day.relations_mean)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.model import CooperationModel
+from sim.scenario import load_scenario
+
+
+def numpy_mean(relations: np.ndarray) -> float:
+    """The mean off the diagonal, added as the kernel adds it."""
+    n = relations.shape[0]
+    return (relations.sum() - np.trace(relations)) / (n * (n - 1))
+
+
+def scenario(**overrides):
+    base = {"run.years": 0.5, "run.warmup_years": 0.0}
+    return load_scenario("baseline", {**base, **overrides})
+
+
+def test_each_day_records_the_relations_of_that_day_through_meetings_and_reforms(monkeypatch):
+    # Meetings every 20 days change relations between runs of stepped days.
+    model = CooperationModel(scenario(**{"diplomacy.interval_days": 20.0}), rng=3)
+    at_start = {}
+    generate = CooperationModel._generate_cases
+
+    def noting(self):
+        at_start[self.day] = numpy_mean(self.world.relations)
+        return generate(self)
+
+    monkeypatch.setattr(CooperationModel, "_generate_cases", noting)
+    model.run()
+    recorded = model.series["mean_relations"][: model.day]
+    expected = np.array([at_start[day] for day in range(model.day)])
+    assert np.unique(expected).size >= 5  # the meetings moved them, several times
+    np.testing.assert_array_equal(recorded, expected)
+
+
+def test_a_write_between_steps_shows_the_next_day():
+    model = CooperationModel(scenario(), rng=1)
+    for _ in range(3):
+        model.step()
+    r = model.world.relations
+    r[:] = 0.5 * (r + 1.0)  # a user's own change, between two calls
+    model.step()
+    assert model.series["mean_relations"][model.day - 1] == numpy_mean(r)
+    assert model.series["mean_relations"][0] != numpy_mean(r)
+
+
+def test_a_write_inside_stepped_days_is_caught_after_them(monkeypatch):
+    # No meeting, no reform: the whole run is Mesa's steps, days stepped in a loop.
+    model = CooperationModel(scenario(**{"diplomacy.pairs_per_round": 0}), rng=1)
+    generate = CooperationModel._generate_cases
+
+    def writing(self):
+        if self.day == 5:  # inside the first run of days, after its first series
+            self.world.relations[0, 1] = 1.0 - self.world.relations[0, 1] / 2
+        return generate(self)
+
+    monkeypatch.setattr(CooperationModel, "_generate_cases", writing)
+    with pytest.raises(RuntimeError, match="relations changed in days the series kept"):
+        model.run()
