@@ -137,11 +137,14 @@ def child_model(scenario: str, overrides: dict, seed: int) -> dict:
 
 
 def child_worker_model(scenario: str, overrides: dict, seed: int) -> dict:
-    """One run as a sweep worker runs its second: after a short first run in the process.
+    """One run with the kernels loaded, as in a sweep worker: after a short first run.
 
     The first run (:data:`WORKER_FIRST_RUN_YEARS` of the same scenario, another seed)
-    loads the kernels and is timed apart (``first_run_s``); a worker pays it once for all
-    its runs (benchmarks/stages.py and benchmarks/paired.py measure the same way).
+    loads the kernels and is timed apart (``first_run_s``); a worker pays that once for
+    all its runs (benchmarks/stages.py and benchmarks/paired.py measure the same way).
+    Being short, it leaves little freed memory for the measured run to reuse, where a
+    worker's earlier full runs leave hundreds of megabytes; and the memory figures
+    (``maxrss_*``, the peak of the process tree) include it.
     """
     from sim.model import CooperationModel
     from sim.scenario import load_scenario

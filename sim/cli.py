@@ -57,6 +57,7 @@ from sim.cli_experiments import (
     add_experiment_parsers,
 )
 from sim.errors import CoopsimError
+from sim.memory import huge_pages_kept
 
 # ---------------------------------------------------------------------- parser
 
@@ -247,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unrecognized arguments: {shown} (options go after the command)")
         args.command_parser.error(f"unrecognized arguments: {shown}")  # the command's usage
     try:
+        huge_pages_kept()  # a bad COOPSIM_HUGE_PAGES is bad input, before anything is written
         return args.func(args)
     except CoopsimError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -181,6 +181,17 @@ class RequestLifecycle:
         self._checked_at = replaced_arrays.count()
         return self._state, out
 
+    def relations_changed(self) -> None:
+        """Say that ``world.relations`` was written inside a day: its mean is taken again.
+
+        The daily series keeps the mean of relations through a run of days that
+        :mod:`sim.stepping` steps (:func:`sim.kernel_day.relations_mean`). Mesa's events
+        (meetings, reforms) fall between such runs and need not call this; code that
+        writes relations from within a day (a subclass's ``step``) must, or the run
+        raises after those days (:meth:`verify_kernel_state`).
+        """
+        self._parameters[P_RELATIONS_KNOWN] = 0.0
+
     def reserve_room(self, k: int, links: int = 0, shares: int = 0) -> None:
         """Room for what a kernel call may add (see :meth:`kernel_state`)."""
         self.cases.reserve(links)
@@ -227,8 +238,9 @@ class RequestLifecycle:
             current = (r.sum() - np.trace(r)) / (n * (n - 1))  # as the kernel adds
             if current != self._parameters[P_RELATIONS_MEAN]:
                 raise RuntimeError(
-                    "relations changed in days the series kept their mean through: "
-                    "a write to relations inside sim.stepping's days"
+                    "relations changed in days the series kept their mean through: code "
+                    "that writes world.relations within a day must call "
+                    "model.relations_changed() (Mesa's events need not)"
                 )
 
     def kernel_state_type(self) -> KernelStateType:

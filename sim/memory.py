@@ -72,7 +72,7 @@ def ordinary_pages() -> Iterator[None]:
     thread) leaves; while one works, every thread's large arrays get ordinary pages.
     """
     global _working, _numpy_setting
-    if _set_huge_pages is None or huge_pages_kept():
+    if huge_pages_kept() or _set_huge_pages is None:  # the variable checked either way
         yield
         return
     with _lock:

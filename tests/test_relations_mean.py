@@ -60,5 +60,52 @@ def test_a_write_inside_stepped_days_is_caught_after_them(monkeypatch):
         return generate(self)
 
     monkeypatch.setattr(CooperationModel, "_generate_cases", writing)
-    with pytest.raises(RuntimeError, match="relations changed in days the series kept"):
+    with pytest.raises(RuntimeError, match=r"must call model.relations_changed\(\)"):
         model.run()
+
+
+def test_a_day_that_writes_relations_and_says_so_records_them():
+    # An extension that moves relations every day, inside the days stepped in a loop.
+    class Warming(CooperationModel):
+        def step(self):
+            self.world.relations *= 0.999
+            self.relations_changed()
+            super().step()
+
+    model = Warming(scenario(**{"diplomacy.pairs_per_round": 0}), rng=1)
+    expected = []
+    for _ in range(40):
+        expected.append(numpy_mean(model.world.relations * 0.999))
+        model.step()
+    np.testing.assert_array_equal(model.series["mean_relations"][:40], expected)
+    model.run()  # the rest in runs of stepped days: no error, the last day as written
+    assert model.series["mean_relations"][model.day - 1] == numpy_mean(model.world.relations)
+
+
+def test_days_mesa_steps_itself_record_their_own_relations(monkeypatch):
+    # An event due now makes Mesa step the whole block itself (sim.stepping), with a
+    # round of meetings every day among those days: no run of trusted days between them.
+    model = CooperationModel(
+        scenario(**{"diplomacy.interval_days": 1.0, "diplomacy.pairs_per_round": 20}), rng=2
+    )
+    for _ in range(3):
+        model.step()
+    at_start = {}
+    generate = CooperationModel._generate_cases
+
+    def noting(self):
+        at_start[self.day] = numpy_mean(self.world.relations)
+        return generate(self)
+
+    monkeypatch.setattr(CooperationModel, "_generate_cases", noting)
+
+    def nothing():
+        pass
+
+    model.schedule_event(nothing, at=model.time)  # Mesa holds it weakly: keep it alive
+    model.run()
+    days = sorted(at_start)
+    recorded = model.series["mean_relations"][days]
+    expected = np.array([at_start[day] for day in days])
+    assert np.unique(expected).size > 20  # the meetings moved them day after day
+    np.testing.assert_array_equal(recorded, expected)
