@@ -20,9 +20,8 @@ def scenario(**overrides):
     return load_scenario("baseline", {**base, **overrides})
 
 
-def test_each_day_records_the_relations_of_that_day_through_meetings_and_reforms(monkeypatch):
-    # Meetings every 20 days change relations between runs of stepped days.
-    model = CooperationModel(scenario(**{"diplomacy.interval_days": 20.0}), rng=3)
+def relations_at_each_days_start(monkeypatch) -> dict[int, float]:
+    """Day -> numpy's mean of relations when the day starts (filled as the model runs)."""
     at_start = {}
     generate = CooperationModel._generate_cases
 
@@ -31,6 +30,13 @@ def test_each_day_records_the_relations_of_that_day_through_meetings_and_reforms
         return generate(self)
 
     monkeypatch.setattr(CooperationModel, "_generate_cases", noting)
+    return at_start
+
+
+def test_each_day_records_the_relations_of_that_day_through_meetings_and_reforms(monkeypatch):
+    # Meetings every 20 days change relations between runs of stepped days.
+    model = CooperationModel(scenario(**{"diplomacy.interval_days": 20.0}), rng=3)
+    at_start = relations_at_each_days_start(monkeypatch)
     model.run()
     recorded = model.series["mean_relations"][: model.day]
     expected = np.array([at_start[day] for day in range(model.day)])
@@ -90,14 +96,7 @@ def test_days_mesa_steps_itself_record_their_own_relations(monkeypatch):
     )
     for _ in range(3):
         model.step()
-    at_start = {}
-    generate = CooperationModel._generate_cases
-
-    def noting(self):
-        at_start[self.day] = numpy_mean(self.world.relations)
-        return generate(self)
-
-    monkeypatch.setattr(CooperationModel, "_generate_cases", noting)
+    at_start = relations_at_each_days_start(monkeypatch)
 
     def nothing():
         pass
