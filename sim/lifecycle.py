@@ -159,7 +159,7 @@ class RequestLifecycle:
         self._parameters[P_OPERATION_ON] = float(prioritise)
         self._parameters[P_INTENSIFY] = float(self.operations.intensifies_searches())
         if not self._trusted_day:  # Python may have changed relations since the last call
-            self._parameters[P_RELATIONS_KNOWN] = 0.0
+            self.relations_changed()
         cached = self._state_arrays
         k = out.today.size
         if (
@@ -213,7 +213,7 @@ class RequestLifecycle:
         end, unless one raised, every array is checked (:meth:`verify_kernel_state`).
         """
         self._checked_at, self._trusted_day = -1, True
-        self._parameters[P_RELATIONS_KNOWN] = 0.0  # computed again on the first day
+        self.relations_changed()  # the mean is taken again on the first day
         try:
             yield
         finally:
