@@ -136,13 +136,16 @@ NoticeArrays = namedtuple(
     + ["numbers", "t_requested", "n_rows"],
 )
 
-# The joint teams at work (sim.teams.TeamFormation): each slot's case (-1: free, -2:
+# The joint teams at work (sim.teams.TeamFormation): each slot's case (-1: free, -2 - k:
 # its case ended and its members have their capacity back, Python still to dissolve
-# it), the law-enforcement capacity each member lends a day, the number of members
-# and the member states (row by slot, the originating state first).
+# it as the call's k-th), the law-enforcement capacity each member lends a day, the
+# number of members and the member states (row by slot, the originating state first).
 # ``formed``: the slots of the teams the last case generation formed, in order, their
-# number in ``n_formed`` (an array of one), for Python to make their agents.
-TeamArrays = namedtuple("TeamArrays", ["case", "cost", "size", "members", "formed", "n_formed"])
+# number in ``n_formed`` (an array of one), for Python to make their agents; ``ended``:
+# the slots of the teams a call ended, k-th at k, for Python to dissolve in that order.
+TeamArrays = namedtuple(
+    "TeamArrays", ["case", "cost", "size", "members", "formed", "n_formed", "ended"]
+)
 
 Outbox = namedtuple(
     "Outbox",

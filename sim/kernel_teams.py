@@ -186,8 +186,8 @@ def give_back_capacity(S):
     the teams in the order of their cases' ids, each member in the team's order (the
     order Python gave capacity back in before this was compiled, so capacities add up
     to the same last bit). Each team so handled is marked for Python to remove in that
-    order: its slot's case becomes ``-2 - k`` for the call's ``k``-th team
-    (:meth:`sim.teams.TeamFormation.dissolve_ended`). A case leaves
+    order: its slot's case becomes ``-2 - k`` for the call's ``k``-th team, and the slot
+    is the ``k``-th of ``S.team_ended`` (:meth:`sim.teams.TeamFormation.dissolve_ended`). A case leaves
     ``CASE_OPEN`` only in a segment, and this runs at the end of every call that makes
     segments, so the active teams whose cases are no longer open are exactly those.
     """
@@ -229,6 +229,7 @@ def give_back_capacity(S):
             lent = S.capacity[agency] + S.team_cost[slot]
             S.capacity[agency] = lent if lent > 0.0 else 0.0
         S.team_case[slot] = -2 - (ended_before + n)
+        S.team_ended[ended_before + n] = slot
     S.filed[O_TEAMS_ENDED] = ended_before + found
 
 

@@ -100,12 +100,14 @@ class TeamFormation:
         if model.le_of.size > np.iinfo(np.int16).max:
             raise ValueError(f"teams keep member states as int16: {model.le_of.size} states")
         self.slot_members = np.zeros((8, max(1, model.le_of.size)), dtype=np.int16)
-        # The slots of the teams the last case generation formed (their number apart).
+        # The slots of the teams the last case generation formed (their number apart),
+        # and of the teams a kernel call ended, in the order they ended.
         self.slot_formed = np.zeros(8, dtype=np.int64)
         self.n_formed = np.zeros(1, dtype=np.int64)
+        self.slot_ended = np.zeros(8, dtype=np.int64)
 
     def arrays(self) -> TeamArrays:
-        """The struct's fields ``team_case``, ``team_cost``, ``team_size``, ``team_members``."""
+        """The struct's fields ``team_case``, ``team_cost``, ... ``team_ended``."""
         return TeamArrays(
             self.slot_case,
             self.slot_cost,
@@ -113,6 +115,7 @@ class TeamFormation:
             self.slot_members,
             self.slot_formed,
             self.n_formed,
+            self.slot_ended,
         )
 
     def reserve_slots(self, n: int) -> None:
@@ -123,7 +126,12 @@ class TeamFormation:
     def _add_slots(self, extra: int) -> None:
         """``extra`` more free slots at the end of the slot arrays."""
         replaced_arrays.note(
-            self.slot_case, self.slot_cost, self.slot_size, self.slot_members, self.slot_formed
+            self.slot_case,
+            self.slot_cost,
+            self.slot_size,
+            self.slot_members,
+            self.slot_formed,
+            self.slot_ended,
         )
         self.slot_case = np.concatenate([self.slot_case, np.full(extra, -1, dtype=np.int64)])
         self.slot_cost = np.concatenate([self.slot_cost, np.zeros(extra)])
@@ -133,6 +141,8 @@ class TeamFormation:
             [self.slot_members, np.zeros((extra, width), dtype=self.slot_members.dtype)]
         )
         self.slot_formed = np.zeros(self.slot_case.size, dtype=np.int64)
+        # Kept: teams a call ended wait here until Python dissolves them.
+        self.slot_ended = np.concatenate([self.slot_ended, np.zeros(extra, dtype=np.int64)])
 
     def formation_rules(self) -> tuple:
         """What :func:`sim.kernel_teams.form_teams` reads besides the struct, today."""
@@ -155,39 +165,47 @@ class TeamFormation:
         if n == 0:
             return
         m = self.model
-        for slot in self.slot_formed[:n].tolist():
-            case = int(self.slot_case[slot])
-            members = self.slot_members[slot, : self.slot_size[slot]].astype(np.int64)
-            team = JointInvestigationTeam(m, case, members, float(self.slot_cost[slot]))
+        day = m.day
+        slots = self.slot_formed[:n]
+        # Each column read once for the day's teams: a run forms tens of thousands.
+        rows = zip(
+            slots.tolist(),
+            self.slot_case[slots].tolist(),
+            self.slot_size[slots].tolist(),
+            self.slot_cost[slots].tolist(),
+            strict=True,
+        )
+        for slot, case, size, cost in rows:
+            members = self.slot_members[slot, :size].astype(np.int64)
+            team = JointInvestigationTeam(m, case, members, cost)
             team.slot = slot
             self.active[case] = team
             self._in_slot[slot] = team
-            self.formed += 1
             self.team_cases.append(case)
             self.team_members.append(members)
-            self.team_days.append(m.day)
+            self.team_days.append(day)
+        self.formed += n
         self.n_formed[0] = 0
 
     def dissolve_ended(self, count: int) -> None:
         """Dissolve the ``count`` teams whose members a kernel call gave their capacity back.
 
-        :func:`sim.kernel_teams.give_back_capacity` marked their slots ``-2 - k`` for the
-        call's ``k``-th team ended (by the segment its case ended in, then by case id):
-        they go in that order, as their capacity went back.
+        :func:`sim.kernel_teams.give_back_capacity` listed their slots in ``slot_ended``
+        and marked each ``-2 - k`` for the call's ``k``-th team ended (by the segment its
+        case ended in, then by case id): they go in that order, as their capacity went
+        back.
         """
-        marked = np.flatnonzero(self.slot_case <= -2)
-        rank = (-2 - self.slot_case[marked]).tolist()  # a few: lists are faster
-        if sorted(rank) != list(range(count)):
-            raise RuntimeError(
-                f"teams marked to dissolve {sorted(rank)}, the kernel counted {count}"
-            )
-        for _, slot in sorted(zip(rank, marked.tolist(), strict=True)):
+        slots = self.slot_ended[:count]
+        rank = (-2 - self.slot_case[slots]).tolist()
+        if rank != list(range(count)):
+            raise RuntimeError(f"teams marked to dissolve {rank}, the kernel counted {count}")
+        for slot in slots.tolist():
             team = self._in_slot.pop(slot)
             if team.slot != slot:
                 raise RuntimeError(f"case {team.case}'s team is in slot {team.slot}, not {slot}")
             del self.active[team.case]
-            self.slot_case[slot] = -1  # free for a new team
             self.effort += team.dissolve()
+        self.slot_case[slots] = -1  # free for new teams
 
     def check_active(self, case_status: np.ndarray) -> None:
         """Raise if an active team's case has ended: its capacity was never given back.
@@ -197,6 +215,9 @@ class TeamFormation:
         """
         # The slots hold the active teams' cases (adopt_formed and dissolve_ended keep
         # them and ``active`` in step): read there, not from the dict, a team at a time.
+        if np.any(self.slot_case <= -2):  # marked by a kernel, never dissolved
+            marked = np.flatnonzero(self.slot_case <= -2).tolist()
+            raise RuntimeError(f"teams in slots {marked[:5]} ended and were never dissolved")
         cases = self.slot_case[self.slot_case >= 0]
         if cases.size != len(self.active):
             raise RuntimeError(

@@ -132,6 +132,7 @@ class TightSlots(CooperationModel):
         teams.slot_size = teams.slot_size[:0]
         teams.slot_members = teams.slot_members[:0]
         teams.slot_formed = teams.slot_formed[:0]
+        teams.slot_ended = teams.slot_ended[:0]
 
         def exact(n: int) -> None:  # TeamFormation.reserve_slots, without doubling
             teams._add_slots(max(0, n - int((teams.slot_case == -1).sum())))

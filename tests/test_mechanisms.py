@@ -192,6 +192,7 @@ def test_the_kernel_gives_back_capacity_and_marks_teams_by_segment_then_case():
             expected[agency] = max(expected[agency] + formation.slot_cost[s], 0.0)
     give_back_capacity(state)
     assert [formation.slot_case[slot[case]] for case in (c, a, b)] == [-2, -3, -4]
+    assert formation.slot_ended[:3].tolist() == [slot[c], slot[a], slot[b]]
     assert formation.slot_case[slot[still_open]] == still_open
     assert (out.filed[O_GIVEN], out.filed[O_TEAMS_ENDED]) == (2, 3)
     np.testing.assert_array_equal(capacity, expected)
@@ -201,7 +202,8 @@ def test_the_kernel_gives_back_capacity_and_marks_teams_by_segment_then_case():
 
 
 def test_teams_dissolve_in_the_order_the_kernel_marked_them(monkeypatch):
-    """The k-th team a call ended is marked -2 - k and dissolved k-th; a bad mark is an error."""
+    """The k-th team a call ended is marked -2 - k, listed k-th and dissolved k-th; a bad or
+    leftover mark is an error."""
     model = _with_active_teams(3)
     formation = model.teams
     a, b, c = sorted(formation.active)[:3]  # case ids, a < b < c
@@ -214,14 +216,17 @@ def test_teams_dissolve_in_the_order_the_kernel_marked_them(monkeypatch):
     formation.slot_case[slot[a]] = -1  # a slot freed, its team still active
     with pytest.raises(RuntimeError, match=r"active teams, \d+ slots holding a case"):
         formation.check_active(model.cases.status)
+    formation.slot_case[slot[a]] = -2  # marked as ended by a kernel, never dissolved
+    with pytest.raises(RuntimeError, match=rf"teams in slots \[{slot[a]}\] ended and were never"):
+        formation.check_active(model.cases.status)
     formation.slot_case[slot[a]] = a
-    # As give_back_capacity marks them: c's team ended first, then a's, then b's.
+    # As give_back_capacity marks and lists them: c's team ended first, then a's, then b's.
     formation.slot_case[[slot[c], slot[a], slot[b]]] = [-2, -3, -3]
+    formation.slot_ended[:3] = [slot[c], slot[a], slot[b]]
     with pytest.raises(RuntimeError, match=r"marked to dissolve \[0, 1, 1\], the kernel counted 3"):
         formation.dissolve_ended(3)  # before it dissolves any
+    assert {a, b, c} <= set(formation.active)
     formation.slot_case[slot[b]] = -4
-    with pytest.raises(RuntimeError, match=r"marked to dissolve \[0, 1, 2\], the kernel counted 2"):
-        formation.dissolve_ended(2)
     gone = []
     dissolve = teams.JointInvestigationTeam.dissolve
     monkeypatch.setattr(
