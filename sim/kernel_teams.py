@@ -187,9 +187,10 @@ def give_back_capacity(S):
     order Python gave capacity back in before this was compiled, so capacities add up
     to the same last bit). Each team so handled is marked for Python to remove in that
     order: its slot's case becomes ``-2 - k`` for the call's ``k``-th team, and the slot
-    is the ``k``-th of ``S.team_ended`` (:meth:`sim.teams.TeamFormation.dissolve_ended`). A case leaves
-    ``CASE_OPEN`` only in a segment, and this runs at the end of every call that makes
-    segments, so the active teams whose cases are no longer open are exactly those.
+    is the ``k``-th of ``S.team_ended`` (:meth:`sim.teams.TeamFormation.dissolve_ended`).
+    A case leaves ``CASE_OPEN`` only in a segment, and this runs at the end of every call
+    that makes segments, so the active teams whose cases are no longer open are exactly
+    those.
     """
     first_segment, segments = S.filed[O_GIVEN], S.filed[O_SEGMENTS]
     S.filed[O_GIVEN] = segments

@@ -71,7 +71,7 @@ from sim.kernel_state import (
 )
 from sim.kernel_struct import new_streams
 from sim.lifecycle import RequestLifecycle
-from sim.memory import ordinary_pages
+from sim.memory import collector_paused, ordinary_pages
 from sim.model_outputs import ModelOutputs
 from sim.model_services import ModelServices
 from sim.model_setup import ModelSetup
@@ -177,8 +177,9 @@ class CooperationModel(
     def __init__(self, scenario: Scenario | str | Path, rng: Any = None):
         super().__init__(rng=rng)
         # Signals wait for the end of the setup (sim.held_signals): it calls kernels. Its
-        # tables, reserved for the whole run, go in ordinary pages (sim.memory).
-        with held_signals(), ordinary_pages():
+        # tables, reserved for the whole run, go in ordinary pages, and the garbage
+        # collector waits while numba loads the kernels' lasting objects (sim.memory).
+        with held_signals(), ordinary_pages(), collector_paused():
             # ScenarioBase, not Scenario: the name imported above may be a class rebuilt
             # for a lever registered since then (sim.levers).
             if not isinstance(scenario, ScenarioBase):

@@ -170,3 +170,42 @@ def test_a_sweep_with_a_bad_value_stops_before_writing_anything(monkeypatch, tmp
     assert cli.main(["sweep", str(spec), "--out", str(out)]) == 2
     assert "COOPSIM_HUGE_PAGES='on'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_the_collector_waits_while_the_model_builds_and_resumes_after(monkeypatch):
+    # numba's kernel load in a process's first build makes objects that live as long as
+    # the process; a full collection then swept the whole heap for about 30 objects.
+    seen = {}
+    ledger = sim.model.Ledger
+
+    def spy(*args, **kwargs):
+        seen["collector on in the build"] = gc.isenabled()
+        return ledger(*args, **kwargs)
+
+    monkeypatch.setattr(sim.model, "Ledger", spy)
+    assert gc.isenabled()
+    model = CooperationModel("baseline", rng=1)
+    assert seen == {"collector on in the build": False}
+    assert gc.isenabled()
+    model.step()
+    gc.disable()  # a user's own choice stays
+    try:
+        CooperationModel("baseline", rng=1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_collector_resumes_when_the_build_raises(monkeypatch):
+    def no_room(*args, **kwargs):
+        assert not gc.isenabled()
+        raise MemoryError("no room for the ledger")
+
+    monkeypatch.setattr(sim.model, "Ledger", no_room)
+    with pytest.raises(MemoryError):
+        CooperationModel("baseline", rng=1)
+    assert gc.isenabled()
+    with pytest.raises(KeyError), memory.collector_paused():
+        assert not gc.isenabled()
+        raise KeyError("a build failed")
+    assert gc.isenabled()
