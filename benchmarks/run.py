@@ -179,7 +179,7 @@ def _measured_run(config, scenario: str, overrides: dict, seed: int) -> dict:
     t3 = time.perf_counter()
     led = model.ledger
     requests = len(led)
-    allocated = sum(col.nbytes for col in led._cols.values())
+    allocated = led.allocated_bytes()
     return {
         "scenario": scenario,
         "overrides": overrides,

@@ -1,15 +1,19 @@
 """Growable column tables: the model's storage for records.
 
-The ledger of requests and the case book (:mod:`sim.requests`), the intelligence
-shares and INTERPOL notices keep their records in a :class:`ColumnTable`, a struct
-of numpy arrays that grows by doubling (its row count an array, so that a kernel can
-add rows in room reserved for it). What waits for a day waits in a calendar
-(:mod:`sim.kernel_calendar`). Both are used batch-wise, so a day costs what arrives
-and what leaves, not what is stored.
+The case book (:mod:`sim.requests`), the intelligence shares and INTERPOL notices keep
+their records in a :class:`ColumnTable`, a struct of numpy arrays that grows by
+doubling (its row count an array, so that a kernel can add rows in room reserved for
+it). The ledger of requests keeps them in a :class:`RowTable`: the same columns, as
+fields of one buffer of rows, because the kernels read and write a request's fields
+together. What waits for a day waits in a calendar (:mod:`sim.kernel_calendar`). Both
+are used batch-wise, so a day costs what arrives and what leaves, not what is stored.
 ``spans`` and ``sorted_unique`` are the small array helpers the hot path shares.
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -116,6 +120,18 @@ class ColumnTable:
         """Return the filled part of a column (a view)."""
         return self._cols[name][: self.size]
 
+    def allocated_bytes(self) -> int:
+        """Bytes the table's buffers hold, filled or not."""
+        return sum(col.nbytes for col in self._cols.values())
+
+    @contextlib.contextmanager
+    def read_as_columns(self) -> Iterator[None]:
+        """Inside, :meth:`col` gives contiguous columns (read them; the table is fixed).
+
+        A table stored column by column has them already; see :class:`RowTable`.
+        """
+        yield
+
     def _grow(self, needed: int) -> None:
         self._resize(self._grown_capacity(needed))
 
@@ -175,3 +191,136 @@ class ColumnTable:
         """Make room for ``n`` more rows without adding them (a kernel will)."""
         if self.size + n > self._capacity:
             self._grow(self.size + n)
+
+
+#: Bytes a :class:`RowTable`'s buffer starts at a multiple of: a cache line.
+LINE = 64
+#: Rows :meth:`RowTable.read_as_columns` copies at a time (half a megabyte of the
+#: ledger's rows: they stay in the core's cache while each column takes its part).
+_BLOCK_ROWS = 8192
+
+
+class RowTable(ColumnTable):
+    """A :class:`ColumnTable` whose columns are the fields of one buffer of rows.
+
+    The kernels take a request at a time through its stages and read or write several
+    of its fields each time, in rows scattered over the table. Stored by column, each
+    field is a cache line of its own to fetch from memory (a request has 25); in rows
+    of 64 bytes that start on a line, a request's fields come in one. Each column is a
+    strided view of the buffer, so code that reads or writes columns (as attributes,
+    by name, in place by row id) works unchanged. A pass over a whole column reads
+    every row's line, though: the outcomes read a contiguous copy
+    (:meth:`read_as_columns`).
+
+    Args:
+        columns: Column name -> (dtype, fill value of rows not yet set).
+        initial_capacity: Rows allocated at first.
+        row_bytes: The size of a row: its fields aligned as a C struct's, then padded
+            to this size (a divisor or a multiple of :data:`LINE`, so that no row
+            straddles more lines than it must).
+
+    Raises:
+        ValueError: The fields do not fit in ``row_bytes``.
+    """
+
+    def __init__(
+        self,
+        columns: dict[str, tuple[type, object]],
+        initial_capacity: int = 1024,
+        row_bytes: int = LINE,
+    ):
+        self.n_rows = np.zeros(1, dtype=np.int64)
+        self._capacity = max(16, int(initial_capacity))
+        self._fills = {name: fill for name, (_, fill) in columns.items()}
+        self._dtype = row_dtype({name: dtype for name, (dtype, _) in columns.items()}, row_bytes)
+        template = np.zeros(1, dtype=self._dtype)
+        for name, fill in self._fills.items():
+            template[name] = fill
+        self._template = template.view(np.uint8)  # one row, as bytes
+        self._reading_copies = False
+        self._use(self._new_buffer(self._capacity))
+
+    def allocated_bytes(self) -> int:
+        """Bytes the buffer of rows holds, filled or not."""
+        return self._buffer.nbytes
+
+    @contextlib.contextmanager
+    def read_as_columns(self) -> Iterator[None]:
+        """Inside, :meth:`col` gives contiguous copies of the filled columns.
+
+        For code that passes over whole columns (the outcomes): through the strided
+        views each pass would read every row's line again. The copy reads each line
+        once. Attribute reads still give the table's own (strided) columns. The table
+        must not grow inside: it raises.
+        """
+        if self._reading_copies:  # nested: the copies are there
+            yield
+            return
+        size = self.size
+        copies = {name: np.empty(size, dtype=col.dtype) for name, col in self._cols.items()}
+        for start in range(0, size, _BLOCK_ROWS):
+            stop = min(start + _BLOCK_ROWS, size)
+            for name, col in self._cols.items():
+                copies[name][start:stop] = col[start:stop]
+        rows, self._cols, self._reading_copies = self._cols, copies, True
+        try:
+            yield
+        finally:
+            self._cols, self._reading_copies = rows, False
+
+    def _new_buffer(self, capacity: int) -> np.ndarray:
+        """A buffer of ``capacity`` rows at their fill values, starting on a line."""
+        row = self._dtype.itemsize
+        zeros = not self._template.any()
+        raw = (np.zeros if zeros else np.empty)(capacity * row + LINE, dtype=np.uint8)
+        start = -raw.ctypes.data % LINE
+        raw = raw[start : start + capacity * row]
+        if not zeros:
+            # The first row written, then copied in doubling blocks: memcpy's speed.
+            raw[:row] = self._template
+            done = 1
+            while done < capacity:
+                k = min(done, capacity - done)
+                raw[done * row : (done + k) * row] = raw[: k * row]
+                done += k
+        return raw.view(self._dtype)
+
+    def _use(self, buffer: np.ndarray) -> None:
+        """Make ``buffer`` the table's rows and its fields the columns."""
+        self._buffer = buffer
+        self._cols = {name: buffer[name] for name in self._fills}
+        self.__dict__.update(self._cols)
+
+    def _resize(self, capacity: int) -> None:
+        """A new buffer of ``capacity`` rows holding the rows recorded so far."""
+        if self._reading_copies:
+            raise RuntimeError("a table cannot grow while read as columns")
+        replaced_arrays.note(*self._cols.values())
+        new = self._new_buffer(capacity)
+        filled_bytes = self.size * self._dtype.itemsize
+        new.view(np.uint8)[:filled_bytes] = self._buffer.view(np.uint8)[:filled_bytes]
+        self._use(new)
+        self._capacity = capacity
+
+
+def row_dtype(fields: dict[str, type], row_bytes: int) -> np.dtype:
+    """A structured dtype of ``fields``, aligned as a C struct, padded to ``row_bytes``.
+
+    Raises:
+        ValueError: The aligned fields take more than ``row_bytes``.
+    """
+    aligned = np.dtype(
+        {"names": list(fields), "formats": [np.dtype(t) for t in fields.values()]}, align=True
+    )
+    if aligned.itemsize > row_bytes:
+        raise ValueError(
+            f"fields of {aligned.itemsize} bytes (aligned) do not fit rows of {row_bytes}"
+        )
+    return np.dtype(
+        {
+            "names": list(fields),
+            "formats": [aligned.fields[name][0] for name in fields],
+            "offsets": [aligned.fields[name][1] for name in fields],
+            "itemsize": row_bytes,
+        }
+    )

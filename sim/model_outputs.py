@@ -17,7 +17,8 @@ class ModelOutputs:
     @in_ordinary_pages  # its temporaries span the ledger (sim.memory)
     def outcomes(self) -> dict[str, Any]:
         """Outcomes of the run so far (see :func:`sim.metrics.compute_outcomes`)."""
-        return metrics.compute_outcomes(self)
+        with self.ledger.read_as_columns():  # passes over whole columns (sim.columns)
+            return metrics.compute_outcomes(self)
 
     def series_frame(self) -> pd.DataFrame:
         """Daily series of the days simulated so far."""

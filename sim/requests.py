@@ -17,6 +17,7 @@ from sim import replaced_arrays
 # Storage shared with other record tables; re-exported here, where it was first defined.
 from sim.columns import (  # noqa: F401
     ColumnTable,
+    RowTable,
     filled,
     sorted_unique,
     spans,
@@ -136,8 +137,8 @@ COLUMNS: dict[str, type] = {
 TIME_COLUMNS = [c for c in COLUMNS if c.startswith("t_")]
 
 
-class Ledger(ColumnTable):
-    """All requests of a run, one row each, stored column by column.
+class Ledger(RowTable):
+    """All requests of a run, one row of 64 bytes each (:class:`~sim.columns.RowTable`).
 
     New rows are OPEN, in stage DRAFTING, with every timestamp -1 and no queue.
 
@@ -155,8 +156,8 @@ class Ledger(ColumnTable):
         )
 
     def nbytes(self) -> int:
-        """Bytes held per filled row times rows (the ledger's memory for its requests)."""
-        return sum(col.itemsize for col in self._cols.values()) * self.size
+        """Bytes of the filled rows (the ledger's memory for its requests): 64 a request."""
+        return self._dtype.itemsize * self.size
 
     def to_dataframe(self) -> pd.DataFrame:
         """Export the ledger with readable labels for enums and durations in days."""

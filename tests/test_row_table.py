@@ -1,0 +1,92 @@
+"""The ledger's rows (sim.columns.RowTable): a request's fields in one cache line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import metrics, replaced_arrays
+from sim.columns import LINE, ColumnTable, RowTable, row_dtype
+from sim.model import CooperationModel
+from sim.requests import COLUMNS
+from sim.scenario import load_scenario
+
+FIELDS = {"case": (np.int32, 0), "kind": (np.int8, 0), "t_closed": (np.int32, -1)}
+
+
+def field_addresses(table: RowTable, row: int) -> list[int]:
+    """Where each field of ``row`` lives in memory."""
+    return [table._cols[name][row:].ctypes.data for name in FIELDS]
+
+
+def test_fields_are_aligned_as_a_c_struct_and_padded_to_the_row():
+    dtype = row_dtype({"kind": np.int8, "case": np.int32, "flag": np.bool_}, 16)
+    assert dtype.itemsize == 16
+    assert [dtype.fields[n][1] for n in ("kind", "case", "flag")] == [0, 4, 8]
+    ledger = row_dtype(dict(COLUMNS), 64)
+    assert all(ledger.fields[n][1] % np.dtype(t).itemsize == 0 for n, t in COLUMNS.items())
+    with pytest.raises(ValueError, match="fields of 72 bytes .* do not fit rows of 64"):
+        row_dtype({f"x{k}": np.int64 for k in range(9)}, 64)
+
+
+def test_a_rows_fields_share_one_cache_line_and_the_columns_are_views_of_it():
+    table = RowTable(FIELDS, initial_capacity=100)
+    assert table._buffer.ctypes.data % LINE == 0
+    assert all(table._cols[name].strides == (LINE,) for name in FIELDS)
+    for row in (0, 1, 57, 99):
+        line = table._buffer.ctypes.data + row * LINE
+        assert all(line <= a < line + LINE for a in field_addresses(table, row))
+    ids = table.append(case=[7, 8, 9], kind=2)
+    table.t_closed[ids[1]] = 30  # written in place through the column, by row id
+    assert table._buffer[1].tolist() == (8, 2, 30)
+    np.testing.assert_array_equal(table.col("t_closed"), [-1, 30, -1])
+    assert table.allocated_bytes() == 100 * LINE
+
+
+def test_growing_keeps_the_rows_fills_the_new_ones_and_notes_the_old_columns():
+    table = RowTable(FIELDS, initial_capacity=16)
+    table.append(case=np.arange(10), t_closed=np.arange(10) * 3)
+    old = table._cols["case"]
+    table.reserve(100)  # grows to 128 rows
+    assert table.capacity == 128 and replaced_arrays.was_noted(old)
+    np.testing.assert_array_equal(table.col("case"), np.arange(10))
+    np.testing.assert_array_equal(table.t_closed[:10], np.arange(10) * 3)
+    assert np.all(table.t_closed[10:] == -1) and np.all(table.kind[10:] == 0)
+    assert table._buffer.ctypes.data % LINE == 0
+
+
+def test_read_as_columns_gives_contiguous_copies_and_the_rows_after():
+    table = RowTable(FIELDS, initial_capacity=16)
+    rng = np.random.default_rng(3)
+    table.append(case=rng.integers(0, 1000, 50_000), kind=rng.integers(0, 5, 50_000))
+    table.t_closed[:20_000] = rng.integers(0, 3650, 20_000)
+    strided = {name: table.col(name).copy() for name in FIELDS}
+    with table.read_as_columns():
+        for name in FIELDS:
+            column = table.col(name)
+            assert column.flags.c_contiguous and not np.shares_memory(column, table._buffer)
+            np.testing.assert_array_equal(column, strided[name])
+        with table.read_as_columns():  # nested: the same copies
+            assert table.col("case").flags.c_contiguous
+        with pytest.raises(RuntimeError, match="cannot grow while read as columns"):
+            table.reserve(1_000_000)
+    assert np.shares_memory(table.col("case"), table._buffer)
+    table.append(case=[1])  # grows, and works, after
+    assert len(table) == 50_001 and table.col("case")[-1] == 1
+
+
+def test_a_column_table_reads_as_columns_as_it_is():
+    table = ColumnTable(FIELDS, initial_capacity=16)
+    table.append(case=[1, 2])
+    with table.read_as_columns():
+        assert table.col("case") is not None and table.col("case").flags.c_contiguous
+    assert table.allocated_bytes() == 16 * (4 + 1 + 4)
+
+
+def test_the_outcomes_from_the_copies_equal_the_outcomes_from_the_rows():
+    scenario = load_scenario("mutual_recognition", {"run.years": 0.5, "run.warmup_years": 0.2})
+    model = CooperationModel(scenario, rng=2).run()
+    ledger = model.ledger
+    assert len(ledger) > 1000 and ledger.case.strides == (LINE,)
+    from_rows = metrics.compute_outcomes(model)  # through the strided columns
+    assert repr(model.outcomes()) == repr(from_rows)  # through the copies (NaN included)
