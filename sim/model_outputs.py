@@ -17,7 +17,8 @@ class ModelOutputs:
     @in_ordinary_pages  # its temporaries span the ledger (sim.memory)
     def outcomes(self) -> dict[str, Any]:
         """Outcomes of the run so far (see :func:`sim.metrics.compute_outcomes`)."""
-        with self.ledger.read_as_columns():  # passes over whole columns (sim.columns)
+        # Passes over whole columns of tables kept in rows (sim.columns.RowTable).
+        with self.ledger.read_as_columns(), self.cases.read_as_columns():
             return metrics.compute_outcomes(self)
 
     def series_frame(self) -> pd.DataFrame:

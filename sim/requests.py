@@ -205,8 +205,8 @@ CASE_COLUMNS: dict[str, type] = {
 }
 
 
-class CaseBook(ColumnTable):
-    """All cases of a run, column by column, plus each case's request ids."""
+class CaseBook(RowTable):
+    """All cases of a run, one row of 32 bytes each, plus each case's request ids."""
 
     def __init__(self, initial_capacity: int = 1024):
         super().__init__(
@@ -215,6 +215,7 @@ class CaseBook(ColumnTable):
                 for name, dtype in CASE_COLUMNS.items()
             },
             initial_capacity,
+            row_bytes=32,
         )
         # Each case's requests: a run of consecutive ids (those drafted with the case)
         # plus, rarely, later ones (an extradition after an arrest, e-evidence's formal

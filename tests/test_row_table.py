@@ -1,4 +1,4 @@
-"""The ledger's rows (sim.columns.RowTable): a request's fields in one cache line."""
+"""Tables in rows (sim.columns.RowTable): a request's fields in one cache line."""
 
 from __future__ import annotations
 
@@ -88,5 +88,6 @@ def test_the_outcomes_from_the_copies_equal_the_outcomes_from_the_rows():
     model = CooperationModel(scenario, rng=2).run()
     ledger = model.ledger
     assert len(ledger) > 1000 and ledger.case.strides == (LINE,)
+    assert model.cases.status.strides == (32,)  # two cases a line
     from_rows = metrics.compute_outcomes(model)  # through the strided columns
     assert repr(model.outcomes()) == repr(from_rows)  # through the copies (NaN included)
