@@ -212,6 +212,12 @@ class RowTable(ColumnTable):
     every row's line, though: the outcomes read a contiguous copy
     (:meth:`read_as_columns`).
 
+    Rows are zero bytes until they are added, so room reserved costs nothing until
+    used: :meth:`extend` and :meth:`append` write the fill values of the rows they
+    add, and a kernel that adds rows itself (advancing ``n_rows``) writes every field
+    that does not fill with zero (the ledger's :func:`sim.kernel_drafting.draft`, the
+    case book's :func:`sim.kernel_cases.record_cases`).
+
     Args:
         columns: Column name -> (dtype, fill value of rows not yet set).
         initial_capacity: Rows allocated at first.
@@ -268,22 +274,29 @@ class RowTable(ColumnTable):
         finally:
             self._cols, self._reading_copies = rows, False
 
+    def extend(self, n: int) -> np.ndarray:
+        """Add ``n`` rows with every field at its fill value.
+
+        Returns:
+            The ids (row numbers) of the new rows.
+        """
+        ids = super().extend(n)
+        if n and self._template.any():
+            row = self._dtype.itemsize
+            raw = self._buffer.view(np.uint8)[int(ids[0]) * row : (int(ids[0]) + n) * row]
+            raw.reshape(n, row)[:] = self._template
+        return ids
+
     def _new_buffer(self, capacity: int) -> np.ndarray:
-        """A buffer of ``capacity`` rows at their fill values, starting on a line."""
+        """A buffer of ``capacity`` rows of zero bytes, starting on a line.
+
+        ``np.zeros``: the system hands the pages over zeroed as they are first touched,
+        so rows never added are never touched.
+        """
         row = self._dtype.itemsize
-        zeros = not self._template.any()
-        raw = (np.zeros if zeros else np.empty)(capacity * row + LINE, dtype=np.uint8)
+        raw = np.zeros(capacity * row + LINE, dtype=np.uint8)
         start = -raw.ctypes.data % LINE
-        raw = raw[start : start + capacity * row]
-        if not zeros:
-            # The first row written, then copied in doubling blocks: memcpy's speed.
-            raw[:row] = self._template
-            done = 1
-            while done < capacity:
-                k = min(done, capacity - done)
-                raw[done * row : (done + k) * row] = raw[: k * row]
-                done += k
-        return raw.view(self._dtype)
+        return raw[start : start + capacity * row].view(self._dtype)
 
     def _use(self, buffer: np.ndarray) -> None:
         """Make ``buffer`` the table's rows and its fields the columns."""

@@ -20,7 +20,7 @@ import numpy as np
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_calendar import file_all
 from sim.kernel_draws import beta, poisson, uniform
-from sim.kernel_lifecycle import EXTRADITION, MLA_EVIDENCE, trust_arrays
+from sim.kernel_lifecycle import CASE_OPEN, EXTRADITION, MLA_EVIDENCE, trust_arrays
 from sim.kernel_pick import insert_right, repeat_each
 from sim.kernel_state import K_OPEN
 from sim.kernel_teams import team_candidates
@@ -281,6 +281,10 @@ def record_cases(S, day, drawn, team_numbers, threshold_shift, trust_shift, team
         S.case_t_created[r] = day
         S.case_deadline[r] = drawn.deadline[c]
         S.case_needed[r] = drawn.links[c]
+        # The rest at the case book's fills: its rows are zero bytes until written.
+        S.case_received[r] = 0
+        S.case_status[r] = CASE_OPEN
+        S.case_t_closed[r] = -1
     S.case_n_rows[0] = first + n
     for c in range(n):
         S.latest_case[drawn.origin[c], drawn.case_type[c]] = case_ids[c]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
-from sim.kernel_lifecycle import CONTACT_POINT, JIT, MUTUAL_RECOGNITION, noisy, schedule
+from sim.kernel_lifecycle import CONTACT_POINT, JIT, MUTUAL_RECOGNITION, OPEN, noisy, schedule
 from sim.kernel_state import (
     P_DRAFTING_BASE_DAYS,
     P_DRAFTING_LANGUAGE_DAYS,
@@ -67,9 +67,12 @@ def draft(
 ):
     """Draft one request per link into the ledger rows ``first``, ``first + 1``, ...
 
-    The rows exist already (the ledger grew in Python) with their fill values. The
-    drafting times draw from ``R.model``, one per request in order, and the requests
-    are filed for the day their drafting ends (``S``'s outbox).
+    The rows exist already (the ledger grew in Python); each is written in full here,
+    the fields that wait for later stages at the ledger's fill values
+    (:class:`sim.requests.Ledger`): rows a kernel adds are zero bytes until written
+    (:class:`sim.columns.RowTable`). The drafting times draw from ``R.model``, one per
+    request in order, and the requests are filed for the day their drafting ends
+    (``S``'s outbox).
 
     The requests are linked to their cases: as runs (:func:`link_to_cases`, the usual
     batch) or, for cases that have requests already, as extras (:func:`link_requests`,
@@ -110,7 +113,17 @@ def draft(
         S.severity[r] = severity
         S.political_sensitivity[r] = S.case_political_sensitivity[c]
         S.stage[r] = DRAFTING
+        S.outcome[r] = OPEN
+        S.refusal_ground[r] = 0  # none
+        S.clarification_rounds[r] = 0
+        S.queue_agency[r] = -1  # in no queue
         S.t_created[r] = day
+        S.t_issued[r] = -1  # the stages' days, to come
+        S.t_received[r] = -1
+        S.t_decided[r] = -1
+        S.t_judicial[r] = -1
+        S.t_executed[r] = -1
+        S.t_closed[r] = -1
         S.traffic[a, b] += 1
         if in_team[k]:
             mean[k] = team_days

@@ -281,6 +281,7 @@ def test_the_struct_holds_each_array_under_its_own_name():
                     c.extra_last,
                     c.extras_used,
                     c.t_created,
+                    c.t_closed,
                     c.n_rows,
                 ),
                 strict=True,

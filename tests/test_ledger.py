@@ -53,13 +53,16 @@ def test_ledger_grows_and_keeps_data():
     assert led.nbytes() == 70 * 64
 
 
-def test_grown_columns_keep_their_fill_zero_or_not():
+def test_rows_added_after_growing_get_their_fill_zero_or_not():
     led = Ledger(initial_capacity=16)
     led.extend(10)
-    led.reserve(40)  # grows: new buffers, from np.zeros where the fill is zero
-    assert led.capacity >= 50
-    assert np.all(led.outcome[10:] == Outcome.OPEN) and np.all(led.severity[10:] == 0.0)
-    assert np.all(led.t_closed[10:] == -1) and np.all(led.queue_agency[10:] == -1)
+    led.t_closed[:10] = 7
+    led.reserve(40)  # grows: a new buffer of zero bytes, the rows kept
+    assert led.capacity >= 50 and np.all(led.t_closed[:10] == 7)
+    assert not led._buffer.view(np.uint8)[10 * 64 :].any()  # room: untouched zeros
+    led.extend(40)  # rows added get their fills
+    assert np.all(led.outcome[10:50] == Outcome.OPEN) and np.all(led.severity[10:50] == 0.0)
+    assert np.all(led.t_closed[10:50] == -1) and np.all(led.queue_agency[10:50] == -1)
 
 
 def test_a_run_that_grows_its_tables_is_the_run_that_does_not(monkeypatch):
@@ -110,15 +113,17 @@ def test_rows_reserved_then_added_by_advancing_the_row_count_as_a_kernel_does():
     assert led.capacity == 16 and led.kind is column and led.size == 10
     led.reserve(20)  # grows: new buffers, the rows kept, none added
     assert led.capacity >= 30 and led.kind is not column and led.size == 10
-    # A kernel writes the reserved rows and advances the count, which the struct
-    # holds (the same array object).
+    # A kernel advances the count, which the struct holds (the same array object), and
+    # writes the reserved rows: every field, for room is zero bytes (sim.columns.RowTable).
     rows = led.n_rows
-    led.kind[10:13] = Kind.EXTRADITION
     rows[0] += 3
+    np.testing.assert_array_equal(led.col("t_created")[10:], [0, 0, 0])  # not yet written
+    led.kind[10:13] = Kind.EXTRADITION
+    led.t_created[10:13] = -1
     assert led.size == 13 and len(led) == 13 and led.n_rows is rows
     np.testing.assert_array_equal(led.col("kind")[9:], [Kind.MLA_EVIDENCE] + [Kind.EXTRADITION] * 3)
-    np.testing.assert_array_equal(led.col("t_created")[10:], [-1, -1, -1])  # fill values
     np.testing.assert_array_equal(led.extend(2), [13, 14])
+    np.testing.assert_array_equal(led.col("t_created")[13:], [-1, -1])  # extend: fill values
 
 
 def test_append_nothing_is_a_no_op():

@@ -8,7 +8,7 @@ import pytest
 from sim import metrics, replaced_arrays
 from sim.columns import LINE, ColumnTable, RowTable, row_dtype
 from sim.model import CooperationModel
-from sim.requests import COLUMNS
+from sim.requests import COLUMNS, CaseStatus, Outcome, Stage
 from sim.scenario import load_scenario
 
 FIELDS = {"case": (np.int32, 0), "kind": (np.int8, 0), "t_closed": (np.int32, -1)}
@@ -43,7 +43,7 @@ def test_a_rows_fields_share_one_cache_line_and_the_columns_are_views_of_it():
     assert table.allocated_bytes() == 100 * LINE
 
 
-def test_growing_keeps_the_rows_fills_the_new_ones_and_notes_the_old_columns():
+def test_growing_keeps_the_rows_and_notes_the_old_columns_and_added_rows_get_fills():
     table = RowTable(FIELDS, initial_capacity=16)
     table.append(case=np.arange(10), t_closed=np.arange(10) * 3)
     old = table._cols["case"]
@@ -51,7 +51,11 @@ def test_growing_keeps_the_rows_fills_the_new_ones_and_notes_the_old_columns():
     assert table.capacity == 128 and replaced_arrays.was_noted(old)
     np.testing.assert_array_equal(table.col("case"), np.arange(10))
     np.testing.assert_array_equal(table.t_closed[:10], np.arange(10) * 3)
-    assert np.all(table.t_closed[10:] == -1) and np.all(table.kind[10:] == 0)
+    # Room is zero bytes, untouched until rows are added; then they hold the fills.
+    assert not table._buffer[10:].view(np.uint8).any()
+    table.extend(100)
+    assert np.all(table.t_closed[10:110] == -1) and np.all(table.kind[10:110] == 0)
+    assert not table._buffer[110:].view(np.uint8).any()
     assert table._buffer.ctypes.data % LINE == 0
 
 
@@ -91,3 +95,22 @@ def test_the_outcomes_from_the_copies_equal_the_outcomes_from_the_rows():
     assert model.cases.status.strides == (32,)  # two cases a line
     from_rows = metrics.compute_outcomes(model)  # through the strided columns
     assert repr(model.outcomes()) == repr(from_rows)  # through the copies (NaN included)
+
+
+def test_rows_the_kernels_add_hold_the_fills_where_nothing_was_written_yet():
+    # The kernels add ledger and case-book rows in room of zero bytes and write every
+    # field that does not fill with zero (draft, record_cases).
+    short = load_scenario("baseline", {"run.years": 0.25, "run.warmup_years": 0.0})
+    model = CooperationModel(short, rng=4).run()
+    led, cases = model.ledger, model.cases
+    open_rows = led.col("outcome") == Outcome.OPEN
+    drafting = led.col("stage") == Stage.DRAFTING
+    assert open_rows.sum() > 50 and drafting.sum() > 5 and (~open_rows).sum() > 0
+    assert np.all(led.col("t_closed")[open_rows] == -1)
+    for name in ("t_issued", "t_received", "t_decided", "t_judicial", "t_executed"):
+        assert np.all(led.col(name)[drafting] == -1), name
+    assert np.all(led.col("queue_agency")[drafting] == -1)
+    assert np.all(led.col("refusal_ground")[open_rows] == 0)
+    open_cases = cases.col("status") == CaseStatus.OPEN
+    assert open_cases.sum() > 20 and np.all(cases.col("t_closed")[open_cases] == -1)
+    assert np.all(cases.col("t_closed")[~open_cases] >= 0)
