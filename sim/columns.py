@@ -13,7 +13,7 @@ are used batch-wise, so a day costs what arrives and what leaves, not what is st
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -125,7 +125,7 @@ class ColumnTable:
         return sum(col.nbytes for col in self._cols.values())
 
     @contextlib.contextmanager
-    def read_as_columns(self) -> Iterator[None]:
+    def read_as_columns(self, names: Iterable[str] | None = None) -> Iterator[None]:
         """Inside, :meth:`col` gives contiguous columns (read them; the table is fixed).
 
         A table stored column by column has them already; see :class:`RowTable`.
@@ -251,24 +251,29 @@ class RowTable(ColumnTable):
         return self._buffer.nbytes
 
     @contextlib.contextmanager
-    def read_as_columns(self) -> Iterator[None]:
+    def read_as_columns(self, names: Iterable[str] | None = None) -> Iterator[None]:
         """Inside, :meth:`col` gives contiguous copies of the filled columns.
 
         For code that passes over whole columns (the outcomes): through the strided
         views each pass would read every row's line again. The copy reads each line
         once. Attribute reads still give the table's own (strided) columns. The table
         must not grow inside: it raises.
+
+        Args:
+            names: The columns to copy (all by default); :meth:`col` gives the others
+                as strided views, as outside.
         """
         if self._reading_copies:  # nested: the copies are there
             yield
             return
-        size = self.size
-        copies = {name: np.empty(size, dtype=col.dtype) for name, col in self._cols.items()}
+        size, rows = self.size, self._cols
+        chosen = {name: rows[name] for name in (rows if names is None else names)}
+        copies = {name: np.empty(size, dtype=col.dtype) for name, col in chosen.items()}
         for start in range(0, size, _BLOCK_ROWS):
             stop = min(start + _BLOCK_ROWS, size)
-            for name, col in self._cols.items():
+            for name, col in chosen.items():
                 copies[name][start:stop] = col[start:stop]
-        rows, self._cols, self._reading_copies = self._cols, copies, True
+        self._cols, self._reading_copies = {**rows, **copies}, True
         try:
             yield
         finally:

@@ -10,6 +10,17 @@ import pandas as pd
 from sim import metrics
 from sim.memory import in_ordinary_pages
 
+# The columns of the ledger and the case book the outcomes read whole (sim.metrics and
+# the submodels' outcomes): they are copied once before (ledger and case book are
+# kept in rows, sim.columns.RowTable); one left out is read through its strided view,
+# slower and the same. tests/test_row_table.py checks the lists against the reads.
+LEDGER_COLUMNS_READ = (
+    "case", "kind", "requesting_state", "requested_state", "instrument", "channel",
+    "consent", "outcome", "refusal_ground", "t_created", "t_issued", "t_received",
+    "t_decided", "t_executed", "t_closed",
+)  # fmt: skip
+CASE_COLUMNS_READ = ("origin", "case_type", "status", "t_created", "t_closed")
+
 
 class ModelOutputs:
     """Part of :class:`~sim.model.CooperationModel`: the run's outputs."""
@@ -18,7 +29,10 @@ class ModelOutputs:
     def outcomes(self) -> dict[str, Any]:
         """Outcomes of the run so far (see :func:`sim.metrics.compute_outcomes`)."""
         # Passes over whole columns of tables kept in rows (sim.columns.RowTable).
-        with self.ledger.read_as_columns(), self.cases.read_as_columns():
+        with (
+            self.ledger.read_as_columns(LEDGER_COLUMNS_READ),
+            self.cases.read_as_columns(CASE_COLUMNS_READ),
+        ):
             return metrics.compute_outcomes(self)
 
     def series_frame(self) -> pd.DataFrame:

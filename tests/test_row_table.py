@@ -77,6 +77,10 @@ def test_read_as_columns_gives_contiguous_copies_and_the_rows_after():
     assert np.shares_memory(table.col("case"), table._buffer)
     table.append(case=[1])  # grows, and works, after
     assert len(table) == 50_001 and table.col("case")[-1] == 1
+    with table.read_as_columns(["kind"]):  # only these copied; the rest as outside
+        assert table.col("kind").flags.c_contiguous
+        assert np.shares_memory(table.col("case"), table._buffer)
+        np.testing.assert_array_equal(table.col("kind")[:50_000], strided["kind"])
 
 
 def test_a_column_table_reads_as_columns_as_it_is():
@@ -114,3 +118,32 @@ def test_rows_the_kernels_add_hold_the_fills_where_nothing_was_written_yet():
     open_cases = cases.col("status") == CaseStatus.OPEN
     assert open_cases.sum() > 20 and np.all(cases.col("t_closed")[open_cases] == -1)
     assert np.all(cases.col("t_closed")[~open_cases] >= 0)
+
+
+def test_the_columns_copied_for_the_outcomes_are_those_they_read(monkeypatch):
+    # A column the outcomes read and the lists leave out is read through its strided
+    # view (slower, the same); one listed and never read is copied for nothing.
+    from sim import model_outputs
+    from sim.columns import ColumnTable
+
+    read = {"Ledger": set(), "CaseBook": set()}
+    seen_ledger, seen_cases = set(), set()
+    col = ColumnTable.col
+
+    def spy(table, name):
+        if type(table).__name__ in read:
+            read[type(table).__name__].add(name)
+        return col(table, name)
+
+    monkeypatch.setattr(ColumnTable, "col", spy)
+    for scenario in ("baseline", "case_unodc_operation", "bilateral_agreements", "e_evidence"):
+        config = load_scenario(scenario, {"run.years": 1.0, "run.warmup_years": 0.5})
+        model = CooperationModel(config, rng=1).run()
+        read["Ledger"].clear(), read["CaseBook"].clear()
+        model.outcomes()
+        assert read["Ledger"] <= set(model_outputs.LEDGER_COLUMNS_READ), scenario
+        assert read["CaseBook"] <= set(model_outputs.CASE_COLUMNS_READ), scenario
+        seen_ledger |= read["Ledger"]
+        seen_cases |= read["CaseBook"]
+    assert seen_ledger == set(model_outputs.LEDGER_COLUMNS_READ)
+    assert seen_cases == set(model_outputs.CASE_COLUMNS_READ)
