@@ -38,7 +38,8 @@ CaseArrays = namedtuple(
     [
         "origin", "type", "needed", "received", "status", "first", "count",
         "extra_first", "extra_next", "extra_request", "severity", "political_sensitivity",
-        "deadline", "extra_last", "extras_used", "t_created", "t_closed", "n_rows",
+        "deadline", "extra_last", "extras_used", "t_created", "t_closed", "team_slot",
+        "n_rows",
     ],
 )  # fmt: skip
 

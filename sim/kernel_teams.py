@@ -189,38 +189,42 @@ def give_back_capacity(S):
     order: its slot's case becomes ``-2 - k`` for the call's ``k``-th team, and the slot
     is the ``k``-th of ``S.team_ended`` (:meth:`sim.teams.TeamFormation.dissolve_ended`).
     A case leaves ``CASE_OPEN`` only in a segment, and this runs at the end of every call
-    that makes segments, so the active teams whose cases are no longer open are exactly
-    those.
+    that makes segments, so the active teams whose cases are no longer open are those
+    of the cases in the new segments: each found by its case's team slot
+    (``S.case_team_slot``, written when the team formed).
     """
     first_segment, segments = S.filed[O_GIVEN], S.filed[O_SEGMENTS]
     S.filed[O_GIVEN] = segments
     if first_segment == segments:
         return
-    slots = np.empty(S.team_case.size, dtype=np.int64)
-    segment_of = np.empty(S.team_case.size, dtype=np.int64)
-    found = 0
     start = S.ended_segments[first_segment - 1] if first_segment > 0 else 0
-    for slot in range(S.team_case.size):
-        case = S.team_case[slot]
-        if case < 0 or S.case_status[case] == CASE_OPEN:
-            continue
-        segment = first_segment
-        for k in range(start, S.filed[O_CLOSED]):
-            while S.ended_segments[segment] <= k:
-                segment += 1
-            if S.ended_cases[k] == case:
-                break
+    stop = S.filed[O_CLOSED]
+    slots = np.empty(stop - start, dtype=np.int64)
+    segment_of = np.empty(stop - start, dtype=np.int64)
+    case_of = np.empty(stop - start, dtype=np.int64)
+    found = 0
+    segment = first_segment
+    for k in range(start, stop):
+        while S.ended_segments[segment] <= k:
+            segment += 1
+        case = S.ended_cases[k]
+        slot = S.case_team_slot[case]
+        if slot < 0 or S.team_case[slot] != case or S.case_status[case] == CASE_OPEN:
+            continue  # no team, not at work on this case, or found already
+        S.team_case[slot] = -2  # found (its mark is written below)
         # Ordered by (segment, case) as it goes in: teams are few.
         at = found
         while at > 0 and (
             segment_of[at - 1] > segment
-            or (segment_of[at - 1] == segment and S.team_case[slots[at - 1]] > case)
+            or (segment_of[at - 1] == segment and case_of[at - 1] > case)
         ):
             slots[at] = slots[at - 1]
             segment_of[at] = segment_of[at - 1]
+            case_of[at] = case_of[at - 1]
             at -= 1
         slots[at] = slot
         segment_of[at] = segment
+        case_of[at] = case
         found += 1
     ended_before = S.filed[O_TEAMS_ENDED]
     for n in range(found):
@@ -296,6 +300,7 @@ def form_teams(S, R, cases, candidates, rules):
             while S.team_case[slot] != -1:
                 slot += 1
             S.team_case[slot] = cases[k]
+            S.case_team_slot[cases[k]] = slot
             S.team_cost[slot] = cost
             S.team_size[slot] = size
             for q in range(size):

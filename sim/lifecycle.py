@@ -48,7 +48,7 @@ _LEDGER = attrgetter(*LedgerArrays._fields)
 _CASES = attrgetter(  # CaseArrays
     "origin", "case_type", "needed", "received", "status", "_first", "_count",
     "extra_first", "extra_next", "extra_request", "severity", "political_sensitivity",
-    "t_deadline", "extra_last", "extras_used", "t_created", "t_closed", "n_rows",
+    "t_deadline", "extra_last", "extras_used", "t_created", "t_closed", "team_slot", "n_rows",
 )  # fmt: skip
 # WorldArrays: the world's fields, the model's tables, the policy's arrays, then the
 # running operation's (chosen in _kernel_arrays).

@@ -233,13 +233,18 @@ class CaseBook(RowTable):
         self.extra_next = np.full(64, -1, dtype=np.int64)
         self.extra_request = np.zeros(64, dtype=np.int64)
         self.extras_used = np.zeros(1, dtype=np.int64)
+        # The slot of each case's joint team in sim.teams.TeamFormation's arrays (-1:
+        # none), written when the team forms, for the kernel that ends cases to find it.
+        self.team_slot = np.full(self._capacity, -1, dtype=np.int32)
         self.requests = _CaseRequests(self)
 
     def _grow(self, needed: int) -> None:
         old_size = self.size
-        replaced_arrays.note(self._first, self._count, self.extra_first, self.extra_last)
+        per_case = (("_first", -1), ("_count", 0), ("extra_first", -1), ("extra_last", -1))
+        per_case += (("team_slot", -1),)
+        replaced_arrays.note(*(getattr(self, name) for name, _ in per_case))
         super()._grow(needed)
-        for name, fill in (("_first", -1), ("_count", 0), ("extra_first", -1), ("extra_last", -1)):
+        for name, fill in per_case:
             old = getattr(self, name)
             new = filled(self._capacity, fill, old.dtype)
             new[:old_size] = old[:old_size]

@@ -282,6 +282,7 @@ def test_the_struct_holds_each_array_under_its_own_name():
                     c.extras_used,
                     c.t_created,
                     c.t_closed,
+                    c.team_slot,
                     c.n_rows,
                 ),
                 strict=True,

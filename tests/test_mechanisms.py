@@ -177,11 +177,15 @@ def test_the_kernel_gives_back_capacity_and_marks_teams_by_segment_then_case():
     formation = model.teams
     a, b, c, still_open = sorted(formation.active)[:4]
     slot = {case: formation.active[case].slot for case in (a, b, c, still_open)}
+    # Each case knows its team's slot (written when the team formed): the kernel finds
+    # the teams of the cases that ended through it.
+    assert all(model.cases.team_slot[case] == slot[case] for case in slot)
     state, out = model.kernel_state(8)
-    # Two segments: c's case ended first, then b's and a's (in that order) together.
-    out.ended_cases[:3] = [c, b, a]
-    out.ended_segments[:2] = [1, 3]
-    out.filed[O_CLOSED], out.filed[O_SEGMENTS] = 3, 2
+    # Two segments: c's case ended first, then b's and a's (in that order) together; c
+    # listed again in the second is one team, given back once.
+    out.ended_cases[:4] = [c, b, a, c]
+    out.ended_segments[:2] = [1, 4]
+    out.filed[O_CLOSED], out.filed[O_SEGMENTS] = 4, 2
     model.cases.status[[a, b, c]] = CaseStatus.RESOLVED
     capacity = model.agency_table.capacity
     before, expected = capacity.copy(), capacity.copy()
