@@ -250,6 +250,21 @@ class RowTable(ColumnTable):
         """Bytes the buffer of rows holds, filled or not."""
         return self._buffer.nbytes
 
+    def __getstate__(self) -> dict:
+        # The columns are views of the buffer; pickled (or deep-copied) they would come
+        # back as arrays of their own, and writes through them would miss the rows.
+        return {
+            key: value
+            for key, value in self.__dict__.items()
+            if key != "_cols" and key not in self._fills
+        }
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        buffer = self._new_buffer(self._capacity)  # on a cache line again
+        buffer[:] = state["_buffer"]
+        self._use(buffer)
+
     @contextlib.contextmanager
     def read_as_columns(self, names: Iterable[str] | None = None) -> Iterator[None]:
         """Inside, :meth:`col` gives contiguous copies of the filled columns.

@@ -147,3 +147,19 @@ def test_the_columns_copied_for_the_outcomes_are_those_they_read(monkeypatch):
         seen_cases |= read["CaseBook"]
     assert seen_ledger == set(model_outputs.LEDGER_COLUMNS_READ)
     assert seen_cases == set(model_outputs.CASE_COLUMNS_READ)
+
+
+def test_a_copied_or_pickled_table_keeps_its_columns_views_of_its_rows():
+    import copy
+    import pickle
+
+    table = RowTable(FIELDS, initial_capacity=16)
+    table.append(case=[1, 2, 3], kind=4)
+    for twin in (copy.deepcopy(table), pickle.loads(pickle.dumps(table))):
+        assert twin._buffer.ctypes.data % LINE == 0
+        assert np.shares_memory(twin.case, twin._buffer) and twin.col("case") is not None
+        twin.t_closed[1] = 9  # a write through a column reaches the rows
+        assert twin._buffer[1].tolist() == (2, 4, 9)
+        twin.reserve(100)  # grows from its rows
+        np.testing.assert_array_equal(twin.col("t_closed"), [-1, 9, -1])
+    np.testing.assert_array_equal(table.col("t_closed"), [-1, -1, -1])  # the original
