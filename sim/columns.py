@@ -1,12 +1,13 @@
 """Growable column tables: the model's storage for records.
 
-The case book (:mod:`sim.requests`), the intelligence shares and INTERPOL notices keep
-their records in a :class:`ColumnTable`, a struct of numpy arrays that grows by
-doubling (its row count an array, so that a kernel can add rows in room reserved for
-it). The ledger of requests keeps them in a :class:`RowTable`: the same columns, as
-fields of one buffer of rows, because the kernels read and write a request's fields
-together. What waits for a day waits in a calendar (:mod:`sim.kernel_calendar`). Both
-are used batch-wise, so a day costs what arrives and what leaves, not what is stored.
+The intelligence shares, INTERPOL notices and e-evidence's book keep their records in a
+:class:`ColumnTable`, a struct of numpy arrays that grows by doubling (its row count an
+array, so that a kernel can add rows in room reserved for it). The ledger of requests
+and the case book (:mod:`sim.requests`) keep them in a :class:`RowTable`: the same
+columns, as fields of one buffer of rows, because the kernels read and write a
+request's (or a case's) fields together. What waits for a day waits in a calendar
+(:mod:`sim.kernel_calendar`). Both are used batch-wise, so a day costs what arrives and
+what leaves, not what is stored.
 ``spans`` and ``sorted_unique`` are the small array helpers the hot path shares.
 """
 
@@ -117,7 +118,11 @@ class ColumnTable:
         return self._capacity
 
     def col(self, name: str) -> np.ndarray:
-        """Return the filled part of a column (a view)."""
+        """Return the filled part of a column.
+
+        A view: for a :class:`RowTable` a strided one, and inside its
+        :meth:`~RowTable.read_as_columns` a read-only copy.
+        """
         return self._cols[name][: self.size]
 
     def allocated_bytes(self) -> int:
@@ -222,8 +227,8 @@ class RowTable(ColumnTable):
         columns: Column name -> (dtype, fill value of rows not yet set).
         initial_capacity: Rows allocated at first.
         row_bytes: The size of a row: its fields aligned as a C struct's, then padded
-            to this size (a divisor or a multiple of :data:`LINE`, so that no row
-            straddles more lines than it must).
+            to this size (choose a divisor or a multiple of :data:`LINE`, so that no
+            row straddles more lines than it must).
 
     Raises:
         ValueError: The fields do not fit in ``row_bytes``.
@@ -252,17 +257,22 @@ class RowTable(ColumnTable):
 
     def __getstate__(self) -> dict:
         # The columns are views of the buffer; pickled (or deep-copied) they would come
-        # back as arrays of their own, and writes through them would miss the rows.
-        return {
+        # back as arrays of their own, and writes through them would miss the rows. The
+        # filled rows only: the room reserved is zeros, made again on loading.
+        state = {
             key: value
             for key, value in self.__dict__.items()
-            if key != "_cols" and key not in self._fills
+            if key not in ("_cols", "_buffer", "_reading_copies") and key not in self._fills
         }
+        state["_rows"] = self._buffer[: self.size].copy()
+        return state
 
     def __setstate__(self, state: dict) -> None:
+        rows = state.pop("_rows")
         self.__dict__.update(state)
+        self._reading_copies = False
         buffer = self._new_buffer(self._capacity)  # on a cache line again
-        buffer[:] = state["_buffer"]
+        buffer[: rows.size] = rows
         self._use(buffer)
 
     @contextlib.contextmanager
@@ -271,8 +281,9 @@ class RowTable(ColumnTable):
 
         For code that passes over whole columns (the outcomes): through the strided
         views each pass would read every row's line again. The copy reads each line
-        once. Attribute reads still give the table's own (strided) columns. The table
-        must not grow inside: it raises.
+        once. The copies are read-only and hold the rows there were on entry;
+        attribute reads still give the table's own (strided) columns. The table must
+        not grow inside: it raises.
 
         Args:
             names: The columns to copy (all by default); :meth:`col` gives the others
@@ -288,6 +299,8 @@ class RowTable(ColumnTable):
             stop = min(start + _BLOCK_ROWS, size)
             for name, col in chosen.items():
                 copies[name][start:stop] = col[start:stop]
+        for copy in copies.values():
+            copy.flags.writeable = False  # a write would be lost with the copy
         self._cols, self._reading_copies = {**rows, **copies}, True
         try:
             yield

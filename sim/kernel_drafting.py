@@ -67,8 +67,8 @@ def draft(
 ):
     """Draft one request per link into the ledger rows ``first``, ``first + 1``, ...
 
-    The rows exist already (the ledger grew in Python); each is written in full here,
-    the fields that wait for later stages at the ledger's fill values
+    The rows are counted already, in room the ledger reserved; each is written in full
+    here, the fields that wait for later stages at the ledger's fill values
     (:class:`sim.requests.Ledger`): rows a kernel adds are zero bytes until written
     (:class:`sim.columns.RowTable`). The drafting times draw from ``R.model``, one per
     request in order, and the requests are filed for the day their drafting ends

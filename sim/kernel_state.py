@@ -162,7 +162,8 @@ Outbox = namedtuple(
 # Outbox.filed: fills of its buffers (O_TODAY: requests filed for today; O_TAKEN:
 # requests agencies took from their queues today, in service order).
 # O_GIVEN: segments of ended cases whose teams' members already have their capacity back;
-# O_TEAMS_ENDED: the teams they were (marked -2 in their slots for Python to remove).
+# O_TEAMS_ENDED: the teams they were (marked -2 - k in their slots and listed in
+# team_ended, for Python to remove).
 O_TODAY, O_TAKEN, O_CLOSED, O_SEGMENTS, O_GIVEN, O_TEAMS_ENDED = range(6)
 O_SLOTS = O_TEAMS_ENDED + 1
 

@@ -23,9 +23,12 @@ numba's cache, and numba then makes some 50,000 objects (its type registries and
 templates) that live as long as the process. Python's collector counts them as they
 come and, once they are many, sweeps the whole heap (about 190,000 objects after a
 world-scale build: one full collection of 0.07-0.14 s on the machine measured, which
-freed 40). Paused, it looks at the build's young objects once when the build ends; the
-process's next full collection waits for enough garbage of its own, as it would have
-after this one.
+freed 40). Paused, it looks at the build's young objects once when the build ends, and
+the heap's next full sweep comes once enough objects have been kept since: sooner than
+after the sweep the pause saved (the build's objects count towards it), and in a
+ten-year world-scale run not at all. The collector is the process's: while a model
+builds, no thread's objects are collected, and a ``gc.disable()`` made in another
+thread during a build is undone when it ends.
 """
 
 from __future__ import annotations

@@ -70,6 +70,8 @@ def test_read_as_columns_gives_contiguous_copies_and_the_rows_after():
             column = table.col(name)
             assert column.flags.c_contiguous and not np.shares_memory(column, table._buffer)
             np.testing.assert_array_equal(column, strided[name])
+        with pytest.raises(ValueError, match="read-only"):
+            table.col("t_closed")[0] = 5  # a write to a copy would be lost
         with table.read_as_columns():  # nested: the same copies
             assert table.col("case").flags.c_contiguous
         with pytest.raises(RuntimeError, match="cannot grow while read as columns"):
@@ -163,3 +165,13 @@ def test_a_copied_or_pickled_table_keeps_its_columns_views_of_its_rows():
         twin.reserve(100)  # grows from its rows
         np.testing.assert_array_equal(twin.col("t_closed"), [-1, 9, -1])
     np.testing.assert_array_equal(table.col("t_closed"), [-1, -1, -1])  # the original
+    # Only the filled rows are kept: the room reserved comes back as zeros.
+    roomy = RowTable(FIELDS, initial_capacity=100_000)
+    roomy.append(case=[1, 2, 3])
+    assert len(pickle.dumps(roomy)) < 2_000
+    back = pickle.loads(pickle.dumps(roomy))
+    assert back.capacity == 100_000 and not back._buffer[3:].view(np.uint8).any()
+    with roomy.read_as_columns():  # copied while read as columns: grows as any table
+        twin = copy.deepcopy(roomy)
+    twin.reserve(200_000)
+    np.testing.assert_array_equal(twin.col("case"), [1, 2, 3])
