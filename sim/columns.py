@@ -300,7 +300,7 @@ class RowTable(ColumnTable):
             for name, col in chosen.items():
                 copies[name][start:stop] = col[start:stop]
         for copy in copies.values():
-            copy.flags.writeable = False  # a write would be lost with the copy
+            copy.setflags(write=False)  # a write would be lost with the copy
         self._cols, self._reading_copies = {**rows, **copies}, True
         try:
             yield
