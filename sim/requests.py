@@ -240,8 +240,13 @@ class CaseBook(RowTable):
 
     def _grow(self, needed: int) -> None:
         old_size = self.size
-        per_case = (("_first", -1), ("_count", 0), ("extra_first", -1), ("extra_last", -1))
-        per_case += (("team_slot", -1),)
+        per_case = (
+            ("_first", -1),
+            ("_count", 0),
+            ("extra_first", -1),
+            ("extra_last", -1),
+            ("team_slot", -1),
+        )
         replaced_arrays.note(*(getattr(self, name) for name, _ in per_case))
         super()._grow(needed)
         for name, fill in per_case:
