@@ -30,6 +30,7 @@ from numba import njit as _numba_njit
 from numba.core import caching, config
 from numba.core.compiler import Compiler
 from numba.core.registry import CPUDispatcher
+from numba.core.runtime import rtsys
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -129,7 +130,26 @@ class ColdKernelCompiler(KernelCompiler):
     opt_level = 0
 
 
-class KernelOnlyCache(caching.FunctionCache):
+class MachineCodeCache(caching.FunctionCache):
+    """numba's cache, loading machine code without first readying numba to compile.
+
+    numba's ``load_overload`` refreshes the target context before each load; a
+    process's first refresh imports numba's implementations of Python and numpy and
+    installs their typing and lowering registries (0.1-0.2 s, more than loading every
+    kernel a run calls), which only a compile reads. Loading compiled code needs
+    numba's runtime (the symbols its reference counting and allocation link against),
+    so that is all this load readies. A compile later in the process refreshes the
+    context itself, as numba's compiler does before every compile.
+    """
+
+    def load_overload(self, sig, target_context):
+        """Load as numba does, with the runtime readied instead of the whole context."""
+        rtsys.initialize(target_context)
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)
+
+
+class KernelOnlyCache(MachineCodeCache):
     """numba's cache for a :class:`KernelDispatcher`: its entries under keys of their own.
 
     numba keys an entry by the function's name, signature, CPU and bytecode, not by
@@ -201,9 +221,18 @@ class KernelDispatcher(CPUDispatcher):
         options = dict(self.targetoptions, no_cpython_wrapper=False)
         del options["nopython"]  # numba's njit sets it
         cache = not isinstance(self._cache, caching.NullCache)
-        return _numba_njit(
-            twin, cache=cache, pipeline_class=self._compiler.pipeline_class, **options
-        )
+        return _entry(twin, cache=cache, pipeline_class=self._compiler.pipeline_class, **options)
+
+
+def _entry(func, **options):
+    """The dispatcher numba makes of ``func`` (entry for Python included), its cache ours.
+
+    Cached by :class:`MachineCodeCache` rather than numba's own cache class.
+    """
+    dispatcher = _numba_njit(func, **options)
+    if options.get("cache"):
+        dispatcher._cache = MachineCodeCache(dispatcher.py_func)
+    return dispatcher
 
 
 def njit(*args, cold: bool = False, entry: bool = False, **options):
@@ -233,7 +262,9 @@ def njit(*args, cold: bool = False, entry: bool = False, **options):
     options["no_cfunc_wrapper"] = True
     if entry:
         # numba's own dispatcher, entry for Python included.
-        return _numba_njit(*args, pipeline_class=pipeline, **options)
+        if args:
+            return _entry(args[0], pipeline_class=pipeline, **options)
+        return functools.partial(_entry, pipeline_class=pipeline, **options)
 
     options["no_cpython_wrapper"] = True
 

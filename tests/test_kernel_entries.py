@@ -10,6 +10,7 @@ calls is declared ``njit(entry=True)``.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
@@ -205,3 +206,55 @@ def test_kernels_refuse_what_they_cannot_honour():
         njit("int64(int64)")
     with pytest.raises(TypeError, match="locals"):
         njit(locals={})
+
+
+COUNT_REFRESHES = """
+import json, sys
+from numba.core import base
+
+refreshes = []
+refresh = base.BaseContext.refresh
+base.BaseContext.refresh = lambda self: (refreshes.append(1), refresh(self))[1]
+"""
+
+
+def _in_fresh_process(code: str, env: dict, cwd) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", COUNT_REFRESHES + code],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_loading_cached_kernels_readies_numba_s_runtime_only(tmp_path):
+    """A compile refreshes numba's registries; a load from the cache does not need them."""
+    (tmp_path / "toy.py").write_text(TOY)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(tmp_path))
+    call = "import toy; print(json.dumps([toy.caller(3), toy.for_python(4), len(refreshes)]))"
+    compiled = _in_fresh_process(call, env, tmp_path)
+    loaded = _in_fresh_process(call, env, tmp_path)
+    assert compiled[:2] == loaded[:2] == [4, 5]
+    assert compiled[2] > 0  # numba's compiler refreshes before it compiles
+    assert loaded[2] == 0
+
+
+def test_a_run_in_a_fresh_process_loads_the_package_s_kernels_without_a_refresh(tmp_path):
+    from sim.kernel_cache import MachineCodeCache
+    from sim.kernel_day import run_day
+    from sim.model import run
+
+    assert isinstance(run_day._cache, MachineCodeCache)  # an entry: numba's dispatcher
+    here = run("baseline", seed=5, years=0.3)  # the cache holds what the run calls after this
+    code = (
+        "from sim.model import run\n"
+        "r = run('baseline', seed=5, years=0.3)\n"
+        "print(json.dumps([r.outcomes['completion_rate'], len(r.model.ledger), len(refreshes)]))"
+    )
+    root = Path(__file__).resolve().parent.parent
+    completion, requests, refreshes = _in_fresh_process(code, dict(os.environ), root)
+    assert refreshes == 0
+    assert (completion, requests) == (here.outcomes["completion_rate"], len(here.model.ledger))
