@@ -75,6 +75,7 @@ def trust_arrays(S):
         S.trust_baseline,
         S.trust_own_decay,
         S.trust_sums,
+        S.trust_keep,
     )
 
 

@@ -101,11 +101,17 @@ DraftingArrays = namedtuple(
     ],
 )
 
-TrustArrays = namedtuple("TrustArrays", ["value", "last", "decay", "baseline", "own_decay", "sums"])
-# TrustArrays.sums: the running sums behind TrustNetwork.mean(), and the sum of the
-# off-diagonal baselines as of their last rebuild.
-T_GAP, T_DAY, T_VALID, T_DECAY0, T_BASE = range(5)
-T_SLOTS = T_BASE + 1
+TrustArrays = namedtuple(
+    "TrustArrays", ["value", "last", "decay", "baseline", "own_decay", "sums", "keep"]
+)
+# TrustArrays.sums: the running sums behind TrustNetwork.mean(), the sum of the
+# off-diagonal baselines as of their last rebuild, and the decay whose relaxed shares
+# TrustArrays.keep holds by whole days elapsed (NaN until first asked for;
+# sim.kernel_trust.relaxed_share).
+T_GAP, T_DAY, T_VALID, T_DECAY0, T_BASE, T_KEEP_FOR = range(6)
+T_SLOTS = T_KEEP_FOR + 1
+#: Whole days elapsed whose relaxed share trust keeps (longer spans are computed).
+KEEP_DAYS = 4096
 
 AgencyArrays = namedtuple(
     "AgencyArrays",

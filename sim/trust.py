@@ -14,7 +14,17 @@ from __future__ import annotations
 import numpy as np
 
 from sim import replaced_arrays
-from sim.kernel_state import T_BASE, T_DAY, T_DECAY0, T_GAP, T_SLOTS, T_VALID, TrustArrays
+from sim.kernel_state import (
+    KEEP_DAYS,
+    T_BASE,
+    T_DAY,
+    T_DECAY0,
+    T_GAP,
+    T_KEEP_FOR,
+    T_SLOTS,
+    T_VALID,
+    TrustArrays,
+)
 from sim.kernel_trust import mean_trust, trust_apply
 from sim.scenario import DAYS_PER_YEAR
 
@@ -76,6 +86,14 @@ class TrustNetwork:
         # baselines.
         self.sums = np.zeros(T_SLOTS)
         self.sums[T_DECAY0] = float(decay_per_year)
+        # The share of a gap left after each whole number of days at the common decay,
+        # for the kernels (sim.kernel_trust.trust_get): by Python's float power, the C
+        # library's pow that the kernels call too, so a kept share is the computed one
+        # to the bit (numpy's vectorised power may differ in the last place).
+        self.sums[T_KEEP_FOR] = float(decay_per_year)
+        self.keep = np.array(
+            [(1.0 - float(decay_per_year)) ** (d / DAYS_PER_YEAR) for d in range(KEEP_DAYS)]
+        )
         self._own_decay = np.zeros(self.baseline.shape, dtype=bool)
         self._own_decay_flat = np.zeros(0, dtype=np.int64)
 
@@ -116,7 +134,13 @@ class TrustNetwork:
     def arrays(self) -> TrustArrays:
         """The arrays the compiled rules read and write (:mod:`sim.kernel_trust`)."""
         return TrustArrays(
-            self._value, self._last, self.decay, self.baseline, self._own_decay, self.sums
+            self._value,
+            self._last,
+            self.decay,
+            self.baseline,
+            self._own_decay,
+            self.sums,
+            self.keep,
         )
 
     def reward(self, i, j, rate, day: float) -> None:

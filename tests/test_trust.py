@@ -218,3 +218,25 @@ def test_network_mean_equals_the_off_diagonal_mean_of_the_snapshot(decay):
     snapshot = net.snapshot(day)
     expected = (snapshot.sum() - np.trace(snapshot)) / (n * (n - 1))
     assert net.mean(day) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_trust_from_the_kept_shares_is_the_computed_trust_to_the_bit():
+    from sim.kernel_state import KEEP_DAYS
+    from sim.kernel_trust import trust_get
+
+    net = TrustNetwork(np.full((3, 3), 0.4), decay_per_year=0.1)
+    # The kept shares: the kernels' expression for each whole day, bit for bit.
+    days = np.arange(KEEP_DAYS, dtype=np.float64)
+    assert np.array_equal(net.keep, np.array([(1.0 - 0.1) ** (d / 365.0) for d in days]))
+    assert net.keep[0] == 1.0 and net.keep[365] == 0.9
+
+    net.penalise([0, 1, 2], [1, 2, 0], 0.5, day=3)
+    net.decay[2, 0] = 0.05  # a pair with its own decay: computed, not kept
+    elapsed = [0.0, 1.0, 7.0, 362.0, 2.5, KEEP_DAYS - 1.0, KEEP_DAYS, 9000.0]
+    for day in (3.0 + e for e in elapsed):
+        for i, j in ((0, 1), (1, 2), (2, 0), (1, 1)):
+            decay, last = net.decay[i, j], net.arrays().last[i, j]
+            share = (1.0 - decay) ** ((day - last) / 365.0)
+            base = net.baseline[i, j]
+            expected = base + (net.arrays().value[i, j] - base) * share
+            assert trust_get(net.arrays(), i, j, day) == expected == net.get_one(i, j, day)
