@@ -13,6 +13,7 @@ import numpy as np
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_draws import uniform
 from sim.kernel_lifecycle import EXTRADITION, MUTUAL_RECOGNITION
+from sim.kernel_prefetch import AHEAD, prefetch
 from sim.kernel_state import (
     P_CLARIFICATION_BASE,
     P_CLARIFICATION_PER_LEGAL_DISTANCE,
@@ -131,6 +132,8 @@ def first_grounds(S, rng, ids, mr):
     ground = np.zeros(n, dtype=np.int64)
     p = np.empty(9)
     for k in range(n):
+        if k + AHEAD < n:  # the request's case: a row of the case book, far from the last
+            prefetch(S.case_type, S.case[ids[k + AHEAD]])
         refusal_probabilities(S, ids[k], mr[k], p)
         for g in range(9):
             if u[k, g] < p[g]:

@@ -40,6 +40,7 @@ from sim.kernel_lifecycle import (
     trust_arrays,
 )
 from sim.kernel_pick import group_by, pick, pick_equal, pick_not
+from sim.kernel_prefetch import AHEAD, prefetch, prefetch_pair
 from sim.kernel_rules import clarification_probability, first_grounds, rights_gap
 from sim.kernel_state import (
     K_CLARIFICATION_ROUNDS,
@@ -55,7 +56,7 @@ from sim.kernel_state import (
     P_SOVEREIGNTY_REFUSAL,
 )
 from sim.kernel_teams import give_back_capacity
-from sim.kernel_trust import trust_apply, trust_get
+from sim.kernel_trust import prefetch_trust, trust_apply, trust_get
 
 # Stage codes (sim.requests.Stage).
 DRAFTING, TRANSMISSION, REVIEW_QUEUE, REVIEW, CLARIFICATION = 0, 1, 2, 3, 4
@@ -162,6 +163,13 @@ def review_decision(S, rng, ids, day):
     clarify = np.empty(n, dtype=np.bool_)
     p = np.empty(n)
     for k in range(n):
+        if k + AHEAD < n:  # the pair's frictions, far apart in their matrices
+            ahead = ids[k + AHEAD]
+            a, b = S.requesting_state[ahead], S.requested_state[ahead]
+            prefetch_pair(S.legal_distance, a, b)
+            prefetch_pair(S.different_language, a, b)
+            prefetch_pair(S.cultural_distance, a, b)
+            prefetch_pair(S.familiarity, a, b)
         p[k] = clarification_probability(S, ids[k])
     for k in range(n):
         clarify[k] = uniform(bits) < p[k]
@@ -207,6 +215,11 @@ def review_decision(S, rng, ids, day):
     score = np.empty(m)
     trust = trust_arrays(S)  # once: each read of the struct's fields counts references
     for k in range(m):
+        if k + AHEAD < m:  # the requested state's trust in the requesting one, relations
+            ahead = ids[k + AHEAD]
+            a, b = S.requesting_state[ahead], S.requested_state[ahead]
+            prefetch_trust(trust, b, a)
+            prefetch_pair(S.relations, a, b)
         r = ids[k]
         a_k, b_k = S.requesting_state[r], S.requested_state[r]
         s = (
@@ -329,6 +342,8 @@ def advance_due(S, R, day):
     while ids.size:
         live = np.empty(ids.size, dtype=np.bool_)
         for k in range(ids.size):
+            if k + AHEAD < ids.size:  # the first read of each request's row today
+                prefetch(S.outcome, ids[k + AHEAD])
             live[k] = S.outcome[ids[k]] == OPEN
         ids = pick(ids, live)
         # Every group is taken from this snapshot of the stages, in batch order.

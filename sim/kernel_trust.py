@@ -12,6 +12,7 @@ import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_pick import group_by, insertion_order, pick
+from sim.kernel_prefetch import prefetch_pair
 from sim.kernel_state import T_DAY, T_DECAY0, T_GAP, T_KEEP_FOR, T_VALID
 from sim.units import DAYS_PER_YEAR
 
@@ -123,6 +124,15 @@ def trust_get(T, i, j, day):
     if not kept:
         share = (1.0 - decay) ** (elapsed / DAYS_PER_YEAR)
     return base + (value - base) * share
+
+
+@njit(cache=True, inline="always")
+def prefetch_trust(T, i, j):
+    """Start fetching what :func:`trust_get` reads of the pair ``(i, j)``."""
+    prefetch_pair(T.decay, i, j)
+    prefetch_pair(T.last, i, j)
+    prefetch_pair(T.baseline, i, j)
+    prefetch_pair(T.value, i, j)
 
 
 @njit(cache=True)
