@@ -15,6 +15,7 @@ import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_lifecycle import CONTACT_POINT, JIT, MUTUAL_RECOGNITION, OPEN, noisy, schedule
+from sim.kernel_prefetch import AHEAD, prefetch_pair
 from sim.kernel_state import (
     P_DRAFTING_BASE_DAYS,
     P_DRAFTING_LANGUAGE_DAYS,
@@ -84,6 +85,11 @@ def draft(
     team_days = S.params[P_TEAM_FORMATION_DAYS] + S.params[P_TEAM_EXCHANGE_DAYS]
     effect = S.params[P_DRAFTING_SKILL_EFFECT]
     for k in range(n):
+        if k + AHEAD < n:  # the pair's traffic and frictions, far apart in their matrices
+            a, b = requesting[k + AHEAD], requested[k + AHEAD]
+            prefetch_pair(S.traffic, a, b)
+            prefetch_pair(S.different_language, a, b)
+            prefetch_pair(S.legal_distance, a, b)
         r = first + k
         ids[k] = r
         c, a, b = case_ids[k], requesting[k], requested[k]

@@ -12,7 +12,7 @@ import numpy as np
 
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_pick import group_by, insertion_order, pick
-from sim.kernel_prefetch import prefetch_pair
+from sim.kernel_prefetch import AHEAD, prefetch_pair
 from sim.kernel_state import T_DAY, T_DECAY0, T_GAP, T_KEEP_FOR, T_VALID
 from sim.units import DAYS_PER_YEAR
 
@@ -223,6 +223,9 @@ def trust_apply(T, i, j, rate, day, towards_one):
     n_pairs = 0
     q = 0
     while q < m:
+        if q + AHEAD < m:  # a pair some places on (repeats make it nearer)
+            ahead = key[order[q + AHEAD]]
+            prefetch_trust(T, ahead // n, ahead % n)
         pair = key[order[q]]
         keep = 1.0
         while q < m and key[order[q]] == pair:
