@@ -24,6 +24,7 @@ from sim.kernel_lifecycle import (
     schedule,
 )
 from sim.kernel_pick import group_by, insertion_order, pick_equal
+from sim.kernel_prefetch import AHEAD_IN_SHORT_LOOPS, prefetch
 from sim.kernel_rules import procedure_clarity
 from sim.kernel_state import (
     K_BACKLOG,
@@ -332,6 +333,8 @@ def serve_queues(S, R, n_agencies, day):
         S.counters[K_BACKLOG + role] -= ids.size
         room(S.taken_ids, S.filed[O_TAKEN] + ids.size)
         for q in range(ids.size):
+            if q + AHEAD_IN_SHORT_LOOPS < ids.size:  # the rows of requests far apart
+                prefetch(S.queue_agency, ids[q + AHEAD_IN_SHORT_LOOPS])
             S.queue_agency[ids[q]] = -1
             S.taken_ids[S.filed[O_TAKEN] + q] = ids[q]
             S.taken_agency[S.filed[O_TAKEN] + q] = agencies[q]

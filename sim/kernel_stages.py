@@ -40,7 +40,7 @@ from sim.kernel_lifecycle import (
     trust_arrays,
 )
 from sim.kernel_pick import group_by, pick, pick_equal, pick_not
-from sim.kernel_prefetch import AHEAD, prefetch, prefetch_pair
+from sim.kernel_prefetch import AHEAD, AHEAD_IN_SHORT_LOOPS, prefetch, prefetch_pair
 from sim.kernel_rules import clarification_probability, first_grounds, rights_gap
 from sim.kernel_state import (
     K_CLARIFICATION_ROUNDS,
@@ -342,8 +342,8 @@ def advance_due(S, R, day):
     while ids.size:
         live = np.empty(ids.size, dtype=np.bool_)
         for k in range(ids.size):
-            if k + AHEAD < ids.size:  # the first read of each request's row today
-                prefetch(S.outcome, ids[k + AHEAD])
+            if k + AHEAD_IN_SHORT_LOOPS < ids.size:  # the first read of each row today
+                prefetch(S.outcome, ids[k + AHEAD_IN_SHORT_LOOPS])
             live[k] = S.outcome[ids[k]] == OPEN
         ids = pick(ids, live)
         # Every group is taken from this snapshot of the stages, in batch order.
