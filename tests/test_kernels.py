@@ -177,7 +177,7 @@ def test_the_loops_in_place_of_numpy_s_functions_give_what_numpy_gives(size):
     counts = rng.integers(0, 4, size)
     np.testing.assert_array_equal(repeat_each(keys, counts), np.repeat(keys, counts))
     cdf = np.cumsum(rng.integers(0, 3, size) / 2.0)  # sorted, with runs of equal values
-    for value in [-1.0, 0.0, 0.5, 1.0, 2.5, float(cdf[-1]) if size else 0.0, 1e9]:
+    for value in [-1.0, 0.0, 0.5, 1.0, 2.5, 1e9, *cdf.tolist(), *(cdf + 0.25).tolist()]:
         assert insert_right(cdf, value) == np.searchsorted(cdf, value, side="right")
     ordered = np.unique(keys)  # trust's pairs: the first equal to an integer key
     for value in range(-5, 14):
