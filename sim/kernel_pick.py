@@ -207,18 +207,12 @@ def repeat_each(values, counts):
 
 @njit(cache=True)
 def insert_right(ordered, value):
-    """``np.searchsorted(ordered, value, side="right")``: how many are <= ``value``.
-
-    Halving without a branch on the comparisons: a partner's draw lands anywhere in
-    its row, so a branch on each comparison was a coin the CPU mispredicted half the
-    time (most of case generation's samples). The count is the same: ``<=`` holds for
-    a prefix of an ordered array, and both walks find its length.
-    """
-    base, n = 0, ordered.size
-    if n == 0:
-        return 0
-    while n > 1:
-        half = n >> 1
-        base += half * (ordered[base + half - 1] <= value)
-        n -= half
-    return base + (ordered[base] <= value)
+    """``np.searchsorted(ordered, value, side="right")``: how many are <= ``value``."""
+    lo, hi = 0, ordered.size
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if ordered[mid] <= value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
