@@ -24,7 +24,7 @@ from numba.extending import intrinsic
 #: How many iterations ahead a loop asks for what it will read: far enough that the
 #: line arrives in time, near enough that it is still in the cache when used. A loop
 #: whose body is a few instructions runs through more of them while a line comes.
-AHEAD = 8
+AHEAD = 16
 AHEAD_IN_SHORT_LOOPS = 24
 
 # llvm.prefetch's arguments after the address: read (0), keep in all cache levels (3),
