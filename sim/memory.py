@@ -19,14 +19,13 @@ the arrays live, not what they hold: runs are the same bit for bit. Set
 
 While the model builds, :func:`collector_paused` also pauses Python's cyclic garbage
 collector. The build is where a process's first model loads the compiled kernels from
-numba's cache, and numba then makes some 50,000 objects (its type registries and
-templates) that live as long as the process. Python's collector counts them as they
-come and, once they are many, sweeps the whole heap (about 190,000 objects after a
-world-scale build: one full collection of 0.07-0.14 s on the machine measured, which
-freed 40). Paused, it looks at the build's young objects once when the build ends, and
-the heap's next full sweep comes once enough objects have been kept since: sooner than
-after the sweep the pause saved (the build's objects count towards it), and in a
-ten-year world-scale run not at all. The collector is the process's: while a model
+numba's cache. numba used to ready its compiler first and make some 50,000 objects then
+(its type registries and templates), which set off a full sweep of the whole heap
+(about 190,000 objects: 0.07-0.14 s on the machine measured, which freed 40); the
+kernels now load without them (:class:`sim.kernel_cache.MachineCodeCache`), and a
+world-scale build makes about 12,000 objects. Paused, the collector looks at the
+build's young objects once when the build ends, and the heap's next full sweep comes
+once enough objects have been kept since: in a ten-year world-scale run not at all. The collector is the process's: while a model
 builds, no thread's objects are collected, and a ``gc.disable()`` made in another
 thread during a build is undone when it ends.
 """
