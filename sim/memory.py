@@ -25,9 +25,10 @@ numba's cache. numba used to ready its compiler first and make some 50,000 objec
 kernels now load without them (:class:`sim.kernel_cache.MachineCodeCache`), and a
 world-scale build makes about 12,000 objects. Paused, the collector looks at the
 build's young objects once when the build ends, and the heap's next full sweep comes
-once enough objects have been kept since: in a ten-year world-scale run not at all. The collector is the process's: while a model
-builds, no thread's objects are collected, and a ``gc.disable()`` made in another
-thread during a build is undone when it ends.
+once enough objects have been kept since: in a ten-year world-scale run not at all.
+The collector is the process's: while a model builds, no thread's objects are
+collected, and a ``gc.disable()`` made in another thread during a build is undone when
+it ends.
 """
 
 from __future__ import annotations
