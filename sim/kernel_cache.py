@@ -26,6 +26,9 @@ import os
 import types as pytypes
 from pathlib import Path
 
+# Imported for what importing does: numba registers the C symbols its hashing of str
+# and bytes links against, which its first refresh did (MachineCodeCache loads without).
+import numba.cpython.hashing  # noqa: F401
 from numba import njit as _numba_njit
 from numba.core import caching, config
 from numba.core.compiler import Compiler
@@ -136,10 +139,13 @@ class MachineCodeCache(caching.FunctionCache):
     numba's ``load_overload`` refreshes the target context before each load; a
     process's first refresh imports numba's implementations of Python and numpy and
     installs their typing and lowering registries (0.1-0.2 s, more than loading every
-    kernel a run calls), which only a compile reads. Loading compiled code needs
-    numba's runtime (the symbols its reference counting and allocation link against),
-    so that is all this load readies. A compile later in the process refreshes the
-    context itself, as numba's compiler does before every compile.
+    kernel a run calls), which only a compile reads. Loading compiled code needs the
+    symbols it links against: numba's runtime (reference counting and allocation),
+    which this load readies, and the hash secrets of ``numba.cpython.hashing``, which
+    this module imports. A compile later in the process refreshes the context itself,
+    as numba's compiler does before every compile. The method is numba's own
+    (``numba.core.caching.FunctionCache.load_overload``, numba 0.68) with the refresh
+    replaced; a test checks that numba's still reads as this one assumes.
     """
 
     def load_overload(self, sig, target_context):

@@ -106,8 +106,9 @@ TrustArrays = namedtuple(
 )
 # TrustArrays.sums: the running sums behind TrustNetwork.mean(), the sum of the
 # off-diagonal baselines as of their last rebuild, and the decay whose relaxed shares
-# TrustArrays.keep holds by whole days elapsed (NaN until first asked for;
-# sim.kernel_trust.relaxed_share).
+# TrustArrays.keep holds by whole days elapsed (sim.kernel_trust.trust_get). That decay
+# has its own slot, apart from the common decay the sums use: the kept shares are of
+# the decay they were computed for, whatever may change the common one.
 T_GAP, T_DAY, T_VALID, T_DECAY0, T_BASE, T_KEEP_FOR = range(6)
 T_SLOTS = T_KEEP_FOR + 1
 #: Whole days elapsed whose relaxed share trust keeps (longer spans are computed).

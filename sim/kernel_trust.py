@@ -117,7 +117,7 @@ def trust_get(T, i, j, day):
     elapsed = day - T.last[i, j]
     base = T.baseline[i, j]
     value = T.value[i, j]
-    days = np.int64(elapsed)
+    days = np.int64(elapsed)  # elapsed: whole days between two days of the run, finite
     kept = (decay == T.sums[T_KEEP_FOR]) & (days == elapsed) & (days >= 0)
     kept = kept & (days < T.keep.size)
     share = T.keep[days * kept]

@@ -11,6 +11,8 @@ simulated day costs nothing per pair of states.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim import replaced_arrays
@@ -87,13 +89,14 @@ class TrustNetwork:
         self.sums = np.zeros(T_SLOTS)
         self.sums[T_DECAY0] = float(decay_per_year)
         # The share of a gap left after each whole number of days at the common decay,
-        # for the kernels (sim.kernel_trust.trust_get): by Python's float power, the C
-        # library's pow that the kernels call too, so a kept share is the computed one
-        # to the bit (numpy's vectorised power may differ in the last place).
-        self.sums[T_KEEP_FOR] = float(decay_per_year)
-        self.keep = np.array(
-            [(1.0 - float(decay_per_year)) ** (d / DAYS_PER_YEAR) for d in range(KEEP_DAYS)]
-        )
+        # for the kernels (sim.kernel_trust.trust_get): by math.pow, the C library's pow
+        # that the kernels call too, so a kept share is the computed one to the bit
+        # (numpy's vectorised power may differ in the last place). A decay above 1 has
+        # no real share: math.pow raises.
+        keep_for = float(decay_per_year)
+        self.sums[T_KEEP_FOR] = keep_for
+        shares = [math.pow(1.0 - keep_for, d / DAYS_PER_YEAR) for d in range(KEEP_DAYS)]
+        self.keep = np.array(shares)
         self._own_decay = np.zeros(self.baseline.shape, dtype=bool)
         self._own_decay_flat = np.zeros(0, dtype=np.int64)
 

@@ -247,7 +247,7 @@ def test_a_run_in_a_fresh_process_loads_the_package_s_kernels_without_a_refresh(
     from sim.kernel_day import run_day
     from sim.model import run
 
-    assert isinstance(run_day._cache, MachineCodeCache)  # an entry: numba's dispatcher
+    assert type(run_day._cache) is MachineCodeCache  # an entry: numba's dispatcher
     here = run("baseline", seed=5, years=0.3)  # the cache holds what the run calls after this
     code = (
         "from sim.model import run\n"
@@ -258,3 +258,19 @@ def test_a_run_in_a_fresh_process_loads_the_package_s_kernels_without_a_refresh(
     completion, requests, refreshes = _in_fresh_process(code, dict(os.environ), root)
     assert refreshes == 0
     assert (completion, requests) == (here.outcomes["completion_rate"], len(here.model.ledger))
+
+
+def test_numba_s_load_is_still_the_one_machine_code_cache_rewrites():
+    """MachineCodeCache copies numba's load but for the refresh: numba's must still read so."""
+    import inspect as inspecting
+
+    from numba.core import caching
+
+    source = inspecting.getsource(caching.FunctionCache.load_overload)
+    body = [line.strip() for line in source.splitlines() if line.strip()]
+    code = [line for line in body if not line.startswith(("#", '"""', "Load", "using"))]
+    assert code[1:] == [
+        "target_context.refresh()",
+        "with self._guard_against_spurious_io_errors():",
+        "return self._load_overload(sig, target_context)",
+    ], code

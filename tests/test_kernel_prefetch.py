@@ -53,7 +53,14 @@ def test_a_loop_that_fetches_ahead_reads_what_it_read_without():
     matrix = rng.random((195, 195))
     a, b = rng.integers(0, 195, 400), rng.integers(0, 195, 400)
     np.testing.assert_array_equal(_pairs_ahead(matrix, a, b), matrix[a, b])
-    np.testing.assert_array_equal(_pairs_ahead(matrix.T, a, b), matrix.T[a, b])  # strided
+    np.testing.assert_array_equal(_pairs_ahead(matrix.T, a, b), matrix.T[a, b])  # by column
+    strided = matrix[::2, ::3]
+    a, b = rng.integers(0, strided.shape[0], 400), rng.integers(0, strided.shape[1], 400)
+    np.testing.assert_array_equal(_pairs_ahead(strided, a, b), strided[a, b])
+    # The hint is in the machine code, not optimised away.
+    for kernel in (_gather_ahead, _pairs_ahead):
+        for signature in kernel.signatures:
+            assert "prefetcht0" in kernel.inspect_asm(signature)
 
 
 def test_prefetch_refuses_what_it_cannot_address():

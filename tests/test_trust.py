@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from numba import njit
 
 from sim import trust
 from sim.trust import TrustNetwork, gain
@@ -220,15 +221,27 @@ def test_network_mean_equals_the_off_diagonal_mean_of_the_snapshot(decay):
     assert net.mean(day) == pytest.approx(expected, rel=1e-12, abs=1e-12)
 
 
+@njit
+def _shares_by_pow(decay, days):
+    out = np.empty(days.size)
+    for k in range(days.size):
+        out[k] = (1.0 - decay) ** (days[k] / 365)
+    return out
+
+
 def test_trust_from_the_kept_shares_is_the_computed_trust_to_the_bit():
     from sim.kernel_state import KEEP_DAYS
     from sim.kernel_trust import trust_get
 
-    net = TrustNetwork(np.full((3, 3), 0.4), decay_per_year=0.1)
-    # The kept shares: the kernels' expression for each whole day, bit for bit.
+    # The kept shares: what a kernel's own pow gives for each whole day, bit for bit.
     days = np.arange(KEEP_DAYS, dtype=np.float64)
-    assert np.array_equal(net.keep, np.array([(1.0 - 0.1) ** (d / 365.0) for d in days]))
+    for decay in (0.0, 0.05, 0.1, 0.3, 0.999, 1.0):
+        kept = TrustNetwork(np.full((2, 2), 0.4), decay_per_year=decay).keep
+        assert np.array_equal(kept, _shares_by_pow(decay, days))
+    net = TrustNetwork(np.full((3, 3), 0.4), decay_per_year=0.1)
     assert net.keep[0] == 1.0 and net.keep[365] == 0.9
+    with pytest.raises(ValueError):  # no real share for a decay above 1
+        TrustNetwork(np.full((2, 2), 0.4), decay_per_year=1.5)
 
     net.penalise([0, 1, 2], [1, 2, 0], 0.5, day=3)
     net.decay[2, 0] = 0.05  # a pair with its own decay: computed, not kept
