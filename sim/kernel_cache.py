@@ -23,14 +23,17 @@ import functools
 import hashlib
 import inspect
 import os
+import struct
 import types as pytypes
 from pathlib import Path
 
 # Imported for what importing does: numba registers the C symbols its hashing of str
 # and bytes links against, which its first refresh did (MachineCodeCache loads without).
 import numba.cpython.hashing  # noqa: F401
+from llvmlite import binding as llvm
 from numba import njit as _numba_njit
 from numba.core import caching, config
+from numba.core.codegen import JITCodeLibrary
 from numba.core.compiler import Compiler
 from numba.core.registry import CPUDispatcher
 from numba.core.runtime import rtsys
@@ -153,6 +156,87 @@ class MachineCodeCache(caching.FunctionCache):
         rtsys.initialize(target_context)
         with self._guard_against_spurious_io_errors():
             return self._load_overload(sig, target_context)
+
+    def _load_overload(self, sig, target_context):
+        """numba's, with the code library made a :class:`LoadedLibrary` (see there).
+
+        numba loads under its compiler lock, so no other thread's library is made
+        while the codegen's class is set for this load.
+        """
+        codegen = target_context.codegen()
+        codegen._library_class = LoadedLibrary  # the instance's, over its class's
+        try:
+            return super()._load_overload(sig, target_context)
+        finally:
+            del codegen._library_class
+
+
+class LoadedLibrary(JITCodeLibrary):
+    """A cached kernel's code, its bitcode for linking parsed only when a compile links it.
+
+    numba keeps with each cached kernel its machine code and the LLVM bitcode a later
+    compile would link into a kernel that calls it; loading parses that bitcode (0.10-0.12
+    s of a fresh world-scale process, for eight kernels) to list the symbols the code
+    defines, which numba's JIT engine must know before it looks one up. Here the
+    symbols come from the machine code's own symbol table (:func:`defined_symbols`),
+    and the bitcode is parsed when a compile asks for it. Machine code that is not an
+    ELF object loads as numba loads it.
+    """
+
+    _linking_bitcode: bytes | None = None
+
+    @classmethod
+    def _unserialize(cls, codegen, state):
+        name, kind, data = state
+        symbols = defined_symbols(data[0]) if kind == "object" else None
+        if symbols is None:
+            return super()._unserialize(codegen, state)
+        object_code, linking_bitcode = data
+        library = cls(codegen, name)
+        library.enable_object_caching()
+        library._set_compiled_object(object_code)
+        library._linking_bitcode = linking_bitcode
+        library._finalize_final_module()
+        codegen._engine._defined_symbols |= symbols
+        return library
+
+    def _get_module_for_linking(self):
+        if self._shared_module is None and self._linking_bitcode is not None:
+            self._shared_module = llvm.parse_bitcode(self._linking_bitcode)
+            self._linking_bitcode = None
+        return super()._get_module_for_linking()
+
+
+# ELF-64, little-endian: a section header's type, offset, size and link; a symbol's
+# name, type and section (0: undefined); symbol types kept: none, data, function.
+_SECTION, _SYMBOL = struct.Struct("<4xI16xQQI20x"), struct.Struct("<IB1xH16x")
+_SYMBOL_TABLE, _KEPT_TYPES = 2, (0, 1, 2)
+
+
+def defined_symbols(object_code: bytes) -> set[str] | None:
+    """The names an ELF-64 little-endian object defines; None for other objects.
+
+    Every symbol with a section and a name, whatever its binding, as numba lists a
+    module's definitions (functions and globals that are not declarations).
+    """
+    if object_code[:6] != b"\x7fELF\x02\x01":
+        return None
+    (section_offset,) = struct.unpack_from("<Q", object_code, 0x28)
+    entry_size, count = struct.unpack_from("<HH", object_code, 0x3A)
+    sections = [
+        _SECTION.unpack_from(object_code, section_offset + k * entry_size) for k in range(count)
+    ]
+    names = set()
+    for kind, offset, size, link in sections:
+        if kind != _SYMBOL_TABLE:
+            continue
+        strings = sections[link][1]
+        for at in range(offset, offset + size, 24):
+            name, info, section = _SYMBOL.unpack_from(object_code, at)
+            if section and name and info & 0xF in _KEPT_TYPES:
+                end = object_code.index(b"\0", strings + name)
+                names.add(object_code[strings + name : end].decode())
+    return names
 
 
 class KernelOnlyCache(MachineCodeCache):

@@ -274,3 +274,53 @@ def test_numba_s_load_is_still_the_one_machine_code_cache_rewrites():
         "with self._guard_against_spurious_io_errors():",
         "return self._load_overload(sig, target_context)",
     ], code
+
+
+LINKS_A_LOADED_KERNEL = """
+import toy
+from sim.kernel_cache import LoadedLibrary, njit
+
+assert toy.caller(3) == 4  # loaded from the cache, with for_kernels in its code
+(loaded,) = toy.caller.overloads.values()
+lazy = type(loaded.library) is LoadedLibrary and loaded.library._shared_module is None
+
+@njit(entry=True)
+def new_caller(x):  # compiled now: links the loaded kernel's bitcode into its own
+    return toy.caller(x) * 10
+
+print(json.dumps([lazy, new_caller(5), len(refreshes) > 0]))
+"""
+
+
+def test_a_loaded_kernel_s_bitcode_is_parsed_when_a_compile_links_it(tmp_path):
+    (tmp_path / "toy.py").write_text(TOY)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(tmp_path))
+    _in_fresh_process("import toy; print(json.dumps(toy.caller(1)))", env, tmp_path)
+    lazy, linked, compiled = _in_fresh_process(LINKS_A_LOADED_KERNEL, env, tmp_path)
+    assert lazy  # nothing parsed at the load
+    assert linked == 60 and compiled
+
+
+def test_the_symbols_read_from_machine_code_are_those_numba_reads_from_bitcode():
+    from llvmlite import binding as llvm
+
+    from sim.kernel_cache import defined_symbols
+    from sim.kernel_day import run_day
+    from sim.model import run
+
+    run("baseline", seed=1, years=0.05)  # run_day compiled or loaded, in the cache
+    (signature,) = run_day.signatures
+    cache = run_day._cache
+    payload = cache._cache_file.load(cache._index_key(signature, run_day.targetctx.codegen()))
+    _, kind, (object_code, bitcode) = payload[0]
+    assert kind == "object"
+    module = llvm.parse_bitcode(bitcode)
+    from_bitcode = {
+        value.name
+        for values in (module.functions, module.global_variables)
+        for value in values
+        if not value.is_declaration and value.linkage != llvm.Linkage.private
+    }
+    assert len(from_bitcode) > 100
+    assert defined_symbols(object_code) == from_bitcode  # private ones are in no table
+    assert defined_symbols(b"\xcf\xfa\xed\xfe" + object_code[4:]) is None  # not ELF
