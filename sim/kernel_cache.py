@@ -35,6 +35,7 @@ from numba import njit as _numba_njit
 from numba.core import caching, config
 from numba.core.codegen import JITCodeLibrary
 from numba.core.compiler import Compiler
+from numba.core.compiler_lock import require_global_compiler_lock
 from numba.core.registry import CPUDispatcher
 from numba.core.runtime import rtsys
 
@@ -161,14 +162,18 @@ class MachineCodeCache(caching.FunctionCache):
         """numba's, with the code library made a :class:`LoadedLibrary` (see there).
 
         numba loads under its compiler lock, so no other thread's library is made
-        while the codegen's class is set for this load.
+        while the codegen's class is set for this load; a load inside this one (a
+        module imported while the entry unpickles) finds it set and leaves it so.
         """
+        require_global_compiler_lock()
         codegen = target_context.codegen()
+        before = codegen.__dict__.get("_library_class")
         codegen._library_class = LoadedLibrary  # the instance's, over its class's
         try:
             return super()._load_overload(sig, target_context)
         finally:
-            del codegen._library_class
+            if before is None:
+                del codegen._library_class
 
 
 class LoadedLibrary(JITCodeLibrary):
@@ -179,8 +184,11 @@ class LoadedLibrary(JITCodeLibrary):
     s of a fresh world-scale process, for eight kernels) to list the symbols the code
     defines, which numba's JIT engine must know before it looks one up. Here the
     symbols come from the machine code's own symbol table (:func:`defined_symbols`),
-    and the bitcode is parsed when a compile asks for it. Machine code that is not an
-    ELF object loads as numba loads it.
+    and the bitcode is parsed when a compile asks for it (so a bitcode LLVM cannot read
+    fails that compile, not the load). Machine code that is not an ELF object, or whose
+    table cannot be read, loads as numba loads it. The load is numba's
+    (``CPUCodeLibrary._unserialize``, numba 0.68) less the parse; a test checks that
+    numba's still reads as this one assumes.
     """
 
     _linking_bitcode: bytes | None = None
@@ -214,15 +222,26 @@ _SYMBOL_TABLE, _KEPT_TYPES = 2, (0, 1, 2)
 
 
 def defined_symbols(object_code: bytes) -> set[str] | None:
-    """The names an ELF-64 little-endian object defines; None for other objects.
+    """The names an ELF-64 little-endian object defines; None for any other object.
 
     Every symbol with a section and a name, whatever its binding, as numba lists a
-    module's definitions (functions and globals that are not declarations).
+    module's definitions (functions and globals that are not declarations), except the
+    private ones, which no symbol table holds and no lookup asks for. None too for an
+    object this reader cannot read whole (numba's load then runs instead).
     """
-    if object_code[:6] != b"\x7fELF\x02\x01":
+    if object_code[:6] != b"\x7fELF\x02\x01" or object_code[16:18] != b"\x01\x00":
+        return None  # not ELF-64 little-endian, or not a relocatable object
+    try:
+        return _symbol_names(object_code)
+    except (struct.error, IndexError, ValueError, UnicodeDecodeError):
         return None
+
+
+def _symbol_names(object_code: bytes) -> set[str] | None:
     (section_offset,) = struct.unpack_from("<Q", object_code, 0x28)
-    entry_size, count = struct.unpack_from("<HH", object_code, 0x3A)
+    entry_size, count, names_index = struct.unpack_from("<HHH", object_code, 0x3A)
+    if count == 0 or names_index == 0xFFFF:  # extended numbering: sections counted elsewhere
+        return None
     sections = [
         _SECTION.unpack_from(object_code, section_offset + k * entry_size) for k in range(count)
     ]
@@ -236,7 +255,7 @@ def defined_symbols(object_code: bytes) -> set[str] | None:
             if section and name and info & 0xF in _KEPT_TYPES:
                 end = object_code.index(b"\0", strings + name)
                 names.add(object_code[strings + name : end].decode())
-    return names
+    return names or None
 
 
 class KernelOnlyCache(MachineCodeCache):

@@ -302,25 +302,69 @@ def test_a_loaded_kernel_s_bitcode_is_parsed_when_a_compile_links_it(tmp_path):
 
 
 def test_the_symbols_read_from_machine_code_are_those_numba_reads_from_bitcode():
-    from llvmlite import binding as llvm
+    """Every cached kernel of the package: the ELF table against numba's own listing."""
+    import pickle
+    import types as pytypes
 
-    from sim.kernel_cache import defined_symbols
-    from sim.kernel_day import run_day
+    from llvmlite import binding as llvm
+    from numba.core.codegen import JitEngine
+
+    from sim.kernel_cache import active_cache_dir, defined_symbols
     from sim.model import run
 
-    run("baseline", seed=1, years=0.05)  # run_day compiled or loaded, in the cache
+    run("baseline", seed=1, years=0.05)  # the run's kernels compiled or loaded: cached
+    checked = 0
+    for path in sorted(active_cache_dir().glob("*.nbc")):
+        payload = pickle.loads(path.read_bytes())  # numba's own cache file, as it loads it
+        _, kind, (object_code, bitcode) = payload[0]
+        assert kind == "object"
+        module = llvm.parse_bitcode(bitcode)
+        engine = pytypes.SimpleNamespace(_defined_symbols=set())
+        JitEngine._load_defined_symbols(engine, module)  # numba's listing
+        private = {
+            value.name
+            for values in (module.functions, module.global_variables)
+            for value in values
+            if value.linkage == llvm.Linkage.private
+        }
+        assert defined_symbols(object_code) == engine._defined_symbols - private, path.name
+        checked += 1
+    assert checked >= 8
+
+
+def test_machine_code_the_reader_cannot_read_loads_as_numba_loads_it():
+    from sim.kernel_cache import defined_symbols
+    from sim.kernel_day import run_day
+
     (signature,) = run_day.signatures
     cache = run_day._cache
     payload = cache._cache_file.load(cache._index_key(signature, run_day.targetctx.codegen()))
-    _, kind, (object_code, bitcode) = payload[0]
-    assert kind == "object"
-    module = llvm.parse_bitcode(bitcode)
-    from_bitcode = {
-        value.name
-        for values in (module.functions, module.global_variables)
-        for value in values
-        if not value.is_declaration and value.linkage != llvm.Linkage.private
-    }
-    assert len(from_bitcode) > 100
-    assert defined_symbols(object_code) == from_bitcode  # private ones are in no table
+    object_code = payload[0][2][0]
+    assert defined_symbols(object_code)
     assert defined_symbols(b"\xcf\xfa\xed\xfe" + object_code[4:]) is None  # not ELF
+    assert defined_symbols(object_code[: len(object_code) // 3]) is None  # cut short
+    no_sections = bytearray(object_code)
+    no_sections[0x3C:0x3E] = b"\x00\x00"  # section count 0: extended numbering
+    assert defined_symbols(bytes(no_sections)) is None
+
+
+def test_numba_s_library_load_is_still_the_one_loaded_library_rewrites():
+    import inspect as inspecting
+
+    from numba.core.codegen import CPUCodeLibrary, JitEngine
+
+    source = inspecting.getsource(CPUCodeLibrary._unserialize)
+    branch = source[source.index("elif kind == 'object':") : source.index("else:")]
+    steps = [line.strip() for line in branch.splitlines()[1:] if line.strip()]
+    steps = [line for line in steps if not line.startswith("#")]
+    assert steps == [
+        "object_code, shared_bitcode = data",
+        "self.enable_object_caching()",
+        "self._set_compiled_object(object_code)",
+        "self._shared_module = ll.parse_bitcode(shared_bitcode)",
+        "self._finalize_final_module()",
+        "self._codegen._engine._load_defined_symbols(self._shared_module)",
+        "return self",
+    ], steps
+    listing = inspecting.getsource(JitEngine._load_defined_symbols)
+    assert "if not gv.is_declaration" in listing and "mod.global_variables" in listing
