@@ -205,7 +205,7 @@ class LoadedLibrary(JITCodeLibrary):
         library._set_compiled_object(object_code)
         library._linking_bitcode = linking_bitcode
         library._finalize_final_module()
-        codegen._engine._defined_symbols |= symbols
+        codegen._engine._defined_symbols.update(symbols)  # what numba's listing adds
         return library
 
     def _get_module_for_linking(self):

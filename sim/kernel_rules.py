@@ -13,7 +13,7 @@ import numpy as np
 from sim.kernel_cache import njit  # first: where and how numba compiles the kernels
 from sim.kernel_draws import uniform
 from sim.kernel_lifecycle import EXTRADITION, MUTUAL_RECOGNITION
-from sim.kernel_prefetch import AHEAD, prefetch
+from sim.kernel_prefetch import AHEAD, prefetch, prefetch_pair
 from sim.kernel_state import (
     P_CLARIFICATION_BASE,
     P_CLARIFICATION_PER_LEGAL_DISTANCE,
@@ -63,6 +63,16 @@ def clarification_probability(S, r):
     p = p * (1.0 - S.params[P_STANDARD_FORM_CLARITY] * mr)
     p = p * (1.0 - procedure_clarity(S, r))
     return min(max(p, 0.0), 1.0)
+
+
+@njit(cache=True, inline="always")
+def prefetch_clarification(S, r):
+    """Start fetching the pair's frictions :func:`clarification_probability` reads of ``r``."""
+    a, b = S.requesting_state[r], S.requested_state[r]
+    prefetch_pair(S.legal_distance, a, b)
+    prefetch_pair(S.different_language, a, b)
+    prefetch_pair(S.cultural_distance, a, b)
+    prefetch_pair(S.familiarity, a, b)
 
 
 @njit(cache=True)

@@ -41,7 +41,12 @@ from sim.kernel_lifecycle import (
 )
 from sim.kernel_pick import group_by, pick, pick_equal, pick_not
 from sim.kernel_prefetch import AHEAD, AHEAD_IN_SHORT_LOOPS, prefetch, prefetch_pair
-from sim.kernel_rules import clarification_probability, first_grounds, rights_gap
+from sim.kernel_rules import (
+    clarification_probability,
+    first_grounds,
+    prefetch_clarification,
+    rights_gap,
+)
 from sim.kernel_state import (
     K_CLARIFICATION_ROUNDS,
     K_ISSUED,
@@ -164,12 +169,7 @@ def review_decision(S, rng, ids, day):
     p = np.empty(n)
     for k in range(n):
         if k + AHEAD < n:  # the pair's frictions, far apart in their matrices
-            ahead = ids[k + AHEAD]
-            a, b = S.requesting_state[ahead], S.requested_state[ahead]
-            prefetch_pair(S.legal_distance, a, b)
-            prefetch_pair(S.different_language, a, b)
-            prefetch_pair(S.cultural_distance, a, b)
-            prefetch_pair(S.familiarity, a, b)
+            prefetch_clarification(S, ids[k + AHEAD])
         p[k] = clarification_probability(S, ids[k])
     for k in range(n):
         clarify[k] = uniform(bits) < p[k]
